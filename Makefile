@@ -1,0 +1,51 @@
+# Two commands matter: `make run` (the demo) and `make test` (the whole suite).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+DEMO_PASSWORD ?= prospector-demo
+TEST_DATABASE_URL ?= postgres://prospector:prospector@127.0.0.1:5432/prospector
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: run test venv services lint lock clean
+
+$(BIN)/python: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check uv==0.13.8
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $(BIN)/python
+
+venv: $(BIN)/python
+
+var/secret_key:
+	mkdir -p var
+	$(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+
+# The demo: SQLite under var/, a filesystem broker, the template engine; no service needed.
+run: venv var/secret_key
+	@export SECRET_KEY="$$(cat var/secret_key)" DEBUG=1 DEMO_PASSWORD="$(DEMO_PASSWORD)"; \
+	mkdir -p var/broker; \
+	$(BIN)/python manage.py migrate --no-input -v 0 && \
+	$(BIN)/python manage.py load_demo && \
+	$(BIN)/celery -A config worker --loglevel=WARNING --concurrency=1 --pool=solo & \
+	worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	echo "Prospector panel: http://127.0.0.1:$(PORT)/  (logins: admin, operator, coworker / $(DEMO_PASSWORD))"; \
+	SECRET_KEY="$$(cat var/secret_key)" DEBUG=1 $(BIN)/python manage.py runserver --noreload 127.0.0.1:$(PORT)
+
+# The whole suite against real PostgreSQL and Redis, installed and started if missing.
+test: venv
+	bash scripts/test_services.sh
+	SECRET_KEY=test-secret-key-not-for-production DEBUG=0 SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0 \
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_REDIS_URL) CELERY_TASK_ALWAYS_EAGER=1 \
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+lock:
+	uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.11
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,61 @@
+"""Roles are Django groups; this module is the one place that says who may do what."""
+
+from enum import StrEnum
+
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    OPERATOR = "operator"
+    COWORKER = "coworker"
+    # A machine account of a REST client that ingests messages and fetches drafts.
+    CLIENT = "client"
+
+
+def user_roles(user) -> frozenset[Role]:
+    if not user.is_authenticated:
+        return frozenset()
+    if user.is_superuser:
+        return frozenset(Role)
+    names = {group.name for group in user.groups.all()}
+    return frozenset(role for role in Role if role.value in names)
+
+
+def has_role(user, *roles: Role) -> bool:
+    return bool(user_roles(user) & set(roles))
+
+
+def can_review(user) -> bool:
+    return has_role(user, Role.ADMIN, Role.COWORKER)
+
+
+def can_ingest(user) -> bool:
+    return has_role(user, Role.ADMIN, Role.OPERATOR, Role.CLIENT)
+
+
+def can_change_engine(user) -> bool:
+    return has_role(user, Role.ADMIN)
+
+
+def roles_context(request):
+    roles = user_roles(request.user)
+    return {"user_roles": sorted(roles), "is_admin": Role.ADMIN in roles}
+
+
+class AnyRole(BasePermission):
+    """Deny-by-default: an authenticated user without any role sees nothing."""
+
+    def has_permission(self, request, view):
+        return bool(user_roles(request.user))
+
+
+def role_permission(*, write: tuple[Role, ...], read: tuple[Role, ...] = tuple(Role)):
+    """A DRF permission class: ``read`` roles may use safe methods, ``write`` roles any."""
+
+    class RolePermission(BasePermission):
+        def has_permission(self, request, view):
+            allowed = read if request.method in SAFE_METHODS else write
+            return has_role(request.user, *allowed)
+
+    return RolePermission

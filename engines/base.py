@@ -1,0 +1,40 @@
+"""What every draft engine takes and returns, as plain data (engines never see models)."""
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+from engines.holds import HoldReason
+
+
+@dataclass(frozen=True)
+class DraftRequest:
+    template_key: str
+    canon_text: str | None  # None: no canon entry exists for the key
+    max_chars: int
+    inbound_body: str = ""
+    thread_handle: str = ""
+
+
+@dataclass(frozen=True)
+class DraftResult:
+    body: str
+    engine_id: str
+    latency_ms: int = 0
+    steps: list[dict] = field(default_factory=list)
+
+
+class EngineError(Exception):
+    """An engine yielded no usable body. ``permanent`` says whether a retry can help."""
+
+    def __init__(self, reason: HoldReason, detail: str, *, permanent: bool):
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+        self.permanent = permanent
+
+
+class DraftEngine(ABC):
+    engine_id: str
+
+    @abstractmethod
+    def draft(self, request: DraftRequest) -> DraftResult: ...

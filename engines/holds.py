@@ -1,0 +1,15 @@
+"""Why a draft is held: machine-readable codes stored on rows and shown to people."""
+
+from django.db import models
+
+
+class HoldReason(models.TextChoices):
+    REVIEW_MODE = "review_mode", "Review mode: waiting for a coworker"
+    GATE2 = "gate2_hold", "Gate-2 constraint forced a hold"
+    GATE_FAILED = "gate_failed", "Validation gate failed"
+    NO_BRIDGE = "no_bridge", "No messaging bridge configured"
+    BRIDGE_ERROR = "bridge_error", "Messaging bridge refused or failed"
+    UNKNOWN_TEMPLATE_KEY = "unknown_template_key", "No canon for this template key"
+    EMPTY_CANON = "empty_canon", "Canon text is empty"
+    ENGINE_UNAVAILABLE = "engine_unavailable", "The active engine cannot draft"
+    ENGINE_ERROR = "engine_error", "The engine failed"

@@ -1,0 +1,59 @@
+"""Fast, data-driven classification: inbound text -> (is_prospect, move, trace)."""
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from builder.taxonomy import ThreadState
+from prospects.moves import all_moves, is_prospect_move
+
+RULES_FILE = Path(__file__).with_name("classification_rules.yaml")
+
+
+@dataclass(frozen=True)
+class Classification:
+    is_prospect: bool
+    move: str
+    trace: str
+    classified_by: str = "rules"
+
+
+@dataclass(frozen=True)
+class _Rule:
+    move: str
+    patterns: tuple[re.Pattern, ...]
+
+
+@cache
+def _rules() -> tuple[_Rule, ...]:
+    rules = tuple(
+        _Rule(
+            move=entry["move"],
+            patterns=tuple(re.compile(pattern, re.IGNORECASE) for pattern in entry["patterns"]),
+        )
+        for entry in yaml.safe_load(RULES_FILE.read_text())
+    )
+    unknown = {rule.move for rule in rules} - set(all_moves())
+    if unknown:
+        raise ValueError(f"{RULES_FILE.name} names moves that are not configured: {unknown}")
+    return rules
+
+
+def classify(body: str, *, thread_state: str) -> Classification:
+    for index, rule in enumerate(_rules()):
+        for pattern in rule.patterns:
+            if pattern.search(body):
+                return Classification(
+                    is_prospect=is_prospect_move(rule.move),
+                    move=rule.move,
+                    trace=f"rule {index} ({rule.move}) matched /{pattern.pattern}/",
+                )
+    move = "opener" if thread_state == ThreadState.NEW else "pursue"
+    return Classification(
+        is_prospect=is_prospect_move(move),
+        move=move,
+        trace=f"no rule matched; default for a {thread_state} thread",
+    )

@@ -1,0 +1,49 @@
+"""Decide the next action: (move, thread state) -> template key, and the state after it."""
+
+from dataclasses import dataclass
+
+from builder.taxonomy import ThreadState
+
+ANY_STATE = "*"
+
+# (move, state) -> template key; None means no reply is drafted (the message is recorded).
+# The most specific row wins: an exact state before ANY_STATE.
+NEXT_ACTION: dict[tuple[str, str], str | None] = {
+    ("opener", ThreadState.NEW): "opener.welcome",
+    ("opener", ANY_STATE): "opener.followup",
+    ("pursue", ANY_STATE): "pursue.next_step",
+    ("subhour", ANY_STATE): "subhour.minimum",
+    ("address", ANY_STATE): "address.after_confirmation",
+    ("out_of_area", ANY_STATE): "out_of_area.decline",
+    ("of", ANY_STATE): "of.redirect",
+    ("disengage", ANY_STATE): "disengage.close",
+    ("escalate", ANY_STATE): "escalate.handoff",
+    ("existing_client", ANY_STATE): "existing_client.ack",
+    ("personal", ANY_STATE): "personal.handoff",
+    ("vendor", ANY_STATE): "vendor.decline",
+    ("spam", ANY_STATE): None,
+}
+
+STATE_AFTER_MOVE = {"disengage": ThreadState.CLOSED, "spam": ThreadState.CLOSED}
+
+
+@dataclass(frozen=True)
+class NextAction:
+    template_key: str | None
+    next_state: str
+
+    @property
+    def drafts_reply(self) -> bool:
+        return self.template_key is not None
+
+
+def decide_next_action(*, move: str, state: str) -> NextAction:
+    key = (move, state) if (move, state) in NEXT_ACTION else (move, ANY_STATE)
+    if key not in NEXT_ACTION:
+        raise ValueError(f"No next action for move '{move}'.")
+    next_state = STATE_AFTER_MOVE.get(move, ThreadState.ENGAGED if state == ThreadState.NEW else state)
+    return NextAction(template_key=NEXT_ACTION[key], next_state=next_state)
+
+
+def template_keys_in_use() -> set[str]:
+    return {key for key in NEXT_ACTION.values() if key}

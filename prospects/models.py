@@ -1,0 +1,143 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from builder.taxonomy import Archetype, ThreadState
+from engines.holds import HoldReason
+from engines.ids import MAX_ENGINE_ID_LENGTH, TEMPLATE_ENGINE_ID, validate_engine_id
+
+
+class Mode(models.TextChoices):
+    REVIEW = "review", "Hold for review"
+    AUTO_SEND = "auto_send", "Auto-send"
+
+
+class Thread(models.Model):
+    """One conversation per counterpart, known by the bridge's thread handle."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    handle = models.CharField(max_length=200, unique=True)
+    archetype = models.CharField(
+        max_length=32, choices=Archetype.choices, default=Archetype.NEW_CONTACT
+    )
+    state = models.CharField(max_length=16, choices=ThreadState.choices, default=ThreadState.NEW)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_message_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-last_message_at", "handle"]
+
+    def __str__(self) -> str:
+        return self.handle
+
+
+class InboundMessage(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    thread = models.ForeignKey(Thread, related_name="messages", on_delete=models.CASCADE)
+    external_id = models.CharField(max_length=200, unique=True)
+    sender = models.CharField(max_length=200)
+    body = models.TextField()
+    received_at = models.DateTimeField()
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["received_at", "created_at"]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+
+class Decision(models.Model):
+    """What the pipeline decided for one inbound message, with everything that led there."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    message = models.OneToOneField(
+        InboundMessage, related_name="decision", on_delete=models.CASCADE
+    )
+    thread = models.ForeignKey(Thread, related_name="decisions", on_delete=models.CASCADE)
+    is_prospect = models.BooleanField()
+    move = models.CharField(max_length=32)
+    classified_by = models.CharField(max_length=32, default="rules")
+    trace = models.TextField(blank=True)
+    archetype = models.CharField(max_length=32, choices=Archetype.choices)
+    state = models.CharField(max_length=16, choices=ThreadState.choices)
+    template_key = models.CharField(max_length=100, blank=True)
+    gate2_results = models.JSONField(default=list)
+    mode = models.CharField(max_length=16, choices=Mode.choices)
+    engine_id = models.CharField(max_length=MAX_ENGINE_ID_LENGTH)
+    workflow_version = models.CharField(max_length=120, blank=True)
+    experiment_arm = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    @property
+    def gate2_forced_hold(self) -> bool:
+        return any(not result["passed"] for result in self.gate2_results)
+
+
+class Draft(models.Model):
+    class Status(models.TextChoices):
+        HELD = "held", "Held for review"
+        APPROVED = "approved", "Approved"
+        SENT = "sent", "Sent"
+        REJECTED = "rejected", "Rejected"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    decision = models.ForeignKey(Decision, related_name="drafts", on_delete=models.CASCADE)
+    thread = models.ForeignKey(Thread, related_name="drafts", on_delete=models.CASCADE)
+    body = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, db_index=True)
+    hold_reason = models.CharField(max_length=32, choices=HoldReason.choices, blank=True)
+    hold_detail = models.TextField(blank=True)
+    gate_failed = models.JSONField(default=list, blank=True)
+    engine_id = models.CharField(max_length=MAX_ENGINE_ID_LENGTH, db_index=True)
+    workflow_version = models.CharField(max_length=120, blank=True)
+    experiment_arm = models.CharField(max_length=120, blank=True)
+    engine_latency_ms = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    # Set by the one dispatcher that claimed the send; the claim is what makes it at-most-once.
+    dispatch_claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="held") | ~models.Q(hold_reason=""),
+                name="held_draft_has_reason",
+            ),
+        ]
+
+
+class PipelineSettings(models.Model):
+    """The singleton row of switches an admin flips: active engine and send mode."""
+
+    SINGLETON_ID = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_ID, editable=False)
+    draft_engine = models.CharField(
+        max_length=MAX_ENGINE_ID_LENGTH, default=TEMPLATE_ENGINE_ID, validators=[validate_engine_id]
+    )
+    default_mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.REVIEW)
+    auto_send_keys = models.JSONField(
+        default=list, blank=True, help_text="Template keys whose drafts are sent without review."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "pipeline settings"
+
+    def __str__(self) -> str:
+        return f"draft_engine={self.draft_engine}"

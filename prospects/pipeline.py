@@ -1,0 +1,198 @@
+"""The pipeline: inbound -> classify -> decide -> Gate-2 -> mode -> engine -> gate -> dispatch or hold.
+
+Every row is committed before any side effect; the engine runs outside database
+transactions; anything that yields no usable body holds the draft with a reason.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from builder.selectors import canon_text
+from builder.taxonomy import Archetype
+from engines import gate
+from engines.base import DraftRequest, EngineError
+from engines.holds import HoldReason
+from engines.registry import engine_for
+from prospects import gate2
+from prospects.classify import classify
+from prospects.decide import decide_next_action
+from prospects.models import Decision, Draft, InboundMessage, Mode, PipelineSettings, Thread
+from prospects.selectors import pipeline_settings, sends_in_last_day
+from prospects.tasks import dispatch_draft
+
+
+@dataclass(frozen=True)
+class Inbound:
+    external_id: str
+    thread: str
+    sender: str
+    body: str
+    received_at: datetime
+    archetype: str | None = None
+    metadata: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    message: InboundMessage
+    decision: Decision
+    draft: Draft | None
+    created: bool
+
+
+def inbound_ingest(*, inbound: Inbound) -> IngestResult:
+    """Records an inbound message with its decision, then drafts and dispatches or holds.
+
+    Guarantees: one message and one decision per external id, whatever the concurrency
+    (a duplicate returns the first result with ``created=False``); the decision is
+    committed before drafting, and the draft before any send.
+    """
+    existing = _existing_result(inbound.external_id)
+    if existing is not None:
+        return existing
+    try:
+        decision = _record_decision(inbound)
+    except IntegrityError:
+        # A concurrent ingest of the same external id committed first.
+        existing = _existing_result(inbound.external_id)
+        if existing is None:
+            raise
+        return existing
+    draft = draft_for_decision(decision) if decision.template_key else None
+    return IngestResult(message=decision.message, decision=decision, draft=draft, created=True)
+
+
+def _existing_result(external_id: str) -> IngestResult | None:
+    message = (
+        InboundMessage.objects.select_related("decision")
+        .filter(external_id=external_id)
+        .first()
+    )
+    if message is None:
+        return None
+    decision = message.decision
+    return IngestResult(
+        message=message, decision=decision, draft=decision.drafts.first(), created=False
+    )
+
+
+def choose_mode(settings_row: PipelineSettings, template_key: str) -> Mode:
+    if template_key in settings_row.auto_send_keys:
+        return Mode.AUTO_SEND
+    return Mode(settings_row.default_mode)
+
+
+@transaction.atomic
+def _record_decision(inbound: Inbound) -> Decision:
+    thread, _ = Thread.objects.get_or_create(
+        handle=inbound.thread, defaults={"archetype": inbound.archetype or Archetype.NEW_CONTACT}
+    )
+    thread = Thread.objects.select_for_update().get(id=thread.id)
+    if inbound.archetype:
+        thread.archetype = inbound.archetype
+    message = InboundMessage.objects.create(
+        thread=thread,
+        external_id=inbound.external_id,
+        sender=inbound.sender,
+        body=inbound.body,
+        received_at=inbound.received_at,
+        metadata=inbound.metadata,
+    )
+    classification = classify(inbound.body, thread_state=thread.state)
+    action = decide_next_action(move=classification.move, state=thread.state)
+    gate2_result = gate2.evaluate(
+        move=classification.move,
+        thread_state=thread.state,
+        sends_today=sends_in_last_day(thread),
+        max_sends_per_day=settings.GATE2_MAX_SENDS_PER_DAY,
+    )
+    settings_row = pipeline_settings()
+    decision = Decision.objects.create(
+        message=message,
+        thread=thread,
+        is_prospect=classification.is_prospect,
+        move=classification.move,
+        classified_by=classification.classified_by,
+        trace=classification.trace,
+        archetype=thread.archetype,
+        state=thread.state,
+        template_key=action.template_key or "",
+        gate2_results=gate2_result.results,
+        mode=choose_mode(settings_row, action.template_key or ""),
+        engine_id=settings_row.draft_engine,
+    )
+    thread.state = action.next_state
+    if thread.last_message_at is None or inbound.received_at > thread.last_message_at:
+        thread.last_message_at = inbound.received_at
+    thread.save()
+    return decision
+
+
+@dataclass(frozen=True)
+class _Disposition:
+    status: Draft.Status
+    hold_reason: str = ""
+    hold_detail: str = ""
+
+
+def _disposition(
+    decision: Decision, *, engine_error: EngineError | None, verdict: gate.GateVerdict
+) -> _Disposition:
+    """The first reason to hold wins, in the order of the pipeline."""
+    held = Draft.Status.HELD
+    if engine_error is not None:
+        return _Disposition(held, engine_error.reason, engine_error.detail)
+    if not verdict.ok:
+        return _Disposition(
+            held, HoldReason.GATE_FAILED, "Failed rules: " + ", ".join(verdict.as_json()["failed"])
+        )
+    failed_gate2 = [result["rule"] for result in decision.gate2_results if not result["passed"]]
+    if failed_gate2:
+        return _Disposition(held, HoldReason.GATE2, "Gate-2 rules: " + ", ".join(failed_gate2))
+    if decision.mode == Mode.REVIEW:
+        return _Disposition(held, HoldReason.REVIEW_MODE, "Every draft for this key is reviewed.")
+    if not settings.BRIDGE_WEBHOOK_URL:
+        return _Disposition(held, HoldReason.NO_BRIDGE, "BRIDGE_WEBHOOK_URL is not set.")
+    return _Disposition(Draft.Status.APPROVED)
+
+
+def draft_for_decision(decision: Decision) -> Draft:
+    """Runs the decision's engine (outside any transaction), gates the body, saves the draft.
+
+    An approved draft's dispatch is enqueued only after its row commits.
+    """
+    request = DraftRequest(
+        template_key=decision.template_key,
+        canon_text=canon_text(decision.template_key),
+        max_chars=settings.DRAFT_MAX_CHARS,
+        inbound_body=decision.message.body,
+        thread_handle=decision.thread.handle,
+    )
+    body, latency_ms, engine_error = "", 0, None
+    try:
+        result = engine_for(decision.engine_id).draft(request)
+        body, latency_ms = result.body, result.latency_ms
+    except EngineError as error:
+        engine_error = error
+    verdict = gate.check(body, max_chars=request.max_chars)
+    disposition = _disposition(decision, engine_error=engine_error, verdict=verdict)
+    with transaction.atomic():
+        draft = Draft.objects.create(
+            decision=decision,
+            thread=decision.thread,
+            body=body,
+            status=disposition.status,
+            hold_reason=disposition.hold_reason,
+            hold_detail=disposition.hold_detail,
+            gate_failed=[] if engine_error else verdict.as_json()["failed"],
+            engine_id=decision.engine_id,
+            workflow_version=decision.workflow_version,
+            experiment_arm=decision.experiment_arm,
+            engine_latency_ms=latency_ms,
+        )
+        if draft.status == Draft.Status.APPROVED:
+            transaction.on_commit(lambda: dispatch_draft.delay(str(draft.id)))
+    return draft

@@ -1,0 +1,47 @@
+from datetime import timedelta
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+
+from engines.clock import now
+from prospects.models import Decision, Draft, InboundMessage, PipelineSettings, Thread
+
+
+def pipeline_settings() -> PipelineSettings:
+    row, _ = PipelineSettings.objects.get_or_create(id=PipelineSettings.SINGLETON_ID)
+    return row
+
+
+def sends_in_last_day(thread: Thread) -> int:
+    since = now() - timedelta(days=1)
+    return Draft.objects.filter(thread=thread, status=Draft.Status.SENT, sent_at__gte=since).count()
+
+
+def draft_counts_by_status() -> dict[str, int]:
+    counts = dict(Draft.objects.values_list("status").annotate(n=Count("id")).order_by())
+    return {status: counts.get(status, 0) for status in Draft.Status.values}
+
+
+def threads_search(query: str = "") -> QuerySet[Thread]:
+    threads = Thread.objects.annotate(
+        held_count=Count("drafts", filter=Q(drafts__status=Draft.Status.HELD))
+    )
+    if query:
+        senders = InboundMessage.objects.filter(thread=OuterRef("pk"), sender__icontains=query)
+        threads = threads.filter(Q(handle__icontains=query) | Exists(senders))
+    return threads
+
+
+def thread_with_history(thread_id) -> Thread:
+    return Thread.objects.prefetch_related(
+        Prefetch("messages", queryset=InboundMessage.objects.order_by("received_at")),
+        Prefetch("decisions", queryset=Decision.objects.select_related("message")),
+        Prefetch("drafts", queryset=Draft.objects.select_related("reviewed_by")),
+    ).get(id=thread_id)
+
+
+def recent_decisions(limit: int = 10) -> QuerySet[Decision]:
+    return Decision.objects.select_related("thread", "message")[:limit]
+
+
+def drafts_list() -> QuerySet[Draft]:
+    return Draft.objects.select_related("thread", "decision")

@@ -1,0 +1,119 @@
+import json
+import threading
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.contrib.auth.models import Group, User
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from builder.services import canon_load_file
+from config.roles import Role
+from prospects.pipeline import Inbound
+
+PASSWORD = "a-long-test-password"
+
+
+@pytest.fixture
+def make_user(db):
+    def make(username: str, *roles: Role) -> User:
+        user = User.objects.create_user(username=username, password=PASSWORD)
+        for role in roles:
+            user.groups.add(Group.objects.get_or_create(name=role.value)[0])
+        return user
+
+    return make
+
+
+@pytest.fixture
+def admin_user(make_user):
+    return make_user("ada", Role.ADMIN)
+
+
+@pytest.fixture
+def operator(make_user):
+    return make_user("otto", Role.OPERATOR)
+
+
+@pytest.fixture
+def coworker(make_user):
+    return make_user("cora", Role.COWORKER)
+
+
+@pytest.fixture
+def client_account(make_user):
+    return make_user("bridge-client", Role.CLIENT)
+
+
+@pytest.fixture
+def api_for():
+    def client(user) -> APIClient:
+        api = APIClient()
+        if user is not None:
+            token, _ = Token.objects.get_or_create(user=user)
+            api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return api
+
+    return client
+
+
+@pytest.fixture
+def canon(db):
+    canon_load_file()
+
+
+_counter = iter(range(1, 10**9))
+
+
+def make_inbound(body: str = "Hi there, nice to meet you", **overrides) -> Inbound:
+    number = next(_counter)
+    values = {
+        "external_id": f"ext-{number}",
+        "thread": f"thread-{number}",
+        "sender": "Sam",
+        "body": body,
+        "received_at": datetime(2026, 11, 20, 12, 0, tzinfo=UTC),
+    }
+    values.update(overrides)
+    return Inbound(**values)
+
+
+class _Bridge(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), _BridgeHandler)
+        self.received: list[dict] = []
+        self.fail_with: int | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/send"
+
+
+class _BridgeHandler(BaseHTTPRequestHandler):
+    def do_POST(self):  # noqa: N802 - the stdlib's name
+        length = int(self.headers.get("Content-Length", 0))
+        payload = json.loads(self.rfile.read(length))
+        payload["idempotency_key"] = self.headers.get("Idempotency-Key")
+        status = self.server.fail_with or 202
+        if status < 400:
+            self.server.received.append(payload)
+        self.send_response(status)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def bridge(settings):
+    """A real messaging-bridge webhook on loopback that records what it is sent."""
+    server = _Bridge()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    settings.BRIDGE_WEBHOOK_URL = server.url
+    yield server
+    server.shutdown()
+    server.server_close()

@@ -1,0 +1,90 @@
+import pytest
+
+from engines.gate import GateRule, check
+
+
+def failed(text: str, max_chars: int = 500) -> set[str]:
+    return {rule.value for rule in check(text, max_chars=max_chars).failed}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hi! Thursday at 3pm works, or 7:30 if you prefer.",
+        "How about the 21st? I have 2 hours free in the afternoon.",
+        "Lovely to hear from you, see you soon.",
+        "My appointments start at one hour.",
+        "Let's say 10:00-12:00 on Friday.",
+        "I'm around on 12/05 and 13/05.",
+    ],
+)
+def test_ordinary_replies_pass(text):
+    assert check(text, max_chars=500).ok
+
+
+def test_empty_body_fails_only_the_empty_rule():
+    assert failed("   ") == {GateRule.EMPTY}
+
+
+def test_too_long_is_named():
+    assert failed("x" * 11, max_chars=10) == {GateRule.TOO_LONG}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "It's $300 for the evening.",
+        "That would be 250 EUR.",
+        "200 roses for an hour",
+        "3 bills and we're good",
+        "two hundred for the night",
+        "five hundred dollars",
+        "my rate is 400",
+        "1.5k for the weekend",
+    ],
+)
+def test_prices_are_caught(text):
+    assert GateRule.PRICE in failed(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm at 221B Baker Street.",
+        "Come to 45 Rue de Rivoli",
+        "It's suite 12, ring twice",
+    ],
+)
+def test_addresses_are_caught(text):
+    assert GateRule.ADDRESS in failed(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Call me on 555-123-4567",
+        "Text +44 20 7946 0958",
+        "WhatsApp +49 151 23456789",
+        "my number: (212) 555 0199",
+    ],
+)
+def test_phone_numbers_are_caught(text):
+    assert GateRule.PHONE in failed(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "write to anna@example.com",
+        "anna [at] example [dot] com",
+        "anna(at)example(dot)com",
+        "anna at example dot com",
+    ],
+)
+def test_email_addresses_are_caught(text):
+    assert GateRule.EMAIL in failed(text)
+
+
+@pytest.mark.parametrize("text", ["As an AI, I can't meet.", "I cannot help with that."])
+def test_ai_phrases_are_caught(text):
+    assert GateRule.AI_PHRASE in failed(text)
