@@ -1,0 +1,41 @@
+import pytest
+import yaml
+
+from builder.services import DEFAULT_CANON_FILE
+from builder.taxonomy import ThreadState
+from prospects.decide import decide_next_action, template_keys_in_use
+from prospects.moves import all_moves
+
+
+def test_opener_on_a_new_thread_welcomes_and_engages():
+    action = decide_next_action(move="opener", state=ThreadState.NEW)
+    assert action.template_key == "opener.welcome"
+    assert action.next_state == ThreadState.ENGAGED
+
+
+def test_opener_on_an_engaged_thread_follows_up():
+    assert decide_next_action(move="opener", state=ThreadState.ENGAGED).template_key == (
+        "opener.followup"
+    )
+
+
+def test_spam_drafts_no_reply_and_closes_the_thread():
+    action = decide_next_action(move="spam", state=ThreadState.NEW)
+    assert not action.drafts_reply
+    assert action.next_state == ThreadState.CLOSED
+
+
+@pytest.mark.parametrize("move", all_moves())
+@pytest.mark.parametrize("state", ThreadState.values)
+def test_every_move_and_state_has_a_next_action(move, state):
+    decide_next_action(move=move, state=state)
+
+
+def test_every_template_key_in_use_has_default_canon():
+    canon_keys = set(yaml.safe_load(DEFAULT_CANON_FILE.read_text()))
+    assert template_keys_in_use() <= canon_keys
+
+
+def test_an_unknown_move_is_an_error():
+    with pytest.raises(ValueError, match="No next action"):
+        decide_next_action(move="dance", state=ThreadState.NEW)
