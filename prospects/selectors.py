@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 
 from engines.clock import now
 from prospects.models import Decision, Draft, InboundMessage, PipelineSettings, Thread
@@ -24,7 +24,7 @@ def draft_counts_by_status() -> dict[str, int]:
 def threads_search(query: str = "") -> QuerySet[Thread]:
     threads = Thread.objects.annotate(
         held_count=Count("drafts", filter=Q(drafts__status=Draft.Status.HELD))
-    )
+    ).order_by(F("last_message_at").desc(nulls_last=True), "handle")
     if query:
         senders = InboundMessage.objects.filter(thread=OuterRef("pk"), sender__icontains=query)
         threads = threads.filter(Q(handle__icontains=query) | Exists(senders))
