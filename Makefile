@@ -25,14 +25,7 @@ var/secret_key:
 
 # The demo: SQLite under var/, a filesystem broker, the template engine; no service needed.
 run: venv var/secret_key
-	@export SECRET_KEY="$$(cat var/secret_key)" DEBUG=1 DEMO_PASSWORD="$(DEMO_PASSWORD)"; \
-	mkdir -p var/broker; \
-	$(BIN)/python manage.py migrate --no-input -v 0 && \
-	$(BIN)/python manage.py load_demo && \
-	$(BIN)/celery -A config worker --loglevel=WARNING --concurrency=1 --pool=solo & \
-	worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	echo "Prospector panel: http://127.0.0.1:$(PORT)/  (logins: admin, operator, coworker / $(DEMO_PASSWORD))"; \
-	SECRET_KEY="$$(cat var/secret_key)" DEBUG=1 $(BIN)/python manage.py runserver --noreload 127.0.0.1:$(PORT)
+	DEMO_PASSWORD="$(DEMO_PASSWORD)" PORT=$(PORT) bash scripts/run_demo.sh
 
 # The whole suite against real PostgreSQL and Redis, installed and started if missing.
 test: venv

@@ -1,11 +1,10 @@
 """Liveness and readiness probes for the load balancer and the process supervisor."""
 
+from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 from kombu import Connection
-
-from django.conf import settings
 
 
 @require_GET

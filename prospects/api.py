@@ -199,5 +199,7 @@ class DraftEngineView(APIView):
     def put(self, request):
         serializer = DraftEngineSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        row = draft_engine_set(engine_id=serializer.validated_data["draft_engine"], user=request.user)
+        row = draft_engine_set(
+            engine_id=serializer.validated_data["draft_engine"], user=request.user
+        )
         return Response({"draft_engine": row.draft_engine})

@@ -41,7 +41,9 @@ def decide_next_action(*, move: str, state: str) -> NextAction:
     key = (move, state) if (move, state) in NEXT_ACTION else (move, ANY_STATE)
     if key not in NEXT_ACTION:
         raise ValueError(f"No next action for move '{move}'.")
-    next_state = STATE_AFTER_MOVE.get(move, ThreadState.ENGAGED if state == ThreadState.NEW else state)
+    next_state = STATE_AFTER_MOVE.get(
+        move, ThreadState.ENGAGED if state == ThreadState.NEW else state
+    )
     return NextAction(template_key=NEXT_ACTION[key], next_state=next_state)
 
 

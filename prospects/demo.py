@@ -14,12 +14,20 @@ from prospects.pipeline import Inbound, inbound_ingest
 DEMO_USERS = {"admin": Role.ADMIN, "operator": Role.OPERATOR, "coworker": Role.COWORKER}
 
 DEMO_BUILDS = {
-    "do-gpu-mistral-nemo-12b-uncensored_2026-06-29.1": "Mistral Nemo 12B, tuned voice build, on an on-demand GPU droplet",
+    "do-gpu-mistral-nemo-12b-uncensored_2026-06-29.1": (
+        "Mistral Nemo 12B, tuned voice build, on an on-demand GPU droplet"
+    ),
     "endpoint-gemma3-270m_2026-11-23.1": "Gemma 3 270M on a local llama.cpp server (development)",
 }
 
 DEMO_MESSAGES = [
-    ("demo-1", "anna.k", "Anna", "Hi there! Saw your profile, would love to meet sometime.", "new_contact"),
+    (
+        "demo-1",
+        "anna.k",
+        "Anna",
+        "Hi there! Saw your profile, would love to meet sometime.",
+        "new_contact",
+    ),
     ("demo-2", "anna.k", "Anna", "Are you available this weekend? Saturday evening maybe", None),
     ("demo-3", "marco.r", "Marco", "hello, what's your address? which area are you in", "referral"),
     ("demo-4", "ben.t", "Ben", "Could we do a quick 30 min visit tonight?", "new_contact"),

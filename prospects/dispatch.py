@@ -47,7 +47,9 @@ def draft_dispatch(*, draft_id) -> Draft:
     except httpx.HTTPError as error:
         logger.warning("bridge refused draft %s: %s", draft.id, error)
         return draft_hold(
-            draft_id=draft.id, reason=HoldReason.BRIDGE_ERROR, detail=f"{type(error).__name__}: {error}"
+            draft_id=draft.id,
+            reason=HoldReason.BRIDGE_ERROR,
+            detail=f"{type(error).__name__}: {error}",
         )
     return draft_transition(
         draft.id,

@@ -32,7 +32,9 @@ def _result(rule: Gate2Rule, passed: bool, detail: str) -> dict:
     return {"rule": rule.value, "passed": passed, "detail": detail}
 
 
-def evaluate(*, move: str, thread_state: str, sends_today: int, max_sends_per_day: int) -> Gate2Result:
+def evaluate(
+    *, move: str, thread_state: str, sends_today: int, max_sends_per_day: int
+) -> Gate2Result:
     return Gate2Result(
         results=[
             _result(

@@ -75,6 +75,9 @@ class Decision(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
+    def __str__(self) -> str:
+        return f"{self.move} -> {self.template_key or 'no reply'}"
+
     @property
     def gate2_forced_hold(self) -> bool:
         return any(not result["passed"] for result in self.gate2_results)
@@ -118,6 +121,9 @@ class Draft(models.Model):
                 name="held_draft_has_reason",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.status} draft {self.id}"
 
 
 class PipelineSettings(models.Model):

@@ -1,4 +1,4 @@
-"""The pipeline: inbound -> classify -> decide -> Gate-2 -> mode -> engine -> gate -> dispatch or hold.
+"""The pipeline: inbound -> classify -> decide -> Gate-2 -> mode -> engine -> gate -> send/hold.
 
 Every row is committed before any side effect; the engine runs outside database
 transactions; anything that yields no usable body holds the draft with a reason.
@@ -67,9 +67,7 @@ def inbound_ingest(*, inbound: Inbound) -> IngestResult:
 
 def _existing_result(external_id: str) -> IngestResult | None:
     message = (
-        InboundMessage.objects.select_related("decision")
-        .filter(external_id=external_id)
-        .first()
+        InboundMessage.objects.select_related("decision").filter(external_id=external_id).first()
     )
     if message is None:
         return None

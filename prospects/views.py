@@ -47,7 +47,10 @@ def thread_detail(request, thread_id):
     return render(
         request,
         "prospects/thread_detail.html",
-        {"thread": selectors.thread_with_history(thread_id), "can_review": can_review(request.user)},
+        {
+            "thread": selectors.thread_with_history(thread_id),
+            "can_review": can_review(request.user),
+        },
     )
 
 
@@ -60,9 +63,7 @@ def _review_action(request, draft_id, action):
     except DraftConflict as conflict:
         draft = conflict.draft
         messages.warning(request, f"Someone already acted on this draft: it is {draft.status}.")
-    return render(
-        request, "prospects/_draft.html", {"draft": draft, "can_review": True}
-    )
+    return render(request, "prospects/_draft.html", {"draft": draft, "can_review": True})
 
 
 @login_required

@@ -153,9 +153,7 @@ def test_only_an_admin_flips_the_draft_engine(admin_user, coworker, operator, ap
     assert api_for(coworker).get(url).json() == new
 
 
-@pytest.mark.parametrize(
-    "engine_id", ["not an id", "do-gpu-unknown_2026-01-01.1", ""]
-)
+@pytest.mark.parametrize("engine_id", ["not an id", "do-gpu-unknown_2026-01-01.1", ""])
 def test_a_bad_engine_id_answers_400_naming_the_field(admin_user, api_for, engine_id):
     response = api_for(admin_user).put(
         "/api/settings/draft-engine/", {"draft_engine": engine_id}, format="json"

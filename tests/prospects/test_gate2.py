@@ -3,8 +3,12 @@ from prospects.gate2 import Gate2Rule, evaluate
 
 
 def run(**overrides):
-    values = {"move": "pursue", "thread_state": ThreadState.ENGAGED, "sends_today": 0,
-              "max_sends_per_day": 3}
+    values = {
+        "move": "pursue",
+        "thread_state": ThreadState.ENGAGED,
+        "sends_today": 0,
+        "max_sends_per_day": 3,
+    }
     values.update(overrides)
     return evaluate(**values)
 

@@ -29,7 +29,9 @@ def test_default_mode_holds_the_template_draft_for_review(canon):
     assert result.created
     decision = result.decision
     assert (decision.move, decision.is_prospect, decision.template_key) == (
-        "opener", True, "opener.welcome",
+        "opener",
+        True,
+        "opener.welcome",
     )
     assert decision.mode == Mode.REVIEW
     assert decision.engine_id == "template"
@@ -189,5 +191,6 @@ def test_engine_flip_validates_and_keeps_history(admin_user):
     row = draft_engine_set(engine_id="do-gpu-mistral-nemo-12b_2026-01-01.1", user=admin_user)
     latest = row.history.first()
     assert (latest.draft_engine, latest.history_user) == (
-        "do-gpu-mistral-nemo-12b_2026-01-01.1", admin_user,
+        "do-gpu-mistral-nemo-12b_2026-01-01.1",
+        admin_user,
     )

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `make run`: the panel and a worker on SQLite and a filesystem broker; no service needed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export SECRET_KEY="${SECRET_KEY:-$(cat var/secret_key)}"
+export DEBUG="${DEBUG:-1}"
+PORT="${PORT:-8000}"
+BIN=.venv/bin
+
+mkdir -p var/broker
+$BIN/python manage.py migrate --no-input -v 0
+$BIN/python manage.py load_demo
+
+$BIN/celery -A config worker --loglevel=WARNING --pool=solo --concurrency=1 &
+worker=$!
+trap 'kill "$worker" 2>/dev/null; wait "$worker" 2>/dev/null' EXIT
+trap 'exit 130' INT TERM
+
+echo
+echo "Prospector panel: http://127.0.0.1:${PORT}/"
+echo "Logins: admin, operator, coworker  password: ${DEMO_PASSWORD:-prospector-demo}"
+echo
+$BIN/python manage.py runserver --noreload "127.0.0.1:${PORT}"

@@ -1,0 +1,24 @@
+import pytest
+
+from prospects.models import Draft
+from prospects.pipeline import inbound_ingest
+from prospects.selectors import pipeline_settings
+from tests.conftest import make_inbound
+from tests.integration.conftest import wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_real_worker_dispatches_an_auto_send_draft_through_redis(canon, bridge, start_worker):
+    row = pipeline_settings()
+    row.auto_send_keys = ["opener.welcome"]
+    row.save()
+    start_worker()
+    draft = inbound_ingest(inbound=make_inbound("Hello!")).draft
+
+    def sent():
+        draft.refresh_from_db()
+        return draft.status == Draft.Status.SENT
+
+    wait_for(sent, timeout=30, message="the worker to send the draft")
+    assert [payload["draft_id"] for payload in bridge.received] == [str(draft.id)]
