@@ -1,6 +1,8 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
-from builder.models import CanonEntry
+from builder.models import Snippet, SnippetVersion, Workflow, WorkflowVersion
 
-admin.site.register(CanonEntry, SimpleHistoryAdmin)
+admin.site.register(Snippet)
+admin.site.register(SnippetVersion)
+admin.site.register(Workflow)
+admin.site.register(WorkflowVersion)

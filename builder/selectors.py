@@ -1,12 +1,86 @@
-from builder.models import CanonEntry
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+
+from builder.models import Snippet, SnippetVersion, Workflow, WorkflowVersion
+from builder.taxonomy import Archetype, ThreadState
 
 
-def canon_text(template_key: str) -> str | None:
-    """The canon text for a key, or None when no entry exists (empty text is returned as is)."""
+def snippet_latest(kind: str, key: str) -> SnippetVersion | None:
     return (
-        CanonEntry.objects.filter(template_key=template_key).values_list("text", flat=True).first()
+        SnippetVersion.objects.filter(snippet__kind=kind, snippet__key=key)
+        .order_by("-number")
+        .first()
     )
 
 
+def snippet_version(ref: str, number: int | None = None) -> SnippetVersion | None:
+    """``ref`` is ``kind:key``; without ``number`` the latest version."""
+    kind, _, key = ref.partition(":")
+    versions = SnippetVersion.objects.filter(snippet__kind=kind, snippet__key=key)
+    if number is not None:
+        versions = versions.filter(number=number)
+    return versions.select_related("snippet").order_by("-number").first()
+
+
+def snippet_exists(ref: str, number: int | None = None) -> bool:
+    return snippet_version(ref, number) is not None
+
+
+def canon_text(template_key: str) -> str | None:
+    """The latest canon text for a key, or None when no canon exists for it."""
+    latest = snippet_latest(Snippet.Kind.CANON, template_key)
+    return latest.text if latest else None
+
+
 def known_template_keys() -> list[str]:
-    return list(CanonEntry.objects.values_list("template_key", flat=True))
+    return list(Snippet.objects.filter(kind=Snippet.Kind.CANON).values_list("key", flat=True))
+
+
+def vocabulary() -> dict[str, list[str]]:
+    """What the appliesTo pickers offer."""
+    return {
+        "archetypes": Archetype.values,
+        "states": ThreadState.values,
+        "templateKeys": known_template_keys(),
+    }
+
+
+def snippets_with_latest() -> QuerySet[Snippet]:
+    latest = SnippetVersion.objects.filter(snippet=OuterRef("pk")).order_by("-number")
+    return Snippet.objects.annotate(
+        latest_number=Subquery(latest.values("number")[:1]),
+        latest_text=Subquery(latest.values("text")[:1]),
+    )
+
+
+def workflows_list(*, status: str = "", template_key: str = "", engine: str = "") -> list:
+    """Workflows with their live version and how many drafts their versions produced.
+
+    The template-key filter runs in Python: SQLite (the demo database) has no JSON
+    containment lookup, and the list of workflows is short.
+    """
+    workflows = Workflow.objects.select_related("live_version").annotate(
+        version_count=Count("versions", distinct=True),
+        usage_count=Count("versions__drafts", distinct=True),
+    )
+    if status:
+        workflows = workflows.filter(versions__status=status).distinct()
+    if engine:
+        workflows = workflows.filter(live_version__engine=engine)
+    if template_key:
+        return [
+            workflow
+            for workflow in workflows
+            if workflow.live_version
+            and template_key
+            in (workflow.live_version.applies_to.get("templateKeys") or [template_key])
+        ]
+    return list(workflows)
+
+
+def workflow_latest_version(workflow: Workflow) -> WorkflowVersion | None:
+    return workflow.versions.order_by("-number").first()
+
+
+def _applies_to_key(version: WorkflowVersion, template_key: str) -> bool:
+    keys = version.applies_to.get("templateKeys") or []
+    return not keys or template_key in keys

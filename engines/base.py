@@ -7,12 +7,46 @@ from engines.holds import HoldReason
 
 
 @dataclass(frozen=True)
+class Step:
+    kind: str  # "think" or "draft"
+    instruction: str
+    max_chars: int | None = None
+
+
+@dataclass(frozen=True)
+class WorkflowSpec:
+    """A workflow version as plain data: builder hands it down, engines never see models."""
+
+    label: str  # e.g. "opener-welcome@3"
+    context: tuple[tuple[str, str], ...]  # (title, text), in order
+    steps: tuple[Step, ...]
+    engine_id: str
+
+    @property
+    def max_chars(self) -> int:
+        return self.steps[-1].max_chars or 0
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One message of the conversation the reply answers."""
+
+    sender: str
+    body: str
+
+
+@dataclass(frozen=True)
 class DraftRequest:
     template_key: str
     canon_text: str | None  # None: no canon entry exists for the key
     max_chars: int
     inbound_body: str = ""
     thread_handle: str = ""
+    archetype: str = ""
+    state: str = ""
+    move: str = ""
+    history: tuple[Turn, ...] = ()
+    workflow: WorkflowSpec | None = None
 
 
 @dataclass(frozen=True)

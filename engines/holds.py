@@ -11,5 +11,6 @@ class HoldReason(models.TextChoices):
     BRIDGE_ERROR = "bridge_error", "Messaging bridge refused or failed"
     UNKNOWN_TEMPLATE_KEY = "unknown_template_key", "No canon for this template key"
     EMPTY_CANON = "empty_canon", "Canon text is empty"
+    NO_WORKFLOW = "no_workflow", "No published workflow matches the situation"
     ENGINE_UNAVAILABLE = "engine_unavailable", "The active engine cannot draft"
     ENGINE_ERROR = "engine_error", "The engine failed"

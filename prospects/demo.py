@@ -1,11 +1,12 @@
-"""Demo data for `make run`: roles, users, canon, engine builds and a few threads."""
+"""Demo data for `make run`: roles, users, canon, snippets, builds, workflows and threads."""
 
 from datetime import timedelta
 
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 
-from builder.services import canon_load_file
+from builder.files import workflow_import
+from builder.services import DEMO_WORKFLOWS_DIR, canon_load_file, snippets_load_file
 from config.roles import Role
 from engines.clock import now
 from engines.services import engine_build_register
@@ -58,8 +59,10 @@ def demo_load(*, password: str) -> dict:
     """Idempotent: running it twice adds nothing new."""
     users = demo_users(password=password)
     canon = canon_load_file()
+    snippets_load_file()
     for engine_id, description in DEMO_BUILDS.items():
         engine_build_register(engine_id=engine_id, description=description)
+    workflows = workflow_import(DEMO_WORKFLOWS_DIR)
     start = now() - timedelta(hours=len(DEMO_MESSAGES))
     created = 0
     for index, (external_id, thread, sender, body, archetype) in enumerate(DEMO_MESSAGES):
@@ -74,4 +77,9 @@ def demo_load(*, password: str) -> dict:
             )
         )
         created += result.created
-    return {"users": users, "canon_entries": canon, "messages": created}
+    return {
+        "users": users,
+        "canon_entries": canon,
+        "workflows": len(workflows.created),
+        "messages": created,
+    }

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from builder.models import WorkflowVersion
 from builder.taxonomy import Archetype, ThreadState
 from engines.holds import HoldReason
 from engines.ids import MAX_ENGINE_ID_LENGTH, TEMPLATE_ENGINE_ID, validate_engine_id
@@ -12,6 +13,11 @@ from engines.ids import MAX_ENGINE_ID_LENGTH, TEMPLATE_ENGINE_ID, validate_engin
 class Mode(models.TextChoices):
     REVIEW = "review", "Hold for review"
     AUTO_SEND = "auto_send", "Auto-send"
+
+
+class WithoutWorkflow(models.TextChoices):
+    HOLD = "hold", "Hold the draft (no_workflow)"
+    TEMPLATE = "template", "Fall back to the template engine"
 
 
 class Thread(models.Model):
@@ -68,7 +74,14 @@ class Decision(models.Model):
     gate2_results = models.JSONField(default=list)
     mode = models.CharField(max_length=16, choices=Mode.choices)
     engine_id = models.CharField(max_length=MAX_ENGINE_ID_LENGTH)
-    workflow_version = models.CharField(max_length=120, blank=True)
+    # The workflow version resolution picked; a referenced version can never be deleted.
+    workflow_version = models.ForeignKey(
+        WorkflowVersion,
+        null=True,
+        blank=True,
+        related_name="decisions",
+        on_delete=models.PROTECT,
+    )
     experiment_arm = models.CharField(max_length=120, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
@@ -99,7 +112,13 @@ class Draft(models.Model):
     hold_detail = models.TextField(blank=True)
     gate_failed = models.JSONField(default=list, blank=True)
     engine_id = models.CharField(max_length=MAX_ENGINE_ID_LENGTH, db_index=True)
-    workflow_version = models.CharField(max_length=120, blank=True)
+    workflow_version = models.ForeignKey(
+        WorkflowVersion,
+        null=True,
+        blank=True,
+        related_name="drafts",
+        on_delete=models.PROTECT,
+    )
     experiment_arm = models.CharField(max_length=120, blank=True)
     engine_latency_ms = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -138,6 +157,12 @@ class PipelineSettings(models.Model):
     default_mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.REVIEW)
     auto_send_keys = models.JSONField(
         default=list, blank=True, help_text="Template keys whose drafts are sent without review."
+    )
+    without_workflow = models.CharField(
+        max_length=16,
+        choices=WithoutWorkflow.choices,
+        default=WithoutWorkflow.HOLD,
+        help_text="What a model engine does when no published workflow matches.",
     )
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()

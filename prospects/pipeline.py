@@ -10,16 +10,27 @@ from datetime import datetime
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from builder.resolve import Situation, resolve_workflow
 from builder.selectors import canon_text
+from builder.spec import workflow_spec
 from builder.taxonomy import Archetype
 from engines import gate
-from engines.base import DraftRequest, EngineError
+from engines.base import DraftRequest, EngineError, Turn
 from engines.holds import HoldReason
+from engines.ids import TEMPLATE_ENGINE_ID, parse_engine_id
 from engines.registry import engine_for
 from prospects import gate2
 from prospects.classify import classify
 from prospects.decide import decide_next_action
-from prospects.models import Decision, Draft, InboundMessage, Mode, PipelineSettings, Thread
+from prospects.models import (
+    Decision,
+    Draft,
+    InboundMessage,
+    Mode,
+    PipelineSettings,
+    Thread,
+    WithoutWorkflow,
+)
 from prospects.selectors import pipeline_settings, sends_in_last_day
 from prospects.tasks import dispatch_draft
 
@@ -108,6 +119,13 @@ def _record_decision(inbound: Inbound) -> Decision:
         max_sends_per_day=settings.GATE2_MAX_SENDS_PER_DAY,
     )
     settings_row = pipeline_settings()
+    workflow_version = None
+    if action.template_key:
+        workflow_version = resolve_workflow(
+            Situation(
+                archetype=thread.archetype, state=thread.state, template_key=action.template_key
+            )
+        )
     decision = Decision.objects.create(
         message=message,
         thread=thread,
@@ -121,6 +139,7 @@ def _record_decision(inbound: Inbound) -> Decision:
         gate2_results=gate2_result.results,
         mode=choose_mode(settings_row, action.template_key or ""),
         engine_id=settings_row.draft_engine,
+        workflow_version=workflow_version,
     )
     thread.state = action.next_state
     if thread.last_message_at is None or inbound.received_at > thread.last_message_at:
@@ -157,25 +176,59 @@ def _disposition(
     return _Disposition(Draft.Status.APPROVED)
 
 
-def draft_for_decision(decision: Decision) -> Draft:
-    """Runs the decision's engine (outside any transaction), gates the body, saves the draft.
+HISTORY_TURNS = 10
 
-    An approved draft's dispatch is enqueued only after its row commits.
-    """
-    request = DraftRequest(
+
+def _draft_request(decision: Decision) -> DraftRequest:
+    version = decision.workflow_version
+    recent = decision.thread.messages.filter(received_at__lte=decision.message.received_at)
+    turns = reversed(recent.order_by("-received_at")[:HISTORY_TURNS])
+    return DraftRequest(
         template_key=decision.template_key,
         canon_text=canon_text(decision.template_key),
         max_chars=settings.DRAFT_MAX_CHARS,
         inbound_body=decision.message.body,
         thread_handle=decision.thread.handle,
+        archetype=decision.archetype,
+        state=decision.state,
+        move=decision.move,
+        history=tuple(Turn(sender=m.sender, body=m.body) for m in turns),
+        workflow=workflow_spec(version) if version else None,
     )
-    body, latency_ms, engine_error = "", 0, None
+
+
+def _engine_for_decision(decision: Decision) -> str:
+    """The engine that drafts: the decision's, unless a model engine has no workflow to run.
+
+    Raises ``EngineError`` (``no_workflow``) when settings say to hold in that case.
+    """
+    if parse_engine_id(decision.engine_id).is_template or decision.workflow_version:
+        return decision.engine_id
+    if pipeline_settings().without_workflow == WithoutWorkflow.TEMPLATE:
+        return TEMPLATE_ENGINE_ID
+    raise EngineError(
+        HoldReason.NO_WORKFLOW,
+        f"No published workflow for ({decision.archetype}, {decision.state}, "
+        f"{decision.template_key}).",
+        permanent=True,
+    )
+
+
+def draft_for_decision(decision: Decision) -> Draft:
+    """Runs the engine (outside any transaction), gates the body and saves the draft.
+
+    An approved draft's dispatch is enqueued only after its row commits.
+    """
+    request = _draft_request(decision)
+    engine_id, body, latency_ms, engine_error = decision.engine_id, "", 0, None
     try:
-        result = engine_for(decision.engine_id).draft(request)
+        engine_id = _engine_for_decision(decision)
+        result = engine_for(engine_id).draft(request)
         body, latency_ms = result.body, result.latency_ms
     except EngineError as error:
         engine_error = error
-    verdict = gate.check(body, max_chars=request.max_chars)
+    max_chars = request.workflow.max_chars if request.workflow else request.max_chars
+    verdict = gate.check(body, max_chars=max_chars)
     disposition = _disposition(decision, engine_error=engine_error, verdict=verdict)
     with transaction.atomic():
         draft = Draft.objects.create(
@@ -186,7 +239,7 @@ def draft_for_decision(decision: Decision) -> Draft:
             hold_reason=disposition.hold_reason,
             hold_detail=disposition.hold_detail,
             gate_failed=[] if engine_error else verdict.as_json()["failed"],
-            engine_id=decision.engine_id,
+            engine_id=engine_id,
             workflow_version=decision.workflow_version,
             experiment_arm=decision.experiment_arm,
             engine_latency_ms=latency_ms,

@@ -117,3 +117,42 @@ def bridge(settings):
     yield server
     server.shutdown()
     server.server_close()
+
+
+GEMMA = "endpoint-gemma3-270m_2026-11-23.1"
+
+
+def definition(**overrides) -> dict:
+    """A valid workflow definition; keyword arguments replace top-level fields."""
+    values = {
+        "name": "Welcome",
+        "appliesTo": {"archetypes": [], "states": [], "templateKeys": ["opener.welcome"]},
+        "context": [{"snippet": "canon:opener.welcome"}, {"text": "Be brief."}],
+        "steps": [
+            {"think": "What do they want?"},
+            {"draft": "Write the reply.", "maxChars": 300},
+        ],
+        "engine": GEMMA,
+        "priority": 0,
+    }
+    values.update(overrides)
+    return values
+
+
+@pytest.fixture
+def gemma_build(db):
+    from engines.services import engine_build_register
+
+    return engine_build_register(engine_id=GEMMA)
+
+
+@pytest.fixture
+def published_workflow(canon, gemma_build):
+    """Publishes a workflow; returns the live version."""
+    from builder.services import workflow_create, workflow_publish
+
+    def publish(slug: str = "welcome", **overrides):
+        version = workflow_create(slug=slug, definition=definition(**overrides))
+        return workflow_publish(version=version, note="test")
+
+    return publish

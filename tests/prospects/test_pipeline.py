@@ -4,15 +4,16 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from builder.models import CanonEntry
+from builder.models import Snippet
+from builder.selectors import canon_text
 from builder.services import canon_set
 from engines.holds import HoldReason
 from engines.services import engine_build_register
-from prospects.models import Decision, Draft, InboundMessage, Mode
+from prospects.models import Decision, Draft, InboundMessage, Mode, WithoutWorkflow
 from prospects.pipeline import inbound_ingest
 from prospects.selectors import pipeline_settings
 from prospects.services import DraftConflict, draft_approve, draft_engine_set, draft_reject
-from tests.conftest import make_inbound
+from tests.conftest import GEMMA, make_inbound
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +39,7 @@ def test_default_mode_holds_the_template_draft_for_review(canon):
     draft = result.draft
     assert draft.status == Draft.Status.HELD
     assert draft.hold_reason == HoldReason.REVIEW_MODE
-    assert draft.body == CanonEntry.objects.get(template_key="opener.welcome").text
+    assert draft.body == canon_text("opener.welcome")
     assert draft.engine_id == "template"
 
 
@@ -109,7 +110,7 @@ def test_concurrent_ingest_of_one_external_id_records_one_decision(canon):
 
 
 def test_unknown_template_key_holds_with_its_reason(canon):
-    CanonEntry.objects.filter(template_key="opener.welcome").delete()
+    Snippet.objects.filter(kind="canon", key="opener.welcome").delete()
     draft = inbound_ingest(inbound=make_inbound("Hi")).draft
     assert draft.hold_reason == HoldReason.UNKNOWN_TEMPLATE_KEY
     assert draft.body == ""
@@ -148,13 +149,43 @@ def test_spam_is_recorded_without_a_draft(canon):
     assert result.decision.thread.state == "closed"
 
 
-def test_a_model_engine_without_a_gpu_engine_holds_never_sends(canon, admin_user, bridge):
-    engine_build_register(engine_id="endpoint-gemma3-270m_2026-11-23.1")
-    draft_engine_set(engine_id="endpoint-gemma3-270m_2026-11-23.1", user=admin_user)
-    draft = inbound_ingest(inbound=make_inbound("Hi")).draft
+def test_a_model_engine_without_a_gpu_engine_holds_never_sends(
+    published_workflow, admin_user, bridge
+):
+    live = published_workflow()
+    draft_engine_set(engine_id=GEMMA, user=admin_user)
+    result = inbound_ingest(inbound=make_inbound("Hi"))
+    assert result.decision.workflow_version == live
+    draft = result.draft
     assert draft.hold_reason == HoldReason.ENGINE_UNAVAILABLE
-    assert draft.engine_id == "endpoint-gemma3-270m_2026-11-23.1"
+    assert (draft.engine_id, draft.workflow_version) == (GEMMA, live)
     assert bridge.received == []
+
+
+def test_a_model_engine_with_no_matching_workflow_holds_with_no_workflow(
+    canon, gemma_build, admin_user
+):
+    draft_engine_set(engine_id=GEMMA, user=admin_user)
+    draft = inbound_ingest(inbound=make_inbound("Hi")).draft
+    assert draft.hold_reason == HoldReason.NO_WORKFLOW
+    assert "opener.welcome" in draft.hold_detail
+
+
+def test_no_workflow_can_fall_back_to_the_template_engine(canon, gemma_build, admin_user):
+    draft_engine_set(engine_id=GEMMA, user=admin_user)
+    row = pipeline_settings()
+    row.without_workflow = WithoutWorkflow.TEMPLATE
+    row.save()
+    draft = inbound_ingest(inbound=make_inbound("Hi")).draft
+    assert (draft.engine_id, draft.hold_reason) == ("template", HoldReason.REVIEW_MODE)
+    assert draft.body == canon_text("opener.welcome")
+
+
+def test_template_engine_records_the_resolved_workflow_version(published_workflow):
+    live = published_workflow()
+    result = inbound_ingest(inbound=make_inbound("Hi"))
+    assert result.decision.workflow_version == live
+    assert result.draft.workflow_version == live
 
 
 def test_approving_a_held_draft_sends_it_once(

@@ -1,0 +1,100 @@
+"""Workflow definitions: the JSON Schema (Draft 2020-12) plus the rules a schema cannot say.
+
+The API, the editor and import all validate through ``validate_definition``; errors are
+keyed by field path (``steps[2].maxChars``) so a person can find what to fix.
+"""
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+
+from jsonschema import Draft202012Validator
+
+from builder.taxonomy import Archetype, ThreadState
+from engines.ids import InvalidEngineId, parse_engine_id
+from engines.selectors import engine_is_registered
+
+SCHEMA_FILE = Path(__file__).with_name("workflow.schema.json")
+_REQUIRED = re.compile(r"^'([^']+)' is a required property$")
+_EXTRA = re.compile(r"\('([^']+)'")
+
+
+class DefinitionInvalid(Exception):
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("; ".join(f"{path}: {' '.join(msgs)}" for path, msgs in errors.items()))
+        self.errors = errors
+
+
+@cache
+def schema() -> dict:
+    return json.loads(SCHEMA_FILE.read_text())
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    Draft202012Validator.check_schema(schema())
+    return Draft202012Validator(schema())
+
+
+def format_path(parts) -> str:
+    path = ""
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "(definition)"
+
+
+def _schema_errors(definition) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for error in _validator().iter_errors(definition):
+        parts = list(error.absolute_path)
+        message = error.message
+        if error.validator == "required" and (match := _REQUIRED.match(error.message)):
+            parts.append(match[1])
+            message = "This field is required."
+        elif error.validator == "additionalProperties" and (match := _EXTRA.search(message)):
+            parts.append(match[1])
+            message = "This field is not allowed here."
+        errors.setdefault(format_path(parts), []).append(message)
+    return errors
+
+
+def _rule_errors(definition: dict, snippet_exists) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    steps = definition["steps"]
+    drafts = [index for index, step in enumerate(steps) if "draft" in step]
+    if len(drafts) != 1:
+        errors["steps"] = [f"Exactly one draft step is required; found {len(drafts)}."]
+    elif drafts[0] != len(steps) - 1:
+        errors[f"steps[{drafts[0]}]"] = ["The draft step must be the last step."]
+    try:
+        parse_engine_id(definition["engine"])
+        if not engine_is_registered(definition["engine"]):
+            errors["engine"] = [f"'{definition['engine']}' is not in the engine-build registry."]
+    except InvalidEngineId as error:
+        errors["engine"] = [str(error)]
+    applies_to = definition.get("appliesTo", {})
+    for field, allowed in (("archetypes", Archetype.values), ("states", ThreadState.values)):
+        for index, value in enumerate(applies_to.get(field, [])):
+            if value not in allowed:
+                errors[f"appliesTo.{field}[{index}]"] = [
+                    f"'{value}' is not one of {', '.join(allowed)}."
+                ]
+    for index, item in enumerate(definition.get("context", [])):
+        if "snippet" in item and not snippet_exists(item["snippet"], item.get("version")):
+            version = f" version {item['version']}" if "version" in item else ""
+            errors[f"context[{index}].snippet"] = [f"No snippet '{item['snippet']}'{version}."]
+    return errors
+
+
+def validate_definition(definition, *, snippet_exists) -> dict:
+    """Returns the definition if valid; raises ``DefinitionInvalid`` with every error by path.
+
+    ``snippet_exists(ref, version)`` says whether a referenced snippet (version) exists.
+    """
+    errors = _schema_errors(definition)
+    if not errors:
+        errors = _rule_errors(definition, snippet_exists)
+    if errors:
+        raise DefinitionInvalid(errors)
+    return definition

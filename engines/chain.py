@@ -1,0 +1,69 @@
+"""Chain-of-thought prompt assembly: the one place that says what each step sends.
+
+Each ``think`` step is a model call whose output joins the context of the next; the
+final ``draft`` step produces the body. Context snippets go in the system message; the
+thread, its decision and earlier step outputs go in the user message.
+"""
+
+from dataclasses import dataclass
+
+from engines.base import DraftRequest, Step
+
+SYSTEM_PREAMBLE = (
+    "You write replies in the voice of an independent, appointment-based professional. "
+    "Follow the voice and safety rules exactly."
+)
+DRAFT_SUFFIX = "Write only the reply text, at most {max_chars} characters, with no labels."
+
+
+@dataclass(frozen=True)
+class StepPrompt:
+    index: int
+    step: Step
+    messages: tuple[dict, ...]
+
+
+def _system(request: DraftRequest) -> str:
+    blocks = [SYSTEM_PREAMBLE]
+    for title, text in request.workflow.context:
+        blocks.append(f"## {title}\n{text.strip()}")
+    return "\n\n".join(blocks)
+
+
+def _situation(request: DraftRequest) -> str:
+    lines = [
+        f"Situation: archetype={request.archetype or '-'}, state={request.state or '-'}, "
+        f"move={request.move or '-'}, template key={request.template_key}.",
+        "Conversation so far:",
+    ]
+    turns = request.history or ()
+    lines += [f"{turn.sender}: {turn.body}" for turn in turns]
+    if not turns:
+        lines.append(f"{request.thread_handle or 'Client'}: {request.inbound_body}")
+    return "\n".join(lines)
+
+
+def step_prompt(request: DraftRequest, index: int, earlier_outputs: list[str]) -> StepPrompt:
+    """The chat messages step ``index`` sends, given the outputs of the steps before it."""
+    step = request.workflow.steps[index]
+    parts = [_situation(request)]
+    for number, output in enumerate(earlier_outputs, start=1):
+        parts.append(f"Notes from step {number}:\n{output.strip()}")
+    instruction = step.instruction.strip()
+    if step.kind == "draft":
+        instruction += "\n" + DRAFT_SUFFIX.format(max_chars=step.max_chars)
+    parts.append(instruction)
+    messages = (
+        {"role": "system", "content": _system(request)},
+        {"role": "user", "content": "\n\n".join(parts)},
+    )
+    return StepPrompt(index=index, step=step, messages=messages)
+
+
+def preview_prompts(request: DraftRequest) -> list[StepPrompt]:
+    """Every step's prompt with placeholders where earlier model outputs will go."""
+    placeholders = [f"<output of step {n + 1}>" for n in range(len(request.workflow.steps))]
+    return [
+        step_prompt(request, index, placeholders[:index])
+        for index in range(len(request.workflow.steps))
+    ]
