@@ -167,7 +167,7 @@ def workflow_rollback(*, version: WorkflowVersion, user=None, note: str = "") ->
 
 def workflow_archive(*, version: WorkflowVersion) -> WorkflowVersion:
     """Archives a version; the live version cannot be archived (publish another first)."""
-    if version.workflow.live_version_id == version.id:
+    if Workflow.objects.filter(id=version.workflow_id, live_version=version).exists():
         raise ValueError(f"{version.label} is live; publish another version first.")
     version.status = WorkflowVersion.Status.ARCHIVED
     version.save()

@@ -1,0 +1,62 @@
+import pytest
+
+from builder.definition import DefinitionInvalid, validate_definition
+from tests.conftest import definition
+
+pytestmark = pytest.mark.django_db
+
+
+def errors_of(value, *, snippet_exists=lambda ref, version: True) -> dict:
+    with pytest.raises(DefinitionInvalid) as invalid:
+        validate_definition(value, snippet_exists=snippet_exists)
+    return invalid.value.errors
+
+
+def test_a_valid_definition_passes(gemma_build):
+    assert validate_definition(definition(), snippet_exists=lambda ref, version: True)
+
+
+def test_a_bad_max_chars_names_its_path(gemma_build):
+    steps = [{"think": "a"}, {"think": "b"}, {"draft": "c", "maxChars": "long"}]
+    assert list(errors_of(definition(steps=steps))) == ["steps[2].maxChars"]
+
+
+def test_a_missing_max_chars_names_its_path(gemma_build):
+    steps = [{"think": "a"}, {"draft": "c"}]
+    assert errors_of(definition(steps=steps)) == {"steps[1].maxChars": ["This field is required."]}
+
+
+def test_unknown_fields_are_named(gemma_build):
+    errors = errors_of(definition(colour="blue", steps=[{"draft": "x", "maxChars": 50, "y": 1}]))
+    assert set(errors) == {"colour", "steps[0].y"}
+
+
+def test_exactly_one_draft_step(gemma_build):
+    two = [{"draft": "a", "maxChars": 50}, {"draft": "b", "maxChars": 50}]
+    assert "steps" in errors_of(definition(steps=two))
+    assert "steps" in errors_of(definition(steps=[{"think": "a"}]))
+
+
+def test_the_draft_step_comes_last(gemma_build):
+    steps = [{"draft": "a", "maxChars": 50}, {"think": "b"}]
+    assert list(errors_of(definition(steps=steps))) == ["steps[0]"]
+
+
+def test_engine_must_parse_and_be_registered(db):
+    assert "engine" in errors_of(definition(engine="gpu!"))
+    assert "registry" in errors_of(definition(engine="do-gpu-x_1"))["engine"][0]
+
+
+def test_applies_to_values_are_checked(gemma_build):
+    errors = errors_of(definition(appliesTo={"archetypes": ["alien"], "states": ["new", "lost"]}))
+    assert set(errors) == {"appliesTo.archetypes[0]", "appliesTo.states[1]"}
+
+
+def test_missing_snippets_are_named(gemma_build):
+    errors = errors_of(definition(), snippet_exists=lambda ref, version: False)
+    assert list(errors) == ["context[0].snippet"]
+
+
+@pytest.mark.parametrize("value", [None, [], "text", 7])
+def test_a_definition_that_is_not_an_object_is_an_error_not_a_crash(value):
+    assert errors_of(value)
