@@ -98,3 +98,21 @@ def validate_definition(definition, *, snippet_exists) -> dict:
     if errors:
         raise DefinitionInvalid(errors)
     return definition
+
+
+def canonical(definition: dict) -> dict:
+    """Orders keys as the schema lists them, so files read the same way every time."""
+    order = list(schema()["properties"])
+    step_order = ["think", "draft", "maxChars"]
+    result = {key: definition[key] for key in order if key in definition}
+    if "appliesTo" in result:
+        result["appliesTo"] = {
+            key: result["appliesTo"][key]
+            for key in ("archetypes", "states", "templateKeys")
+            if key in result["appliesTo"]
+        }
+    if "steps" in result:
+        result["steps"] = [
+            {key: step[key] for key in step_order if key in step} for step in result["steps"]
+        ]
+    return result

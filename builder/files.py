@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 from django.db import transaction
 
-from builder.definition import DefinitionInvalid, schema, validate_definition
+from builder.definition import DefinitionInvalid, canonical, validate_definition
 from builder.models import Workflow, WorkflowVersion
 from builder.selectors import snippet_exists, workflow_latest_version
 from builder.services import workflow_create, workflow_publish, workflow_save_draft
@@ -35,24 +35,6 @@ class ImportReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-
-
-def canonical(definition: dict) -> dict:
-    """Orders keys as the schema lists them, so files read the same way every time."""
-    order = list(schema()["properties"])
-    step_order = ["think", "draft", "maxChars"]
-    result = {key: definition[key] for key in order if key in definition}
-    if "appliesTo" in result:
-        result["appliesTo"] = {
-            key: result["appliesTo"][key]
-            for key in ("archetypes", "states", "templateKeys")
-            if key in result["appliesTo"]
-        }
-    if "steps" in result:
-        result["steps"] = [
-            {key: step[key] for key in step_order if key in step} for step in result["steps"]
-        ]
-    return result
 
 
 def _exported_version(workflow: Workflow) -> WorkflowVersion | None:

@@ -14,5 +14,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/", include("prospects.api_urls")),
+    path("api/", include("builder.api_urls")),
     path("", include("prospects.urls")),
 ]

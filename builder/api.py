@@ -1,0 +1,304 @@
+"""REST API for workflows and snippets: input serializer -> service -> output serializer."""
+
+from django.db import IntegrityError
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from builder import selectors
+from builder.definition import DefinitionInvalid
+from builder.diff import version_diff
+from builder.models import Snippet, SnippetVersion, Workflow, WorkflowVersion
+from builder.resolve import Situation, resolve_workflow
+from builder.services import (
+    snippet_save,
+    workflow_create,
+    workflow_publish,
+    workflow_rollback,
+    workflow_save_draft,
+)
+from config.pagination import PageSizePagination
+from config.roles import Role, role_permission
+
+OperatorsWrite = role_permission(write=(Role.ADMIN, Role.OPERATOR))
+
+
+def _definition_errors(invalid: DefinitionInvalid) -> ValidationError:
+    return ValidationError({"definition": invalid.errors})
+
+
+class VersionSerializer(serializers.ModelSerializer):
+    workflow = serializers.UUIDField(source="workflow_id", read_only=True)
+    label = serializers.CharField(read_only=True)
+    author = serializers.StringRelatedField()
+    published_by = serializers.StringRelatedField()
+
+    class Meta:
+        model = WorkflowVersion
+        fields = [
+            "id",
+            "workflow",
+            "label",
+            "number",
+            "status",
+            "definition",
+            "pinned_snippets",
+            "author",
+            "notes",
+            "created_at",
+            "published_at",
+            "published_by",
+            "publish_note",
+        ]
+
+
+class WorkflowSerializer(serializers.ModelSerializer):
+    live_version = VersionSerializer(allow_null=True)
+
+    class Meta:
+        model = Workflow
+        fields = ["id", "slug", "created_at", "live_version"]
+
+
+class WorkflowCreateSerializer(serializers.Serializer):
+    slug = serializers.SlugField(max_length=100)
+    definition = serializers.JSONField()
+    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class VersionCreateSerializer(serializers.Serializer):
+    definition = serializers.JSONField()
+    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class NoteSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class WorkflowListView(APIView):
+    permission_classes = [OperatorsWrite]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=WorkflowVersion.Status.values),
+            OpenApiParameter("template_key", str),
+            OpenApiParameter("engine", str),
+        ],
+        responses=WorkflowSerializer(many=True),
+    )
+    def get(self, request):
+        status_filter = request.query_params.get("status", "")
+        if status_filter and status_filter not in WorkflowVersion.Status.values:
+            raise ValidationError({"status": [f"Must be one of {WorkflowVersion.Status.values}."]})
+        workflows = selectors.workflows_list(
+            status=status_filter,
+            template_key=request.query_params.get("template_key", ""),
+            engine=request.query_params.get("engine", ""),
+        )
+        return _paginated(request, workflows, WorkflowSerializer)
+
+    @extend_schema(request=WorkflowCreateSerializer, responses={201: VersionSerializer})
+    def post(self, request):
+        data = _valid(WorkflowCreateSerializer, request.data)
+        if Workflow.objects.filter(slug=data["slug"]).exists():
+            raise ValidationError({"slug": ["A workflow with this slug exists."]})
+        try:
+            version = workflow_create(author=request.user, **data)
+        except DefinitionInvalid as invalid:
+            raise _definition_errors(invalid) from invalid
+        except IntegrityError as error:
+            raise ValidationError({"slug": ["A workflow with this slug exists."]}) from error
+        return Response(VersionSerializer(version).data, status=status.HTTP_201_CREATED)
+
+
+def _paginated(request, items, serializer_class) -> Response:
+    paginator = PageSizePagination()
+    page = paginator.paginate_queryset(items, request)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+def _valid(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class WorkflowDetailView(generics.RetrieveAPIView):
+    permission_classes = [OperatorsWrite]
+    serializer_class = WorkflowSerializer
+    queryset = Workflow.objects.select_related("live_version")
+
+
+class VersionListView(APIView):
+    permission_classes = [OperatorsWrite]
+
+    @extend_schema(responses=VersionSerializer(many=True))
+    def get(self, request, pk):
+        workflow = get_object_or_404(Workflow, id=pk)
+        versions = workflow.versions.select_related("workflow", "author", "published_by")
+        return Response(VersionSerializer(versions, many=True).data)
+
+    @extend_schema(request=VersionCreateSerializer, responses={201: VersionSerializer})
+    def post(self, request, pk):
+        workflow = get_object_or_404(Workflow, id=pk)
+        data = _valid(VersionCreateSerializer, request.data)
+        try:
+            version = workflow_save_draft(workflow=workflow, author=request.user, **data)
+        except DefinitionInvalid as invalid:
+            raise _definition_errors(invalid) from invalid
+        return Response(VersionSerializer(version).data, status=status.HTTP_201_CREATED)
+
+
+def _version(pk, number) -> WorkflowVersion:
+    return get_object_or_404(
+        WorkflowVersion.objects.select_related("workflow"), workflow_id=pk, number=number
+    )
+
+
+class VersionDetailView(APIView):
+    permission_classes = [OperatorsWrite]
+
+    @extend_schema(responses=VersionSerializer)
+    def get(self, request, pk, number):
+        return Response(VersionSerializer(_version(pk, number)).data)
+
+
+class VersionPublishView(APIView):
+    permission_classes = [OperatorsWrite]
+
+    @extend_schema(request=NoteSerializer, responses=VersionSerializer)
+    def post(self, request, pk, number):
+        version = _version(pk, number)
+        note = _valid(NoteSerializer, request.data)["note"]
+        try:
+            version = workflow_publish(version=version, user=request.user, note=note)
+        except DefinitionInvalid as invalid:
+            raise _definition_errors(invalid) from invalid
+        except ValueError as error:
+            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        return Response(VersionSerializer(version).data)
+
+
+class VersionRollbackView(APIView):
+    permission_classes = [OperatorsWrite]
+
+    @extend_schema(request=NoteSerializer, responses={201: VersionSerializer})
+    def post(self, request, pk, number):
+        note = _valid(NoteSerializer, request.data)["note"]
+        try:
+            version = workflow_rollback(version=_version(pk, number), user=request.user, note=note)
+        except DefinitionInvalid as invalid:
+            raise _definition_errors(invalid) from invalid
+        return Response(VersionSerializer(version).data, status=status.HTTP_201_CREATED)
+
+
+class DiffQuerySerializer(serializers.Serializer):
+    a = serializers.IntegerField(min_value=1)
+    b = serializers.IntegerField(min_value=1)
+
+
+class DiffView(APIView):
+    permission_classes = [OperatorsWrite]
+
+    @extend_schema(parameters=[DiffQuerySerializer])
+    def get(self, request, pk):
+        query = _valid(DiffQuerySerializer, request.query_params)
+        a, b = _version(pk, query["a"]), _version(pk, query["b"])
+        return Response(
+            {
+                "a": a.label,
+                "b": b.label,
+                "sections": {
+                    diff.section: {"changed": diff.changed, "unified": diff.unified}
+                    for diff in version_diff(a, b)
+                },
+            }
+        )
+
+
+class ResolveQuerySerializer(serializers.Serializer):
+    archetype = serializers.CharField(max_length=100)
+    state = serializers.CharField(max_length=100)
+    template_key = serializers.CharField(max_length=100)
+
+
+class ResolveView(APIView):
+    """Which live workflow version would run for a situation, without running it."""
+
+    permission_classes = [OperatorsWrite]
+
+    @extend_schema(parameters=[ResolveQuerySerializer])
+    def get(self, request):
+        query = _valid(ResolveQuerySerializer, request.query_params)
+        version = resolve_workflow(Situation(**query))
+        return Response(
+            {"situation": query, "version": VersionSerializer(version).data if version else None}
+        )
+
+
+class SnippetSerializer(serializers.ModelSerializer):
+    ref = serializers.CharField(read_only=True)
+    version = serializers.IntegerField(source="latest_number", read_only=True)
+    text = serializers.CharField(source="latest_text", read_only=True)
+
+    class Meta:
+        model = Snippet
+        fields = ["id", "ref", "kind", "key", "version", "text"]
+
+
+class SnippetWriteSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Snippet.Kind.choices)
+    key = serializers.RegexField(r"^[A-Za-z0-9_.\-]+$", max_length=100)
+    text = serializers.CharField(max_length=8000, allow_blank=True, trim_whitespace=False)
+
+
+class SnippetTextSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=8000, allow_blank=True, trim_whitespace=False)
+
+
+class SnippetVersionSerializer(serializers.ModelSerializer):
+    author = serializers.StringRelatedField()
+
+    class Meta:
+        model = SnippetVersion
+        fields = ["number", "text", "author", "created_at"]
+
+
+class SnippetListView(APIView):
+    permission_classes = [OperatorsWrite]
+
+    @extend_schema(responses=SnippetSerializer(many=True))
+    def get(self, request):
+        return _paginated(request, selectors.snippets_with_latest(), SnippetSerializer)
+
+    @extend_schema(request=SnippetWriteSerializer, responses={201: SnippetSerializer})
+    def post(self, request):
+        data = _valid(SnippetWriteSerializer, request.data)
+        version = snippet_save(author=request.user, **data)
+        snippet = selectors.snippets_with_latest().get(id=version.snippet_id)
+        return Response(SnippetSerializer(snippet).data, status=status.HTTP_201_CREATED)
+
+
+class SnippetDetailView(APIView):
+    permission_classes = [OperatorsWrite]
+
+    @extend_schema(responses=SnippetVersionSerializer(many=True))
+    def get(self, request, pk):
+        snippet = get_object_or_404(Snippet, id=pk)
+        versions = snippet.versions.select_related("author")
+        return Response(
+            {
+                "snippet": SnippetSerializer(selectors.snippets_with_latest().get(id=pk)).data,
+                "versions": SnippetVersionSerializer(versions, many=True).data,
+            }
+        )
+
+    @extend_schema(request=SnippetTextSerializer, responses=SnippetSerializer)
+    def put(self, request, pk):
+        snippet = get_object_or_404(Snippet, id=pk)
+        text = _valid(SnippetTextSerializer, request.data)["text"]
+        snippet_save(kind=snippet.kind, key=snippet.key, text=text, author=request.user)
+        return Response(SnippetSerializer(selectors.snippets_with_latest().get(id=pk)).data)

@@ -1,0 +1,98 @@
+import pytest
+
+from builder.models import Workflow
+from builder.services import snippets_load_file
+from tests.conftest import definition
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ops(operator, api_for, canon, gemma_build):
+    snippets_load_file()
+    return api_for(operator)
+
+
+def create(api, slug="welcome", **overrides):
+    return api.post(
+        "/api/workflows/", {"slug": slug, "definition": definition(**overrides)}, format="json"
+    )
+
+
+def test_operator_creates_edits_publishes_and_diffs(ops):
+    created = create(ops)
+    assert created.status_code == 201, created.content
+    workflow_id = created.json()["workflow"]
+    base = f"/api/workflows/{workflow_id}"
+    assert ops.post(f"{base}/versions/1/publish/", {"note": "first"}, format="json").json()[
+        "status"
+    ] == "published"
+    v2 = ops.post(f"{base}/versions/", {"definition": definition(name="v2")}, format="json")
+    assert v2.json()["number"] == 2
+    ops.post(f"{base}/versions/2/publish/", {"note": "second"}, format="json")
+    diff = ops.get(f"{base}/diff/", {"a": 1, "b": 2}).json()
+    assert diff["sections"]["name"]["changed"] is True
+    assert diff["sections"]["steps"]["changed"] is False
+    assert "+v2" in diff["sections"]["name"]["unified"]
+    versions = ops.get(f"{base}/versions/").json()
+    assert [v["number"] for v in versions] == [2, 1]
+    assert ops.get(f"{base}/").json()["live_version"]["number"] == 2
+    rollback = ops.post(f"{base}/versions/1/rollback/", {"note": "back"}, format="json")
+    assert rollback.json()["number"] == 3
+
+
+def test_invalid_definitions_answer_400_with_paths(ops):
+    steps = [{"think": "a"}, {"think": "b"}, {"draft": "c", "maxChars": -1}]
+    response = create(ops, steps=steps)
+    assert response.status_code == 400
+    assert "steps[2].maxChars" in response.json()["definition"]
+    assert Workflow.objects.count() == 0
+
+
+def test_duplicate_slug_answers_400(ops):
+    create(ops)
+    assert create(ops).json()["slug"]
+
+
+def test_publishing_twice_answers_409(ops):
+    workflow_id = create(ops).json()["workflow"]
+    url = f"/api/workflows/{workflow_id}/versions/1/publish/"
+    ops.post(url, {}, format="json")
+    assert ops.post(url, {}, format="json").status_code == 409
+
+
+def test_resolve_says_which_version_would_run(ops):
+    workflow_id = create(ops).json()["workflow"]
+    ops.post(f"/api/workflows/{workflow_id}/versions/1/publish/", {}, format="json")
+    query = {"archetype": "referral", "state": "new", "template_key": "opener.welcome"}
+    assert ops.get("/api/workflows/resolve/", query).json()["version"]["label"] == "welcome@1"
+    query["template_key"] = "vendor.decline"
+    assert ops.get("/api/workflows/resolve/", query).json()["version"] is None
+    assert ops.get("/api/workflows/resolve/", {"state": "new"}).status_code == 400
+
+
+def test_bad_diff_parameters_answer_400(ops):
+    workflow_id = create(ops).json()["workflow"]
+    assert ops.get(f"/api/workflows/{workflow_id}/diff/", {"a": "x"}).status_code == 400
+    assert ops.get(f"/api/workflows/{workflow_id}/diff/", {"a": 1, "b": 9}).status_code == 404
+
+
+def test_coworkers_read_but_cannot_write(coworker, api_for, ops):
+    create(ops)
+    api = api_for(coworker)
+    assert api.get("/api/workflows/").json()["count"] == 1
+    assert create(api, slug="other").status_code == 403
+    assert api.post("/api/snippets/", {"kind": "voice", "key": "x", "text": "y"}).status_code == 403
+
+
+def test_snippets_are_versioned_through_the_api(ops):
+    created = ops.post(
+        "/api/snippets/", {"kind": "voice", "key": "playful", "text": "Light."}, format="json"
+    )
+    snippet_id = created.json()["id"]
+    ops.put(f"/api/snippets/{snippet_id}/", {"text": "Lighter."}, format="json")
+    detail = ops.get(f"/api/snippets/{snippet_id}/").json()
+    assert detail["snippet"]["version"] == 2
+    assert [v["text"] for v in detail["versions"]] == ["Lighter.", "Light."]
+    bad = ops.post("/api/snippets/", {"kind": "mood", "key": "a b", "text": ""}, format="json")
+    assert set(bad.json()) == {"kind", "key"}
