@@ -251,7 +251,7 @@ class SnippetSerializer(serializers.ModelSerializer):
 
 class SnippetWriteSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Snippet.Kind.choices)
-    key = serializers.RegexField(r"^[A-Za-z0-9_.\-]+$", max_length=100)
+    key = serializers.CharField(max_length=100)
     text = serializers.CharField(max_length=8000, allow_blank=True, trim_whitespace=False)
 
 

@@ -2,7 +2,11 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
+
+# Also in workflow.schema.json's snippet reference pattern.
+SNIPPET_KEY_PATTERN = r"^[A-Za-z0-9_.\-]+$"
 
 
 class Snippet(models.Model):
@@ -20,7 +24,12 @@ class Snippet(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     # For canon, the key is the template key.
-    key = models.CharField(max_length=100)
+    key = models.CharField(
+        max_length=100,
+        validators=[
+            RegexValidator(SNIPPET_KEY_PATTERN, "Use letters, digits, '.', '_' and '-' only.")
+        ],
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

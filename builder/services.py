@@ -19,9 +19,15 @@ DEMO_WORKFLOWS_DIR = FIXTURES / "workflows"
 
 @transaction.atomic
 def snippet_save(*, kind: str, key: str, text: str, author=None) -> SnippetVersion:
-    """Adds a version when the text changed; returns the latest version either way."""
-    snippet, _ = Snippet.objects.get_or_create(kind=kind, key=key)
-    snippet = Snippet.objects.select_for_update().get(id=snippet.id)
+    """Adds a version when the text changed; returns the latest version either way.
+
+    Raises ``ValidationError`` for an unknown kind or a malformed key.
+    """
+    snippet = Snippet.objects.select_for_update().filter(kind=kind, key=key).first()
+    if snippet is None:
+        snippet = Snippet(kind=kind, key=key)
+        snippet.full_clean()
+        snippet.save()
     latest = snippet.versions.order_by("-number").first()
     if latest is not None and latest.text == text:
         return latest

@@ -15,5 +15,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/", include("prospects.api_urls")),
     path("api/", include("builder.api_urls")),
+    path("", include("builder.urls")),
     path("", include("prospects.urls")),
 ]

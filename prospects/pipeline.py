@@ -179,8 +179,9 @@ def _disposition(
 HISTORY_TURNS = 10
 
 
-def _draft_request(decision: Decision) -> DraftRequest:
-    version = decision.workflow_version
+def draft_request(decision: Decision, *, version=None) -> DraftRequest:
+    """What the engine gets for a decision; ``version`` overrides the resolved workflow."""
+    version = version or decision.workflow_version
     recent = decision.thread.messages.filter(received_at__lte=decision.message.received_at)
     turns = reversed(recent.order_by("-received_at")[:HISTORY_TURNS])
     return DraftRequest(
@@ -219,7 +220,7 @@ def draft_for_decision(decision: Decision) -> Draft:
 
     An approved draft's dispatch is enqueued only after its row commits.
     """
-    request = _draft_request(decision)
+    request = draft_request(decision)
     engine_id, body, latency_ms, engine_error = decision.engine_id, "", 0, None
     try:
         engine_id = _engine_for_decision(decision)

@@ -1,17 +1,22 @@
 """The panel: thin views over selectors and services."""
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
+from builder.models import WorkflowVersion
 from config.roles import can_change_engine, can_review
 from engines.selectors import selectable_engine_ids
 from prospects import selectors
 from prospects.models import Draft, PipelineSettings, Thread
+from prospects.preview import preview_build
 from prospects.services import DraftConflict, draft_approve, draft_engine_set, draft_reject
 
 THREADS_PER_PAGE = 25
@@ -124,3 +129,29 @@ def engine_change_hx(request):
     if request.htmx:
         return HttpResponseClientRefresh()
     return redirect("prospects:settings")
+
+
+@login_required
+def workflow_preview(request, workflow_id, number):
+    """Runs a workflow version on a chosen thread (template engine; prompts per step)."""
+    version = get_object_or_404(
+        WorkflowVersion.objects.select_related("workflow"), workflow_id=workflow_id, number=number
+    )
+    threads = Thread.objects.filter(decisions__isnull=False).distinct().order_by("handle")[:200]
+    thread_id = request.GET.get("thread", "")
+    preview = None
+    if thread_id:
+        thread = get_object_or_404(Thread, id=_uuid_or_404(thread_id))
+        preview = preview_build(version=version, thread=thread)
+    return render(
+        request,
+        "prospects/workflow_preview.html",
+        {"version": version, "threads": threads, "thread_id": thread_id, "preview": preview},
+    )
+
+
+def _uuid_or_404(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError as error:
+        raise Http404("No such thread.") from error

@@ -24,9 +24,10 @@ def test_operator_creates_edits_publishes_and_diffs(ops):
     assert created.status_code == 201, created.content
     workflow_id = created.json()["workflow"]
     base = f"/api/workflows/{workflow_id}"
-    assert ops.post(f"{base}/versions/1/publish/", {"note": "first"}, format="json").json()[
-        "status"
-    ] == "published"
+    assert (
+        ops.post(f"{base}/versions/1/publish/", {"note": "first"}, format="json").json()["status"]
+        == "published"
+    )
     v2 = ops.post(f"{base}/versions/", {"definition": definition(name="v2")}, format="json")
     assert v2.json()["number"] == 2
     ops.post(f"{base}/versions/2/publish/", {"note": "second"}, format="json")
@@ -94,5 +95,8 @@ def test_snippets_are_versioned_through_the_api(ops):
     detail = ops.get(f"/api/snippets/{snippet_id}/").json()
     assert detail["snippet"]["version"] == 2
     assert [v["text"] for v in detail["versions"]] == ["Lighter.", "Light."]
-    bad = ops.post("/api/snippets/", {"kind": "mood", "key": "a b", "text": ""}, format="json")
-    assert set(bad.json()) == {"kind", "key"}
+    bad_kind = ops.post("/api/snippets/", {"kind": "mood", "key": "a", "text": ""}, format="json")
+    assert set(bad_kind.json()) == {"kind"}
+    bad_key = ops.post("/api/snippets/", {"kind": "voice", "key": "a b", "text": ""}, format="json")
+    assert bad_key.status_code == 400
+    assert set(bad_key.json()) == {"key"}

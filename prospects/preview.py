@@ -1,0 +1,41 @@
+"""Workflow preview on a real thread: what each step would send, and the template output."""
+
+from dataclasses import dataclass
+
+from builder.models import WorkflowVersion
+from engines import gate
+from engines.base import EngineError
+from engines.chain import StepPrompt, preview_prompts
+from engines.template import TemplateEngine
+from prospects.models import Thread
+from prospects.pipeline import draft_request
+
+
+@dataclass(frozen=True)
+class Preview:
+    thread: Thread
+    prompts: list[StepPrompt]
+    template_body: str
+    template_error: str
+    gate_failed: list[str]
+
+
+def preview_build(*, version: WorkflowVersion, thread: Thread) -> Preview | None:
+    """None when the thread has no decision with a reply to draft."""
+    decision = thread.decisions.exclude(template_key="").select_related("message", "thread").first()
+    if decision is None:
+        return None
+    request = draft_request(decision, version=version)
+    body, error = "", ""
+    try:
+        body = TemplateEngine().draft(request).body
+    except EngineError as problem:
+        error = f"{problem.reason}: {problem.detail}"
+    verdict = gate.check(body, max_chars=request.workflow.max_chars) if body else None
+    return Preview(
+        thread=thread,
+        prompts=preview_prompts(request),
+        template_body=body,
+        template_error=error,
+        gate_failed=verdict.as_json()["failed"] if verdict else [],
+    )
