@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import Http404
@@ -189,11 +189,11 @@ def workflow_publish_page(request, workflow_id, number):
         else:
             messages.success(request, f"Published {version.label}; it is live now.")
             return _redirect(request, reverse("builder:workflow_history", args=[workflow_id]))
-    diffs = version_diff(live, version) if live else []
+    changed = [diff for diff in version_diff(live, version) if diff.changed] if live else []
     return render(
         request,
         "builder/publish.html",
-        {"version": version, "live": live, "diffs": diffs, "error": error},
+        {"version": version, "live": live, "changed": changed, "error": error},
     )
 
 
@@ -292,11 +292,15 @@ def snippet_detail(request, snippet_id):
 @require_POST
 def snippet_create(request):
     _require_operator(request.user)
-    kind, key = request.POST.get("kind", ""), request.POST.get("key", "").strip()
-    if kind not in Snippet.Kind.values or not key or len(key) > 100:
-        messages.error(request, "Pick a kind and give a key of at most 100 characters.")
+    try:
+        version = snippet_save(
+            kind=request.POST.get("kind", ""),
+            key=request.POST.get("key", "").strip(),
+            text=request.POST.get("text", ""),
+            author=request.user,
+        )
+    except ValidationError as invalid:
+        for field, problems in invalid.message_dict.items():
+            messages.error(request, f"{field}: {' '.join(problems)}")
         return redirect("builder:snippet_list")
-    version = snippet_save(
-        kind=kind, key=key, text=request.POST.get("text", ""), author=request.user
-    )
     return redirect("builder:snippet_detail", snippet_id=version.snippet_id)

@@ -14,6 +14,7 @@ from prospects.pipeline import draft_request
 @dataclass(frozen=True)
 class Preview:
     thread: Thread
+    template_key: str
     prompts: list[StepPrompt]
     template_body: str
     template_error: str
@@ -34,6 +35,7 @@ def preview_build(*, version: WorkflowVersion, thread: Thread) -> Preview | None
     verdict = gate.check(body, max_chars=request.workflow.max_chars) if body else None
     return Preview(
         thread=thread,
+        template_key=decision.template_key,
         prompts=preview_prompts(request),
         template_body=body,
         template_error=error,

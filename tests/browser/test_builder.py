@@ -1,0 +1,95 @@
+import pytest
+from playwright.sync_api import expect
+
+from builder.models import Workflow
+from prospects.demo import demo_load
+from tests.browser.conftest import log_in
+from tests.conftest import GEMMA, PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def step_texts(page) -> list[str]:
+    return page.locator("textarea[name=step_text]").evaluate_all("els => els.map(e => e.value)")
+
+
+def test_operator_builds_publishes_edits_diffs_and_rolls_back(page, screenshot):
+    demo_load(password=PASSWORD)
+    log_in(page, "operator", PASSWORD)
+    page.click("nav >> text=Workflows")
+    expect(page.locator("#workflow-table")).to_contain_text("opener-welcome")
+    screenshot("workflow-list")
+    page.click("text=New workflow")
+
+    page.fill("input[name=slug]", "vendor-polite")
+    page.fill("input[name=name]", "Polite vendor decline")
+    page.check("input[name=template_keys][value='vendor.decline']")
+    page.check("input[name=context_snippet][value='canon:vendor.decline']")
+    page.check("input[name=context_snippet][value='safety:no-ai-talk']")
+    page.locator("a:has-text('preview')").first.click()
+    expect(page.locator("#snippet-preview")).to_contain_text("v1")
+    page.select_option("select[name=engine]", GEMMA)
+
+    for _ in range(3):
+        page.click("button:has-text('+ Think step')")
+    expect(page.locator("li.step")).to_have_count(4)
+    thinks = page.locator("li.step-think textarea")
+    for index, text in enumerate(["First think", "Second think", "Third think"]):
+        thinks.nth(index).fill(text)
+    page.click("button[aria-label='Move step 3 up']")
+    assert step_texts(page)[:3] == ["First think", "Third think", "Second think"]
+
+    page.click("button:text-is('Save draft')")
+    expect(page.locator(".field-error").first).to_contain_text("steps[3].draft")
+    page.locator("li.step-draft textarea").fill("Decline kindly in one sentence.")
+    screenshot("workflow-editor")
+    page.click("text=Save & publish…")
+    expect(page.locator("h1")).to_contain_text("Publish vendor-polite@1")
+    page.fill("textarea[name=note]", "First version")
+    page.click("button:has-text('Publish vendor-polite@1')")
+    expect(page.locator("#version-1")).to_contain_text("live")
+
+    page.click("a.button:has-text('Edit')")
+    assert step_texts(page)[:3] == ["First think", "Third think", "Second think"]
+    page.fill("input[name=name]", "Very polite vendor decline")
+    page.click("text=Save & publish…")
+    expect(page.locator("pre.unified")).to_contain_text("+Very polite vendor decline")
+    screenshot("workflow-publish")
+    page.fill("textarea[name=note]", "Warmer name")
+    page.click("button:has-text('Publish vendor-polite@2')")
+    expect(page.locator("#version-2")).to_contain_text("live")
+
+    page.click("button:has-text('Compare A with B')")
+    expect(page.locator(".diff-section.changed")).to_have_count(1)
+    expect(page.locator(".side-by-side")).to_contain_text("Very polite vendor decline")
+    screenshot("workflow-diff")
+
+    page.go_back()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#version-1 >> text=Roll back to this").click()
+    expect(page.locator("#version-3")).to_contain_text("live")
+    screenshot("workflow-history")
+    live = Workflow.objects.get(slug="vendor-polite").live_version
+    assert (live.number, live.name) == (3, "Polite vendor decline")
+
+
+def test_operator_edits_canon_and_previews_a_workflow_on_a_thread(page, screenshot):
+    demo_load(password=PASSWORD)
+    log_in(page, "operator", PASSWORD)
+    page.click("nav >> text=Canon & rules")
+    page.click("text=canon:opener.welcome")
+    page.fill("textarea[name=text]", "Hi, lovely to hear from you! Which day suits you?")
+    page.click("text=Save new version")
+    expect(page.locator(".flash")).to_contain_text("v2")
+    expect(page.locator("article.message")).to_have_count(2)
+    screenshot("snippet-history")
+
+    page.click("nav >> text=Workflows")
+    page.click("#workflow-table >> text=opener-welcome")
+    page.click("#version-1 >> text=Preview")
+    page.select_option("select[name=thread]", label="anna.k")
+    page.click("text=Run preview")
+    expect(page.locator("details.prompt")).to_have_count(3)
+    expect(page.locator("details.prompt").last).to_contain_text("<output of step 2>")
+    expect(page.locator("section.card").first).to_contain_text("Passes the validation gate")
+    screenshot("workflow-preview")
