@@ -23,7 +23,9 @@ class SectionDiff:
 
     @property
     def unified(self) -> str:
-        return "\n".join(difflib.unified_diff(self.before, self.after, "before", "after", lineterm="", n=2))
+        return "\n".join(
+            difflib.unified_diff(self.before, self.after, "before", "after", lineterm="", n=2)
+        )
 
     def side_by_side_html(self, label_a: str, label_b: str) -> str:
         """An HTML table; difflib escapes the text itself."""

@@ -36,9 +36,7 @@ def editor_post(**overrides) -> dict:
 
 
 def test_step_operations_rerender_only_the_steps(operator_client):
-    response = operator_client.post(
-        "/workflows/steps_hx/", editor_post(op="up:1"), **HTMX
-    )
+    response = operator_client.post("/workflows/steps_hx/", editor_post(op="up:1"), **HTMX)
     html = response.content.decode()
     assert '<div id="steps">' in html
     assert "<html" not in html

@@ -1,8 +1,5 @@
-import threading
-
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from builder.models import Snippet
 from builder.selectors import canon_text
@@ -13,7 +10,7 @@ from prospects.models import Decision, Draft, InboundMessage, Mode, WithoutWorkf
 from prospects.pipeline import inbound_ingest
 from prospects.selectors import pipeline_settings
 from prospects.services import DraftConflict, draft_approve, draft_engine_set, draft_reject
-from tests.conftest import GEMMA, make_inbound
+from tests.conftest import GEMMA, make_inbound, run_concurrently
 
 pytestmark = pytest.mark.django_db
 
@@ -89,21 +86,7 @@ def test_reingest_same_external_id_makes_no_second_decision_or_send(
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_ingest_of_one_external_id_records_one_decision(canon):
     inbound = make_inbound("Hello!")
-    results, errors = [], []
-
-    def ingest():
-        try:
-            results.append(inbound_ingest(inbound=inbound))
-        except Exception as error:  # noqa: BLE001 - collected and asserted below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    workers = [threading.Thread(target=ingest) for _ in range(4)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    results, errors = run_concurrently(lambda: inbound_ingest(inbound=inbound), 4)
     assert errors == []
     assert sum(result.created for result in results) == 1
     assert InboundMessage.objects.count() == Decision.objects.count() == 1

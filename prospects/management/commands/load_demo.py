@@ -11,7 +11,7 @@ class Command(BaseCommand):
         summary = demo_load(password=settings.DEMO_PASSWORD)
         self.stdout.write(
             f"Demo loaded: {summary['canon_entries']} canon entries, "
-            f"{summary['messages']} new messages."
+            f"{summary['workflows']} workflows, {summary['messages']} new messages."
         )
         self.stdout.write(
             f"Log in as {', '.join(summary['users'])} with password '{settings.DEMO_PASSWORD}'."
