@@ -30,13 +30,14 @@ def test_operator_builds_publishes_edits_diffs_and_rolls_back(page, screenshot):
     expect(page.locator("#snippet-preview")).to_contain_text("v1")
     page.select_option("select[name=engine]", GEMMA)
 
-    for _ in range(3):
+    for count in (2, 3, 4):
         page.click("button:has-text('+ Think step')")
-    expect(page.locator("li.step")).to_have_count(4)
+        expect(page.locator("li.step")).to_have_count(count)
     thinks = page.locator("li.step-think textarea")
     for index, text in enumerate(["First think", "Second think", "Third think"]):
         thinks.nth(index).fill(text)
     page.click("button[aria-label='Move step 3 up']")
+    expect(page.locator("li.step textarea").nth(1)).to_have_value("Third think")
     assert step_texts(page)[:3] == ["First think", "Third think", "Second think"]
 
     page.click("button:text-is('Save draft')")
@@ -50,6 +51,7 @@ def test_operator_builds_publishes_edits_diffs_and_rolls_back(page, screenshot):
     expect(page.locator("#version-1")).to_contain_text("live")
 
     page.click("a.button:has-text('Edit')")
+    expect(page.locator("h1")).to_contain_text("Edit vendor-polite")
     assert step_texts(page)[:3] == ["First think", "Third think", "Second think"]
     page.fill("input[name=name]", "Very polite vendor decline")
     page.click("text=Save & publish…")
