@@ -168,6 +168,24 @@ NOT_PROSPECT_MOVES = env.list(
     "NOT_PROSPECT_MOVES", default=["existing_client", "personal", "vendor", "spam"]
 )
 
+# The GPU path. Unset GPU_INFERENCE_URL: the path is off, the app boots clean and the
+# classifier and drafter answer "no answer" instead of raising.
+GPU_INFERENCE_URL = env.str("GPU_INFERENCE_URL", default="")
+GPU_LLM_MODEL = env.str("GPU_LLM_MODEL", default="")
+GPU_CLASSIFIER_MODEL = env.str("GPU_CLASSIFIER_MODEL", default="")
+CLASSIFIER_INFERENCE_URL = env.str("CLASSIFIER_INFERENCE_URL", default="")
+GPU_API_KEY = env.str("GPU_API_KEY", default="")
+# "openai" (vLLM) or "llama_cpp" (llama-cpp-python's server): how JSON Schemas are sent.
+GPU_JSON_DIALECT = env.str("GPU_JSON_DIALECT", default="openai")
+GPU_ESCALATION_MODEL = env.str("GPU_ESCALATION_MODEL", default="")
+ENGINE_CONCURRENCY = env.int("ENGINE_CONCURRENCY", default=8)
+BREAKER_FAIL_MAX = env.int("BREAKER_FAIL_MAX", default=3)
+BREAKER_RESET_SECONDS = env.float("BREAKER_RESET_SECONDS", default=30.0)
+BREAKER_REDIS_URL = env.str(
+    "BREAKER_REDIS_URL",
+    default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "",
+)
+
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="prospector-demo")
 
 LOGGING = {

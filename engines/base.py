@@ -54,17 +54,23 @@ class DraftResult:
     body: str
     engine_id: str
     latency_ms: int = 0
+    # Per step: kind, prompt messages, output, tokens in/out, latency.
     steps: list[dict] = field(default_factory=list)
+    tokens_in: int = 0
+    tokens_out: int = 0
 
 
 class EngineError(Exception):
     """An engine yielded no usable body. ``permanent`` says whether a retry can help."""
 
-    def __init__(self, reason: HoldReason, detail: str, *, permanent: bool):
+    def __init__(
+        self, reason: HoldReason, detail: str, *, permanent: bool, steps: list | None = None
+    ):
         super().__init__(detail)
         self.reason = reason
         self.detail = detail
         self.permanent = permanent
+        self.steps = steps or []
 
 
 class DraftEngine(ABC):
@@ -72,3 +78,7 @@ class DraftEngine(ABC):
 
     @abstractmethod
     def draft(self, request: DraftRequest) -> DraftResult: ...
+
+    def escalate(self, request: DraftRequest, failed: DraftResult) -> DraftResult | None:
+        """One more try at a draft that failed the gate; None when the engine has none."""
+        return None

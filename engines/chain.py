@@ -67,3 +67,18 @@ def preview_prompts(request: DraftRequest) -> list[StepPrompt]:
         step_prompt(request, index, placeholders[:index])
         for index in range(len(request.workflow.steps))
     ]
+
+
+LEAK_MIN_CHARS = 24
+
+
+def leak_fragments(request: DraftRequest) -> tuple[str, ...]:
+    """Prompt text that must never appear in a reply: the preamble, rules, instructions.
+
+    Canon is left out on purpose: it is the model answer, and reusing its wording is fine.
+    """
+    texts = [SYSTEM_PREAMBLE, DRAFT_SUFFIX.split("{")[0]]
+    texts += [text for title, text in request.workflow.context if not title.startswith("Canon")]
+    texts += [step.instruction for step in request.workflow.steps]
+    lines = (line.strip() for text in texts for line in text.splitlines())
+    return tuple(line for line in lines if len(line) >= LEAK_MIN_CHARS)

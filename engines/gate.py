@@ -20,6 +20,7 @@ class GateRule(models.TextChoices):
     PHONE = "phone", "Gives a phone number"
     EMAIL = "email", "Gives an e-mail address"
     AI_PHRASE = "ai_phrase", "Sounds like an AI or a refusal"
+    LEAKED_PROMPT = "leaked_prompt", "Leaks prompt text or step labels"
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,17 @@ _AI_PHRASES = re.compile(
 )
 
 
+_STEP_LABELS = re.compile(
+    r"(?im)^\s*(?:step\s*\d+|notes from step|think|draft|reply|answer|situation|system|user)"
+    r"\s*[:#]|^\s*##\s|<output of step"
+)
+
+
+def _leaks(text: str, fragments) -> bool:
+    lowered = text.lower()
+    return bool(_STEP_LABELS.search(text)) or any(f.lower() in lowered for f in fragments)
+
+
 def _has_phone(text: str) -> bool:
     for match in _PHONE_CANDIDATE.finditer(text):
         candidate = match.group().strip()
@@ -92,8 +104,11 @@ def _any(patterns: list[re.Pattern], text: str) -> bool:
     return any(pattern.search(text) for pattern in patterns)
 
 
-def check(text: str, *, max_chars: int) -> GateVerdict:
-    """Runs every rule on ``text``; the verdict lists the failed rules in a fixed order."""
+def check(text: str, *, max_chars: int, prompt_fragments=()) -> GateVerdict:
+    """Runs every rule on ``text``; the verdict lists the failed rules in a fixed order.
+
+    ``prompt_fragments`` are prompt lines that must not appear in the reply.
+    """
     if not text or not text.strip():
         return GateVerdict(failed=(GateRule.EMPTY,))
     failed = []
@@ -109,4 +124,6 @@ def check(text: str, *, max_chars: int) -> GateVerdict:
         failed.append(GateRule.EMAIL)
     if _AI_PHRASES.search(text):
         failed.append(GateRule.AI_PHRASE)
+    if _leaks(text, prompt_fragments):
+        failed.append(GateRule.LEAKED_PROMPT)
     return GateVerdict(failed=tuple(failed))

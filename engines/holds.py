@@ -12,5 +12,8 @@ class HoldReason(models.TextChoices):
     UNKNOWN_TEMPLATE_KEY = "unknown_template_key", "No canon for this template key"
     EMPTY_CANON = "empty_canon", "Canon text is empty"
     NO_WORKFLOW = "no_workflow", "No published workflow matches the situation"
+    BREAKER_OPEN = "breaker_open", "The model endpoint's circuit breaker is open"
+    ENGINE_TIMEOUT = "engine_timeout", "The model did not answer in time"
+    MALFORMED_OUTPUT = "malformed_output", "The model's answer was malformed or cut off"
     ENGINE_UNAVAILABLE = "engine_unavailable", "The active engine cannot draft"
     ENGINE_ERROR = "engine_error", "The engine failed"

@@ -1,18 +1,64 @@
-"""Maps an engine id to the engine that drafts for it."""
+"""Maps an engine id to the engine that drafts for it, and a build to its endpoint."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
 
 from engines.base import DraftEngine, EngineError
+from engines.dialect import Dialect
 from engines.holds import HoldReason
 from engines.ids import parse_engine_id
+from engines.inference import InferenceClient
+from engines.model_engine import ModelEngine
+from engines.models import EngineBuild
 from engines.template import TemplateEngine
 
 
+@dataclass(frozen=True)
+class Endpoint:
+    url: str
+    model: str
+    dialect: Dialect
+
+
+def endpoint_for(engine_id: str) -> Endpoint | None:
+    """Where a model build is served: its registered URL, else ``GPU_INFERENCE_URL``."""
+    build = EngineBuild.objects.filter(engine_id=engine_id).first()
+    url = (build.endpoint_url if build else "") or settings.GPU_INFERENCE_URL
+    model = (build.served_model if build else "") or settings.GPU_LLM_MODEL
+    if not url or not model:
+        return None
+    dialect = (build.json_dialect if build else "") or settings.GPU_JSON_DIALECT
+    return Endpoint(url=url, model=model, dialect=Dialect(dialect))
+
+
+_clients: dict[tuple[str, str], InferenceClient] = {}
+
+
+def client_for(url: str, dialect: Dialect) -> InferenceClient:
+    """One pooled client per endpoint and process."""
+    key = (url, dialect)
+    if key not in _clients:
+        _clients[key] = InferenceClient(url, dialect=dialect, api_key=settings.GPU_API_KEY)
+    return _clients[key]
+
+
 def engine_for(engine_id: str) -> DraftEngine:
-    """The engine for ``engine_id``; ``EngineError`` when none can draft for it."""
+    """The engine for ``engine_id``; ``EngineError`` when none can draft for it now."""
     parsed = parse_engine_id(engine_id)
     if parsed.is_template:
         return TemplateEngine()
-    raise EngineError(
-        HoldReason.ENGINE_UNAVAILABLE,
-        f"No model engine is available for '{engine_id}' yet (#4 adds the GPU engine).",
-        permanent=False,
+    endpoint = endpoint_for(engine_id)
+    if endpoint is None:
+        raise EngineError(
+            HoldReason.ENGINE_UNAVAILABLE,
+            f"No endpoint serves '{engine_id}': set its endpoint URL and served model, "
+            "or GPU_INFERENCE_URL and GPU_LLM_MODEL.",
+            permanent=False,
+        )
+    return ModelEngine(
+        engine_id=engine_id,
+        client=client_for(endpoint.url, endpoint.dialect),
+        model=endpoint.model,
+        escalation_model=settings.GPU_ESCALATION_MODEL,
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from builder.taxonomy import ThreadState
-from prospects.moves import all_moves, is_prospect_move
+from engines.moves import all_moves, is_prospect_move
 
 RULES_FILE = Path(__file__).with_name("classification_rules.yaml")
 

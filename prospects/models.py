@@ -121,6 +121,10 @@ class Draft(models.Model):
     )
     experiment_arm = models.CharField(max_length=120, blank=True)
     engine_latency_ms = models.PositiveIntegerField(default=0)
+    # The chain as it ran: per step its prompt, output, tokens and latency.
+    steps = models.JSONField(default=list, blank=True)
+    tokens_in = models.PositiveIntegerField(default=0)
+    tokens_out = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     reviewed_by = models.ForeignKey(

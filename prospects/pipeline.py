@@ -4,7 +4,7 @@ Every row is committed before any side effect; the engine runs outside database
 transactions; anything that yields no usable body holds the draft with a reason.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from django.conf import settings
@@ -15,12 +15,14 @@ from builder.selectors import canon_text
 from builder.spec import workflow_spec
 from builder.taxonomy import Archetype
 from engines import gate
-from engines.base import DraftRequest, EngineError, Turn
+from engines.base import DraftRequest, DraftResult, EngineError, Turn
+from engines.chain import leak_fragments
+from engines.classifier import NOT_CONFIGURED, MoveOutcome, classify_move
 from engines.holds import HoldReason
 from engines.ids import TEMPLATE_ENGINE_ID, parse_engine_id
 from engines.registry import engine_for
 from prospects import gate2
-from prospects.classify import classify
+from prospects.classify import Classification, classify
 from prospects.decide import decide_next_action
 from prospects.models import (
     Decision,
@@ -64,8 +66,10 @@ def inbound_ingest(*, inbound: Inbound) -> IngestResult:
     existing = _existing_result(inbound.external_id)
     if existing is not None:
         return existing
+    # The model call happens before, never inside, the decision's transaction.
+    move = classify_move(inbound.body)
     try:
-        decision = _record_decision(inbound)
+        decision = _record_decision(inbound, move)
     except IntegrityError:
         # A concurrent ingest of the same external id committed first.
         existing = _existing_result(inbound.external_id)
@@ -94,8 +98,23 @@ def choose_mode(settings_row: PipelineSettings, template_key: str) -> Mode:
     return Mode(settings_row.default_mode)
 
 
+def _classification(inbound: Inbound, move: MoveOutcome, thread_state: str) -> Classification:
+    """The LoRA head's answer when it gave a valid one; otherwise the fast rules decide."""
+    if move.answer is not None:
+        return Classification(
+            is_prospect=move.answer.is_prospect,
+            move=move.answer.move,
+            trace=move.answer.trace,
+            classified_by="lora",
+        )
+    rules = classify(inbound.body, thread_state=thread_state)
+    if move.problem and move.problem != NOT_CONFIGURED:
+        return replace(rules, trace=f"{rules.trace}; {move.problem}")
+    return rules
+
+
 @transaction.atomic
-def _record_decision(inbound: Inbound) -> Decision:
+def _record_decision(inbound: Inbound, move: MoveOutcome) -> Decision:
     thread, _ = Thread.objects.get_or_create(
         handle=inbound.thread, defaults={"archetype": inbound.archetype or Archetype.NEW_CONTACT}
     )
@@ -110,7 +129,7 @@ def _record_decision(inbound: Inbound) -> Decision:
         received_at=inbound.received_at,
         metadata=inbound.metadata,
     )
-    classification = classify(inbound.body, thread_state=thread.state)
+    classification = _classification(inbound, move, thread.state)
     action = decide_next_action(move=classification.move, state=thread.state)
     gate2_result = gate2.evaluate(
         move=classification.move,
@@ -215,35 +234,62 @@ def _engine_for_decision(decision: Decision) -> str:
     )
 
 
+@dataclass(frozen=True)
+class _Drafted:
+    engine_id: str
+    result: DraftResult | None
+    error: EngineError | None
+    verdict: gate.GateVerdict
+
+
+def _run_engine(decision: Decision, request: DraftRequest) -> _Drafted:
+    """Drafts, gates, and on a gate failure gives the engine its one escalation retry."""
+    engine_id = decision.engine_id
+    try:
+        engine_id = _engine_for_decision(decision)
+        engine = engine_for(engine_id)
+        result = engine.draft(request)
+    except EngineError as error:
+        return _Drafted(engine_id, None, error, gate.check("", max_chars=request.max_chars))
+    max_chars = request.workflow.max_chars if request.workflow else request.max_chars
+    fragments = leak_fragments(request) if request.workflow and result.steps else ()
+    verdict = gate.check(result.body, max_chars=max_chars, prompt_fragments=fragments)
+    if not verdict.ok:
+        try:
+            retry = engine.escalate(request, result)
+        except EngineError:
+            retry = None
+        if retry is not None:
+            retry_verdict = gate.check(retry.body, max_chars=max_chars, prompt_fragments=fragments)
+            if retry_verdict.ok:
+                return _Drafted(engine_id, retry, None, retry_verdict)
+    return _Drafted(engine_id, result, None, verdict)
+
+
 def draft_for_decision(decision: Decision) -> Draft:
     """Runs the engine (outside any transaction), gates the body and saves the draft.
 
     An approved draft's dispatch is enqueued only after its row commits.
     """
-    request = draft_request(decision)
-    engine_id, body, latency_ms, engine_error = decision.engine_id, "", 0, None
-    try:
-        engine_id = _engine_for_decision(decision)
-        result = engine_for(engine_id).draft(request)
-        body, latency_ms = result.body, result.latency_ms
-    except EngineError as error:
-        engine_error = error
-    max_chars = request.workflow.max_chars if request.workflow else request.max_chars
-    verdict = gate.check(body, max_chars=max_chars)
-    disposition = _disposition(decision, engine_error=engine_error, verdict=verdict)
+    drafted = _run_engine(decision, draft_request(decision))
+    result, error = drafted.result, drafted.error
+    disposition = _disposition(decision, engine_error=error, verdict=drafted.verdict)
     with transaction.atomic():
         draft = Draft.objects.create(
             decision=decision,
             thread=decision.thread,
-            body=body,
+            body=result.body if result else "",
             status=disposition.status,
             hold_reason=disposition.hold_reason,
             hold_detail=disposition.hold_detail,
-            gate_failed=[] if engine_error else verdict.as_json()["failed"],
-            engine_id=engine_id,
+            gate_failed=[] if error else drafted.verdict.as_json()["failed"],
+            engine_id=drafted.engine_id,
             workflow_version=decision.workflow_version,
             experiment_arm=decision.experiment_arm,
-            engine_latency_ms=latency_ms,
+            engine_latency_ms=result.latency_ms if result else 0,
+            steps=result.steps if result else (error.steps if error else []),
+            tokens_in=result.tokens_in if result else 0,
+            tokens_out=result.tokens_out if result else 0,
         )
         if draft.status == Draft.Status.APPROVED:
             transaction.on_commit(lambda: dispatch_draft.delay(str(draft.id)))

@@ -1,8 +1,8 @@
 import pytest
 
 from builder.taxonomy import ThreadState
+from engines.moves import all_moves, invariant_holds
 from prospects.classify import classify
-from prospects.moves import all_moves, invariant_holds
 
 
 @pytest.mark.parametrize(

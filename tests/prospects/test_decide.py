@@ -3,8 +3,8 @@ import yaml
 
 from builder.services import DEFAULT_CANON_FILE
 from builder.taxonomy import ThreadState
+from engines.moves import all_moves
 from prospects.decide import decide_next_action, template_keys_in_use
-from prospects.moves import all_moves
 
 
 def test_opener_on_a_new_thread_welcomes_and_engages():

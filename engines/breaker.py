@@ -1,0 +1,54 @@
+"""Circuit breakers per model endpoint (pybreaker), shared by every worker process.
+
+Prefork children share no memory, so the state lives in Redis when one is configured;
+the zero-service demo (`make run`, one worker process) keeps it in memory.
+"""
+
+import hashlib
+from functools import cache
+
+import pybreaker
+import redis
+from django.conf import settings
+
+
+@cache
+def _redis_client():
+    return redis.Redis.from_url(settings.BREAKER_REDIS_URL, socket_timeout=2)
+
+
+def _storage(endpoint: str) -> pybreaker.CircuitBreakerStorage:
+    if not settings.BREAKER_REDIS_URL:
+        return pybreaker.CircuitMemoryStorage(pybreaker.STATE_CLOSED)
+    namespace = "prospector:" + hashlib.sha256(endpoint.encode()).hexdigest()[:16]
+    return pybreaker.CircuitRedisStorage(
+        pybreaker.STATE_CLOSED, _redis_client(), namespace=namespace
+    )
+
+
+_breakers: dict[str, pybreaker.CircuitBreaker] = {}
+
+
+def breaker_for(endpoint: str) -> pybreaker.CircuitBreaker:
+    """Opens after ``BREAKER_FAIL_MAX`` consecutive failures; half-opens after the reset time."""
+    if endpoint not in _breakers:
+        _breakers[endpoint] = pybreaker.CircuitBreaker(
+            fail_max=settings.BREAKER_FAIL_MAX,
+            reset_timeout=settings.BREAKER_RESET_SECONDS,
+            state_storage=_storage(endpoint),
+            name=endpoint,
+            # A request the server refuses (4xx) says nothing about the server's health.
+            exclude=[lambda error: getattr(error, "permanent", False)],
+            # Re-raise the failure that trips the breaker, not a generic breaker error.
+            throw_new_error_on_trip=False,
+        )
+    return _breakers[endpoint]
+
+
+def breaker_state(endpoint: str) -> str:
+    """``closed``, ``open`` or ``half-open``, as every process sees it."""
+    return breaker_for(endpoint).current_state
+
+
+def breaker_reset(endpoint: str) -> None:
+    breaker_for(endpoint).close()

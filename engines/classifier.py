@@ -1,0 +1,99 @@
+"""The LoRA move classifier head: strict JSON, validated here whatever the server promised.
+
+Additive: with no endpoint configured, or on any failure, it returns "no answer" (never
+raises) and the fast rules decide.
+"""
+
+import json
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from jsonschema import Draft202012Validator
+
+from engines.dialect import Dialect
+from engines.inference import InferenceError
+from engines.model_tasks import MOVE
+from engines.moves import all_moves, invariant_holds, prospect_moves
+from engines.registry import client_for
+
+logger = logging.getLogger(__name__)
+
+PROMPT = (
+    "Classify the client's message. is_prospect is true when the sender may become a "
+    "client. Pick exactly one move. Answer with JSON only: "
+    '{"is_prospect": bool, "move": one of the moves, "trace": a short reason}.'
+)
+
+
+def move_schema() -> dict:
+    """The strict schema; its enum is generated from the configured moves."""
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["is_prospect", "move", "trace"],
+        "properties": {
+            "is_prospect": {"type": "boolean"},
+            "move": {"type": "string", "enum": list(all_moves())},
+            "trace": {"type": "string", "maxLength": 300},
+        },
+    }
+
+
+@dataclass(frozen=True)
+class MoveAnswer:
+    is_prospect: bool
+    move: str
+    trace: str
+
+
+@dataclass(frozen=True)
+class MoveOutcome:
+    answer: MoveAnswer | None  # None: no answer, the rules decide
+    problem: str = ""  # why there is no answer, for the decision's trace
+
+
+def parse_move_answer(text: str) -> MoveAnswer:
+    """Raises ValueError naming what is wrong: not JSON, off-schema, or invariant broken."""
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise ValueError(f"not JSON: {error}") from error
+    errors = sorted(Draft202012Validator(move_schema()).iter_errors(data), key=str)
+    if errors:
+        raise ValueError(f"off-schema: {errors[0].message}")
+    if not invariant_holds(is_prospect=data["is_prospect"], move=data["move"]):
+        raise ValueError(
+            f"invariant broken: is_prospect={data['is_prospect']} with move '{data['move']}'"
+        )
+    return MoveAnswer(data["is_prospect"], data["move"], data["trace"])
+
+
+NOT_CONFIGURED = "classifier not configured"
+
+
+def classify_move(body: str) -> MoveOutcome:
+    url = settings.CLASSIFIER_INFERENCE_URL or settings.GPU_INFERENCE_URL
+    if not url or not settings.GPU_CLASSIFIER_MODEL:
+        return MoveOutcome(None, NOT_CONFIGURED)
+    client = client_for(url, Dialect(settings.GPU_JSON_DIALECT))
+    moves = ", ".join(all_moves())
+    messages = [
+        {
+            "role": "system",
+            "content": f"{PROMPT}\nMoves: {moves}.\nProspect moves: {', '.join(prospect_moves())}.",
+        },
+        {"role": "user", "content": body},
+    ]
+    try:
+        result = client.chat(
+            task=MOVE,
+            model=settings.GPU_CLASSIFIER_MODEL,
+            messages=messages,
+            max_tokens=160,
+            schema=move_schema(),
+        )
+        return MoveOutcome(parse_move_answer(result.text))
+    except (InferenceError, ValueError) as problem:
+        logger.info("move classifier gave no answer: %s", problem)
+        return MoveOutcome(None, f"classifier: {problem}")

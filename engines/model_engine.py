@@ -1,0 +1,124 @@
+"""The GPU draft engine: runs a workflow's steps as a chain on an OpenAI-compatible model."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+from django.db import connection
+
+from engines.base import DraftEngine, DraftRequest, DraftResult, EngineError, Step
+from engines.chain import step_prompt
+from engines.holds import HoldReason
+from engines.inference import Failure, InferenceClient, InferenceError
+from engines.model_tasks import DRAFT
+
+THINK_MAX_TOKENS = 160
+# Characters per token is about 4 in English; the margin lets the model finish a sentence.
+CHARS_PER_TOKEN = 3
+
+HOLD_FOR_FAILURE = {
+    Failure.BREAKER_OPEN: HoldReason.BREAKER_OPEN,
+    Failure.TIMEOUT: HoldReason.ENGINE_TIMEOUT,
+    Failure.MALFORMED: HoldReason.MALFORMED_OUTPUT,
+    Failure.TRUNCATED: HoldReason.MALFORMED_OUTPUT,
+}
+
+
+def max_tokens_for(step: Step) -> int:
+    if step.kind == "draft":
+        return max(32, (step.max_chars or 0) // CHARS_PER_TOKEN + 16)
+    return THINK_MAX_TOKENS
+
+
+class ModelEngine(DraftEngine):
+    def __init__(
+        self, *, engine_id: str, client: InferenceClient, model: str, escalation_model: str = ""
+    ):
+        self.engine_id = engine_id
+        self.client = client
+        self.model = model
+        self.escalation_model = escalation_model
+
+    def draft(self, request: DraftRequest) -> DraftResult:
+        """Each think step's output joins the next step's prompt; the draft step is the body."""
+        if request.workflow is None:
+            raise EngineError(
+                HoldReason.NO_WORKFLOW, "A model engine needs a workflow to run.", permanent=True
+            )
+        outputs: list[str] = []
+        steps: list[dict] = []
+        for index in range(len(request.workflow.steps)):
+            steps.append(self._run_step(request, index, outputs, steps, model=self.model))
+            outputs.append(steps[-1]["output"])
+        return self._result(outputs[-1], steps)
+
+    def escalate(self, request: DraftRequest, failed: DraftResult) -> DraftResult | None:
+        """Re-runs only the draft step on the escalation model, with the same notes."""
+        if not self.escalation_model or request.workflow is None:
+            return None
+        earlier = failed.steps[:-1]
+        outputs = [step["output"] for step in earlier]
+        last = len(request.workflow.steps) - 1
+        steps = [
+            *earlier,
+            self._run_step(request, last, outputs, earlier, model=self.escalation_model),
+        ]
+        return self._result(steps[-1]["output"], steps)
+
+    def _run_step(self, request, index, outputs, steps_so_far, *, model) -> dict:
+        prompt = step_prompt(request, index, outputs)
+        step = prompt.step
+        try:
+            result = self.client.chat(
+                task=DRAFT,
+                model=model,
+                messages=list(prompt.messages),
+                max_tokens=max_tokens_for(step),
+                engine_id=self.engine_id,
+                allow_truncated=step.kind == "think",
+            )
+        except InferenceError as error:
+            raise EngineError(
+                HOLD_FOR_FAILURE.get(error.failure, HoldReason.ENGINE_ERROR),
+                f"step {index + 1} ({step.kind}): {error}",
+                permanent=error.permanent,
+                steps=steps_so_far,
+            ) from error
+        return {
+            "kind": step.kind,
+            "model": result.model,
+            "messages": list(prompt.messages),
+            "output": result.text.strip(),
+            "tokens_in": result.prompt_tokens,
+            "tokens_out": result.completion_tokens,
+            "latency_ms": result.latency_ms,
+            "finish_reason": result.finish_reason,
+        }
+
+    def _result(self, body: str, steps: list[dict]) -> DraftResult:
+        return DraftResult(
+            body=body,
+            engine_id=self.engine_id,
+            latency_ms=sum(step["latency_ms"] for step in steps),
+            steps=steps,
+            tokens_in=sum(step["tokens_in"] for step in steps),
+            tokens_out=sum(step["tokens_out"] for step in steps),
+        )
+
+
+def draft_batch(
+    engine: DraftEngine, requests: list[DraftRequest], *, concurrency: int
+) -> list[DraftResult | EngineError]:
+    """Drafts concurrently (keeping the server's continuous batching busy), in input order.
+
+    One draft's failure is returned in its place and never fails the batch.
+    """
+
+    def one(request: DraftRequest) -> DraftResult | EngineError:
+        try:
+            return engine.draft(request)
+        except EngineError as error:
+            return error
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        return list(pool.map(one, requests))

@@ -1,0 +1,21 @@
+"""The registry of model tasks: one place for each task's priority, timeout and schema."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ModelTask:
+    name: str
+    priority: int  # lower runs first when work queues for the GPU
+    timeout_seconds: float  # the overall deadline of one call, retries included
+    schema_name: str  # the structured-output schema the task asks for ("" = free text)
+    model_setting: str  # the settings name of the served model the task calls
+    temperature: float = 0.7
+
+
+CLASSIFY = ModelTask("prospect.classify", 0, 20, "classification", "GPU_CLASSIFIER_MODEL", 0.0)
+MOVE = ModelTask("prospect.move", 0, 20, "move", "GPU_CLASSIFIER_MODEL", 0.0)
+DRAFT = ModelTask("prospect.draft", 1, 60, "", "GPU_LLM_MODEL", 0.7)
+JUDGE = ModelTask("prospect.judge", 2, 60, "judgement", "GPU_LLM_MODEL", 0.0)
+
+TASKS = {task.name: task for task in (CLASSIFY, MOVE, DRAFT, JUDGE)}
