@@ -1,6 +1,5 @@
 """REST API for workflows and snippets: input serializer -> service -> output serializer."""
 
-from django.db import IntegrityError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
@@ -15,6 +14,7 @@ from builder.models import Snippet, SnippetVersion, Workflow, WorkflowVersion
 from builder.resolve import Situation, resolve_workflow
 from builder.services import (
     snippet_save,
+    workflow_archive,
     workflow_create,
     workflow_publish,
     workflow_rollback,
@@ -75,6 +75,10 @@ class VersionCreateSerializer(serializers.Serializer):
 
 
 class NoteSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=2000)
+
+
+class RollbackSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
@@ -103,14 +107,10 @@ class WorkflowListView(APIView):
     @extend_schema(request=WorkflowCreateSerializer, responses={201: VersionSerializer})
     def post(self, request):
         data = _valid(WorkflowCreateSerializer, request.data)
-        if Workflow.objects.filter(slug=data["slug"]).exists():
-            raise ValidationError({"slug": ["A workflow with this slug exists."]})
         try:
             version = workflow_create(author=request.user, **data)
         except DefinitionInvalid as invalid:
             raise _definition_errors(invalid) from invalid
-        except IntegrityError as error:
-            raise ValidationError({"slug": ["A workflow with this slug exists."]}) from error
         return Response(VersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
 
@@ -129,7 +129,9 @@ def _valid(serializer_class, data) -> dict:
 class WorkflowDetailView(generics.RetrieveAPIView):
     permission_classes = [OperatorsWrite]
     serializer_class = WorkflowSerializer
-    queryset = Workflow.objects.select_related("live_version")
+    queryset = Workflow.objects.select_related(
+        "live_version__workflow", "live_version__author", "live_version__published_by"
+    )
 
 
 class VersionListView(APIView):
@@ -185,14 +187,26 @@ class VersionPublishView(APIView):
 class VersionRollbackView(APIView):
     permission_classes = [OperatorsWrite]
 
-    @extend_schema(request=NoteSerializer, responses={201: VersionSerializer})
+    @extend_schema(request=RollbackSerializer, responses={201: VersionSerializer})
     def post(self, request, pk, number):
-        note = _valid(NoteSerializer, request.data)["note"]
+        note = _valid(RollbackSerializer, request.data)["note"]
         try:
             version = workflow_rollback(version=_version(pk, number), user=request.user, note=note)
         except DefinitionInvalid as invalid:
             raise _definition_errors(invalid) from invalid
         return Response(VersionSerializer(version).data, status=status.HTTP_201_CREATED)
+
+
+class VersionArchiveView(APIView):
+    permission_classes = [OperatorsWrite]
+
+    @extend_schema(request=None, responses=VersionSerializer)
+    def post(self, request, pk, number):
+        try:
+            version = workflow_archive(version=_version(pk, number))
+        except ValueError as error:
+            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        return Response(VersionSerializer(version).data)
 
 
 class DiffQuerySerializer(serializers.Serializer):

@@ -22,6 +22,11 @@ urlpatterns = [
         api.VersionRollbackView.as_view(),
         name="api-version-rollback",
     ),
+    path(
+        "workflows/<uuid:pk>/versions/<int:number>/archive/",
+        api.VersionArchiveView.as_view(),
+        name="api-version-archive",
+    ),
     path("workflows/<uuid:pk>/diff/", api.DiffView.as_view(), name="api-workflow-diff"),
     path("snippets/", api.SnippetListView.as_view(), name="api-snippets"),
     path("snippets/<uuid:pk>/", api.SnippetDetailView.as_view(), name="api-snippet"),

@@ -12,8 +12,7 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 
 from builder.taxonomy import Archetype, ThreadState
-from engines.ids import InvalidEngineId, parse_engine_id
-from engines.selectors import engine_is_registered
+from engines.selectors import engine_id_problem
 
 SCHEMA_FILE = Path(__file__).with_name("workflow.schema.json")
 _REQUIRED = re.compile(r"^'([^']+)' is a required property$")
@@ -67,12 +66,8 @@ def _rule_errors(definition: dict, snippet_exists) -> dict[str, list[str]]:
         errors["steps"] = [f"Exactly one draft step is required; found {len(drafts)}."]
     elif drafts[0] != len(steps) - 1:
         errors[f"steps[{drafts[0]}]"] = ["The draft step must be the last step."]
-    try:
-        parse_engine_id(definition["engine"])
-        if not engine_is_registered(definition["engine"]):
-            errors["engine"] = [f"'{definition['engine']}' is not in the engine-build registry."]
-    except InvalidEngineId as error:
-        errors["engine"] = [str(error)]
+    if problem := engine_id_problem(definition["engine"]):
+        errors["engine"] = [problem]
     applies_to = definition.get("appliesTo", {})
     for field, allowed in (("archetypes", Archetype.values), ("states", ThreadState.values)):
         for index, value in enumerate(applies_to.get(field, [])):

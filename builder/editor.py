@@ -67,16 +67,23 @@ def apply_step_op(steps: list[EditorStep], op: str) -> list[EditorStep]:
 
 
 def definition_from_post(post) -> dict:
-    context = [{"snippet": ref} for ref in post.getlist("context_snippet")]
-    if post.get("context_text", "").strip():
-        context.append({"text": post["context_text"].strip()})
+    """The definition the form describes: ticked snippets (keeping any pinned version) in
+    the order offered, then the inline texts; ``retrieval`` only when ticked."""
+    pins = dict(pin.rsplit("@", 1) for pin in post.getlist("pin") if "@" in pin)
+    context = [
+        {"snippet": ref, "version": int(pins[ref])}
+        if pins.get(ref, "").isdigit()
+        else {"snippet": ref}
+        for ref in post.getlist("context_snippet")
+    ]
+    context += [{"text": text.strip()} for text in post.getlist("context_text") if text.strip()]
     steps = []
     for step in steps_from_post(post):
         if step.kind == "draft":
             steps.append({"draft": step.text.strip(), "maxChars": _int_or_text(step.max_chars)})
         else:
             steps.append({"think": step.text.strip()})
-    return {
+    definition = {
         "name": post.get("name", "").strip(),
         "appliesTo": {
             "archetypes": post.getlist("archetypes"),
@@ -88,6 +95,9 @@ def definition_from_post(post) -> dict:
         "engine": post.get("engine", ""),
         "priority": _int_or_text(post.get("priority", "0") or "0"),
     }
+    if post.get("retrieval"):
+        definition["retrieval"] = True
+    return definition
 
 
 def errors_by_field(errors: dict[str, list[str]]) -> dict[str, list[str]]:

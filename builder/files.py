@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from builder.definition import DefinitionInvalid, canonical, validate_definition
@@ -74,6 +75,11 @@ def _read(path: Path) -> tuple[dict | None, dict[str, list[str]]]:
         errors["slug"] = ["This field is required."]
     elif document["slug"] != path.stem:
         errors["slug"] = [f"Must match the file name '{path.stem}'."]
+    else:
+        try:
+            Workflow._meta.get_field("slug").run_validators(document["slug"])
+        except ValidationError as invalid:
+            errors["slug"] = invalid.messages
     if document.get("status", "published") not in STATUSES:
         errors["status"] = [f"Must be one of {', '.join(STATUSES)}."]
     try:
@@ -83,8 +89,12 @@ def _read(path: Path) -> tuple[dict | None, dict[str, list[str]]]:
     return document, errors
 
 
-def workflow_import(directory: Path, *, user=None) -> ImportReport:
-    """Loads every ``*.yaml`` in ``directory``; nothing at all if any file is bad."""
+def workflow_import(directory: Path, *, user=None, only_missing: bool = False) -> ImportReport:
+    """Loads every ``*.yaml`` in ``directory``; nothing at all if any file is bad.
+
+    ``only_missing`` skips workflows that exist already (the demo loader must not
+    overwrite what operators changed).
+    """
     documents, errors = {}, {}
     for path in sorted(directory.glob("*.yaml")):
         document, file_errors = _read(path)
@@ -96,8 +106,14 @@ def workflow_import(directory: Path, *, user=None) -> ImportReport:
         raise WorkflowFileError(errors)
     report = ImportReport()
     with transaction.atomic():
-        for document in documents.values():
-            _apply(document, user=user, report=report)
+        for name, document in documents.items():
+            if only_missing and Workflow.objects.filter(slug=document["slug"]).exists():
+                report.unchanged.append(document["slug"])
+                continue
+            try:
+                _apply(document, user=user, report=report)
+            except (ValidationError, DefinitionInvalid, ValueError) as problem:
+                raise WorkflowFileError({name: {"(file)": [str(problem)]}}) from problem
     return report
 
 
@@ -119,7 +135,7 @@ def _apply(document: dict, *, user, report: ImportReport) -> None:
             report.unchanged.append(slug)
             return
         version = workflow_save_draft(
-            workflow=workflow, definition=definition, author=user, notes=notes
+            workflow=workflow, definition=definition, author=user, notes=notes, new_version=True
         )
         report.updated.append(slug)
     if publish:

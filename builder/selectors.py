@@ -58,7 +58,9 @@ def workflows_list(*, status: str = "", template_key: str = "", engine: str = ""
     The template-key filter runs in Python: SQLite (the demo database) has no JSON
     containment lookup, and the list of workflows is short.
     """
-    workflows = Workflow.objects.select_related("live_version").annotate(
+    workflows = Workflow.objects.select_related(
+        "live_version__workflow", "live_version__author", "live_version__published_by"
+    ).annotate(
         version_count=Count("versions", distinct=True),
         usage_count=Count("versions__drafts", distinct=True),
     )
@@ -70,9 +72,7 @@ def workflows_list(*, status: str = "", template_key: str = "", engine: str = ""
         return [
             workflow
             for workflow in workflows
-            if workflow.live_version
-            and template_key
-            in (workflow.live_version.applies_to.get("templateKeys") or [template_key])
+            if workflow.live_version and _applies_to_key(workflow.live_version, template_key)
         ]
     return list(workflows)
 

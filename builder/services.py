@@ -94,16 +94,18 @@ def workflow_create(
 
 @transaction.atomic
 def workflow_save_draft(
-    *, workflow: Workflow, definition: dict, author=None, notes: str = ""
+    *, workflow: Workflow, definition: dict, author=None, notes: str = "", new_version=False
 ) -> WorkflowVersion:
     """Saves an edit: into the open draft version, or as a new draft after a published one.
 
-    A published version is never changed. Raises ``DefinitionInvalid``.
+    ``new_version`` always adds a version, leaving an open draft as it is (an import must
+    not overwrite someone's unpublished work). A published version is never changed.
+    Raises ``DefinitionInvalid``.
     """
     validate_definition(definition, snippet_exists=snippet_exists)
     workflow = Workflow.objects.select_for_update().get(id=workflow.id)
     latest = workflow.versions.order_by("-number").first()
-    if latest is not None and latest.status == WorkflowVersion.Status.DRAFT:
+    if not new_version and latest is not None and latest.status == WorkflowVersion.Status.DRAFT:
         version = latest
     else:
         version = WorkflowVersion(workflow=workflow, number=(latest.number + 1) if latest else 1)
@@ -135,9 +137,12 @@ def workflow_publish(
     definition no longer validates (e.g. a snippet or engine build it names is gone) and
     ``ValueError`` when the version is not a draft.
     """
+    Workflow.objects.select_for_update().get(id=version.workflow_id)
     version = WorkflowVersion.objects.select_for_update().get(id=version.id)
     if version.status != WorkflowVersion.Status.DRAFT:
         raise ValueError(f"{version.label} is {version.status}; only a draft can be published.")
+    if not note.strip():
+        raise ValueError("A publish note is required: say what changed and why.")
     validate_definition(version.definition, snippet_exists=snippet_exists)
     version.pinned_snippets = pinned if pinned else _pin_snippets(version.definition)
     version.status = WorkflowVersion.Status.PUBLISHED
@@ -171,8 +176,11 @@ def workflow_rollback(*, version: WorkflowVersion, user=None, note: str = "") ->
     )
 
 
+@transaction.atomic
 def workflow_archive(*, version: WorkflowVersion) -> WorkflowVersion:
     """Archives a version; the live version cannot be archived (publish another first)."""
+    Workflow.objects.select_for_update().get(id=version.workflow_id)
+    version = WorkflowVersion.objects.get(id=version.id)
     if Workflow.objects.filter(id=version.workflow_id, live_version=version).exists():
         raise ValueError(f"{version.label} is live; publish another version first.")
     version.status = WorkflowVersion.Status.ARCHIVED

@@ -22,6 +22,11 @@ urlpatterns = [
         views.workflow_rollback_view,
         name="workflow_rollback",
     ),
+    path(
+        "workflows/<uuid:workflow_id>/versions/<int:number>/archive/",
+        views.workflow_archive_view,
+        name="workflow_archive",
+    ),
     path("snippets/", views.snippet_list, name="snippet_list"),
     path("snippets/new/", views.snippet_create, name="snippet_create"),
     path("snippets/<uuid:snippet_id>/", views.snippet_detail, name="snippet_detail"),

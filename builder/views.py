@@ -1,10 +1,8 @@
 """The workflow builder panel: thin views over builder selectors and services."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,12 +23,13 @@ from builder.editor import (
 from builder.models import Snippet, Workflow, WorkflowVersion
 from builder.services import (
     snippet_save,
+    workflow_archive,
     workflow_create,
     workflow_publish,
     workflow_rollback,
     workflow_save_draft,
 )
-from config.roles import Role, has_role
+from config.roles import Role, has_role, role_required
 from engines.selectors import selectable_engine_ids
 
 WORKFLOWS_PER_PAGE = 25
@@ -45,7 +44,7 @@ def _redirect(request, url: str):
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
-@login_required
+@role_required
 def workflow_list(request):
     filters = {
         key: request.GET.get(key, "").strip()[:120] for key in ("status", "template_key", "engine")
@@ -67,8 +66,10 @@ def workflow_list(request):
 
 
 def _editor_context(*, workflow, definition, steps, errors=None, notes="", slug=""):
-    selected_refs = [item["snippet"] for item in definition.get("context", []) if "snippet" in item]
-    inline = next((item["text"] for item in definition.get("context", []) if "text" in item), "")
+    context_items = definition.get("context", [])
+    selected_refs = [item["snippet"] for item in context_items if "snippet" in item]
+    pins = [f"{item['snippet']}@{item['version']}" for item in context_items if "version" in item]
+    inline_texts = [item["text"] for item in context_items if "text" in item]
     grouped = errors_by_field(errors or {})
     return {
         "workflow": workflow,
@@ -77,7 +78,8 @@ def _editor_context(*, workflow, definition, steps, errors=None, notes="", slug=
         "applies_to": definition.get("appliesTo", {}),
         "steps": attach_step_errors(steps, grouped),
         "selected_refs": selected_refs,
-        "inline_context": inline,
+        "pins": pins,
+        "inline_texts": [*inline_texts, ""],
         "snippets": selectors.snippets_with_latest(),
         "vocabulary": selectors.vocabulary(),
         "engine_ids": selectable_engine_ids(),
@@ -86,7 +88,7 @@ def _editor_context(*, workflow, definition, steps, errors=None, notes="", slug=
     }
 
 
-@login_required
+@role_required
 def workflow_editor(request, workflow_id=None):
     """GET shows the newest version; POST applies a step operation or saves a draft."""
     _require_operator(request.user)
@@ -131,12 +133,12 @@ def workflow_editor(request, workflow_id=None):
             slug=slug,
         )
         return render(request, "builder/editor.html", context)
-    except IntegrityError:
+    except ValidationError as invalid:
         context = _editor_context(
             workflow=workflow,
             definition=definition,
             steps=steps,
-            errors={"slug": ["Use lower-case letters, digits and dashes; it must be unused."]},
+            errors=invalid.message_dict,
             notes=notes,
             slug=slug,
         )
@@ -149,7 +151,7 @@ def workflow_editor(request, workflow_id=None):
     return _redirect(request, reverse("builder:workflow_history", args=[version.workflow_id]))
 
 
-@login_required
+@role_required
 @require_POST
 def editor_steps_hx(request):
     """Re-renders the step builder after add/delete/reorder, without saving anything."""
@@ -158,7 +160,7 @@ def editor_steps_hx(request):
     return render(request, "builder/_steps.html", {"steps": steps, "errors": {}})
 
 
-@login_required
+@role_required
 def snippet_preview_hx(request):
     version = selectors.snippet_version(request.GET.get("ref", ""))
     return render(request, "builder/_snippet_preview.html", {"version": version})
@@ -172,7 +174,7 @@ def _version(workflow_id, number) -> WorkflowVersion:
     )
 
 
-@login_required
+@role_required
 def workflow_publish_page(request, workflow_id, number):
     """Shows the diff against the live version and asks for a note before publishing."""
     _require_operator(request.user)
@@ -197,7 +199,7 @@ def workflow_publish_page(request, workflow_id, number):
     )
 
 
-@login_required
+@role_required
 def workflow_history(request, workflow_id):
     workflow = get_object_or_404(Workflow.objects.select_related("live_version"), id=workflow_id)
     versions = workflow.versions.select_related("author", "published_by")
@@ -212,7 +214,7 @@ def workflow_history(request, workflow_id):
     )
 
 
-@login_required
+@role_required
 def workflow_diff(request, workflow_id):
     workflow = get_object_or_404(Workflow, id=workflow_id)
     try:
@@ -235,7 +237,21 @@ def workflow_diff(request, workflow_id):
     )
 
 
-@login_required
+@role_required
+@require_POST
+def workflow_archive_view(request, workflow_id, number):
+    _require_operator(request.user)
+    version = _version(workflow_id, number)
+    try:
+        workflow_archive(version=version)
+    except ValueError as problem:
+        messages.error(request, str(problem))
+    else:
+        messages.success(request, f"Archived {version.label}.")
+    return _redirect(request, reverse("builder:workflow_history", args=[workflow_id]))
+
+
+@role_required
 @require_POST
 def workflow_rollback_view(request, workflow_id, number):
     _require_operator(request.user)
@@ -251,7 +267,7 @@ def workflow_rollback_view(request, workflow_id, number):
     return _redirect(request, reverse("builder:workflow_history", args=[workflow_id]))
 
 
-@login_required
+@role_required
 def snippet_list(request):
     return render(
         request,
@@ -264,7 +280,7 @@ def snippet_list(request):
     )
 
 
-@login_required
+@role_required
 def snippet_detail(request, snippet_id):
     snippet = get_object_or_404(Snippet, id=snippet_id)
     if request.method == "POST":
@@ -288,7 +304,7 @@ def snippet_detail(request, snippet_id):
     )
 
 
-@login_required
+@role_required
 @require_POST
 def snippet_create(request):
     _require_operator(request.user)

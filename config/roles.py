@@ -1,7 +1,10 @@
 """Roles are Django groups; this module is the one place that says who may do what."""
 
 from enum import StrEnum
+from functools import wraps
 
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 
@@ -36,6 +39,19 @@ def can_ingest(user) -> bool:
 
 def can_change_engine(user) -> bool:
     return has_role(user, Role.ADMIN)
+
+
+def role_required(view):
+    """Login required, and deny-by-default: a user without any role gets 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not user_roles(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 def roles_context(request):

@@ -7,4 +7,9 @@ admin.site.register(Thread)
 admin.site.register(InboundMessage)
 admin.site.register(Decision)
 admin.site.register(Draft, SimpleHistoryAdmin)
-admin.site.register(PipelineSettings, SimpleHistoryAdmin)
+
+
+@admin.register(PipelineSettings)
+class PipelineSettingsAdmin(SimpleHistoryAdmin):
+    # The active engine changes only through draft_engine_set (registry check, history).
+    readonly_fields = ["draft_engine"]

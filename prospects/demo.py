@@ -62,7 +62,7 @@ def demo_load(*, password: str) -> dict:
     snippets_load_file()
     for engine_id, description in DEMO_BUILDS.items():
         engine_build_register(engine_id=engine_id, description=description)
-    workflows = workflow_import(DEMO_WORKFLOWS_DIR)
+    workflows = workflow_import(DEMO_WORKFLOWS_DIR, only_missing=True)
     start = now() - timedelta(hours=len(DEMO_MESSAGES))
     created = 0
     for index, (external_id, thread, sender, body, archetype) in enumerate(DEMO_MESSAGES):

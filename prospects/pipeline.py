@@ -175,7 +175,7 @@ class _Disposition:
 
 
 def _disposition(
-    decision: Decision, *, engine_error: EngineError | None, verdict: gate.GateVerdict
+    decision: Decision, *, engine_error: EngineError | None, verdict: gate.GateVerdict | None
 ) -> _Disposition:
     """The first reason to hold wins, in the order of the pipeline."""
     held = Draft.Status.HELD
@@ -239,20 +239,25 @@ class _Drafted:
     engine_id: str
     result: DraftResult | None
     error: EngineError | None
-    verdict: gate.GateVerdict
+    verdict: gate.GateVerdict | None  # None when the engine yielded nothing to check
+    workflow_version: object = None  # the WorkflowVersion a model engine ran, if any
 
 
-def _run_engine(decision: Decision, request: DraftRequest) -> _Drafted:
+def _run_engine(decision: Decision) -> _Drafted:
     """Drafts, gates, and on a gate failure gives the engine its one escalation retry."""
     engine_id = decision.engine_id
     try:
         engine_id = _engine_for_decision(decision)
         engine = engine_for(engine_id)
+        request = _request_or_hold(
+            decision, uses_workflow=not parse_engine_id(engine_id).is_template
+        )
         result = engine.draft(request)
     except EngineError as error:
-        return _Drafted(engine_id, None, error, gate.check("", max_chars=request.max_chars))
+        return _Drafted(engine_id, None, error, None)
+    ran = decision.workflow_version if request.workflow else None
     max_chars = request.workflow.max_chars if request.workflow else request.max_chars
-    fragments = leak_fragments(request) if request.workflow and result.steps else ()
+    fragments = leak_fragments(request) if request.workflow else ()
     verdict = gate.check(result.body, max_chars=max_chars, prompt_fragments=fragments)
     if not verdict.ok:
         try:
@@ -262,16 +267,26 @@ def _run_engine(decision: Decision, request: DraftRequest) -> _Drafted:
         if retry is not None:
             retry_verdict = gate.check(retry.body, max_chars=max_chars, prompt_fragments=fragments)
             if retry_verdict.ok:
-                return _Drafted(engine_id, retry, None, retry_verdict)
-    return _Drafted(engine_id, result, None, verdict)
+                return _Drafted(engine_id, retry, None, retry_verdict, ran)
+    return _Drafted(engine_id, result, None, verdict, ran)
+
+
+def _request_or_hold(decision: Decision, *, uses_workflow: bool) -> DraftRequest:
+    try:
+        request = draft_request(decision)
+    except LookupError as error:  # a pinned snippet version is gone
+        raise EngineError(HoldReason.ENGINE_ERROR, str(error), permanent=True) from error
+    return request if uses_workflow else replace(request, workflow=None)
 
 
 def draft_for_decision(decision: Decision) -> Draft:
     """Runs the engine (outside any transaction), gates the body and saves the draft.
 
-    An approved draft's dispatch is enqueued only after its row commits.
+    The draft credits a workflow version only when a model engine ran it; the template
+    engine renders canon and records none. An approved draft's dispatch is enqueued only
+    after its row commits.
     """
-    drafted = _run_engine(decision, draft_request(decision))
+    drafted = _run_engine(decision)
     result, error = drafted.result, drafted.error
     disposition = _disposition(decision, engine_error=error, verdict=drafted.verdict)
     with transaction.atomic():
@@ -284,7 +299,7 @@ def draft_for_decision(decision: Decision) -> Draft:
             hold_detail=disposition.hold_detail,
             gate_failed=[] if error else drafted.verdict.as_json()["failed"],
             engine_id=drafted.engine_id,
-            workflow_version=decision.workflow_version,
+            workflow_version=drafted.workflow_version,
             experiment_arm=decision.experiment_arm,
             engine_latency_ms=result.latency_ms if result else 0,
             steps=result.steps if result else (error.steps if error else []),

@@ -26,7 +26,10 @@ def preview_build(*, version: WorkflowVersion, thread: Thread) -> Preview | None
     decision = thread.decisions.exclude(template_key="").select_related("message", "thread").first()
     if decision is None:
         return None
-    request = draft_request(decision, version=version)
+    try:
+        request = draft_request(decision, version=version)
+    except LookupError as problem:
+        return Preview(thread, decision.template_key, [], "", str(problem), [])
     body, error = "", ""
     try:
         body = TemplateEngine().draft(request).body

@@ -39,6 +39,14 @@ def thread_with_history(thread_id) -> Thread:
     ).get(id=thread_id)
 
 
+def threads_with_decisions(limit: int = 200) -> QuerySet[Thread]:
+    return Thread.objects.filter(decisions__isnull=False).distinct().order_by("handle")[:limit]
+
+
+def settings_history(limit: int = 20):
+    return PipelineSettings.history.select_related("history_user")[:limit]
+
+
 def recent_decisions(limit: int = 10) -> QuerySet[Decision]:
     return Decision.objects.select_related("thread", "message")[:limit]
 

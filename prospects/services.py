@@ -4,8 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from engines.clock import now
-from engines.ids import InvalidEngineId, parse_engine_id
-from engines.selectors import engine_is_registered
+from engines.selectors import engine_id_problem
 from prospects.models import Draft, PipelineSettings
 from prospects.selectors import pipeline_settings
 from prospects.tasks import dispatch_draft
@@ -66,14 +65,8 @@ def draft_engine_set(*, engine_id: str, user) -> PipelineSettings:
     Raises ``ValidationError`` (field ``draft_engine``) for a malformed id or a model build
     missing from the engine-build registry.
     """
-    try:
-        parse_engine_id(engine_id)
-    except InvalidEngineId as error:
-        raise ValidationError({"draft_engine": str(error)}) from error
-    if not engine_is_registered(engine_id):
-        raise ValidationError(
-            {"draft_engine": f"'{engine_id}' is not in the engine-build registry."}
-        )
+    if problem := engine_id_problem(engine_id):
+        raise ValidationError({"draft_engine": problem})
     row = pipeline_settings()
     row = PipelineSettings.objects.select_for_update().get(id=row.id)
     row.draft_engine = engine_id

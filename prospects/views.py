@@ -3,7 +3,6 @@
 import uuid
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -12,17 +11,17 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from builder.models import WorkflowVersion
-from config.roles import can_change_engine, can_review
+from config.roles import can_change_engine, can_review, role_required
 from engines.selectors import selectable_engine_ids
 from prospects import selectors
-from prospects.models import Draft, PipelineSettings, Thread
+from prospects.models import Draft, Thread
 from prospects.preview import preview_build
 from prospects.services import DraftConflict, draft_approve, draft_engine_set, draft_reject
 
 THREADS_PER_PAGE = 25
 
 
-@login_required
+@role_required
 def dashboard(request):
     return render(
         request,
@@ -35,7 +34,7 @@ def dashboard(request):
     )
 
 
-@login_required
+@role_required
 def thread_list(request):
     query = request.GET.get("q", "").strip()[:100]
     page = Paginator(selectors.threads_search(query), THREADS_PER_PAGE).get_page(
@@ -46,7 +45,7 @@ def thread_list(request):
     return render(request, template, context)
 
 
-@login_required
+@role_required
 def thread_detail(request, thread_id):
     get_object_or_404(Thread, id=thread_id)
     return render(
@@ -71,19 +70,19 @@ def _review_action(request, draft_id, action):
     return render(request, "prospects/_draft.html", {"draft": draft, "can_review": True})
 
 
-@login_required
+@role_required
 @require_POST
 def draft_approve_hx(request, draft_id):
     return _review_action(request, draft_id, draft_approve)
 
 
-@login_required
+@role_required
 @require_POST
 def draft_reject_hx(request, draft_id):
     return _review_action(request, draft_id, draft_reject)
 
 
-@login_required
+@role_required
 def engine_settings(request):
     row = selectors.pipeline_settings()
     return render(
@@ -92,13 +91,13 @@ def engine_settings(request):
         {
             "settings_row": row,
             "engine_ids": selectable_engine_ids(),
-            "history": PipelineSettings.history.select_related("history_user")[:20],
+            "history": selectors.settings_history(),
             "can_change": can_change_engine(request.user),
         },
     )
 
 
-@login_required
+@role_required
 @require_POST
 def engine_change_hx(request):
     """Step one asks for confirmation; step two (``confirm=yes``) flips the engine."""
@@ -131,13 +130,13 @@ def engine_change_hx(request):
     return redirect("prospects:settings")
 
 
-@login_required
+@role_required
 def workflow_preview(request, workflow_id, number):
     """Runs a workflow version on a chosen thread (template engine; prompts per step)."""
     version = get_object_or_404(
         WorkflowVersion.objects.select_related("workflow"), workflow_id=workflow_id, number=number
     )
-    threads = Thread.objects.filter(decisions__isnull=False).distinct().order_by("handle")[:200]
+    threads = selectors.threads_with_decisions()
     thread_id = request.GET.get("thread", "")
     preview = None
     if thread_id:

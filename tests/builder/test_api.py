@@ -58,18 +58,29 @@ def test_duplicate_slug_answers_400(ops):
 def test_publishing_twice_answers_409(ops):
     workflow_id = create(ops).json()["workflow"]
     url = f"/api/workflows/{workflow_id}/versions/1/publish/"
-    ops.post(url, {}, format="json")
-    assert ops.post(url, {}, format="json").status_code == 409
+    assert ops.post(url, {}, format="json").json() == {"note": ["This field is required."]}
+    ops.post(url, {"note": "first"}, format="json")
+    assert ops.post(url, {"note": "again"}, format="json").status_code == 409
 
 
 def test_resolve_says_which_version_would_run(ops):
     workflow_id = create(ops).json()["workflow"]
-    ops.post(f"/api/workflows/{workflow_id}/versions/1/publish/", {}, format="json")
+    ops.post(f"/api/workflows/{workflow_id}/versions/1/publish/", {"note": "x"}, format="json")
     query = {"archetype": "referral", "state": "new", "template_key": "opener.welcome"}
     assert ops.get("/api/workflows/resolve/", query).json()["version"]["label"] == "welcome@1"
     query["template_key"] = "vendor.decline"
     assert ops.get("/api/workflows/resolve/", query).json()["version"] is None
     assert ops.get("/api/workflows/resolve/", {"state": "new"}).status_code == 400
+
+
+def test_archiving_an_old_version_but_never_the_live_one(ops):
+    workflow_id = create(ops).json()["workflow"]
+    base = f"/api/workflows/{workflow_id}/versions"
+    ops.post(f"{base}/1/publish/", {"note": "x"}, format="json")
+    assert ops.post(f"{base}/1/archive/").status_code == 409
+    ops.post(f"{base}/", {"definition": definition(name="v2")}, format="json")
+    ops.post(f"{base}/2/publish/", {"note": "y"}, format="json")
+    assert ops.post(f"{base}/1/archive/").json()["status"] == "archived"
 
 
 def test_bad_diff_parameters_answer_400(ops):

@@ -107,9 +107,46 @@ def test_the_command_reports_bad_files(demo_context, tmp_path):
 
 def test_the_command_round_trips(demo_context, tmp_path):
     version = workflow_create(slug="one", definition=definition())
-    workflow_publish(version=version)
+    workflow_publish(version=version, note="first")
     workflow_save_draft(workflow=version.workflow, definition=definition(name="Two"))
     call_command("workflows", "export", str(tmp_path))
     exported = yaml.safe_load((tmp_path / "one.yaml").read_text())
     assert exported["definition"]["name"] == "Welcome"
     assert exported["status"] == "published"
+
+
+def test_a_malformed_slug_is_reported_with_the_file_name(demo_context, tmp_path):
+    (tmp_path / "Bad Slug.yaml").write_text(
+        yaml.safe_dump({"slug": "Bad Slug", "definition": definition()})
+    )
+    with pytest.raises(WorkflowFileError) as error:
+        workflow_import(tmp_path)
+    assert "slug" in error.value.errors["Bad Slug.yaml"]
+
+
+def test_import_never_overwrites_an_open_draft(demo_context, tmp_path):
+    workflow_import(DEMO_WORKFLOWS_DIR)
+    workflow = Workflow.objects.get(slug="general-reply")
+    mine = workflow_save_draft(workflow=workflow, definition=definition(name="Mine"))
+    workflow_export(tmp_path)
+    path = tmp_path / "general-reply.yaml"
+    document = yaml.safe_load(path.read_text())
+    document["definition"]["priority"] = 7
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    workflow_import(tmp_path)
+    mine.refresh_from_db()
+    assert (mine.status, mine.definition["name"]) == ("draft", "Mine")
+    assert workflow.versions.count() == 3
+
+
+def test_the_demo_loader_leaves_existing_workflows_alone(demo_context):
+    workflow_import(DEMO_WORKFLOWS_DIR)
+    workflow = Workflow.objects.get(slug="general-reply")
+    workflow_publish(
+        version=workflow_save_draft(workflow=workflow, definition=definition(name="Edited")),
+        note="operator edit",
+    )
+    report = workflow_import(DEMO_WORKFLOWS_DIR, only_missing=True)
+    assert report.created == report.updated == []
+    workflow.refresh_from_db()
+    assert workflow.live_version.name == "Edited"

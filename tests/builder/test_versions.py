@@ -56,7 +56,8 @@ def test_snippets_keep_every_version(canon):
 def test_rollback_publishes_a_copy_of_an_old_version_as_the_newest(published_workflow):
     v1 = published_workflow()
     v2 = workflow_publish(
-        version=workflow_save_draft(workflow=v1.workflow, definition=definition(name="v2"))
+        version=workflow_save_draft(workflow=v1.workflow, definition=definition(name="v2")),
+        note="v2",
     )
     v3 = workflow_rollback(version=v1, note="v2 drafts were worse")
     assert v3.number == 3
@@ -69,7 +70,14 @@ def test_rollback_publishes_a_copy_of_an_old_version_as_the_newest(published_wor
 
 def test_only_drafts_can_be_published(published_workflow):
     with pytest.raises(ValueError, match="only a draft"):
-        workflow_publish(version=published_workflow())
+        workflow_publish(version=published_workflow(), note="again")
+
+
+def test_publishing_needs_a_note(published_workflow):
+    live = published_workflow()
+    draft = workflow_save_draft(workflow=live.workflow, definition=definition(name="v2"))
+    with pytest.raises(ValueError, match="note"):
+        workflow_publish(version=draft, note="  ")
 
 
 def test_a_referenced_version_can_never_be_deleted(published_workflow):
@@ -84,7 +92,8 @@ def test_a_referenced_version_can_never_be_deleted(published_workflow):
 def test_the_live_version_cannot_be_archived_but_an_older_one_can(published_workflow):
     v1 = published_workflow()
     v2 = workflow_publish(
-        version=workflow_save_draft(workflow=v1.workflow, definition=definition(name="v2"))
+        version=workflow_save_draft(workflow=v1.workflow, definition=definition(name="v2")),
+        note="v2",
     )
     with pytest.raises(ValueError, match="live"):
         workflow_archive(version=v2)

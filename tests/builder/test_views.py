@@ -122,3 +122,53 @@ def test_snippet_edit_adds_a_version(operator_client):
         "/snippets/new/", {"kind": "voice", "key": "bad key", "text": "x"}, follow=True
     )
     assert "key:" in response.content.decode()
+
+
+@pytest.mark.parametrize("slug", ["", "Not a slug!"])
+def test_a_bad_slug_is_a_field_error_not_a_crash(operator_client, slug):
+    response = operator_client.post("/workflows/new/", editor_post(slug=slug))
+    assert response.status_code == 200
+    assert "slug:" in response.content.decode()
+
+
+def test_a_duplicate_slug_is_a_field_error(operator_client):
+    operator_client.post("/workflows/new/", editor_post())
+    response = operator_client.post("/workflows/new/", editor_post())
+    assert "slug:" in response.content.decode()
+    assert Workflow.objects.count() == 1
+
+
+def test_editing_keeps_pins_retrieval_and_every_inline_text(operator_client, operator):
+    from builder.services import workflow_create
+
+    kept = {
+        "context": [
+            {"snippet": "canon:opener.welcome", "version": 1},
+            {"text": "First note."},
+            {"text": "Second note."},
+        ],
+        "retrieval": True,
+    }
+    from tests.conftest import definition
+
+    version = workflow_create(slug="kept", definition=definition(**kept))
+    page = operator_client.get(f"/workflows/{version.workflow_id}/edit/").content.decode()
+    assert 'name="pin" value="canon:opener.welcome@1"' in page
+    assert "Second note." in page
+    data = editor_post(
+        pin=["canon:opener.welcome@1"],
+        context_snippet=["canon:opener.welcome"],
+        context_text=["First note.", "Second note.", ""],
+        retrieval="1",
+    )
+    operator_client.post(f"/workflows/{version.workflow_id}/edit/", data)
+    version.refresh_from_db()
+    assert version.definition["context"] == kept["context"]
+    assert version.definition["retrieval"] is True
+
+
+def test_a_user_without_a_role_is_refused_every_panel_page(make_user, canon):
+    client = Client()
+    client.force_login(make_user("nobody"))
+    for url in ["/", "/threads/", "/workflows/", "/snippets/", "/settings/"]:
+        assert client.get(url).status_code == 403, url

@@ -141,7 +141,7 @@ def test_a_model_engine_without_a_gpu_engine_holds_never_sends(
     assert result.decision.workflow_version == live
     draft = result.draft
     assert draft.hold_reason == HoldReason.ENGINE_UNAVAILABLE
-    assert (draft.engine_id, draft.workflow_version) == (GEMMA, live)
+    assert (draft.engine_id, draft.workflow_version) == (GEMMA, None)
     assert bridge.received == []
 
 
@@ -164,11 +164,12 @@ def test_no_workflow_can_fall_back_to_the_template_engine(canon, gemma_build, ad
     assert draft.body == canon_text("opener.welcome")
 
 
-def test_template_engine_records_the_resolved_workflow_version(published_workflow):
+def test_the_template_engine_credits_no_workflow_it_did_not_run(published_workflow):
     live = published_workflow()
     result = inbound_ingest(inbound=make_inbound("Hi"))
     assert result.decision.workflow_version == live
-    assert result.draft.workflow_version == live
+    assert result.draft.workflow_version is None
+    assert result.draft.body == canon_text("opener.welcome")
 
 
 def test_approving_a_held_draft_sends_it_once(
