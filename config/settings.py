@@ -179,6 +179,9 @@ GPU_API_KEY = env.str("GPU_API_KEY", default="")
 GPU_JSON_DIALECT = env.str("GPU_JSON_DIALECT", default="openai")
 GPU_ESCALATION_MODEL = env.str("GPU_ESCALATION_MODEL", default="")
 ENGINE_CONCURRENCY = env.int("ENGINE_CONCURRENCY", default=8)
+GPU_THINK_MAX_TOKENS = env.int("GPU_THINK_MAX_TOKENS", default=160)
+# A fixed sampling seed makes model output repeatable (tests, evaluations); unset in prod.
+GPU_SEED = env.int("GPU_SEED", default=None)
 BREAKER_FAIL_MAX = env.int("BREAKER_FAIL_MAX", default=3)
 BREAKER_RESET_SECONDS = env.float("BREAKER_RESET_SECONDS", default=30.0)
 BREAKER_REDIS_URL = env.str(

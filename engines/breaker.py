@@ -45,6 +45,11 @@ def breaker_for(endpoint: str) -> pybreaker.CircuitBreaker:
     return _breakers[endpoint]
 
 
+def breakers_forget() -> None:
+    """Drops this process's breakers so new ones read the current settings."""
+    _breakers.clear()
+
+
 def breaker_state(endpoint: str) -> str:
     """``closed``, ``open`` or ``half-open``, as every process sees it."""
     return breaker_for(endpoint).current_state

@@ -87,17 +87,25 @@ class InferenceClient:
         api_key: str = "",
         attempts: int = 3,
         record_calls: bool = True,
+        seed: int | None = None,
     ):
         self.base_url = base_url.rstrip("/")
         self.dialect = Dialect(dialect)
         self.attempts = attempts
         self.record_calls = record_calls
+        self.seed = seed
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._http = httpx.Client(base_url=self.base_url, headers=headers)
         self.breaker = breaker_for(self.base_url)
 
     def close(self) -> None:
         self._http.close()
+
+    def __enter__(self) -> "InferenceClient":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
 
     def chat(
         self,
@@ -117,6 +125,10 @@ class InferenceClient:
             "max_tokens": max_tokens,
             "temperature": task.temperature,
         }
+        if task.stop:
+            payload["stop"] = list(task.stop)
+        if self.seed is not None:
+            payload["seed"] = self.seed
         if schema is not None:
             payload["response_format"] = response_format(task.schema_name, schema, self.dialect)
         started, started_at = time.monotonic(), now()

@@ -2,6 +2,7 @@
 
 from concurrent.futures import ThreadPoolExecutor
 
+from django.conf import settings
 from django.db import connection
 
 from engines.base import DraftEngine, DraftRequest, DraftResult, EngineError, Step
@@ -10,7 +11,6 @@ from engines.holds import HoldReason
 from engines.inference import Failure, InferenceClient, InferenceError
 from engines.model_tasks import DRAFT
 
-THINK_MAX_TOKENS = 160
 # Characters per token is about 4 in English; the margin lets the model finish a sentence.
 CHARS_PER_TOKEN = 3
 
@@ -25,7 +25,7 @@ HOLD_FOR_FAILURE = {
 def max_tokens_for(step: Step) -> int:
     if step.kind == "draft":
         return max(32, (step.max_chars or 0) // CHARS_PER_TOKEN + 16)
-    return THINK_MAX_TOKENS
+    return settings.GPU_THINK_MAX_TOKENS
 
 
 class ModelEngine(DraftEngine):

@@ -11,11 +11,16 @@ class ModelTask:
     schema_name: str  # the structured-output schema the task asks for ("" = free text)
     model_setting: str  # the settings name of the served model the task calls
     temperature: float = 0.7
+    stop: tuple[str, ...] = ()
 
+
+# End-of-turn markers of the common chat formats: a model that runs past its turn stops
+# there instead of at max_tokens (which would make the answer "truncated").
+END_OF_TURN = ("[INST]", "<end_of_turn>", "<|im_end|>", "</s>", "\n\n\n")
 
 CLASSIFY = ModelTask("prospect.classify", 0, 20, "classification", "GPU_CLASSIFIER_MODEL", 0.0)
 MOVE = ModelTask("prospect.move", 0, 20, "move", "GPU_CLASSIFIER_MODEL", 0.0)
-DRAFT = ModelTask("prospect.draft", 1, 60, "", "GPU_LLM_MODEL", 0.7)
+DRAFT = ModelTask("prospect.draft", 1, 60, "", "GPU_LLM_MODEL", 0.7, END_OF_TURN)
 JUDGE = ModelTask("prospect.judge", 2, 60, "judgement", "GPU_LLM_MODEL", 0.0)
 
 TASKS = {task.name: task for task in (CLASSIFY, MOVE, DRAFT, JUDGE)}

