@@ -16,7 +16,7 @@ class ModelTask:
 
 # End-of-turn markers of the common chat formats: a model that runs past its turn stops
 # there instead of at max_tokens (which would make the answer "truncated").
-END_OF_TURN = ("[INST]", "<end_of_turn>", "<|im_end|>", "</s>", "\n\n\n")
+END_OF_TURN = ("[INST]", "<end_of_turn>", "<|im_end|>", "</s>")
 
 CLASSIFY = ModelTask("prospect.classify", 0, 20, "classification", "GPU_CLASSIFIER_MODEL", 0.0)
 MOVE = ModelTask("prospect.move", 0, 20, "move", "GPU_CLASSIFIER_MODEL", 0.0)

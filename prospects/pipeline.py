@@ -244,18 +244,22 @@ class _Drafted:
 
 
 def _run_engine(decision: Decision) -> _Drafted:
-    """Drafts, gates, and on a gate failure gives the engine its one escalation retry."""
-    engine_id = decision.engine_id
+    """Drafts, gates, and on a gate failure gives the engine its one escalation retry.
+
+    The workflow version is credited whenever a model engine started running it, failed
+    runs included: hold rates per version count those.
+    """
+    engine_id, ran = decision.engine_id, None
     try:
         engine_id = _engine_for_decision(decision)
         engine = engine_for(engine_id)
         request = _request_or_hold(
             decision, uses_workflow=not parse_engine_id(engine_id).is_template
         )
+        ran = decision.workflow_version if request.workflow else None
         result = engine.draft(request)
     except EngineError as error:
-        return _Drafted(engine_id, None, error, None)
-    ran = decision.workflow_version if request.workflow else None
+        return _Drafted(engine_id, None, error, None, ran)
     max_chars = request.workflow.max_chars if request.workflow else request.max_chars
     fragments = leak_fragments(request) if request.workflow else ()
     verdict = gate.check(result.body, max_chars=max_chars, prompt_fragments=fragments)
@@ -288,6 +292,7 @@ def draft_for_decision(decision: Decision) -> Draft:
     """
     drafted = _run_engine(decision)
     result, error = drafted.result, drafted.error
+    steps = result.steps if result else error.steps
     disposition = _disposition(decision, engine_error=error, verdict=drafted.verdict)
     with transaction.atomic():
         draft = Draft.objects.create(
@@ -302,9 +307,9 @@ def draft_for_decision(decision: Decision) -> Draft:
             workflow_version=drafted.workflow_version,
             experiment_arm=decision.experiment_arm,
             engine_latency_ms=result.latency_ms if result else 0,
-            steps=result.steps if result else (error.steps if error else []),
-            tokens_in=result.tokens_in if result else 0,
-            tokens_out=result.tokens_out if result else 0,
+            steps=steps,
+            tokens_in=sum(step["tokens_in"] for step in steps),
+            tokens_out=sum(step["tokens_out"] for step in steps),
         )
         if draft.status == Draft.Status.APPROVED:
             transaction.on_commit(lambda: dispatch_draft.delay(str(draft.id)))

@@ -1,0 +1,68 @@
+"""The GPU draft engine running workflow chains on the real model server."""
+
+import pytest
+
+from engines.base import DraftRequest, EngineError, Step, Turn, WorkflowSpec
+from engines.dialect import Dialect
+from engines.inference import InferenceClient
+from engines.model_engine import ModelEngine, draft_batch
+from engines.models import ModelCall
+from tests.conftest import GEMMA
+from tests.support.model_server import GENERATOR
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+SPEC = WorkflowSpec(
+    label="welcome@1",
+    context=(("Voice rule: warm", "Warm and brief."),),
+    steps=(Step("think", "What do they want?"), Step("draft", "Write the reply.", 200)),
+    engine_id=GEMMA,
+)
+
+
+def request(body: str = "Hi! Are you free this weekend?", workflow=SPEC) -> DraftRequest:
+    return DraftRequest(
+        template_key="pursue.next_step",
+        canon_text="Send me your preferred day.",
+        max_chars=1000,
+        inbound_body=body,
+        thread_handle="anna",
+        history=(Turn("Anna", body),),
+        workflow=workflow,
+    )
+
+
+@pytest.fixture
+def engine(gpu_path, model_server):
+    with InferenceClient(model_server.url, dialect=Dialect.LLAMA_CPP, seed=7) as client:
+        yield ModelEngine(engine_id=GEMMA, client=client, model=GENERATOR)
+
+
+def test_the_chain_feeds_each_think_output_into_the_next_step(engine):
+    try:
+        result = engine.draft(request())
+    except EngineError as error:  # the small model may run past max_tokens on the draft
+        assert error.reason == "malformed_output"
+        assert [step["kind"] for step in error.steps] == ["think"]
+        outcomes = ModelCall.objects.order_by("started_at").values_list("outcome", flat=True)
+        assert list(outcomes) == ["ok", "truncated"]
+        return
+    think, draft = result.steps
+    assert (think["kind"], draft["kind"]) == ("think", "draft")
+    assert think["output"] in draft["messages"][-1]["content"]
+    assert result.body == draft["output"]
+    assert result.tokens_in == think["tokens_in"] + draft["tokens_in"] > 0
+    assert ModelCall.objects.filter(task="prospect.draft", model=GENERATOR).count() == 2
+
+
+def test_one_failure_never_fails_the_batch(engine):
+    results = draft_batch(
+        engine,
+        [request("Hi there"), request("No workflow", workflow=None), request("Hello!")],
+        concurrency=3,
+    )
+    assert isinstance(results[1], EngineError)
+    assert results[1].reason == "no_workflow"
+    for outcome in (results[0], results[2]):
+        steps = outcome.steps
+        assert steps and steps[0]["kind"] == "think"

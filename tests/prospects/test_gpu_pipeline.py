@@ -1,0 +1,85 @@
+"""The pipeline on the GPU engine: the real model server, a breaker that opens and closes."""
+
+import time
+
+import pytest
+
+from engines.breaker import breaker_state
+from engines.holds import HoldReason
+from engines.moves import invariant_holds
+from engines.services import engine_build_register
+from prospects.models import Draft
+from prospects.pipeline import inbound_ingest
+from prospects.services import draft_engine_set
+from tests.conftest import GEMMA, make_inbound
+from tests.support.model_server import GENERATOR, ModelServer, free_port
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+MODEL_HOLDS = {HoldReason.REVIEW_MODE, HoldReason.GATE_FAILED, HoldReason.MALFORMED_OUTPUT}
+
+
+@pytest.fixture
+def gpu_engine_on(gpu_path, published_workflow, admin_user):
+    # The classifier head is tested on its own below; here the fast rules pick the move.
+    gpu_path.GPU_CLASSIFIER_MODEL = ""
+
+    def switch(url: str):
+        engine_build_register(
+            engine_id=GEMMA, endpoint_url=url, served_model=GENERATOR, json_dialect="llama_cpp"
+        )
+        live = published_workflow(
+            appliesTo={},
+            steps=[{"think": "What do they want?"}, {"draft": "Write the reply.", "maxChars": 200}]
+        )
+        draft_engine_set(engine_id=GEMMA, user=admin_user)
+        return live
+
+    return switch
+
+
+def test_real_drafts_come_back_through_the_chain(gpu_engine_on, model_server):
+    live = gpu_engine_on(model_server.url)
+    result = inbound_ingest(inbound=make_inbound("Hi, I saw your profile"))
+    draft = result.draft
+    assert (draft.engine_id, draft.workflow_version) == (GEMMA, live)
+    assert draft.steps[0]["kind"] == "think"
+    assert draft.steps[0]["messages"][0]["role"] == "system"
+    assert draft.tokens_in > 0
+    assert draft.status == Draft.Status.HELD
+    assert draft.hold_reason in MODEL_HOLDS
+
+
+def test_a_dead_server_opens_the_breaker_and_a_restart_closes_it(gpu_engine_on, settings):
+    server = ModelServer(port=free_port()).start()
+    try:
+        gpu_engine_on(server.url)
+        server.stop()
+        reasons = [
+            inbound_ingest(inbound=make_inbound("Hi")).draft.hold_reason for _ in range(3)
+        ]
+        assert reasons[-1] == HoldReason.BREAKER_OPEN
+        assert set(reasons) <= {HoldReason.ENGINE_ERROR, HoldReason.BREAKER_OPEN}
+        assert breaker_state(server.url) == "open"
+
+        server.start()
+        time.sleep(settings.BREAKER_RESET_SECONDS + 0.2)
+        draft = inbound_ingest(inbound=make_inbound("Hi again")).draft
+        assert draft.hold_reason in MODEL_HOLDS
+        assert draft.steps
+        assert breaker_state(server.url) == "closed"
+    finally:
+        server.stop()
+
+
+def test_the_move_classifier_answers_or_the_rules_decide(gpu_path, canon):
+    decisions = [
+        inbound_ingest(inbound=make_inbound(body)).decision
+        for body in ("Hi! Are you free tonight?", "Make money with crypto, click here")
+    ]
+    for decision in decisions:
+        assert invariant_holds(is_prospect=decision.is_prospect, move=decision.move)
+        if decision.classified_by == "rules":
+            assert "classifier:" in decision.trace
+        else:
+            assert decision.classified_by == "lora"
