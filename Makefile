@@ -8,7 +8,7 @@ DEMO_PASSWORD ?= prospector-demo
 TEST_DATABASE_URL ?= postgres://prospector:prospector@127.0.0.1:5432/prospector
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test venv services lint lock clean
+.PHONY: run run-llm test venv services lint lock clean bench
 
 $(BIN)/python: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ var/secret_key:
 # The demo: SQLite under var/, a filesystem broker, the template engine; no service needed.
 run: venv var/secret_key
 	DEMO_PASSWORD="$(DEMO_PASSWORD)" PORT=$(PORT) bash scripts/run_demo.sh
+
+# The demo plus a local model server (llama.cpp + Gemma 3 270M) behind the endpoint build.
+run-llm: venv var/secret_key
+	DEMO_PASSWORD="$(DEMO_PASSWORD)" PORT=$(PORT) bash scripts/run_llm.sh
 
 # The whole suite against real PostgreSQL and Redis, installed and started if missing.
 test: venv

@@ -196,4 +196,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # httpx logs every request at INFO; the model client's activity rows say the same.
+    "loggers": {"httpx": {"level": "WARNING"}},
 }

@@ -96,7 +96,6 @@ class InferenceClient:
         self.seed = seed
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._http = httpx.Client(base_url=self.base_url, headers=headers)
-        self.breaker = breaker_for(self.base_url)
 
     def close(self) -> None:
         self._http.close()
@@ -160,7 +159,7 @@ class InferenceClient:
 
     def _guarded(self, call):
         try:
-            return self.breaker.call(call)
+            return breaker_for(self.base_url).call(call)
         except pybreaker.CircuitBreakerError as error:
             raise InferenceError(Failure.BREAKER_OPEN, f"{self.base_url} is failing") from error
 

@@ -1,5 +1,7 @@
+from engines.breaker import breaker_state
 from engines.ids import TEMPLATE_ENGINE_ID, InvalidEngineId, parse_engine_id
-from engines.models import EngineBuild
+from engines.models import EngineBuild, ModelCall
+from engines.registry import endpoint_for
 
 
 def engine_is_registered(engine_id: str) -> bool:
@@ -22,3 +24,24 @@ def engine_id_problem(engine_id: str) -> str | None:
 
 def selectable_engine_ids() -> list[str]:
     return [TEMPLATE_ENGINE_ID, *EngineBuild.objects.values_list("engine_id", flat=True)]
+
+
+def model_endpoints() -> list[dict]:
+    """Each configured model endpoint with its breaker state and last activity, for the panel."""
+    endpoints = {}
+    for engine_id in selectable_engine_ids()[1:]:
+        endpoint = endpoint_for(engine_id)
+        if endpoint is not None:
+            endpoints.setdefault(endpoint.url, []).append(engine_id)
+    rows = []
+    for url, engine_ids in endpoints.items():
+        last = ModelCall.objects.filter(endpoint=url.rstrip("/")).first()
+        rows.append(
+            {
+                "url": url,
+                "engine_ids": engine_ids,
+                "breaker": breaker_state(url.rstrip("/")),
+                "last_call": last,
+            }
+        )
+    return rows

@@ -35,7 +35,10 @@ def thread_with_history(thread_id) -> Thread:
     return Thread.objects.prefetch_related(
         Prefetch("messages", queryset=InboundMessage.objects.order_by("received_at")),
         Prefetch("decisions", queryset=Decision.objects.select_related("message")),
-        Prefetch("drafts", queryset=Draft.objects.select_related("reviewed_by")),
+        Prefetch(
+            "drafts",
+            queryset=Draft.objects.select_related("reviewed_by", "workflow_version__workflow"),
+        ),
     ).get(id=thread_id)
 
 

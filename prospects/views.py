@@ -12,10 +12,10 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from builder.models import WorkflowVersion
 from config.roles import can_change_engine, can_review, role_required
-from engines.selectors import selectable_engine_ids
+from engines.selectors import model_endpoints, selectable_engine_ids
 from prospects import selectors
 from prospects.models import Draft, Thread
-from prospects.preview import preview_build
+from prospects.preview import can_run_on_model, preview_build
 from prospects.services import DraftConflict, draft_approve, draft_engine_set, draft_reject
 
 THREADS_PER_PAGE = 25
@@ -30,6 +30,7 @@ def dashboard(request):
             "counts": selectors.draft_counts_by_status(),
             "settings_row": selectors.pipeline_settings(),
             "decisions": selectors.recent_decisions(),
+            "endpoints": model_endpoints(),
         },
     )
 
@@ -141,11 +142,18 @@ def workflow_preview(request, workflow_id, number):
     preview = None
     if thread_id:
         thread = get_object_or_404(Thread, id=_uuid_or_404(thread_id))
-        preview = preview_build(version=version, thread=thread)
+        on_model = request.GET.get("run") == "model"
+        preview = preview_build(version=version, thread=thread, on_model=on_model)
     return render(
         request,
         "prospects/workflow_preview.html",
-        {"version": version, "threads": threads, "thread_id": thread_id, "preview": preview},
+        {
+            "version": version,
+            "threads": threads,
+            "thread_id": thread_id,
+            "preview": preview,
+            "can_run_on_model": can_run_on_model(version),
+        },
     )
 
 

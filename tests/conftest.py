@@ -186,7 +186,7 @@ def published_workflow(canon, gemma_build):
 @pytest.fixture(scope="session")
 def model_server():
     """The real llama.cpp server with Gemma 3 270M, started once per test session."""
-    from tests.support.model_server import ModelServer
+    from scripts.local_model_server import ModelServer
 
     server = ModelServer().start()
     yield server
@@ -207,7 +207,7 @@ def gpu_path(settings, model_server):
     """Points the GPU path at the local model server; fresh breakers and clients."""
     from engines.breaker import breaker_reset, breakers_forget
     from engines.registry import clients_close
-    from tests.support.model_server import CLASSIFIER, GENERATOR
+    from scripts.local_model_server import CLASSIFIER, GENERATOR
 
     settings.GPU_INFERENCE_URL = model_server.url
     settings.GPU_LLM_MODEL = GENERATOR

@@ -8,7 +8,10 @@ SPEC = WorkflowSpec(
         ("Canon: opener.welcome", "Hi, thanks for reaching out! Which day suits you best?"),
         ("Safety rule: no-logistics", "Never write prices, amounts or addresses in a reply."),
     ),
-    steps=(Step("think", "What does the person want, in one sentence?"), Step("draft", "Write it.", 300)),
+    steps=(
+        Step("think", "What does the person want, in one sentence?"),
+        Step("draft", "Write it.", 300),
+    ),
     engine_id="endpoint-x_1",
 )
 REQUEST = DraftRequest(
@@ -37,8 +40,11 @@ def test_preview_shows_placeholders_for_outputs_not_yet_produced():
 
 def test_leaked_rules_or_step_labels_fail_the_gate_but_canon_wording_does_not():
     fragments = leak_fragments(REQUEST)
-    assert not check("Hi, thanks for reaching out! Which day suits you best?",
-                     max_chars=300, prompt_fragments=fragments).failed
+    assert not check(
+        "Hi, thanks for reaching out! Which day suits you best?",
+        max_chars=300,
+        prompt_fragments=fragments,
+    ).failed
     leaked = "Never write prices, amounts or addresses in a reply. See you!"
     assert GateRule.LEAKED_PROMPT in check(leaked, max_chars=300, prompt_fragments=fragments).failed
     labelled = "Step 2: Hi! Friday works."

@@ -7,7 +7,7 @@ from engines.dialect import Dialect
 from engines.inference import Failure, InferenceClient, InferenceError
 from engines.model_tasks import DRAFT, ModelTask
 from engines.models import ModelCall
-from tests.support.model_server import CLASSIFIER, GENERATOR
+from scripts.local_model_server import CLASSIFIER, GENERATOR
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -38,13 +38,16 @@ def test_a_real_completion_records_activity_and_tokens(gpu_path, model_server, c
         task=QUICK, model=GENERATOR, messages=HELLO, max_tokens=24, allow_truncated=True
     )
     assert result.text.strip()
-    assert result.prompt_tokens > 0 and result.completion_tokens > 0
+    assert result.prompt_tokens > 0
+    assert result.completion_tokens > 0
     call = ModelCall.objects.get()
     assert (call.task, call.model, call.outcome) == ("test.quick", GENERATOR, "ok")
     assert call.completion_tokens == result.completion_tokens
 
 
-def test_models_lists_both_served_names_and_readiness_falls_back_to_it(gpu_path, model_server, client):
+def test_models_lists_both_served_names_and_readiness_falls_back_to_it(
+    gpu_path, model_server, client
+):
     api = client(model_server.url)
     assert {GENERATOR, CLASSIFIER} <= set(api.models())
     assert api.ready([GENERATOR, CLASSIFIER])

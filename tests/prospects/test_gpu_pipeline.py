@@ -12,7 +12,7 @@ from prospects.models import Draft
 from prospects.pipeline import inbound_ingest
 from prospects.services import draft_engine_set
 from tests.conftest import GEMMA, make_inbound
-from tests.support.model_server import GENERATOR, ModelServer, free_port
+from scripts.local_model_server import GENERATOR, ModelServer, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -30,7 +30,7 @@ def gpu_engine_on(gpu_path, published_workflow, admin_user):
         )
         live = published_workflow(
             appliesTo={},
-            steps=[{"think": "What do they want?"}, {"draft": "Write the reply.", "maxChars": 200}]
+            steps=[{"think": "What do they want?"}, {"draft": "Write the reply.", "maxChars": 200}],
         )
         draft_engine_set(engine_id=GEMMA, user=admin_user)
         return live
@@ -55,9 +55,7 @@ def test_a_dead_server_opens_the_breaker_and_a_restart_closes_it(gpu_engine_on, 
     try:
         gpu_engine_on(server.url)
         server.stop()
-        reasons = [
-            inbound_ingest(inbound=make_inbound("Hi")).draft.hold_reason for _ in range(3)
-        ]
+        reasons = [inbound_ingest(inbound=make_inbound("Hi")).draft.hold_reason for _ in range(3)]
         assert reasons[-1] == HoldReason.BREAKER_OPEN
         assert set(reasons) <= {HoldReason.ENGINE_ERROR, HoldReason.BREAKER_OPEN}
         assert breaker_state(server.url) == "open"

@@ -1,4 +1,7 @@
-"""The real OpenAI-compatible model server for tests: llama-cpp-python + Gemma 3 270M."""
+"""A local OpenAI-compatible model server: llama-cpp-python + the Gemma 3 270M GGUF from PyPI.
+
+The tests start it once per session; `make run-llm` runs it beside the demo.
+"""
 
 import json
 import socket
@@ -80,3 +83,17 @@ class ModelServer:
             self.process.wait(timeout=10)
         if self.process:
             self._log.close()
+
+
+if __name__ == "__main__":
+    # `make run-llm`: serve until interrupted.
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Serve Gemma 3 270M on llama.cpp's server.")
+    parser.add_argument("--port", type=int, default=8931)
+    server = ModelServer(port=parser.parse_args().port).start()
+    print(f"Model server ready at {server.url} ({GENERATOR}, {CLASSIFIER})", flush=True)
+    try:
+        server.process.wait()
+    except KeyboardInterrupt:
+        server.stop()
