@@ -16,9 +16,11 @@ class FixedLatencyServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
 
-    def __init__(self, latency_seconds: float, port: int = 0):
+    def __init__(self, latency_seconds: float, port: int = 0, answers: dict | None = None):
         super().__init__(("127.0.0.1", port), _Handler)
         self.latency_seconds = latency_seconds
+        # Served model name -> the text it answers (tests give models different voices).
+        self.answers = answers or {}
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
 
     @property
@@ -54,7 +56,10 @@ class _Handler(BaseHTTPRequestHandler):
                 "choices": [
                     {
                         "index": 0,
-                        "message": {"role": "assistant", "content": ANSWER},
+                        "message": {
+                            "role": "assistant",
+                            "content": self.server.answers.get(request["model"], ANSWER),
+                        },
                         "finish_reason": "stop",
                     }
                 ],

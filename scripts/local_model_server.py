@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 MODEL_FILE = ROOT / "var" / "models" / "gemma-3-270m-q4_k_m.gguf"
 GENERATOR = "gemma3-270m"
 CLASSIFIER = "gemma3-270m-moves"

@@ -1,4 +1,6 @@
 import pytest
+from django.contrib.auth.models import User
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from prospects.demo import demo_load
@@ -41,3 +43,40 @@ def test_admin_flips_the_engine_and_sees_a_held_draft_with_its_reason(page, scre
 
     draft.locator("text=Reject").click()
     expect(page.locator("article.draft").first.locator(".pill")).to_have_text("Rejected")
+
+
+def test_a_gpu_draft_shows_its_chain_and_the_endpoint_its_breaker(page, screenshot, settings):
+    from bench.fixed_latency_server import FixedLatencyServer
+    from engines.registry import clients_close
+    from engines.services import engine_build_register
+    from prospects.pipeline import Inbound, inbound_ingest
+    from prospects.services import draft_engine_set
+
+    server = FixedLatencyServer(0.0, answers={"voice": "Lovely! Which evening suits you?"})
+    server.start()
+    try:
+        demo_load(password=PASSWORD)
+        engine_build_register(engine_id=GEMMA, endpoint_url=server.url, served_model="voice")
+        draft_engine_set(engine_id=GEMMA, user=User.objects.get(username="admin"))
+        clients_close()
+        inbound_ingest(
+            inbound=Inbound(
+                external_id="gpu-1",
+                thread="nina.v",
+                sender="Nina",
+                body="Hello there, nice to meet you",
+                received_at=timezone.now(),
+            )
+        )
+        log_in(page, "admin", PASSWORD)
+        expect(page.locator(".breaker-closed")).to_have_text("closed")
+        page.click("nav >> text=Threads")
+        page.click("#thread-list >> text=nina.v")
+        draft = page.locator("article.draft").first
+        expect(draft.locator(".body")).to_have_text("Lovely! Which evening suits you?")
+        draft.locator("summary:has-text('Chain of thought')").click()
+        expect(draft.locator("details.chain h3")).to_have_count(3)
+        screenshot("thread-chain")
+    finally:
+        clients_close()
+        server.stop()
