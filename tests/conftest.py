@@ -197,7 +197,11 @@ def model_server():
 def fault_proxy(model_server):
     from tests.support.fault_proxy import FaultProxy
 
+    from engines.breaker import breaker_reset
+
     proxy = FaultProxy(model_server.url).start()
+    # Ports are reused: a breaker left open by an earlier test must not carry over.
+    breaker_reset(proxy.url)
     yield proxy
     proxy.stop()
 

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from engines.breaker import breaker_state
+from engines.breaker import breaker_reset, breaker_state
 from engines.holds import HoldReason
 from engines.moves import invariant_holds
 from engines.services import engine_build_register
@@ -52,6 +52,7 @@ def test_real_drafts_come_back_through_the_chain(gpu_engine_on, model_server):
 
 def test_a_dead_server_opens_the_breaker_and_a_restart_closes_it(gpu_engine_on, settings):
     server = ModelServer(port=free_port()).start()
+    breaker_reset(server.url)
     try:
         gpu_engine_on(server.url)
         server.stop()
