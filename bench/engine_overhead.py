@@ -140,9 +140,7 @@ def main() -> None:
     try:
         for round_number in range(1, args.rounds + 1):
             direct, direct_failed = run_direct(server.url, model, batch, args.concurrency)
-            engine, engine_failed = run_engine(
-                server.url, model, dialect, batch, args.concurrency
-            )
+            engine, engine_failed = run_engine(server.url, model, dialect, batch, args.concurrency)
             ratio = (args.n / engine) / (args.n / direct)
             ratios.append(ratio)
             print(

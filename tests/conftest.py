@@ -195,9 +195,8 @@ def model_server():
 
 @pytest.fixture
 def fault_proxy(model_server):
-    from tests.support.fault_proxy import FaultProxy
-
     from engines.breaker import breaker_reset
+    from tests.support.fault_proxy import FaultProxy
 
     proxy = FaultProxy(model_server.url).start()
     # Ports are reused: a breaker left open by an earlier test must not carry over.

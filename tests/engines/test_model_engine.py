@@ -7,8 +7,8 @@ from engines.dialect import Dialect
 from engines.inference import InferenceClient
 from engines.model_engine import ModelEngine, draft_batch
 from engines.models import ModelCall
-from tests.conftest import GEMMA
 from scripts.local_model_server import GENERATOR
+from tests.conftest import GEMMA
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

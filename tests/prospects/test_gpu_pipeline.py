@@ -11,8 +11,8 @@ from engines.services import engine_build_register
 from prospects.models import Draft
 from prospects.pipeline import inbound_ingest
 from prospects.services import draft_engine_set
-from tests.conftest import GEMMA, make_inbound
 from scripts.local_model_server import GENERATOR, ModelServer, free_port
+from tests.conftest import GEMMA, make_inbound
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
