@@ -140,6 +140,21 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Shorter than the broker's visibility timeout, or a slow model call is redelivered and
+# runs twice.
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 20
+CELERY_BEAT_SCHEDULE = {
+    "sweep-drafting-jobs": {"task": "prospects.tasks.sweep_jobs", "schedule": 30.0},
+}
+
+# Drafting jobs (see prospects/jobs.py).
+JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
+JOB_ENGINE_RETRY_SECONDS = env.float("JOB_ENGINE_RETRY_SECONDS", default=10.0)
+JOB_RETRY_BACKOFF_SECONDS = env.float("JOB_RETRY_BACKOFF_SECONDS", default=30.0)
+JOB_SWEEP_AFTER_SECONDS = env.float("JOB_SWEEP_AFTER_SECONDS", default=60.0)
+# A running item not updated for this long lost its worker (longer than the time limit).
+JOB_ITEM_STALE_SECONDS = env.float("JOB_ITEM_STALE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 30.0)
 
 # The messaging bridge that actually sends replies; unset means every draft is held.
 BRIDGE_WEBHOOK_URL = env.str("BRIDGE_WEBHOOK_URL", default="")

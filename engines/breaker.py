@@ -11,6 +11,7 @@ are still shared, exactly as they are between processes.
 
 import hashlib
 import threading
+from datetime import UTC, datetime
 from functools import cache
 
 import pybreaker
@@ -64,6 +65,18 @@ def breakers_forget() -> None:
 def breaker_state(endpoint: str) -> str:
     """``closed``, ``open`` or ``half-open``, as every process sees it."""
     return breaker_for(endpoint).current_state
+
+
+def breaker_admits(endpoint: str) -> bool:
+    """Whether a call may go now: closed, half-open, or open long enough to probe again."""
+    breaker = breaker_for(endpoint)
+    if breaker.current_state != pybreaker.STATE_OPEN:
+        return True
+    opened_at = _storages[endpoint].opened_at
+    return (
+        opened_at is None
+        or (datetime.now(UTC) - opened_at).total_seconds() >= breaker.reset_timeout
+    )
 
 
 def breaker_reset(endpoint: str) -> None:

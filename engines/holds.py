@@ -17,3 +17,13 @@ class HoldReason(models.TextChoices):
     MALFORMED_OUTPUT = "malformed_output", "The model's answer was malformed or cut off"
     ENGINE_UNAVAILABLE = "engine_unavailable", "The active engine cannot draft"
     ENGINE_ERROR = "engine_error", "The engine failed"
+    TOO_MANY_ATTEMPTS = "too_many_attempts", "Drafting crashed on every attempt"
+
+
+# Holds that mean the engine gave no usable body (not a review or sending policy).
+ENGINE_FAILURES = frozenset(HoldReason) - {
+    HoldReason.REVIEW_MODE,
+    HoldReason.GATE2,
+    HoldReason.NO_BRIDGE,
+    HoldReason.BRIDGE_ERROR,
+}

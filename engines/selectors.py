@@ -1,4 +1,4 @@
-from engines.breaker import breaker_state
+from engines.breaker import breaker_admits, breaker_state
 from engines.ids import TEMPLATE_ENGINE_ID, InvalidEngineId, parse_engine_id
 from engines.models import EngineBuild, ModelCall
 from engines.registry import endpoint_for
@@ -20,6 +20,15 @@ def engine_id_problem(engine_id: str) -> str | None:
     if not engine_is_registered(engine_id):
         return f"'{engine_id}' is not in the engine-build registry."
     return None
+
+
+def engine_ready(engine_id: str) -> bool:
+    """Whether the engine can draft now: the template engine always; a model build when
+    an endpoint serves it and its breaker admits calls."""
+    if parse_engine_id(engine_id).is_template:
+        return True
+    endpoint = endpoint_for(engine_id)
+    return endpoint is not None and breaker_admits(endpoint.url.rstrip("/"))
 
 
 def selectable_engine_ids() -> list[str]:

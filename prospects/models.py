@@ -176,3 +176,81 @@ class PipelineSettings(models.Model):
 
     def __str__(self) -> str:
         return f"draft_engine={self.draft_engine}"
+
+
+class DraftJob(models.Model):
+    """A batch of threads to draft or re-draft, run by the worker against an engine."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        WAITING_FOR_ENGINE = "waiting_for_engine", "Waiting for the engine"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    LIVE = (Status.QUEUED, Status.WAITING_FOR_ENGINE, Status.RUNNING)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    # {"thread_ids": [...]} or {"filter": {"status": ..., "template_key": ..., ...}}
+    scope = models.JSONField()
+    engine_id = models.CharField(
+        max_length=MAX_ENGINE_ID_LENGTH, blank=True, help_text="Blank: the active engine."
+    )
+    workflow_version = models.ForeignKey(
+        WorkflowVersion, null=True, blank=True, related_name="jobs", on_delete=models.PROTECT
+    )
+    status = models.CharField(
+        max_length=24, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"job {self.id} ({self.status})"
+
+
+class DraftJobItem(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        WAITING = "waiting", "Waiting for the engine"
+        RUNNING = "running", "Running"
+        DRAFTED = "drafted", "Drafted"
+        HELD = "held", "Held"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    PENDING = (Status.QUEUED, Status.WAITING, Status.RUNNING)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    job = models.ForeignKey(DraftJob, related_name="items", on_delete=models.CASCADE)
+    thread = models.ForeignKey(Thread, related_name="job_items", on_delete=models.CASCADE)
+    decision = models.ForeignKey(Decision, related_name="job_items", on_delete=models.CASCADE)
+    engine_id = models.CharField(max_length=MAX_ENGINE_ID_LENGTH, db_index=True)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    draft = models.OneToOneField(
+        Draft, null=True, blank=True, related_name="job_item", on_delete=models.SET_NULL
+    )
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["job", "thread__handle"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "thread"], name="one_item_per_thread_per_job")
+        ]
+        indexes = [models.Index(fields=["engine_id", "status", "enqueued_at"])]
+
+    def __str__(self) -> str:
+        return f"item {self.id} ({self.status})"

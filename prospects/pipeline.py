@@ -217,13 +217,13 @@ def draft_request(decision: Decision, *, version=None) -> DraftRequest:
     )
 
 
-def _engine_for_decision(decision: Decision) -> str:
-    """The engine that drafts: the decision's, unless a model engine has no workflow to run.
+def _engine_for(decision: Decision, engine_id: str, version) -> str:
+    """The engine that drafts: ``engine_id``, unless a model engine has no workflow to run.
 
     Raises ``EngineError`` (``no_workflow``) when settings say to hold in that case.
     """
-    if parse_engine_id(decision.engine_id).is_template or decision.workflow_version:
-        return decision.engine_id
+    if parse_engine_id(engine_id).is_template or version:
+        return engine_id
     if pipeline_settings().without_workflow == WithoutWorkflow.TEMPLATE:
         return TEMPLATE_ENGINE_ID
     raise EngineError(
@@ -243,20 +243,20 @@ class _Drafted:
     workflow_version: object = None  # the WorkflowVersion a model engine ran, if any
 
 
-def _run_engine(decision: Decision) -> _Drafted:
+def _run_engine(decision: Decision, engine_id: str, version) -> _Drafted:
     """Drafts, gates, and on a gate failure gives the engine its one escalation retry.
 
     The workflow version is credited whenever a model engine started running it, failed
     runs included: hold rates per version count those.
     """
-    engine_id, ran = decision.engine_id, None
+    ran = None
     try:
-        engine_id = _engine_for_decision(decision)
+        engine_id = _engine_for(decision, engine_id, version)
         engine = engine_for(engine_id)
         request = _request_or_hold(
-            decision, uses_workflow=not parse_engine_id(engine_id).is_template
+            decision, version, uses_workflow=not parse_engine_id(engine_id).is_template
         )
-        ran = decision.workflow_version if request.workflow else None
+        ran = version if request.workflow else None
         result = engine.draft(request)
     except EngineError as error:
         return _Drafted(engine_id, None, error, None, ran)
@@ -275,22 +275,30 @@ def _run_engine(decision: Decision) -> _Drafted:
     return _Drafted(engine_id, result, None, verdict, ran)
 
 
-def _request_or_hold(decision: Decision, *, uses_workflow: bool) -> DraftRequest:
+def _request_or_hold(decision: Decision, version, *, uses_workflow: bool) -> DraftRequest:
     try:
-        request = draft_request(decision)
+        request = draft_request(decision, version=version)
     except LookupError as error:  # a pinned snippet version is gone
         raise EngineError(HoldReason.ENGINE_ERROR, str(error), permanent=True) from error
     return request if uses_workflow else replace(request, workflow=None)
 
 
-def draft_for_decision(decision: Decision) -> Draft:
+def draft_for_decision(
+    decision: Decision, *, engine_id: str = "", workflow_version=None, job_item=None
+) -> Draft:
     """Runs the engine (outside any transaction), gates the body and saves the draft.
+
+    ``engine_id`` and ``workflow_version`` override the decision's (a drafting job's
+    choice). ``job_item`` is linked to the draft in the same transaction, so a job item
+    redelivered after a crash finds its draft instead of drafting twice.
 
     The draft credits a workflow version only when a model engine ran it; the template
     engine renders canon and records none. An approved draft's dispatch is enqueued only
     after its row commits.
     """
-    drafted = _run_engine(decision)
+    drafted = _run_engine(
+        decision, engine_id or decision.engine_id, workflow_version or decision.workflow_version
+    )
     result, error = drafted.result, drafted.error
     steps = result.steps if result else error.steps
     disposition = _disposition(decision, engine_error=error, verdict=drafted.verdict)
@@ -311,6 +319,8 @@ def draft_for_decision(decision: Decision) -> Draft:
             tokens_in=sum(step["tokens_in"] for step in steps),
             tokens_out=sum(step["tokens_out"] for step in steps),
         )
+        if job_item is not None:
+            type(job_item).objects.filter(id=job_item.id).update(draft=draft)
         if draft.status == Draft.Status.APPROVED:
             transaction.on_commit(lambda: dispatch_draft.delay(str(draft.id)))
     return draft

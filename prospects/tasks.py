@@ -1,8 +1,32 @@
-from celery import shared_task
+"""Celery tasks: ids in, then the service does the work.
 
-from prospects.dispatch import draft_dispatch
+The services import this module to enqueue after commit, so the tasks import the
+services when they run, not at import time.
+"""
+
+from celery import shared_task
+from django.conf import settings
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def dispatch_draft(draft_id: str) -> None:
+    from prospects.dispatch import draft_dispatch
+
     draft_dispatch(draft_id=draft_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def draft_job_item(item_id: str) -> None:
+    """Drafts one job item; while the engine is not ready it comes back later instead of
+    holding the worker."""
+    from prospects.jobs import Outcome, job_item_run
+
+    if job_item_run(item_id=item_id) == Outcome.WAIT:
+        draft_job_item.apply_async((item_id,), countdown=settings.JOB_ENGINE_RETRY_SECONDS)
+
+
+@shared_task
+def sweep_jobs() -> int:
+    from prospects.jobs import jobs_sweep
+
+    return jobs_sweep()

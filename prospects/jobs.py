@@ -1,0 +1,322 @@
+"""Drafting jobs: a batch of threads drafted by the worker, nothing lost, nothing twice.
+
+Guarantees, whatever is redelivered, killed or restarted:
+- items are enqueued only after their rows commit; the sweeper re-enqueues any item left
+  queued with no progress (a publish can fail after the commit);
+- an item is claimed with a conditional update, so one worker runs it at a time, and a
+  draft is linked to its item in the draft's own transaction, so a redelivered item finds
+  its draft instead of drafting again;
+- an item that crashed its worker ``JOB_MAX_ATTEMPTS`` times is held with a reason;
+- while the engine is not ready, items wait (re-scheduled later) without holding a worker.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Exists, F, Min, OuterRef, Q
+
+from builder.models import WorkflowVersion
+from engines.clock import now
+from engines.holds import ENGINE_FAILURES, HoldReason
+from engines.selectors import engine_id_problem, engine_ready
+from prospects.models import Decision, Draft, DraftJob, DraftJobItem, Thread
+from prospects.pipeline import draft_for_decision
+from prospects.selectors import pipeline_settings
+from prospects.tasks import draft_job_item
+
+Item = DraftJobItem.Status
+MAX_JOB_THREADS = 10_000
+FILTER_FIELDS = {
+    "draft_status": "drafts__status",
+    "hold_reason": "drafts__hold_reason",
+    "template_key": "decisions__template_key",
+    "engine": "drafts__engine_id",
+}
+
+
+class Outcome(StrEnum):
+    DONE = "done"
+    WAIT = "wait"  # the engine is not ready: run me again later
+    SKIPPED = "skipped"  # nothing to do: finished, cancelled, or another worker has it
+
+
+@dataclass(frozen=True)
+class Progress:
+    total: int
+    drafted: int
+    held: int
+    failed: int
+    pending: int
+    cancelled: int
+
+    @property
+    def done(self) -> int:
+        return self.drafted + self.held + self.failed
+
+    @property
+    def percent(self) -> int:
+        return round(100 * (self.done + self.cancelled) / self.total) if self.total else 100
+
+
+def _threads_in_scope(*, thread_ids, filters) -> list[Thread]:
+    if thread_ids is not None:
+        threads = list(Thread.objects.filter(id__in=thread_ids))
+        missing = set(map(str, thread_ids)) - {str(thread.id) for thread in threads}
+        if missing:
+            raise ValidationError({"thread_ids": [f"Unknown threads: {sorted(missing)}"]})
+        return threads
+    unknown = set(filters) - set(FILTER_FIELDS)
+    if unknown:
+        raise ValidationError(
+            {"filter": [f"Unknown filter keys {sorted(unknown)}; use {sorted(FILTER_FIELDS)}."]}
+        )
+    lookups = {FILTER_FIELDS[key]: value for key, value in filters.items() if value}
+    if not lookups:
+        raise ValidationError({"filter": ["Give at least one filter value."]})
+    return list(Thread.objects.filter(**lookups).distinct()[: MAX_JOB_THREADS + 1])
+
+
+def _latest_decisions(threads: list[Thread]) -> dict:
+    latest = {}
+    decisions = Decision.objects.filter(thread__in=threads).exclude(template_key="")
+    for decision in decisions.order_by("thread_id", "-created_at"):
+        latest.setdefault(decision.thread_id, decision)
+    return latest
+
+
+def job_create(
+    *,
+    user,
+    thread_ids: list | None = None,
+    filters: dict | None = None,
+    engine_id: str = "",
+    workflow_version: WorkflowVersion | None = None,
+) -> DraftJob:
+    """A job over explicit threads or a filter; raises ``ValidationError`` by field.
+
+    Each thread is re-drafted from its latest decision that has a reply to draft; threads
+    without one are left out (and counted in the error if none is left).
+    """
+    if (thread_ids is None) == (filters is None):
+        raise ValidationError({"scope": ["Give either thread_ids or filter."]})
+    if engine_id and (problem := engine_id_problem(engine_id)):
+        raise ValidationError({"engine_id": [problem]})
+    threads = _threads_in_scope(thread_ids=thread_ids, filters=filters or {})
+    if len(threads) > MAX_JOB_THREADS:
+        raise ValidationError({"scope": [f"At most {MAX_JOB_THREADS} threads per job."]})
+    decisions = _latest_decisions(threads)
+    if not decisions:
+        raise ValidationError({"scope": ["No thread in scope has a reply to draft."]})
+    engine = engine_id or pipeline_settings().draft_engine
+    scope = (
+        {"thread_ids": [str(t) for t in thread_ids]}
+        if thread_ids is not None
+        else {"filter": filters}
+    )
+    with transaction.atomic():
+        job = DraftJob.objects.create(
+            created_by=user, scope=scope, engine_id=engine_id, workflow_version=workflow_version
+        )
+        items = DraftJobItem.objects.bulk_create(
+            DraftJobItem(
+                job=job,
+                thread_id=thread_id,
+                decision=decision,
+                engine_id=engine,
+                enqueued_at=now(),
+            )
+            for thread_id, decision in decisions.items()
+        )
+        transaction.on_commit(lambda: _enqueue([item.id for item in items]))
+    return job
+
+
+def _enqueue(item_ids, *, countdown: float = 0) -> None:
+    for item_id in item_ids:
+        draft_job_item.apply_async((str(item_id),), countdown=countdown)
+
+
+def job_cancel(*, job: DraftJob) -> int:
+    """Cancels a job; items not yet running are cancelled, running ones finish."""
+    with transaction.atomic():
+        DraftJob.objects.filter(
+            id=job.id,
+            status__in=DraftJob.LIVE,
+        ).update(status=DraftJob.Status.CANCELLED, finished_at=now())
+        return job.items.filter(status__in=[Item.QUEUED, Item.WAITING]).update(
+            status=Item.CANCELLED
+        )
+
+
+def job_retry_failed(*, job: DraftJob) -> int:
+    """Queues the failed and engine-held items again; the job runs again if it had ended."""
+    with transaction.atomic():
+        retried = list(
+            job.items.filter(
+                Q(status=Item.FAILED) | Q(status=Item.HELD, draft__hold_reason__in=ENGINE_FAILURES)
+            ).values_list("id", flat=True)
+        )
+        if not retried:
+            return 0
+        DraftJobItem.objects.filter(id__in=retried).update(
+            status=Item.QUEUED, attempts=0, last_error="", draft=None, enqueued_at=now()
+        )
+        DraftJob.objects.filter(id=job.id).update(status=DraftJob.Status.QUEUED, finished_at=None)
+        transaction.on_commit(lambda: _enqueue(retried))
+    return len(retried)
+
+
+def _claim(item_id) -> bool:
+    stale = now() - timedelta(seconds=settings.JOB_ITEM_STALE_SECONDS)
+    return bool(
+        DraftJobItem.objects.filter(
+            Q(status__in=[Item.QUEUED, Item.WAITING])
+            | Q(status=Item.RUNNING, updated_at__lt=stale),
+            id=item_id,
+            job__status__in=DraftJob.LIVE,
+        ).update(status=Item.RUNNING, attempts=F("attempts") + 1, updated_at=now())
+    )
+
+
+def _finish_item(item: DraftJobItem, draft: Draft) -> None:
+    outcome = Item.HELD if draft.hold_reason in ENGINE_FAILURES else Item.DRAFTED
+    DraftJobItem.objects.filter(id=item.id, status__in=DraftJobItem.PENDING).update(
+        status=outcome, draft=draft, updated_at=now()
+    )
+
+
+def _finish_job_if_complete(job_id) -> None:
+    pending = DraftJobItem.objects.filter(job=OuterRef("pk"), status__in=DraftJobItem.PENDING)
+    DraftJob.objects.filter(
+        id=job_id,
+        status__in=DraftJob.LIVE,
+    ).exclude(Exists(pending)).update(status=DraftJob.Status.DONE, finished_at=now())
+
+
+def job_item_run(*, item_id) -> Outcome:
+    """Runs one item (the task's body). Safe to call any number of times for one item."""
+    item = DraftJobItem.objects.select_related("job", "decision").filter(id=item_id).first()
+    if item is None or item.status not in DraftJobItem.PENDING:
+        return Outcome.SKIPPED
+    job = item.job
+    if job.status == DraftJob.Status.CANCELLED:
+        DraftJobItem.objects.filter(id=item.id, status__in=DraftJobItem.PENDING).update(
+            status=Item.CANCELLED
+        )
+        return Outcome.SKIPPED
+    if item.draft_id is not None:  # drafted before a crash: finish, don't draft twice
+        _finish_item(item, item.draft)
+        _finish_job_if_complete(job.id)
+        return Outcome.DONE
+    if not engine_ready(item.engine_id):
+        DraftJobItem.objects.filter(id=item.id, status__in=[Item.QUEUED, Item.WAITING]).update(
+            status=Item.WAITING, updated_at=now()
+        )
+        DraftJob.objects.filter(
+            id=job.id, status__in=[DraftJob.Status.QUEUED, DraftJob.Status.RUNNING]
+        ).update(status=DraftJob.Status.WAITING_FOR_ENGINE)
+        return Outcome.WAIT
+    if not _claim(item.id):
+        return Outcome.SKIPPED
+    item.refresh_from_db()
+    DraftJob.objects.filter(
+        id=job.id, status__in=[DraftJob.Status.QUEUED, DraftJob.Status.WAITING_FOR_ENGINE]
+    ).update(status=DraftJob.Status.RUNNING, started_at=job.started_at or now())
+    if item.attempts > settings.JOB_MAX_ATTEMPTS:
+        _hold_poison_item(item)
+    else:
+        _draft_item(item)
+    _finish_job_if_complete(job.id)
+    return Outcome.DONE
+
+
+def _draft_item(item: DraftJobItem) -> None:
+    try:
+        draft = draft_for_decision(
+            item.decision,
+            engine_id=item.engine_id,
+            workflow_version=item.job.workflow_version,
+            job_item=item,
+        )
+    except Exception as error:
+        # Crash-loop guard: push the next attempt forward before re-raising; the sweeper
+        # picks the item up again once it is due.
+        DraftJobItem.objects.filter(id=item.id).update(
+            status=Item.QUEUED,
+            last_error=f"{type(error).__name__}: {error}"[:2000],
+            enqueued_at=now() + timedelta(seconds=settings.JOB_RETRY_BACKOFF_SECONDS),
+        )
+        raise
+    _finish_item(item, draft)
+
+
+def _hold_poison_item(item: DraftJobItem) -> None:
+    with transaction.atomic():
+        draft = Draft.objects.create(
+            decision=item.decision,
+            thread_id=item.thread_id,
+            status=Draft.Status.HELD,
+            hold_reason=HoldReason.TOO_MANY_ATTEMPTS,
+            hold_detail=f"{item.attempts - 1} attempts failed; last error: {item.last_error}",
+            engine_id=item.engine_id,
+        )
+        _finish_item(item, draft)
+
+
+def jobs_sweep() -> int:
+    """Re-enqueues items left queued with no progress, and running items whose worker died.
+
+    Returns how many were re-enqueued.
+    """
+    cutoff = now() - timedelta(seconds=settings.JOB_SWEEP_AFTER_SECONDS)
+    stale = now() - timedelta(seconds=settings.JOB_ITEM_STALE_SECONDS)
+    with transaction.atomic():
+        due = list(
+            DraftJobItem.objects.select_for_update(skip_locked=True)
+            .filter(job__status__in=DraftJob.LIVE)
+            .filter(
+                Q(status__in=[Item.QUEUED, Item.WAITING], enqueued_at__lt=cutoff)
+                | Q(status=Item.RUNNING, updated_at__lt=stale)
+            )
+            .values_list("id", flat=True)[:1000]
+        )
+        DraftJobItem.objects.filter(id__in=due).update(enqueued_at=now())
+        transaction.on_commit(lambda: _enqueue(due))
+    return len(due)
+
+
+def job_progress(job: DraftJob) -> Progress:
+    counts = dict(job.items.values_list("status").annotate(n=Count("id")).order_by())
+    return Progress(
+        total=sum(counts.values()),
+        drafted=counts.get(Item.DRAFTED, 0),
+        held=counts.get(Item.HELD, 0),
+        failed=counts.get(Item.FAILED, 0),
+        pending=sum(counts.get(status, 0) for status in DraftJobItem.PENDING),
+        cancelled=counts.get(Item.CANCELLED, 0),
+    )
+
+
+def backlog() -> list[dict]:
+    """Items waiting per engine and the oldest one's age: what the GPU lifecycle watches."""
+    rows = (
+        DraftJobItem.objects.filter(status__in=DraftJobItem.PENDING)
+        .values("engine_id")
+        .annotate(items=Count("id"), oldest=Min("enqueued_at"))
+        .order_by("engine_id")
+    )
+    moment = now()
+    return [
+        {
+            "engine_id": row["engine_id"],
+            "items": row["items"],
+            "oldest_age_seconds": round((moment - row["oldest"]).total_seconds())
+            if row["oldest"]
+            else 0,
+        }
+        for row in rows
+    ]
