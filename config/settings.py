@@ -192,6 +192,7 @@ CLASSIFIER_INFERENCE_URL = env.str("CLASSIFIER_INFERENCE_URL", default="")
 GPU_API_KEY = env.str("GPU_API_KEY", default="")
 # "openai" (vLLM) or "llama_cpp" (llama-cpp-python's server): how JSON Schemas are sent.
 GPU_JSON_DIALECT = env.str("GPU_JSON_DIALECT", default="openai")
+CLASSIFIER_JSON_DIALECT = env.str("CLASSIFIER_JSON_DIALECT", default=GPU_JSON_DIALECT)
 GPU_ESCALATION_MODEL = env.str("GPU_ESCALATION_MODEL", default="")
 ENGINE_CONCURRENCY = env.int("ENGINE_CONCURRENCY", default=8)
 GPU_THINK_MAX_TOKENS = env.int("GPU_THINK_MAX_TOKENS", default=160)

@@ -74,9 +74,10 @@ NOT_CONFIGURED = "classifier not configured"
 
 def classify_move(body: str) -> MoveOutcome:
     url = settings.CLASSIFIER_INFERENCE_URL or settings.GPU_INFERENCE_URL
-    if not url or not settings.GPU_CLASSIFIER_MODEL:
+    model = getattr(settings, MOVE.model_setting)
+    if not url or not model:
         return MoveOutcome(None, NOT_CONFIGURED)
-    client = client_for(url, Dialect(settings.GPU_JSON_DIALECT))
+    client = client_for(url, Dialect(settings.CLASSIFIER_JSON_DIALECT))
     moves = ", ".join(all_moves())
     messages = [
         {
@@ -88,7 +89,7 @@ def classify_move(body: str) -> MoveOutcome:
     try:
         result = client.chat(
             task=MOVE,
-            model=settings.GPU_CLASSIFIER_MODEL,
+            model=model,
             messages=messages,
             max_tokens=160,
             schema=move_schema(),
@@ -97,3 +98,6 @@ def classify_move(body: str) -> MoveOutcome:
     except (InferenceError, ValueError) as problem:
         logger.info("move classifier gave no answer: %s", problem)
         return MoveOutcome(None, f"classifier: {problem}")
+    except Exception as problem:  # noqa: BLE001 - additive: any failure means "no answer"
+        logger.warning("move classifier failed: %r", problem)
+        return MoveOutcome(None, f"classifier: {type(problem).__name__}: {problem}")

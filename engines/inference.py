@@ -135,7 +135,9 @@ class InferenceClient:
             body = self._post_with_retries("/v1/chat/completions", payload, task.timeout_seconds)
             result = self._parse_chat(body, model, started, allow_truncated=allow_truncated)
         except InferenceError as error:
-            self._record(task, model, engine_id, started_at, started, outcome=error.failure)
+            # A call the open breaker refused never reached the server: no activity.
+            if error.failure != Failure.BREAKER_OPEN:
+                self._record(task, model, engine_id, started_at, started, outcome=error.failure)
             raise
         self._record(task, model, engine_id, started_at, started, outcome="ok", result=result)
         return result
@@ -148,13 +150,17 @@ class InferenceClient:
             raise InferenceError(Failure.MALFORMED, f"/v1/models: {error!r}") from error
 
     def ready(self, expected_models: list[str], *, timeout_seconds: float = 5.0) -> bool:
-        """vLLM answers /health; llama-cpp-python does not (404), so /v1/models decides."""
+        """vLLM answers /health; llama-cpp-python does not (404), so /v1/models decides.
+
+        Not through the breaker: polling a booting server must not trip it.
+        """
         try:
             response = self._http.get("/health", timeout=timeout_seconds)
             if response.status_code == 200 and not expected_models:
                 return True
-            return set(expected_models) <= set(self.models(timeout_seconds=timeout_seconds))
-        except (httpx.HTTPError, InferenceError):
+            listed = self._get_json("/v1/models", timeout_seconds)["data"]
+            return set(expected_models) <= {entry["id"] for entry in listed}
+        except (httpx.HTTPError, InferenceError, KeyError, TypeError):
             return False
 
     def _guarded(self, call):
@@ -170,9 +176,12 @@ class InferenceClient:
             stop=stop_after_attempt(self.attempts),
             wait=wait_exponential(multiplier=0.2, max=2),
             reraise=True,
-            before_sleep=lambda state: _check_deadline(deadline),
+            # Out of time for another try: give up with the real failure, not a timeout.
+            before_sleep=lambda state: _raise_if_past(deadline, state),
         )
-        return retrying(lambda: self._guarded(lambda: self._post_json(path, payload, deadline)))
+        # One retried call is one success or one failure for the breaker, so a single
+        # draft's retries cannot open it for everyone.
+        return self._guarded(lambda: retrying(lambda: self._post_json(path, payload, deadline)))
 
     def _post_json(self, path: str, payload: dict, deadline: float) -> dict:
         remaining = _check_deadline(deadline)
@@ -183,6 +192,8 @@ class InferenceClient:
                     chunks.append(chunk)
                     _check_deadline(deadline)
                 raw = b"".join(chunks)
+        except httpx.ConnectTimeout as error:
+            raise InferenceError(Failure.UNREACHABLE, f"{path}: {error!r}") from error
         except httpx.TimeoutException as error:
             raise InferenceError(Failure.TIMEOUT, f"{path}: {error!r}") from error
         except httpx.HTTPError as error:
@@ -222,7 +233,7 @@ class InferenceClient:
                 latency_ms=round((time.monotonic() - started) * 1000),
                 finish_reason=str(choice.get("finish_reason") or ""),
             )
-        except (KeyError, IndexError, TypeError, ValueError) as error:
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as error:
             raise InferenceError(Failure.MALFORMED, f"unexpected answer: {error!r}") from error
         if result.finish_reason == "length" and not allow_truncated:
             raise InferenceError(Failure.TRUNCATED, f"cut off at {result.completion_tokens} tokens")
@@ -242,6 +253,11 @@ class InferenceClient:
             completion_tokens=result.completion_tokens if result else 0,
             outcome=str(outcome),
         )
+
+
+def _raise_if_past(deadline: float, state) -> None:
+    if time.monotonic() >= deadline:
+        raise state.outcome.exception()
 
 
 def _check_deadline(deadline: float) -> float:

@@ -82,6 +82,15 @@ class ModelEngine(DraftEngine):
                 permanent=error.permanent,
                 steps=steps_so_far,
             ) from error
+        except Exception as error:
+            # The engine boundary: whatever else breaks (Redis behind the breaker, the
+            # database behind the call log) holds this draft instead of failing the batch.
+            raise EngineError(
+                HoldReason.ENGINE_ERROR,
+                f"step {index + 1} ({step.kind}): {type(error).__name__}: {error}",
+                permanent=False,
+                steps=steps_so_far,
+            ) from error
         return {
             "kind": step.kind,
             "model": result.model,

@@ -1,3 +1,5 @@
+import redis
+
 from engines.breaker import breaker_admits, breaker_state
 from engines.ids import TEMPLATE_ENGINE_ID, InvalidEngineId, parse_engine_id
 from engines.models import EngineBuild, ModelCall
@@ -45,12 +47,9 @@ def model_endpoints() -> list[dict]:
     rows = []
     for url, engine_ids in endpoints.items():
         last = ModelCall.objects.filter(endpoint=url.rstrip("/")).first()
-        rows.append(
-            {
-                "url": url,
-                "engine_ids": engine_ids,
-                "breaker": breaker_state(url.rstrip("/")),
-                "last_call": last,
-            }
-        )
+        try:
+            state = breaker_state(url.rstrip("/"))
+        except redis.RedisError:
+            state = "unknown"
+        rows.append({"url": url, "engine_ids": engine_ids, "breaker": state, "last_call": last})
     return rows

@@ -59,34 +59,50 @@ class IngestResult:
 def inbound_ingest(*, inbound: Inbound) -> IngestResult:
     """Records an inbound message with its decision, then drafts and dispatches or holds.
 
-    Guarantees: one message and one decision per external id, whatever the concurrency
-    (a duplicate returns the first result with ``created=False``); the decision is
-    committed before drafting, and the draft before any send.
+    Guarantees: the message row commits first, so a crash while classifying loses
+    nothing (ingesting it again decides it); one message and one decision per external
+    id whatever the concurrency (a duplicate answers ``created=False``); the model call
+    runs outside every transaction; the decision commits before drafting, the draft
+    before any send.
     """
-    existing = _existing_result(inbound.external_id)
-    if existing is not None:
-        return existing
-    # The model call happens before, never inside, the decision's transaction.
+    message, created = _record_message(inbound)
+    if not created and Decision.objects.filter(message=message).exists():
+        return _existing_result(message)
     move = classify_move(inbound.body)
     try:
-        decision = _record_decision(inbound, move)
+        decision = _record_decision(message, inbound, move)
     except IntegrityError:
-        # A concurrent ingest of the same external id committed first.
-        existing = _existing_result(inbound.external_id)
-        if existing is None:
-            raise
-        return existing
+        # A concurrent ingest of the same message decided it first.
+        return replace(_existing_result(message), created=created)
     draft = draft_for_decision(decision) if decision.template_key else None
-    return IngestResult(message=decision.message, decision=decision, draft=draft, created=True)
+    return IngestResult(message=message, decision=decision, draft=draft, created=created)
 
 
-def _existing_result(external_id: str) -> IngestResult | None:
-    message = (
-        InboundMessage.objects.select_related("decision").filter(external_id=external_id).first()
-    )
-    if message is None:
-        return None
-    decision = message.decision
+def _record_message(inbound: Inbound) -> tuple[InboundMessage, bool]:
+    existing = InboundMessage.objects.filter(external_id=inbound.external_id).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            thread, _ = Thread.objects.get_or_create(
+                handle=inbound.thread,
+                defaults={"archetype": inbound.archetype or Archetype.NEW_CONTACT},
+            )
+            message = InboundMessage.objects.create(
+                thread=thread,
+                external_id=inbound.external_id,
+                sender=inbound.sender,
+                body=inbound.body,
+                received_at=inbound.received_at,
+                metadata=inbound.metadata,
+            )
+    except IntegrityError:
+        return InboundMessage.objects.get(external_id=inbound.external_id), False
+    return message, True
+
+
+def _existing_result(message: InboundMessage) -> IngestResult:
+    decision = Decision.objects.select_related("message", "thread").get(message=message)
     return IngestResult(
         message=message, decision=decision, draft=decision.drafts.first(), created=False
     )
@@ -114,21 +130,10 @@ def _classification(inbound: Inbound, move: MoveOutcome, thread_state: str) -> C
 
 
 @transaction.atomic
-def _record_decision(inbound: Inbound, move: MoveOutcome) -> Decision:
-    thread, _ = Thread.objects.get_or_create(
-        handle=inbound.thread, defaults={"archetype": inbound.archetype or Archetype.NEW_CONTACT}
-    )
-    thread = Thread.objects.select_for_update().get(id=thread.id)
+def _record_decision(message: InboundMessage, inbound: Inbound, move: MoveOutcome) -> Decision:
+    thread = Thread.objects.select_for_update().get(id=message.thread_id)
     if inbound.archetype:
         thread.archetype = inbound.archetype
-    message = InboundMessage.objects.create(
-        thread=thread,
-        external_id=inbound.external_id,
-        sender=inbound.sender,
-        body=inbound.body,
-        received_at=inbound.received_at,
-        metadata=inbound.metadata,
-    )
     classification = _classification(inbound, move, thread.state)
     action = decide_next_action(move=classification.move, state=thread.state)
     gate2_result = gate2.evaluate(

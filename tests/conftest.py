@@ -216,6 +216,7 @@ def gpu_path(settings, model_server):
     settings.GPU_LLM_MODEL = GENERATOR
     settings.GPU_CLASSIFIER_MODEL = CLASSIFIER
     settings.GPU_JSON_DIALECT = "llama_cpp"
+    settings.CLASSIFIER_JSON_DIALECT = "llama_cpp"
     settings.GPU_THINK_MAX_TOKENS = 24
     settings.BREAKER_RESET_SECONDS = 1.0
     settings.GPU_SEED = 7
