@@ -36,25 +36,31 @@ class GateVerdict:
 
 
 _NUMBER_WORDS = (
-    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
+    r"a|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
     r"thirty|forty|fifty|sixty|seventy|eighty|ninety|a\s+couple|a\s+few|several"
 )
 _MONEY_WORDS = (
-    r"usd|eur|gbp|cad|aud|dollars?|euros?|pounds?|bucks|quid|roses|bills|grand|"
-    r"donations?|tributes?|gifts?"
+    r"usd|eur|gbp|cad|aud|dollars?|euros?|pounds?|bucks|quid|roses|flowers|bills|grand|"
+    r"donations?|tributes?"
 )
 _PRICE_PATTERNS = [
     re.compile(r"[$€£¥]\s*\d|\d\s*[$€£¥]"),
     re.compile(rf"\b\d[\d,.]*\s*k?\s*(?:{_MONEY_WORDS})\b", re.I),
     re.compile(r"\b\d+(?:\.\d+)?\s*k\b", re.I),
-    re.compile(rf"\b(?:{_NUMBER_WORDS})[\s-]+(?:hundred|thousand|k)\b", re.I),
+    re.compile(rf"\b(?:{_NUMBER_WORDS}|\d+)[\s-]+(?:hundred|thousand|grand)\b", re.I),
+    re.compile(r"\b\d{2,}\s*(?:/|per|an?)\s*(?:hour|hr|h|night|session)\b", re.I),
     re.compile(rf"\b(?:{_NUMBER_WORDS}|hundred|thousand)[\s-]+(?:{_MONEY_WORDS})\b", re.I),
-    re.compile(r"\b(?:rate|rates|price|prices|fee|fees|cost|costs|donation)\b[^.\n]{0,24}\d", re.I),
+    re.compile(
+        r"\b(?:rate|rates|price|prices|fee|fees|cost|costs|donation)\b[^.\n]{0,24}"
+        r"\d{2,}(?!\s*(?:am|pm|h\b|hours?|min))",
+        re.I,
+    ),
 ]
 
+# Only words that name a street: "way", "place" and "drive" are everyday English too.
 _STREET_TYPES = (
-    r"street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|way|court|ct|place|pl|"
-    r"terrace|parkway|pkwy|highway|hwy|square|sq|strasse|straße|rue|via|calle"
+    r"street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|court|ct|terrace|parkway|pkwy|"
+    r"highway|hwy|strasse|straße|rue|calle"
 )
 _ADDRESS_PATTERNS = [
     re.compile(rf"\b\d{{1,5}}[a-z]?\s+(?:[A-Za-z][\w.'-]*\s+){{0,4}}(?:{_STREET_TYPES})\b", re.I),
@@ -72,16 +78,18 @@ _EMAIL_PATTERNS = [
 
 _PHONE_CANDIDATE = re.compile(r"(?<![\w:])\+?\(?\d[\d\s().\-/]{5,}\d(?![\w:])")
 _DATE_LIKE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$|^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}$")
+_TIME_RANGE = re.compile(r"^\d{1,2}[.:]\d{2}\s*[-–]\s*\d{1,2}[.:]\d{2}$")
 
 _AI_PHRASES = re.compile(
-    r"\bas an ai\b|\bi(?:'m| am) an ai\b|\blanguage model\b|\bi cannot\b|\bi can(?:'|no)t "
-    r"(?:help|assist)\b|\bi(?:'m| am) (?:unable|not able) to\b|\bi(?:'m| am) sorry,? but\b",
+    r"\bas an ai\b|\bi(?:'m| am) an ai\b|\blanguage model\b|\bi can(?:'|no)?t "
+    r"(?:help|assist|provide|comply|do that)\b|\bi(?:'m| am) (?:unable|not able) to\b|"
+    r"\bi(?:'m| am) sorry,? but\b",
     re.I,
 )
 
 
 _STEP_LABELS = re.compile(
-    r"(?im)^\s*(?:step\s*\d+|notes from step|think|draft|reply|answer|situation|system|user)"
+    r"(?im)^\s*(?:step\s*\d+|notes from step\s*\d*|think|draft|reply|answer|situation|system|user)"
     r"\s*[:#]|^\s*##\s|<output of step"
 )
 
@@ -95,7 +103,7 @@ def _has_phone(text: str) -> bool:
     for match in _PHONE_CANDIDATE.finditer(text):
         candidate = match.group().strip()
         digits = sum(ch.isdigit() for ch in candidate)
-        if 7 <= digits <= 15 and not _DATE_LIKE.match(candidate):
+        if 7 <= digits <= 15 and not (_DATE_LIKE.match(candidate) or _TIME_RANGE.match(candidate)):
             return True
     return False
 

@@ -16,6 +16,13 @@ def failed(text: str, max_chars: int = 500) -> set[str]:
         "My appointments start at one hour.",
         "Let's say 10:00-12:00 on Friday.",
         "I'm around on 12/05 and 13/05.",
+        "See you at 7:30 at my place",
+        "I'll drive 2 hours each way",
+        "Tuesday 14.00 - 16.00 works, or 9.30-11.30",
+        "No extra fees, see you at 3pm",
+        "I'll bring two gifts",
+        "I cannot wait to see you!",
+        "For 2 hours. Place: your choice",
     ],
 )
 def test_ordinary_replies_pass(text):
@@ -41,6 +48,13 @@ def test_too_long_is_named():
         "five hundred dollars",
         "my rate is 400",
         "1.5k for the weekend",
+        "a hundred and fifty",
+        "2 hundred for the evening",
+        "a grand for the weekend",
+        "150 flowers",
+        "250 per hour",
+        "250/hr",
+        "300 an hour",
     ],
 )
 def test_prices_are_caught(text):
