@@ -53,17 +53,3 @@ def test_the_chain_feeds_each_think_output_into_the_next_step(engine):
     assert result.body == draft["output"]
     assert result.tokens_in == think["tokens_in"] + draft["tokens_in"] > 0
     assert ModelCall.objects.filter(task="prospect.draft", model=GENERATOR).count() == 2
-
-
-def test_one_failure_never_fails_the_batch(engine):
-    results = draft_batch(
-        engine,
-        [request("Hi there"), request("No workflow", workflow=None), request("Hello!")],
-        concurrency=3,
-    )
-    assert isinstance(results[1], EngineError)
-    assert results[1].reason == "no_workflow"
-    for outcome in (results[0], results[2]):
-        steps = outcome.steps
-        assert steps
-        assert steps[0]["kind"] == "think"
