@@ -37,6 +37,10 @@ def can_ingest(user) -> bool:
     return has_role(user, Role.ADMIN, Role.OPERATOR, Role.CLIENT)
 
 
+def can_start_jobs(user) -> bool:
+    return has_role(user, Role.ADMIN, Role.OPERATOR)
+
+
 def can_change_engine(user) -> bool:
     return has_role(user, Role.ADMIN)
 

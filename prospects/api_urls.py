@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.authtoken.views import obtain_auth_token
 
-from prospects import api
+from prospects import api, jobs_api
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
@@ -9,5 +9,10 @@ urlpatterns = [
     path("drafts/", api.DraftListView.as_view(), name="api-drafts"),
     path("drafts/<uuid:pk>/", api.DraftDetailView.as_view(), name="api-draft"),
     path("threads/<uuid:pk>/", api.ThreadDetailView.as_view(), name="api-thread"),
+    path("jobs/", jobs_api.JobListView.as_view(), name="api-jobs"),
+    path("jobs/backlog/", jobs_api.BacklogView.as_view(), name="api-jobs-backlog"),
+    path("jobs/<uuid:pk>/", jobs_api.JobDetailView.as_view(), name="api-job"),
+    path("jobs/<uuid:pk>/cancel/", jobs_api.JobCancelView.as_view(), name="api-job-cancel"),
+    path("jobs/<uuid:pk>/retry/", jobs_api.JobRetryView.as_view(), name="api-job-retry"),
     path("settings/draft-engine/", api.DraftEngineView.as_view(), name="api-draft-engine"),
 ]

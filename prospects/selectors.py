@@ -3,7 +3,14 @@ from datetime import timedelta
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 
 from engines.clock import now
-from prospects.models import Decision, Draft, InboundMessage, PipelineSettings, Thread
+from prospects.models import (
+    Decision,
+    Draft,
+    DraftJob,
+    InboundMessage,
+    PipelineSettings,
+    Thread,
+)
 
 
 def pipeline_settings() -> PipelineSettings:
@@ -48,6 +55,14 @@ def threads_with_decisions(limit: int = 200) -> QuerySet[Thread]:
 
 def settings_history(limit: int = 20):
     return PipelineSettings.history.select_related("history_user")[:limit]
+
+
+def jobs_recent() -> QuerySet[DraftJob]:
+    return DraftJob.objects.select_related("created_by")
+
+
+def jobs_live(limit: int = 5) -> QuerySet[DraftJob]:
+    return DraftJob.objects.filter(status__in=DraftJob.LIVE)[:limit]
 
 
 def recent_decisions(limit: int = 10) -> QuerySet[Decision]:

@@ -11,6 +11,12 @@ urlpatterns = [
     path("drafts/<uuid:draft_id>/approve_hx/", views.draft_approve_hx, name="draft_approve_hx"),
     path("drafts/<uuid:draft_id>/reject_hx/", views.draft_reject_hx, name="draft_reject_hx"),
     path("settings/", views.engine_settings, name="settings"),
+    path("jobs/", views.job_list, name="job_list"),
+    path("jobs/new/", views.job_start, name="job_start"),
+    path("jobs/<uuid:job_id>/", views.job_detail, name="job_detail"),
+    path("jobs/<uuid:job_id>/progress_hx/", views.job_progress_hx, name="job_progress_hx"),
+    path("jobs/<uuid:job_id>/cancel/", views.job_cancel_view, name="job_cancel"),
+    path("jobs/<uuid:job_id>/retry/", views.job_retry_view, name="job_retry"),
     path(
         "workflows/<uuid:workflow_id>/versions/<int:number>/preview/",
         views.workflow_preview,

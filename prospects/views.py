@@ -8,13 +8,16 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRefresh
+from django_htmx.http import HttpResponseClientRefresh, HttpResponseStopPolling
 
 from builder.models import WorkflowVersion
-from config.roles import can_change_engine, can_review, role_required
+from builder.selectors import known_template_keys
+from config.roles import can_change_engine, can_review, can_start_jobs, role_required
+from engines.holds import HoldReason
 from engines.selectors import model_endpoints, selectable_engine_ids
 from prospects import selectors
-from prospects.models import Draft, Thread
+from prospects.jobs import backlog, job_cancel, job_create, job_progress, job_retry_failed
+from prospects.models import Draft, DraftJob, Thread
 from prospects.preview import can_run_on_model, preview_build
 from prospects.services import DraftConflict, draft_approve, draft_engine_set, draft_reject
 
@@ -28,6 +31,8 @@ def dashboard(request):
         "prospects/dashboard.html",
         {
             "counts": selectors.draft_counts_by_status(),
+            "live_jobs": [(job, job_progress(job)) for job in selectors.jobs_live()],
+            "backlog": backlog(),
             "settings_row": selectors.pipeline_settings(),
             "decisions": selectors.recent_decisions(),
             "endpoints": model_endpoints(),
@@ -41,7 +46,7 @@ def thread_list(request):
     page = Paginator(selectors.threads_search(query), THREADS_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    context = {"page": page, "query": query}
+    context = {"page": page, "query": query, "engine_ids": selectable_engine_ids()}
     template = "prospects/_thread_list.html" if request.htmx else "prospects/thread_list.html"
     return render(request, template, context)
 
@@ -162,3 +167,99 @@ def _uuid_or_404(value: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError as error:
         raise Http404("No such thread.") from error
+
+
+JOBS_PER_PAGE = 20
+
+
+@role_required
+def job_list(request):
+    page = Paginator(selectors.jobs_recent(), JOBS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "prospects/jobs.html",
+        {
+            "page": page,
+            "backlog": backlog(),
+            "engine_ids": selectable_engine_ids(),
+            "template_keys": known_template_keys(),
+            "hold_reasons": HoldReason.choices,
+            "can_start": can_start_jobs(request.user),
+        },
+    )
+
+
+@role_required
+@require_POST
+def job_start(request):
+    """Starts a job over the ticked threads, or over the held drafts a filter picks."""
+    if not can_start_jobs(request.user):
+        raise PermissionDenied
+    thread_ids = request.POST.getlist("thread_ids")
+    filters = {
+        key: request.POST.get(key, "")
+        for key in ("draft_status", "hold_reason", "template_key")
+        if request.POST.get(key)
+    }
+    try:
+        job = job_create(
+            user=request.user,
+            thread_ids=thread_ids or None,
+            filters=None if thread_ids else filters,
+            engine_id=request.POST.get("engine_id", ""),
+        )
+    except ValidationError as invalid:
+        for field, problems in invalid.message_dict.items():
+            messages.error(request, f"{field}: {' '.join(problems)}")
+        return redirect("prospects:job_list")
+    messages.success(request, f"Started a drafting job over {job.items.count()} threads.")
+    return redirect("prospects:job_detail", job_id=job.id)
+
+
+@role_required
+def job_detail(request, job_id):
+    job = get_object_or_404(DraftJob, id=job_id)
+    return render(
+        request,
+        "prospects/job_detail.html",
+        {
+            "job": job,
+            "progress": job_progress(job),
+            "items": job.items.select_related("thread", "draft")[:500],
+            "can_start": can_start_jobs(request.user),
+        },
+    )
+
+
+@role_required
+def job_progress_hx(request, job_id):
+    """The progress bar, polled while the job is live; 286 stops the polling."""
+    job = get_object_or_404(DraftJob, id=job_id)
+    response = render(
+        request, "prospects/_job_progress.html", {"job": job, "progress": job_progress(job)}
+    )
+    if job.status not in DraftJob.LIVE:
+        response.status_code = HttpResponseStopPolling.status_code
+    return response
+
+
+@role_required
+@require_POST
+def job_cancel_view(request, job_id):
+    if not can_start_jobs(request.user):
+        raise PermissionDenied
+    job = get_object_or_404(DraftJob, id=job_id)
+    cancelled = job_cancel(job=job)
+    messages.success(request, f"Cancelled the job; {cancelled} items will not run.")
+    return redirect("prospects:job_detail", job_id=job.id)
+
+
+@role_required
+@require_POST
+def job_retry_view(request, job_id):
+    if not can_start_jobs(request.user):
+        raise PermissionDenied
+    job = get_object_or_404(DraftJob, id=job_id)
+    retried = job_retry_failed(job=job)
+    messages.success(request, f"Queued {retried} failed or held items again.")
+    return redirect("prospects:job_detail", job_id=job.id)
