@@ -80,3 +80,24 @@ def test_a_gpu_draft_shows_its_chain_and_the_endpoint_its_breaker(page, screensh
     finally:
         clients_close()
         server.stop()
+
+
+def test_operator_starts_a_job_from_ticked_threads_and_watches_it_finish(
+    page, screenshot, settings
+):
+    # Tasks run inline here (CELERY_TASK_ALWAYS_EAGER): this test is about the pages;
+    # tests/integration runs jobs on a real worker.
+    demo_load(password=PASSWORD)
+    log_in(page, "operator", PASSWORD)
+    page.click("nav >> text=Threads")
+    page.check("input[aria-label='Select anna.k']")
+    page.check("input[aria-label='Select ben.t']")
+    screenshot("threads-select")
+    page.click("text=Draft the ticked threads")
+    expect(page.locator(".flash")).to_contain_text("over 2 threads")
+    expect(page.locator(".job-progress .pill")).to_have_text("Done")
+    expect(page.locator("table tbody tr")).to_have_count(2)
+    screenshot("job-detail")
+    page.click("h1 >> text=Jobs")
+    expect(page.locator(".job-progress")).to_contain_text("2 / 2")
+    screenshot("jobs")
