@@ -1,0 +1,157 @@
+"""Drafting-job throughput: a job run by one real Celery worker process against the same
+batch drafted directly in-process.
+
+    DATABASE_URL=postgres://... CELERY_BROKER_URL=redis://... python bench/jobs_throughput.py
+
+Runs a 1,000-item job on the template engine and a 64-item job on the local model server
+(llama.cpp + Gemma 3 270M; `--skip-model` leaves it out). Prints items/s for each; the last
+line is `RESULT jobs_vs_engine_ratio=<job / direct throughput>` (the worst of the two).
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("SECRET_KEY", "bench-only")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth.models import User  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from builder.services import canon_load_file  # noqa: E402
+from config.celery import app as celery_app  # noqa: E402
+from prospects.jobs import job_create  # noqa: E402
+from prospects.models import DraftJobItem, Thread  # noqa: E402
+from prospects.pipeline import Inbound, draft_for_decision, inbound_ingest  # noqa: E402
+
+
+def seed(prefix: str, count: int) -> list[Thread]:
+    decisions = []
+    for number in range(count):
+        result = inbound_ingest(
+            inbound=Inbound(
+                external_id=f"{prefix}-{number}-{time.time_ns()}",
+                thread=f"{prefix}-{number}-{time.time_ns()}",
+                sender="Bench",
+                body="Hi there, nice to meet you",
+                received_at=datetime.now(UTC),
+            )
+        )
+        decisions.append(result.decision)
+    return decisions
+
+
+def direct(decisions, engine_id: str) -> float:
+    started = time.perf_counter()
+    for decision in decisions:
+        draft_for_decision(decision, engine_id=engine_id)
+    return len(decisions) / (time.perf_counter() - started)
+
+
+def by_job(decisions, engine_id: str, user) -> float:
+    celery_app.conf.task_always_eager = False
+    job = job_create(user=user, thread_ids=[d.thread_id for d in decisions], engine_id=engine_id)
+    started = time.perf_counter()
+    while DraftJobItem.objects.filter(job=job, status__in=DraftJobItem.PENDING).exists():
+        time.sleep(0.2)
+    return len(decisions) / (time.perf_counter() - started)
+
+
+def worker() -> subprocess.Popen:
+    db = connection.settings_dict
+    env = dict(os.environ, CELERY_TASK_ALWAYS_EAGER="0")
+    env["DATABASE_URL"] = (
+        f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+    )
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    time.sleep(4)
+    return process
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--template-items", type=int, default=1000)
+    parser.add_argument("--model-items", type=int, default=64)
+    parser.add_argument("--skip-model", action="store_true")
+    args = parser.parse_args()
+    call_command("migrate", verbosity=0)
+    canon_load_file()
+    user, _ = User.objects.get_or_create(username="bench")
+    ratios = []
+    process = worker()
+    try:
+        decisions = seed("tpl", args.template_items)
+        direct_rate = direct(decisions, "template")
+        job_rate = by_job(decisions, "template", user)
+        ratios.append(job_rate / direct_rate)
+        print(
+            f"template engine, {len(decisions)} items: direct {direct_rate:.1f} items/s, "
+            f"job {job_rate:.1f} items/s, ratio {job_rate / direct_rate:.3f}"
+        )
+        if not args.skip_model:
+            ratios.append(model_round(args.model_items, user))
+    finally:
+        process.kill()
+    print(f"RESULT jobs_vs_engine_ratio={min(ratios):.3f}")
+
+
+def model_round(count: int, user) -> float:
+    from django.conf import settings
+
+    from builder.files import workflow_import
+    from builder.services import DEMO_WORKFLOWS_DIR, snippets_load_file
+    from engines.services import engine_build_register
+    from scripts.local_model_server import GENERATOR, ModelServer
+
+    server = ModelServer().start()
+    try:
+        engine_id = "endpoint-gemma3-270m_bench.1"
+        engine_build_register(
+            engine_id=engine_id,
+            endpoint_url=server.url,
+            served_model=GENERATOR,
+            json_dialect="llama_cpp",
+        )
+        snippets_load_file()
+        settings.GPU_THINK_MAX_TOKENS = 24
+        workflow_import(DEMO_WORKFLOWS_DIR, only_missing=True)
+        decisions = seed("llm", count)
+        direct_rate = direct(decisions, engine_id)
+        job_rate = by_job(decisions, engine_id, user)
+        print(
+            f"local model, {count} items: direct {direct_rate:.2f} items/s, "
+            f"job {job_rate:.2f} items/s, ratio {job_rate / direct_rate:.3f}"
+        )
+        return job_rate / direct_rate
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
