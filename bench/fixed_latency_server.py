@@ -5,35 +5,20 @@ from the CPU model's speed.
 """
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from bench.loopback import LoopbackServer
 
 ANSWER = "Lovely to hear from you! Which evening suits you best?"
 
 
-class FixedLatencyServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-
+class FixedLatencyServer(LoopbackServer):
     def __init__(self, latency_seconds: float, port: int = 0, answers: dict | None = None):
-        super().__init__(("127.0.0.1", port), _Handler)
+        super().__init__(_Handler, port)
         self.latency_seconds = latency_seconds
         # Served model name -> the text it answers (tests give models different voices).
         self.answers = answers or {}
-        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def start(self) -> "FixedLatencyServer":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
 
 
 class _Handler(BaseHTTPRequestHandler):

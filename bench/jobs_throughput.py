@@ -27,13 +27,13 @@ django.setup()
 
 from django.contrib.auth.models import User  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
 
 from builder.services import canon_load_file  # noqa: E402
 from config.celery import app as celery_app  # noqa: E402
 from prospects.jobs import job_create  # noqa: E402
 from prospects.models import DraftJobItem, Thread  # noqa: E402
 from prospects.pipeline import Inbound, draft_for_decision, inbound_ingest  # noqa: E402
+from scripts.local_worker import worker_start  # noqa: E402
 
 
 def seed(prefix: str, count: int) -> list[Thread]:
@@ -69,27 +69,7 @@ def by_job(decisions, engine_id: str, user) -> float:
 
 
 def worker() -> subprocess.Popen:
-    db = connection.settings_dict
-    env = dict(os.environ, CELERY_TASK_ALWAYS_EAGER="0")
-    env["DATABASE_URL"] = (
-        f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
-    )
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "--loglevel=WARNING",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    process = worker_start()
     time.sleep(4)
     return process
 

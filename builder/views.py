@@ -123,22 +123,13 @@ def workflow_editor(request, workflow_id=None):
             version = workflow_save_draft(
                 workflow=workflow, definition=definition, author=request.user, notes=notes
             )
-    except DefinitionInvalid as invalid:
+    except (DefinitionInvalid, ValidationError) as invalid:
+        errors = invalid.errors if isinstance(invalid, DefinitionInvalid) else invalid.message_dict
         context = _editor_context(
             workflow=workflow,
             definition=definition,
             steps=steps,
-            errors=invalid.errors,
-            notes=notes,
-            slug=slug,
-        )
-        return render(request, "builder/editor.html", context)
-    except ValidationError as invalid:
-        context = _editor_context(
-            workflow=workflow,
-            definition=definition,
-            steps=steps,
-            errors=invalid.message_dict,
+            errors=errors,
             notes=notes,
             slug=slug,
         )

@@ -1,16 +1,11 @@
-import os
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from config.celery import app as celery_app
-
-ROOT = Path(__file__).resolve().parents[2]
+from scripts.local_worker import worker_start
 
 
 def wait_for(condition, *, timeout: float, interval: float = 0.2, message: str = "condition"):
@@ -22,14 +17,6 @@ def wait_for(condition, *, timeout: float, interval: float = 0.2, message: str =
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    return (
-        f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
-        f"{db['PORT'] or 5432}/{db['NAME']}"
-    )
 
 
 @pytest.fixture
@@ -46,31 +33,7 @@ def start_worker(transactional_db, real_queue):
     processes = []
 
     def start(**env_overrides) -> subprocess.Popen:
-        env = dict(
-            os.environ,
-            DATABASE_URL=database_url(),
-            CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
-            CELERY_TASK_ALWAYS_EAGER="0",
-            BRIDGE_WEBHOOK_URL=settings.BRIDGE_WEBHOOK_URL,
-            **env_overrides,
-        )
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool=solo",
-                "--loglevel=WARNING",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
+        process = worker_start(BRIDGE_WEBHOOK_URL=settings.BRIDGE_WEBHOOK_URL, **env_overrides)
         processes.append(process)
         return process
 

@@ -6,37 +6,22 @@ a body and send half of it), ``hang`` (never answer), ``drop`` (close the connec
 """
 
 import socket
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import httpx
 
+from bench.loopback import LoopbackServer
 
-class FaultProxy(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
 
+class FaultProxy(LoopbackServer):
     def __init__(self, upstream: str, port: int = 0):
-        super().__init__(("127.0.0.1", port), _Handler)
+        super().__init__(_Handler, port)
         self.upstream = upstream.rstrip("/")
         self.mode = "pass"
         self.latency = 0.0
         self.drip_interval = 0.2
         self.requests = 0
-        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def start(self) -> "FaultProxy":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
 
 
 class _Handler(BaseHTTPRequestHandler):
