@@ -153,6 +153,8 @@ CELERY_BEAT_SCHEDULE = {
 
 # Drafting jobs (see prospects/jobs.py).
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
+# Template-engine items per task (model items go ENGINE_CONCURRENCY per task).
+JOB_CHUNK_SIZE = env.int("JOB_CHUNK_SIZE", default=50)
 JOB_ENGINE_RETRY_SECONDS = env.float("JOB_ENGINE_RETRY_SECONDS", default=10.0)
 JOB_RETRY_BACKOFF_SECONDS = env.float("JOB_RETRY_BACKOFF_SECONDS", default=30.0)
 JOB_SWEEP_AFTER_SECONDS = env.float("JOB_SWEEP_AFTER_SECONDS", default=60.0)

@@ -10,24 +10,29 @@ Guarantees, whatever is redelivered, killed or restarted:
 - while the engine is not ready, items wait (re-scheduled later) without holding a worker.
 """
 
+import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Count, Exists, F, Min, OuterRef, Q
+from django.db import connection, transaction
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, Value
+from django.db.models.functions import Coalesce
 
 from builder.models import WorkflowVersion
 from engines.clock import now
 from engines.holds import ENGINE_FAILURES, HoldReason
+from engines.ids import parse_engine_id
 from engines.selectors import engine_id_problem, engine_ready
 from prospects.models import Decision, Draft, DraftJob, DraftJobItem, Thread
 from prospects.pipeline import draft_for_decision
 from prospects.selectors import pipeline_settings
-from prospects.tasks import draft_job_item
+from prospects.tasks import draft_job_chunk
 
+logger = logging.getLogger(__name__)
 Item = DraftJobItem.Status
 MAX_JOB_THREADS = 10_000
 FILTER_FIELDS = {
@@ -131,13 +136,26 @@ def job_create(
             )
             for thread_id, decision in decisions.items()
         )
-        transaction.on_commit(lambda: _enqueue([item.id for item in items]))
+        transaction.on_commit(lambda: _enqueue([(item.id, item.engine_id) for item in items]))
     return job
 
 
-def _enqueue(item_ids, *, countdown: float = 0) -> None:
-    for item_id in item_ids:
-        draft_job_item.apply_async((str(item_id),), countdown=countdown)
+def chunk_size(engine_id: str) -> int:
+    """Template items are cheap: many per task. Model items run ENGINE_CONCURRENCY at once."""
+    if parse_engine_id(engine_id).is_template:
+        return settings.JOB_CHUNK_SIZE
+    return settings.ENGINE_CONCURRENCY
+
+
+def _enqueue(items: list[tuple], *, countdown: float = 0) -> None:
+    """Enqueues ``(item_id, engine_id)`` pairs, one task per chunk of one engine's items."""
+    by_engine: dict[str, list[str]] = {}
+    for item_id, engine_id in items:
+        by_engine.setdefault(engine_id, []).append(str(item_id))
+    for engine_id, ids in by_engine.items():
+        size = chunk_size(engine_id)
+        for start in range(0, len(ids), size):
+            draft_job_chunk.apply_async((ids[start : start + size],), countdown=countdown)
 
 
 def job_cancel(*, job: DraftJob) -> int:
@@ -158,11 +176,11 @@ def job_retry_failed(*, job: DraftJob) -> int:
         retried = list(
             job.items.filter(
                 Q(status=Item.FAILED) | Q(status=Item.HELD, draft__hold_reason__in=ENGINE_FAILURES)
-            ).values_list("id", flat=True)
+            ).values_list("id", "engine_id")
         )
         if not retried:
             return 0
-        DraftJobItem.objects.filter(id__in=retried).update(
+        DraftJobItem.objects.filter(id__in=[item_id for item_id, _ in retried]).update(
             status=Item.QUEUED, attempts=0, last_error="", draft=None, enqueued_at=now()
         )
         DraftJob.objects.filter(id=job.id).update(status=DraftJob.Status.QUEUED, finished_at=None)
@@ -170,88 +188,129 @@ def job_retry_failed(*, job: DraftJob) -> int:
     return len(retried)
 
 
-def _claim(item_id) -> bool:
+def _claim(item_ids) -> list[DraftJobItem]:
+    """Takes the items no live worker holds, in one transaction; returns them, counted."""
     stale = now() - timedelta(seconds=settings.JOB_ITEM_STALE_SECONDS)
-    return bool(
-        DraftJobItem.objects.filter(
-            Q(status__in=[Item.QUEUED, Item.WAITING])
-            | Q(status=Item.RUNNING, updated_at__lt=stale),
-            id=item_id,
-            job__status__in=DraftJob.LIVE,
-        ).update(status=Item.RUNNING, attempts=F("attempts") + 1, updated_at=now())
+    with transaction.atomic():
+        ids = list(
+            DraftJobItem.objects.select_for_update(skip_locked=True)
+            .filter(
+                Q(status__in=[Item.QUEUED, Item.WAITING])
+                | Q(status=Item.RUNNING, updated_at__lt=stale),
+                id__in=item_ids,
+                job__status__in=DraftJob.LIVE,
+            )
+            .values_list("id", flat=True)
+        )
+        DraftJobItem.objects.filter(id__in=ids).update(
+            status=Item.RUNNING, attempts=F("attempts") + 1, updated_at=now()
+        )
+    return list(
+        DraftJobItem.objects.select_related(
+            "job__workflow_version",
+            "decision__message",
+            "decision__thread",
+            "decision__workflow_version__workflow",
+        ).filter(id__in=ids)
     )
 
 
-def _finish_item(item: DraftJobItem, draft: Draft) -> None:
-    outcome = Item.HELD if draft.hold_reason in ENGINE_FAILURES else Item.DRAFTED
-    DraftJobItem.objects.filter(id=item.id, status__in=DraftJobItem.PENDING).update(
-        status=outcome, draft=draft, updated_at=now()
-    )
+def _finish_items(pairs: list[tuple[DraftJobItem, Draft]]) -> None:
+    """Records each item's outcome from its draft: one statement per outcome, not per item."""
+    by_outcome: dict[str, list] = {}
+    for item, draft in pairs:
+        outcome = Item.HELD if draft.hold_reason in ENGINE_FAILURES else Item.DRAFTED
+        by_outcome.setdefault(outcome, []).append(item.id)
+    for outcome, ids in by_outcome.items():
+        DraftJobItem.objects.filter(id__in=ids, status__in=DraftJobItem.PENDING).update(
+            status=outcome, updated_at=now()
+        )
 
 
-def _finish_job_if_complete(job_id) -> None:
+def _finish_jobs_if_complete(job_ids) -> None:
     pending = DraftJobItem.objects.filter(job=OuterRef("pk"), status__in=DraftJobItem.PENDING)
-    DraftJob.objects.filter(
-        id=job_id,
-        status__in=DraftJob.LIVE,
-    ).exclude(Exists(pending)).update(status=DraftJob.Status.DONE, finished_at=now())
+    DraftJob.objects.filter(id__in=job_ids, status__in=DraftJob.LIVE).exclude(
+        Exists(pending)
+    ).update(status=DraftJob.Status.DONE, finished_at=now())
 
 
-def job_item_run(*, item_id) -> Outcome:
-    """Runs one item (the task's body). Safe to call any number of times for one item."""
-    item = DraftJobItem.objects.select_related("job", "decision").filter(id=item_id).first()
-    if item is None or item.status not in DraftJobItem.PENDING:
-        return Outcome.SKIPPED
-    job = item.job
-    if job.status == DraftJob.Status.CANCELLED:
-        DraftJobItem.objects.filter(id=item.id, status__in=DraftJobItem.PENDING).update(
-            status=Item.CANCELLED
+def job_chunk_run(*, item_ids) -> Outcome:
+    """Runs a chunk of one engine's items (the task's body); safe to repeat any number of
+    times: a finished item is skipped and a drafted one is never drafted again."""
+    items = list(
+        DraftJobItem.objects.select_related("job", "draft").filter(
+            id__in=item_ids, status__in=DraftJobItem.PENDING
         )
+    )
+    if not items:
         return Outcome.SKIPPED
-    if item.draft_id is not None:  # drafted before a crash: finish, don't draft twice
-        _finish_item(item, item.draft)
-        _finish_job_if_complete(job.id)
-        return Outcome.DONE
-    if not engine_ready(item.engine_id):
-        DraftJobItem.objects.filter(id=item.id, status__in=[Item.QUEUED, Item.WAITING]).update(
-            status=Item.WAITING, updated_at=now()
-        )
+    job_ids = {item.job_id for item in items}
+    cancelled = [item.id for item in items if item.job.status == DraftJob.Status.CANCELLED]
+    DraftJobItem.objects.filter(id__in=cancelled).update(status=Item.CANCELLED)
+    live = [item for item in items if item.id not in cancelled]
+    # Drafted before a crash: finish from the linked draft instead of drafting twice.
+    _finish_items([(item, item.draft) for item in live if item.draft_id])
+    todo = [item for item in live if not item.draft_id]
+    if todo and not engine_ready(todo[0].engine_id):
+        DraftJobItem.objects.filter(
+            id__in=[item.id for item in todo], status__in=[Item.QUEUED, Item.WAITING]
+        ).update(status=Item.WAITING, updated_at=now())
         DraftJob.objects.filter(
-            id=job.id, status__in=[DraftJob.Status.QUEUED, DraftJob.Status.RUNNING]
+            id__in=job_ids, status__in=[DraftJob.Status.QUEUED, DraftJob.Status.RUNNING]
         ).update(status=DraftJob.Status.WAITING_FOR_ENGINE)
         return Outcome.WAIT
-    if not _claim(item.id):
-        return Outcome.SKIPPED
-    item.refresh_from_db()
-    DraftJob.objects.filter(
-        id=job.id, status__in=[DraftJob.Status.QUEUED, DraftJob.Status.WAITING_FOR_ENGINE]
-    ).update(status=DraftJob.Status.RUNNING, started_at=job.started_at or now())
-    if item.attempts > settings.JOB_MAX_ATTEMPTS:
+    claimed = _claim([item.id for item in todo]) if todo else []
+    if claimed:
+        DraftJob.objects.filter(
+            id__in=job_ids, status__in=[DraftJob.Status.QUEUED, DraftJob.Status.WAITING_FOR_ENGINE]
+        ).update(status=DraftJob.Status.RUNNING, started_at=Coalesce("started_at", Value(now())))
+    poison = [item for item in claimed if item.attempts > settings.JOB_MAX_ATTEMPTS]
+    for item in poison:
         _hold_poison_item(item)
-    else:
-        _draft_item(item)
-    _finish_job_if_complete(job.id)
+    _finish_items(_draft_items([item for item in claimed if item not in poison]))
+    _finish_jobs_if_complete(job_ids)
     return Outcome.DONE
 
 
-def _draft_item(item: DraftJobItem) -> None:
+def _draft_items(items: list[DraftJobItem]) -> list[tuple[DraftJobItem, Draft]]:
+    """Drafts the items, a model engine's ENGINE_CONCURRENCY at a time; one item's crash
+    never fails the others."""
+    if not items:
+        return []
+    concurrent = not parse_engine_id(items[0].engine_id).is_template
+    if not concurrent:
+        drafted = [(item, _draft_item(item)) for item in items]
+    else:
+        with ThreadPoolExecutor(max_workers=settings.ENGINE_CONCURRENCY) as pool:
+            drafted = list(zip(items, pool.map(_draft_item_in_thread, items), strict=True))
+    return [(item, draft) for item, draft in drafted if draft is not None]
+
+
+def _draft_item_in_thread(item: DraftJobItem) -> Draft | None:
     try:
-        draft = draft_for_decision(
+        return _draft_item(item)
+    finally:
+        connection.close()
+
+
+def _draft_item(item: DraftJobItem) -> Draft | None:
+    try:
+        return draft_for_decision(
             item.decision,
             engine_id=item.engine_id,
             workflow_version=item.job.workflow_version,
             job_item=item,
         )
     except Exception as error:
-        # Crash-loop guard: push the next attempt forward before re-raising; the sweeper
-        # picks the item up again once it is due.
+        # Crash-loop guard: push the next attempt forward; the sweeper picks the item up
+        # again once it is due, and after JOB_MAX_ATTEMPTS it is held.
+        logger.exception("drafting job item %s failed", item.id)
         DraftJobItem.objects.filter(id=item.id).update(
             status=Item.QUEUED,
             last_error=f"{type(error).__name__}: {error}"[:2000],
             enqueued_at=now() + timedelta(seconds=settings.JOB_RETRY_BACKOFF_SECONDS),
         )
-        raise
-    _finish_item(item, draft)
+        return None
 
 
 def _hold_poison_item(item: DraftJobItem) -> None:
@@ -264,7 +323,8 @@ def _hold_poison_item(item: DraftJobItem) -> None:
             hold_detail=f"{item.attempts - 1} attempts failed; last error: {item.last_error}",
             engine_id=item.engine_id,
         )
-        _finish_item(item, draft)
+        DraftJobItem.objects.filter(id=item.id).update(draft=draft)
+    _finish_items([(item, draft)])
 
 
 def jobs_sweep() -> int:
@@ -282,9 +342,11 @@ def jobs_sweep() -> int:
                 Q(status__in=[Item.QUEUED, Item.WAITING], enqueued_at__lt=cutoff)
                 | Q(status=Item.RUNNING, updated_at__lt=stale)
             )
-            .values_list("id", flat=True)[:1000]
+            .values_list("id", "engine_id")[:1000]
         )
-        DraftJobItem.objects.filter(id__in=due).update(enqueued_at=now())
+        DraftJobItem.objects.filter(id__in=[item_id for item_id, _ in due]).update(
+            enqueued_at=now()
+        )
         transaction.on_commit(lambda: _enqueue(due))
     return len(due)
 

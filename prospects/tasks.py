@@ -16,13 +16,13 @@ def dispatch_draft(draft_id: str) -> None:
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
-def draft_job_item(item_id: str) -> None:
-    """Drafts one job item; while the engine is not ready it comes back later instead of
-    holding the worker."""
-    from prospects.jobs import Outcome, job_item_run
+def draft_job_chunk(item_ids: list[str]) -> None:
+    """Drafts a chunk of job items; while the engine is not ready the chunk comes back
+    later instead of holding the worker."""
+    from prospects.jobs import Outcome, job_chunk_run
 
-    if job_item_run(item_id=item_id) == Outcome.WAIT:
-        draft_job_item.apply_async((item_id,), countdown=settings.JOB_ENGINE_RETRY_SECONDS)
+    if job_chunk_run(item_ids=item_ids) == Outcome.WAIT:
+        draft_job_chunk.apply_async((item_ids,), countdown=settings.JOB_ENGINE_RETRY_SECONDS)
 
 
 @shared_task

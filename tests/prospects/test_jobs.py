@@ -9,8 +9,8 @@ from prospects.jobs import (
     Outcome,
     backlog,
     job_cancel,
+    job_chunk_run,
     job_create,
-    job_item_run,
     job_progress,
     job_retry_failed,
     jobs_sweep,
@@ -38,7 +38,7 @@ def test_a_job_drafts_every_thread_once_after_commit(
     assert (progress.total, progress.drafted, progress.pending) == (3, 3, 0)
     assert Draft.objects.count() == 6  # the ingest drafts plus one re-draft per thread
     item = job.items.first()
-    assert job_item_run(item_id=item.id) == Outcome.SKIPPED
+    assert job_chunk_run(item_ids=[item.id]) == Outcome.SKIPPED
     assert Draft.objects.count() == 6
 
 
@@ -52,7 +52,7 @@ def test_an_item_whose_draft_exists_is_finished_not_drafted_again(threads, opera
     item = job.items.get()
     existing = Draft.objects.filter(thread=threads[0]).get()
     DraftJobItem.objects.filter(id=item.id).update(status="running", draft=existing)
-    assert job_item_run(item_id=item.id) == Outcome.DONE
+    assert job_chunk_run(item_ids=[item.id]) == Outcome.DONE
     item.refresh_from_db()
     assert (item.status, item.draft_id) == ("drafted", existing.id)
     assert Draft.objects.filter(thread=threads[0]).count() == 1
@@ -64,7 +64,7 @@ def test_a_poison_item_is_held_after_too_many_attempts(threads, operator, settin
     DraftJobItem.objects.filter(id=item.id).update(
         attempts=settings.JOB_MAX_ATTEMPTS, last_error="WorkerLostError"
     )
-    job_item_run(item_id=item.id)
+    job_chunk_run(item_ids=[item.id])
     item.refresh_from_db()
     assert item.status == "held"
     assert item.draft.hold_reason == HoldReason.TOO_MANY_ATTEMPTS
@@ -75,7 +75,7 @@ def test_items_wait_while_the_engine_is_not_ready(threads, operator, gemma_build
     settings.GPU_INFERENCE_URL = ""
     job = job_create(user=operator, thread_ids=[threads[0].id], engine_id=GEMMA)
     item = job.items.get()
-    assert job_item_run(item_id=item.id) == Outcome.WAIT
+    assert job_chunk_run(item_ids=[item.id]) == Outcome.WAIT
     item.refresh_from_db()
     job.refresh_from_db()
     assert (item.status, item.attempts) == ("waiting", 0)
@@ -86,7 +86,7 @@ def test_items_wait_while_the_engine_is_not_ready(threads, operator, gemma_build
 def test_cancel_stops_items_not_yet_running(threads, operator):
     job = job_create(user=operator, thread_ids=[t.id for t in threads])
     assert job_cancel(job=job) == 3
-    assert job_item_run(item_id=job.items.first().id) == Outcome.SKIPPED
+    assert job_chunk_run(item_ids=[job.items.first().id]) == Outcome.SKIPPED
     assert job_progress(job).cancelled == 3
 
 
