@@ -1,6 +1,7 @@
 """REST API for workflows and snippets: input serializer -> service -> output serializer."""
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
@@ -217,7 +218,7 @@ class DiffQuerySerializer(serializers.Serializer):
 class DiffView(APIView):
     permission_classes = [OperatorsWrite]
 
-    @extend_schema(parameters=[DiffQuerySerializer])
+    @extend_schema(parameters=[DiffQuerySerializer], responses=OpenApiTypes.OBJECT)
     def get(self, request, pk):
         query = _valid(DiffQuerySerializer, request.query_params)
         a, b = _version(pk, query["a"]), _version(pk, query["b"])
@@ -244,7 +245,7 @@ class ResolveView(APIView):
 
     permission_classes = [OperatorsWrite]
 
-    @extend_schema(parameters=[ResolveQuerySerializer])
+    @extend_schema(parameters=[ResolveQuerySerializer], responses=OpenApiTypes.OBJECT)
     def get(self, request):
         query = _valid(ResolveQuerySerializer, request.query_params)
         version = resolve_workflow(Situation(**query))
@@ -299,7 +300,7 @@ class SnippetListView(APIView):
 class SnippetDetailView(APIView):
     permission_classes = [OperatorsWrite]
 
-    @extend_schema(responses=SnippetVersionSerializer(many=True))
+    @extend_schema(operation_id="snippets_history", responses=OpenApiTypes.OBJECT)
     def get(self, request, pk):
         snippet = get_object_or_404(Snippet, id=pk)
         versions = snippet.versions.select_related("author")

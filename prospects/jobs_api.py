@@ -1,6 +1,7 @@
 """REST API for drafting jobs: input serializer -> service -> output serializer."""
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
@@ -128,5 +129,6 @@ class JobRetryView(APIView):
 class BacklogView(APIView):
     permission_classes = [JobsWrite]
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
         return Response({"engines": backlog()})
