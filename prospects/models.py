@@ -216,6 +216,10 @@ class DraftJob(models.Model):
     def __str__(self) -> str:
         return f"job {self.id} ({self.status})"
 
+    @property
+    def is_live(self) -> bool:
+        return self.status in self.LIVE
+
 
 class DraftJobItem(models.Model):
     class Status(models.TextChoices):

@@ -238,7 +238,7 @@ def job_progress_hx(request, job_id):
     response = render(
         request, "prospects/_job_progress.html", {"job": job, "progress": job_progress(job)}
     )
-    if job.status not in DraftJob.LIVE:
+    if not job.is_live:
         response.status_code = HttpResponseStopPolling.status_code
     return response
 
