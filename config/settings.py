@@ -147,9 +147,21 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # runs twice.
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 20
+# The GPU lifecycle tick (also kicked when model work is enqueued).
+GPU_TICK_SECONDS = env.float("GPU_TICK_SECONDS", default=5.0)
+# A tick's lease outlives its slowest provider calls; a crashed holder's lease expires.
+GPU_TICK_LEASE_SECONDS = env.float("GPU_TICK_LEASE_SECONDS", default=120.0)
 CELERY_BEAT_SCHEDULE = {
     "sweep-drafting-jobs": {"task": "prospects.tasks.sweep_jobs", "schedule": 30.0},
+    "gpu-lifecycle-tick": {
+        "task": "prospects.tasks.gpu_tick",
+        "schedule": GPU_TICK_SECONDS,
+        "options": {"expires": GPU_TICK_SECONDS * 2},
+    },
 }
+# The tick must not wait behind a long drafting chunk: it has a queue of its own, which
+# every worker command here also consumes (-Q celery,lifecycle).
+CELERY_TASK_ROUTES = {"prospects.tasks.gpu_tick": {"queue": "lifecycle"}}
 
 # Drafting jobs (see prospects/jobs.py).
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
@@ -210,6 +222,25 @@ BREAKER_REDIS_URL = env.str(
     default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "",
 )
 
+# The on-demand GPU (engines/gpu_lifecycle.py): DigitalOcean droplets for do-gpu builds.
+# No DO_TOKEN: do-gpu builds are never provisioned, and their work waits.
+DO_TOKEN = env.str("DO_TOKEN", default="")
+DO_API_URL = env.str("DO_API_URL", default="https://api.digitalocean.com")
+# A CA bundle to trust for the API (a TLS-intercepting proxy, or the tests' local server).
+DO_API_CA_BUNDLE = env.str("DO_API_CA_BUNDLE", default="")
+DO_API_TIMEOUT_SECONDS = env.float("DO_API_TIMEOUT_SECONDS", default=15.0)
+DO_REGION = env.str("DO_REGION", default="tor1")
+DO_GPU_SIZE = env.str("DO_GPU_SIZE", default="gpu-h100x1-80gb")
+DO_GPU_IMAGE = env.str("DO_GPU_IMAGE", default="gpu-h100x1-base")
+DO_SSH_KEYS = env.list("DO_SSH_KEYS", default=[])
+DO_WEIGHTS_VOLUME = env.str("DO_WEIGHTS_VOLUME", default="")
+# Every droplet we create carries this tag; the reconciler owns whatever carries it.
+DO_TAG = env.str("DO_TAG", default="prospector")
+GPU_SERVER_PORT = env.int("GPU_SERVER_PORT", default=8000)
+# The app's address: the droplet's firewall admits the model port from here only.
+GPU_APP_CIDR = env.str("GPU_APP_CIDR", default="")
+GPU_BOOT_SECONDS = env.float("GPU_BOOT_SECONDS", default=300.0)
+
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="prospector-demo")
 
 LOGGING = {
@@ -217,6 +248,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # httpx logs every request at INFO; the model client's activity rows say the same.
-    "loggers": {"httpx": {"level": "WARNING"}},
+    # httpx and azure-core (pydo) log every request at INFO; our own rows say the same.
+    "loggers": {"httpx": {"level": "WARNING"}, "azure": {"level": "WARNING"}},
 }

@@ -1,3 +1,6 @@
+import uuid
+
+from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -23,6 +26,13 @@ class EngineBuild(models.Model):
         choices=Dialect.choices,
         blank=True,
         help_text="How the endpoint takes a JSON Schema; GPU_JSON_DIALECT if blank.",
+    )
+    # How a do-gpu machine serves this build (see deploy/gpu/): weights and LoRA heads.
+    model_path = models.CharField(
+        max_length=300, blank=True, help_text="For 'do-gpu' builds: the weights on the volume."
+    )
+    lora_modules = models.JSONField(
+        default=dict, blank=True, help_text='LoRA heads served beside it: {"name": "path"}.'
     )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
@@ -57,3 +67,143 @@ class ModelCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task} {self.outcome} {self.started_at:%H:%M:%S}"
+
+
+class GpuInstance(models.Model):
+    """One rented GPU machine for one engine build, from the provision request to release.
+
+    The row is written before the provider is asked for anything, and it names the
+    machine by a tag derived from its id, so a crash at any step leaves a trail the next
+    tick follows (adopt, destroy) instead of a second machine or a leaked one.
+    """
+
+    class State(models.TextChoices):
+        OFF = "off", "Off"
+        PROVISIONING = "provisioning", "Provisioning"
+        BOOTING = "booting", "Booting the model server"
+        READY = "ready", "Ready"
+        RELEASING = "releasing", "Releasing"
+        FAILED = "failed", "Failed"
+
+    # A machine may exist (and bill) in these states.
+    LIVE = (State.PROVISIONING, State.BOOTING, State.READY, State.RELEASING)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    engine_id = models.CharField(max_length=MAX_ENGINE_ID_LENGTH, db_index=True)
+    state = models.CharField(
+        max_length=16, choices=State.choices, default=State.PROVISIONING, db_index=True
+    )
+    droplet_id = models.BigIntegerField(null=True, blank=True)
+    endpoint_url = models.URLField(blank=True)
+    size_slug = models.CharField(max_length=64)
+    hourly_price = models.DecimalField(max_digits=8, decimal_places=4)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Billing runs from the provider's create until its destroy is confirmed.
+    billed_from = models.DateTimeField(null=True, blank=True)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    billed_until = models.DateTimeField(null=True, blank=True)
+    state_changed_at = models.DateTimeField()
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.engine_id} {self.state}"
+
+    @property
+    def tag(self) -> str:
+        return f"prospector-instance:{self.id}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.state in self.LIVE
+
+
+class GpuTransition(models.Model):
+    """Every state change of an instance, with why: the timeline and the cost ledger."""
+
+    instance = models.ForeignKey(GpuInstance, related_name="transitions", on_delete=models.CASCADE)
+    from_state = models.CharField(max_length=16, choices=GpuInstance.State.choices)
+    to_state = models.CharField(max_length=16, choices=GpuInstance.State.choices)
+    reason = models.CharField(max_length=40)
+    detail = models.TextField(blank=True)
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_state} -> {self.to_state} ({self.reason})"
+
+
+class GpuPolicySettings(models.Model):
+    """The singleton row of GPU policy knobs an admin edits; every edit is in its history."""
+
+    SINGLETON_ID = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_ID, editable=False)
+    idle_grace_seconds = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Blank: adaptive (the break-even grace, tuned by the recent idle gaps).",
+    )
+    deep_backlog_items = models.PositiveIntegerField(
+        default=50, help_text="A backlog this deep is drained before any recycle or scale-in."
+    )
+    max_instances = models.PositiveSmallIntegerField(
+        default=1, help_text="Per build; more only while draining would outlast a boot."
+    )
+    boot_timeout_seconds = models.PositiveIntegerField(default=900)
+    max_lifetime_seconds = models.PositiveIntegerField(default=12 * 3600)
+    daily_budget_usd = models.DecimalField(max_digits=10, decimal_places=2, default=100)
+    hourly_prices = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='USD per hour by size slug, e.g. {"gpu-h100x1-80gb": 3.39}.',
+    )
+    drain_items_per_second = models.FloatField(
+        default=0.5, help_text="One instance's drafting rate, for the scale-out estimate."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "GPU policy settings"
+
+    def __str__(self) -> str:
+        return "GPU policy"
+
+
+class GpuOperatorAction(models.Model):
+    """An admin's "hold warm for N minutes" or "release now", kept as history."""
+
+    class Kind(models.TextChoices):
+        HOLD_WARM = "hold_warm", "Hold warm"
+        RELEASE_NOW = "release_now", "Release now"
+
+    engine_id = models.CharField(max_length=MAX_ENGINE_ID_LENGTH, db_index=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    until = models.DateTimeField(null=True, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.engine_id}"
+
+
+class GpuTickLease(models.Model):
+    """Who runs the lifecycle tick now: taken with a conditional update, so across processes
+    and machines one tick acts at a time, and a crashed holder's lease simply expires."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    holder = models.UUIDField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"lease held by {self.holder} until {self.expires_at}"

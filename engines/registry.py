@@ -7,10 +7,10 @@ from django.conf import settings
 from engines.base import DraftEngine, EngineError
 from engines.dialect import Dialect
 from engines.holds import HoldReason
-from engines.ids import parse_engine_id
+from engines.ids import Provider, parse_engine_id
 from engines.inference import InferenceClient
 from engines.model_engine import ModelEngine
-from engines.models import EngineBuild
+from engines.models import EngineBuild, GpuInstance
 from engines.template import TemplateEngine
 
 
@@ -22,14 +22,25 @@ class Endpoint:
 
 
 def endpoint_for(engine_id: str) -> Endpoint | None:
-    """Where a model build is served: its registered URL, else ``GPU_INFERENCE_URL``."""
+    """Where a model build is served now: a do-gpu build at a ready GPU instance (none while
+    the lifecycle has not booted one); an endpoint build at its registered URL, else
+    ``GPU_INFERENCE_URL``."""
     build = EngineBuild.objects.filter(engine_id=engine_id).first()
-    url = (build.endpoint_url if build else "") or settings.GPU_INFERENCE_URL
+    if parse_engine_id(engine_id).provider == Provider.DO_GPU:
+        url = _ready_instance_url(engine_id)
+    else:
+        url = (build.endpoint_url if build else "") or settings.GPU_INFERENCE_URL
     model = (build.served_model if build else "") or settings.GPU_LLM_MODEL
     if not url or not model:
         return None
     dialect = (build.json_dialect if build else "") or settings.GPU_JSON_DIALECT
     return Endpoint(url=url, model=model, dialect=Dialect(dialect))
+
+
+def _ready_instance_url(engine_id: str) -> str:
+    # Several ready instances share the load at random: no state to keep for it.
+    ready = GpuInstance.objects.filter(engine_id=engine_id, state=GpuInstance.State.READY)
+    return ready.order_by("?").values_list("endpoint_url", flat=True).first() or ""
 
 
 _clients: dict[tuple[str, str], InferenceClient] = {}

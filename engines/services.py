@@ -1,6 +1,15 @@
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from engines.models import EngineBuild
+from engines.clock import now
+from engines.gpu_policy import Reason
+from engines.gpu_transitions import instance_transition
+from engines.ids import Provider, parse_engine_id
+from engines.models import EngineBuild, GpuInstance, GpuOperatorAction, GpuPolicySettings
+
+MAX_HOLD_MINUTES = 24 * 60
 
 
 @transaction.atomic
@@ -11,8 +20,11 @@ def engine_build_register(
     endpoint_url: str = "",
     served_model: str = "",
     json_dialect: str = "",
+    model_path: str = "",
+    lora_modules: dict | None = None,
 ) -> EngineBuild:
-    """Adds a build to the registry (validated), or updates how it is reached."""
+    """Adds a build to the registry (validated), or updates how it is reached and, for a
+    do-gpu build, what its machine serves."""
     build = EngineBuild.objects.filter(engine_id=engine_id).first() or EngineBuild(
         engine_id=engine_id
     )
@@ -20,6 +32,61 @@ def engine_build_register(
     build.endpoint_url = endpoint_url
     build.served_model = served_model
     build.json_dialect = json_dialect
+    build.model_path = model_path
+    build.lora_modules = lora_modules or {}
     build.full_clean()
     build.save()
     return build
+
+
+def gpu_hold_warm(*, engine_id: str, minutes: int, user) -> GpuOperatorAction:
+    """Keeps (or brings) one instance of ``engine_id`` up for ``minutes``, whatever the idle
+    grace says; the budget cap still wins."""
+    if parse_engine_id(engine_id).provider != Provider.DO_GPU:
+        raise ValidationError({"engine_id": ["Only do-gpu builds run on an on-demand GPU."]})
+    if not 1 <= minutes <= MAX_HOLD_MINUTES:
+        raise ValidationError({"minutes": [f"Hold for 1 to {MAX_HOLD_MINUTES} minutes."]})
+    moment = now()
+    return GpuOperatorAction.objects.create(
+        engine_id=engine_id,
+        kind=GpuOperatorAction.Kind.HOLD_WARM,
+        until=moment + timedelta(minutes=minutes),
+        by=user,
+        at=moment,
+    )
+
+
+def gpu_release_now(*, engine_id: str, user) -> int:
+    """Ends any hold and marks every running instance of ``engine_id`` for release; the
+    next tick destroys them. Work still waiting provisions again. Returns how many."""
+    moment = now()
+    with transaction.atomic():
+        GpuOperatorAction.objects.create(
+            engine_id=engine_id, kind=GpuOperatorAction.Kind.RELEASE_NOW, by=user, at=moment
+        )
+        live = GpuInstance.objects.filter(
+            engine_id=engine_id,
+            state__in=[
+                GpuInstance.State.PROVISIONING,
+                GpuInstance.State.BOOTING,
+                GpuInstance.State.READY,
+            ],
+        )
+        released = 0
+        for instance in live:
+            released += instance_transition(
+                instance, GpuInstance.State.RELEASING, Reason.ADMIN, f"by {user}"
+            )
+    return released
+
+
+@transaction.atomic
+def gpu_policy_update(*, user, **knobs) -> GpuPolicySettings:
+    """Saves the admin's policy knobs (validated); the change is kept in the row's history."""
+    row = GpuPolicySettings.objects.get_or_create(id=GpuPolicySettings.SINGLETON_ID)[0]
+    for name, value in knobs.items():
+        setattr(row, name, value)
+    row._history_user = user
+    row.full_clean()
+    row.save()
+    return row

@@ -25,12 +25,12 @@ from django.db.models.functions import Coalesce
 from builder.models import WorkflowVersion
 from engines.clock import now
 from engines.holds import ENGINE_FAILURES, HoldReason
-from engines.ids import parse_engine_id
+from engines.ids import Provider, parse_engine_id
 from engines.selectors import engine_id_problem, engine_ready
 from prospects.models import Decision, Draft, DraftJob, DraftJobItem, Thread
 from prospects.pipeline import draft_for_decision
 from prospects.selectors import pipeline_settings
-from prospects.tasks import draft_job_chunk
+from prospects.tasks import draft_job_chunk, gpu_tick_kick
 
 logger = logging.getLogger(__name__)
 Item = DraftJobItem.Status
@@ -153,6 +153,8 @@ def _enqueue(items: list[tuple], *, countdown: float = 0) -> None:
     for item_id, engine_id in items:
         by_engine.setdefault(engine_id, []).append(str(item_id))
     for engine_id, ids in by_engine.items():
+        if parse_engine_id(engine_id).provider == Provider.DO_GPU:
+            gpu_tick_kick()
         size = chunk_size(engine_id)
         for start in range(0, len(ids), size):
             draft_job_chunk.apply_async((ids[start : start + size],), countdown=countdown)

@@ -30,3 +30,17 @@ def sweep_jobs() -> int:
     from prospects.jobs import jobs_sweep
 
     return jobs_sweep()
+
+
+@shared_task
+def gpu_tick() -> None:
+    """One GPU lifecycle tick; runs on its own queue so long drafting chunks never delay
+    it (see CELERY_TASK_ROUTES)."""
+    from prospects.gpu import gpu_tick_run
+
+    gpu_tick_run()
+
+
+def gpu_tick_kick() -> None:
+    """Asks for a tick now (work was enqueued) instead of waiting for the next beat."""
+    gpu_tick.apply_async(expires=settings.GPU_TICK_SECONDS * 2)

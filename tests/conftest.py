@@ -4,13 +4,17 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Group, User
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from bench.fixed_latency_server import FixedLatencyServer
 from builder.services import canon_load_file
 from config.roles import Role
+from engines.clock import now
 from prospects.pipeline import Inbound
+from tests.support.do_api import FakeDigitalOcean
 
 PASSWORD = "a-long-test-password"
 
@@ -226,3 +230,52 @@ def gpu_path(settings, model_server):
     yield settings
     breakers_forget()
     clients_close()
+
+
+DO_BUILD = "do-gpu-mistral-nemo-12b_2026-06-29.1"
+
+
+@pytest.fixture
+def clock():
+    """The product's clock, stopped; ``clock.shift(seconds)`` moves it on."""
+    with time_machine.travel(datetime(2026, 11, 23, 9, 0, tzinfo=UTC), tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def fake_do(settings, clock):
+    """pydo, unmodified, against a local DigitalOcean API on the product's clock."""
+    fake = FakeDigitalOcean(boot_seconds=60, clock=lambda: now().timestamp()).start()
+    settings.DO_TOKEN = "test-token"
+    settings.DO_API_URL = fake.url
+    settings.DO_API_CA_BUNDLE = fake.ca_file
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def gpu_box(settings):
+    """What answers on the droplet's address: an OpenAI-compatible server on loopback."""
+    from engines.breaker import breaker_reset
+    from engines.registry import clients_close
+
+    server = FixedLatencyServer(0.0).start()
+    settings.GPU_SERVER_PORT = server.server_address[1]
+    settings.GPU_API_KEY = "test-api-key-123"
+    settings.GPU_APP_CIDR = "10.0.0.5/32"
+    settings.GPU_BOOT_SECONDS = 180
+    clients_close()
+    breaker_reset(server.url)
+    yield server
+    server.stop()
+    clients_close()
+
+
+@pytest.fixture
+def do_build(db, fake_do, gpu_box):
+    from engines.services import engine_build_register, gpu_policy_update
+
+    gpu_policy_update(user=None, hourly_prices={"gpu-h100x1-80gb": 3.39})
+    return engine_build_register(
+        engine_id=DO_BUILD, served_model="fixed", model_path="/mnt/weights/nemo"
+    )

@@ -1,0 +1,45 @@
+"""GPU spend from the instances' billed spans: one place for the arithmetic the panel, the
+API and the budget cap share."""
+
+from datetime import datetime
+
+from django.db.models import Q
+
+from engines.clock import now
+from engines.models import GpuInstance
+
+
+def today_start(moment: datetime) -> datetime:
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def month_start(moment: datetime) -> datetime:
+    return today_start(moment).replace(day=1)
+
+
+def billed_seconds(instance: GpuInstance, start: datetime, end: datetime) -> float:
+    """Seconds of ``instance``'s billed span inside ``[start, end)``."""
+    if instance.billed_from is None:
+        return 0.0
+    span_end = instance.billed_until or now()
+    overlap = min(span_end, end) - max(instance.billed_from, start)
+    return max(overlap.total_seconds(), 0.0)
+
+
+def instance_cost(instance: GpuInstance, start: datetime, end: datetime) -> float:
+    return billed_seconds(instance, start, end) / 3600 * float(instance.hourly_price)
+
+
+def instances_billed_between(start: datetime, end: datetime, engine_id: str | None = None):
+    instances = GpuInstance.objects.filter(billed_from__lt=end).filter(
+        Q(billed_until__isnull=True) | Q(billed_until__gt=start)
+    )
+    return instances.filter(engine_id=engine_id) if engine_id else instances
+
+
+def spent_between(start: datetime, end: datetime, engine_id: str | None = None) -> float:
+    """USD billed in ``[start, end)``, across builds or for one."""
+    return sum(
+        instance_cost(instance, start, end)
+        for instance in instances_billed_between(start, end, engine_id)
+    )

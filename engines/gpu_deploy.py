@@ -1,0 +1,250 @@
+"""What boots the GPU droplet: cloud-init user data that starts vLLM for one engine build.
+
+One place renders it, so the firewall, the weights mount, the API-key handling and the exact
+``vllm serve`` command line cannot drift between the provider that creates droplets, the
+runbook and the tests. Everything that ends up in a shell, a systemd unit or a firewall rule is
+validated here first: a droplet that fails to boot costs GPU time before anyone notices, and a
+value that slips into a command line is a remote shell on a box holding the weights.
+
+The template is ``deploy/gpu/cloud-init.yaml`` (``string.Template`` placeholders).
+"""
+
+import ipaddress
+import re
+import shlex
+from dataclasses import dataclass, field
+from string import Template
+
+from django.conf import settings
+
+from engines.ids import InvalidEngineId, parse_engine_id
+
+WEIGHTS_MOUNT = "/mnt/weights"
+VLLM_VENV = "/opt/vllm"
+# One pinned release per template version, so every droplet of a build runs the same server.
+VLLM_VERSION = "0.33.0"
+# DigitalOcean refuses user data above 64 KiB; failing here beats a rejected create call.
+MAX_USER_DATA_BYTES = 64 * 1024
+
+# vLLM's LoRAConfig only accepts these ranks; anything else dies at boot on the GPU box.
+VLLM_LORA_RANKS = frozenset({1, 8, 16, 32, 64, 128, 256, 320, 512})
+
+_NAME = re.compile(r"[A-Za-z0-9._-]+")
+_SERVED_NAME = re.compile(r"[A-Za-z0-9._/-]+")
+# Deliberately narrow: no whitespace or quotes (argv splitting), no "$" or "%" (systemd expands
+# both in ExecStart), no "=" or "," (vLLM's --lora-modules parser reads name=path and falls
+# back to JSON when it sees a comma), no backslash (escapes in unit files and shells).
+_PATH = re.compile(r"[A-Za-z0-9._/:@+-]+")
+# The characters secrets.token_urlsafe and base64 produce; anything else risks systemd's
+# EnvironmentFile quoting rules.
+_API_KEY = re.compile(r"[A-Za-z0-9._~+/=-]+")
+# DigitalOcean's own rule for volume names.
+_VOLUME_NAME = re.compile(r"[a-z][a-z0-9-]{0,63}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServeConfig:
+    """One engine build as served on one droplet. Invalid values raise ``ValueError``."""
+
+    engine_id: str
+    model_path: str
+    served_model: str
+    lora_modules: dict[str, str] = field(default_factory=dict)
+    api_key: str
+    port: int = 8000
+    allowed_cidr: str
+    volume_name: str = ""
+    gpu_memory_utilization: float = 0.90
+    max_model_len: int = 8192
+    max_lora_rank: int = 16
+
+    def __post_init__(self) -> None:
+        # A copy, so a caller mutating its dict later cannot change a validated config.
+        object.__setattr__(self, "lora_modules", dict(self.lora_modules))
+        _validate(self)
+
+
+def vllm_command(config: ServeConfig) -> list[str]:
+    """The argv of ``vllm serve``. The API key is deliberately absent (see the env file)."""
+    command = [
+        f"{VLLM_VENV}/bin/vllm",
+        "serve",
+        config.model_path,
+        "--host",
+        "0.0.0.0",
+        "--port",
+        str(config.port),
+        "--served-model-name",
+        config.served_model,
+        "--gpu-memory-utilization",
+        format(config.gpu_memory_utilization, "g"),
+        "--max-model-len",
+        str(config.max_model_len),
+    ]
+    if config.lora_modules:
+        command += [
+            "--enable-lora",
+            "--max-lora-rank",
+            str(config.max_lora_rank),
+            # vLLM batches one adapter at a time by default; the classifier and the voice
+            # head should not queue behind each other.
+            "--max-loras",
+            str(len(config.lora_modules)),
+            # One flag, many values: vLLM's parser keeps only the last --lora-modules given.
+            "--lora-modules",
+            *(f"{name}={path}" for name, path in config.lora_modules.items()),
+        ]
+    return command
+
+
+def render_user_data(config: ServeConfig) -> str:
+    """The ``#cloud-config`` user data for a droplet serving ``config``."""
+    _validate(config)
+    template = Template(
+        (settings.BASE_DIR / "deploy" / "gpu" / "cloud-init.yaml").read_text(encoding="utf-8")
+    )
+    rendered = template.substitute(
+        engine_id=config.engine_id,
+        api_key=config.api_key,
+        exec_start=" ".join(shlex.quote(arg) for arg in vllm_command(config)),
+        weights_volume_files=_weights_volume_files(config.volume_name),
+        allowed_cidr=shlex.quote(str(ipaddress.ip_network(config.allowed_cidr))),
+        port=str(config.port),
+        vllm_venv=shlex.quote(VLLM_VENV),
+        vllm_version=shlex.quote(VLLM_VERSION),
+    )
+    if len(rendered.encode("utf-8")) > MAX_USER_DATA_BYTES:
+        raise ValueError(
+            f"user data is {len(rendered.encode('utf-8'))} bytes; DigitalOcean accepts at most "
+            f"{MAX_USER_DATA_BYTES}."
+        )
+    return rendered
+
+
+def _weights_volume_files(volume_name: str) -> str:
+    """write_files entries that mount the volume read-only before vLLM starts, or nothing."""
+    if not volume_name:
+        return ""
+    device = shlex.quote(f"/dev/disk/by-id/scsi-0DO_Volume_{volume_name}")
+    # A oneshot unit rather than fstab: DigitalOcean auto-mounts pre-formatted volumes
+    # read-write under /mnt/<name>, and the kernel refuses a read-only mount of a filesystem
+    # that is mounted read-write, so the auto-mount has to go first. The drop-in makes vLLM
+    # require the mount, so it never starts against a missing model directory.
+    return f"""\
+  - path: /etc/systemd/system/weights-volume.service
+    owner: root:root
+    permissions: "0644"
+    content: |
+      [Unit]
+      Description=Model weights volume, read-only at {WEIGHTS_MOUNT}
+      Before=vllm.service
+
+      [Service]
+      Type=oneshot
+      RemainAfterExit=yes
+      # The volume can attach a little after boot starts.
+      ExecStartPre=/usr/bin/timeout 180 /bin/sh -c 'until [ -e {device} ]; do sleep 2; done'
+      ExecStartPre=-/usr/bin/umount --all-targets {device}
+      ExecStartPre=/usr/bin/mkdir -p {WEIGHTS_MOUNT}
+      ExecStart=/usr/bin/mount -o ro,noatime {device} {WEIGHTS_MOUNT}
+      ExecStop=/usr/bin/umount {WEIGHTS_MOUNT}
+
+  - path: /etc/systemd/system/vllm.service.d/weights-volume.conf
+    owner: root:root
+    permissions: "0644"
+    content: |
+      [Unit]
+      Requires=weights-volume.service
+      After=weights-volume.service
+"""
+
+
+def _validate(config: ServeConfig) -> None:
+    try:
+        engine = parse_engine_id(config.engine_id)
+    except InvalidEngineId as error:
+        raise ValueError(f"engine_id: {error}") from error
+    if engine.is_template:
+        raise ValueError("engine_id: the template engine runs no model server.")
+
+    if not config.model_path:
+        raise ValueError("model_path: a model path (or Hugging Face repo id) is required.")
+    _check_path("model_path", config.model_path)
+
+    if not config.served_model:
+        raise ValueError("served_model: the generator's served model name is required.")
+    if not _SERVED_NAME.fullmatch(config.served_model):
+        raise ValueError(
+            f"served_model: {config.served_model!r} may use only letters, digits, '.', '_', "
+            "'-' and '/'."
+        )
+
+    for name, path in config.lora_modules.items():
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
+            raise ValueError(
+                f"lora_modules: LoRA name {name!r} may use only letters, digits, '.', '_' and '-'."
+            )
+        if name == config.served_model:
+            raise ValueError(
+                f"lora_modules: LoRA name {name!r} is the generator's served name; a request "
+                "could not pick between them."
+            )
+        if not path:
+            raise ValueError(f"lora_modules: LoRA {name!r} has no path.")
+        _check_path(f"lora_modules[{name}]", path)
+
+    if not config.api_key:
+        raise ValueError("api_key: an API key is required; the model port must not be open.")
+    if not _API_KEY.fullmatch(config.api_key):
+        raise ValueError(
+            "api_key: use only letters, digits and . _ ~ + / = - (e.g. secrets.token_urlsafe)."
+        )
+
+    if isinstance(config.port, bool) or not isinstance(config.port, int):
+        raise ValueError(f"port: {config.port!r} is not an integer.")
+    if not 1 <= config.port <= 65535:
+        raise ValueError(f"port: {config.port} is outside 1-65535.")
+    if config.port == 22:
+        raise ValueError("port: 22 belongs to sshd.")
+
+    try:
+        network = ipaddress.ip_network(config.allowed_cidr)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"allowed_cidr: {config.allowed_cidr!r} is not an IP network ({error})."
+        ) from error
+    if network.prefixlen == 0:
+        raise ValueError(
+            f"allowed_cidr: {config.allowed_cidr!r} is the whole internet; give the app's address."
+        )
+
+    if config.volume_name and not _VOLUME_NAME.fullmatch(config.volume_name):
+        raise ValueError(
+            f"volume_name: {config.volume_name!r} is not a DigitalOcean volume name (lower-case "
+            "letters, digits and '-', starting with a letter, at most 64 characters)."
+        )
+
+    utilization = config.gpu_memory_utilization
+    if isinstance(utilization, bool) or not isinstance(utilization, int | float):
+        raise ValueError(f"gpu_memory_utilization: {utilization!r} is not a number.")
+    if not 0 < utilization <= 1:
+        raise ValueError(
+            f"gpu_memory_utilization: {config.gpu_memory_utilization} must be in (0, 1]."
+        )
+    if isinstance(config.max_model_len, bool) or not isinstance(config.max_model_len, int):
+        raise ValueError(f"max_model_len: {config.max_model_len!r} is not an integer.")
+    if config.max_model_len < 1:
+        raise ValueError(f"max_model_len: {config.max_model_len} must be positive.")
+    if config.max_lora_rank not in VLLM_LORA_RANKS:
+        raise ValueError(
+            f"max_lora_rank: {config.max_lora_rank} is not one vLLM accepts "
+            f"({', '.join(str(rank) for rank in sorted(VLLM_LORA_RANKS))})."
+        )
+
+
+def _check_path(field_name: str, path: str) -> None:
+    if not isinstance(path, str) or not _PATH.fullmatch(path):
+        raise ValueError(
+            f"{field_name}: {path!r} may use only letters, digits and . _ / : @ + - "
+            "(no whitespace, quotes, '$', '%', '=', ',' or backslashes)."
+        )

@@ -1,0 +1,424 @@
+"""The on-demand GPU lifecycle: provision on work, hold while busy, release on idle.
+
+One tick (``lifecycle_tick``), run by Celery beat every few seconds and kicked when model
+work is enqueued:
+
+1. Take the tick lease with a conditional update. If another process holds it, that
+   process is ticking: return at once. A crashed holder's lease expires.
+2. Reconcile: list every droplet carrying ``DO_TAG``; destroy those that no live row
+   accounts for (leaks), and fail rows whose droplet is gone (deleted behind our back).
+3. Advance each live instance one step: ``provisioning`` finds its droplet by tag before
+   creating one (so a crash between create and save never makes a second), ``booting``
+   waits for the droplet and then for the model server, ``releasing`` destroys. A boot
+   past the timeout is released as failed.
+4. Plan each build with ``engines.gpu_policy`` from the backlog and arrivals the caller
+   hands in and the activity the inference client recorded, then apply the plan: a
+   provision is a row written before any provider call; a release is a state change
+   written before the destroy.
+5. Give the lease back.
+
+Every state change is a conditional update from the state the tick saw, with its
+``GpuTransition`` row in the same transaction: the timeline and the cost ledger.
+"""
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max, Q
+
+from engines import gpu_policy
+from engines.clock import now
+from engines.dialect import Dialect
+from engines.gpu_costs import spent_between, today_start
+from engines.gpu_deploy import ServeConfig, render_user_data
+from engines.gpu_policy import Reason
+from engines.gpu_providers import GpuProvider, Machine, ProviderError, provider_for
+from engines.gpu_transitions import instance_transition
+from engines.ids import Provider, parse_engine_id
+from engines.models import (
+    EngineBuild,
+    GpuInstance,
+    GpuOperatorAction,
+    GpuPolicySettings,
+    GpuTickLease,
+    GpuTransition,
+    ModelCall,
+)
+from engines.registry import client_for
+
+logger = logging.getLogger(__name__)
+State = GpuInstance.State
+# A release for one of these reasons ends in ``failed`` instead of ``off``.
+FAILURE_REASONS = {Reason.BOOT_TIMEOUT, Reason.VANISHED, Reason.PROVIDER_ERROR}
+ARRIVAL_HISTORY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class BuildLoad:
+    """The work waiting for one build, as the jobs see it (handed down as plain data)."""
+
+    items: int = 0
+    oldest_age_seconds: float = 0.0
+    arrivals: tuple[datetime, ...] = ()
+
+
+@dataclass
+class TickReport:
+    provisioned: list[str] = field(default_factory=list)
+    released: list[str] = field(default_factory=list)
+    orphans_destroyed: list[int] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def policy_settings() -> GpuPolicySettings:
+    return GpuPolicySettings.objects.get_or_create(id=GpuPolicySettings.SINGLETON_ID)[0]
+
+
+# 1. The lease -------------------------------------------------------------------------
+
+
+def _lease_take() -> uuid.UUID | None:
+    holder, moment = uuid.uuid4(), now()
+    GpuTickLease.objects.get_or_create(id=1)
+    taken = (
+        GpuTickLease.objects.filter(id=1)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__lt=moment))
+        .update(
+            holder=holder, expires_at=moment + timedelta(seconds=settings.GPU_TICK_LEASE_SECONDS)
+        )
+    )
+    return holder if taken == 1 else None
+
+
+def _lease_give_back(holder: uuid.UUID) -> None:
+    GpuTickLease.objects.filter(id=1, holder=holder).update(holder=None, expires_at=None)
+
+
+def lifecycle_tick(*, loads: dict[str, BuildLoad]) -> TickReport | None:
+    """One tick over every do-gpu build; None when another tick holds the lease."""
+    holder = _lease_take()
+    if holder is None:
+        return None
+    report = TickReport()
+    try:
+        provider = provider_for(Provider.DO_GPU)
+        if provider is None:
+            return report
+        machines = _reconcile(provider, report)
+        for instance in GpuInstance.objects.filter(state__in=GpuInstance.LIVE):
+            _advance(instance, provider, machines, report)
+        for engine_id in _managed_builds(loads):
+            plan = plan_build(engine_id, loads.get(engine_id, BuildLoad()))
+            _apply(engine_id, plan, provider, machines, report)
+    finally:
+        _lease_give_back(holder)
+    return report
+
+
+# 2. Reconcile -------------------------------------------------------------------------
+
+
+def _reconcile(provider: GpuProvider, report: TickReport) -> dict[int, Machine] | None:
+    """Destroys tagged droplets no live row accounts for; returns the rest by id, or None
+    when the provider could not be listed (then nothing is judged vanished this tick)."""
+    try:
+        tagged = provider.list_tagged(settings.DO_TAG)
+    except ProviderError as error:
+        report.errors.append(f"list droplets: {error}")
+        return None
+    live = GpuInstance.objects.filter(state__in=GpuInstance.LIVE)
+    known_ids = {instance.droplet_id for instance in live if instance.droplet_id}
+    pending_tags = {instance.tag for instance in live if not instance.droplet_id}
+    machines = {}
+    for machine in tagged:
+        if machine.handle in known_ids or pending_tags & set(machine.tags):
+            machines[machine.handle] = machine
+            continue
+        try:
+            provider.destroy(machine.handle)
+            report.orphans_destroyed.append(machine.handle)
+            logger.warning("destroyed orphan droplet %s (%s)", machine.handle, machine.name)
+        except ProviderError as error:
+            report.errors.append(f"destroy orphan {machine.handle}: {error}")
+    return machines
+
+
+# 3. Advance each instance -------------------------------------------------------------
+
+
+def _advance(instance, provider, machines, report) -> None:
+    """One step for one instance; a release decided on the way is carried out at once."""
+    try:
+        if instance.state == State.PROVISIONING:
+            _step_provisioning(instance, provider, machines)
+        elif instance.state == State.BOOTING:
+            _step_booting(instance, provider, machines)
+        elif instance.state == State.READY:
+            _current(instance, provider, machines)
+    except ProviderError as error:
+        # Crash-loop guard: the error is recorded and the next tick tries this step again;
+        # only a permanent error gives the instance up.
+        _record_error(instance, error, report)
+        if error.permanent:
+            _release(instance, Reason.PROVIDER_ERROR, str(error))
+    if instance.state == State.RELEASING:
+        try:
+            _step_releasing(instance, provider, report)
+        except ProviderError as error:
+            _record_error(instance, error, report)
+
+
+def _record_error(instance: GpuInstance, error: ProviderError, report: TickReport) -> None:
+    report.errors.append(f"{instance.engine_id} {instance.state}: {error}")
+    GpuInstance.objects.filter(id=instance.id).update(last_error=str(error)[:2000])
+
+
+def _boot_overdue(instance: GpuInstance) -> bool:
+    limit = timedelta(seconds=policy_settings().boot_timeout_seconds)
+    return now() - instance.created_at > limit
+
+
+def _step_provisioning(instance, provider, machines) -> None:
+    if instance.droplet_id is None:
+        machine = provider.find(instance.tag) or provider.create(
+            name=_droplet_name(instance),
+            tags=[settings.DO_TAG, _build_tag(instance.engine_id), instance.tag],
+            user_data=_user_data(instance.engine_id),
+        )
+        GpuInstance.objects.filter(id=instance.id).update(
+            droplet_id=machine.handle, billed_from=now()
+        )
+        instance.droplet_id = machine.handle
+        if machines is not None:
+            machines[machine.handle] = machine
+    machine = _current(instance, provider, machines)
+    if machine is None:
+        return
+    if machine.is_running:
+        instance_transition(
+            instance,
+            State.BOOTING,
+            "droplet_active",
+            f"droplet {machine.handle} at {machine.address}",
+            endpoint_url=f"http://{machine.address}:{settings.GPU_SERVER_PORT}",
+        )
+    elif _boot_overdue(instance):
+        _release(instance, Reason.BOOT_TIMEOUT, f"droplet still '{machine.status}'")
+
+
+def _step_booting(instance, provider, machines) -> None:
+    if _current(instance, provider, machines) is None:
+        return
+    build = EngineBuild.objects.filter(engine_id=instance.engine_id).first()
+    expected = [build.served_model or settings.GPU_LLM_MODEL] if build else []
+    expected += list(build.lora_modules) if build else []
+    client = client_for(instance.endpoint_url, Dialect(settings.GPU_JSON_DIALECT))
+    if client.ready([model for model in expected if model]):
+        instance_transition(instance, State.READY, "model_server_healthy", ready_at=now())
+    elif _boot_overdue(instance):
+        _release(instance, Reason.BOOT_TIMEOUT, "the model server never answered healthy")
+
+
+def _current(instance, provider, machines) -> Machine | None:
+    """The instance's droplet; a droplet gone behind our back fails the instance (the
+    listing can lag a create, so a direct look-up confirms before judging)."""
+    machine = machines.get(instance.droplet_id) if machines is not None else None
+    if machine is None:
+        machine = provider.get(instance.droplet_id)
+    if machine is None:
+        instance_transition(
+            instance,
+            State.FAILED,
+            Reason.VANISHED,
+            f"droplet {instance.droplet_id} no longer exists",
+            billed_until=now(),
+        )
+    return machine
+
+
+def _release(instance: GpuInstance, reason: str, detail: str = "") -> bool:
+    """Marks the instance releasing (written before the destroy); the next step destroys."""
+    return instance_transition(instance, State.RELEASING, reason, detail)
+
+
+def _step_releasing(instance, provider, report) -> None:
+    if instance.droplet_id is None:
+        # A create may have gone out before a crash: look for it by its tag.
+        machine = provider.find(instance.tag)
+        instance.droplet_id = machine.handle if machine else None
+    if instance.droplet_id is not None:
+        provider.destroy(instance.droplet_id)
+    reason = (
+        instance.transitions.filter(to_state=State.RELEASING).values_list("reason", flat=True)
+    ).first()
+    final = State.FAILED if reason in FAILURE_REASONS else State.OFF
+    if instance_transition(instance, final, "destroyed", billed_until=now()):
+        report.released.append(instance.engine_id)
+
+
+# 4. Plan and apply --------------------------------------------------------------------
+
+
+def _managed_builds(loads: dict[str, BuildLoad]) -> list[str]:
+    candidates = set(loads) | set(
+        GpuInstance.objects.filter(state__in=GpuInstance.LIVE).values_list("engine_id", flat=True)
+    )
+    candidates |= set(
+        GpuOperatorAction.objects.filter(until__gt=now()).values_list("engine_id", flat=True)
+    )
+    return sorted(
+        engine_id
+        for engine_id in candidates
+        if parse_engine_id(engine_id).provider == Provider.DO_GPU
+    )
+
+
+def policy_for(engine_id: str) -> gpu_policy.Policy:
+    knobs = policy_settings()
+    return gpu_policy.Policy(
+        hourly_price=hourly_price(),
+        boot_seconds=observed_boot_seconds(engine_id),
+        idle_grace_seconds=knobs.idle_grace_seconds,
+        minimum_billed_seconds=60.0,  # DigitalOcean bills per second, 60 s at least
+        deep_backlog_items=knobs.deep_backlog_items,
+        max_instances=knobs.max_instances,
+        items_per_second=knobs.drain_items_per_second,
+        max_lifetime_seconds=knobs.max_lifetime_seconds,
+        daily_budget=float(knobs.daily_budget_usd),
+    )
+
+
+def hourly_price() -> float:
+    return float(policy_settings().hourly_prices.get(settings.DO_GPU_SIZE, 0.0))
+
+
+def observed_boot_seconds(engine_id: str) -> float:
+    """The median of the last boots, from provision to ready; the setting until there are
+    any."""
+    boots = sorted(
+        (instance.ready_at - instance.created_at).total_seconds()
+        for instance in GpuInstance.objects.filter(
+            engine_id=engine_id, ready_at__isnull=False
+        ).order_by("-created_at")[:9]
+    )
+    return boots[len(boots) // 2] if boots else settings.GPU_BOOT_SECONDS
+
+
+def hold_warm_until(engine_id: str) -> datetime | None:
+    """The admin's latest hold for the build, unless a "release now" came after it."""
+    latest = GpuOperatorAction.objects.filter(engine_id=engine_id).first()
+    if latest is None or latest.kind != GpuOperatorAction.Kind.HOLD_WARM:
+        return None
+    return latest.until
+
+
+def last_activity(instance: GpuInstance) -> datetime | None:
+    if not instance.endpoint_url:
+        return None
+    return ModelCall.objects.filter(
+        endpoint=instance.endpoint_url.rstrip("/"), started_at__gte=instance.created_at
+    ).aggregate(last=Max("started_at"))["last"]
+
+
+def _activity(instance: GpuInstance) -> float | None:
+    moments = [moment for moment in (last_activity(instance), instance.ready_at) if moment]
+    return max(moments).timestamp() if moments else None
+
+
+def plan_build(engine_id: str, load: BuildLoad) -> gpu_policy.Plan:
+    """What the policy says for one build now: the tick's decision, also shown in the panel."""
+    moment = now()
+    instances = tuple(
+        gpu_policy.Instance(
+            id=instance.id,
+            live_since=instance.created_at.timestamp(),
+            ready=instance.state == State.READY,
+            last_activity=_activity(instance),
+        )
+        for instance in GpuInstance.objects.filter(
+            engine_id=engine_id, state__in=[State.PROVISIONING, State.BOOTING, State.READY]
+        )
+    )
+    failure = GpuInstance.objects.filter(engine_id=engine_id, state=State.FAILED).aggregate(
+        last=Max("state_changed_at")
+    )["last"]
+    warm = hold_warm_until(engine_id)
+    view = gpu_policy.View(
+        now=moment.timestamp(),
+        backlog_items=load.items,
+        instances=instances,
+        arrivals=tuple(
+            arrival.timestamp() for arrival in load.arrivals if moment - arrival < ARRIVAL_HISTORY
+        ),
+        spent_today=spent_between(today_start(moment), moment),
+        hold_warm_until=warm.timestamp() if warm else None,
+        last_failure_at=failure.timestamp() if failure else None,
+    )
+    return gpu_policy.plan(view, policy_for(engine_id))
+
+
+def _apply(engine_id, plan, provider, machines, report) -> None:
+    for step in plan.steps:
+        if step.action == gpu_policy.Action.RELEASE:
+            instance = GpuInstance.objects.filter(id=step.instance_id).first()
+            if instance is None or not _release(instance, step.reason):
+                continue
+        else:
+            instance = _instance_create(engine_id, reason=step.reason)
+            report.provisioned.append(engine_id)
+        _advance(instance, provider, machines, report)
+
+
+def _instance_create(engine_id: str, *, reason: str) -> GpuInstance:
+    moment = now()
+    with transaction.atomic():
+        instance = GpuInstance.objects.create(
+            engine_id=engine_id,
+            size_slug=settings.DO_GPU_SIZE,
+            hourly_price=hourly_price(),
+            state=State.PROVISIONING,
+            state_changed_at=moment,
+        )
+        GpuTransition.objects.create(
+            instance=instance,
+            from_state=State.OFF,
+            to_state=State.PROVISIONING,
+            reason=reason,
+            at=moment,
+        )
+    return instance
+
+
+def _droplet_name(instance: GpuInstance) -> str:
+    return f"prospector-gpu-{str(instance.id)[:8]}"
+
+
+def _build_tag(engine_id: str) -> str:
+    # DigitalOcean tags allow letters, digits, ':', '-' and '_': the build's dots become '-'.
+    return "prospector-build:" + engine_id.replace(".", "-")
+
+
+def _user_data(engine_id: str) -> str:
+    """The build's cloud-init; a configuration that cannot boot fails the instance at once
+    (a permanent error) instead of renting a GPU that never serves."""
+    build = EngineBuild.objects.filter(engine_id=engine_id).first()
+    if build is None:
+        raise ProviderError(f"'{engine_id}' is not in the engine-build registry.", permanent=True)
+    try:
+        config = ServeConfig(
+            engine_id=engine_id,
+            model_path=build.model_path or "/mnt/weights/model",
+            served_model=build.served_model or settings.GPU_LLM_MODEL,
+            lora_modules=dict(build.lora_modules),
+            api_key=settings.GPU_API_KEY,
+            port=settings.GPU_SERVER_PORT,
+            allowed_cidr=settings.GPU_APP_CIDR,
+            volume_name=settings.DO_WEIGHTS_VOLUME,
+        )
+    except ValueError as error:
+        raise ProviderError(f"Serve configuration: {error}", permanent=True) from error
+    return render_user_data(config)

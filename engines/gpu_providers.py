@@ -1,0 +1,211 @@
+"""Where GPU machines come from: providers behind one small base class.
+
+``do-gpu`` builds rent DigitalOcean droplets through the official ``pydo`` client. The
+lifecycle (``engines/gpu_lifecycle.py``) only ever sees ``Machine`` and ``ProviderError``.
+"""
+
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+
+import pydo
+from azure.core.exceptions import AzureError, HttpResponseError
+from django.conf import settings
+from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
+
+from engines.clock import now
+from engines.ids import Provider
+
+# A tick must not stall on a rate limit: wait at most this long before giving up until
+# the next tick, which simply tries again.
+MAX_RETRY_WAIT_SECONDS = 10.0
+RETRY_ATTEMPTS = 3
+PAGE_SIZE = 200
+
+
+class ProviderError(Exception):
+    """A provider call failed; ``permanent`` says whether trying again can help."""
+
+    def __init__(self, message: str, *, permanent: bool, retry_after: float | None = None):
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Machine:
+    handle: int
+    name: str
+    status: str  # the provider's word: new, active, off, archive
+    address: str  # public IPv4; empty until the provider assigns one
+    tags: tuple[str, ...]
+
+    @property
+    def is_running(self) -> bool:
+        return self.status == "active" and bool(self.address)
+
+
+class GpuProvider:
+    """What the lifecycle needs from a cloud. Every call but ``create`` is idempotent."""
+
+    def create(self, *, name: str, tags: list[str], user_data: str) -> Machine:
+        raise NotImplementedError
+
+    def get(self, handle: int) -> Machine | None:
+        """The machine, or None once it is gone."""
+        raise NotImplementedError
+
+    def destroy(self, handle: int) -> None:
+        """Destroys the machine; a machine already gone is not an error."""
+        raise NotImplementedError
+
+    def list_tagged(self, tag: str) -> list[Machine]:
+        raise NotImplementedError
+
+    def find(self, tag: str) -> Machine | None:
+        machines = self.list_tagged(tag)
+        return machines[0] if machines else None
+
+
+def _is_transient(error: BaseException) -> bool:
+    return isinstance(error, ProviderError) and not error.permanent
+
+
+def _wait(retry_state) -> float:
+    """The server's Retry-After when it gave one, else exponential backoff."""
+    error = retry_state.outcome.exception()
+    if getattr(error, "retry_after", None) is not None:
+        return min(max(error.retry_after, 0.0), MAX_RETRY_WAIT_SECONDS)
+    return wait_exponential(multiplier=0.5, max=MAX_RETRY_WAIT_SECONDS)(retry_state)
+
+
+_retried = retry(
+    retry=retry_if_exception(_is_transient),
+    wait=_wait,
+    stop=stop_after_attempt(RETRY_ATTEMPTS),
+    reraise=True,
+)
+
+
+def _retry_after(headers) -> float | None:
+    """Seconds to wait from DigitalOcean's ``Retry-After`` or ``ratelimit-reset`` headers."""
+    value = headers.get("Retry-After")
+    if value:
+        try:
+            return float(value)
+        except ValueError:
+            return (parsedate_to_datetime(value) - now()).total_seconds()
+    reset = headers.get("ratelimit-reset")
+    if reset and reset.isdigit():
+        return float(reset) - now().timestamp()
+    return None
+
+
+def _provider_error(error: AzureError) -> ProviderError:
+    if isinstance(error, HttpResponseError) and error.status_code:
+        status = error.status_code
+        transient = status == 429 or status >= 500
+        headers = error.response.headers if error.response is not None else {}
+        return ProviderError(
+            f"DigitalOcean answered {status}: {error.message}",
+            permanent=not transient,
+            retry_after=_retry_after(headers) if status == 429 else None,
+        )
+    # No answer at all (refused, reset, timed out): the next try may get one.
+    return ProviderError(f"DigitalOcean unreachable: {error}", permanent=False)
+
+
+def _machine(droplet: dict) -> Machine:
+    public = [
+        network["ip_address"]
+        for network in droplet.get("networks", {}).get("v4", [])
+        if network.get("type") == "public"
+    ]
+    return Machine(
+        handle=int(droplet["id"]),
+        name=droplet.get("name", ""),
+        status=droplet.get("status", ""),
+        address=public[0] if public else "",
+        tags=tuple(droplet.get("tags") or ()),
+    )
+
+
+def _not_found(answer) -> bool:
+    # pydo hands back DigitalOcean's error body on a 404 instead of raising.
+    return isinstance(answer, dict) and answer.get("id") == "not_found"
+
+
+class DigitalOcean(GpuProvider):
+    """GPU droplets through ``pydo``. azure-core's own retries are off: it would re-POST a
+    create whose answer was lost (a second droplet), so retries live here and never wrap
+    ``create``; the lifecycle finds a lost create by its tag instead."""
+
+    def __init__(self, *, token: str, api_url: str, ca_bundle: str = "", timeout: float = 15.0):
+        options = {"connection_verify": ca_bundle} if ca_bundle else {}
+        self.client = pydo.Client(
+            token=token,
+            endpoint=api_url,
+            retry_total=0,
+            connection_timeout=timeout,
+            read_timeout=timeout,
+            **options,
+        )
+
+    def create(self, *, name: str, tags: list[str], user_data: str) -> Machine:
+        body = {
+            "name": name,
+            "region": settings.DO_REGION,
+            "size": settings.DO_GPU_SIZE,
+            "image": settings.DO_GPU_IMAGE,
+            "ssh_keys": settings.DO_SSH_KEYS,
+            "tags": tags,
+            "user_data": user_data,
+            "monitoring": True,
+        }
+        if settings.DO_WEIGHTS_VOLUME:
+            body["volumes"] = [settings.DO_WEIGHTS_VOLUME]
+        try:
+            answer = self.client.droplets.create(body=body)
+        except AzureError as error:
+            raise _provider_error(error) from error
+        return _machine(answer["droplet"])
+
+    @_retried
+    def get(self, handle: int) -> Machine | None:
+        try:
+            answer = self.client.droplets.get(handle)
+        except AzureError as error:
+            raise _provider_error(error) from error
+        return None if _not_found(answer) else _machine(answer["droplet"])
+
+    @_retried
+    def destroy(self, handle: int) -> None:
+        try:
+            self.client.droplets.destroy(handle)
+        except AzureError as error:
+            raise _provider_error(error) from error
+
+    @_retried
+    def list_tagged(self, tag: str) -> list[Machine]:
+        machines, page = [], 1
+        while True:
+            try:
+                answer = self.client.droplets.list(tag_name=tag, per_page=PAGE_SIZE, page=page)
+            except AzureError as error:
+                raise _provider_error(error) from error
+            machines.extend(_machine(droplet) for droplet in answer.get("droplets", []))
+            if not answer.get("links", {}).get("pages", {}).get("next"):
+                return machines
+            page += 1
+
+
+def provider_for(provider: Provider) -> GpuProvider | None:
+    """The provider that rents machines for ``provider`` builds; None when it is not set up
+    (no token) or the build is an always-on endpoint that nothing provisions."""
+    if provider == Provider.DO_GPU and settings.DO_TOKEN:
+        return DigitalOcean(
+            token=settings.DO_TOKEN,
+            api_url=settings.DO_API_URL,
+            ca_bundle=settings.DO_API_CA_BUNDLE,
+            timeout=settings.DO_API_TIMEOUT_SECONDS,
+        )
+    return None

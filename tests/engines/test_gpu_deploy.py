@@ -1,0 +1,200 @@
+"""The GPU droplet's user data: what boots vLLM, and what must never leak or open up."""
+
+import dataclasses
+import re
+
+import pytest
+import yaml
+
+from engines.gpu_deploy import ServeConfig, render_user_data, vllm_command
+
+API_KEY = "k3y-0nly-in-the-env-file_xyz"
+APP_CIDR = "203.0.113.7/32"
+
+
+def sample(**changes) -> ServeConfig:
+    config = ServeConfig(
+        engine_id="do-gpu-mistral-nemo-12b-uncensored_2026-06-29.1",
+        model_path="/mnt/weights/models/mistral-nemo-12b-uncensored_2026-06-29.1",
+        served_model="mistral-nemo-12b-uncensored_2026-06-29.1",
+        lora_modules={
+            "moves": "/mnt/weights/loras/moves",
+            "voice": "/mnt/weights/loras/voice",
+        },
+        api_key=API_KEY,
+        allowed_cidr=APP_CIDR,
+        volume_name="weights-2026-06-29-1",
+    )
+    return dataclasses.replace(config, **changes) if changes else config
+
+
+def parsed(config: ServeConfig) -> dict:
+    text = render_user_data(config)
+    assert text.startswith("#cloud-config\n")
+    return yaml.safe_load(text)
+
+
+def file_content(document: dict, path: str) -> str:
+    [entry] = [entry for entry in document["write_files"] if entry["path"] == path]
+    return entry["content"]
+
+
+def exec_start(document: dict) -> str:
+    unit = file_content(document, "/etc/systemd/system/vllm.service")
+    [line] = [line for line in unit.splitlines() if line.startswith("ExecStart=")]
+    return line.removeprefix("ExecStart=")
+
+
+def test_user_data_is_cloud_config_with_every_placeholder_filled():
+    text = render_user_data(sample())
+    assert text.startswith("#cloud-config\n")
+    assert "$" not in text
+    assert isinstance(yaml.safe_load(text), dict)
+
+
+def test_unit_runs_vllm_serve_with_the_generator_and_both_lora_heads():
+    command = exec_start(parsed(sample()))
+    assert command.startswith("/opt/vllm/bin/vllm serve /mnt/weights/models/")
+    assert "--host 0.0.0.0 --port 8000" in command
+    assert "--served-model-name mistral-nemo-12b-uncensored_2026-06-29.1" in command
+    assert "--gpu-memory-utilization 0.9" in command
+    assert "--max-model-len 8192" in command
+    assert "--enable-lora" in command
+    assert "--max-lora-rank 16" in command
+    assert "--max-loras 2" in command
+    assert command.endswith(
+        "--lora-modules moves=/mnt/weights/loras/moves voice=/mnt/weights/loras/voice"
+    )
+
+
+def test_lora_modules_go_after_a_single_flag_because_vllm_keeps_only_the_last_one():
+    argv = vllm_command(sample())
+    assert argv.count("--lora-modules") == 1
+    start = argv.index("--lora-modules") + 1
+    assert argv[start:] == ["moves=/mnt/weights/loras/moves", "voice=/mnt/weights/loras/voice"]
+
+
+def test_lora_flags_are_left_out_when_there_are_no_heads():
+    argv = vllm_command(sample(lora_modules={}))
+    assert not {"--enable-lora", "--max-lora-rank", "--max-loras", "--lora-modules"} & set(argv)
+    assert "--enable-lora" not in exec_start(parsed(sample(lora_modules={})))
+
+
+def test_api_key_stays_out_of_the_command_line():
+    document = parsed(sample())
+    assert API_KEY not in " ".join(vllm_command(sample()))
+    assert "--api-key" not in exec_start(document)
+    unit = file_content(document, "/etc/systemd/system/vllm.service")
+    assert API_KEY not in unit
+    assert "EnvironmentFile=/etc/vllm/vllm.env" in unit
+
+
+def test_api_key_lives_only_in_a_root_only_env_file():
+    document = parsed(sample())
+    holders = [entry for entry in document["write_files"] if API_KEY in entry["content"]]
+    assert [entry["path"] for entry in holders] == ["/etc/vllm/vllm.env"]
+    [env_file] = holders
+    assert env_file["content"] == f"VLLM_API_KEY={API_KEY}\n"
+    assert env_file["permissions"] == "0600"
+    assert env_file["owner"] == "root:root"
+    assert not any(API_KEY in command for command in document["runcmd"])
+
+
+def test_firewall_denies_by_default_and_opens_ssh_and_model_port_to_the_app_only():
+    runcmd = parsed(sample(port=8443))["runcmd"]
+    ufw = [command for command in runcmd if command.startswith("ufw ")]
+    assert ufw[0] == "ufw default deny incoming"
+    allows = [command for command in ufw if command.startswith("ufw allow")]
+    assert allows == [
+        f"ufw allow from {APP_CIDR} to any port 22 proto tcp",
+        f"ufw allow from {APP_CIDR} to any port 8443 proto tcp",
+    ]
+    assert "ufw --force enable" in ufw
+    assert runcmd.index("ufw --force enable") < runcmd.index("systemctl enable --now vllm.service")
+
+
+def test_a_bare_address_is_accepted_as_a_single_host_network():
+    runcmd = parsed(sample(allowed_cidr="203.0.113.7"))["runcmd"]
+    assert "ufw allow from 203.0.113.7/32 to any port 8000 proto tcp" in runcmd
+
+
+def test_firewall_takes_an_ipv6_app_address():
+    runcmd = parsed(sample(allowed_cidr="2001:db8::7/128"))["runcmd"]
+    assert "ufw allow from 2001:db8::7/128 to any port 8000 proto tcp" in runcmd
+
+
+def test_weights_volume_is_mounted_read_only_before_vllm_starts():
+    document = parsed(sample())
+    mount = file_content(document, "/etc/systemd/system/weights-volume.service")
+    device = "/dev/disk/by-id/scsi-0DO_Volume_weights-2026-06-29-1"
+    assert f"ExecStart=/usr/bin/mount -o ro,noatime {device} /mnt/weights" in mount
+    drop_in = file_content(document, "/etc/systemd/system/vllm.service.d/weights-volume.conf")
+    assert "Requires=weights-volume.service" in drop_in
+    assert "After=weights-volume.service" in drop_in
+
+
+def test_no_volume_means_no_mount_at_all():
+    text = render_user_data(sample(volume_name=""))
+    document = yaml.safe_load(text)
+    assert "scsi-0DO_Volume" not in text
+    assert "weights-volume" not in text
+    assert [entry["path"] for entry in document["write_files"]] == [
+        "/etc/vllm/vllm.env",
+        "/etc/systemd/system/vllm.service",
+    ]
+    assert "systemctl enable --now vllm.service" in document["runcmd"]
+
+
+def test_vllm_is_pinned_and_runs_unprivileged():
+    document = parsed(sample())
+    assert any(re.fullmatch(r".*pip install .*vllm==\d+\.\d+\.\d+", c) for c in document["runcmd"])
+    assert "User=vllm" in file_content(document, "/etc/systemd/system/vllm.service")
+
+
+def test_config_does_not_follow_later_changes_to_the_callers_dict():
+    heads = {"moves": "/mnt/weights/loras/moves"}
+    config = sample(lora_modules=heads)
+    heads["evil"] = "/tmp/x"
+    assert "evil" not in " ".join(vllm_command(config))
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"engine_id": "template"}, "engine_id"),
+        ({"engine_id": "do-gpu-Bad Id"}, "engine_id"),
+        ({"model_path": ""}, "model_path"),
+        ({"model_path": "/mnt/weights/my model"}, "model_path"),
+        ({"model_path": "/mnt/weights/'model'"}, "model_path"),
+        ({"model_path": '/mnt/weights/"model"'}, "model_path"),
+        ({"model_path": "/mnt/weights/$(reboot)"}, "model_path"),
+        ({"served_model": ""}, "served_model"),
+        ({"served_model": "gen erator"}, "served_model"),
+        ({"api_key": ""}, "api_key"),
+        ({"api_key": "key with space"}, "api_key"),
+        ({"api_key": "key\nEXTRA=1"}, "api_key"),
+        ({"lora_modules": {"moves head": "/mnt/weights/loras/moves"}}, "lora_modules"),
+        ({"lora_modules": {"moves=x": "/mnt/weights/loras/moves"}}, "lora_modules"),
+        ({"lora_modules": {"moves": "/mnt/weights/loras/my moves"}}, "lora_modules"),
+        ({"lora_modules": {"moves": "/mnt/weights/loras/'moves'"}}, "lora_modules"),
+        ({"lora_modules": {"moves": "/mnt/a,b"}}, "lora_modules"),
+        ({"lora_modules": {"moves": ""}}, "lora_modules"),
+        ({"lora_modules": {"mistral-nemo-12b-uncensored_2026-06-29.1": "/x"}}, "lora_modules"),
+        ({"port": 0}, "port"),
+        ({"port": 65536}, "port"),
+        ({"port": 22}, "port"),
+        ({"port": "8000"}, "port"),
+        ({"allowed_cidr": ""}, "allowed_cidr"),
+        ({"allowed_cidr": "not-an-ip"}, "allowed_cidr"),
+        ({"allowed_cidr": "203.0.113.7/24"}, "allowed_cidr"),
+        ({"allowed_cidr": "0.0.0.0/0"}, "allowed_cidr"),
+        ({"volume_name": "Weights Volume"}, "volume_name"),
+        ({"gpu_memory_utilization": 0}, "gpu_memory_utilization"),
+        ({"gpu_memory_utilization": 1.5}, "gpu_memory_utilization"),
+        ({"max_model_len": 0}, "max_model_len"),
+        ({"max_lora_rank": 12}, "max_lora_rank"),
+    ],
+)
+def test_invalid_input_raises_value_error_naming_the_field(changes, field):
+    with pytest.raises(ValueError, match=rf"^{re.escape(field)}"):
+        render_user_data(sample(**changes))

@@ -1,0 +1,139 @@
+"""The GPU policy on its own: pure decisions from a view of one build."""
+
+import pytest
+
+from engines.gpu_policy import (
+    MIN_GAPS_FOR_ADAPTIVE,
+    Action,
+    Instance,
+    Policy,
+    Reason,
+    View,
+    idle_grace,
+    plan,
+)
+
+POLICY = Policy(hourly_price=3.44, boot_seconds=180, minimum_billed_seconds=60)
+
+
+def ready(live_since=0.0, last_activity=None, id="gpu-1"):
+    return Instance(id=id, live_since=live_since, ready=True, last_activity=last_activity)
+
+
+def arrivals_every(gap: float, count: int = 20) -> tuple[float, ...]:
+    return tuple(index * gap for index in range(count))
+
+
+def test_break_even_is_the_billed_boot_rounded_to_the_billing_granularity():
+    assert Policy(hourly_price=1, boot_seconds=180).break_even_seconds == 180
+    assert (
+        Policy(hourly_price=1, boot_seconds=30, minimum_billed_seconds=60).break_even_seconds == 60
+    )
+    hourly = Policy(hourly_price=1, boot_seconds=200, billing_granularity_seconds=3600)
+    assert hourly.break_even_seconds == 3600
+
+
+def test_work_waiting_with_nothing_up_provisions_one():
+    result = plan(View(now=100, backlog_items=3), POLICY)
+    assert [(step.action, step.reason) for step in result.steps] == [
+        (Action.PROVISION, Reason.WORK_WAITING)
+    ]
+
+
+def test_nothing_waiting_and_nothing_up_does_nothing():
+    assert plan(View(now=100, backlog_items=0), POLICY).steps == ()
+
+
+def test_a_busy_instance_is_held_however_long_it_has_been_up():
+    view = View(now=10_000, backlog_items=4, instances=(ready(live_since=0, last_activity=0),))
+    assert plan(view, POLICY).steps == ()
+
+
+def test_an_idle_instance_is_released_once_the_grace_has_passed():
+    instance = ready(live_since=0, last_activity=1000)
+    grace = POLICY.break_even_seconds
+    held = plan(View(now=1000 + grace - 1, backlog_items=0, instances=(instance,)), POLICY)
+    released = plan(View(now=1000 + grace, backlog_items=0, instances=(instance,)), POLICY)
+    assert held.steps == ()
+    assert [(step.action, step.reason) for step in released.steps] == [
+        (Action.RELEASE, Reason.IDLE)
+    ]
+
+
+def test_with_little_history_the_grace_is_the_break_even_time():
+    few = arrivals_every(30, MIN_GAPS_FOR_ADAPTIVE)  # one gap fewer than needed
+    assert idle_grace(POLICY, few) == POLICY.break_even_seconds
+
+
+def test_sparse_traffic_releases_at_once():
+    # Hours between arrivals: any wait is wasted money, a re-provision is cheaper.
+    assert idle_grace(POLICY, arrivals_every(4 * 3600)) == 0
+
+
+def test_bursty_traffic_holds_just_through_its_usual_pause():
+    # Pauses of 90 s inside bursts, hours between bursts.
+    arrivals, moment = [], 0.0
+    for _ in range(6):
+        for _ in range(5):
+            arrivals.append(moment)
+            moment += 90
+        moment += 3 * 3600
+    assert idle_grace(POLICY, arrivals) == 90
+
+
+def test_a_fixed_grace_overrides_the_adaptive_one():
+    fixed = Policy(hourly_price=1, boot_seconds=180, idle_grace_seconds=600)
+    assert idle_grace(fixed, arrivals_every(4 * 3600)) == 600
+
+
+def test_the_budget_cap_releases_everything_and_provisions_nothing():
+    view = View(
+        now=50,
+        backlog_items=500,
+        instances=(ready(id="a"), ready(id="b")),
+        spent_today=POLICY.daily_budget,
+    )
+    result = plan(view, POLICY)
+    assert {(step.action, step.reason, step.instance_id) for step in result.steps} == {
+        (Action.RELEASE, Reason.BUDGET, "a"),
+        (Action.RELEASE, Reason.BUDGET, "b"),
+    }
+
+
+def test_hold_warm_provisions_and_keeps_an_idle_instance():
+    provisioned = plan(View(now=0, backlog_items=0, hold_warm_until=600), POLICY)
+    kept = plan(
+        View(now=500, backlog_items=0, instances=(ready(last_activity=0),), hold_warm_until=600),
+        POLICY,
+    )
+    assert [step.reason for step in provisioned.steps] == [Reason.HOLD_WARM]
+    assert kept.steps == ()
+
+
+def test_max_lifetime_recycles_unless_the_backlog_is_deep():
+    old = ready(live_since=0, last_activity=POLICY.max_lifetime_seconds)
+    shallow = View(now=POLICY.max_lifetime_seconds, backlog_items=1, instances=(old,))
+    deep = View(
+        now=POLICY.max_lifetime_seconds, backlog_items=POLICY.deep_backlog_items, instances=(old,)
+    )
+    assert [step.reason for step in plan(shallow, POLICY).releases()] == [Reason.LIFETIME]
+    assert plan(deep, POLICY).releases() == []
+
+
+@pytest.mark.parametrize(
+    ("backlog", "expected"),
+    [(10, 0), (200, 1), (100_000, 2)],
+)
+def test_scale_out_only_when_draining_would_outlast_a_boot(backlog, expected):
+    policy = Policy(
+        hourly_price=1, boot_seconds=180, max_instances=3, items_per_second=1, deep_backlog_items=50
+    )
+    view = View(now=10, backlog_items=backlog, instances=(ready(),))
+    assert plan(view, policy).provisions == expected
+
+
+def test_after_a_failed_boot_the_next_provision_waits_for_the_cooldown():
+    cooling = View(now=100, backlog_items=5, last_failure_at=50)
+    cooled = View(now=50 + POLICY.failure_cooldown_seconds, backlog_items=5, last_failure_at=50)
+    assert plan(cooling, POLICY).provisions == 0
+    assert plan(cooled, POLICY).provisions == 1
