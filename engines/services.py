@@ -6,7 +6,7 @@ from django.db import transaction
 from engines.clock import now
 from engines.gpu_policy import Reason
 from engines.gpu_transitions import instance_transition
-from engines.ids import Provider, parse_engine_id
+from engines.ids import InvalidEngineId, Provider, parse_engine_id
 from engines.models import EngineBuild, GpuInstance, GpuOperatorAction, GpuPolicySettings
 
 MAX_HOLD_MINUTES = 24 * 60
@@ -39,11 +39,19 @@ def engine_build_register(
     return build
 
 
+def _require_gpu_build(engine_id: str) -> None:
+    try:
+        provider = parse_engine_id(engine_id).provider
+    except InvalidEngineId as error:
+        raise ValidationError({"engine_id": [str(error)]}) from error
+    if provider != Provider.DO_GPU:
+        raise ValidationError({"engine_id": ["Only do-gpu builds run on an on-demand GPU."]})
+
+
 def gpu_hold_warm(*, engine_id: str, minutes: int, user) -> GpuOperatorAction:
     """Keeps (or brings) one instance of ``engine_id`` up for ``minutes``, whatever the idle
     grace says; the budget cap still wins."""
-    if parse_engine_id(engine_id).provider != Provider.DO_GPU:
-        raise ValidationError({"engine_id": ["Only do-gpu builds run on an on-demand GPU."]})
+    _require_gpu_build(engine_id)
     if not 1 <= minutes <= MAX_HOLD_MINUTES:
         raise ValidationError({"minutes": [f"Hold for 1 to {MAX_HOLD_MINUTES} minutes."]})
     moment = now()
@@ -59,6 +67,7 @@ def gpu_hold_warm(*, engine_id: str, minutes: int, user) -> GpuOperatorAction:
 def gpu_release_now(*, engine_id: str, user) -> int:
     """Ends any hold and marks every running instance of ``engine_id`` for release; the
     next tick destroys them. Work still waiting provisions again. Returns how many."""
+    _require_gpu_build(engine_id)
     moment = now()
     with transaction.atomic():
         GpuOperatorAction.objects.create(

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.authtoken.views import obtain_auth_token
 
-from prospects import api, jobs_api
+from prospects import api, gpu_api, jobs_api
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
@@ -14,5 +14,8 @@ urlpatterns = [
     path("jobs/<uuid:pk>/", jobs_api.JobDetailView.as_view(), name="api-job"),
     path("jobs/<uuid:pk>/cancel/", jobs_api.JobCancelView.as_view(), name="api-job-cancel"),
     path("jobs/<uuid:pk>/retry/", jobs_api.JobRetryView.as_view(), name="api-job-retry"),
+    path("gpu/", gpu_api.GpuView.as_view(), name="api-gpu"),
+    path("gpu/hold/", gpu_api.GpuHoldView.as_view(), name="api-gpu-hold"),
+    path("gpu/release/", gpu_api.GpuReleaseView.as_view(), name="api-gpu-release"),
     path("settings/draft-engine/", api.DraftEngineView.as_view(), name="api-draft-engine"),
 ]

@@ -23,4 +23,7 @@ urlpatterns = [
         name="workflow_preview",
     ),
     path("settings/engine_hx/", views.engine_change_hx, name="engine_change_hx"),
+    path("gpu/", views.gpu_page, name="gpu"),
+    path("gpu/builds_hx/", views.gpu_builds_hx, name="gpu_builds_hx"),
+    path("gpu/action_hx/", views.gpu_action_hx, name="gpu_action_hx"),
 ]

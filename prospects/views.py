@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -13,9 +14,21 @@ from django_htmx.http import HttpResponseClientRefresh, HttpResponseStopPolling
 from builder.models import WorkflowVersion
 from builder.selectors import known_template_keys
 from config.roles import can_change_engine, can_review, can_start_jobs, role_required
+from engines.forms import GpuPolicyForm
+from engines.gpu_lifecycle import policy_settings
 from engines.holds import HoldReason
-from engines.selectors import model_endpoints, selectable_engine_ids
+from engines.selectors import (
+    gpu_builds,
+    gpu_operator_actions,
+    gpu_policy_history,
+    gpu_spend,
+    gpu_timeline,
+    model_endpoints,
+    selectable_engine_ids,
+)
+from engines.services import gpu_hold_warm, gpu_policy_update, gpu_release_now
 from prospects import selectors
+from prospects.gpu import build_loads
 from prospects.jobs import backlog, job_cancel, job_create, job_progress, job_retry_failed
 from prospects.models import Draft, DraftJob, Thread
 from prospects.preview import can_run_on_model, preview_build
@@ -263,3 +276,78 @@ def job_retry_view(request, job_id):
     retried = job_retry_failed(job=job)
     messages.success(request, f"Queued {retried} failed or held items again.")
     return redirect("prospects:job_detail", job_id=job.id)
+
+
+def _gpu_context(request) -> dict:
+    return {
+        "builds": gpu_builds(build_loads()),
+        "spend": gpu_spend(),
+        "provider_configured": bool(settings.DO_TOKEN),
+        "is_admin_user": can_change_engine(request.user),
+    }
+
+
+@role_required
+def gpu_page(request):
+    """The on-demand GPU: state per build, timeline, spend, and the admin's levers."""
+    form = GpuPolicyForm(instance=policy_settings())
+    if request.method == "POST":
+        if not can_change_engine(request.user):
+            raise PermissionDenied
+        form = GpuPolicyForm(request.POST, instance=policy_settings())
+        if form.is_valid():
+            gpu_policy_update(user=request.user, **form.cleaned_data)
+            messages.success(request, "GPU policy saved.")
+            return redirect("prospects:gpu")
+    return render(
+        request,
+        "prospects/gpu.html",
+        {
+            **_gpu_context(request),
+            "timeline": gpu_timeline(),
+            "actions": gpu_operator_actions(),
+            "policy_history": gpu_policy_history(),
+            "form": form,
+        },
+    )
+
+
+@role_required
+def gpu_builds_hx(request):
+    """The builds table, polled every few seconds."""
+    return render(request, "prospects/_gpu_builds.html", _gpu_context(request))
+
+
+@role_required
+@require_POST
+def gpu_action_hx(request):
+    """Step one asks for confirmation; step two (``confirm=yes``) holds or releases."""
+    if not can_change_engine(request.user):
+        raise PermissionDenied
+    engine_id = request.POST.get("engine_id", "")
+    action = request.POST.get("action", "")
+    minutes = request.POST.get("minutes", "")
+    if action not in ("hold", "release"):
+        messages.error(request, "Choose hold or release.")
+        return HttpResponseClientRefresh()
+    if request.POST.get("confirm") != "yes":
+        context = {"engine_id": engine_id, "action": action, "minutes": minutes}
+        return render(request, "prospects/_gpu_confirm.html", context)
+    try:
+        if action == "hold":
+            gpu_hold_warm(engine_id=engine_id, minutes=_int_or_zero(minutes), user=request.user)
+            messages.success(request, f"{engine_id} is held warm for {minutes} minutes.")
+        else:
+            released = gpu_release_now(engine_id=engine_id, user=request.user)
+            messages.success(request, f"Releasing {released} instance(s) of {engine_id}.")
+    except ValidationError as invalid:
+        for field, problems in invalid.message_dict.items():
+            messages.error(request, f"{field}: {' '.join(problems)}")
+    return HttpResponseClientRefresh()
+
+
+def _int_or_zero(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        return 0

@@ -1,0 +1,19 @@
+from django import forms
+
+from engines.models import GpuPolicySettings
+
+
+class GpuPolicyForm(forms.ModelForm):
+    class Meta:
+        model = GpuPolicySettings
+        fields = [
+            "idle_grace_seconds",
+            "deep_backlog_items",
+            "max_instances",
+            "boot_timeout_seconds",
+            "max_lifetime_seconds",
+            "daily_budget_usd",
+            "hourly_prices",
+            "drain_items_per_second",
+        ]
+        widgets = {"hourly_prices": forms.Textarea(attrs={"rows": 2})}

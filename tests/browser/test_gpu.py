@@ -1,0 +1,70 @@
+import pytest
+from django.contrib.auth.models import User
+from playwright.sync_api import expect
+
+from config.celery import app as celery_app
+from engines.gpu_lifecycle import lifecycle_tick
+from engines.models import GpuInstance
+from engines.services import engine_build_register, gpu_policy_update
+from prospects.demo import demo_load
+from prospects.gpu import build_loads
+from prospects.jobs import job_create
+from prospects.models import Thread
+from tests.browser.conftest import log_in
+from tests.conftest import DO_BUILD, PASSWORD
+from tests.support.do_api import FakeDigitalOcean
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def cloud(settings, gpu_box):
+    """A local DigitalOcean API whose droplets come up at once, on the real clock (the live
+    server runs in its own thread)."""
+    fake = FakeDigitalOcean(boot_seconds=0).start()
+    settings.DO_TOKEN = "test-token"
+    settings.DO_API_URL = fake.url
+    settings.DO_API_CA_BUNDLE = fake.ca_file
+    # Jobs go to the broker, which nobody consumes here: the test ticks by hand.
+    celery_app.conf.task_always_eager = False
+    yield fake
+    celery_app.conf.task_always_eager = True
+    fake.stop()
+
+
+def test_admin_watches_a_gpu_come_up_holds_it_warm_and_releases_it(page, screenshot, cloud):
+    demo_load(password=PASSWORD)
+    admin = User.objects.get(username="admin")
+    engine_build_register(engine_id=DO_BUILD, served_model="fixed", model_path="/mnt/w")
+    gpu_policy_update(user=admin, hourly_prices={"gpu-h100x1-80gb": 3.39})
+    threads = list(Thread.objects.filter(decisions__template_key__gt="").distinct()[:2])
+    job_create(user=admin, thread_ids=[thread.id for thread in threads], engine_id=DO_BUILD)
+    for _ in range(3):  # provision, droplet active, model server healthy
+        lifecycle_tick(loads=build_loads())
+
+    log_in(page, "admin", PASSWORD)
+    page.click("nav >> text=GPU")
+    row = page.locator("table.gpu-builds tbody tr", has_text=DO_BUILD)
+    expect(row.locator(".pill")).to_have_text("ready")
+    expect(row).to_contain_text("2 items")
+    expect(page.locator("table.timeline")).to_contain_text("model_server_healthy")
+    screenshot("gpu")
+
+    row.locator("text=Hold warm…").click()
+    expect(page.locator(".confirm")).to_contain_text("Hold warm?")
+    screenshot("gpu-confirm")
+    page.click(".confirm >> text=Confirm")
+    expect(row).to_contain_text("held warm until")
+
+    row.locator("text=Release now…").click()
+    expect(page.locator(".confirm")).to_contain_text("Release now?")
+    page.click(".confirm >> text=Confirm")
+    expect(row.locator(".pill")).to_have_text("releasing")
+    lifecycle_tick(loads={})
+    assert GpuInstance.objects.get().state == GpuInstance.State.OFF
+    assert cloud.droplets == {}
+
+    page.reload()
+    expect(page.locator("table.timeline")).to_contain_text("released_by_admin")
+    expect(row.locator(".pill")).to_have_text("off")
+    screenshot("gpu-released")
