@@ -233,7 +233,10 @@ DO_REGION = env.str("DO_REGION", default="tor1")
 DO_GPU_SIZE = env.str("DO_GPU_SIZE", default="gpu-h100x1-80gb")
 DO_GPU_IMAGE = env.str("DO_GPU_IMAGE", default="gpu-h100x1-base")
 DO_SSH_KEYS = env.list("DO_SSH_KEYS", default=[])
+# The weights volume: its id attaches it, its name mounts it. A volume attaches to one
+# droplet at a time: with more than one instance per build, bake the weights into the image.
 DO_WEIGHTS_VOLUME = env.str("DO_WEIGHTS_VOLUME", default="")
+DO_WEIGHTS_VOLUME_ID = env.str("DO_WEIGHTS_VOLUME_ID", default="")
 # Every droplet we create carries this tag; the reconciler owns whatever carries it.
 DO_TAG = env.str("DO_TAG", default="prospector")
 GPU_SERVER_PORT = env.int("GPU_SERVER_PORT", default=8000)

@@ -216,7 +216,8 @@ def _step_booting(instance, provider, machines) -> None:
     build = EngineBuild.objects.filter(engine_id=instance.engine_id).first()
     expected = [build.served_model or settings.GPU_LLM_MODEL] if build else []
     expected += list(build.lora_modules) if build else []
-    client = client_for(instance.endpoint_url, Dialect(settings.GPU_JSON_DIALECT))
+    dialect = (build.json_dialect if build else "") or settings.GPU_JSON_DIALECT
+    client = client_for(instance.endpoint_url, Dialect(dialect))
     if client.ready([model for model in expected if model]):
         instance_transition(instance, State.READY, "model_server_healthy", ready_at=now())
     elif _boot_overdue(instance):

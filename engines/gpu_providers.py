@@ -161,8 +161,9 @@ class DigitalOcean(GpuProvider):
             "user_data": user_data,
             "monitoring": True,
         }
-        if settings.DO_WEIGHTS_VOLUME:
-            body["volumes"] = [settings.DO_WEIGHTS_VOLUME]
+        if settings.DO_WEIGHTS_VOLUME_ID:
+            # The API attaches volumes by id; cloud-init mounts it by name (see gpu_deploy).
+            body["volumes"] = [settings.DO_WEIGHTS_VOLUME_ID]
         try:
             answer = self.client.droplets.create(body=body)
         except AzureError as error:

@@ -182,8 +182,10 @@ def job_retry_failed(*, job: DraftJob) -> int:
         )
         if not retried:
             return 0
-        DraftJobItem.objects.filter(id__in=[item_id for item_id, _ in retried]).update(
-            status=Item.QUEUED, attempts=0, last_error="", draft=None, enqueued_at=now()
+        ids = [item_id for item_id, _ in retried]
+        Draft.objects.filter(job_item_id__in=ids).update(job_item=None)
+        DraftJobItem.objects.filter(id__in=ids).update(
+            status=Item.QUEUED, attempts=0, last_error="", enqueued_at=now()
         )
         DraftJob.objects.filter(id=job.id).update(status=DraftJob.Status.QUEUED, finished_at=None)
         transaction.on_commit(lambda: _enqueue(retried))
@@ -251,8 +253,9 @@ def job_chunk_run(*, item_ids) -> Outcome:
     DraftJobItem.objects.filter(id__in=cancelled).update(status=Item.CANCELLED)
     live = [item for item in items if item.id not in cancelled]
     # Drafted before a crash: finish from the linked draft instead of drafting twice.
-    _finish_items([(item, item.draft) for item in live if item.draft_id])
-    todo = [item for item in live if not item.draft_id]
+    drafted = {item.id: draft for item in live if (draft := linked_draft(item))}
+    _finish_items([(item, drafted[item.id]) for item in live if item.id in drafted])
+    todo = [item for item in live if item.id not in drafted]
     if todo and not engine_ready(todo[0].engine_id):
         DraftJobItem.objects.filter(
             id__in=[item.id for item in todo], status__in=[Item.QUEUED, Item.WAITING]
@@ -272,6 +275,14 @@ def job_chunk_run(*, item_ids) -> Outcome:
     _finish_items(_draft_items([item for item in claimed if item not in poison]))
     _finish_jobs_if_complete(job_ids)
     return Outcome.DONE
+
+
+def linked_draft(item: DraftJobItem) -> Draft | None:
+    """The draft the item produced, if any (a reverse one-to-one raises when there is none)."""
+    try:
+        return item.draft
+    except Draft.DoesNotExist:
+        return None
 
 
 def _draft_items(items: list[DraftJobItem]) -> list[tuple[DraftJobItem, Draft]]:
@@ -316,16 +327,15 @@ def _draft_item(item: DraftJobItem) -> Draft | None:
 
 
 def _hold_poison_item(item: DraftJobItem) -> None:
-    with transaction.atomic():
-        draft = Draft.objects.create(
-            decision=item.decision,
-            thread_id=item.thread_id,
-            status=Draft.Status.HELD,
-            hold_reason=HoldReason.TOO_MANY_ATTEMPTS,
-            hold_detail=f"{item.attempts - 1} attempts failed; last error: {item.last_error}",
-            engine_id=item.engine_id,
-        )
-        DraftJobItem.objects.filter(id=item.id).update(draft=draft)
+    draft = Draft.objects.create(
+        decision=item.decision,
+        thread_id=item.thread_id,
+        status=Draft.Status.HELD,
+        hold_reason=HoldReason.TOO_MANY_ATTEMPTS,
+        hold_detail=f"{item.attempts - 1} attempts failed; last error: {item.last_error}",
+        engine_id=item.engine_id,
+        job_item=item,
+    )
     _finish_items([(item, draft)])
 
 

@@ -9,7 +9,14 @@ from rest_framework.views import APIView
 
 from builder.models import WorkflowVersion
 from config.roles import Role, role_permission
-from prospects.jobs import backlog, job_cancel, job_create, job_progress, job_retry_failed
+from prospects.jobs import (
+    backlog,
+    job_cancel,
+    job_create,
+    job_progress,
+    job_retry_failed,
+    linked_draft,
+)
 from prospects.models import DraftJob, DraftJobItem
 
 JobsWrite = role_permission(write=(Role.ADMIN, Role.OPERATOR, Role.CLIENT))
@@ -35,11 +42,15 @@ class JobCreateSerializer(serializers.Serializer):
 
 class JobItemSerializer(serializers.ModelSerializer):
     thread = serializers.UUIDField(source="thread_id")
-    draft = serializers.UUIDField(source="draft_id", allow_null=True)
+    draft = serializers.SerializerMethodField()
 
     class Meta:
         model = DraftJobItem
         fields = ["id", "thread", "status", "engine_id", "attempts", "last_error", "draft"]
+
+    def get_draft(self, item) -> str | None:
+        draft = linked_draft(item)
+        return str(draft.id) if draft else None
 
 
 class JobSerializer(serializers.ModelSerializer):
@@ -98,7 +109,7 @@ class JobDetailView(APIView):
     @extend_schema(responses=JobSerializer)
     def get(self, request, pk):
         job = get_object_or_404(DraftJob, id=pk)
-        items = job.items.all()[:1000]
+        items = job.items.select_related("draft")[:1000]
         return Response(
             {**JobSerializer(job).data, "items": JobItemSerializer(items, many=True).data}
         )

@@ -134,6 +134,11 @@ class Draft(models.Model):
     # Set by the one dispatcher that claimed the send; the claim is what makes it at-most-once.
     dispatch_claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The drafting-job item that produced this draft, set in the draft's own insert: one
+    # draft per item at most, so a redelivered item can never draft twice.
+    job_item = models.OneToOneField(
+        "DraftJobItem", null=True, blank=True, related_name="draft", on_delete=models.SET_NULL
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -243,9 +248,6 @@ class DraftJobItem(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
-    draft = models.OneToOneField(
-        Draft, null=True, blank=True, related_name="job_item", on_delete=models.SET_NULL
-    )
     enqueued_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

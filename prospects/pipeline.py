@@ -294,8 +294,8 @@ def draft_for_decision(
     """Runs the engine (outside any transaction), gates the body and saves the draft.
 
     ``engine_id`` and ``workflow_version`` override the decision's (a drafting job's
-    choice). ``job_item`` is linked to the draft in the same transaction, so a job item
-    redelivered after a crash finds its draft instead of drafting twice.
+    choice). ``job_item`` is linked in the draft's own insert, so a job item redelivered
+    after a crash finds its draft instead of drafting twice.
 
     The draft credits a workflow version only when a model engine ran it; the template
     engine renders canon and records none. An approved draft's dispatch is enqueued only
@@ -323,9 +323,8 @@ def draft_for_decision(
             steps=steps,
             tokens_in=sum(step["tokens_in"] for step in steps),
             tokens_out=sum(step["tokens_out"] for step in steps),
+            job_item=job_item,
         )
-        if job_item is not None:
-            type(job_item).objects.filter(id=job_item.id).update(draft=draft)
         if draft.status == Draft.Status.APPROVED:
             transaction.on_commit(lambda: dispatch_draft.delay(str(draft.id)))
     return draft

@@ -252,3 +252,14 @@ def test_every_transition_is_recorded_with_time_and_reason(do_build, fake_do, cl
         (State.RELEASING, Reason.IDLE),
         (State.OFF, "destroyed"),
     ]
+
+
+def test_the_weights_volume_is_attached_by_id_and_mounted_by_name(do_build, fake_do, settings):
+    settings.DO_WEIGHTS_VOLUME = "nemo-weights"
+    settings.DO_WEIGHTS_VOLUME_ID = "506f78a4-e098-11e5-ad9f-000f53306ae1"
+
+    lifecycle_tick(loads=WORK)
+
+    [create] = [call for call in fake_do.requests if call.method == "POST"]
+    assert create.body["volumes"] == ["506f78a4-e098-11e5-ad9f-000f53306ae1"]
+    assert "scsi-0DO_Volume_nemo-weights" in create.body["user_data"]

@@ -10,7 +10,7 @@ import pytest
 
 from bench.fixed_latency_server import FixedLatencyServer
 from engines.services import engine_build_register
-from prospects.jobs import job_create, jobs_sweep
+from prospects.jobs import job_create, jobs_sweep, linked_draft
 from prospects.models import Draft, DraftJob, DraftJobItem, Thread
 from prospects.pipeline import inbound_ingest
 from prospects.selectors import pipeline_settings
@@ -55,7 +55,7 @@ def settle(job: DraftJob, *, timeout: float) -> None:
 def assert_exactly_once(job: DraftJob, bridge) -> None:
     items = list(job.items.all())
     assert {item.status for item in items} <= {"drafted", "held"}
-    assert all(item.draft_id for item in items)
+    assert all(linked_draft(item) for item in items)
     job_drafts = Draft.objects.filter(job_item__job=job)
     assert job_drafts.count() == len(items)
     sent = [payload["draft_id"] for payload in bridge.received]

@@ -51,10 +51,11 @@ def test_an_item_whose_draft_exists_is_finished_not_drafted_again(threads, opera
     job = job_create(user=operator, thread_ids=[threads[0].id])
     item = job.items.get()
     existing = Draft.objects.filter(thread=threads[0]).get()
-    DraftJobItem.objects.filter(id=item.id).update(status="running", draft=existing)
+    DraftJobItem.objects.filter(id=item.id).update(status="running")
+    Draft.objects.filter(id=existing.id).update(job_item=item)
     assert job_chunk_run(item_ids=[item.id]) == Outcome.DONE
     item.refresh_from_db()
-    assert (item.status, item.draft_id) == ("drafted", existing.id)
+    assert (item.status, item.draft.id) == ("drafted", existing.id)
     assert Draft.objects.filter(thread=threads[0]).count() == 1
 
 
