@@ -144,7 +144,7 @@ class Sim:
             elif kind == 1:
                 box.ready = True
             else:
-                if not any(box.ready for box in self.live):
+                if not any(live.ready for live in self.live):
                     self.cold_starts += 1
                 self.queue.append(self.arrivals[self.seen])
                 self.seen += 1
@@ -285,7 +285,9 @@ def optimum(periods: list[list[float]], params: Params) -> tuple[float, int]:
         candidates = []
         for first in range(last, -1, -1):
             cost, runs = best[first]
-            candidates.append((cost + params.billed(params.boot + end - periods[first][0]), runs + 1))
+            candidates.append(
+                (cost + params.billed(params.boot + end - periods[first][0]), runs + 1)
+            )
             if first and periods[first][0] - periods[first - 1][1] > horizon:
                 break
         best.append(min(candidates))
@@ -321,8 +323,7 @@ def read_trace(path: Path) -> list[float]:
     return arrivals
 
 
-def replay(path: Path, params: Params) -> tuple[list[Outcome], Outcome]:
-    arrivals = read_trace(path)
+def replay(arrivals: list[float], params: Params) -> tuple[list[Outcome], Outcome]:
     ours = params.policy(None)
     outcomes = [
         run_planned("ours", arrivals, params, ours),
@@ -333,8 +334,9 @@ def replay(path: Path, params: Params) -> tuple[list[Outcome], Outcome]:
     return outcomes, run_optimum(arrivals, params)
 
 
-def print_trace(path: Path, params: Params, outcomes: list[Outcome], optimum: Outcome) -> None:
-    arrivals = read_trace(path)
+def print_trace(
+    path: Path, arrivals: list[float], params: Params, outcomes: list[Outcome], optimum: Outcome
+) -> None:
     break_even = params.policy(None).break_even_seconds
     print(
         f"\n{path.name}: {len(arrivals)} arrivals over {arrivals[-1] / 3600:.1f} h, "
@@ -359,11 +361,10 @@ def print_trace(path: Path, params: Params, outcomes: list[Outcome], optimum: Ou
             )
     ours, fixed = outcomes[0], outcomes[1]
     saving = 1 - ours.billed_seconds / fixed.billed_seconds
-    verdict = "beats" if saving > 0 else "does not beat"
     print(
-        f"  {path.stem}: ours {verdict} fixed grace by {saving:+.1%} of its cost "
-        f"({ours.provisions} vs {fixed.provisions} provisions, "
-        f"p95 wait {p95(ours.waits):.0f} vs {p95(fixed.waits):.0f} s)"
+        f"  {path.stem}: ours costs {abs(saving):.1%} {'less' if saving > 0 else 'more'} than "
+        f"fixed grace; cold starts {ours.cold_starts} vs {fixed.cold_starts}, "
+        f"p95 wait {p95(ours.waits):.0f} vs {p95(fixed.waits):.0f} s"
     )
 
 
@@ -396,8 +397,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     worst, failed = 0.0, False
     for path in paths:
-        outcomes, optimum = replay(path, params)
-        print_trace(path, params, outcomes, optimum)
+        arrivals = read_trace(path)
+        outcomes, optimum = replay(arrivals, params)
+        print_trace(path, arrivals, params, outcomes, optimum)
         worst = max(worst, outcomes[0].billed_seconds / optimum.billed_seconds)
         failed |= any(outcome.undone or outcome.policy_bugs for outcome in outcomes)
     print(f"RESULT cost_ratio_vs_optimal={worst:.3f}")

@@ -31,6 +31,17 @@ def canon_text(template_key: str) -> str | None:
     return latest.text if latest else None
 
 
+def canon_texts(template_keys) -> dict[str, str]:
+    """The latest canon text of each key, in one query: what a batch of drafts shares."""
+    texts: dict[str, str] = {}
+    versions = SnippetVersion.objects.filter(
+        snippet__kind=Snippet.Kind.CANON, snippet__key__in=set(template_keys)
+    ).order_by("snippet__key", "-number")
+    for key, text in versions.values_list("snippet__key", "text"):
+        texts.setdefault(key, text)
+    return texts
+
+
 def known_template_keys() -> list[str]:
     return list(Snippet.objects.filter(kind=Snippet.Kind.CANON).values_list("key", flat=True))
 

@@ -1,9 +1,19 @@
 import os
 
 from celery import Celery
+from celery.signals import task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("prospector")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+def _retire_old_connections(**kwargs) -> None:
+    """What Django does at the start of each request, at the start of each task: a
+    connection past CONN_MAX_AGE or failing its health check is replaced."""
+    from django.db import close_old_connections
+
+    close_old_connections()

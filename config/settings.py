@@ -143,6 +143,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's Django fixup closes the database connection around every task unless told to
+# reuse it, and reconnecting (TLS, SCRAM) per task cost more than a chunk's bookkeeping.
+# CONN_MAX_AGE and the health check still retire old or broken connections before each
+# task (config/celery.py).
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 # Shorter than the broker's visibility timeout, or a slow model call is redelivered and
 # runs twice.
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
@@ -166,7 +171,7 @@ CELERY_TASK_ROUTES = {"prospects.tasks.gpu_tick": {"queue": "lifecycle"}}
 # Drafting jobs (see prospects/jobs.py).
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
 # Template-engine items per task (model items go ENGINE_CONCURRENCY per task).
-JOB_CHUNK_SIZE = env.int("JOB_CHUNK_SIZE", default=50)
+JOB_CHUNK_SIZE = env.int("JOB_CHUNK_SIZE", default=100)
 JOB_ENGINE_RETRY_SECONDS = env.float("JOB_ENGINE_RETRY_SECONDS", default=10.0)
 JOB_RETRY_BACKOFF_SECONDS = env.float("JOB_RETRY_BACKOFF_SECONDS", default=30.0)
 JOB_SWEEP_AFTER_SECONDS = env.float("JOB_SWEEP_AFTER_SECONDS", default=60.0)

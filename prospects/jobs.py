@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from itertools import repeat
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -23,6 +24,7 @@ from django.db.models import Count, Exists, F, Min, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 
 from builder.models import WorkflowVersion
+from builder.selectors import canon_texts
 from engines.clock import now
 from engines.holds import ENGINE_FAILURES, HoldReason
 from engines.ids import Provider, parse_engine_id
@@ -290,29 +292,33 @@ def _draft_items(items: list[DraftJobItem]) -> list[tuple[DraftJobItem, Draft]]:
     never fails the others."""
     if not items:
         return []
+    canon = canon_texts(item.decision.template_key for item in items)
     concurrent = not parse_engine_id(items[0].engine_id).is_template
     if not concurrent:
-        drafted = [(item, _draft_item(item)) for item in items]
+        drafted = [(item, _draft_item(item, canon)) for item in items]
     else:
         with ThreadPoolExecutor(max_workers=settings.ENGINE_CONCURRENCY) as pool:
-            drafted = list(zip(items, pool.map(_draft_item_in_thread, items), strict=True))
+            drafted = list(
+                zip(items, pool.map(_draft_item_in_thread, items, repeat(canon)), strict=True)
+            )
     return [(item, draft) for item, draft in drafted if draft is not None]
 
 
-def _draft_item_in_thread(item: DraftJobItem) -> Draft | None:
+def _draft_item_in_thread(item: DraftJobItem, canon: dict) -> Draft | None:
     try:
-        return _draft_item(item)
+        return _draft_item(item, canon)
     finally:
         connection.close()
 
 
-def _draft_item(item: DraftJobItem) -> Draft | None:
+def _draft_item(item: DraftJobItem, canon: dict) -> Draft | None:
     try:
         return draft_for_decision(
             item.decision,
             engine_id=item.engine_id,
             workflow_version=item.job.workflow_version,
             job_item=item,
+            canon=canon,
         )
     except Exception as error:
         # Crash-loop guard: push the next attempt forward; the sweeper picks the item up

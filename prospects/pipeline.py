@@ -203,14 +203,20 @@ def _disposition(
 HISTORY_TURNS = 10
 
 
-def draft_request(decision: Decision, *, version=None) -> DraftRequest:
-    """What the engine gets for a decision; ``version`` overrides the resolved workflow."""
+def draft_request(decision: Decision, *, version=None, canon: dict | None = None) -> DraftRequest:
+    """What the engine gets for a decision; ``version`` overrides the resolved workflow and
+    ``canon`` (template key -> text, from ``canon_texts``) spares a batch the look-up per
+    draft."""
     version = version or decision.workflow_version
     recent = decision.thread.messages.filter(received_at__lte=decision.message.received_at)
     turns = reversed(recent.order_by("-received_at")[:HISTORY_TURNS])
     return DraftRequest(
         template_key=decision.template_key,
-        canon_text=canon_text(decision.template_key),
+        canon_text=(
+            canon.get(decision.template_key)
+            if canon is not None
+            else canon_text(decision.template_key)
+        ),
         max_chars=settings.DRAFT_MAX_CHARS,
         inbound_body=decision.message.body,
         thread_handle=decision.thread.handle,
@@ -248,7 +254,7 @@ class _Drafted:
     workflow_version: object = None  # the WorkflowVersion a model engine ran, if any
 
 
-def _run_engine(decision: Decision, engine_id: str, version) -> _Drafted:
+def _run_engine(decision: Decision, engine_id: str, version, canon: dict | None) -> _Drafted:
     """Drafts, gates, and on a gate failure gives the engine its one escalation retry.
 
     The workflow version is credited whenever a model engine started running it, failed
@@ -259,7 +265,7 @@ def _run_engine(decision: Decision, engine_id: str, version) -> _Drafted:
         engine_id = _engine_for(decision, engine_id, version)
         engine = engine_for(engine_id)
         request = _request_or_hold(
-            decision, version, uses_workflow=not parse_engine_id(engine_id).is_template
+            decision, version, canon, uses_workflow=not parse_engine_id(engine_id).is_template
         )
         ran = version if request.workflow else None
         result = engine.draft(request)
@@ -280,29 +286,38 @@ def _run_engine(decision: Decision, engine_id: str, version) -> _Drafted:
     return _Drafted(engine_id, result, None, verdict, ran)
 
 
-def _request_or_hold(decision: Decision, version, *, uses_workflow: bool) -> DraftRequest:
+def _request_or_hold(decision: Decision, version, canon, *, uses_workflow: bool) -> DraftRequest:
     try:
-        request = draft_request(decision, version=version)
+        request = draft_request(decision, version=version, canon=canon)
     except LookupError as error:  # a pinned snippet version is gone
         raise EngineError(HoldReason.ENGINE_ERROR, str(error), permanent=True) from error
     return request if uses_workflow else replace(request, workflow=None)
 
 
 def draft_for_decision(
-    decision: Decision, *, engine_id: str = "", workflow_version=None, job_item=None
+    decision: Decision,
+    *,
+    engine_id: str = "",
+    workflow_version=None,
+    job_item=None,
+    canon: dict | None = None,
 ) -> Draft:
     """Runs the engine (outside any transaction), gates the body and saves the draft.
 
     ``engine_id`` and ``workflow_version`` override the decision's (a drafting job's
     choice). ``job_item`` is linked in the draft's own insert, so a job item redelivered
-    after a crash finds its draft instead of drafting twice.
+    after a crash finds its draft instead of drafting twice. ``canon`` is the batch's
+    canon texts (see ``draft_request``).
 
     The draft credits a workflow version only when a model engine ran it; the template
     engine renders canon and records none. An approved draft's dispatch is enqueued only
     after its row commits.
     """
     drafted = _run_engine(
-        decision, engine_id or decision.engine_id, workflow_version or decision.workflow_version
+        decision,
+        engine_id or decision.engine_id,
+        workflow_version or decision.workflow_version,
+        canon,
     )
     result, error = drafted.result, drafted.error
     steps = result.steps if result else error.steps

@@ -73,7 +73,12 @@ def sparse(rng: random.Random) -> list[float]:
     return sorted(arrivals)
 
 
-TRACES = {"steady": (steady, 1), "bursty": (bursty, 2), "diurnal": (diurnal, 3), "sparse": (sparse, 4)}
+TRACES = {
+    "steady": (steady, 1),
+    "bursty": (bursty, 2),
+    "diurnal": (diurnal, 3),
+    "sparse": (sparse, 4),
+}
 
 
 def main() -> None:
