@@ -54,7 +54,6 @@ logger = logging.getLogger(__name__)
 State = GpuInstance.State
 # A release for one of these reasons ends in ``failed`` instead of ``off``.
 FAILURE_REASONS = {Reason.BOOT_TIMEOUT, Reason.VANISHED, Reason.PROVIDER_ERROR}
-ARRIVAL_HISTORY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -352,9 +351,7 @@ def plan_build(engine_id: str, load: BuildLoad) -> gpu_policy.Plan:
         now=moment.timestamp(),
         backlog_items=load.items,
         instances=instances,
-        arrivals=tuple(
-            arrival.timestamp() for arrival in load.arrivals if moment - arrival < ARRIVAL_HISTORY
-        ),
+        arrivals=tuple(arrival.timestamp() for arrival in load.arrivals),
         spent_today=spent_between(today_start(moment), moment),
         hold_warm_until=warm.timestamp() if warm else None,
         last_failure_at=failure.timestamp() if failure else None,

@@ -1,30 +1,44 @@
 """What the GPU lifecycle needs from the jobs, handed down to ``engines`` as plain data."""
 
-from engines.clock import now
-from engines.gpu_lifecycle import ARRIVAL_HISTORY, BuildLoad, TickReport, lifecycle_tick
+from django.db.models import Exists, OuterRef
+
+from engines.gpu_lifecycle import BuildLoad, TickReport, lifecycle_tick
+from engines.gpu_policy import GAP_WINDOW
+from engines.ids import Provider, parse_engine_id
+from engines.selectors import selectable_engine_ids
 from prospects.jobs import backlog
-from prospects.models import DraftJobItem
+from prospects.models import DraftJob, DraftJobItem
+
+
+def recent_arrivals(engine_id: str) -> tuple:
+    """When the last jobs for ``engine_id`` arrived, oldest first, however long ago: a
+    sparse build's history is days long. Newest jobs first, so it stops early."""
+    for_engine = DraftJobItem.objects.filter(job=OuterRef("pk"), engine_id=engine_id)
+    created = (
+        DraftJob.objects.filter(Exists(for_engine))
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[: GAP_WINDOW + 1]
+    )
+    return tuple(sorted(created))
 
 
 def build_loads() -> dict[str, BuildLoad]:
-    """Per engine: items waiting, the oldest one's age, and when jobs arrived lately."""
-    since = now() - ARRIVAL_HISTORY
-    arrivals: dict[str, set] = {}
-    recent = (
-        DraftJobItem.objects.filter(job__created_at__gte=since)
-        .values_list("engine_id", "job__created_at")
-        .distinct()
-    )
-    for engine_id, created_at in recent:
-        arrivals.setdefault(engine_id, set()).add(created_at)
+    """Per on-demand GPU build: items waiting, the oldest one's age, and when its jobs
+    arrived lately (the lifecycle manages nothing else)."""
     engines = {row["engine_id"]: row for row in backlog()}
+    gpu_builds = {
+        engine_id
+        for engine_id in selectable_engine_ids()
+        if parse_engine_id(engine_id).provider == Provider.DO_GPU
+    }
+    arrivals = {engine_id: recent_arrivals(engine_id) for engine_id in gpu_builds}
     return {
         engine_id: BuildLoad(
             items=engines.get(engine_id, {}).get("items", 0),
             oldest_age_seconds=engines.get(engine_id, {}).get("oldest_age_seconds", 0),
-            arrivals=tuple(sorted(arrivals.get(engine_id, ()))),
+            arrivals=arrivals.get(engine_id, ()),
         )
-        for engine_id in set(engines) | set(arrivals)
+        for engine_id in gpu_builds
     }
 
 

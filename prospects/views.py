@@ -305,6 +305,7 @@ def gpu_page(request):
         {
             **_gpu_context(request),
             "timeline": gpu_timeline(),
+            "endpoints": model_endpoints(),
             "actions": gpu_operator_actions(),
             "policy_history": gpu_policy_history(),
             "form": form,

@@ -49,6 +49,11 @@ def test_a_busy_instance_is_held_however_long_it_has_been_up():
     assert plan(view, POLICY).steps == ()
 
 
+def test_activity_at_time_zero_counts_as_activity():
+    instance = Instance(id="a", live_since=-500, ready=True, last_activity=0.0)
+    assert plan(View(now=10, backlog_items=0, instances=(instance,)), POLICY).steps == ()
+
+
 def test_an_idle_instance_is_released_once_the_grace_has_passed():
     instance = ready(live_since=0, last_activity=1000)
     grace = POLICY.break_even_seconds
@@ -61,7 +66,7 @@ def test_an_idle_instance_is_released_once_the_grace_has_passed():
 
 
 def test_with_little_history_the_grace_is_the_break_even_time():
-    few = arrivals_every(30, MIN_GAPS_FOR_ADAPTIVE)  # one gap fewer than needed
+    few = arrivals_every(4 * 3600, MIN_GAPS_FOR_ADAPTIVE)  # one gap fewer than needed
     assert idle_grace(POLICY, few) == POLICY.break_even_seconds
 
 
@@ -110,14 +115,12 @@ def test_hold_warm_provisions_and_keeps_an_idle_instance():
     assert kept.steps == ()
 
 
-def test_max_lifetime_recycles_unless_the_backlog_is_deep():
+def test_max_lifetime_recycles_between_jobs_never_during_one():
     old = ready(live_since=0, last_activity=POLICY.max_lifetime_seconds)
-    shallow = View(now=POLICY.max_lifetime_seconds, backlog_items=1, instances=(old,))
-    deep = View(
-        now=POLICY.max_lifetime_seconds, backlog_items=POLICY.deep_backlog_items, instances=(old,)
-    )
-    assert [step.reason for step in plan(shallow, POLICY).releases()] == [Reason.LIFETIME]
-    assert plan(deep, POLICY).releases() == []
+    idle = View(now=POLICY.max_lifetime_seconds, backlog_items=0, instances=(old,))
+    busy = View(now=POLICY.max_lifetime_seconds, backlog_items=1, instances=(old,))
+    assert [step.reason for step in plan(idle, POLICY).releases()] == [Reason.LIFETIME]
+    assert plan(busy, POLICY).releases() == []
 
 
 @pytest.mark.parametrize(
