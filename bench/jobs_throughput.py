@@ -19,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -61,10 +62,14 @@ def seed(prefix: str, count: int) -> list[Thread]:
     return decisions
 
 
-def direct(decisions, engine_id: str) -> float:
+def direct(decisions, engine_id: str, concurrency: int = 1) -> float:
+    """The pipeline's own draft call per decision, ``concurrency`` at a time (a job drafts
+    a model engine's items ENGINE_CONCURRENCY at a time, so the model round does too)."""
     started = time.perf_counter()
-    for decision in decisions:
-        draft_for_decision(decision, engine_id=engine_id)
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        list(
+            pool.map(lambda decision: draft_for_decision(decision, engine_id=engine_id), decisions)
+        )
     return len(decisions) / (time.perf_counter() - started)
 
 
@@ -125,6 +130,8 @@ def main() -> None:
 
 
 def model_round(count: int, user) -> float:
+    from django.conf import settings
+
     from builder.files import workflow_import
     from builder.services import DEMO_WORKFLOWS_DIR, snippets_load_file
     from engines.services import engine_build_register
@@ -142,7 +149,7 @@ def model_round(count: int, user) -> float:
         snippets_load_file()
         workflow_import(DEMO_WORKFLOWS_DIR, only_missing=True)
         decisions = seed("llm", count)
-        direct_rate = direct(decisions, engine_id)
+        direct_rate = direct(decisions, engine_id, concurrency=settings.ENGINE_CONCURRENCY)
         job_rate = by_job(decisions, engine_id, user)
         print(
             f"local model, {count} items: direct {direct_rate:.2f} items/s, "

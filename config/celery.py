@@ -11,9 +11,11 @@ app.autodiscover_tasks()
 
 
 @task_prerun.connect
-def _retire_old_connections(**kwargs) -> None:
+def _retire_old_connections(task=None, **kwargs) -> None:
     """What Django does at the start of each request, at the start of each task: a
-    connection past CONN_MAX_AGE or failing its health check is replaced."""
+    connection past CONN_MAX_AGE or failing its health check is replaced. Not for an
+    eager task, which runs inside its caller's transaction (as Celery's own fixup)."""
     from django.db import close_old_connections
 
-    close_old_connections()
+    if not getattr(task.request, "is_eager", False):
+        close_old_connections()

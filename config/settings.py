@@ -123,6 +123,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Ingest inbound messages, fetch drafts and decisions, flip the draft engine.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Two models have a "state": each choice set gets its own schema name.
+    "ENUM_NAME_OVERRIDES": {
+        "ThreadStateEnum": "builder.taxonomy.ThreadState",
+        "GpuInstanceStateEnum": "engines.models.GpuInstance.State",
+    },
 }
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")

@@ -222,8 +222,7 @@ def job_start(request):
             engine_id=request.POST.get("engine_id", ""),
         )
     except ValidationError as invalid:
-        for field, problems in invalid.message_dict.items():
-            messages.error(request, f"{field}: {' '.join(problems)}")
+        _flash_errors(request, invalid)
         return redirect("prospects:job_list")
     messages.success(request, f"Started a drafting job over {job.items.count()} threads.")
     return redirect("prospects:job_detail", job_id=job.id)
@@ -342,9 +341,13 @@ def gpu_action_hx(request):
             released = gpu_release_now(engine_id=engine_id, user=request.user)
             messages.success(request, f"Releasing {released} instance(s) of {engine_id}.")
     except ValidationError as invalid:
-        for field, problems in invalid.message_dict.items():
-            messages.error(request, f"{field}: {' '.join(problems)}")
+        _flash_errors(request, invalid)
     return HttpResponseClientRefresh()
+
+
+def _flash_errors(request, invalid: ValidationError) -> None:
+    for field, problems in invalid.message_dict.items():
+        messages.error(request, f"{field}: {' '.join(problems)}")
 
 
 def _int_or_zero(value: str) -> int:
