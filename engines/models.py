@@ -149,7 +149,7 @@ class GpuPolicySettings(models.Model):
         help_text="Blank: adaptive (the break-even grace, tuned by the recent idle gaps).",
     )
     deep_backlog_items = models.PositiveIntegerField(
-        default=50, help_text="A backlog this deep is drained before any recycle or scale-in."
+        default=50, help_text="A backlog this deep may scale out to more instances."
     )
     max_instances = models.PositiveSmallIntegerField(
         default=1, help_text="Per build; more only while draining would outlast a boot."

@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.PositiveSmallIntegerField(default=1, editable=False, primary_key=True, serialize=False)),
                 ('idle_grace_seconds', models.PositiveIntegerField(blank=True, help_text='Blank: adaptive (the break-even grace, tuned by the recent idle gaps).', null=True)),
-                ('deep_backlog_items', models.PositiveIntegerField(default=50, help_text='A backlog this deep is drained before any recycle or scale-in.')),
+                ('deep_backlog_items', models.PositiveIntegerField(default=50, help_text='A backlog this deep may scale out to more instances.')),
                 ('max_instances', models.PositiveSmallIntegerField(default=1, help_text='Per build; more only while draining would outlast a boot.')),
                 ('boot_timeout_seconds', models.PositiveIntegerField(default=900)),
                 ('max_lifetime_seconds', models.PositiveIntegerField(default=43200)),
@@ -116,7 +116,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.PositiveSmallIntegerField(db_index=True, default=1, editable=False)),
                 ('idle_grace_seconds', models.PositiveIntegerField(blank=True, help_text='Blank: adaptive (the break-even grace, tuned by the recent idle gaps).', null=True)),
-                ('deep_backlog_items', models.PositiveIntegerField(default=50, help_text='A backlog this deep is drained before any recycle or scale-in.')),
+                ('deep_backlog_items', models.PositiveIntegerField(default=50, help_text='A backlog this deep may scale out to more instances.')),
                 ('max_instances', models.PositiveSmallIntegerField(default=1, help_text='Per build; more only while draining would outlast a boot.')),
                 ('boot_timeout_seconds', models.PositiveIntegerField(default=900)),
                 ('max_lifetime_seconds', models.PositiveIntegerField(default=43200)),
