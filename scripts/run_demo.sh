@@ -8,7 +8,7 @@ export DEBUG="${DEBUG:-1}"
 PORT="${PORT:-8000}"
 BIN=.venv/bin
 
-mkdir -p var/broker
+mkdir -p var/broker var/broker-control
 $BIN/python manage.py migrate --no-input -v 0
 $BIN/python manage.py load_demo
 
