@@ -280,7 +280,7 @@ def _managed_builds(loads: dict[str, BuildLoad]) -> list[str]:
 def policy_for(engine_id: str) -> gpu_policy.Policy:
     knobs = policy_settings()
     return gpu_policy.Policy(
-        hourly_price=hourly_price(),
+        hourly_price=hourly_price(knobs),
         boot_seconds=observed_boot_seconds(engine_id),
         idle_grace_seconds=knobs.idle_grace_seconds,
         minimum_billed_seconds=60.0,  # DigitalOcean bills per second, 60 s at least
@@ -292,8 +292,8 @@ def policy_for(engine_id: str) -> gpu_policy.Policy:
     )
 
 
-def hourly_price() -> float:
-    return float(policy_settings().hourly_prices.get(settings.DO_GPU_SIZE, 0.0))
+def hourly_price(knobs: GpuPolicySettings) -> float:
+    return float(knobs.hourly_prices.get(settings.DO_GPU_SIZE, 0.0))
 
 
 def observed_boot_seconds(engine_id: str) -> float:
@@ -377,7 +377,7 @@ def _instance_create(engine_id: str, *, reason: str) -> GpuInstance:
         instance = GpuInstance.objects.create(
             engine_id=engine_id,
             size_slug=settings.DO_GPU_SIZE,
-            hourly_price=hourly_price(),
+            hourly_price=hourly_price(policy_settings()),
             state=State.PROVISIONING,
             state_changed_at=moment,
         )

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from engines.clock import now
+from engines.gpu_lifecycle import policy_settings
 from engines.gpu_policy import Reason
 from engines.gpu_transitions import instance_transition
 from engines.ids import InvalidEngineId, Provider, parse_engine_id
@@ -92,7 +93,7 @@ def gpu_release_now(*, engine_id: str, user) -> int:
 @transaction.atomic
 def gpu_policy_update(*, user, **knobs) -> GpuPolicySettings:
     """Saves the admin's policy knobs (validated); the change is kept in the row's history."""
-    row = GpuPolicySettings.objects.get_or_create(id=GpuPolicySettings.SINGLETON_ID)[0]
+    row = policy_settings()
     for name, value in knobs.items():
         setattr(row, name, value)
     row._history_user = user
