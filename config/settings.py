@@ -177,13 +177,24 @@ CELERY_TASK_ROUTES = {"prospects.tasks.gpu_tick": {"queue": "lifecycle"}}
 
 # Drafting jobs (see prospects/jobs.py).
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
-# Template-engine items per task (model items go ENGINE_CONCURRENCY per task).
+# Items per task: template items are cheap; model items are drafted ENGINE_CONCURRENCY at
+# a time, and a chunk of several such waves keeps the engine busy across the chunk's tail.
 JOB_CHUNK_SIZE = env.int("JOB_CHUNK_SIZE", default=100)
+JOB_MODEL_CHUNK_SIZE = env.int("JOB_MODEL_CHUNK_SIZE", default=32)
 JOB_ENGINE_RETRY_SECONDS = env.float("JOB_ENGINE_RETRY_SECONDS", default=10.0)
 JOB_RETRY_BACKOFF_SECONDS = env.float("JOB_RETRY_BACKOFF_SECONDS", default=30.0)
 JOB_SWEEP_AFTER_SECONDS = env.float("JOB_SWEEP_AFTER_SECONDS", default=60.0)
 # A running item not updated for this long lost its worker (longer than the time limit).
 JOB_ITEM_STALE_SECONDS = env.float("JOB_ITEM_STALE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 30.0)
+
+# Review and corrections (see prospects/review.py and prospects/retrieval.py).
+REVIEW_CLAIM_SECONDS = env.int("REVIEW_CLAIM_SECONDS", default=300)
+RETRIEVAL_CANDIDATES = env.int("RETRIEVAL_CANDIDATES", default=200)
+RETRIEVAL_ACCEPTED = env.int("RETRIEVAL_ACCEPTED", default=3)
+RETRIEVAL_REJECTED = env.int("RETRIEVAL_REJECTED", default=2)
+RETRIEVAL_MAX_CHARS = env.int("RETRIEVAL_MAX_CHARS", default=400)
+# Share of threads (by a hash of the thread id) whose examples go to the eval split.
+TUNING_EVAL_PERCENT = env.int("TUNING_EVAL_PERCENT", default=10)
 
 # The messaging bridge that actually sends replies; unset means every draft is held.
 BRIDGE_WEBHOOK_URL = env.str("BRIDGE_WEBHOOK_URL", default="")

@@ -143,10 +143,11 @@ def job_create(
 
 
 def chunk_size(engine_id: str) -> int:
-    """Template items are cheap: many per task. Model items run ENGINE_CONCURRENCY at once."""
+    """Template items are cheap: many per task. Model items run ENGINE_CONCURRENCY at once,
+    several waves per task so that a chunk's slowest item rarely leaves the engine idle."""
     if parse_engine_id(engine_id).is_template:
         return settings.JOB_CHUNK_SIZE
-    return settings.ENGINE_CONCURRENCY
+    return settings.JOB_MODEL_CHUNK_SIZE
 
 
 def _enqueue(items: list[tuple], *, countdown: float = 0) -> None:
