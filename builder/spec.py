@@ -39,4 +39,5 @@ def workflow_spec(version: WorkflowVersion) -> WorkflowSpec:
         context=context_of(version),
         steps=steps_of(version.definition),
         engine_id=version.engine,
+        retrieval=bool(version.definition.get("retrieval", False)),
     )

@@ -21,6 +21,7 @@ class WorkflowSpec:
     context: tuple[tuple[str, str], ...]  # (title, text), in order
     steps: tuple[Step, ...]
     engine_id: str
+    retrieval: bool = False  # send past corrections as few-shot exemplars
 
     @property
     def max_chars(self) -> int:
@@ -36,6 +37,17 @@ class Turn:
 
 
 @dataclass(frozen=True)
+class Exemplar:
+    """A past correction shown to the model: a reply to imitate, or one to avoid."""
+
+    accepted: bool
+    message: str  # what the client wrote
+    reply: str  # the coworker's corrected reply, or the rejected draft
+    note: str = ""  # why a reply was rejected
+    ref: str = ""  # the correction's id, logged on the draft
+
+
+@dataclass(frozen=True)
 class DraftRequest:
     template_key: str
     canon_text: str | None  # None: no canon entry exists for the key
@@ -47,6 +59,7 @@ class DraftRequest:
     move: str = ""
     history: tuple[Turn, ...] = ()
     workflow: WorkflowSpec | None = None
+    exemplars: tuple[Exemplar, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,20 @@ def _situation(request: DraftRequest) -> str:
     lines += [f"{turn.sender}: {turn.body}" for turn in turns]
     if not turns:
         lines.append(f"{request.thread_handle or 'Client'}: {request.inbound_body}")
-    return "\n".join(lines)
+    return "\n".join(lines + _exemplar_lines(request))
+
+
+def _exemplar_lines(request: DraftRequest) -> list[str]:
+    accepted = [e for e in request.exemplars if e.accepted]
+    rejected = [e for e in request.exemplars if not e.accepted]
+    lines = []
+    if accepted:
+        lines.append("\nReplies a coworker approved in similar situations (match their style):")
+        lines += [f"- Client: {e.message}\n  Reply: {e.reply}" for e in accepted]
+    if rejected:
+        lines.append("\nReplies a coworker rejected in similar situations (never write these):")
+        lines += [f"- Client: {e.message}\n  Rejected: {e.reply} ({e.note})" for e in rejected]
+    return lines
 
 
 def step_prompt(request: DraftRequest, index: int, earlier_outputs: list[str]) -> StepPrompt:
@@ -58,6 +71,16 @@ def step_prompt(request: DraftRequest, index: int, earlier_outputs: list[str]) -
         {"role": "user", "content": "\n\n".join(parts)},
     )
     return StepPrompt(index=index, step=step, messages=messages)
+
+
+def reply_prompt(request: DraftRequest) -> tuple[dict, ...]:
+    """A one-step prompt for a reply drafted without a workflow (the template engine's),
+    so its reviewed text can still be a tuning example."""
+    instruction = DRAFT_SUFFIX.format(max_chars=request.max_chars)
+    return (
+        {"role": "system", "content": _system(request) if request.workflow else SYSTEM_PREAMBLE},
+        {"role": "user", "content": f"{_situation(request)}\n\n{instruction}"},
+    )
 
 
 def preview_prompts(request: DraftRequest) -> list[StepPrompt]:

@@ -64,6 +64,7 @@ class DraftSerializer(serializers.ModelSerializer):
             "workflow_version",
             "experiment_arm",
             "engine_latency_ms",
+            "retrieved_corrections",
             "created_at",
             "reviewed_at",
             "sent_at",

@@ -1,13 +1,29 @@
 from django.urls import path
 from rest_framework.authtoken.views import obtain_auth_token
 
-from prospects import api, gpu_api, jobs_api
+from prospects import api, gpu_api, jobs_api, review_api
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("inbound/", api.InboundView.as_view(), name="api-inbound"),
     path("drafts/", api.DraftListView.as_view(), name="api-drafts"),
     path("drafts/<uuid:pk>/", api.DraftDetailView.as_view(), name="api-draft"),
+    path(
+        "drafts/<uuid:pk>/approve/",
+        review_api.DraftApproveView.as_view(),
+        name="api-draft-approve",
+    ),
+    path(
+        "drafts/<uuid:pk>/correct/",
+        review_api.DraftCorrectView.as_view(),
+        name="api-draft-correct",
+    ),
+    path("drafts/<uuid:pk>/reject/", review_api.DraftRejectView.as_view(), name="api-draft-reject"),
+    path("corrections/", review_api.CorrectionListView.as_view(), name="api-corrections"),
+    path(
+        "corrections/<uuid:pk>/", review_api.CorrectionDetailView.as_view(), name="api-correction"
+    ),
+    path("exports/tuning/", review_api.TuningExportView.as_view(), name="api-export-tuning"),
     path("threads/<uuid:pk>/", api.ThreadDetailView.as_view(), name="api-thread"),
     path("jobs/", jobs_api.JobListView.as_view(), name="api-jobs"),
     path("jobs/backlog/", jobs_api.BacklogView.as_view(), name="api-jobs-backlog"),

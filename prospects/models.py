@@ -131,6 +131,19 @@ class Draft(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    # Why the engine's draft was held when it was made (never cleared by review): hold rates.
+    drafted_hold_reason = models.CharField(max_length=32, choices=HoldReason.choices, blank=True)
+    # The coworker who has this draft open in the review queue, until the claim lapses.
+    review_claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.SET_NULL,
+    )
+    review_claimed_until = models.DateTimeField(null=True, blank=True)
+    # Past corrections retrieved as few-shot context for this draft, in prompt order.
+    retrieved_corrections = models.JSONField(default=list, blank=True)
     # Set by the one dispatcher that claimed the send; the claim is what makes it at-most-once.
     dispatch_claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -149,9 +162,92 @@ class Draft(models.Model):
                 name="held_draft_has_reason",
             ),
         ]
+        indexes = [
+            # The review queue: held, not yet reviewed, oldest first.
+            models.Index(
+                fields=["created_at"],
+                name="draft_awaiting_review",
+                condition=models.Q(status="held", reviewed_at__isnull=True),
+            ),
+            models.Index(fields=["workflow_version", "status"], name="draft_version_status"),
+            models.Index(fields=["engine_id", "status"], name="draft_engine_status"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.status} draft {self.id}"
+
+    @property
+    def awaiting_review(self) -> bool:
+        return self.status == self.Status.HELD and self.reviewed_at is None
+
+
+class ReasonTag(models.TextChoices):
+    """Why a coworker edited or rejected a draft; a fixed list so scores can group by it."""
+
+    TONE = "tone", "Tone or voice"
+    TOO_LONG = "too_long", "Too long"
+    FACTUAL = "factual", "Wrong facts"
+    OFF_TOPIC = "off_topic", "Does not answer the message"
+    WRONG_MOVE = "wrong_move", "Wrong move for the situation"
+    UNSAFE = "unsafe", "Unsafe (price, address, prompt leak)"
+    PERSONA = "persona", "Out of persona"
+    GRAMMAR = "grammar", "Spelling or grammar"
+    OTHER = "other", "Other"
+
+
+class Correction(models.Model):
+    """A coworker's edit or rejection of a draft, bound to what produced the draft.
+
+    Workflow version, engine id, experiment arm and template key are copied from the
+    draft and its decision when the correction is written, so they never drift.
+    """
+
+    class Kind(models.TextChoices):
+        EDITED = "edited", "Edited and approved"
+        REJECTED = "rejected", "Rejected"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    draft = models.OneToOneField(Draft, related_name="correction", on_delete=models.CASCADE)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    original_text = models.TextField(blank=True)
+    # None when rejected, which is not the same as an (invalid) empty edit.
+    corrected_text = models.TextField(null=True, blank=True)  # noqa: DJ001
+    reason_tags = models.JSONField(default=list, blank=True)
+    # Normalised character edit distance, original -> corrected (0 same, 1 all new).
+    edit_distance = models.FloatField(null=True, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, related_name="+", on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    workflow_version = models.ForeignKey(
+        WorkflowVersion,
+        null=True,
+        blank=True,
+        related_name="corrections",
+        on_delete=models.PROTECT,
+    )
+    engine_id = models.CharField(max_length=MAX_ENGINE_ID_LENGTH)
+    experiment_arm = models.CharField(max_length=120, blank=True)
+    template_key = models.CharField(max_length=100, blank=True)
+    # The message the draft answered: what retrieval compares new messages against.
+    inbound_text = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["engine_id", "created_at"], name="correction_engine_time"),
+            models.Index(fields=["template_key", "-created_at"], name="correction_key_time"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind="rejected", corrected_text__isnull=True)
+                | models.Q(kind="edited", corrected_text__isnull=False),
+                name="correction_text_matches_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} correction of draft {self.draft_id}"
 
 
 class PipelineSettings(models.Model):

@@ -33,6 +33,7 @@ from prospects.models import (
     Thread,
     WithoutWorkflow,
 )
+from prospects.retrieval import similar_corrections
 from prospects.selectors import pipeline_settings, sends_in_last_day
 from prospects.tasks import dispatch_draft
 
@@ -208,6 +209,7 @@ def draft_request(decision: Decision, *, version=None, canon: dict | None = None
     ``canon`` (template key -> text, from ``canon_texts``) spares a batch the look-up per
     draft."""
     version = version or decision.workflow_version
+    spec = workflow_spec(version) if version else None
     recent = decision.thread.messages.filter(received_at__lte=decision.message.received_at)
     turns = reversed(recent.order_by("-received_at")[:HISTORY_TURNS])
     return DraftRequest(
@@ -224,7 +226,12 @@ def draft_request(decision: Decision, *, version=None, canon: dict | None = None
         state=decision.state,
         move=decision.move,
         history=tuple(Turn(sender=m.sender, body=m.body) for m in turns),
-        workflow=workflow_spec(version) if version else None,
+        workflow=spec,
+        exemplars=(
+            similar_corrections(template_key=decision.template_key, message=decision.message.body)
+            if spec and spec.retrieval
+            else ()
+        ),
     )
 
 
@@ -252,6 +259,7 @@ class _Drafted:
     error: EngineError | None
     verdict: gate.GateVerdict | None  # None when the engine yielded nothing to check
     workflow_version: object = None  # the WorkflowVersion a model engine ran, if any
+    retrieved: list = field(default_factory=list)  # ids of corrections in the prompt
 
 
 def _run_engine(decision: Decision, engine_id: str, version, canon: dict | None) -> _Drafted:
@@ -260,7 +268,7 @@ def _run_engine(decision: Decision, engine_id: str, version, canon: dict | None)
     The workflow version is credited whenever a model engine started running it, failed
     runs included: hold rates per version count those.
     """
-    ran = None
+    ran, retrieved = None, []
     try:
         engine_id = _engine_for(decision, engine_id, version)
         engine = engine_for(engine_id)
@@ -268,9 +276,10 @@ def _run_engine(decision: Decision, engine_id: str, version, canon: dict | None)
             decision, version, canon, uses_workflow=not parse_engine_id(engine_id).is_template
         )
         ran = version if request.workflow else None
+        retrieved = [exemplar.ref for exemplar in request.exemplars]
         result = engine.draft(request)
     except EngineError as error:
-        return _Drafted(engine_id, None, error, None, ran)
+        return _Drafted(engine_id, None, error, None, ran, retrieved)
     max_chars = request.workflow.max_chars if request.workflow else request.max_chars
     fragments = leak_fragments(request) if request.workflow else ()
     verdict = gate.check(result.body, max_chars=max_chars, prompt_fragments=fragments)
@@ -282,8 +291,8 @@ def _run_engine(decision: Decision, engine_id: str, version, canon: dict | None)
         if retry is not None:
             retry_verdict = gate.check(retry.body, max_chars=max_chars, prompt_fragments=fragments)
             if retry_verdict.ok:
-                return _Drafted(engine_id, retry, None, retry_verdict, ran)
-    return _Drafted(engine_id, result, None, verdict, ran)
+                return _Drafted(engine_id, retry, None, retry_verdict, ran, retrieved)
+    return _Drafted(engine_id, result, None, verdict, ran, retrieved)
 
 
 def _request_or_hold(decision: Decision, version, canon, *, uses_workflow: bool) -> DraftRequest:
@@ -339,6 +348,8 @@ def draft_for_decision(
             tokens_in=sum(step["tokens_in"] for step in steps),
             tokens_out=sum(step["tokens_out"] for step in steps),
             job_item=job_item,
+            drafted_hold_reason=disposition.hold_reason,
+            retrieved_corrections=drafted.retrieved,
         )
         if draft.status == Draft.Status.APPROVED:
             transaction.on_commit(lambda: dispatch_draft.delay(str(draft.id)))

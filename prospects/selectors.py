@@ -4,6 +4,7 @@ from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 
 from engines.clock import now
 from prospects.models import (
+    Correction,
     Decision,
     Draft,
     DraftJob,
@@ -11,6 +12,7 @@ from prospects.models import (
     PipelineSettings,
     Thread,
 )
+from prospects.review import awaiting_review
 
 
 def pipeline_settings() -> PipelineSettings:
@@ -71,3 +73,45 @@ def recent_decisions(limit: int = 10) -> QuerySet[Decision]:
 
 def drafts_list() -> QuerySet[Draft]:
     return Draft.objects.select_related("thread", "decision")
+
+
+def review_queue(user) -> QuerySet[Draft]:
+    """Drafts awaiting review that ``user`` may take (not open by another coworker),
+    oldest first."""
+    return (
+        Draft.objects.filter(awaiting_review(user))
+        .select_related("decision", "thread", "workflow_version__workflow")
+        .order_by("created_at", "id")
+    )
+
+
+def review_item(draft_id) -> Draft:
+    """A draft with everything the review pane shows, its thread's recent messages too."""
+    return Draft.objects.select_related(
+        "decision__message",
+        "thread",
+        "workflow_version__workflow",
+        "review_claimed_by",
+        "reviewed_by",
+    ).get(id=draft_id)
+
+
+def recent_messages(draft: Draft, limit: int = 10) -> list[InboundMessage]:
+    upto = draft.decision.message.received_at
+    rows = draft.thread.messages.filter(received_at__lte=upto).order_by("-received_at")[:limit]
+    return list(reversed(rows))
+
+
+def corrections_list() -> QuerySet[Correction]:
+    return Correction.objects.select_related(
+        "author", "draft__thread", "workflow_version__workflow"
+    ).order_by("-created_at", "id")
+
+
+def retrieved_corrections(draft: Draft) -> list[Correction]:
+    """The corrections the draft's prompt carried, in prompt order."""
+    found = {
+        str(key): row
+        for key, row in Correction.objects.in_bulk(draft.retrieved_corrections).items()
+    }
+    return [found[key] for key in draft.retrieved_corrections if key in found]

@@ -1,21 +1,25 @@
 """Draft status changes as conditional updates: of two concurrent callers exactly one wins."""
 
 from django.db import transaction
+from django.db.models import Q
 
 from engines.clock import now
 from engines.holds import HoldReason
 from prospects.models import Draft
 
 
-def draft_transition(draft_id, *, allowed_from, user=None, reason: str, **changes) -> Draft | None:
-    """Applies ``changes`` only if the draft's status is still in ``allowed_from``.
+def draft_transition(
+    draft_id, *, allowed_from, when: Q | None = None, user=None, reason: str, **changes
+) -> Draft | None:
+    """Applies ``changes`` only if the draft's status is still in ``allowed_from`` and it
+    still matches ``when``.
 
     Returns the updated draft, or None when another process got there first.
     simple-history does not see queryset updates, so the audit row is written here, in
     the same transaction.
     """
     with transaction.atomic():
-        updated = Draft.objects.filter(id=draft_id, status__in=allowed_from).update(
+        updated = Draft.objects.filter(when or Q(), id=draft_id, status__in=allowed_from).update(
             updated_at=now(), **changes
         )
         if updated != 1:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from prospects import views
+from prospects import review_views, views
 
 app_name = "prospects"
 
@@ -10,6 +10,26 @@ urlpatterns = [
     path("threads/<uuid:thread_id>/", views.thread_detail, name="thread_detail"),
     path("drafts/<uuid:draft_id>/approve_hx/", views.draft_approve_hx, name="draft_approve_hx"),
     path("drafts/<uuid:draft_id>/reject_hx/", views.draft_reject_hx, name="draft_reject_hx"),
+    path("review/", review_views.review_queue, name="review"),
+    path(
+        "review/<uuid:draft_id>/<str:action>/",
+        review_views.review_action_hx,
+        name="review_action_hx",
+    ),
+    path("corrections/", review_views.correction_list, name="correction_list"),
+    path(
+        "corrections/<uuid:correction_id>/",
+        review_views.correction_detail,
+        name="correction_detail",
+    ),
+    path("engines/", review_views.engine_list, name="engine_list"),
+    path("engines/<str:engine_id>/", review_views.engine_detail, name="engine_detail"),
+    path("engines/<str:engine_id>/export/", review_views.engine_export, name="engine_export"),
+    path(
+        "workflows/<uuid:workflow_id>/scores_hx/",
+        review_views.workflow_scores_hx,
+        name="workflow_scores_hx",
+    ),
     path("settings/", views.engine_settings, name="settings"),
     path("jobs/", views.job_list, name="job_list"),
     path("jobs/new/", views.job_start, name="job_start"),

@@ -32,7 +32,8 @@ from prospects.gpu import build_loads
 from prospects.jobs import backlog, job_cancel, job_create, job_progress, job_retry_failed
 from prospects.models import Draft, DraftJob, Thread
 from prospects.preview import can_run_on_model, preview_build
-from prospects.services import DraftConflict, draft_approve, draft_engine_set, draft_reject
+from prospects.review import DraftConflict, draft_approve, draft_reject
+from prospects.services import draft_engine_set
 
 THREADS_PER_PAGE = 25
 

@@ -8,8 +8,9 @@ from engines.holds import HoldReason
 from engines.services import engine_build_register
 from prospects.models import Decision, Draft, InboundMessage, Mode, WithoutWorkflow
 from prospects.pipeline import inbound_ingest
+from prospects.review import DraftConflict, draft_approve, draft_reject
 from prospects.selectors import pipeline_settings
-from prospects.services import DraftConflict, draft_approve, draft_engine_set, draft_reject
+from prospects.services import draft_engine_set
 from tests.conftest import GEMMA, make_inbound, run_concurrently
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,211 @@
+"""Review actions on drafts: claim, approve, edit-and-approve, reject and skip.
+
+Each is a conditional update (see ``draft_transition``), so of two coworkers acting on
+one draft exactly one wins; the other gets ``DraftConflict`` naming the draft's state.
+Opening a draft in the review queue claims it for REVIEW_CLAIM_SECONDS, so two
+coworkers working the queue are shown different drafts.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+
+from engines.clock import now
+from engines.holds import HoldReason
+from prospects.models import Correction, Draft, ReasonTag
+from prospects.tasks import dispatch_draft
+from prospects.textdiff import edit_distance
+from prospects.transitions import draft_transition
+
+# A reviewed draft the bridge refused may be approved again: that only retries the send.
+RESEND_HOLDS = (HoldReason.NO_BRIDGE, HoldReason.BRIDGE_ERROR)
+
+
+class DraftConflict(Exception):
+    """The draft is no longer awaiting this user's review (someone got there first)."""
+
+    def __init__(self, draft: Draft, user=None):
+        super().__init__(conflict_message(draft, user))
+        self.draft = draft
+
+
+def conflict_message(draft: Draft, user=None) -> str:
+    if draft.status != Draft.Status.HELD:
+        return f"This draft is already {draft.get_status_display().lower()}."
+    if draft.reviewed_at is not None:
+        return "This draft was already reviewed."
+    if claimed_by_other(draft, user):
+        return f"{draft.review_claimed_by} is reviewing this draft."
+    return "This draft cannot be reviewed now."
+
+
+def claimed_by_other(draft: Draft, user) -> bool:
+    return (
+        draft.review_claimed_by_id is not None
+        and draft.review_claimed_by_id != getattr(user, "id", None)
+        and draft.review_claimed_until is not None
+        and draft.review_claimed_until > now()
+    )
+
+
+def free_for(user) -> Q:
+    """Not claimed by another coworker (an expired claim is free)."""
+    return (
+        Q(review_claimed_by__isnull=True)
+        | Q(review_claimed_by=user)
+        | Q(review_claimed_until__lt=now())
+    )
+
+
+def awaiting_review(user) -> Q:
+    return Q(status=Draft.Status.HELD, reviewed_at__isnull=True) & free_for(user)
+
+
+def review_claim(*, draft_id, user) -> bool:
+    """Marks the draft as open by ``user``; False when it is not free for them."""
+    return bool(
+        Draft.objects.filter(awaiting_review(user), id=draft_id).update(
+            review_claimed_by=user,
+            review_claimed_until=now() + timedelta(seconds=settings.REVIEW_CLAIM_SECONDS),
+        )
+    )
+
+
+def _reviewed(user) -> dict:
+    return {
+        "reviewed_by": user,
+        "reviewed_at": now(),
+        "review_claimed_by": None,
+        "review_claimed_until": None,
+    }
+
+
+def _conflict(draft_id, user) -> DraftConflict:
+    return DraftConflict(Draft.objects.select_related("review_claimed_by").get(id=draft_id), user)
+
+
+def draft_approve(*, draft_id, user) -> Draft:
+    """Approves a draft awaiting review (or retries the send of one the bridge refused)
+    and enqueues its dispatch once the approval is committed."""
+    draft = draft_transition(
+        draft_id,
+        allowed_from=[Draft.Status.HELD],
+        when=awaiting_review(user) | Q(hold_reason__in=RESEND_HOLDS, reviewed_at__isnull=False),
+        user=user,
+        reason="approve",
+        status=Draft.Status.APPROVED,
+        hold_reason="",
+        hold_detail="",
+        dispatch_claimed_at=None,
+        **_reviewed(user),
+    )
+    if draft is None:
+        raise _conflict(draft_id, user)
+    transaction.on_commit(lambda: dispatch_draft.delay(str(draft.id)))
+    return draft
+
+
+def clean_reason_tags(tags) -> list[str]:
+    """Known tags, deduplicated in the order given; raises ValidationError otherwise."""
+    if not isinstance(tags, list | tuple) or not all(isinstance(tag, str) for tag in tags):
+        raise ValidationError({"reason_tags": "Give a list of reason tags."})
+    unknown = sorted(set(tags) - set(ReasonTag.values))
+    if unknown:
+        raise ValidationError(
+            {
+                "reason_tags": f"Unknown reason tag(s): {', '.join(unknown)}. "
+                f"Known: {', '.join(ReasonTag.values)}."
+            }
+        )
+    return list(dict.fromkeys(tags))
+
+
+def draft_correct(*, draft_id, user, body: str, reason_tags=()) -> Draft:
+    """Edit-and-approve: records a correction, then dispatches the corrected text.
+
+    An unchanged body is a plain approval (nothing was corrected). Raises
+    ``ValidationError`` for an empty body or unknown tags, ``DraftConflict`` when the
+    draft is not awaiting this user's review.
+    """
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": "The corrected reply cannot be empty."})
+    tags = clean_reason_tags(list(reason_tags))
+    original = Draft.objects.filter(id=draft_id).values_list("body", flat=True).first()
+    if original is None:
+        raise Draft.DoesNotExist(draft_id)
+    if body == original.strip():
+        return draft_approve(draft_id=draft_id, user=user)
+    with transaction.atomic():
+        # The body only changes through this transition, so ``original`` is what it replaces.
+        draft = draft_transition(
+            draft_id,
+            allowed_from=[Draft.Status.HELD],
+            when=awaiting_review(user),
+            user=user,
+            reason="correct",
+            status=Draft.Status.APPROVED,
+            body=body,
+            hold_reason="",
+            hold_detail="",
+            dispatch_claimed_at=None,
+            **_reviewed(user),
+        )
+        if draft is None:
+            raise _conflict(draft_id, user)
+        _record_correction(draft, user, Correction.Kind.EDITED, original, body, tags)
+    transaction.on_commit(lambda: dispatch_draft.delay(str(draft.id)))
+    return draft
+
+
+def draft_reject(*, draft_id, user, reason_tags=()) -> Draft:
+    """Rejects a draft awaiting review and records the rejection as a correction."""
+    tags = clean_reason_tags(list(reason_tags))
+    with transaction.atomic():
+        draft = draft_transition(
+            draft_id,
+            allowed_from=[Draft.Status.HELD],
+            when=awaiting_review(user),
+            user=user,
+            reason="reject",
+            status=Draft.Status.REJECTED,
+            **_reviewed(user),
+        )
+        if draft is None:
+            raise _conflict(draft_id, user)
+        _record_correction(draft, user, Correction.Kind.REJECTED, draft.body, None, tags)
+    return draft
+
+
+def draft_skip(*, draft_id, user) -> Draft | None:
+    """Hands the draft back to the queue for someone else; None when it was not theirs."""
+    return draft_transition(
+        draft_id,
+        allowed_from=[Draft.Status.HELD],
+        when=Q(review_claimed_by=user),
+        user=user,
+        reason="skip",
+        review_claimed_by=None,
+        review_claimed_until=None,
+    )
+
+
+def _record_correction(draft: Draft, user, kind, original: str, corrected, tags) -> Correction:
+    decision = draft.decision
+    return Correction.objects.create(
+        draft=draft,
+        kind=kind,
+        original_text=original,
+        corrected_text=corrected,
+        reason_tags=tags,
+        edit_distance=edit_distance(original, corrected) if corrected is not None else None,
+        author=user,
+        workflow_version_id=draft.workflow_version_id,
+        engine_id=draft.engine_id,
+        experiment_arm=draft.experiment_arm,
+        template_key=decision.template_key,
+        inbound_text=decision.message.body,
+    )

@@ -1,0 +1,179 @@
+"""REST API for review: approve, correct and reject drafts; corrections; tuning exports."""
+
+import django_filters
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.roles import Role, role_permission
+from engines.ids import validate_engine_id
+from prospects.api import DraftSerializer
+from prospects.models import Correction, Draft, ReasonTag
+from prospects.review import DraftConflict, draft_approve, draft_correct, draft_reject
+from prospects.tuning import Format, Split, tuning_jsonl
+
+Reviewers = role_permission(write=(Role.ADMIN, Role.COWORKER))
+# Corrections and exports are people's work on drafts: panel roles, not REST clients.
+PanelReaders = role_permission(write=(), read=(Role.ADMIN, Role.OPERATOR, Role.COWORKER))
+
+
+class ConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    draft = DraftSerializer()
+
+
+class ReasonTagsSerializer(serializers.Serializer):
+    reason_tags = serializers.ListField(
+        child=serializers.ChoiceField(choices=ReasonTag.choices), required=False, max_length=20
+    )
+
+
+class CorrectSerializer(ReasonTagsSerializer):
+    body = serializers.CharField(max_length=4000)
+
+
+class ReviewActionView(APIView):
+    """Runs one review action; 409 with the draft's state when it is not awaiting review."""
+
+    permission_classes = [Reviewers]
+    input_serializer = ReasonTagsSerializer
+
+    def act(self, draft: Draft, data: dict) -> Draft:
+        raise NotImplementedError
+
+    def post(self, request, pk):
+        draft = get_object_or_404(Draft, id=pk)
+        serializer = self.input_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            draft = self.act(draft, serializer.validated_data)
+        except DraftConflict as conflict:
+            return Response(
+                {"detail": str(conflict), "draft": DraftSerializer(conflict.draft).data},
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(DraftSerializer(draft).data)
+
+
+class DraftApproveView(ReviewActionView):
+    input_serializer = serializers.Serializer
+
+    @extend_schema(request=None, responses={200: DraftSerializer, 409: ConflictSerializer})
+    def post(self, request, pk):
+        return super().post(request, pk)
+
+    def act(self, draft, data):
+        return draft_approve(draft_id=draft.id, user=self.request.user)
+
+
+class DraftCorrectView(ReviewActionView):
+    input_serializer = CorrectSerializer
+
+    @extend_schema(
+        request=CorrectSerializer, responses={200: DraftSerializer, 409: ConflictSerializer}
+    )
+    def post(self, request, pk):
+        return super().post(request, pk)
+
+    def act(self, draft, data):
+        return draft_correct(
+            draft_id=draft.id,
+            user=self.request.user,
+            body=data["body"],
+            reason_tags=data.get("reason_tags", []),
+        )
+
+
+class DraftRejectView(ReviewActionView):
+    @extend_schema(
+        request=ReasonTagsSerializer, responses={200: DraftSerializer, 409: ConflictSerializer}
+    )
+    def post(self, request, pk):
+        return super().post(request, pk)
+
+    def act(self, draft, data):
+        return draft_reject(
+            draft_id=draft.id, user=self.request.user, reason_tags=data.get("reason_tags", [])
+        )
+
+
+class CorrectionSerializer(serializers.ModelSerializer):
+    draft = serializers.UUIDField(source="draft_id", read_only=True)
+    author = serializers.CharField(source="author.username", default=None, read_only=True)
+
+    class Meta:
+        model = Correction
+        fields = [
+            "id",
+            "draft",
+            "kind",
+            "original_text",
+            "corrected_text",
+            "reason_tags",
+            "edit_distance",
+            "author",
+            "created_at",
+            "workflow_version",
+            "engine_id",
+            "experiment_arm",
+            "template_key",
+        ]
+
+
+class CorrectionFilter(django_filters.FilterSet):
+    engine = django_filters.CharFilter(field_name="engine_id")
+    workflow_version = django_filters.UUIDFilter(field_name="workflow_version_id")
+    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    kind = django_filters.ChoiceFilter(choices=Correction.Kind.choices)
+
+    class Meta:
+        model = Correction
+        fields = ["engine", "workflow_version", "since", "kind"]
+
+
+class CorrectionListView(generics.ListAPIView):
+    permission_classes = [PanelReaders]
+    serializer_class = CorrectionSerializer
+    filterset_class = CorrectionFilter
+    queryset = Correction.objects.select_related("author").order_by("-created_at", "id")
+
+
+class CorrectionDetailView(generics.RetrieveAPIView):
+    permission_classes = [PanelReaders]
+    serializer_class = CorrectionSerializer
+    queryset = Correction.objects.select_related("author")
+
+
+class TuningExportQuerySerializer(serializers.Serializer):
+    engine = serializers.CharField(max_length=120, validators=[validate_engine_id])
+    format = serializers.ChoiceField(choices=[f.value for f in Format])
+    since = serializers.DateTimeField(required=False)
+    split = serializers.ChoiceField(choices=[s.value for s in Split], default=Split.ALL.value)
+
+
+def tuning_response(*, engine: str, format: str, since=None, split: str = "all"):
+    """The export as a streamed JSONL download (the panel serves the same one)."""
+    lines = tuning_jsonl(engine_id=engine, fmt=Format(format), since=since, split=Split(split))
+    response = StreamingHttpResponse(lines, content_type="application/x-ndjson; charset=utf-8")
+    name = f"{engine}-{format}{'' if split == 'all' else '-' + split}.jsonl"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+class TuningExportView(APIView):
+    """An engine build's reviewed drafts as fine-tuning JSONL, streamed."""
+
+    permission_classes = [PanelReaders]
+
+    @extend_schema(
+        parameters=[TuningExportQuerySerializer],
+        responses={(200, "application/x-ndjson"): OpenApiTypes.STR},
+    )
+    def get(self, request):
+        query = TuningExportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return tuning_response(**query.validated_data)

@@ -1,0 +1,274 @@
+"""Panel pages for review: the queue, corrections, engine builds and their scores."""
+
+import django_filters
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpResponseBadRequest, QueryDict
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_POST
+
+from builder.models import Workflow, WorkflowVersion
+from config.roles import can_review, role_required
+from engines.holds import HoldReason
+from engines.ids import InvalidEngineId, parse_engine_id
+from engines.selectors import selectable_engine_ids
+from prospects import selectors
+from prospects.models import Correction, Draft, ReasonTag
+from prospects.review import (
+    DraftConflict,
+    draft_approve,
+    draft_correct,
+    draft_reject,
+    draft_skip,
+    review_claim,
+)
+from prospects.review_api import tuning_response
+from prospects.scores import Scores, draft_scores, scores_for
+from prospects.textdiff import word_diff
+from prospects.tuning import Format, Split
+
+QUEUE_SIDEBAR = 30
+CORRECTIONS_PER_PAGE = 25
+MAX_SKIPPED = 500
+
+
+class ReviewQueueFilter(django_filters.FilterSet):
+    template_key = django_filters.CharFilter(field_name="decision__template_key")
+    workflow_version = django_filters.ModelChoiceFilter(
+        queryset=WorkflowVersion.objects.select_related("workflow")
+    )
+    engine = django_filters.CharFilter(field_name="engine_id")
+    hold_reason = django_filters.ChoiceFilter(choices=HoldReason.choices)
+
+    class Meta:
+        model = Draft
+        fields = ["template_key", "workflow_version", "engine", "hold_reason"]
+
+
+def _reviewer(request):
+    if not can_review(request.user):
+        raise PermissionDenied
+
+
+def _queue(request, filter_data: QueryDict) -> ReviewQueueFilter:
+    skipped = request.session.get("review_skipped", [])
+    queue = selectors.review_queue(request.user).exclude(id__in=skipped)
+    return ReviewQueueFilter(filter_data, queryset=queue)
+
+
+def _neighbours(queue, draft: Draft) -> tuple[Draft | None, Draft | None]:
+    before = Q(created_at__lt=draft.created_at) | Q(created_at=draft.created_at, id__lt=draft.id)
+    after = Q(created_at__gt=draft.created_at) | Q(created_at=draft.created_at, id__gt=draft.id)
+    return (
+        queue.filter(before).order_by("-created_at", "-id").first(),
+        queue.filter(after).first(),
+    )
+
+
+def _pane(request, filter_data: QueryDict, *, at=None, extra=None):
+    """The review pane: the draft ``at`` (else the oldest in the queue), claimed for the
+    user, with its thread, decision, chain and exemplars, and the queue beside it."""
+    queue_filter = _queue(request, filter_data)
+    queue = queue_filter.qs if queue_filter.is_valid() else Draft.objects.none()
+    current = queue.filter(id=at).first() if at else None
+    for candidate in [current, *queue[:5]]:
+        if candidate is not None and review_claim(draft_id=candidate.id, user=request.user):
+            current = candidate
+            break
+    else:
+        current = None
+    context = {
+        "filter": queue_filter,
+        "filters": filter_data.urlencode(),
+        "queue": queue[:QUEUE_SIDEBAR],
+        "queue_count": queue.count(),
+        "reason_tags": ReasonTag.choices,
+        **(extra or {}),
+    }
+    if current is not None:
+        draft = selectors.review_item(current.id)
+        previous, following = _neighbours(queue, draft)
+        context |= {
+            "draft": draft,
+            "previous": previous,
+            "next": following,
+            "recent_messages": selectors.recent_messages(draft),
+            "exemplars": selectors.retrieved_corrections(draft),
+        }
+    return context
+
+
+@role_required
+def review_queue(request):
+    _reviewer(request)
+    filter_data = request.GET.copy()
+    at = filter_data.pop("at", [None])[-1]
+    return render(
+        request, "prospects/review.html", _pane(request, filter_data, at=_uuid_or_none(at))
+    )
+
+
+@role_required
+@require_POST
+def review_action_hx(request, draft_id, action):
+    """Approve, correct, reject or skip, then the pane for the next draft in the queue."""
+    _reviewer(request)
+    filter_data = QueryDict(request.POST.get("filters", ""), mutable=True)
+    draft = get_object_or_404(Draft, id=draft_id)
+    extra = {}
+    try:
+        extra = _act(request, draft, action)
+    except DraftConflict as conflict:
+        messages.warning(request, str(conflict))
+    except ValidationError as invalid:
+        # Keep the coworker on this draft with their text and the field errors.
+        extra = {"errors": invalid.message_dict, "edited_body": request.POST.get("body", "")}
+        return render(
+            request,
+            "prospects/_review_pane.html",
+            _pane(request, filter_data, at=draft.id, extra=extra),
+        )
+    return render(request, "prospects/_review_pane.html", _pane(request, filter_data, extra=extra))
+
+
+def _act(request, draft: Draft, action: str) -> dict:
+    user, tags = request.user, request.POST.getlist("reason_tags")
+    if action == "approve":
+        draft_approve(draft_id=draft.id, user=user)
+        messages.success(request, "Approved; it is on its way.")
+    elif action == "correct":
+        original = draft.body
+        corrected = draft_correct(
+            draft_id=draft.id, user=user, body=request.POST.get("body", ""), reason_tags=tags
+        )
+        messages.success(request, "Corrected and approved; the correction is recorded.")
+        correction = Correction.objects.filter(draft=corrected).first()
+        return {"last_diff": word_diff(original, corrected.body), "last_correction": correction}
+    elif action == "reject":
+        draft_reject(draft_id=draft.id, user=user, reason_tags=tags)
+        messages.success(request, "Rejected; the rejection is recorded.")
+    elif action == "skip":
+        draft_skip(draft_id=draft.id, user=user)
+        skipped = request.session.get("review_skipped", [])
+        request.session["review_skipped"] = [*skipped, str(draft.id)][-MAX_SKIPPED:]
+        messages.info(request, "Skipped; it stays in the queue for others.")
+    else:
+        raise Http404
+    return {}
+
+
+def _uuid_or_none(value):
+    try:
+        return Draft._meta.pk.to_python(value) if value else None
+    except ValidationError:
+        return None
+
+
+class CorrectionFilter(django_filters.FilterSet):
+    engine = django_filters.CharFilter(field_name="engine_id")
+    workflow_version = django_filters.ModelChoiceFilter(
+        queryset=WorkflowVersion.objects.select_related("workflow")
+    )
+    kind = django_filters.ChoiceFilter(choices=Correction.Kind.choices)
+    template_key = django_filters.CharFilter()
+
+    class Meta:
+        model = Correction
+        fields = ["engine", "workflow_version", "kind", "template_key"]
+
+
+@role_required
+def correction_list(request):
+    corrections = CorrectionFilter(request.GET, queryset=selectors.corrections_list())
+    rows = corrections.qs if corrections.is_valid() else Correction.objects.none()
+    page = Paginator(rows, CORRECTIONS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "prospects/corrections.html",
+        {"filter": corrections, "page": page, "query": query.urlencode()},
+    )
+
+
+@role_required
+def correction_detail(request, correction_id):
+    correction = get_object_or_404(selectors.corrections_list(), id=correction_id)
+    diff = (
+        word_diff(correction.original_text, correction.corrected_text)
+        if correction.corrected_text is not None
+        else None
+    )
+    return render(
+        request, "prospects/correction_detail.html", {"correction": correction, "diff": diff}
+    )
+
+
+def _engine_ids() -> list[str]:
+    seen = set(Draft.objects.order_by().values_list("engine_id", flat=True).distinct())
+    return sorted(seen | set(selectable_engine_ids()))
+
+
+@role_required
+def engine_list(request):
+    scores = draft_scores("engine_id")
+    rows = [(engine_id, scores.get(engine_id, Scores())) for engine_id in _engine_ids()]
+    return render(request, "prospects/engines.html", {"rows": rows})
+
+
+def _known_engine(engine_id: str) -> str:
+    try:
+        parse_engine_id(engine_id)
+    except InvalidEngineId as error:
+        raise Http404(str(error)) from error
+    return engine_id
+
+
+@role_required
+def engine_detail(request, engine_id):
+    engine_id = _known_engine(engine_id)
+    drafts = Draft.objects.filter(engine_id=engine_id)
+    by_version = draft_scores("workflow_version", drafts)
+    versions = WorkflowVersion.objects.select_related("workflow").in_bulk(
+        [key for key in by_version if key]
+    )
+    return render(
+        request,
+        "prospects/engine_detail.html",
+        {
+            "engine_id": engine_id,
+            "scores": scores_for("engine_id", engine_id),
+            "by_version": [(versions.get(key), score) for key, score in by_version.items()],
+            "corrections": selectors.corrections_list().filter(engine_id=engine_id)[:10],
+            "formats": list(Format),
+            "splits": list(Split),
+        },
+    )
+
+
+@role_required
+def engine_export(request, engine_id):
+    """The same stream as ``GET /api/exports/tuning/``, for a click in the panel."""
+    engine_id = _known_engine(engine_id)
+    try:
+        fmt, split = (
+            Format(request.GET.get("format", "sft")),
+            Split(request.GET.get("split", "all")),
+        )
+    except ValueError:
+        return HttpResponseBadRequest("format must be sft or dpo; split all, train or eval.")
+    return tuning_response(engine=engine_id, format=fmt.value, split=split.value)
+
+
+@role_required
+def workflow_scores_hx(request, workflow_id):
+    """Scores per version, loaded into the builder's workflow page."""
+    workflow = get_object_or_404(Workflow, id=workflow_id)
+    versions = list(workflow.versions.order_by("-number"))
+    scores = draft_scores(
+        "workflow_version", Draft.objects.filter(workflow_version__workflow=workflow)
+    )
+    rows = [(version, scores.get(version.id, Scores())) for version in versions]
+    return render(request, "prospects/_version_scores.html", {"rows": rows})
