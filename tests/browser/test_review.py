@@ -1,0 +1,66 @@
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from prospects.demo import demo_load
+from prospects.models import Correction, Draft
+from tests.browser.conftest import log_in
+from tests.conftest import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_coworker_clears_three_drafts_with_the_keyboard_then_finds_the_work(page, screenshot):
+    demo_load(password=PASSWORD)
+    log_in(page, "coworker", PASSWORD)
+    page.click("nav >> text=Review")
+    item = page.locator("#review-item")
+    expect(page.locator(".legend")).to_contain_text("approve")
+
+    approved = item.get_attribute("data-draft")
+    page.keyboard.press("a")
+    expect(page.locator("#review-messages")).to_contain_text("Approved")
+    expect(item).not_to_have_attribute("data-draft", approved)
+
+    edited = item.get_attribute("data-draft")
+    page.keyboard.press("e")
+    editor = page.locator("#edit-form textarea")
+    expect(editor).to_be_focused()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Hi! Lovely to hear from you. When suits you?")
+    screenshot("review")
+    page.keyboard.press("Control+Enter")
+    expect(page.locator(".last-correction ins").first).to_be_visible()
+    expect(page.locator("#review-messages")).to_contain_text("Corrected and approved")
+    screenshot("review-diff")
+
+    rejected = item.get_attribute("data-draft")
+    page.keyboard.press("r")
+    expect(page.locator("#reject-form button[type=submit]")).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.locator("#review-messages")).to_contain_text("Rejected")
+
+    assert Draft.objects.get(id=approved).reviewed_at is not None
+    assert Correction.objects.get(draft_id=edited).corrected_text.startswith("Hi! Lovely")
+    assert Correction.objects.get(draft_id=rejected).reason_tags == ["other"]
+
+    page.click("nav >> text=Corrections")
+    rows = page.locator("table tbody tr")
+    expect(rows).to_have_count(2)
+    page.locator("tr", has_text="Edited and approved").locator("a").first.click()
+    expect(page.locator(".word-diff ins").first).to_be_visible()
+    expect(page.locator("body")).to_contain_text("Hi! Lovely to hear from you.")
+    screenshot("correction")
+
+    page.locator("a", has_text="template").first.click()
+    expect(page.locator(".scores")).to_contain_text("accepted without edit")
+    screenshot("engine")
+    with page.expect_download() as download:
+        page.click("a.export-link >> text=dpo.jsonl")
+    lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1
+    assert "Hi! Lovely to hear from you." in lines[0]

@@ -1,0 +1,148 @@
+"""The review panel: queue, actions over htmx, corrections, engines and scores."""
+
+import json
+
+import pytest
+
+from config.roles import Role
+from prospects.models import Correction, Draft
+from prospects.pipeline import inbound_ingest
+from prospects.review import draft_correct
+from tests.conftest import make_inbound
+from tests.prospects.test_views import HTMX, csrf_post, logged_in
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def held(canon):
+    return lambda body="Hi there": inbound_ingest(inbound=make_inbound(body)).draft
+
+
+def test_the_queue_shows_the_oldest_draft_with_its_context(held, coworker):
+    first, second = held("Hi, are you free Friday?"), held("Hello again")
+    page = logged_in(coworker).get("/review/").content.decode()
+    assert f'data-draft="{first.id}"' in page
+    assert "Hi, are you free Friday?" in page
+    assert "opener" in page or first.decision.template_key in page
+    assert "Keyboard shortcuts" in page
+    assert f"at={second.id}" in page  # "Next" and the queue list lead on
+    assert Draft.objects.get(id=first.id).review_claimed_by == coworker
+
+
+def test_a_second_coworker_is_shown_another_draft(held, coworker, make_user):
+    first, second = held(), held()
+    logged_in(coworker).get("/review/")
+    page = logged_in(make_user("olga", Role.COWORKER)).get("/review/").content.decode()
+    assert f'data-draft="{second.id}"' in page
+    assert f'data-draft="{first.id}"' not in page
+
+
+def test_filters_narrow_the_queue_and_bad_filters_say_why(held, coworker):
+    held()
+    client = logged_in(coworker)
+    assert "Nothing to review" in client.get("/review/", {"engine": "vllm-x_1"}).content.decode()
+    page = client.get("/review/", {"hold_reason": "no-such-reason"}).content.decode()
+    assert "field-error" in page
+    assert "Nothing to review" in page
+
+
+def test_correcting_over_htmx_shows_the_diff_and_the_next_draft(held, coworker):
+    first, second = held(), held()
+    client = logged_in(coworker, csrf_checks=True)
+    client.get("/review/")
+    response = csrf_post(
+        client,
+        f"/review/{first.id}/correct/",
+        {"body": "Hello there, friend", "reason_tags": ["tone"], "filters": ""},
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html
+    assert "<ins>" in html
+    assert "Corrected and approved" in html
+    assert f'data-draft="{second.id}"' in html
+    correction = Correction.objects.get(draft=first)
+    assert f"/corrections/{correction.id}/" in html
+
+
+def test_an_empty_edit_keeps_the_draft_and_shows_the_error(held, coworker):
+    draft = held()
+    client = logged_in(coworker, csrf_checks=True)
+    html = csrf_post(client, f"/review/{draft.id}/correct/", {"body": "  "}).content.decode()
+    assert "cannot be empty" in html
+    assert f'data-draft="{draft.id}"' in html
+    assert Draft.objects.get(id=draft.id).status == Draft.Status.HELD
+
+
+def test_acting_on_a_draft_someone_else_reviewed_says_so(held, coworker, make_user):
+    draft = held()
+    draft_correct(draft_id=draft.id, user=make_user("olga", Role.COWORKER), body="Theirs")
+    client = logged_in(coworker, csrf_checks=True)
+    html = csrf_post(client, f"/review/{draft.id}/approve/").content.decode()
+    assert "already approved" in html or "already sent" in html
+
+
+def test_skip_moves_on_and_keeps_the_draft_for_others(held, coworker):
+    first, second = held(), held()
+    client = logged_in(coworker, csrf_checks=True)
+    client.get("/review/")
+    html = csrf_post(client, f"/review/{first.id}/skip/").content.decode()
+    assert f'data-draft="{second.id}"' in html
+    assert Draft.objects.get(id=first.id).awaiting_review
+
+
+def test_an_unknown_action_is_404(held, coworker):
+    draft = held()
+    client = logged_in(coworker, csrf_checks=True)
+    assert csrf_post(client, f"/review/{draft.id}/delete/").status_code == 404
+
+
+@pytest.mark.parametrize("who", ["operator", "client_account"])
+def test_only_reviewers_open_the_queue(held, request, who):
+    assert logged_in(request.getfixturevalue(who)).get("/review/").status_code == 403
+
+
+def test_review_actions_need_the_csrf_token(held, coworker):
+    draft = held()
+    client = logged_in(coworker, csrf_checks=True)
+    assert client.post(f"/review/{draft.id}/approve/", **HTMX).status_code == 403
+
+
+def test_corrections_pages_list_filter_and_show_the_diff(held, coworker, operator):
+    draft = held()
+    draft_correct(draft_id=draft.id, user=coworker, body="Hello there, friend")
+    correction = Correction.objects.get()
+    client = logged_in(operator)
+    listing = client.get("/corrections/").content.decode()
+    assert f"/corrections/{correction.id}/" in listing
+    assert (
+        "No corrections yet" in client.get("/corrections/", {"kind": "rejected"}).content.decode()
+    )
+    detail = client.get(f"/corrections/{correction.id}/").content.decode()
+    assert "<ins>" in detail
+    assert "Hello there, friend" in detail
+
+
+def test_engine_pages_show_scores_and_the_export_downloads(held, coworker):
+    draft = held()
+    draft_correct(draft_id=draft.id, user=coworker, body="Hello there, friend")
+    client = logged_in(coworker)
+    assert "/engines/template/" in client.get("/engines/").content.decode()
+    page = client.get("/engines/template/").content.decode()
+    assert "accepted without edit" in page
+    assert "/engines/template/export/?format=dpo&amp;split=all" in page
+    download = client.get("/engines/template/export/", {"format": "dpo"})
+    lines = [json.loads(line) for line in b"".join(download.streaming_content).splitlines()]
+    assert lines[0]["chosen"][0]["content"] == "Hello there, friend"
+    assert client.get("/engines/template/export/", {"format": "csv"}).status_code == 400
+    assert client.get("/engines/not an id/").status_code == 404
+
+
+def test_the_workflow_page_loads_scores_per_version(published_workflow, coworker, operator):
+    version = published_workflow()
+    client = logged_in(operator)
+    page = client.get(f"/workflows/{version.workflow_id}/").content.decode()
+    assert f"/workflows/{version.workflow_id}/scores_hx/" in page
+    partial = client.get(f"/workflows/{version.workflow_id}/scores_hx/", **HTMX).content.decode()
+    assert version.label in partial
