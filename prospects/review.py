@@ -74,36 +74,44 @@ def review_claim(*, draft_id, user) -> bool:
     )
 
 
-def _reviewed(user) -> dict:
-    return {
-        "reviewed_by": user,
-        "reviewed_at": now(),
-        "review_claimed_by": None,
-        "review_claimed_until": None,
-    }
+# What an approval sets, with or without an edit: the bridge takes it from here.
+APPROVED = {
+    "status": Draft.Status.APPROVED,
+    "hold_reason": "",
+    "hold_detail": "",
+    "dispatch_claimed_at": None,
+}
 
 
-def _conflict(draft_id, user) -> DraftConflict:
-    return DraftConflict(Draft.objects.select_related("review_claimed_by").get(id=draft_id), user)
+def _review(draft_id, user, *, reason: str, when: Q | None = None, **changes) -> Draft:
+    """Applies ``user``'s review action to a held draft awaiting their review (or matching
+    ``when``); raises ``DraftConflict`` when it is not theirs to act on any more."""
+    draft = draft_transition(
+        draft_id,
+        allowed_from=[Draft.Status.HELD],
+        when=when if when is not None else awaiting_review(user),
+        user=user,
+        reason=reason,
+        reviewed_by=user,
+        reviewed_at=now(),
+        review_claimed_by=None,
+        review_claimed_until=None,
+        **changes,
+    )
+    if draft is None:
+        raise DraftConflict(
+            Draft.objects.select_related("review_claimed_by").get(id=draft_id), user
+        )
+    return draft
 
 
 def draft_approve(*, draft_id, user) -> Draft:
     """Approves a draft awaiting review (or retries the send of one the bridge refused)
     and enqueues its dispatch once the approval is committed."""
-    draft = draft_transition(
-        draft_id,
-        allowed_from=[Draft.Status.HELD],
-        when=awaiting_review(user) | Q(hold_reason__in=RESEND_HOLDS, reviewed_at__isnull=False),
-        user=user,
-        reason="approve",
-        status=Draft.Status.APPROVED,
-        hold_reason="",
-        hold_detail="",
-        dispatch_claimed_at=None,
-        **_reviewed(user),
+    resend = Q(hold_reason__in=RESEND_HOLDS, reviewed_at__isnull=False)
+    draft = _review(
+        draft_id, user, reason="approve", when=awaiting_review(user) | resend, **APPROVED
     )
-    if draft is None:
-        raise _conflict(draft_id, user)
     transaction.on_commit(lambda: dispatch_draft.delay(str(draft.id)))
     return draft
 
@@ -141,21 +149,7 @@ def draft_correct(*, draft_id, user, body: str, reason_tags=()) -> Draft:
         return draft_approve(draft_id=draft_id, user=user)
     with transaction.atomic():
         # The body only changes through this transition, so ``original`` is what it replaces.
-        draft = draft_transition(
-            draft_id,
-            allowed_from=[Draft.Status.HELD],
-            when=awaiting_review(user),
-            user=user,
-            reason="correct",
-            status=Draft.Status.APPROVED,
-            body=body,
-            hold_reason="",
-            hold_detail="",
-            dispatch_claimed_at=None,
-            **_reviewed(user),
-        )
-        if draft is None:
-            raise _conflict(draft_id, user)
+        draft = _review(draft_id, user, reason="correct", body=body, **APPROVED)
         _record_correction(draft, user, Correction.Kind.EDITED, original, body, tags)
     transaction.on_commit(lambda: dispatch_draft.delay(str(draft.id)))
     return draft
@@ -165,17 +159,7 @@ def draft_reject(*, draft_id, user, reason_tags=()) -> Draft:
     """Rejects a draft awaiting review and records the rejection as a correction."""
     tags = clean_reason_tags(list(reason_tags))
     with transaction.atomic():
-        draft = draft_transition(
-            draft_id,
-            allowed_from=[Draft.Status.HELD],
-            when=awaiting_review(user),
-            user=user,
-            reason="reject",
-            status=Draft.Status.REJECTED,
-            **_reviewed(user),
-        )
-        if draft is None:
-            raise _conflict(draft_id, user)
+        draft = _review(draft_id, user, reason="reject", status=Draft.Status.REJECTED)
         _record_correction(draft, user, Correction.Kind.REJECTED, draft.body, None, tags)
     return draft
 
