@@ -125,10 +125,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Ingest inbound messages, fetch drafts and decisions, flip the draft engine.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    # Two models have a "state": each choice set gets its own schema name.
+    # Choice sets that share a field name ("state", "kind") each get their own schema name.
     "ENUM_NAME_OVERRIDES": {
         "ThreadStateEnum": "builder.taxonomy.ThreadState",
         "GpuInstanceStateEnum": "engines.models.GpuInstance.State",
+        "CorrectionKindEnum": "prospects.models.Correction.Kind",
+        "SnippetKindEnum": "builder.models.Snippet.Kind",
     },
 }
 

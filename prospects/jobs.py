@@ -275,7 +275,9 @@ def job_chunk_run(*, item_ids) -> Outcome:
     poison = [item for item in claimed if item.attempts > settings.JOB_MAX_ATTEMPTS]
     for item in poison:
         _hold_poison_item(item)
-    _finish_items(_draft_items([item for item in claimed if item not in poison]))
+    drafted, deferred = _draft_items([item for item in claimed if item not in poison])
+    _finish_items(drafted)
+    _defer(deferred)
     _finish_jobs_if_complete(job_ids)
     return Outcome.DONE
 
@@ -288,11 +290,16 @@ def linked_draft(item: DraftJobItem) -> Draft | None:
         return None
 
 
-def _draft_items(items: list[DraftJobItem]) -> list[tuple[DraftJobItem, Draft]]:
+# A model item left undrafted because its engine stopped admitting calls mid-chunk.
+DEFERRED = object()
+
+
+def _draft_items(items: list[DraftJobItem]) -> tuple[list[tuple[DraftJobItem, Draft]], list]:
     """Drafts the items, a model engine's ENGINE_CONCURRENCY at a time; one item's crash
-    never fails the others."""
+    never fails the others. Returns the drafted pairs and the items deferred because the
+    engine stopped admitting calls (breaker open, endpoint gone) during the chunk."""
     if not items:
-        return []
+        return [], []
     canon = canon_texts(item.decision.template_key for item in items)
     concurrent = not parse_engine_id(items[0].engine_id).is_template
     if not concurrent:
@@ -302,14 +309,30 @@ def _draft_items(items: list[DraftJobItem]) -> list[tuple[DraftJobItem, Draft]]:
             drafted = list(
                 zip(items, pool.map(_draft_item_in_thread, items, repeat(canon)), strict=True)
             )
-    return [(item, draft) for item, draft in drafted if draft is not None]
+    deferred = [item for item, draft in drafted if draft is DEFERRED]
+    done = [(item, draft) for item, draft in drafted if draft is not None and draft is not DEFERRED]
+    return done, deferred
 
 
-def _draft_item_in_thread(item: DraftJobItem, canon: dict) -> Draft | None:
+def _draft_item_in_thread(item: DraftJobItem, canon: dict):
     try:
+        if not engine_ready(item.engine_id):
+            return DEFERRED
         return _draft_item(item, canon)
     finally:
         connection.close()
+
+
+def _defer(items: list[DraftJobItem]) -> None:
+    """Deferred items wait as a chunk that found the engine not ready does; the attempt
+    does not count towards JOB_MAX_ATTEMPTS."""
+    if not items:
+        return
+    DraftJobItem.objects.filter(id__in=[item.id for item in items], status=Item.RUNNING).update(
+        status=Item.WAITING, attempts=F("attempts") - 1, updated_at=now()
+    )
+    pairs = [(item.id, item.engine_id) for item in items]
+    transaction.on_commit(lambda: _enqueue(pairs, countdown=settings.JOB_ENGINE_RETRY_SECONDS))
 
 
 def _draft_item(item: DraftJobItem, canon: dict) -> Draft | None:

@@ -56,7 +56,10 @@ def test_a_coworker_clears_three_drafts_with_the_keyboard_then_finds_the_work(pa
     expect(page.locator("body")).to_contain_text("Hi! Lovely to hear from you.")
     screenshot("correction")
 
-    page.locator("a", has_text="template").first.click()
+    page.click("nav >> text=Engines")
+    expect(page.locator("table")).to_contain_text("do-gpu-mistral-nemo-12b")
+    screenshot("engines")
+    page.locator("table a", has_text="template").click()
     expect(page.locator(".scores")).to_contain_text("accepted without edit")
     screenshot("engine")
     with page.expect_download() as download:
