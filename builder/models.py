@@ -4,6 +4,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from simple_history.models import HistoricalRecords
+
+from engines.ids import MAX_ENGINE_ID_LENGTH
 
 # Also in workflow.schema.json's snippet reference pattern.
 SNIPPET_KEY_PATTERN = r"^[A-Za-z0-9_.\-]+$"
@@ -167,3 +170,107 @@ class WorkflowVersion(models.Model):
     @property
     def applies_to(self) -> dict:
         return self.definition.get("appliesTo", {})
+
+
+class Metric(models.TextChoices):
+    """What an experiment optimises. Lower is better unless ``HIGHER_IS_BETTER`` says so."""
+
+    ACCEPTED_UNEDITED = "accepted_unedited", "Accepted without edit"
+    EDIT_DISTANCE = "edit_distance", "Edit distance"
+    HOLD_RATE = "hold_rate", "Hold rate"
+    LATENCY = "latency", "Latency (ms)"
+    COST = "cost", "Cost per draft (USD)"
+
+
+HIGHER_IS_BETTER = {Metric.ACCEPTED_UNEDITED: True}
+PROPORTION_METRICS = {Metric.ACCEPTED_UNEDITED, Metric.HOLD_RATE}
+
+
+class Experiment(models.Model):
+    """An A/B test of (workflow version, engine id) arms on live traffic within a scope.
+
+    The scope lists template keys, archetypes and states; an empty list means "any".
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        RUNNING = "running", "Running"
+        PAUSED = "paused", "Paused"
+        FINISHED = "finished", "Finished"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Short, so "slug:arm" fits the arm label recorded on decisions and drafts.
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=200)
+    template_keys = models.JSONField(default=list, blank=True)
+    archetypes = models.JSONField(default=list, blank=True)
+    states = models.JSONField(default=list, blank=True)
+    metric = models.CharField(
+        max_length=32, choices=Metric.choices, default=Metric.ACCEPTED_UNEDITED
+    )
+    min_sample = models.PositiveIntegerField(default=100)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    status_reason = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, related_name="+", on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Set by promotion: the arm that became champion and what it replaced (for rollback).
+    champion = models.ForeignKey(
+        "ExperimentArm", null=True, blank=True, related_name="+", on_delete=models.SET_NULL
+    )
+    previous_live_version = models.ForeignKey(
+        WorkflowVersion, null=True, blank=True, related_name="+", on_delete=models.PROTECT
+    )
+    previous_engine_id = models.CharField(max_length=MAX_ENGINE_ID_LENGTH, blank=True)
+    rolled_back_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    @property
+    def higher_is_better(self) -> bool:
+        return HIGHER_IS_BETTER.get(self.metric, False)
+
+    @property
+    def control(self) -> "ExperimentArm | None":
+        return next((arm for arm in self.arms.all() if arm.is_control), None)
+
+
+class ExperimentArm(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    experiment = models.ForeignKey(Experiment, related_name="arms", on_delete=models.CASCADE)
+    key = models.SlugField(max_length=20)
+    workflow_version = models.ForeignKey(
+        WorkflowVersion, related_name="experiment_arms", on_delete=models.PROTECT
+    )
+    engine_id = models.CharField(max_length=MAX_ENGINE_ID_LENGTH)
+    weight = models.PositiveIntegerField(default=1)
+    is_control = models.BooleanField(default=False)
+    # Set when the guardrail (or an operator) takes the arm out of assignment.
+    paused_reason = models.CharField(max_length=300, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["experiment", "-is_control", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["experiment", "key"], name="unique_experiment_arm")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """What decisions and drafts record as their ``experiment_arm``."""
+        return f"{self.experiment.slug}:{self.key}"
+
+    @property
+    def active(self) -> bool:
+        return self.paused_at is None

@@ -99,13 +99,14 @@ def workflow_save_draft(
     """Saves an edit: into the open draft version, or as a new draft after a published one.
 
     ``new_version`` always adds a version, leaving an open draft as it is (an import must
-    not overwrite someone's unpublished work). A published version is never changed.
+    not overwrite someone's unpublished work). A published version, or a draft that an
+    experiment arm runs, is never changed.
     Raises ``DefinitionInvalid``.
     """
     validate_definition(definition, snippet_exists=snippet_exists)
     workflow = Workflow.objects.select_for_update().get(id=workflow.id)
     latest = workflow.versions.order_by("-number").first()
-    if not new_version and latest is not None and latest.status == WorkflowVersion.Status.DRAFT:
+    if _open_draft(latest) and not new_version:
         version = latest
     else:
         version = WorkflowVersion(workflow=workflow, number=(latest.number + 1) if latest else 1)
@@ -116,6 +117,15 @@ def workflow_save_draft(
         setattr(version, field, value)
     version.save()
     return version
+
+
+def _open_draft(version: WorkflowVersion | None) -> bool:
+    """A draft still open to edits: an experiment arm pins the definition it runs."""
+    return (
+        version is not None
+        and version.status == WorkflowVersion.Status.DRAFT
+        and not version.experiment_arms.exists()
+    )
 
 
 def _pin_snippets(definition: dict) -> dict[str, int]:

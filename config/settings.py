@@ -200,6 +200,14 @@ RETRIEVAL_MAX_CHARS = env.int("RETRIEVAL_MAX_CHARS", default=400)
 # Share of threads (by a hash of the thread id) whose examples go to the eval split.
 TUNING_EVAL_PERCENT = env.int("TUNING_EVAL_PERCENT", default=10)
 
+# Experiments: an arm is paused once, after this many drafts, its hold rate (or, after as
+# many reviews, its rejection rate) exceeds the threshold.
+EXPERIMENT_GUARDRAIL_MIN_DRAFTS = env.int("EXPERIMENT_GUARDRAIL_MIN_DRAFTS", default=20)
+EXPERIMENT_GUARDRAIL_HOLD_RATE = env.float("EXPERIMENT_GUARDRAIL_HOLD_RATE", default=0.5)
+EXPERIMENT_GUARDRAIL_REJECTION_RATE = env.float("EXPERIMENT_GUARDRAIL_REJECTION_RATE", default=0.5)
+# What a draft's tokens cost on the GPU (USD per 1,000 tokens in and out), for cost per draft.
+DRAFT_COST_PER_1K_TOKENS = env.float("DRAFT_COST_PER_1K_TOKENS", default=0.0004)
+
 # The messaging bridge that actually sends replies; unset means every draft is held.
 BRIDGE_WEBHOOK_URL = env.str("BRIDGE_WEBHOOK_URL", default="")
 BRIDGE_TIMEOUT_SECONDS = env.float("BRIDGE_TIMEOUT_SECONDS", default=10.0)

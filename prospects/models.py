@@ -171,6 +171,12 @@ class Draft(models.Model):
             ),
             models.Index(fields=["workflow_version", "status"], name="draft_version_status"),
             models.Index(fields=["engine_id", "status"], name="draft_engine_status"),
+            # Experiment results and guardrails read one arm's drafts.
+            models.Index(
+                fields=["experiment_arm", "created_at"],
+                name="draft_experiment_arm",
+                condition=~models.Q(experiment_arm=""),
+            ),
         ]
 
     def __str__(self) -> str:

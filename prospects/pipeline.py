@@ -10,6 +10,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from builder.experiments import assign_arm
 from builder.resolve import Situation, resolve_workflow
 from builder.selectors import canon_text
 from builder.spec import workflow_spec
@@ -24,6 +25,7 @@ from engines.registry import engine_for
 from prospects import gate2
 from prospects.classify import Classification, classify
 from prospects.decide import decide_next_action
+from prospects.guardrails import guard_arm
 from prospects.models import (
     Decision,
     Draft,
@@ -144,13 +146,7 @@ def _record_decision(message: InboundMessage, inbound: Inbound, move: MoveOutcom
         max_sends_per_day=settings.GATE2_MAX_SENDS_PER_DAY,
     )
     settings_row = pipeline_settings()
-    workflow_version = None
-    if action.template_key:
-        workflow_version = resolve_workflow(
-            Situation(
-                archetype=thread.archetype, state=thread.state, template_key=action.template_key
-            )
-        )
+    route = _route(thread, action.template_key, settings_row) if action.template_key else None
     decision = Decision.objects.create(
         message=message,
         thread=thread,
@@ -163,14 +159,32 @@ def _record_decision(message: InboundMessage, inbound: Inbound, move: MoveOutcom
         template_key=action.template_key or "",
         gate2_results=gate2_result.results,
         mode=choose_mode(settings_row, action.template_key or ""),
-        engine_id=settings_row.draft_engine,
-        workflow_version=workflow_version,
+        engine_id=route.engine_id if route else settings_row.draft_engine,
+        workflow_version=route.workflow_version if route else None,
+        experiment_arm=route.experiment_arm if route else "",
     )
     thread.state = action.next_state
     if thread.last_message_at is None or inbound.received_at > thread.last_message_at:
         thread.last_message_at = inbound.received_at
     thread.save()
     return decision
+
+
+@dataclass(frozen=True)
+class _Route:
+    engine_id: str
+    workflow_version: object  # a WorkflowVersion or None
+    experiment_arm: str = ""
+
+
+def _route(thread: Thread, template_key: str, settings_row: PipelineSettings) -> _Route:
+    """A running experiment's arm for the thread, else the resolved workflow and the
+    active engine."""
+    situation = Situation(archetype=thread.archetype, state=thread.state, template_key=template_key)
+    arm = assign_arm(situation, str(thread.id))
+    if arm is not None:
+        return _Route(arm.engine_id, arm.workflow_version, arm.label)
+    return _Route(settings_row.draft_engine, resolve_workflow(situation))
 
 
 @dataclass(frozen=True)
@@ -353,4 +367,6 @@ def draft_for_decision(
         )
         if draft.status == Draft.Status.APPROVED:
             transaction.on_commit(lambda: dispatch_draft.delay(str(draft.id)))
+    if draft.experiment_arm:
+        guard_arm(draft.experiment_arm)
     return draft

@@ -15,6 +15,7 @@ from django.db.models import Q
 
 from engines.clock import now
 from engines.holds import HoldReason
+from prospects.guardrails import guard_arm
 from prospects.models import Correction, Draft, ReasonTag
 from prospects.tasks import dispatch_draft
 from prospects.textdiff import edit_distance
@@ -161,6 +162,8 @@ def draft_reject(*, draft_id, user, reason_tags=()) -> Draft:
     with transaction.atomic():
         draft = _review(draft_id, user, reason="reject", status=Draft.Status.REJECTED)
         _record_correction(draft, user, Correction.Kind.REJECTED, draft.body, None, tags)
+    if draft.experiment_arm:
+        guard_arm(draft.experiment_arm)
     return draft
 
 
