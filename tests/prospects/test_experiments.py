@@ -1,0 +1,212 @@
+"""Experiments on live traffic: routing, guardrails, results, promotion and rollback."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from builder.experiments import ArmSpec, assign_arm, experiment_create, experiment_start
+from builder.models import Experiment
+from builder.resolve import Situation
+from builder.services import workflow_save_draft
+from builder.stats import Proportion, two_proportion_test
+from engines.clock import now
+from prospects.experiments import (
+    EngineFlipUnconfirmed,
+    arm_outcomes,
+    experiment_promote,
+    experiment_rollback,
+    results_csv,
+    results_for,
+)
+from prospects.models import Draft
+from prospects.pipeline import inbound_ingest
+from prospects.review import draft_approve, draft_correct, draft_reject
+from prospects.selectors import pipeline_settings
+from tests.conftest import GEMMA, definition, make_inbound
+
+pytestmark = pytest.mark.django_db
+
+WELCOME = Situation(archetype="new_contact", state="new", template_key="opener.welcome")
+
+
+@pytest.fixture
+def experiment(published_workflow):
+    live = published_workflow()
+    challenger = workflow_save_draft(workflow=live.workflow, definition=definition(name="Terse"))
+    created = experiment_create(
+        slug="welcome-ab",
+        name="Terse welcome",
+        arms=[
+            ArmSpec(key="A", workflow_version=live, engine_id="template"),
+            ArmSpec(key="B", workflow_version=challenger, engine_id=GEMMA),
+        ],
+        scope={"template_keys": ["opener.welcome"]},
+        min_sample=4,
+    )
+    return experiment_start(experiment=created)
+
+
+def welcome_drafts(count: int) -> list[Draft]:
+    return [inbound_ingest(inbound=make_inbound("Hi there")).draft for _ in range(count)]
+
+
+def test_decisions_and_drafts_record_the_arm_and_run_its_engine(experiment):
+    drafts = welcome_drafts(30)
+    arms = {draft.experiment_arm for draft in drafts}
+    assert arms == {"welcome-ab:A", "welcome-ab:B"}
+    for draft in drafts:
+        expected = "template" if draft.experiment_arm.endswith(":A") else GEMMA
+        assert draft.engine_id == expected
+        assert draft.decision.experiment_arm == draft.experiment_arm
+        assert draft.decision.engine_id == expected
+
+
+def test_a_thread_keeps_its_arm(experiment):
+    drafts = welcome_drafts(10)
+    for draft in drafts:
+        again = assign_arm(WELCOME, str(draft.thread_id))
+        assert again.label == draft.experiment_arm
+
+
+def test_situations_outside_the_scope_resolve_as_usual(experiment):
+    draft = inbound_ingest(inbound=make_inbound("Are you free Saturday evening?")).draft
+    assert draft.decision.template_key != "opener.welcome"
+    assert draft.experiment_arm == ""
+    assert draft.engine_id == pipeline_settings().draft_engine
+
+
+def test_the_guardrail_pauses_an_arm_whose_drafts_are_held(experiment, settings):
+    # Arm B's model build has no endpoint here, so every one of its drafts is held.
+    settings.EXPERIMENT_GUARDRAIL_MIN_DRAFTS = 5
+    drafts = welcome_drafts(40)
+    arm_b = experiment.arms.get(key="B")
+    assert arm_b.paused_at is not None
+    assert "Hold rate 100% over 5 drafts" in arm_b.paused_reason
+    b_drafts = [draft for draft in drafts if draft.experiment_arm == "welcome-ab:B"]
+    assert len(b_drafts) == 5
+    assert experiment.arms.get(key="A").paused_at is None
+    experiment.refresh_from_db()
+    assert experiment.status == Experiment.Status.RUNNING
+
+
+def test_the_guardrail_pauses_an_arm_whose_drafts_are_rejected(experiment, settings, coworker):
+    settings.EXPERIMENT_GUARDRAIL_MIN_DRAFTS = 3
+    settings.EXPERIMENT_GUARDRAIL_HOLD_RATE = 1.0
+    a_drafts = [d for d in welcome_drafts(16) if d.experiment_arm == "welcome-ab:A"][:3]
+    for draft in a_drafts[:2]:
+        draft_reject(draft_id=draft.id, user=coworker, reason_tags=["tone"])
+    assert experiment.arms.get(key="A").paused_at is None
+    draft_reject(draft_id=a_drafts[2].id, user=coworker)
+    assert "Rejection rate 100% over 3 reviewed" in experiment.arms.get(key="A").paused_reason
+
+
+def test_results_count_each_arm_and_compare_to_control(experiment, coworker):
+    drafts = welcome_drafts(24)
+    by_arm = {"A": [], "B": []}
+    for draft in drafts:
+        by_arm[draft.experiment_arm[-1]].append(draft)
+    # A: every draft approved as is. B: half approved, the rest corrected.
+    for draft in by_arm["A"]:
+        draft_approve(draft_id=draft.id, user=coworker)
+    for index, draft in enumerate(by_arm["B"]):
+        if index % 2:
+            draft_correct(draft_id=draft.id, user=coworker, body="Rewritten reply.")
+        else:
+            draft_approve(draft_id=draft.id, user=coworker)
+
+    results = results_for(experiment)
+    control, challenger = results.arms
+    n_a, n_b = len(by_arm["A"]), len(by_arm["B"])
+    assert (control.arm.key, control.n, control.successes) == ("A", n_a, n_a)
+    assert (challenger.n, challenger.successes) == (n_b, (n_b + 1) // 2)
+    expected = two_proportion_test(Proportion(n_a, n_a), Proportion(n_b, (n_b + 1) // 2))
+    assert challenger.comparison.p_value == pytest.approx(expected.p_value)
+    assert challenger.comparison.diff == pytest.approx(expected.diff)
+    assert control.comparison is None
+    assert control.interval[1] == pytest.approx(1.0)
+    assert challenger.drafts == n_b
+    csv_text = results_csv(results)
+    assert csv_text.splitlines()[0].startswith("experiment,metric,arm,label")
+    assert len(csv_text.splitlines()) == 3
+
+
+def test_the_series_is_cumulative_per_day(experiment, coworker):
+    drafts = welcome_drafts(12)
+    a_drafts = [draft for draft in drafts if draft.experiment_arm.endswith(":A")]
+    yesterday = now() - timedelta(days=1)
+    Draft.objects.filter(id=a_drafts[0].id).update(created_at=yesterday)
+    draft_approve(draft_id=a_drafts[0].id, user=coworker)
+    draft_reject(draft_id=a_drafts[1].id, user=coworker)
+    series = arm_outcomes(experiment)["welcome-ab:A"].series
+    assert [sample.n for _, sample in series] == [1, 2]
+    assert [sample.successes for _, sample in series] == [1, 1]
+
+
+def _reviewed_with_winner(experiment, coworker):
+    """Arm B (challenger) accepted every time, arm A (control) never."""
+    for draft in welcome_drafts(24):
+        Draft.objects.filter(id=draft.id).update(
+            status=Draft.Status.HELD, hold_reason="review_mode", drafted_hold_reason=""
+        )
+        if draft.experiment_arm.endswith(":B"):
+            draft_approve(draft_id=draft.id, user=coworker)
+        else:
+            draft_correct(draft_id=draft.id, user=coworker, body="Something else entirely.")
+
+
+def test_promotion_publishes_the_winner_flips_the_engine_and_rolls_back(
+    experiment, coworker, admin_user, operator
+):
+    _reviewed_with_winner(experiment, coworker)
+    results = results_for(experiment)
+    assert results.winner.arm.key == "B"
+    assert results.arms[1].comparison.verdict == "B better"
+    workflow = results.winner.arm.workflow_version.workflow
+    old_live = workflow.live_version
+
+    with pytest.raises(PermissionDenied):
+        experiment_promote(experiment=experiment, user=operator)
+    with pytest.raises(EngineFlipUnconfirmed) as caught:
+        experiment_promote(experiment=experiment, user=admin_user)
+    assert "template" in str(caught.value)
+    assert GEMMA in str(caught.value)
+    experiment_promote(experiment=experiment, user=admin_user, confirm_engine=True)
+
+    experiment.refresh_from_db()
+    workflow.refresh_from_db()
+    assert experiment.status == Experiment.Status.FINISHED
+    assert experiment.champion.key == "B"
+    assert workflow.live_version == results.winner.arm.workflow_version
+    assert pipeline_settings().draft_engine == GEMMA
+    assert experiment.history.filter(status="finished").exists()
+
+    experiment_rollback(experiment=experiment, user=admin_user, confirm_engine=True)
+    workflow.refresh_from_db()
+    assert workflow.live_version.definition == old_live.definition
+    assert workflow.live_version.number > results.winner.arm.workflow_version.number
+    assert pipeline_settings().draft_engine == "template"
+    with pytest.raises(ValidationError):
+        experiment_rollback(experiment=experiment, user=admin_user, confirm_engine=True)
+
+
+def test_no_promotion_without_a_winner_or_below_the_minimum_sample(experiment, admin_user):
+    welcome_drafts(4)
+    with pytest.raises(ValidationError) as caught:
+        experiment_promote(experiment=experiment, user=admin_user)
+    assert "No arm beats control" in caught.value.message_dict["arm"][0]
+    with pytest.raises(ValidationError) as caught:
+        experiment_promote(experiment=experiment, user=admin_user, arm_key="B")
+    assert "observations needed" in caught.value.message_dict["arm"][0]
+    with pytest.raises(ValidationError):
+        experiment_promote(experiment=experiment, user=admin_user, arm_key="Z")
+
+
+def test_promoting_control_keeps_the_engine_and_needs_no_admin(experiment, coworker, operator):
+    _reviewed_with_winner(experiment, coworker)
+    Draft.objects.filter(experiment_arm="welcome-ab:A").update(status=Draft.Status.APPROVED)
+    Draft.objects.filter(experiment_arm="welcome-ab:A").first().correction.delete()
+    experiment_promote(experiment=experiment, user=operator, arm_key="A")
+    experiment.refresh_from_db()
+    assert experiment.champion.key == "A"
+    assert pipeline_settings().draft_engine == "template"
