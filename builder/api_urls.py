@@ -1,6 +1,6 @@
 from django.urls import path
 
-from builder import api
+from builder import api, experiments_api
 
 urlpatterns = [
     path("workflows/", api.WorkflowListView.as_view(), name="api-workflows"),
@@ -28,6 +28,22 @@ urlpatterns = [
         name="api-version-archive",
     ),
     path("workflows/<uuid:pk>/diff/", api.DiffView.as_view(), name="api-workflow-diff"),
+    path("experiments/", experiments_api.ExperimentListView.as_view(), name="api-experiments"),
+    path(
+        "experiments/<uuid:pk>/",
+        experiments_api.ExperimentDetailView.as_view(),
+        name="api-experiment",
+    ),
+    path(
+        "experiments/<uuid:pk>/start/",
+        experiments_api.ExperimentStartView.as_view(),
+        name="api-experiment-start",
+    ),
+    path(
+        "experiments/<uuid:pk>/pause/",
+        experiments_api.ExperimentPauseView.as_view(),
+        name="api-experiment-pause",
+    ),
     path("snippets/", api.SnippetListView.as_view(), name="api-snippets"),
     path("snippets/<uuid:pk>/", api.SnippetDetailView.as_view(), name="api-snippet"),
 ]

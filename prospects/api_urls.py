@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.authtoken.views import obtain_auth_token
 
-from prospects import api, gpu_api, jobs_api, review_api
+from prospects import api, experiments_api, gpu_api, jobs_api, review_api
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
@@ -30,6 +30,26 @@ urlpatterns = [
     path("jobs/<uuid:pk>/", jobs_api.JobDetailView.as_view(), name="api-job"),
     path("jobs/<uuid:pk>/cancel/", jobs_api.JobCancelView.as_view(), name="api-job-cancel"),
     path("jobs/<uuid:pk>/retry/", jobs_api.JobRetryView.as_view(), name="api-job-retry"),
+    path(
+        "experiments/<uuid:pk>/results/",
+        experiments_api.ExperimentResultsView.as_view(),
+        name="api-experiment-results",
+    ),
+    path(
+        "experiments/<uuid:pk>/results.csv",
+        experiments_api.ExperimentResultsCsvView.as_view(),
+        name="api-experiment-results-csv",
+    ),
+    path(
+        "experiments/<uuid:pk>/promote/",
+        experiments_api.ExperimentPromoteView.as_view(),
+        name="api-experiment-promote",
+    ),
+    path(
+        "experiments/<uuid:pk>/rollback/",
+        experiments_api.ExperimentRollbackView.as_view(),
+        name="api-experiment-rollback",
+    ),
     path("gpu/", gpu_api.GpuView.as_view(), name="api-gpu"),
     path("gpu/hold/", gpu_api.GpuHoldView.as_view(), name="api-gpu-hold"),
     path("gpu/release/", gpu_api.GpuReleaseView.as_view(), name="api-gpu-release"),
