@@ -1,16 +1,27 @@
-"""Demo data for `make run`: roles, users, canon, snippets, builds, workflows and threads."""
+"""Demo data for `make run`: roles, users, canon, snippets, builds, workflows, threads and
+an experiment with reviewed outcomes."""
 
+import random
 from datetime import timedelta
 
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 
+from builder.experiments import ArmSpec, experiment_create, experiment_start
 from builder.files import workflow_import
-from builder.services import DEMO_WORKFLOWS_DIR, canon_load_file, snippets_load_file
+from builder.models import Experiment, Workflow
+from builder.services import (
+    DEMO_WORKFLOWS_DIR,
+    canon_load_file,
+    snippets_load_file,
+    workflow_save_draft,
+)
 from config.roles import Role
 from engines.clock import now
 from engines.services import engine_build_register
+from prospects.models import Draft
 from prospects.pipeline import Inbound, inbound_ingest
+from prospects.review import draft_approve, draft_correct, draft_reject
 
 DEMO_USERS = {"admin": Role.ADMIN, "operator": Role.OPERATOR, "coworker": Role.COWORKER}
 
@@ -82,4 +93,74 @@ def demo_load(*, password: str) -> dict:
         "canon_entries": canon,
         "workflows": len(workflows.created),
         "messages": created,
+        "experiment": demo_experiment(),
     }
+
+
+DEMO_EXPERIMENT = "welcome-shorter"
+DEMO_EXPERIMENT_THREADS = 120
+# Per arm: the share of drafts coworkers approve as drafted, correct, and reject.
+DEMO_OUTCOMES = {"A": (0.50, 0.35, 0.15), "B": (0.78, 0.17, 0.05)}
+
+
+def demo_experiment() -> str:
+    """A running A/B test of the welcome workflow with a week of reviewed drafts.
+
+    Arm B is a shorter draft of the welcome workflow; coworkers' verdicts are drawn with a
+    fixed seed so the results page shows the same figures on every machine.
+    """
+    if Experiment.objects.filter(slug=DEMO_EXPERIMENT).exists():
+        return DEMO_EXPERIMENT
+    workflow = Workflow.objects.get(slug="opener-welcome")
+    live = workflow.live_version
+    shorter = dict(live.definition)
+    shorter["steps"] = [
+        {"draft": "Reply in two short sentences and end with one question.", "maxChars": 200}
+    ]
+    challenger = workflow_save_draft(
+        workflow=workflow, definition=shorter, notes="Shorter welcome", new_version=True
+    )
+    experiment = experiment_create(
+        slug=DEMO_EXPERIMENT,
+        name="Shorter welcome replies",
+        arms=[
+            ArmSpec(key="A", workflow_version=live, engine_id="template"),
+            ArmSpec(key="B", workflow_version=challenger, engine_id="template"),
+        ],
+        scope={"template_keys": ["opener.welcome"]},
+        min_sample=40,
+    )
+    experiment_start(experiment=experiment)
+    _demo_reviewed_traffic()
+    return DEMO_EXPERIMENT
+
+
+def _demo_reviewed_traffic() -> None:
+    reviewer = User.objects.get(username="coworker")
+    draw = random.Random(8)
+    start = now() - timedelta(days=7)
+    for index in range(DEMO_EXPERIMENT_THREADS):
+        moment = start + timedelta(hours=index * 7 * 24 / DEMO_EXPERIMENT_THREADS)
+        draft = inbound_ingest(
+            inbound=Inbound(
+                external_id=f"demo-exp-{index}",
+                thread=f"demo-exp-{index}",
+                sender="Visitor",
+                body="Hi! Saw your profile and wanted to say hello.",
+                received_at=moment,
+                archetype="new_contact",
+            )
+        ).draft
+        if draft is None or not draft.experiment_arm:
+            continue
+        Draft.objects.filter(id=draft.id).update(created_at=moment)
+        accept, correct, _ = DEMO_OUTCOMES[draft.experiment_arm.rpartition(":")[2]]
+        roll = draw.random()
+        if roll < accept:
+            draft_approve(draft_id=draft.id, user=reviewer)
+        elif roll < accept + correct:
+            draft_correct(
+                draft_id=draft.id, user=reviewer, body="Hello! Lovely to hear from you. When suits?"
+            )
+        else:
+            draft_reject(draft_id=draft.id, user=reviewer, reason_tags=["too_long"])

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from prospects import review_views, views
+from prospects import experiment_views, review_views, views
 
 app_name = "prospects"
 
@@ -29,6 +29,33 @@ urlpatterns = [
         "workflows/<uuid:workflow_id>/scores_hx/",
         review_views.workflow_scores_hx,
         name="workflow_scores_hx",
+    ),
+    path("experiments/", experiment_views.experiment_list, name="experiment_list"),
+    path("experiments/new/", experiment_views.experiment_new, name="experiment_new"),
+    path(
+        "experiments/<uuid:experiment_id>/",
+        experiment_views.experiment_detail,
+        name="experiment_detail",
+    ),
+    path(
+        "experiments/<uuid:experiment_id>/results.csv",
+        experiment_views.experiment_csv,
+        name="experiment_csv",
+    ),
+    path(
+        "experiments/<uuid:experiment_id>/promote/",
+        experiment_views.experiment_promote_view,
+        name="experiment_promote",
+    ),
+    path(
+        "experiments/<uuid:experiment_id>/rollback/",
+        experiment_views.experiment_rollback_view,
+        name="experiment_rollback",
+    ),
+    path(
+        "experiments/<uuid:experiment_id>/<str:action>/",
+        experiment_views.experiment_action,
+        name="experiment_action",
     ),
     path("settings/", views.engine_settings, name="settings"),
     path("jobs/", views.job_list, name="job_list"),

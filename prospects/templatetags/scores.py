@@ -12,3 +12,23 @@ def percent(rate: float | None) -> str:
 @register.filter
 def fraction(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
+
+
+@register.filter
+def metric(value: float | None, proportion: bool) -> str:
+    """An experiment metric: a percentage for rates, else a number in four figures."""
+    if value is None:
+        return "–"
+    return percent(value) if proportion else f"{value:,.4g}"
+
+
+@register.filter
+def p_value(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
+@register.filter
+def usd(value: float | None) -> str:
+    return "–" if value is None else f"${value:.5f}"
