@@ -9,7 +9,7 @@ from builder.results import ExperimentResults
 ARM_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9"]
 
 WIDTH, HEIGHT = 640, 220
-LEFT, RIGHT, TOP, BOTTOM = 56, 16, 12, 28
+LEFT, RIGHT, TOP, BOTTOM = 56, 32, 12, 28
 
 
 @dataclass(frozen=True)

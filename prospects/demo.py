@@ -1,7 +1,6 @@
 """Demo data for `make run`: roles, users, canon, snippets, builds, workflows, threads and
 an experiment with reviewed outcomes."""
 
-import random
 from datetime import timedelta
 
 from django.contrib.auth.models import Group, User
@@ -66,8 +65,8 @@ def demo_users(*, password: str) -> list[str]:
     return list(DEMO_USERS)
 
 
-def demo_load(*, password: str) -> dict:
-    """Idempotent: running it twice adds nothing new."""
+def demo_load(*, password: str, experiment: bool = True) -> dict:
+    """Idempotent: running it twice adds nothing new. ``experiment`` adds the A/B test."""
     users = demo_users(password=password)
     canon = canon_load_file()
     snippets_load_file()
@@ -93,21 +92,24 @@ def demo_load(*, password: str) -> dict:
         "canon_entries": canon,
         "workflows": len(workflows.created),
         "messages": created,
-        "experiment": demo_experiment(),
+        "experiment": demo_experiment() if experiment else None,
     }
 
 
 DEMO_EXPERIMENT = "welcome-shorter"
 DEMO_EXPERIMENT_THREADS = 120
-# Per arm: the share of drafts coworkers approve as drafted, correct, and reject.
-DEMO_OUTCOMES = {"A": (0.50, 0.35, 0.15), "B": (0.78, 0.17, 0.05)}
+# Per arm, out of every 20 drafts: how many coworkers approve as drafted and correct
+# (the rest they reject).
+DEMO_OUTCOMES = {"A": (10, 7), "B": (16, 3)}
+# Steps through each block of 20 in a mixed order (7 is coprime to 20).
+_STRIDE = 7
 
 
 def demo_experiment() -> str:
     """A running A/B test of the welcome workflow with a week of reviewed drafts.
 
-    Arm B is a shorter draft of the welcome workflow; coworkers' verdicts are drawn with a
-    fixed seed so the results page shows the same figures on every machine.
+    Arm B is a shorter draft of the welcome workflow; coworkers' verdicts follow a fixed
+    schedule per arm, so B wins clearly on every machine whatever the split of threads.
     """
     if Experiment.objects.filter(slug=DEMO_EXPERIMENT).exists():
         return DEMO_EXPERIMENT
@@ -131,16 +133,18 @@ def demo_experiment() -> str:
         min_sample=40,
     )
     experiment_start(experiment=experiment)
-    _demo_reviewed_traffic()
+    demo_reviewed_traffic()
     return DEMO_EXPERIMENT
 
 
-def _demo_reviewed_traffic() -> None:
+def demo_reviewed_traffic(threads: int = DEMO_EXPERIMENT_THREADS) -> None:
+    """New contacts saying hello over the past week, each draft reviewed by the demo
+    coworker as ``DEMO_OUTCOMES`` says for its experiment arm (A or B)."""
     reviewer = User.objects.get(username="coworker")
-    draw = random.Random(8)
+    seen = {arm: 0 for arm in DEMO_OUTCOMES}
     start = now() - timedelta(days=7)
-    for index in range(DEMO_EXPERIMENT_THREADS):
-        moment = start + timedelta(hours=index * 7 * 24 / DEMO_EXPERIMENT_THREADS)
+    for index in range(threads):
+        moment = start + timedelta(hours=index * 7 * 24 / threads)
         draft = inbound_ingest(
             inbound=Inbound(
                 external_id=f"demo-exp-{index}",
@@ -154,11 +158,13 @@ def _demo_reviewed_traffic() -> None:
         if draft is None or not draft.experiment_arm:
             continue
         Draft.objects.filter(id=draft.id).update(created_at=moment)
-        accept, correct, _ = DEMO_OUTCOMES[draft.experiment_arm.rpartition(":")[2]]
-        roll = draw.random()
-        if roll < accept:
+        arm = draft.experiment_arm.rpartition(":")[2]
+        accept, correct = DEMO_OUTCOMES[arm]
+        position = seen[arm] * _STRIDE % 20
+        seen[arm] += 1
+        if position < accept:
             draft_approve(draft_id=draft.id, user=reviewer)
-        elif roll < accept + correct:
+        elif position < accept + correct:
             draft_correct(
                 draft_id=draft.id, user=reviewer, body="Hello! Lovely to hear from you. When suits?"
             )

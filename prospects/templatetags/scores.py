@@ -32,3 +32,15 @@ def p_value(value: float | None) -> str:
 @register.filter
 def usd(value: float | None) -> str:
     return "–" if value is None else f"${value:.5f}"
+
+
+@register.filter
+def probability(value: float | None) -> str:
+    """A probability that never rounds to a certainty it is not."""
+    if value is None:
+        return "–"
+    if value > 0.999:
+        return "> 99.9%"
+    if value < 0.001:
+        return "< 0.1%"
+    return f"{value:.1%}"

@@ -14,7 +14,7 @@ def step_texts(page) -> list[str]:
 
 
 def test_operator_builds_publishes_edits_diffs_and_rolls_back(page, screenshot):
-    demo_load(password=PASSWORD)
+    demo_load(password=PASSWORD, experiment=False)
     log_in(page, "operator", PASSWORD)
     page.click("nav >> text=Workflows")
     expect(page.locator("#workflow-table")).to_contain_text("opener-welcome")
@@ -76,7 +76,7 @@ def test_operator_builds_publishes_edits_diffs_and_rolls_back(page, screenshot):
 
 
 def test_operator_edits_canon_and_previews_a_workflow_on_a_thread(page, screenshot):
-    demo_load(password=PASSWORD)
+    demo_load(password=PASSWORD, experiment=False)
     log_in(page, "operator", PASSWORD)
     page.click("nav >> text=Canon & rules")
     page.click("text=canon:opener.welcome")

@@ -33,7 +33,7 @@ def cloud(settings, gpu_box):
 
 
 def test_admin_watches_a_gpu_come_up_holds_it_warm_and_releases_it(page, screenshot, cloud):
-    demo_load(password=PASSWORD)
+    demo_load(password=PASSWORD, experiment=False)
     admin = User.objects.get(username="admin")
     engine_build_register(engine_id=DO_BUILD, served_model="fixed", model_path="/mnt/w")
     gpu_policy_update(user=admin, hourly_prices={"gpu-h100x1-80gb": 3.39})

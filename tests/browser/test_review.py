@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_coworker_clears_three_drafts_with_the_keyboard_then_finds_the_work(page, screenshot):
-    demo_load(password=PASSWORD)
+    demo_load(password=PASSWORD, experiment=False)
     log_in(page, "coworker", PASSWORD)
     page.click("nav >> text=Review")
     item = page.locator("#review-item")

@@ -1,0 +1,81 @@
+import pytest
+from django.contrib.auth.models import User
+from playwright.sync_api import expect
+
+from builder.models import Experiment, Workflow
+from builder.services import workflow_save_draft
+from prospects.demo import demo_load, demo_reviewed_traffic
+from prospects.selectors import pipeline_settings
+from prospects.services import draft_engine_set
+from tests.browser.conftest import log_in
+from tests.conftest import GEMMA, PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_an_admin_creates_runs_and_promotes_an_experiment(page, screenshot):
+    demo_load(password=PASSWORD, experiment=False)
+    workflow = Workflow.objects.get(slug="opener-welcome")
+    definition = dict(workflow.live_version.definition, name="Shorter welcome")
+    challenger = workflow_save_draft(workflow=workflow, definition=definition, new_version=True)
+    # The active engine is a model build, so promoting a template-engine arm flips it.
+    draft_engine_set(engine_id=GEMMA, user=User.objects.get(username="admin"))
+
+    log_in(page, "admin", PASSWORD)
+    page.click("nav >> text=Experiments")
+    page.click("text=New experiment")
+    page.fill("input[name=name]", "Shorter welcome replies")
+    page.fill("input[name=slug]", "shorter-welcome")
+    page.fill("input[name=min_sample]", "30")
+    page.select_option("select[name=template_keys]", "opener.welcome")
+    page.select_option(
+        "select[name=arm-0-workflow_version]",
+        label="opener-welcome@1 (published) — Welcome a new contact",
+    )
+    page.select_option("select[name=arm-0-engine_id]", "template")
+    page.select_option("select[name=arm-1-workflow_version]", str(challenger.id))
+    page.select_option("select[name=arm-1-engine_id]", "template")
+    page.fill("input[name=arm-1-weight]", "0")
+    page.click("text=Create experiment")
+    expect(page.locator(".field-error")).to_contain_text("positive whole number")
+    screenshot("experiment-new")
+    assert not Experiment.objects.exists()
+
+    page.fill("input[name=arm-1-weight]", "1")
+    page.click("text=Create experiment")
+    expect(page.locator("h1")).to_contain_text("Draft")
+    page.click("button:has-text('Start')")
+    expect(page.locator("h1")).to_contain_text("Running")
+
+    demo_reviewed_traffic(threads=100)
+    page.reload()
+    results = page.locator("table.results")
+    expect(results).to_contain_text("B better")
+    expect(page.locator("#metric-chart polyline")).to_have_count(2)
+    expect(page.locator("#interval-chart circle")).to_have_count(2)
+    screenshot("experiment-results")
+
+    page.click("button:has-text('Promote winner B')")
+    expect(page.locator(".confirm")).to_contain_text("switches the engine")
+    screenshot("experiment-promote")
+    page.check("input[name=confirm_engine]")
+    page.click("button:has-text('Promote B')")
+    expect(page.locator("#messages")).to_contain_text("Arm B is the champion")
+    expect(page.locator("h1")).to_contain_text("Finished")
+
+    experiment = Experiment.objects.get()
+    workflow.refresh_from_db()
+    assert workflow.live_version == challenger
+    assert experiment.champion.key == "B"
+    assert pipeline_settings().draft_engine == "template"
+
+    page.check("input[name=confirm_engine]")
+    page.click("button:has-text('Roll back')")
+    expect(page.locator("#messages")).to_contain_text("previous champion is live again")
+    workflow.refresh_from_db()
+    assert workflow.live_version.name == "Welcome a new contact"
+    assert pipeline_settings().draft_engine == GEMMA
+
+    page.click("nav >> text=Experiments")
+    expect(page.locator("table")).to_contain_text("shorter-welcome")
+    screenshot("experiments")
