@@ -1,0 +1,129 @@
+"""Experiment panel pages: who may do what, form errors, results, CSV, promotion steps."""
+
+import pytest
+
+from builder.experiments import ArmSpec, experiment_create, experiment_start
+from builder.models import Experiment
+from builder.services import workflow_save_draft
+from prospects.models import Draft
+from prospects.pipeline import inbound_ingest
+from prospects.review import draft_approve, draft_correct
+from tests.conftest import GEMMA, definition, make_inbound
+from tests.prospects.test_views import logged_in
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def experiment(published_workflow):
+    live = published_workflow()
+    challenger = workflow_save_draft(workflow=live.workflow, definition=definition(name="Terse"))
+    created = experiment_create(
+        slug="welcome-ab",
+        name="Terse welcome",
+        arms=[
+            ArmSpec(key="A", workflow_version=live, engine_id="template"),
+            ArmSpec(key="B", workflow_version=challenger, engine_id=GEMMA),
+        ],
+        scope={"template_keys": ["opener.welcome"]},
+        min_sample=4,
+    )
+    return experiment_start(experiment=created)
+
+
+@pytest.fixture
+def reviewed(experiment, coworker):
+    for _ in range(24):
+        draft = inbound_ingest(inbound=make_inbound("Hi there")).draft
+        Draft.objects.filter(id=draft.id).update(
+            status=Draft.Status.HELD, hold_reason="review_mode", drafted_hold_reason=""
+        )
+        if draft.experiment_arm.endswith(":B"):
+            draft_approve(draft_id=draft.id, user=coworker)
+        else:
+            draft_correct(draft_id=draft.id, user=coworker, body="Another reply altogether.")
+    return experiment
+
+
+@pytest.mark.parametrize("url", ["/experiments/", "/experiments/new/"])
+def test_a_user_without_a_role_gets_403(make_user, url):
+    assert logged_in(make_user("nobody")).get(url).status_code == 403
+
+
+def test_coworkers_see_results_but_cannot_create_or_promote(reviewed, coworker):
+    client = logged_in(coworker)
+    page = client.get(f"/experiments/{reviewed.id}/").content.decode()
+    assert "B better" in page
+    assert "Promote winner" not in page
+    assert client.get("/experiments/new/").status_code == 403
+    assert client.post(f"/experiments/{reviewed.id}/promote/", {"arm": "B"}).status_code == 403
+
+
+def test_the_form_shows_field_errors_and_keeps_the_input(published_workflow, operator):
+    published_workflow()
+    response = logged_in(operator).post(
+        "/experiments/new/",
+        {
+            "name": "Try",
+            "slug": "try",
+            "metric": "accepted_unedited",
+            "min_sample": "10",
+            "arm-0-key": "A",
+            "arm-0-workflow_version": "",
+            "arm-0-engine_id": "template",
+            "arm-0-weight": "1",
+        },
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "An experiment needs at least two arms." in page
+    assert "Unknown workflow version." in page
+    assert 'value="Try"' in page
+    assert not Experiment.objects.exists()
+
+
+def test_start_refused_for_an_overlapping_scope_is_explained(experiment, operator):
+    other = experiment_create(
+        slug="other",
+        name="Other",
+        arms=list(
+            ArmSpec(key=arm.key, workflow_version=arm.workflow_version, engine_id="template")
+            for arm in experiment.arms.all()
+        ),
+    )
+    client = logged_in(operator)
+    response = client.post(f"/experiments/{other.id}/start/", follow=True)
+    assert "overlaps the running experiment(s) welcome-ab" in response.content.decode()
+    other.refresh_from_db()
+    assert other.status == Experiment.Status.DRAFT
+
+
+def test_the_csv_download_has_one_row_per_arm(reviewed, operator):
+    response = logged_in(operator).get(f"/experiments/{reviewed.id}/results.csv")
+    assert response["Content-Disposition"] == 'attachment; filename="welcome-ab-results.csv"'
+    lines = response.content.decode().splitlines()
+    assert len(lines) == 3
+    assert "B better" in lines[2]
+
+
+def test_an_operator_is_told_an_admin_must_flip_the_engine(reviewed, operator):
+    client = logged_in(operator)
+    confirm = client.post(f"/experiments/{reviewed.id}/promote/", {"arm": "B"})
+    assert "only an admin can promote it" in confirm.content.decode()
+    refused = client.post(
+        f"/experiments/{reviewed.id}/promote/",
+        {"arm": "B", "confirm": "yes", "confirm_engine": "yes"},
+        follow=True,
+    )
+    assert "Only an admin can switch the active engine" in refused.content.decode()
+    reviewed.refresh_from_db()
+    assert reviewed.status == Experiment.Status.RUNNING
+
+
+def test_an_admin_who_does_not_tick_the_engine_flip_promotes_nothing(reviewed, admin_user):
+    response = logged_in(admin_user).post(
+        f"/experiments/{reviewed.id}/promote/", {"arm": "B", "confirm": "yes"}, follow=True
+    )
+    assert "an admin must confirm the engine flip" in response.content.decode()
+    reviewed.refresh_from_db()
+    assert reviewed.status == Experiment.Status.RUNNING
