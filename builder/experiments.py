@@ -159,22 +159,24 @@ def experiment_update(
     min_sample: int = 100,
 ) -> Experiment:
     """Rewrites a draft experiment; one that has run keeps its arms as they ran."""
-    experiment = Experiment.objects.select_for_update().get(id=experiment.id)
-    _require_status(experiment, Experiment.Status.DRAFT, "edited")
+    experiment = _locked(experiment, Experiment.Status.DRAFT, "edited")
     experiment.name, experiment.metric, experiment.min_sample = name, metric, min_sample
     return _write(experiment, scope or {}, arms)
 
 
-def _require_status(experiment: Experiment, allowed, doing: str) -> None:
+def _locked(experiment: Experiment, allowed, doing: str) -> Experiment:
+    """The experiment's row, locked; raises ``ValidationError`` unless its status allows
+    ``doing``."""
+    experiment = Experiment.objects.select_for_update().get(id=experiment.id)
     allowed = {allowed} if isinstance(allowed, str) else set(allowed)
     if experiment.status not in allowed:
         raise ValidationError({"status": [f"A {experiment.status} experiment cannot be {doing}."]})
+    return experiment
 
 
 @transaction.atomic
 def experiment_delete(*, experiment: Experiment) -> None:
-    experiment = Experiment.objects.select_for_update().get(id=experiment.id)
-    _require_status(experiment, Experiment.Status.DRAFT, "deleted; finish it instead")
+    experiment = _locked(experiment, Experiment.Status.DRAFT, "deleted; finish it instead")
     experiment.delete()
 
 
@@ -192,8 +194,7 @@ def experiment_start(*, experiment: Experiment) -> Experiment:
     """
     # One lock for every start: two overlapping starts cannot pass the check together.
     list(Experiment.objects.select_for_update().filter(status=Experiment.Status.RUNNING))
-    experiment = Experiment.objects.select_for_update().get(id=experiment.id)
-    _require_status(experiment, (Experiment.Status.DRAFT, Experiment.Status.PAUSED), "started")
+    experiment = _locked(experiment, (Experiment.Status.DRAFT, Experiment.Status.PAUSED), "started")
     if clashes := overlapping_running(experiment):
         names = ", ".join(other.slug for other in clashes)
         raise ValidationError(
@@ -212,8 +213,7 @@ def experiment_start(*, experiment: Experiment) -> Experiment:
 def experiment_pause(
     *, experiment: Experiment, reason: str = "Paused by an operator."
 ) -> Experiment:
-    experiment = Experiment.objects.select_for_update().get(id=experiment.id)
-    _require_status(experiment, Experiment.Status.RUNNING, "paused")
+    experiment = _locked(experiment, Experiment.Status.RUNNING, "paused")
     experiment.status = Experiment.Status.PAUSED
     experiment.status_reason = reason
     experiment.save()
@@ -281,8 +281,9 @@ def experiment_promote_workflow(
     as a copy (the workflow's own rollback). The live version it replaces and
     ``previous_engine_id`` are kept for ``experiment_rollback_workflow``.
     """
-    experiment = Experiment.objects.select_for_update().get(id=experiment.id)
-    _require_status(experiment, (Experiment.Status.RUNNING, Experiment.Status.PAUSED), "promoted")
+    experiment = _locked(
+        experiment, (Experiment.Status.RUNNING, Experiment.Status.PAUSED), "promoted"
+    )
     version = arm.workflow_version
     previous = version.workflow.live_version
     note = f"Champion of experiment {experiment.slug} (arm {arm.key})."
@@ -325,8 +326,9 @@ def experiment_rollback_workflow(*, experiment: Experiment, user) -> Experiment:
 def experiment_finish(
     *, experiment: Experiment, reason: str = "Finished without promotion."
 ) -> Experiment:
-    experiment = Experiment.objects.select_for_update().get(id=experiment.id)
-    _require_status(experiment, (Experiment.Status.RUNNING, Experiment.Status.PAUSED), "finished")
+    experiment = _locked(
+        experiment, (Experiment.Status.RUNNING, Experiment.Status.PAUSED), "finished"
+    )
     experiment.status = Experiment.Status.FINISHED
     experiment.status_reason = reason
     experiment.finished_at = now()

@@ -336,12 +336,13 @@ def draft_for_decision(
     engine renders canon and records none. An approved draft's dispatch is enqueued only
     after its row commits.
     """
-    drafted = _run_engine(
-        decision,
-        engine_id or decision.engine_id,
-        workflow_version or decision.workflow_version,
-        canon,
-    )
+    engine_id = engine_id or decision.engine_id
+    workflow_version = workflow_version or decision.workflow_version
+    drafted = _run_engine(decision, engine_id, workflow_version, canon)
+    # A redraft by another engine or workflow than the arm's is not the arm's outcome.
+    arm = decision.experiment_arm
+    if engine_id != decision.engine_id or workflow_version != decision.workflow_version:
+        arm = ""
     result, error = drafted.result, drafted.error
     steps = result.steps if result else error.steps
     disposition = _disposition(decision, engine_error=error, verdict=drafted.verdict)
@@ -356,7 +357,7 @@ def draft_for_decision(
             gate_failed=[] if error else drafted.verdict.as_json()["failed"],
             engine_id=drafted.engine_id,
             workflow_version=drafted.workflow_version,
-            experiment_arm=decision.experiment_arm,
+            experiment_arm=arm,
             engine_latency_ms=result.latency_ms if result else 0,
             steps=steps,
             tokens_in=sum(step["tokens_in"] for step in steps),

@@ -187,6 +187,56 @@ def published_workflow(canon, gemma_build):
     return publish
 
 
+@pytest.fixture
+def experiment_versions(published_workflow):
+    """The live welcome version and a draft challenger of the same workflow."""
+    from builder.services import workflow_save_draft
+
+    live = published_workflow()
+    challenger = workflow_save_draft(workflow=live.workflow, definition=definition(name="Terse"))
+    return live, challenger
+
+
+@pytest.fixture
+def experiment(experiment_versions):
+    """A running welcome experiment: A (control) on the template engine, B on GEMMA."""
+    from builder.experiments import ArmSpec, experiment_create, experiment_start
+
+    live, challenger = experiment_versions
+    created = experiment_create(
+        slug="welcome-ab",
+        name="Terse welcome",
+        arms=[
+            ArmSpec(key="A", workflow_version=live, engine_id="template"),
+            ArmSpec(key="B", workflow_version=challenger, engine_id=GEMMA),
+        ],
+        scope={"template_keys": ["opener.welcome"]},
+        min_sample=4,
+    )
+    return experiment_start(experiment=created)
+
+
+def review_with_winner(reviewer, drafts: int = 24) -> None:
+    """Welcome drafts reviewed so that arm B wins: B's approved as drafted, A's corrected.
+
+    B's model build has no endpoint in these tests, so its drafts are put back in review
+    as a drafted reply would be.
+    """
+    from prospects.models import Draft
+    from prospects.pipeline import inbound_ingest
+    from prospects.review import draft_approve, draft_correct
+
+    for _ in range(drafts):
+        draft = inbound_ingest(inbound=make_inbound("Hi there")).draft
+        Draft.objects.filter(id=draft.id).update(
+            status=Draft.Status.HELD, hold_reason="review_mode", drafted_hold_reason=""
+        )
+        if draft.experiment_arm.endswith(":B"):
+            draft_approve(draft_id=draft.id, user=reviewer)
+        else:
+            draft_correct(draft_id=draft.id, user=reviewer, body="Another reply altogether.")
+
+
 @pytest.fixture(scope="session")
 def model_server():
     """The real llama.cpp server with Gemma 3 270M, started once per test session."""

@@ -55,7 +55,7 @@ def test_a_gpu_draft_shows_its_chain_and_the_endpoint_its_breaker(page, screensh
     server = FixedLatencyServer(0.0, answers={"voice": "Lovely! Which evening suits you?"})
     server.start()
     try:
-        demo_load(password=PASSWORD)
+        demo_load(password=PASSWORD, experiment=False)
         engine_build_register(engine_id=GEMMA, endpoint_url=server.url, served_model="voice")
         draft_engine_set(engine_id=GEMMA, user=User.objects.get(username="admin"))
         clients_close()

@@ -27,13 +27,6 @@ pytestmark = pytest.mark.django_db
 WELCOME = Situation(archetype="new_contact", state="new", template_key="opener.welcome")
 
 
-@pytest.fixture
-def versions(published_workflow):
-    live = published_workflow()
-    challenger = workflow_save_draft(workflow=live.workflow, definition=definition(name="Terse"))
-    return live, challenger
-
-
 def make_experiment(versions, slug="welcome-ab", weights=(1, 1), scope=None, **options):
     live, challenger = versions
     arms = [
@@ -49,8 +42,8 @@ def make_experiment(versions, slug="welcome-ab", weights=(1, 1), scope=None, **o
     )
 
 
-def test_the_first_arm_is_control_unless_one_is_marked(versions):
-    experiment = make_experiment(versions)
+def test_the_first_arm_is_control_unless_one_is_marked(experiment_versions):
+    experiment = make_experiment(experiment_versions)
     assert [(arm.key, arm.is_control) for arm in experiment.arms.all()] == [
         ("A", True),
         ("B", False),
@@ -58,8 +51,8 @@ def test_the_first_arm_is_control_unless_one_is_marked(versions):
     assert experiment.status == Experiment.Status.DRAFT
 
 
-def test_invalid_experiments_name_each_field(versions):
-    live, _ = versions
+def test_invalid_experiments_name_each_field(experiment_versions):
+    live, _ = experiment_versions
     with pytest.raises(ValidationError) as caught:
         experiment_create(
             slug="bad",
@@ -77,8 +70,8 @@ def test_invalid_experiments_name_each_field(versions):
     assert not Experiment.objects.exists()
 
 
-def test_an_unknown_or_archived_version_is_refused(versions):
-    live, challenger = versions
+def test_an_unknown_or_archived_version_is_refused(experiment_versions):
+    live, challenger = experiment_versions
     challenger.status = challenger.Status.ARCHIVED
     challenger.save()
     with pytest.raises(ValidationError) as caught:
@@ -95,8 +88,8 @@ def test_an_unknown_or_archived_version_is_refused(versions):
     assert "archived" in errors["arms[1].workflow_version"][0]
 
 
-def test_assignment_matches_the_weights_over_ten_thousand_threads(versions):
-    experiment = make_experiment(versions, weights=(1, 3))
+def test_assignment_matches_the_weights_over_ten_thousand_threads(experiment_versions):
+    experiment = make_experiment(experiment_versions, weights=(1, 3))
     arms = list(experiment.arms.all())
     counts = Counter(pick_arm(experiment.id, str(uuid.uuid4()), arms).key for _ in range(10_000))
     # Binomial(10,000, 0.25): the standard deviation is 43, so ±200 is beyond 4.5 sigma.
@@ -104,9 +97,9 @@ def test_assignment_matches_the_weights_over_ten_thousand_threads(versions):
     assert abs(counts["B"] - 7_500) < 200
 
 
-def test_assignment_is_sticky_per_thread_and_differs_between_experiments(versions):
-    first = make_experiment(versions)
-    second = make_experiment(versions, slug="other")
+def test_assignment_is_sticky_per_thread_and_differs_between_experiments(experiment_versions):
+    first = make_experiment(experiment_versions)
+    second = make_experiment(experiment_versions, slug="other")
     threads = [str(uuid.uuid4()) for _ in range(200)]
     arms_first = list(first.arms.all())
     picks = [pick_arm(first.id, thread, arms_first).key for thread in threads]
@@ -118,8 +111,8 @@ def test_assignment_is_sticky_per_thread_and_differs_between_experiments(version
     assert other != picks
 
 
-def test_only_running_experiments_covering_the_situation_assign(versions):
-    experiment = make_experiment(versions)
+def test_only_running_experiments_covering_the_situation_assign(experiment_versions):
+    experiment = make_experiment(experiment_versions)
     assert assign_arm(WELCOME, "t-1") is None
     experiment_start(experiment=experiment)
     assert assign_arm(WELCOME, "t-1").experiment_id == experiment.id
@@ -129,14 +122,14 @@ def test_only_running_experiments_covering_the_situation_assign(versions):
     assert assign_arm(WELCOME, "t-1") is None
 
 
-def test_a_paused_arm_takes_no_threads(versions):
-    experiment = experiment_start(experiment=make_experiment(versions))
+def test_a_paused_arm_takes_no_threads(experiment_versions):
+    experiment = experiment_start(experiment=make_experiment(experiment_versions))
     arm_pause(arm=experiment.arms.get(key="B"), reason="Hold rate too high")
     assert {assign_arm(WELCOME, f"t-{n}").key for n in range(50)} == {"A"}
 
 
-def test_when_every_arm_is_paused_the_experiment_pauses_with_why(versions):
-    experiment = experiment_start(experiment=make_experiment(versions))
+def test_when_every_arm_is_paused_the_experiment_pauses_with_why(experiment_versions):
+    experiment = experiment_start(experiment=make_experiment(experiment_versions))
     for arm in experiment.arms.all():
         arm_pause(arm=arm, reason="guardrail")
     experiment.refresh_from_db()
@@ -154,9 +147,9 @@ def test_when_every_arm_is_paused_the_experiment_pauses_with_why(versions):
         ({"archetypes": ["referral"]}, {"states": ["engaged"]}, True),
     ],
 )
-def test_overlapping_running_scopes_are_refused(versions, first, second, overlap):
-    experiment_start(experiment=make_experiment(versions, slug="first", scope=first))
-    candidate = make_experiment(versions, slug="second", scope=second)
+def test_overlapping_running_scopes_are_refused(experiment_versions, first, second, overlap):
+    experiment_start(experiment=make_experiment(experiment_versions, slug="first", scope=first))
+    candidate = make_experiment(experiment_versions, slug="second", scope=second)
     if overlap:
         with pytest.raises(ValidationError) as caught:
             experiment_start(experiment=candidate)
@@ -166,16 +159,16 @@ def test_overlapping_running_scopes_are_refused(versions, first, second, overlap
     assert Scope.of(candidate).overlaps(Scope.of(Experiment.objects.get(slug="first"))) is overlap
 
 
-def test_a_running_experiment_cannot_be_edited(versions):
-    experiment = experiment_start(experiment=make_experiment(versions))
+def test_a_running_experiment_cannot_be_edited(experiment_versions):
+    experiment = experiment_start(experiment=make_experiment(experiment_versions))
     with pytest.raises(ValidationError) as caught:
         experiment_update(experiment=experiment, name="New name", arms=[])
     assert "running" in caught.value.message_dict["status"][0]
 
 
-def test_editing_a_draft_version_under_experiment_makes_a_new_version(versions):
-    live, challenger = versions
-    make_experiment(versions)
+def test_editing_a_draft_version_under_experiment_makes_a_new_version(experiment_versions):
+    live, challenger = experiment_versions
+    make_experiment(experiment_versions)
     edited = workflow_save_draft(workflow=live.workflow, definition=definition(name="Edited"))
     assert edited.id != challenger.id
     challenger.refresh_from_db()

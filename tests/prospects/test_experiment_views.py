@@ -2,46 +2,17 @@
 
 import pytest
 
-from builder.experiments import ArmSpec, experiment_create, experiment_start
+from builder.experiments import ArmSpec, experiment_create
 from builder.models import Experiment
-from builder.services import workflow_save_draft
-from prospects.models import Draft
-from prospects.pipeline import inbound_ingest
-from prospects.review import draft_approve, draft_correct
-from tests.conftest import GEMMA, definition, make_inbound
+from tests.conftest import review_with_winner
 from tests.prospects.test_views import logged_in
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def experiment(published_workflow):
-    live = published_workflow()
-    challenger = workflow_save_draft(workflow=live.workflow, definition=definition(name="Terse"))
-    created = experiment_create(
-        slug="welcome-ab",
-        name="Terse welcome",
-        arms=[
-            ArmSpec(key="A", workflow_version=live, engine_id="template"),
-            ArmSpec(key="B", workflow_version=challenger, engine_id=GEMMA),
-        ],
-        scope={"template_keys": ["opener.welcome"]},
-        min_sample=4,
-    )
-    return experiment_start(experiment=created)
-
-
-@pytest.fixture
 def reviewed(experiment, coworker):
-    for _ in range(24):
-        draft = inbound_ingest(inbound=make_inbound("Hi there")).draft
-        Draft.objects.filter(id=draft.id).update(
-            status=Draft.Status.HELD, hold_reason="review_mode", drafted_hold_reason=""
-        )
-        if draft.experiment_arm.endswith(":B"):
-            draft_approve(draft_id=draft.id, user=coworker)
-        else:
-            draft_correct(draft_id=draft.id, user=coworker, body="Another reply altogether.")
+    review_with_winner(coworker)
     return experiment
 
 

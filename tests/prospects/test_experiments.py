@@ -5,10 +5,9 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from builder.experiments import ArmSpec, assign_arm, experiment_create, experiment_start
+from builder.experiments import assign_arm
 from builder.models import Experiment
 from builder.resolve import Situation
-from builder.services import workflow_save_draft
 from builder.stats import Proportion, two_proportion_test
 from engines.clock import now
 from prospects.experiments import (
@@ -20,31 +19,14 @@ from prospects.experiments import (
     results_for,
 )
 from prospects.models import Draft
-from prospects.pipeline import inbound_ingest
+from prospects.pipeline import draft_for_decision, inbound_ingest
 from prospects.review import draft_approve, draft_correct, draft_reject
 from prospects.selectors import pipeline_settings
-from tests.conftest import GEMMA, definition, make_inbound
+from tests.conftest import GEMMA, make_inbound, review_with_winner
 
 pytestmark = pytest.mark.django_db
 
 WELCOME = Situation(archetype="new_contact", state="new", template_key="opener.welcome")
-
-
-@pytest.fixture
-def experiment(published_workflow):
-    live = published_workflow()
-    challenger = workflow_save_draft(workflow=live.workflow, definition=definition(name="Terse"))
-    created = experiment_create(
-        slug="welcome-ab",
-        name="Terse welcome",
-        arms=[
-            ArmSpec(key="A", workflow_version=live, engine_id="template"),
-            ArmSpec(key="B", workflow_version=challenger, engine_id=GEMMA),
-        ],
-        scope={"template_keys": ["opener.welcome"]},
-        min_sample=4,
-    )
-    return experiment_start(experiment=created)
 
 
 def welcome_drafts(count: int) -> list[Draft]:
@@ -143,22 +125,10 @@ def test_the_series_is_cumulative_per_day(experiment, coworker):
     assert [sample.successes for _, sample in series] == [1, 1]
 
 
-def _reviewed_with_winner(experiment, coworker):
-    """Arm B (challenger) accepted every time, arm A (control) never."""
-    for draft in welcome_drafts(24):
-        Draft.objects.filter(id=draft.id).update(
-            status=Draft.Status.HELD, hold_reason="review_mode", drafted_hold_reason=""
-        )
-        if draft.experiment_arm.endswith(":B"):
-            draft_approve(draft_id=draft.id, user=coworker)
-        else:
-            draft_correct(draft_id=draft.id, user=coworker, body="Something else entirely.")
-
-
 def test_promotion_publishes_the_winner_flips_the_engine_and_rolls_back(
     experiment, coworker, admin_user, operator
 ):
-    _reviewed_with_winner(experiment, coworker)
+    review_with_winner(coworker)
     results = results_for(experiment)
     assert results.winner.arm.key == "B"
     assert results.arms[1].comparison.verdict == "B better"
@@ -203,10 +173,19 @@ def test_no_promotion_without_a_winner_or_below_the_minimum_sample(experiment, a
 
 
 def test_promoting_control_keeps_the_engine_and_needs_no_admin(experiment, coworker, operator):
-    _reviewed_with_winner(experiment, coworker)
+    review_with_winner(coworker)
     Draft.objects.filter(experiment_arm="welcome-ab:A").update(status=Draft.Status.APPROVED)
     Draft.objects.filter(experiment_arm="welcome-ab:A").first().correction.delete()
     experiment_promote(experiment=experiment, user=operator, arm_key="A")
     experiment.refresh_from_db()
     assert experiment.champion.key == "A"
     assert pipeline_settings().draft_engine == "template"
+
+
+def test_a_redraft_by_another_engine_is_not_credited_to_the_arm(experiment):
+    draft = welcome_drafts(1)[0]
+    same = draft_for_decision(draft.decision)
+    assert same.experiment_arm == draft.experiment_arm
+    other_engine = GEMMA if draft.engine_id == "template" else "template"
+    redraft = draft_for_decision(draft.decision, engine_id=other_engine)
+    assert redraft.experiment_arm == ""

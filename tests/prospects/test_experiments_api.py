@@ -3,21 +3,10 @@
 import pytest
 
 from builder.models import Experiment
-from builder.services import workflow_save_draft
-from prospects.models import Draft
-from prospects.pipeline import inbound_ingest
-from prospects.review import draft_approve, draft_correct
 from prospects.selectors import pipeline_settings
-from tests.conftest import GEMMA, definition, make_inbound
+from tests.conftest import GEMMA, review_with_winner
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def versions(published_workflow):
-    live = published_workflow()
-    challenger = workflow_save_draft(workflow=live.workflow, definition=definition(name="Terse"))
-    return live, challenger
 
 
 def payload(versions, **overrides) -> dict:
@@ -36,9 +25,9 @@ def payload(versions, **overrides) -> dict:
     return values
 
 
-def test_create_read_update_and_delete(api_for, operator, versions):
+def test_create_read_update_and_delete(api_for, operator, experiment_versions):
     api = api_for(operator)
-    created = api.post("/api/experiments/", payload(versions), format="json")
+    created = api.post("/api/experiments/", payload(experiment_versions), format="json")
     assert created.status_code == 201, created.json()
     body = created.json()
     assert body["status"] == "draft"
@@ -49,7 +38,7 @@ def test_create_read_update_and_delete(api_for, operator, versions):
     ]
     url = f"/api/experiments/{body['id']}/"
     assert api.get("/api/experiments/").json()["results"][0]["slug"] == "welcome-ab"
-    changed = payload(versions, name="Renamed", metric="edit_distance")
+    changed = payload(experiment_versions, name="Renamed", metric="edit_distance")
     changed["arms"][1]["weight"] = 3
     updated = api.put(url, changed, format="json").json()
     assert (updated["name"], updated["metric"], updated["arms"][1]["weight"]) == (
@@ -77,8 +66,10 @@ def test_create_read_update_and_delete(api_for, operator, versions):
         (lambda p: p.update(slug="no spaces"), "slug"),
     ],
 )
-def test_invalid_experiments_answer_400_with_the_field(api_for, operator, versions, change, field):
-    body = payload(versions)
+def test_invalid_experiments_answer_400_with_the_field(
+    api_for, operator, experiment_versions, change, field
+):
+    body = payload(experiment_versions)
     change(body)
     response = api_for(operator).post("/api/experiments/", body, format="json")
     assert response.status_code == 400
@@ -86,42 +77,43 @@ def test_invalid_experiments_answer_400_with_the_field(api_for, operator, versio
     assert not Experiment.objects.exists()
 
 
-def test_start_pause_and_overlap(api_for, operator, versions):
+def test_start_pause_and_overlap(api_for, operator, experiment_versions):
     api = api_for(operator)
-    first = api.post("/api/experiments/", payload(versions), format="json").json()
-    second = api.post("/api/experiments/", payload(versions, slug="again"), format="json").json()
+    first = api.post("/api/experiments/", payload(experiment_versions), format="json").json()
+    second = api.post(
+        "/api/experiments/", payload(experiment_versions, slug="again"), format="json"
+    ).json()
     started = api.post(f"/api/experiments/{first['id']}/start/")
     assert started.json()["status"] == "running"
     refused = api.post(f"/api/experiments/{second['id']}/start/")
     assert refused.status_code == 400
     assert "welcome-ab" in refused.json()["scope"][0]
-    assert api.put(f"/api/experiments/{first['id']}/", payload(versions), format="json").json()[
-        "status"
-    ] == ["A running experiment cannot be edited."]
+    assert api.put(
+        f"/api/experiments/{first['id']}/", payload(experiment_versions), format="json"
+    ).json()["status"] == ["A running experiment cannot be edited."]
     assert api.post(f"/api/experiments/{first['id']}/pause/").json()["status"] == "paused"
     assert api.post(f"/api/experiments/{second['id']}/start/").json()["status"] == "running"
 
 
-def test_coworkers_read_but_do_not_write(api_for, coworker, versions):
+def test_coworkers_read_but_do_not_write(api_for, coworker, experiment_versions):
     api = api_for(coworker)
     assert api.get("/api/experiments/").status_code == 200
-    assert api.post("/api/experiments/", payload(versions), format="json").status_code == 403
+    assert (
+        api.post("/api/experiments/", payload(experiment_versions), format="json").status_code
+        == 403
+    )
 
 
-def test_results_promotion_and_rollback(api_for, operator, admin_user, coworker, versions):
+def test_results_promotion_and_rollback(
+    api_for, operator, admin_user, coworker, experiment_versions
+):
     operator_api, admin_api = api_for(operator), api_for(admin_user)
-    experiment = operator_api.post("/api/experiments/", payload(versions), format="json").json()
+    experiment = operator_api.post(
+        "/api/experiments/", payload(experiment_versions), format="json"
+    ).json()
     base = f"/api/experiments/{experiment['id']}"
     operator_api.post(f"{base}/start/")
-    for _ in range(24):
-        draft = inbound_ingest(inbound=make_inbound("Hi there")).draft
-        Draft.objects.filter(id=draft.id).update(
-            status=Draft.Status.HELD, hold_reason="review_mode", drafted_hold_reason=""
-        )
-        if draft.experiment_arm.endswith(":B"):
-            draft_approve(draft_id=draft.id, user=coworker)
-        else:
-            draft_correct(draft_id=draft.id, user=coworker, body="Another reply altogether.")
+    review_with_winner(coworker)
 
     results = operator_api.get(f"{base}/results/").json()
     assert results["winner"] == "B"
