@@ -10,6 +10,7 @@ from engines.chain import step_prompt
 from engines.holds import HoldReason
 from engines.inference import Failure, InferenceClient, InferenceError
 from engines.model_tasks import DRAFT
+from engines.untrusted import strip_invisible
 
 # Characters per token is about 4 in English; the margin lets the model finish a sentence.
 CHARS_PER_TOKEN = 3
@@ -95,7 +96,7 @@ class ModelEngine(DraftEngine):
             "kind": step.kind,
             "model": result.model,
             "messages": list(prompt.messages),
-            "output": result.text.strip(),
+            "output": strip_invisible(result.text).text.strip(),
             "tokens_in": result.prompt_tokens,
             "tokens_out": result.completion_tokens,
             "latency_ms": result.latency_ms,

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from builder.taxonomy import Archetype
 from config.roles import AnyRole, Role, role_permission
+from engines.untrusted import strip_invisible
 from prospects.models import Decision, Draft, InboundMessage, Thread
 from prospects.pipeline import Inbound, inbound_ingest
 from prospects.selectors import drafts_list, pipeline_settings, thread_with_history
@@ -31,8 +32,8 @@ class InboundInputSerializer(serializers.Serializer):
     metadata = serializers.DictField(required=False, default=dict)
 
     def validate_body(self, value):
-        if not value.strip():
-            raise serializers.ValidationError("The body is blank.")
+        if not strip_invisible(value).text.strip():
+            raise serializers.ValidationError("The body is blank (invisible characters aside).")
         if "\x00" in value:
             raise serializers.ValidationError("The body contains a NUL character.")
         return value

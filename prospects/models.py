@@ -45,6 +45,8 @@ class InboundMessage(models.Model):
     external_id = models.CharField(max_length=200, unique=True)
     sender = models.CharField(max_length=200)
     body = models.TextField()
+    # Invisible characters stripped from the body on arrival (see engines.untrusted).
+    invisible_removed = models.PositiveIntegerField(default=0)
     received_at = models.DateTimeField()
     metadata = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -22,6 +22,7 @@ from engines.classifier import NOT_CONFIGURED, MoveOutcome, classify_move
 from engines.holds import HoldReason
 from engines.ids import TEMPLATE_ENGINE_ID, parse_engine_id
 from engines.registry import engine_for
+from engines.untrusted import strip_invisible
 from prospects import gate2
 from prospects.classify import Classification, classify
 from prospects.decide import decide_next_action
@@ -91,11 +92,13 @@ def _record_message(inbound: Inbound) -> tuple[InboundMessage, bool]:
                 handle=inbound.thread,
                 defaults={"archetype": inbound.archetype or Archetype.NEW_CONTACT},
             )
+            body = strip_invisible(inbound.body)
             message = InboundMessage.objects.create(
                 thread=thread,
                 external_id=inbound.external_id,
                 sender=inbound.sender,
-                body=inbound.body,
+                body=body.text,
+                invisible_removed=body.removed,
                 received_at=inbound.received_at,
                 metadata=inbound.metadata,
             )
