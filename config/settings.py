@@ -4,6 +4,7 @@ Every value comes from the environment (see README, "Configuration"); code reads
 ``django.conf.settings`` and never ``os.environ``.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -27,7 +28,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "django_htmx",
@@ -48,6 +49,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -108,10 +110,19 @@ X_FRAME_OPTIONS = "DENY"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANON", default="120/min"),
+        "user": env.str("API_THROTTLE_USER", default="6000/min"),
+        "login": env.str("API_THROTTLE_LOGIN", default="10/min"),
+    },
     "DEFAULT_PAGINATION_CLASS": "config.pagination.PageSizePagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -120,6 +131,17 @@ REST_FRAMEWORK = {
     # `?format=` belongs to the tuning export (sft|dpo), not to renderer selection.
     "URL_FORMAT_OVERRIDE": None,
 }
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=env.int("API_TOKEN_TTL_HOURS", default=24 * 30)),
+    "AUTH_HEADER_PREFIX": "Token",
+}
+
+# Throttles and login limits count in this cache: use Redis when more than one process
+# serves requests (CACHE_URL=rediscache://host:6379/2).
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+LOGIN_RATE_LIMIT = env.str("LOGIN_RATE_LIMIT", default="10/m")
+RATELIMIT_VIEW = "config.auth.ratelimited"
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Prospector draft engine API",
     "DESCRIPTION": "Ingest inbound messages, fetch drafts and decisions, flip the draft engine.",

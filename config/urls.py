@@ -3,16 +3,19 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config import health
+from config import auth, health
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", auth.login, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("django-admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/auth/token/", auth.TokenView.as_view(), name="api-token"),
+    path("api/auth/logout/", auth.TokenLogoutView.as_view(), name="api-logout"),
+    path("api/auth/logout-all/", auth.TokenLogoutAllView.as_view(), name="api-logout-all"),
     path("api/", include("prospects.api_urls")),
     path("api/", include("builder.api_urls")),
     path("", include("builder.urls")),

@@ -1,10 +1,8 @@
 from django.urls import path
-from rest_framework.authtoken.views import obtain_auth_token
 
 from prospects import api, experiments_api, gpu_api, jobs_api, review_api
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
     path("inbound/", api.InboundView.as_view(), name="api-inbound"),
     path("drafts/", api.DraftListView.as_view(), name="api-drafts"),
     path("drafts/<uuid:pk>/", api.DraftDetailView.as_view(), name="api-draft"),

@@ -6,7 +6,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import time_machine
 from django.contrib.auth.models import Group, User
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from bench.fixed_latency_server import FixedLatencyServer
@@ -17,6 +17,14 @@ from prospects.pipeline import Inbound
 from tests.support.do_api import FakeDigitalOcean
 
 PASSWORD = "a-long-test-password"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate limits and throttles count in the cache; each test starts with none used."""
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture
@@ -55,8 +63,8 @@ def api_for():
     def client(user) -> APIClient:
         api = APIClient()
         if user is not None:
-            token, _ = Token.objects.get_or_create(user=user)
-            api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            _, token = AuthToken.objects.create(user)
+            api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
         return api
 
     return client

@@ -3,7 +3,6 @@ from rest_framework.test import APIClient
 
 from engines.services import engine_build_register
 from prospects.models import Decision, Draft
-from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -19,21 +18,6 @@ MESSAGE = {
 @pytest.fixture
 def ingest_client(client_account, api_for, canon):
     return api_for(client_account)
-
-
-def test_token_is_issued_for_valid_credentials(coworker):
-    response = APIClient().post(
-        "/api/auth/token/", {"username": "cora", "password": PASSWORD}, format="json"
-    )
-    assert response.status_code == 200
-    assert len(response.json()["token"]) == 40
-
-
-def test_token_is_refused_for_a_wrong_password(coworker):
-    response = APIClient().post(
-        "/api/auth/token/", {"username": "cora", "password": "nope"}, format="json"
-    )
-    assert response.status_code == 400
 
 
 def test_ingest_answers_201_with_decision_and_draft(ingest_client):

@@ -1,0 +1,88 @@
+"""Logging in: the panel's form and the API's tokens, both rate limited.
+
+API tokens are knox tokens: stored as a hash, expiring after API_TOKEN_TTL_HOURS, and
+revocable one by one (log out) or all at once.
+"""
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth import views as auth_views
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django_ratelimit.decorators import ratelimit
+from drf_spectacular.utils import extend_schema, inline_serializer
+from knox.models import AuthToken
+from knox.views import LogoutAllView, LogoutView
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+
+def _login_rate(group, request) -> str:
+    return settings.LOGIN_RATE_LIMIT
+
+
+# Per address and per username, so neither many names from one address nor one name
+# from many addresses gets more guesses.
+login = ratelimit(key="ip", rate=_login_rate, method="POST", block=True)(
+    ratelimit(key="post:username", rate=_login_rate, method="POST", block=True)(
+        auth_views.LoginView.as_view()
+    )
+)
+
+
+def ratelimited(request, exception) -> HttpResponse:
+    """What a client over a rate limit sees (RATELIMIT_VIEW)."""
+    body = render_to_string("registration/ratelimited.html", request=request)
+    return HttpResponse(body, status=status.HTTP_429_TOO_MANY_REQUESTS)
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+
+
+class TokenView(APIView):
+    """Exchanges a username and password for an expiring API token."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses=inline_serializer(
+            "TokenResponse",
+            {"token": serializers.CharField(), "expiry": serializers.DateTimeField()},
+        ),
+    )
+    def post(self, request):
+        data = TokenRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(request, **data.validated_data)
+        if user is None:
+            raise ValidationError(
+                {"non_field_errors": ["Unable to log in with the username and password given."]}
+            )
+        instance, token = AuthToken.objects.create(user)
+        return Response({"token": token, "expiry": instance.expiry}, status=status.HTTP_200_OK)
+
+
+class TokenLogoutView(LogoutView):
+    """Revokes the token the request is made with."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request, format=None):
+        return super().post(request, format)
+
+
+class TokenLogoutAllView(LogoutAllView):
+    """Revokes every token of the requesting user."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request, format=None):
+        return super().post(request, format)
