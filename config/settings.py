@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
+    "prospects.metrics.RequestMetricsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -139,6 +140,8 @@ REST_KNOX = {
 # Throttles and login limits count in this cache: use Redis when more than one process
 # serves requests (CACHE_URL=rediscache://host:6379/2).
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# /metrics answers loopback only unless scrapers send this bearer token.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 LOGIN_RATE_LIMIT = env.str("LOGIN_RATE_LIMIT", default="10/m")
 RATELIMIT_VIEW = "config.auth.ratelimited"
 

@@ -63,7 +63,11 @@ class ModelCall(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
-        indexes = [models.Index(fields=["endpoint", "-started_at"])]
+        indexes = [
+            models.Index(fields=["endpoint", "-started_at"]),
+            # /metrics reads the last hour of calls across endpoints.
+            models.Index(fields=["-started_at"], name="model_call_recent"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.task} {self.outcome} {self.started_at:%H:%M:%S}"
