@@ -347,7 +347,7 @@ def _draft_item(item: DraftJobItem, canon: dict) -> Draft | None:
     except Exception as error:
         # Crash-loop guard: push the next attempt forward; the sweeper picks the item up
         # again once it is due, and after JOB_MAX_ATTEMPTS it is held.
-        logger.exception("drafting job item %s failed", item.id)
+        logger.exception("drafting job item %s failed", item.id, extra={"job_id": str(item.job_id)})
         DraftJobItem.objects.filter(id=item.id).update(
             status=Item.QUEUED,
             last_error=f"{type(error).__name__}: {error}"[:2000],

@@ -7,12 +7,15 @@ services when they run, not at import time.
 from celery import shared_task
 from django.conf import settings
 
+from config.logs import log_context
+
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def dispatch_draft(draft_id: str) -> None:
     from prospects.dispatch import draft_dispatch
 
-    draft_dispatch(draft_id=draft_id)
+    with log_context(draft_id=draft_id):
+        draft_dispatch(draft_id=draft_id)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
