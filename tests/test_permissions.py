@@ -1,0 +1,442 @@
+"""The permissions matrix: every role against every API endpoint and every panel page.
+
+One row per endpoint and method, one expected status per role; each cell is its own test.
+The expected values are read from ``config/roles.py``, the views and the README's API
+table, not recorded from what the code answers. A cell whose code looks wrong carries
+``bug(expected, reason)``: the correct status, run as a strict xfail.
+
+The API is called with knox tokens (``api_for``), the panel with a session
+(``force_login``). Not listed: ``django-admin/`` (Django's own, staff only),
+``api/schema/`` and ``api/docs/`` (the OpenAPI schema and its viewer).
+"""
+
+import json
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import pytest
+from django.forms.models import model_to_dict
+from django.test import Client
+
+from builder.experiments import ArmSpec, experiment_create
+from builder.models import Snippet
+from config.roles import Role
+from engines.forms import GpuPolicyForm
+from engines.gpu_lifecycle import policy_settings
+from prospects.jobs import job_create
+from prospects.models import Correction, Draft
+from prospects.pipeline import inbound_ingest
+from prospects.review import draft_reject
+from tests.conftest import DO_BUILD, GEMMA, PASSWORD, definition, make_inbound
+
+pytestmark = pytest.mark.django_db
+
+# Who calls. ANON sends no credentials; NO_ROLE is logged in but in no group.
+ANON, NO_ROLE, COWORKER, OPERATOR, ADMIN, CLIENT = (
+    "anon",
+    "no_role",
+    "coworker",
+    "operator",
+    "admin",
+    "client",
+)
+CALLERS = (ANON, NO_ROLE, COWORKER, OPERATOR, ADMIN, CLIENT)
+SIGNED_IN = CALLERS[1:]
+
+# The groups of roles that config/roles.py and the views grant things to.
+ANY_ROLE = (COWORKER, OPERATOR, ADMIN, CLIENT)
+PEOPLE = (COWORKER, OPERATOR, ADMIN)  # panel roles; corrections and exports (not clients)
+REVIEWERS = (COWORKER, ADMIN)  # can_review
+OPERATORS = (OPERATOR, ADMIN)  # can_start_jobs; builder and experiment writes
+INGESTERS = (OPERATOR, ADMIN, CLIENT)  # can_ingest; the API's drafting jobs (README)
+ADMINS = (ADMIN,)  # can_change_engine; GPU levers
+
+
+@dataclass(frozen=True)
+class Bug:
+    """A cell where the code answers something else than it should."""
+
+    status: int
+    reason: str
+
+
+def bug(status: int, reason: str) -> Bug:
+    return Bug(status, reason)
+
+
+def api(ok: int, *allowed: str) -> dict:
+    """Token API: anonymous 401 (with WWW-Authenticate); ``allowed`` roles ``ok``; others 403."""
+    return {ANON: 401, **{who: ok if who in allowed else 403 for who in SIGNED_IN}}
+
+
+def panel(ok: int, *allowed: str) -> dict:
+    """Panel page: anonymous 302 to the login page; ``allowed`` roles ``ok``; others 403."""
+    return {ANON: 302, **{who: ok if who in allowed else 403 for who in SIGNED_IN}}
+
+
+def everyone(status: int) -> dict:
+    return dict.fromkeys(CALLERS, status)
+
+
+def nora_credentials(o) -> dict:
+    """The login endpoints ignore the caller: anyone exchanges valid credentials."""
+    return {"username": "nora", "password": PASSWORD}
+
+
+def arms(o, *, control_engine="template", challenger_engine="template") -> list[dict]:
+    return [
+        {"key": "A", "workflow_version": str(o.live.id), "engine_id": control_engine},
+        {"key": "B", "workflow_version": str(o.challenger.id), "engine_id": challenger_engine},
+    ]
+
+
+def experiment_form(o) -> dict:
+    return {
+        "name": "Panel trial",
+        "slug": "panel-trial",
+        "metric": "accepted_unedited",
+        "min_sample": "10",
+        "template_keys": ["pursue.next_step"],
+        **{
+            f"arm-{index}-{field}": value
+            for index, version in enumerate((o.live, o.challenger))
+            for field, value in (
+                ("key", "AB"[index]),
+                ("workflow_version", str(version.id)),
+                ("engine_id", "template"),
+                ("weight", "1"),
+            )
+        },
+    }
+
+
+def editor_form(o) -> dict:
+    return {
+        "slug": "fresh",
+        "name": "Fresh",
+        "engine": GEMMA,
+        "priority": "0",
+        "template_keys": ["opener.welcome"],
+        "context_snippet": ["canon:opener.welcome"],
+        "step_kind": ["think", "draft"],
+        "step_text": ["What do they want?", "Write it."],
+        "step_max_chars": ["", "300"],
+        "then": "save",
+    }
+
+
+def gpu_policy_form(o) -> dict:
+    data = model_to_dict(policy_settings(), fields=GpuPolicyForm.Meta.fields)
+    return {**data, "hourly_prices": json.dumps(data["hourly_prices"])}
+
+
+MESSAGE = {
+    "external_id": "api-ext-1",
+    "thread": "api-thread",
+    "sender": "Sam",
+    "body": "Hi there, nice to meet you",
+    "received_at": "2026-11-20T12:00:00Z",
+}
+W = "/api/workflows/{workflow}"
+E = "/api/experiments/{experiment}"
+D = "/api/experiments/{draft_experiment}"
+
+# (method, path, body, {caller: status}); a body may be a function of the objects.
+MATRIX = [
+    # --- public: probes, metrics (loopback), logging in and out ------------------------
+    ("GET", "/healthz", None, everyone(200)),
+    ("GET", "/readyz", None, everyone(200)),
+    ("GET", "/metrics", None, everyone(200)),  # the test client's address is loopback
+    ("GET", "/accounts/login/", None, everyone(200)),
+    ("POST", "/accounts/login/", nora_credentials, everyone(302)),
+    ("POST", "/accounts/logout/", None, everyone(302)),
+    ("POST", "/api/auth/token/", nora_credentials, everyone(200)),
+    # knox: any authenticated user may revoke their own tokens, roles or not.
+    ("POST", "/api/auth/logout/", None, {ANON: 401, **dict.fromkeys(SIGNED_IN, 204)}),
+    ("POST", "/api/auth/logout-all/", None, {ANON: 401, **dict.fromkeys(SIGNED_IN, 204)}),
+    # --- API: ingest, drafts, threads, the engine switch -------------------------------
+    ("POST", "/api/inbound/", MESSAGE, api(201, *INGESTERS)),
+    ("GET", "/api/drafts/", None, api(200, *ANY_ROLE)),
+    ("GET", "/api/drafts/{draft}/", None, api(200, *ANY_ROLE)),
+    ("GET", "/api/threads/{thread}/", None, api(200, *ANY_ROLE)),
+    ("GET", "/api/settings/draft-engine/", None, api(200, *ANY_ROLE)),
+    ("PUT", "/api/settings/draft-engine/", {"draft_engine": "template"}, api(200, *ADMINS)),
+    # --- API: review, corrections, tuning export ---------------------------------------
+    ("POST", "/api/drafts/{draft}/approve/", {}, api(200, *REVIEWERS)),
+    ("POST", "/api/drafts/{draft}/correct/", {"body": "Hello!"}, api(200, *REVIEWERS)),
+    ("POST", "/api/drafts/{draft}/reject/", {"reason_tags": ["tone"]}, api(200, *REVIEWERS)),
+    ("GET", "/api/corrections/", None, api(200, *PEOPLE)),
+    ("GET", "/api/corrections/{correction}/", None, api(200, *PEOPLE)),
+    ("GET", "/api/exports/tuning/?engine=template&format=sft", None, api(200, *PEOPLE)),
+    # --- API: drafting jobs (README: write admin, operator, client; read any role) -----
+    ("GET", "/api/jobs/", None, api(200, *ANY_ROLE)),
+    ("POST", "/api/jobs/", lambda o: {"thread_ids": [str(o.thread.id)]}, api(201, *INGESTERS)),
+    ("GET", "/api/jobs/backlog/", None, api(200, *ANY_ROLE)),
+    ("GET", "/api/jobs/{job}/", None, api(200, *ANY_ROLE)),
+    ("POST", "/api/jobs/{job}/cancel/", None, api(200, *INGESTERS)),
+    ("POST", "/api/jobs/{job}/retry/", None, api(200, *INGESTERS)),
+    # --- API: GPU (read any role, levers admin) ----------------------------------------
+    ("GET", "/api/gpu/", None, api(200, *ANY_ROLE)),
+    ("POST", "/api/gpu/hold/", {"engine_id": DO_BUILD, "minutes": 10}, api(200, *ADMINS)),
+    ("POST", "/api/gpu/release/", {"engine_id": DO_BUILD}, api(200, *ADMINS)),
+    # --- API: workflows and snippets (read any role, write operators) ------------------
+    ("GET", "/api/workflows/", None, api(200, *ANY_ROLE)),
+    (
+        "POST",
+        "/api/workflows/",
+        lambda o: {"slug": "fresh", "definition": definition()},
+        api(201, *OPERATORS),
+    ),
+    (
+        "GET",
+        "/api/workflows/resolve/?archetype=new_contact&state=new&template_key=opener.welcome",
+        None,
+        api(200, *ANY_ROLE),
+    ),
+    ("GET", W + "/", None, api(200, *ANY_ROLE)),
+    ("GET", W + "/versions/", None, api(200, *ANY_ROLE)),
+    (
+        "POST",
+        W + "/versions/",
+        lambda o: {"definition": definition(name="Edited")},
+        api(201, *OPERATORS),
+    ),
+    ("GET", W + "/versions/1/", None, api(200, *ANY_ROLE)),
+    ("POST", W + "/versions/2/publish/", {"note": "Ship it."}, api(200, *OPERATORS)),
+    ("POST", W + "/versions/1/rollback/", {}, api(201, *OPERATORS)),
+    ("POST", W + "/versions/2/archive/", None, api(200, *OPERATORS)),
+    ("GET", W + "/diff/?a=1&b=2", None, api(200, *ANY_ROLE)),
+    ("GET", "/api/snippets/", None, api(200, *ANY_ROLE)),
+    (
+        "POST",
+        "/api/snippets/",
+        {"kind": "voice", "key": "plain", "text": "Be plain."},
+        api(201, *OPERATORS),
+    ),
+    ("GET", "/api/snippets/{snippet}/", None, api(200, *ANY_ROLE)),
+    ("PUT", "/api/snippets/{snippet}/", {"text": "Hello again."}, api(200, *OPERATORS)),
+    # --- API: experiments (read any role, write operators) -----------------------------
+    ("GET", "/api/experiments/", None, api(200, *ANY_ROLE)),
+    (
+        "POST",
+        "/api/experiments/",
+        lambda o: {"slug": "api-trial", "name": "API trial", "arms": arms(o)},
+        api(201, *OPERATORS),
+    ),
+    ("GET", E + "/", None, api(200, *ANY_ROLE)),
+    # Only a draft experiment is edited or deleted: these use the draft one.
+    ("PUT", D + "/", lambda o: {"name": "Renamed", "arms": arms(o)}, api(200, *OPERATORS)),
+    ("DELETE", D + "/", None, api(204, *OPERATORS)),
+    ("POST", D + "/start/", None, api(200, *OPERATORS)),
+    ("POST", E + "/pause/", None, api(200, *OPERATORS)),
+    ("GET", E + "/results/", None, api(200, *ANY_ROLE)),
+    ("GET", E + "/results.csv", None, api(200, *ANY_ROLE)),
+    # No arm has its minimum sample yet and nothing was promoted: 400 once authorized.
+    ("POST", E + "/promote/", {}, api(400, *OPERATORS)),
+    ("POST", E + "/rollback/", {}, api(400, *OPERATORS)),
+    # --- panel: dashboard, threads, review ---------------------------------------------
+    ("GET", "/", None, panel(200, *ANY_ROLE)),
+    ("GET", "/threads/", None, panel(200, *ANY_ROLE)),
+    ("GET", "/threads/{thread}/", None, panel(200, *ANY_ROLE)),
+    ("POST", "/drafts/{draft}/approve_hx/", None, panel(200, *REVIEWERS)),
+    ("POST", "/drafts/{draft}/reject_hx/", None, panel(200, *REVIEWERS)),
+    ("GET", "/review/", None, panel(200, *REVIEWERS)),
+    ("POST", "/review/{draft}/approve/", None, panel(200, *REVIEWERS)),
+    # --- panel: corrections, engine builds and their export ----------------------------
+    (
+        "GET",
+        "/corrections/",
+        None,
+        panel(200, *ANY_ROLE)
+        | {
+            CLIENT: bug(
+                403,
+                "corrections are people's work, not REST clients' (review_api.PanelReaders, "
+                "README); the panel lets any role through",
+            )
+        },
+    ),
+    (
+        "GET",
+        "/corrections/{correction}/",
+        None,
+        panel(200, *ANY_ROLE)
+        | {
+            CLIENT: bug(
+                403,
+                "GET /api/corrections/{id}/ refuses clients; the panel page shows them the "
+                "same correction",
+            )
+        },
+    ),
+    ("GET", "/engines/", None, panel(200, *ANY_ROLE)),
+    ("GET", "/engines/template/", None, panel(200, *ANY_ROLE)),
+    (
+        "GET",
+        "/engines/template/export/",
+        None,
+        panel(200, *ANY_ROLE)
+        | {
+            CLIENT: bug(
+                403,
+                "the same tuning export as GET /api/exports/tuning/, which refuses clients",
+            )
+        },
+    ),
+    ("GET", "/workflows/{workflow}/scores_hx/", None, panel(200, *ANY_ROLE)),
+    # --- panel: experiments ------------------------------------------------------------
+    ("GET", "/experiments/", None, panel(200, *ANY_ROLE)),
+    ("GET", "/experiments/new/", None, panel(200, *OPERATORS)),
+    ("POST", "/experiments/new/", experiment_form, panel(302, *OPERATORS)),
+    ("GET", "/experiments/{experiment}/", None, panel(200, *ANY_ROLE)),
+    ("GET", "/experiments/{experiment}/results.csv", None, panel(200, *ANY_ROLE)),
+    # No winner yet, nothing promoted: the error is flashed on the redirect.
+    ("POST", "/experiments/{experiment}/promote/", None, panel(302, *OPERATORS)),
+    ("POST", "/experiments/{experiment}/rollback/", None, panel(302, *OPERATORS)),
+    ("POST", "/experiments/{experiment}/pause/", None, panel(302, *OPERATORS)),
+    # --- panel: settings, jobs, workflow preview, GPU ----------------------------------
+    ("GET", "/settings/", None, panel(200, *ANY_ROLE)),
+    (
+        "POST",
+        "/settings/engine_hx/",
+        {"draft_engine": "template", "confirm": "yes"},
+        panel(302, *ADMINS),
+    ),
+    ("GET", "/jobs/", None, panel(200, *ANY_ROLE)),
+    ("POST", "/jobs/new/", lambda o: {"thread_ids": [str(o.thread.id)]}, panel(302, *OPERATORS)),
+    ("GET", "/jobs/{job}/", None, panel(200, *ANY_ROLE)),
+    ("GET", "/jobs/{job}/progress_hx/", None, panel(200, *ANY_ROLE)),
+    ("POST", "/jobs/{job}/cancel/", None, panel(302, *OPERATORS)),
+    ("POST", "/jobs/{job}/retry/", None, panel(302, *OPERATORS)),
+    ("GET", "/workflows/{workflow}/versions/1/preview/", None, panel(200, *ANY_ROLE)),
+    ("GET", "/gpu/", None, panel(200, *ANY_ROLE)),
+    ("POST", "/gpu/", gpu_policy_form, panel(302, *ADMINS)),
+    ("GET", "/gpu/builds_hx/", None, panel(200, *ANY_ROLE)),
+    (
+        "POST",
+        "/gpu/action_hx/",
+        {"engine_id": DO_BUILD, "action": "hold", "minutes": "10"},
+        panel(200, *ADMINS),  # step one: the confirmation
+    ),
+    # --- panel: workflow builder and snippets ------------------------------------------
+    ("GET", "/workflows/", None, panel(200, *ANY_ROLE)),
+    ("GET", "/workflows/new/", None, panel(200, *OPERATORS)),
+    ("POST", "/workflows/new/", editor_form, panel(302, *OPERATORS)),
+    (
+        "POST",
+        "/workflows/steps_hx/",
+        lambda o: {**editor_form(o), "op": "up:1"},
+        panel(200, *OPERATORS),
+    ),
+    ("GET", "/workflows/snippet_hx/?ref=canon:opener.welcome", None, panel(200, *ANY_ROLE)),
+    ("GET", "/workflows/{workflow}/edit/", None, panel(200, *OPERATORS)),
+    ("POST", "/workflows/{workflow}/edit/", editor_form, panel(302, *OPERATORS)),
+    ("GET", "/workflows/{workflow}/", None, panel(200, *ANY_ROLE)),
+    ("GET", "/workflows/{workflow}/diff/?a=1&b=2", None, panel(200, *ANY_ROLE)),
+    ("GET", "/workflows/{workflow}/versions/2/publish/", None, panel(200, *OPERATORS)),
+    (
+        "POST",
+        "/workflows/{workflow}/versions/2/publish/",
+        {"note": "Ship it."},
+        panel(302, *OPERATORS),
+    ),
+    ("POST", "/workflows/{workflow}/versions/1/rollback/", None, panel(302, *OPERATORS)),
+    ("POST", "/workflows/{workflow}/versions/2/archive/", None, panel(302, *OPERATORS)),
+    ("GET", "/snippets/", None, panel(200, *ANY_ROLE)),
+    (
+        "POST",
+        "/snippets/new/",
+        {"kind": "voice", "key": "plain", "text": "Be plain."},
+        panel(302, *OPERATORS),
+    ),
+    ("GET", "/snippets/{snippet}/", None, panel(200, *ANY_ROLE)),
+    ("POST", "/snippets/{snippet}/", {"text": "Hello again."}, panel(302, *OPERATORS)),
+]
+
+
+def _cells():
+    for method, path, body, expected in MATRIX:
+        assert set(expected) == set(CALLERS), f"{method} {path} misses a caller"
+        for who in CALLERS:
+            status = expected[who]
+            marks = []
+            if isinstance(status, Bug):
+                marks = [pytest.mark.xfail(strict=True, reason=status.reason)]
+                status = status.status
+            yield pytest.param(
+                method, path, body, who, status, marks=marks, id=f"{method} {path} {who}"
+            )
+
+
+@pytest.fixture
+def callers(make_user, coworker, operator, admin_user, client_account) -> dict:
+    return {
+        ANON: None,
+        NO_ROLE: make_user("nora"),
+        COWORKER: coworker,
+        OPERATOR: operator,
+        ADMIN: admin_user,
+        CLIENT: client_account,
+    }
+
+
+@pytest.fixture
+def objects(request, canon, gemma_build, callers):
+    """One of everything the URLs name, fresh for each cell.
+
+    Drafts are made before the experiment starts, so they come from the template engine
+    (held for review) whichever arm a thread would have been bucketed into.
+    """
+    first = inbound_ingest(inbound=make_inbound(thread="matrix-a"))
+    second = inbound_ingest(inbound=make_inbound(thread="matrix-b"))
+    draft_reject(draft_id=second.draft.id, user=callers[COWORKER])
+    experiment = request.getfixturevalue("experiment")  # welcome-ab, running
+    live, challenger = (arm.workflow_version for arm in experiment.arms.order_by("key"))
+    draft_experiment = experiment_create(
+        slug="followup-ab",
+        name="Follow-up",
+        arms=[
+            ArmSpec(key="A", workflow_version=live, engine_id="template"),
+            ArmSpec(key="B", workflow_version=challenger, engine_id="template"),
+        ],
+        scope={"template_keys": ["opener.followup"]},
+    )
+    job = job_create(user=callers[OPERATOR], thread_ids=[first.decision.thread_id])
+    o = SimpleNamespace(
+        thread=first.decision.thread,
+        draft=first.draft,
+        correction=Correction.objects.get(draft=second.draft),
+        job=job,
+        workflow=live.workflow,
+        live=live,
+        challenger=challenger,
+        experiment=experiment,
+        draft_experiment=draft_experiment,
+        snippet=Snippet.objects.get(kind=Snippet.Kind.CANON, key="opener.welcome"),
+    )
+    assert o.draft.status == Draft.Status.HELD
+    assert (live.number, challenger.number) == (1, 2)
+    return o
+
+
+def _request(who, user, method, url, data, api_for):
+    if url.startswith("/api/"):
+        client = api_for(user)  # a knox token; none for ANON
+        return getattr(client, method.lower())(url, data, format="json")
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return getattr(client, method.lower())(url, data or {})
+
+
+@pytest.mark.parametrize(("method", "path", "body", "who", "expected"), list(_cells()))
+def test_permission(objects, callers, api_for, method, path, body, who, expected):
+    url = path.format(**{name: getattr(value, "id", "") for name, value in vars(objects).items()})
+    data = body(objects) if callable(body) else body
+    response = _request(who, callers[who], method, url, data, api_for)
+
+    assert response.status_code == expected, getattr(response, "content", b"")[:500]
+    if expected == 401:
+        assert response.has_header("WWW-Authenticate")
+    if who == ANON and expected == 302 and path != "/accounts/login/":
+        assert response["Location"].startswith("/accounts/login/")
