@@ -145,6 +145,9 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 LOGIN_RATE_LIMIT = env.str("LOGIN_RATE_LIMIT", default="10/m")
 RATELIMIT_VIEW = "config.auth.ratelimited"
+# Behind nginx every request comes from 127.0.0.1: limit by the address nginx passes on
+# (deploy sets HTTP_X_REAL_IP). Never set it where clients reach gunicorn directly.
+RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Prospector draft engine API",
@@ -173,6 +176,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
     if CELERY_BROKER_URL.startswith("filesystem")
     else {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 )
+# Keep the LOGGING handlers (JSON, ids) in worker and beat processes too.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True

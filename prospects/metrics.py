@@ -1,7 +1,7 @@
 """Prometheus metrics at /metrics: request counters per process, domain state per scrape.
 
-Request counts and durations are kept in this process (set PROMETHEUS_MULTIPROC_DIR to
-aggregate gunicorn workers); everything else is read from the database when scraped,
+Request counts and durations are kept per process (each gunicorn worker answers with
+its own); everything else is read from the database when scraped,
 so any process answers with the same figures.
 """
 
@@ -166,10 +166,12 @@ REGISTRY.register(DomainCollector())
 
 
 def _allowed(request) -> bool:
-    """With METRICS_TOKEN set, its bearer; otherwise loopback only (scrape via a proxy)."""
+    """With METRICS_TOKEN set, its bearer; otherwise a direct loopback caller only (a
+    request relayed by a local proxy carries X-Forwarded-For and is refused)."""
     if settings.METRICS_TOKEN:
         return request.headers.get("Authorization") == f"Bearer {settings.METRICS_TOKEN}"
-    return ip_address(request.META.get("REMOTE_ADDR", "0.0.0.0")).is_loopback
+    proxied = "X-Forwarded-For" in request.headers or "X-Real-IP" in request.headers
+    return not proxied and ip_address(request.META.get("REMOTE_ADDR") or "0.0.0.0").is_loopback
 
 
 def metrics_view(request):

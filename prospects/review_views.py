@@ -30,6 +30,7 @@ from prospects.textdiff import word_diff
 from prospects.tuning import Format, Split
 
 QUEUE_SIDEBAR = 30
+QUEUE_COUNT_CAP = 999
 CORRECTIONS_PER_PAGE = 25
 MAX_SKIPPED = 500
 
@@ -83,7 +84,9 @@ def _pane(request, filter_data: QueryDict, *, at=None, extra=None):
         "filter": queue_filter,
         "filters": filter_data.urlencode(),
         "queue": queue[:QUEUE_SIDEBAR],
-        "queue_count": queue.count(),
+        # Counting past the cap would read every held draft on each action.
+        "queue_count": queue[: QUEUE_COUNT_CAP + 1].count(),
+        "queue_count_cap": QUEUE_COUNT_CAP,
         "reason_tags": ReasonTag.choices,
         **(extra or {}),
     }

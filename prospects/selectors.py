@@ -1,6 +1,7 @@
 from datetime import timedelta
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from engines.clock import now
 from prospects.models import (
@@ -31,12 +32,28 @@ def draft_counts_by_status() -> dict[str, int]:
 
 
 def threads_search(query: str = "") -> QuerySet[Thread]:
-    threads = Thread.objects.annotate(
-        held_count=Count("drafts", filter=Q(drafts__status=Draft.Status.HELD))
-    ).order_by(F("last_message_at").desc(nulls_last=True), "handle")
+    """Threads, latest first, matching ``query`` in the handle or a sender's name.
+
+    The held count is a per-row subquery, so it is computed for the page shown only; the
+    ``icontains`` filters use trigram indexes (migration prospects 0006).
+    """
+    held = (
+        Draft.objects.filter(thread=OuterRef("pk"), status=Draft.Status.HELD)
+        .order_by()
+        .values("thread")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    threads = Thread.objects.annotate(held_count=Coalesce(Subquery(held), 0)).order_by(
+        F("last_message_at").desc(nulls_last=True), "handle"
+    )
     if query:
-        senders = InboundMessage.objects.filter(thread=OuterRef("pk"), sender__icontains=query)
-        threads = threads.filter(Q(handle__icontains=query) | Exists(senders))
+        # A union of two trigram-index lookups; an OR would scan every thread.
+        handles = Thread.objects.filter(handle__icontains=query).order_by().values("id")
+        senders = (
+            InboundMessage.objects.filter(sender__icontains=query).order_by().values("thread_id")
+        )
+        threads = threads.filter(id__in=handles.union(senders))
     return threads
 
 

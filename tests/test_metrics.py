@@ -34,6 +34,8 @@ def test_metrics_count_decisions_drafts_and_requests(client, canon):
 
 def test_metrics_need_loopback_or_the_token(client, settings):
     assert client.get("/metrics", REMOTE_ADDR="10.1.2.3").status_code == 403
+    # Relayed by a local proxy: loopback, but not a local scraper.
+    assert client.get("/metrics", HTTP_X_FORWARDED_FOR="203.0.113.9").status_code == 403
     settings.METRICS_TOKEN = "scrape-secret"
     assert client.get("/metrics").status_code == 403
     scraped = client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret")

@@ -1,0 +1,177 @@
+"""Latency of the hot reads under load, against a production-style server.
+
+    DATABASE_URL=postgres://.../prospector_scale python bench/api_latency.py
+
+The database should hold `python manage.py seed_scale` data (100k threads, 1M messages,
+200k drafts by default). Starts gunicorn (DEBUG=0, the production settings; requests
+carry X-Forwarded-Proto as nginx would send it) on a loopback port, then runs
+`--clients` concurrent clients for `--seconds`, each cycling through the four hot reads:
+the held drafts list (API), a thread (API), the review queue page and the threads list
+page with a search. Each client pauses `--think` seconds between requests (0 = back to
+back). Prints p50/p95/p99 per route and, last, `RESULT worst_p95_ms=<n>`.
+"""
+
+import argparse
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("SECRET_KEY", "bench-only")
+
+import django  # noqa: E402
+
+django.setup()
+
+import httpx  # noqa: E402
+from django.contrib.auth.models import Group, User  # noqa: E402
+from django.test import Client  # noqa: E402
+from knox.models import AuthToken  # noqa: E402
+
+from config.roles import Role  # noqa: E402
+from prospects.models import Thread  # noqa: E402
+
+# What nginx adds in front of gunicorn: the request came in over TLS.
+FORWARDED_HTTPS = {"X-Forwarded-Proto": "https"}
+ROUTES = ("api drafts held", "api thread", "review page", "threads search page")
+SERVER_ENV = {
+    "DEBUG": "0",
+    "ALLOWED_HOSTS": "127.0.0.1",
+    "LOG_LEVEL": "WARNING",
+    # One token per client (below), so the per-user throttle is not what is measured.
+    "API_THROTTLE_USER": "100000/min",
+}
+
+
+def bench_user(name: str) -> User:
+    user, _ = User.objects.get_or_create(username=name)
+    user.groups.add(Group.objects.get_or_create(name=Role.ADMIN.value)[0])
+    return user
+
+
+def start_server(port: int, workers: int, threads: int) -> subprocess.Popen:
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "config.wsgi:application",
+            f"--bind=127.0.0.1:{port}",
+            f"--workers={workers}",
+            f"--threads={threads}",
+            "--worker-class=gthread",
+            "--log-level=warning",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **SERVER_ENV},
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            probe = httpx.get(f"http://127.0.0.1:{port}/healthz", headers=FORWARDED_HTTPS)
+            if probe.status_code == 200:
+                return server
+        except httpx.TransportError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("gunicorn did not come up")
+
+
+def run_client(base, token, session, thread_ids, seconds, think, results, seed):
+    draw = random.Random(seed)
+    with httpx.Client(base_url=base, headers=FORWARDED_HTTPS, timeout=30) as http:
+        http.cookies.set("sessionid", session)
+        api = {"Authorization": f"Token {token}"}
+        deadline = time.monotonic() + seconds
+        turn = seed
+        while time.monotonic() < deadline:
+            route = ROUTES[turn % len(ROUTES)]
+            turn += 1
+            if route == "api drafts held":
+                request = ("/api/drafts/?status=held", api)
+            elif route == "api thread":
+                request = (f"/api/threads/{draw.choice(thread_ids)}/", api)
+            elif route == "review page":
+                request = ("/review/", {})
+            else:
+                request = (f"/threads/?q=seed-{draw.randrange(100_000)}", {})
+            started = time.perf_counter()
+            response = http.get(request[0], headers=request[1])
+            elapsed = (time.perf_counter() - started) * 1000
+            if response.status_code != 200:
+                results.setdefault("errors", []).append(f"{route}: {response.status_code}")
+            results.setdefault(route, []).append(elapsed)
+            if think:
+                time.sleep(think)
+
+
+def percentile(values: list[float], share: float) -> float:
+    return statistics.quantiles(values, n=100)[round(share * 100) - 1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--think", type=float, default=0.0)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--port", type=int, default=8931)
+    args = parser.parse_args()
+
+    thread_ids = [str(pk) for pk in Thread.objects.values_list("id", flat=True)[:5000]]
+    if len(thread_ids) < 100:
+        raise SystemExit("Seed first: python manage.py seed_scale")
+    tokens = [AuthToken.objects.create(bench_user(f"bench-{n}"))[1] for n in range(args.clients)]
+    panel = Client()
+    panel.force_login(bench_user("bench-panel"))
+    session = panel.cookies["sessionid"].value
+
+    server = start_server(args.port, args.workers, args.threads)
+    base = f"http://127.0.0.1:{args.port}"
+    results: dict = {}
+    try:
+        warm = {}
+        run_client(base, tokens[0], session, thread_ids, 3, 0, warm, 0)
+        clients = [
+            threading.Thread(
+                target=run_client,
+                args=(base, tokens[n], session, thread_ids, args.seconds, args.think, results, n),
+            )
+            for n in range(args.clients)
+        ]
+        for client in clients:
+            client.start()
+        for client in clients:
+            client.join()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+    errors = results.pop("errors", [])
+    total = sum(len(values) for values in results.values())
+    print(
+        f"{args.clients} clients, {args.seconds:.0f} s, think {args.think} s, "
+        f"gunicorn {args.workers}x{args.threads}: {total} requests, {total / args.seconds:.0f}/s, "
+        f"{len(errors)} errors {sorted(set(errors))[:5]}"
+    )
+    worst = 0.0
+    for route in ROUTES:
+        values = results.get(route, [])
+        p50, p95, p99 = (percentile(values, share) for share in (0.50, 0.95, 0.99))
+        worst = max(worst, p95)
+        print(
+            f"{route:22s} n={len(values):6d}  "
+            f"p50={p50:6.1f} ms  p95={p95:6.1f} ms  p99={p99:6.1f} ms"
+        )
+    print(f"RESULT worst_p95_ms={worst:.0f}")
+
+
+if __name__ == "__main__":
+    main()
