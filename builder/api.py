@@ -21,7 +21,7 @@ from builder.services import (
     workflow_rollback,
     workflow_save_draft,
 )
-from config.pagination import PageSizePagination
+from config.pagination import PageSizePagination, page_of
 from config.roles import Role, role_permission
 
 OperatorsWrite = role_permission(write=(Role.ADMIN, Role.OPERATOR))
@@ -92,7 +92,8 @@ class WorkflowListView(APIView):
             OpenApiParameter("template_key", str),
             OpenApiParameter("engine", str),
         ],
-        responses=WorkflowSerializer(many=True),
+        operation_id="workflows_list",
+        responses=page_of(WorkflowSerializer),
     )
     def get(self, request):
         status_filter = request.query_params.get("status", "")
@@ -285,7 +286,7 @@ class SnippetVersionSerializer(serializers.ModelSerializer):
 class SnippetListView(APIView):
     permission_classes = [OperatorsWrite]
 
-    @extend_schema(responses=SnippetSerializer(many=True))
+    @extend_schema(operation_id="snippets_list", responses=page_of(SnippetSerializer))
     def get(self, request):
         return _paginated(request, selectors.snippets_with_latest(), SnippetSerializer)
 

@@ -17,6 +17,7 @@ from builder.experiments import (
     experiment_update,
 )
 from builder.models import Experiment, Metric, WorkflowVersion
+from config.pagination import page_of
 from engines.ids import MAX_ENGINE_ID_LENGTH
 
 
@@ -130,7 +131,8 @@ class ExperimentListView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("status", str, enum=Experiment.Status.values)],
-        responses=ExperimentSerializer(many=True),
+        operation_id="experiments_list",
+        responses=page_of(ExperimentSerializer),
     )
     def get(self, request):
         experiments = experiments_with_arms()

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from builder.taxonomy import Archetype
+from config.datetimes import UtcIsoDateTimeFilter
 from config.roles import AnyRole, Role, role_permission
 from engines.untrusted import strip_invisible
 from prospects.models import Decision, Draft, InboundMessage, Thread
@@ -157,7 +158,7 @@ class InboundView(APIView):
 class DraftFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Draft.Status.choices)
     engine = django_filters.CharFilter(field_name="engine_id")
-    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    since = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:
         model = Draft

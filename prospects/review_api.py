@@ -9,6 +9,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.datetimes import UtcDateTimeField, UtcIsoDateTimeFilter
 from config.roles import Role, role_permission
 from engines.ids import validate_engine_id
 from prospects.api import DraftSerializer
@@ -127,7 +128,7 @@ class CorrectionSerializer(serializers.ModelSerializer):
 class CorrectionFilter(django_filters.FilterSet):
     engine = django_filters.CharFilter(field_name="engine_id")
     workflow_version = django_filters.UUIDFilter(field_name="workflow_version_id")
-    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    since = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     kind = django_filters.ChoiceFilter(choices=Correction.Kind.choices)
 
     class Meta:
@@ -151,7 +152,7 @@ class CorrectionDetailView(generics.RetrieveAPIView):
 class TuningExportQuerySerializer(serializers.Serializer):
     engine = serializers.CharField(max_length=120, validators=[validate_engine_id])
     format = serializers.ChoiceField(choices=[f.value for f in Format])
-    since = serializers.DateTimeField(required=False)
+    since = UtcDateTimeField(required=False)
     split = serializers.ChoiceField(choices=[s.value for s in Split], default=Split.ALL.value)
 
 

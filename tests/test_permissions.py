@@ -3,7 +3,7 @@
 One row per endpoint and method, one expected status per role; each cell is its own test.
 The expected values are read from ``config/roles.py``, the views and the README's API
 table, not recorded from what the code answers. A cell whose code looks wrong carries
-``bug(expected, reason)``: the correct status, run as a strict xfail.
+``Bug(expected, reason)``: the correct status, run as a strict xfail.
 
 The API is called with knox tokens (``api_for``), the panel with a session
 (``force_login``). Not listed: ``django-admin/`` (Django's own, staff only),
@@ -20,7 +20,6 @@ from django.test import Client
 
 from builder.experiments import ArmSpec, experiment_create
 from builder.models import Snippet
-from config.roles import Role
 from engines.forms import GpuPolicyForm
 from engines.gpu_lifecycle import policy_settings
 from prospects.jobs import job_create
@@ -31,15 +30,13 @@ from tests.conftest import DO_BUILD, GEMMA, PASSWORD, definition, make_inbound
 
 pytestmark = pytest.mark.django_db
 
-# Who calls. ANON sends no credentials; NO_ROLE is logged in but in no group.
-ANON, NO_ROLE, COWORKER, OPERATOR, ADMIN, CLIENT = (
-    "anon",
-    "no_role",
-    "coworker",
-    "operator",
-    "admin",
-    "client",
-)
+# Who calls: the columns of the matrix.
+ANON = "anon"  # no credentials at all
+NO_ROLE = "no_role"  # signed in, in no group
+COWORKER = "coworker"
+OPERATOR = "operator"
+ADMIN = "admin"
+CLIENT = "client"  # the REST client's machine account
 CALLERS = (ANON, NO_ROLE, COWORKER, OPERATOR, ADMIN, CLIENT)
 SIGNED_IN = CALLERS[1:]
 
@@ -58,10 +55,6 @@ class Bug:
 
     status: int
     reason: str
-
-
-def bug(status: int, reason: str) -> Bug:
-    return Bug(status, reason)
 
 
 def api(ok: int, *allowed: str) -> dict:
@@ -126,7 +119,9 @@ def editor_form(o) -> dict:
 
 
 def gpu_policy_form(o) -> dict:
+    """The policy as it stands, saved again."""
     data = model_to_dict(policy_settings(), fields=GpuPolicyForm.Meta.fields)
+    data = {name: "" if value is None else value for name, value in data.items()}
     return {**data, "hourly_prices": json.dumps(data["hourly_prices"])}
 
 
@@ -249,7 +244,7 @@ MATRIX = [
         None,
         panel(200, *ANY_ROLE)
         | {
-            CLIENT: bug(
+            CLIENT: Bug(
                 403,
                 "corrections are people's work, not REST clients' (review_api.PanelReaders, "
                 "README); the panel lets any role through",
@@ -262,7 +257,7 @@ MATRIX = [
         None,
         panel(200, *ANY_ROLE)
         | {
-            CLIENT: bug(
+            CLIENT: Bug(
                 403,
                 "GET /api/corrections/{id}/ refuses clients; the panel page shows them the "
                 "same correction",
@@ -277,7 +272,7 @@ MATRIX = [
         None,
         panel(200, *ANY_ROLE)
         | {
-            CLIENT: bug(
+            CLIENT: Bug(
                 403,
                 "the same tuning export as GET /api/exports/tuning/, which refuses clients",
             )
@@ -368,6 +363,12 @@ def _cells():
             )
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Six hundred cells each make five users: a fast hasher keeps the matrix quick."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def callers(make_user, coworker, operator, admin_user, client_account) -> dict:
     return {
@@ -419,7 +420,7 @@ def objects(request, canon, gemma_build, callers):
     return o
 
 
-def _request(who, user, method, url, data, api_for):
+def _request(user, method, url, data, api_for):
     if url.startswith("/api/"):
         client = api_for(user)  # a knox token; none for ANON
         return getattr(client, method.lower())(url, data, format="json")
@@ -433,7 +434,7 @@ def _request(who, user, method, url, data, api_for):
 def test_permission(objects, callers, api_for, method, path, body, who, expected):
     url = path.format(**{name: getattr(value, "id", "") for name, value in vars(objects).items()})
     data = body(objects) if callable(body) else body
-    response = _request(who, callers[who], method, url, data, api_for)
+    response = _request(callers[who], method, url, data, api_for)
 
     assert response.status_code == expected, getattr(response, "content", b"")[:500]
     if expected == 401:

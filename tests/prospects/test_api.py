@@ -150,3 +150,16 @@ def test_openapi_schema_and_docs_are_served(coworker, api_for):
     api = api_for(coworker)
     assert api.get("/api/schema/").status_code == 200
     assert api.get("/api/docs/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("since", "status"),
+    [
+        ("2125-12-27T08:59:03.8276-22:13", 200),  # an offset PostgreSQL refuses: sent as UTC
+        ("9999-12-31T23:00:00-05:00", 400),  # past year 9999 in UTC
+        ("yesterday", 400),
+    ],
+)
+def test_since_takes_any_offset_and_refuses_what_is_out_of_range(ingest_client, since, status):
+    response = ingest_client.get("/api/drafts/", {"since": since})
+    assert response.status_code == status, response.content
