@@ -37,6 +37,14 @@ def can_ingest(user) -> bool:
     return has_role(user, Role.ADMIN, Role.OPERATOR, Role.CLIENT)
 
 
+# Corrections and tuning exports are people's work on drafts: panel roles, not REST clients.
+CORRECTION_READERS = (Role.ADMIN, Role.OPERATOR, Role.COWORKER)
+
+
+def can_read_corrections(user) -> bool:
+    return has_role(user, *CORRECTION_READERS)
+
+
 def can_start_jobs(user) -> bool:
     return has_role(user, Role.ADMIN, Role.OPERATOR)
 

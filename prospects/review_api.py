@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.datetimes import UtcDateTimeField, UtcIsoDateTimeFilter
-from config.roles import Role, role_permission
+from config.roles import CORRECTION_READERS, Role, role_permission
 from engines.ids import validate_engine_id
 from prospects.api import DraftSerializer
 from prospects.models import Correction, Draft, ReasonTag
@@ -18,8 +18,7 @@ from prospects.review import DraftConflict, draft_approve, draft_correct, draft_
 from prospects.tuning import Format, Split, tuning_jsonl
 
 Reviewers = role_permission(write=(Role.ADMIN, Role.COWORKER))
-# Corrections and exports are people's work on drafts: panel roles, not REST clients.
-PanelReaders = role_permission(write=(), read=(Role.ADMIN, Role.OPERATOR, Role.COWORKER))
+PanelReaders = role_permission(write=(), read=CORRECTION_READERS)
 
 
 class ConflictSerializer(serializers.Serializer):

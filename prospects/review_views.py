@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
 from builder.models import Workflow, WorkflowVersion
-from config.roles import can_review, role_required
+from config.roles import can_read_corrections, can_review, role_required
 from engines.holds import HoldReason
 from engines.ids import InvalidEngineId, parse_engine_id
 from engines.selectors import selectable_engine_ids
@@ -46,6 +46,11 @@ class ReviewQueueFilter(django_filters.FilterSet):
     class Meta:
         model = Draft
         fields = ["template_key", "workflow_version", "engine", "hold_reason"]
+
+
+def _correction_reader(request):
+    if not can_read_corrections(request.user):
+        raise PermissionDenied
 
 
 def _reviewer(request):
@@ -184,6 +189,7 @@ class CorrectionFilter(django_filters.FilterSet):
 
 @role_required
 def correction_list(request):
+    _correction_reader(request)
     corrections = CorrectionFilter(request.GET, queryset=selectors.corrections_list())
     rows = corrections.qs if corrections.is_valid() else Correction.objects.none()
     page = Paginator(rows, CORRECTIONS_PER_PAGE).get_page(request.GET.get("page"))
@@ -198,6 +204,7 @@ def correction_list(request):
 
 @role_required
 def correction_detail(request, correction_id):
+    _correction_reader(request)
     correction = get_object_or_404(selectors.corrections_list(), id=correction_id)
     diff = (
         word_diff(correction.original_text, correction.corrected_text)
@@ -254,6 +261,7 @@ def engine_detail(request, engine_id):
 @role_required
 def engine_export(request, engine_id):
     """The same stream as ``GET /api/exports/tuning/``, for a click in the panel."""
+    _correction_reader(request)
     engine_id = _known_engine(engine_id)
     try:
         fmt, split = (

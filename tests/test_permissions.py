@@ -2,8 +2,7 @@
 
 One row per endpoint and method, one expected status per role; each cell is its own test.
 The expected values are read from ``config/roles.py``, the views and the README's API
-table, not recorded from what the code answers. A cell whose code looks wrong carries
-``Bug(expected, reason)``: the correct status, run as a strict xfail.
+table, not recorded from what the code answers.
 
 The API is called with knox tokens (``api_for``), the panel with a session
 (``force_login``). Not listed: ``django-admin/`` (Django's own, staff only),
@@ -11,7 +10,6 @@ The API is called with knox tokens (``api_for``), the panel with a session
 """
 
 import json
-from dataclasses import dataclass
 from types import SimpleNamespace
 
 import pytest
@@ -47,14 +45,6 @@ REVIEWERS = (COWORKER, ADMIN)  # can_review
 OPERATORS = (OPERATOR, ADMIN)  # can_start_jobs; builder and experiment writes
 INGESTERS = (OPERATOR, ADMIN, CLIENT)  # can_ingest; the API's drafting jobs (README)
 ADMINS = (ADMIN,)  # can_change_engine; GPU levers
-
-
-@dataclass(frozen=True)
-class Bug:
-    """A cell where the code answers something else than it should."""
-
-    status: int
-    reason: str
 
 
 def api(ok: int, *allowed: str) -> dict:
@@ -242,27 +232,13 @@ MATRIX = [
         "GET",
         "/corrections/",
         None,
-        panel(200, *ANY_ROLE)
-        | {
-            CLIENT: Bug(
-                403,
-                "corrections are people's work, not REST clients' (review_api.PanelReaders, "
-                "README); the panel lets any role through",
-            )
-        },
+        panel(200, *PEOPLE),
     ),
     (
         "GET",
         "/corrections/{correction}/",
         None,
-        panel(200, *ANY_ROLE)
-        | {
-            CLIENT: Bug(
-                403,
-                "GET /api/corrections/{id}/ refuses clients; the panel page shows them the "
-                "same correction",
-            )
-        },
+        panel(200, *PEOPLE),
     ),
     ("GET", "/engines/", None, panel(200, *ANY_ROLE)),
     ("GET", "/engines/template/", None, panel(200, *ANY_ROLE)),
@@ -270,13 +246,7 @@ MATRIX = [
         "GET",
         "/engines/template/export/",
         None,
-        panel(200, *ANY_ROLE)
-        | {
-            CLIENT: Bug(
-                403,
-                "the same tuning export as GET /api/exports/tuning/, which refuses clients",
-            )
-        },
+        panel(200, *PEOPLE),
     ),
     ("GET", "/workflows/{workflow}/scores_hx/", None, panel(200, *ANY_ROLE)),
     # --- panel: experiments ------------------------------------------------------------
@@ -353,14 +323,7 @@ def _cells():
     for method, path, body, expected in MATRIX:
         assert set(expected) == set(CALLERS), f"{method} {path} misses a caller"
         for who in CALLERS:
-            status = expected[who]
-            marks = []
-            if isinstance(status, Bug):
-                marks = [pytest.mark.xfail(strict=True, reason=status.reason)]
-                status = status.status
-            yield pytest.param(
-                method, path, body, who, status, marks=marks, id=f"{method} {path} {who}"
-            )
+            yield pytest.param(method, path, body, who, expected[who], id=f"{method} {path} {who}")
 
 
 @pytest.fixture(autouse=True)
