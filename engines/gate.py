@@ -4,9 +4,15 @@ Each rule is named; a failure names the rules that failed. The rules must not fl
 ordinary replies: times ("3pm", "7:30"), dates ("the 21st"), durations ("2 hours") and
 small talk pass, while euphemistic or spelled-out prices, obfuscated e-mail addresses and
 international phone numbers are caught.
+
+The rules read the text as a person would see it (``_as_seen``): invisible characters
+dropped, look-alike characters folded to plain Latin letters and digits, and digits
+spaced out one by one joined up again, so "＄３００", "3 0 0 an hour" or "Bаker Street"
+with a Cyrillic "а" cannot slip past a rule that the plain spelling fails.
 """
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from django.db import models
@@ -39,20 +45,34 @@ _NUMBER_WORDS = (
     r"a|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
     r"thirty|forty|fifty|sixty|seventy|eighty|ninety|a\s+couple|a\s+few|several"
 )
+_CURRENCY_CODES = r"usd|eur|gbp|cad|aud|chf|jpy|inr"
 _MONEY_WORDS = (
-    r"usd|eur|gbp|cad|aud|dollars?|euros?|pounds?|bucks|quid|roses|flowers|bills|grand|"
-    r"donations?|tributes?"
+    rf"{_CURRENCY_CODES}|dollars?|euros?|pounds?|francs?|yen|rupees?|bucks|quid|roses|flowers|"
+    r"bills|grand|donations?|tributes?"
 )
+# Amounts a price is quoted in that are not times of day: "300", "fifty", "three hundred".
+_AMOUNT = r"\d{2,}|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand)\b"
+# What a price is "for": "300 for the hour", "250/hr", "fifty an hour", "400 nightly".
+_PRICED_UNIT = r"hours?|hrs?|h|nights?|evenings?|sessions?|weekends?|overnight"
+# Every currency sign: $ ¢ £ ¥ and the Unicode currency block (€ ₹ ₽ ₺ ₿ ...).
+_CURRENCY_SIGNS = "[$¢£¥\u20a0-\u20cf]"
 _PRICE_PATTERNS = [
-    re.compile(r"[$€£¥]\s*\d|\d\s*[$€£¥]"),
+    re.compile(rf"{_CURRENCY_SIGNS}\s*\d|\d\s*{_CURRENCY_SIGNS}"),
     re.compile(rf"\b\d[\d,.]*\s*k?\s*(?:{_MONEY_WORDS})\b", re.I),
+    # The code before the amount: "EUR 250", "USD300".
+    re.compile(rf"\b(?:{_CURRENCY_CODES})\s*\d", re.I),
     re.compile(r"\b\d+(?:\.\d+)?\s*k\b", re.I),
     re.compile(rf"\b(?:{_NUMBER_WORDS}|\d+)[\s-]+(?:hundred|thousand|grand)\b", re.I),
-    re.compile(r"\b\d{2,}\s*(?:/|per|an?)\s*(?:hour|hr|h|night|session)\b", re.I),
+    # "at 10 for an hour" and "from 10 for the evening" are times, not prices.
+    re.compile(
+        rf"(?<!\bat\s)(?<!\bfrom\s)\b(?:{_AMOUNT})\s*(?:/|per|an?|for)\s*(?:(?:the|an?|one|1)\s+)?"
+        rf"(?:{_PRICED_UNIT})\b|\b\d{{2,}}\s*(?:hourly|nightly)\b",
+        re.I,
+    ),
     re.compile(rf"\b(?:{_NUMBER_WORDS}|hundred|thousand)[\s-]+(?:{_MONEY_WORDS})\b", re.I),
     re.compile(
-        r"\b(?:rate|rates|price|prices|fee|fees|cost|costs|donation)\b[^.\n]{0,24}"
-        r"\d{2,}(?!\s*(?:am|pm|h\b|hours?|min))",
+        r"\b(?:rate|rates|price|prices|fee|fees|cost|costs|donation|charge|charges|deposit)\b"
+        rf"[^.\n]{{0,24}}(?:{_AMOUNT})(?!\s*(?:am|pm|h\b|hours?|min))",
         re.I,
     ),
 ]
@@ -65,25 +85,44 @@ _STREET_TYPES = (
 _ADDRESS_PATTERNS = [
     re.compile(rf"\b\d{{1,5}}[a-z]?\s+(?:[A-Za-z][\w.'-]*\s+){{0,4}}(?:{_STREET_TYPES})\b", re.I),
     re.compile(r"\b(?:suite|ste|apt|apartment|unit|room|flat)\s*#?\s*\d+", re.I),
+    # The number after the street: "Hauptstraße 12", "Calle Mayor 7".
+    re.compile(r"\b(?:\w*(?:strasse|straße|gasse|str\.)|calle\s+\w+)\s*\d{1,4}\b", re.I),
+    # A named street without a number: "I'm on Baker Street" (capitalised, so "down the
+    # road" passes).
+    re.compile(rf"\b(?i:on|at|in|near|off)\s+(?:[A-Z][\w'-]*\s+){{1,3}}(?i:{_STREET_TYPES})\b\.?"),
+    # Postcodes: British "NW1 6XE", American "CA 90210".
+    re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b|\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b"),
 ]
 
 _EMAIL_PATTERNS = [
     re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
+    # A bare "." must touch the domain: with spaces, "see you at 8. Bye" would read as
+    # "you" at "8" dot "Bye".
     re.compile(
-        r"\b[\w.+-]+\s*(?:\[at\]|\(at\)|\{at\}|\s+at\s+)\s*[\w-]+\s*"
-        r"(?:\[dot\]|\(dot\)|\{dot\}|\s+dot\s+|\.)\s*[a-z]{2,6}\b",
+        r"\b[\w.+-]+\s*(?:\[at\]|\(at\)|\{at\}|\s+at\s+|@)\s*[a-z][\w-]*"
+        r"(?:\s*(?:\[dot\]|\(dot\)|\{dot\})\s*|\s+dot\s+|\.)[a-z]{2,6}\b",
         re.I,
     ),
 ]
 
 _PHONE_CANDIDATE = re.compile(r"(?<![\w:])\+?\(?\d[\d\s().\-/]{5,}\d(?![\w:])")
+# A number read out digit by digit: "five five five, one two three, four five six seven".
+_PHONE_WORDS = re.compile(
+    r"\b(?:(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)\b[\s,.-]*){7,}", re.I
+)
 _DATE_LIKE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$|^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}$")
 _TIME_RANGE = re.compile(r"^\d{1,2}[.:]\d{2}\s*[-–]\s*\d{1,2}[.:]\d{2}$")
 
 _AI_PHRASES = re.compile(
     r"\bas an ai\b|\bi(?:'m| am) an ai\b|\blanguage model\b|\bi can(?:'|no)?t "
     r"(?:help|assist|provide|comply|do that)\b|\bi(?:'m| am) (?:unable|not able) to\b|"
-    r"\bi(?:'m| am) sorry,? but\b",
+    r"\bi(?:'m| am) sorry,? but\b|\bi apologi[sz]e,? but\b|"
+    # A switched persona or a model talking about its prompt (prompt-injection replies).
+    r"\bchat-?gpt\b|\bopenai\b|\bas (?:your|an?) (?:virtual |digital |ai )?assistant\b|"
+    r"\bi(?:'m| am) (?:just |only )?(?:your |an? )?(?:virtual |digital |ai )?"
+    r"(?:assistant|chatbot|bot)\b|\b(?:trained|created|developed) by (?:google|openai|meta)\b|"
+    r"\bsystem prompt\b|\bmy (?:programming|guidelines)\b|"
+    r"\bi(?:'ve| have| was|'m| am) (?:been )?(?:instructed|programmed)\b",
     re.I,
 )
 
@@ -94,12 +133,40 @@ _STEP_LABELS = re.compile(
 )
 
 
+def _words(text: str) -> str:
+    return " " + " ".join(re.findall(r"\w+", text.lower())) + " "
+
+
 def _leaks(text: str, fragments) -> bool:
-    lowered = text.lower()
-    return bool(_STEP_LABELS.search(text)) or any(f.lower() in lowered for f in fragments)
+    # Compared word by word: an echoed prompt line still leaks when the model re-wraps
+    # it, changes its case or drops its full stop.
+    words = _words(text)
+    return bool(_STEP_LABELS.search(text)) or any(
+        _words(f) in words for f in fragments if f.strip()
+    )
+
+
+# Cyrillic and Greek letters drawn exactly like Latin ones, and curly apostrophes ("I’m
+# an AI"): NFKC leaves them alone.
+_LOOKALIKES = str.maketrans(
+    "аеорсухіјѕһԁԛԝАВЕКМНОРСТХІЈЅοανρΟΑΒΕΖΗΙΚΜΝΡΤΥΧ’‘ʼ",
+    "aeopcyxijshdqwABEKMHOPCTXIJSoavpOABEZHIKMNPTYX'''",
+)
+_SPACED_DIGITS = re.compile(r"\b\d(?:[ .-]\d\b){2,}")
+
+
+def _as_seen(text: str) -> str:
+    """The text as a reader sees it: no invisible (Cf) characters, compatibility forms
+    (full-width, mathematical digits) and look-alike letters folded, and digits written
+    one by one ("3 0 0", "2-5-0") joined up."""
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    text = unicodedata.normalize("NFKC", text).translate(_LOOKALIKES)
+    return _SPACED_DIGITS.sub(lambda match: re.sub(r"\D", "", match.group()), text)
 
 
 def _has_phone(text: str) -> bool:
+    if _PHONE_WORDS.search(text):
+        return True
     for match in _PHONE_CANDIDATE.finditer(text):
         candidate = match.group().strip()
         digits = sum(ch.isdigit() for ch in candidate)
@@ -117,11 +184,13 @@ def check(text: str, *, max_chars: int, prompt_fragments=()) -> GateVerdict:
 
     ``prompt_fragments`` are prompt lines that must not appear in the reply.
     """
-    if not text or not text.strip():
+    seen = _as_seen(text or "")
+    if not seen.strip():
         return GateVerdict(failed=(GateRule.EMPTY,))
     failed = []
     if len(text) > max_chars:
         failed.append(GateRule.TOO_LONG)
+    text = seen
     if _any(_PRICE_PATTERNS, text):
         failed.append(GateRule.PRICE)
     if _any(_ADDRESS_PATTERNS, text):

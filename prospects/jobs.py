@@ -31,7 +31,7 @@ from engines.ids import Provider, parse_engine_id
 from engines.selectors import engine_id_problem, engine_ready
 from prospects.models import Decision, Draft, DraftJob, DraftJobItem, Thread
 from prospects.pipeline import draft_for_decision
-from prospects.selectors import pipeline_settings
+from prospects.selectors import PROGRESS_STATUSES, pipeline_settings, with_progress
 from prospects.tasks import draft_job_chunk, gpu_tick_kick
 
 logger = logging.getLogger(__name__)
@@ -394,14 +394,12 @@ def jobs_sweep() -> int:
 
 
 def job_progress(job: DraftJob) -> Progress:
-    counts = dict(job.items.values_list("status").annotate(n=Count("id")).order_by())
+    """From ``with_progress`` annotations when the job has them, else counted now."""
+    if not hasattr(job, "progress_total"):
+        job = with_progress(DraftJob.objects.filter(id=job.id)).get()
     return Progress(
-        total=sum(counts.values()),
-        drafted=counts.get(Item.DRAFTED, 0),
-        held=counts.get(Item.HELD, 0),
-        failed=counts.get(Item.FAILED, 0),
-        pending=sum(counts.get(status, 0) for status in DraftJobItem.PENDING),
-        cancelled=counts.get(Item.CANCELLED, 0),
+        total=job.progress_total,
+        **{name: getattr(job, f"progress_{name}") for name in PROGRESS_STATUSES},
     )
 
 

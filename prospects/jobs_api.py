@@ -18,6 +18,7 @@ from prospects.jobs import (
     linked_draft,
 )
 from prospects.models import DraftJob, DraftJobItem
+from prospects.selectors import with_progress
 
 JobsWrite = role_permission(write=(Role.ADMIN, Role.OPERATOR, Role.CLIENT))
 
@@ -86,7 +87,7 @@ class JobSerializer(serializers.ModelSerializer):
 class JobListView(generics.ListAPIView):
     permission_classes = [JobsWrite]
     serializer_class = JobSerializer
-    queryset = DraftJob.objects.all()
+    queryset = with_progress(DraftJob.objects.all())
 
     @extend_schema(request=JobCreateSerializer, responses={201: JobSerializer})
     def post(self, request):

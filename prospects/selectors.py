@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from django.db.models import Count, F, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from engines.clock import now
@@ -9,6 +9,7 @@ from prospects.models import (
     Decision,
     Draft,
     DraftJob,
+    DraftJobItem,
     InboundMessage,
     PipelineSettings,
     Thread,
@@ -76,12 +77,34 @@ def settings_history(limit: int = 20):
     return PipelineSettings.history.select_related("history_user")[:limit]
 
 
+# Item statuses each progress figure counts; ``with_progress`` and ``job_progress`` share them.
+PROGRESS_STATUSES = {
+    "drafted": [DraftJobItem.Status.DRAFTED],
+    "held": [DraftJobItem.Status.HELD],
+    "failed": [DraftJobItem.Status.FAILED],
+    "pending": list(DraftJobItem.PENDING),
+    "cancelled": [DraftJobItem.Status.CANCELLED],
+}
+
+
+def with_progress(jobs: QuerySet[DraftJob]) -> QuerySet[DraftJob]:
+    """Annotates each job's item counts, so a list of jobs costs one query (newest first:
+    Meta.ordering is not applied to a grouped query)."""
+    return jobs.order_by(*DraftJob._meta.ordering).annotate(
+        progress_total=Count("items"),
+        **{
+            f"progress_{name}": Count("items", filter=Q(items__status__in=statuses))
+            for name, statuses in PROGRESS_STATUSES.items()
+        },
+    )
+
+
 def jobs_recent() -> QuerySet[DraftJob]:
-    return DraftJob.objects.select_related("created_by")
+    return with_progress(DraftJob.objects.select_related("created_by"))
 
 
 def jobs_live(limit: int = 5) -> QuerySet[DraftJob]:
-    return DraftJob.objects.filter(status__in=DraftJob.LIVE)[:limit]
+    return with_progress(DraftJob.objects.filter(status__in=DraftJob.LIVE))[:limit]
 
 
 def recent_decisions(limit: int = 10) -> QuerySet[Decision]:

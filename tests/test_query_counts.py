@@ -1,0 +1,101 @@
+"""Query counts do not grow with the number of rows shown, on every list page and list
+endpoint: each is measured with a few rows, then must stay within that with many more."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from builder.experiments import ArmSpec, experiment_create
+from builder.services import snippet_save, workflow_create, workflow_publish
+from config.roles import Role
+from prospects.jobs import job_create
+from prospects.models import Thread
+from prospects.pipeline import inbound_ingest
+from prospects.review import draft_correct, draft_reject
+from tests.conftest import definition, make_inbound
+from tests.prospects.test_views import logged_in
+
+pytestmark = pytest.mark.django_db
+
+PAGES = [
+    "/",
+    "/threads/",
+    "/threads/?q=thread",
+    "/review/",
+    "/corrections/",
+    "/engines/",
+    "/jobs/",
+    "/experiments/",
+    "/workflows/",
+    "/snippets/",
+]
+ENDPOINTS = [
+    "/api/drafts/?page_size=200",
+    "/api/drafts/?status=held&page_size=200",
+    "/api/corrections/?page_size=200",
+    "/api/jobs/?page_size=200",
+    "/api/experiments/?page_size=200",
+    "/api/workflows/?page_size=200",
+    "/api/snippets/?page_size=200",
+]
+
+
+@pytest.fixture
+def grow(admin_user, gemma_build, canon):
+    """Adds ``n`` of everything the lists show: threads with drafts, corrections, jobs,
+    workflows, experiments and snippets."""
+    made = {"n": 0}
+
+    def add(n: int) -> None:
+        for _ in range(n):
+            number = made["n"] = made["n"] + 1
+            drafts = [inbound_ingest(inbound=make_inbound("Hi there")).draft for _ in range(3)]
+            draft_reject(draft_id=drafts[0].id, user=admin_user, reason_tags=["tone"])
+            draft_correct(draft_id=drafts[1].id, user=admin_user, body=f"Edited {number}.")
+            version = workflow_publish(
+                version=workflow_create(slug=f"wf-{number}", definition=definition()),
+                note="test",
+            )
+            experiment_create(
+                slug=f"exp-{number}",
+                name="Experiment",
+                arms=[
+                    ArmSpec(key="A", workflow_version=version, engine_id="template"),
+                    ArmSpec(key="B", workflow_version=version, engine_id="template"),
+                ],
+            )
+            snippet_save(kind="voice", key=f"voice-{number}", text="Warm.")
+            job_create(user=admin_user, thread_ids=[str(drafts[2].thread_id)])
+
+    return add
+
+
+def _queries(call) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = call()
+    assert response.status_code == 200, response.status_code
+    return len(captured)
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_panel_lists_do_not_query_per_row(url, grow, admin_user, django_assert_max_num_queries):
+    client = logged_in(admin_user)
+    grow(2)
+    client.get(url)  # first request: session and caches
+    few = _queries(lambda: client.get(url))
+    grow(12)
+    assert Thread.objects.count() >= 40
+    with django_assert_max_num_queries(few):
+        assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("url", ENDPOINTS)
+def test_api_lists_do_not_query_per_row(
+    url, grow, make_user, api_for, django_assert_max_num_queries
+):
+    api = api_for(make_user("reader", Role.ADMIN))
+    grow(2)
+    few = _queries(lambda: api.get(url))
+    grow(12)
+    with django_assert_max_num_queries(few):
+        assert api.get(url).status_code == 200
