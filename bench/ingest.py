@@ -1,0 +1,124 @@
+"""Ingest under load: every accepted message must come out decided.
+
+    DATABASE_URL=postgres://.../prospector_bench python bench/ingest.py
+
+Starts gunicorn (DEBUG=0, production settings) on a loopback port and posts
+`--messages` inbound messages (default 20,000) from `--clients` concurrent clients
+(default 20), each message its own POST /api/inbound/ on threads shared across clients.
+Prints messages per second and, last, `RESULT ingest_lost=<n>`: accepted messages
+(201, or 200 for a duplicate) that have no decision in the database. It must be 0.
+"""
+
+import argparse
+import os
+import signal
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("SECRET_KEY", "bench-only")
+
+import django  # noqa: E402
+
+django.setup()
+
+import httpx  # noqa: E402
+from knox.models import AuthToken  # noqa: E402
+
+from bench.api_latency import FORWARDED_HTTPS, bench_user, start_server  # noqa: E402
+from builder.services import canon_load_file  # noqa: E402
+from prospects.models import Decision, InboundMessage  # noqa: E402
+
+RUN = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+BODIES = [
+    "Hi! Saw your profile, would love to meet.",
+    "Are you free Saturday evening?",
+    "Could we do a quick 30 minutes tonight?",
+    "What's your address? Which area are you in?",
+    "Boost your ranking with our SEO services, click here",
+]
+
+
+def post_messages(base, token, numbers, accepted, failures):
+    headers = {**FORWARDED_HTTPS, "Authorization": f"Token {token}"}
+    with httpx.Client(base_url=base, headers=headers, timeout=120) as http:
+        for number in numbers:
+            payload = {
+                "external_id": f"ingest-{RUN}-{number}",
+                "thread": f"ingest-{RUN}-{number % 2000}",
+                "sender": "Bench",
+                "body": BODIES[number % len(BODIES)],
+                "received_at": datetime.now(UTC).isoformat(),
+            }
+            try:
+                response = http.post("/api/inbound/", json=payload)
+            except httpx.HTTPError as error:
+                failures.append(f"{type(error).__name__}")
+                continue
+            if response.status_code in (200, 201):
+                accepted.append(payload["external_id"])
+            else:
+                failures.append(str(response.status_code))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=20_000)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--port", type=int, default=8933)
+    args = parser.parse_args()
+
+    canon_load_file()
+    tokens = [AuthToken.objects.create(bench_user(f"ingest-{n}"))[1] for n in range(args.clients)]
+    server = start_server(args.port, args.workers, args.threads)
+    accepted: list[str] = []
+    failures: list[str] = []
+    started = time.monotonic()
+    try:
+        clients = [
+            threading.Thread(
+                target=post_messages,
+                args=(
+                    f"http://127.0.0.1:{args.port}",
+                    tokens[n],
+                    range(n, args.messages, args.clients),
+                    accepted,
+                    failures,
+                ),
+            )
+            for n in range(args.clients)
+        ]
+        for client in clients:
+            client.start()
+        for client in clients:
+            client.join()
+        elapsed = time.monotonic() - started
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+    decided = set(
+        Decision.objects.filter(message__external_id__startswith=f"ingest-{RUN}-").values_list(
+            "message__external_id", flat=True
+        )
+    )
+    stored = InboundMessage.objects.filter(external_id__startswith=f"ingest-{RUN}-").count()
+    lost = len(set(accepted) - decided)
+    print(
+        f"{args.messages} messages from {args.clients} clients, gunicorn "
+        f"{args.workers}x{args.threads}: {len(accepted)} accepted in {elapsed:.1f} s, "
+        f"{len(accepted) / elapsed:.1f} msgs/s; {stored} stored, {len(decided)} decided; "
+        f"refused: {len(failures)} {sorted(set(failures))[:5]}"
+    )
+    print(f"RESULT ingest_lost={lost}")
+
+
+if __name__ == "__main__":
+    main()
