@@ -129,7 +129,9 @@ _AI_PHRASES = re.compile(
 
 _STEP_LABELS = re.compile(
     r"(?im)^\s*(?:step\s*\d+|notes from step\s*\d*|think|draft|reply|answer|situation|system|user)"
-    r"\s*[:#]|^\s*##\s|<output of step"
+    r"\s*[:#]|^\s*##\s|<output of step|"
+    # Chat-template markers: Gemma 3 270M, told to drop its persona, answered "<<SYS]".
+    r"<<\s*/?\s*sys\b|\[/?inst\]|<\|[\w-]+\|>|<(?:start|end)_of_turn>"
 )
 
 
@@ -142,7 +144,7 @@ def _leaks(text: str, fragments) -> bool:
     # it, changes its case or drops its full stop.
     words = _words(text)
     return bool(_STEP_LABELS.search(text)) or any(
-        _words(f) in words for f in fragments if f.strip()
+        _words(_as_seen(f)) in words for f in fragments if f.strip()
     )
 
 

@@ -23,6 +23,10 @@ def failed(text: str, max_chars: int = 500) -> set[str]:
         "I'll bring two gifts",
         "I cannot wait to see you!",
         "For 2 hours. Place: your choice",
+        "See you at 8. Bye!",
+        "Meet me at home. Thanks",
+        "See you at 10 for an hour then?",
+        "I'm not a bot, it's really me!",
     ],
 )
 def test_ordinary_replies_pass(text):
@@ -55,6 +59,13 @@ def test_too_long_is_named():
         "250 per hour",
         "250/hr",
         "300 an hour",
+        "It's 300 for the hour",
+        "EUR 250 for the evening",
+        "my rate is three fifty",
+        "I charge 400",
+        "＄３００",
+        "3 0 0 an hour",
+        "₽30000",
     ],
 )
 def test_prices_are_caught(text):
@@ -67,6 +78,9 @@ def test_prices_are_caught(text):
         "I'm at 221B Baker Street.",
         "Come to 45 Rue de Rivoli",
         "It's suite 12, ring twice",
+        "My postcode is NW1 6XE",
+        "I'm on Baker Street",
+        "Hauptstraße 12",
     ],
 )
 def test_addresses_are_caught(text):
@@ -80,6 +94,7 @@ def test_addresses_are_caught(text):
         "Text +44 20 7946 0958",
         "WhatsApp +49 151 23456789",
         "my number: (212) 555 0199",
+        "five five five, one two three, four five six seven",
     ],
 )
 def test_phone_numbers_are_caught(text):
@@ -93,12 +108,40 @@ def test_phone_numbers_are_caught(text):
         "anna [at] example [dot] com",
         "anna(at)example(dot)com",
         "anna at example dot com",
+        "anna @ example.com",
+        "anna＠example．com",
     ],
 )
 def test_email_addresses_are_caught(text):
     assert GateRule.EMAIL in failed(text)
 
 
-@pytest.mark.parametrize("text", ["As an AI, I can't meet.", "I cannot help with that."])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "As an AI, I can't meet.",
+        "I cannot help with that.",
+        "I am ChatGPT.",
+        "As your assistant I cannot share that.",
+        "I\u2019m an AI",
+    ],
+)
 def test_ai_phrases_are_caught(text):
     assert GateRule.AI_PHRASE in failed(text)
+
+
+def test_an_echoed_prompt_line_leaks_however_it_is_wrapped():
+    fragments = ["Never write prices, amounts, addresses, phone numbers or links."]
+    echo = "never write prices, amounts, addresses,\nphone numbers or links"
+    assert check(echo, max_chars=500, prompt_fragments=fragments).failed == (
+        GateRule.LEAKED_PROMPT,
+    )
+
+
+def test_chat_template_markers_leak():
+    assert GateRule.LEAKED_PROMPT in failed("<<SYS]")
+
+
+def test_invisible_characters_neither_hide_a_rule_nor_make_a_body():
+    assert GateRule.PHONE in failed("Call 555\u200b123\u200b4567")
+    assert failed("\u200b\u200b") == {GateRule.EMPTY}
