@@ -7,6 +7,7 @@ refused.
 """
 
 import hashlib
+import uuid
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -62,6 +63,35 @@ class Scope:
                 (self.states, other.states),
             )
         )
+
+
+def _version_id(value) -> str | None:
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return None
+
+
+def arm_specs(arms: list[dict]) -> list[ArmSpec]:
+    """Arms from plain values (API or form). A ``workflow_version`` id that names no
+    version, or is no id at all, becomes None, which validation reports by field."""
+    ids = [_version_id(arm["workflow_version"]) for arm in arms]
+    versions = {
+        str(version.id): version
+        for version in WorkflowVersion.objects.select_related("workflow").filter(
+            id__in=[version_id for version_id in ids if version_id]
+        )
+    }
+    return [
+        ArmSpec(
+            key=arm["key"],
+            workflow_version=versions.get(version_id),
+            engine_id=arm["engine_id"],
+            weight=arm["weight"],
+            is_control=arm["is_control"],
+        )
+        for arm, version_id in zip(arms, ids, strict=True)
+    ]
 
 
 def _arm_errors(arms: list[ArmSpec]) -> dict[str, list[str]]:

@@ -9,14 +9,14 @@ from rest_framework.views import APIView
 
 from builder.api import OperatorsWrite, _paginated, _valid
 from builder.experiments import (
-    ArmSpec,
+    arm_specs,
     experiment_create,
     experiment_delete,
     experiment_pause,
     experiment_start,
     experiment_update,
 )
-from builder.models import Experiment, Metric, WorkflowVersion
+from builder.models import Experiment, Metric
 from config.pagination import page_of
 from engines.ids import MAX_ENGINE_ID_LENGTH
 
@@ -100,26 +100,10 @@ def experiment_response(experiment: Experiment, code=status.HTTP_200_OK) -> Resp
     return Response(ExperimentSerializer(fresh).data, status=code)
 
 
-def _arm_specs(arms: list[dict]) -> list[ArmSpec]:
-    versions = WorkflowVersion.objects.select_related("workflow").in_bulk(
-        [arm["workflow_version"] for arm in arms]
-    )
-    return [
-        ArmSpec(
-            key=arm["key"],
-            workflow_version=versions.get(arm["workflow_version"]),
-            engine_id=arm["engine_id"],
-            weight=arm["weight"],
-            is_control=arm["is_control"],
-        )
-        for arm in arms
-    ]
-
-
 def _written(data: dict) -> dict:
     return {
         "name": data["name"],
-        "arms": _arm_specs(data["arms"]),
+        "arms": arm_specs(data["arms"]),
         "scope": data.get("scope", {}),
         "metric": data["metric"],
         "min_sample": data["min_sample"],

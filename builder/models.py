@@ -238,10 +238,6 @@ class Experiment(models.Model):
     def higher_is_better(self) -> bool:
         return HIGHER_IS_BETTER.get(self.metric, False)
 
-    @property
-    def control(self) -> "ExperimentArm | None":
-        return next((arm for arm in self.arms.all() if arm.is_control), None)
-
 
 class ExperimentArm(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from builder.experiments import (
-    ArmSpec,
+    arm_specs,
     experiment_create,
     experiment_finish,
     experiment_pause,
@@ -94,28 +94,17 @@ def _weight(text: str) -> int | None:
         return None
 
 
-def _arm_specs(rows: list[ArmRow], control: str) -> list[ArmSpec]:
-    ids = [row.workflow_version for row in rows]
-    versions = {
-        str(version.id): version
-        for version in WorkflowVersion.objects.select_related("workflow").filter(
-            id__in=[value for value in ids if _is_uuid(value)]
-        )
-    }
+def _arm_values(rows: list[ArmRow], control: str) -> list[dict]:
     return [
-        ArmSpec(
-            key=row.key,
-            workflow_version=versions.get(row.workflow_version),
-            engine_id=row.engine_id,
-            weight=_weight(row.weight),
-            is_control=str(row.index) == control,
-        )
+        {
+            "key": row.key,
+            "workflow_version": row.workflow_version,
+            "engine_id": row.engine_id,
+            "weight": _weight(row.weight),
+            "is_control": str(row.index) == control,
+        }
         for row in rows
     ]
-
-
-def _is_uuid(value: str) -> bool:
-    return len(value) == 36 and value.count("-") == 4
 
 
 def _attach(rows: list[ArmRow], errors: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -171,7 +160,7 @@ def experiment_new(request):
                 metric=data["metric"],
                 min_sample=data["min_sample"],
                 scope={name: data[name] for name in ("template_keys", "archetypes", "states")},
-                arms=_arm_specs(filled, control),
+                arms=arm_specs(_arm_values(filled, control)),
                 user=request.user,
             )
         except ValidationError as invalid:
