@@ -19,10 +19,15 @@ class Role(StrEnum):
 def user_roles(user) -> frozenset[Role]:
     if not user.is_authenticated:
         return frozenset()
-    if user.is_superuser:
-        return frozenset(Role)
-    names = {group.name for group in user.groups.all()}
-    return frozenset(role for role in Role if role.value in names)
+    # Cached on the user object, as Django caches permissions: a page asks several times,
+    # and each request loads its own user.
+    if not hasattr(user, "_prospector_roles"):
+        if user.is_superuser:
+            user._prospector_roles = frozenset(Role)
+        else:
+            names = {group.name for group in user.groups.all()}
+            user._prospector_roles = frozenset(role for role in Role if role.value in names)
+    return user._prospector_roles
 
 
 def has_role(user, *roles: Role) -> bool:

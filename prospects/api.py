@@ -4,7 +4,7 @@ import json
 
 import django_filters
 from django.conf import settings
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
@@ -183,8 +183,11 @@ class ThreadDetailView(APIView):
 
     @extend_schema(responses=ThreadSerializer)
     def get(self, request, pk):
-        thread = get_object_or_404(Thread, id=pk)
-        return Response(ThreadSerializer(thread_with_history(thread.id)).data)
+        try:
+            thread = thread_with_history(pk)
+        except Thread.DoesNotExist:
+            raise Http404 from None
+        return Response(ThreadSerializer(thread).data)
 
 
 class DraftEngineSerializer(serializers.Serializer):

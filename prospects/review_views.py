@@ -64,12 +64,20 @@ def _queue(request, filter_data: QueryDict) -> ReviewQueueFilter:
     return ReviewQueueFilter(filter_data, queryset=queue)
 
 
-def _neighbours(queue, draft: Draft) -> tuple[Draft | None, Draft | None]:
-    before = Q(created_at__lt=draft.created_at) | Q(created_at=draft.created_at, id__lt=draft.id)
-    after = Q(created_at__gt=draft.created_at) | Q(created_at=draft.created_at, id__gt=draft.id)
+def _neighbours(queue, listed: list, draft: Draft) -> tuple:
+    """The ids of the drafts before and after ``draft`` in the queue. ``listed`` is the
+    head of the queue (the sidebar's ids): read off it unless ``draft`` is past its end."""
+    if draft.id in listed:
+        at = listed.index(draft.id)
+        before = listed[at - 1] if at else None
+        if at + 1 < len(listed) or len(listed) < QUEUE_SIDEBAR:
+            return before, listed[at + 1] if at + 1 < len(listed) else None
+    ids = queue.values_list("id", flat=True)
+    earlier = Q(created_at__lt=draft.created_at) | Q(created_at=draft.created_at, id__lt=draft.id)
+    later = Q(created_at__gt=draft.created_at) | Q(created_at=draft.created_at, id__gt=draft.id)
     return (
-        queue.filter(before).order_by("-created_at", "-id").first(),
-        queue.filter(after).first(),
+        ids.filter(earlier).order_by("-created_at", "-id").first(),
+        ids.filter(later).first(),
     )
 
 
@@ -78,9 +86,11 @@ def _pane(request, filter_data: QueryDict, *, at=None, extra=None):
     user, with its thread, decision, chain and exemplars, and the queue beside it."""
     queue_filter = _queue(request, filter_data)
     queue = queue_filter.qs if queue_filter.is_valid() else Draft.objects.none()
-    current = queue.filter(id=at).first() if at else None
-    for candidate in [current, *queue[:5]]:
-        if candidate is not None and review_claim(draft_id=candidate.id, user=request.user):
+    sidebar = list(selectors.queue_sidebar(queue, QUEUE_SIDEBAR))
+    listed = [item.id for item in sidebar]
+    current = queue.values_list("id", flat=True).filter(id=at).first() if at else None
+    for candidate in [current, *listed[:5]]:
+        if candidate is not None and review_claim(draft_id=candidate, user=request.user):
             current = candidate
             break
     else:
@@ -88,7 +98,7 @@ def _pane(request, filter_data: QueryDict, *, at=None, extra=None):
     context = {
         "filter": queue_filter,
         "filters": filter_data.urlencode(),
-        "queue": queue[:QUEUE_SIDEBAR],
+        "queue": sidebar,
         # Counting past the cap would read every held draft on each action.
         "queue_count": queue[: QUEUE_COUNT_CAP + 1].count(),
         "queue_count_cap": QUEUE_COUNT_CAP,
@@ -96,8 +106,8 @@ def _pane(request, filter_data: QueryDict, *, at=None, extra=None):
         **(extra or {}),
     }
     if current is not None:
-        draft = selectors.review_item(current.id)
-        previous, following = _neighbours(queue, draft)
+        draft = selectors.review_item(current)
+        previous, following = _neighbours(queue, listed, draft)
         context |= {
             "draft": draft,
             "previous": previous,

@@ -1,6 +1,7 @@
 """The review panel: queue, actions over htmx, corrections, engines and scores."""
 
 import json
+import re
 
 import pytest
 
@@ -8,6 +9,7 @@ from config.roles import Role
 from prospects.models import Correction, Draft
 from prospects.pipeline import inbound_ingest
 from prospects.review import draft_correct
+from prospects.review_views import QUEUE_SIDEBAR
 from tests.conftest import make_inbound
 from tests.prospects.test_views import HTMX, csrf_post, logged_in
 
@@ -28,6 +30,23 @@ def test_the_queue_shows_the_oldest_draft_with_its_context(held, coworker):
     assert "Keyboard shortcuts" in page
     assert f"at={second.id}" in page  # "Next" and the queue list lead on
     assert Draft.objects.get(id=first.id).review_claimed_by == coworker
+
+
+def _step_links(page: str) -> tuple[str | None, str | None]:
+    found = dict(re.findall(r'data-shortcut="([kj])" href="[^"]*at=([0-9a-f-]+)"', page))
+    return found.get("k"), found.get("j")
+
+
+def test_previous_and_next_lead_through_the_queue_past_the_sidebar(held, coworker):
+    drafts = [str(held(f"Message {n}").id) for n in range(QUEUE_SIDEBAR + 2)]
+    client = logged_in(coworker)
+    assert _step_links(client.get("/review/").content.decode()) == (None, drafts[1])
+    for at in (1, QUEUE_SIDEBAR - 1, QUEUE_SIDEBAR):
+        page = client.get("/review/", {"at": drafts[at]}).content.decode()
+        assert f'data-draft="{drafts[at]}"' in page
+        assert _step_links(page) == (drafts[at - 1], drafts[at + 1])
+    last = client.get("/review/", {"at": drafts[-1]}).content.decode()
+    assert _step_links(last) == (drafts[-2], None)
 
 
 def test_a_second_coworker_is_shown_another_draft(held, coworker, make_user):
