@@ -149,7 +149,16 @@ def main() -> None:
         clients = [
             threading.Thread(
                 target=run_client,
-                args=(args.port, tokens[n], session, thread_ids, args.seconds, args.think, results, n),
+                args=(
+                    args.port,
+                    tokens[n],
+                    session,
+                    thread_ids,
+                    args.seconds,
+                    args.think,
+                    results,
+                    n,
+                ),
             )
             for n in range(args.clients)
         ]
