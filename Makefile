@@ -10,10 +10,13 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
 .PHONY: run run-llm test venv services lint lock clean bench
 
+# The CPU build of torch lies in /opt/wheels on these machines; PyPI's is the CUDA one.
+FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels)
+
 $(BIN)/python: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check uv==0.13.8
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python $(FIND_LINKS) requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $(BIN)/python
 
@@ -42,7 +45,7 @@ lint: venv
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 lock:
-	uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.11
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra train $(FIND_LINKS) -o requirements.lock --python-version 3.11
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -160,6 +160,7 @@ SPECTACULAR_SETTINGS = {
         "GpuInstanceStateEnum": "engines.models.GpuInstance.State",
         "CorrectionKindEnum": "prospects.models.Correction.Kind",
         "SnippetKindEnum": "builder.models.Snippet.Kind",
+        "TrainingRunStatusEnum": "engines.models.TrainingRun.Status",
     },
 }
 
@@ -230,6 +231,11 @@ RETRIEVAL_REJECTED = env.int("RETRIEVAL_REJECTED", default=2)
 RETRIEVAL_MAX_CHARS = env.int("RETRIEVAL_MAX_CHARS", default=400)
 # Share of threads (by a hash of the thread id) whose examples go to the eval split.
 TUNING_EVAL_PERCENT = env.int("TUNING_EVAL_PERCENT", default=10)
+# Training runs (engines/training.py): the base weights' folder when the parent build names
+# none, and where adapters are written (one folder per new build).
+TRAINING_BASE_MODEL = env.str("TRAINING_BASE_MODEL", default="")
+TRAINING_OUTPUT_DIR = env.str("TRAINING_OUTPUT_DIR", default=str(VAR_DIR / "adapters"))
+TRAINING_TIME_LIMIT = env.int("TRAINING_TIME_LIMIT", default=3000)
 
 # Experiments: an arm is paused once, after this many drafts, its hold rate (or, after as
 # many reviews, its rejection rate) exceeds the threshold.

@@ -211,3 +211,60 @@ class GpuTickLease(models.Model):
 
     def __str__(self) -> str:
         return f"lease held by {self.holder} until {self.expires_at}"
+
+
+class TrainingRun(models.Model):
+    """One LoRA training run: the exact data it saw, how, what it produced, and the build
+    it registered. The snapshot is stored whole, so a run can be repeated and audited."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    class Head(models.TextChoices):
+        VOICE = "voice", "Voice (drafter)"
+        CLASSIFIER = "classifier", "Classifier head"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    head = models.CharField(max_length=16, choices=Head.choices, default=Head.VOICE)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    status_detail = models.TextField(blank=True)
+    base_model = models.CharField(max_length=300, help_text="The base weights' folder.")
+    parent_engine_id = models.CharField(
+        max_length=MAX_ENGINE_ID_LENGTH, help_text="The build the new one descends from."
+    )
+    source_engine_ids = models.JSONField(
+        default=list, help_text="The builds whose corrections are the training data."
+    )
+    new_engine_id = models.CharField(
+        max_length=MAX_ENGINE_ID_LENGTH, unique=True, validators=[validate_engine_id]
+    )
+    snapshot = models.TextField(help_text="The exact SFT lines trained on, one per line.")
+    data_sha256 = models.CharField(max_length=64)
+    data_lines = models.PositiveIntegerField()
+    hyper_parameters = models.JSONField(default=dict)
+    device = models.CharField(max_length=16, blank=True)
+    log = models.TextField(blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    adapter_dir = models.CharField(max_length=500, blank=True)
+    build = models.OneToOneField(
+        EngineBuild,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="training_run",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.new_engine_id} ({self.status})"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from prospects import api, experiments_api, gpu_api, jobs_api, review_api
+from prospects import api, experiments_api, gpu_api, jobs_api, review_api, training_api
 
 urlpatterns = [
     path("inbound/", api.InboundView.as_view(), name="api-inbound"),
@@ -47,6 +47,12 @@ urlpatterns = [
         "experiments/<uuid:pk>/rollback/",
         experiments_api.ExperimentRollbackView.as_view(),
         name="api-experiment-rollback",
+    ),
+    path("training-runs/", training_api.TrainingRunListView.as_view(), name="api-training-runs"),
+    path(
+        "training-runs/<uuid:pk>/",
+        training_api.TrainingRunDetailView.as_view(),
+        name="api-training-run",
     ),
     path("gpu/", gpu_api.GpuView.as_view(), name="api-gpu"),
     path("gpu/hold/", gpu_api.GpuHoldView.as_view(), name="api-gpu-hold"),

@@ -47,3 +47,15 @@ def gpu_tick() -> None:
 def gpu_tick_kick() -> None:
     """Asks for a tick now (work was enqueued) instead of waiting for the next beat."""
     gpu_tick.apply_async(expires=settings.GPU_TICK_SECONDS * 2)
+
+
+@shared_task(
+    time_limit=settings.TRAINING_TIME_LIMIT, soft_time_limit=settings.TRAINING_TIME_LIMIT - 30
+)
+def train_run(run_id: str) -> str:
+    """Trains one run on this worker (the CPU build of torch for small models). Acked on
+    receipt: the run's own status row, not a redelivery, says what became of it."""
+    from engines.training import training_run_execute
+
+    with log_context(training_run_id=run_id):
+        return training_run_execute(run_id).status

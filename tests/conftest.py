@@ -246,6 +246,15 @@ def review_with_winner(reviewer, drafts: int = 24) -> None:
 
 
 @pytest.fixture(scope="session")
+def tiny_base(tmp_path_factory):
+    """A tiny random-init causal LM with its own tokenizer: the base model of training
+    tests (no hub here)."""
+    from tests.support.tiny_lm import build_tiny_lm
+
+    return build_tiny_lm(tmp_path_factory.mktemp("tiny") / "base")
+
+
+@pytest.fixture(scope="session")
 def model_server():
     """The real llama.cpp server with Gemma 3 270M, started once per test session."""
     from scripts.local_model_server import ModelServer

@@ -20,11 +20,13 @@ from builder.experiments import ArmSpec, experiment_create
 from builder.models import Snippet
 from engines.forms import GpuPolicyForm
 from engines.gpu_lifecycle import policy_settings
+from engines.training import training_run_create
 from prospects.jobs import job_create
 from prospects.models import Correction, Draft
 from prospects.pipeline import inbound_ingest
 from prospects.review import draft_reject
 from tests.conftest import DO_BUILD, GEMMA, PASSWORD, definition, make_inbound
+from tests.support.tiny_lm import SAMPLE_LINES
 
 pytestmark = pytest.mark.django_db
 
@@ -160,6 +162,11 @@ MATRIX = [
     ("GET", "/api/jobs/{job}/", None, api(200, *ANY_ROLE)),
     ("POST", "/api/jobs/{job}/cancel/", None, api(200, *INGESTERS)),
     ("POST", "/api/jobs/{job}/retry/", None, api(200, *INGESTERS)),
+    # --- API: training runs (start admin; read admin and operators) --------------------
+    ("GET", "/api/training-runs/", None, api(200, *OPERATORS)),
+    # An admin passes the permission check and meets the field errors.
+    ("POST", "/api/training-runs/", {"source_engine_ids": []}, api(400, *ADMINS)),
+    ("GET", "/api/training-runs/{training_run}/", None, api(200, *OPERATORS)),
     # --- API: GPU (read any role, levers admin) ----------------------------------------
     ("GET", "/api/gpu/", None, api(200, *ANY_ROLE)),
     ("POST", "/api/gpu/hold/", {"engine_id": DO_BUILD, "minutes": 10}, api(200, *ADMINS)),
@@ -366,11 +373,18 @@ def objects(request, canon, gemma_build, callers):
         scope={"template_keys": ["opener.followup"]},
     )
     job = job_create(user=callers[OPERATOR], thread_ids=[first.decision.thread_id])
+    training_run = training_run_create(
+        lines=SAMPLE_LINES,
+        parent_engine_id=GEMMA,
+        source_engine_ids=[GEMMA],
+        base_model="/nonexistent/never-trained-here",
+    )
     o = SimpleNamespace(
         thread=first.decision.thread,
         draft=first.draft,
         correction=Correction.objects.get(draft=second.draft),
         job=job,
+        training_run=training_run,
         workflow=live.workflow,
         live=live,
         challenger=challenger,

@@ -1,0 +1,49 @@
+"""Starting a training run from reviewed drafts: the train split of the named builds'
+SFT export, frozen into the run's snapshot, then trained on the worker."""
+
+import json
+
+from django.db import transaction
+
+from engines.models import TrainingRun
+from engines.training import training_run_create
+from prospects.tuning import Format, Split, tuning_lines
+
+
+def training_lines(engine_ids: list[str]) -> list[str]:
+    """Each build's train-split SFT lines, deduplicated across builds, in a stable order."""
+    seen, lines = set(), []
+    for engine_id in engine_ids:
+        for line in tuning_lines(engine_id=engine_id, fmt=Format.SFT, split=Split.TRAIN):
+            text = json.dumps(line, ensure_ascii=False, sort_keys=True)
+            if text not in seen:
+                seen.add(text)
+                lines.append(text)
+    return lines
+
+
+def training_run_start(
+    *,
+    source_engine_ids: list[str],
+    parent_engine_id: str = "",
+    head: str = TrainingRun.Head.VOICE,
+    new_engine_id: str = "",
+    hyper_parameters: dict | None = None,
+    base_model: str = "",
+    user=None,
+) -> TrainingRun:
+    """Writes the queued run (with its data) first, then hands it to the worker."""
+    from prospects.tasks import train_run
+
+    run = training_run_create(
+        lines=training_lines(source_engine_ids),
+        parent_engine_id=parent_engine_id or (source_engine_ids or [""])[0],
+        source_engine_ids=source_engine_ids,
+        head=head,
+        new_engine_id=new_engine_id,
+        hyper_parameters=hyper_parameters,
+        base_model=base_model,
+        user=user,
+    )
+    transaction.on_commit(lambda: train_run.delay(str(run.id)))
+    return run

@@ -1,0 +1,80 @@
+"""REST: training runs (admin starts them; admin and operators read them)."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+
+from config.roles import Role, role_permission
+from engines.ids import MAX_ENGINE_ID_LENGTH
+from engines.models import TrainingRun
+from prospects.training import training_run_start
+
+TrainingAccess = role_permission(write=(Role.ADMIN,), read=(Role.ADMIN, Role.OPERATOR))
+
+
+class TrainingRunCreateSerializer(serializers.Serializer):
+    source_engine_ids = serializers.ListField(
+        child=serializers.CharField(max_length=MAX_ENGINE_ID_LENGTH),
+        allow_empty=False,
+        max_length=20,
+    )
+    parent_engine_id = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=MAX_ENGINE_ID_LENGTH
+    )
+    head = serializers.ChoiceField(choices=TrainingRun.Head.choices, default="voice")
+    new_engine_id = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=MAX_ENGINE_ID_LENGTH
+    )
+    hyper_parameters = serializers.DictField(required=False, default=dict)
+    base_model = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+
+
+class TrainingRunSerializer(serializers.ModelSerializer):
+    build = serializers.CharField(source="build.engine_id", default=None, read_only=True)
+
+    class Meta:
+        model = TrainingRun
+        fields = [
+            "id",
+            "head",
+            "status",
+            "status_detail",
+            "base_model",
+            "parent_engine_id",
+            "source_engine_ids",
+            "new_engine_id",
+            "data_sha256",
+            "data_lines",
+            "hyper_parameters",
+            "device",
+            "metrics",
+            "adapter_dir",
+            "build",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+
+
+class TrainingRunDetailSerializer(TrainingRunSerializer):
+    class Meta(TrainingRunSerializer.Meta):
+        fields = [*TrainingRunSerializer.Meta.fields, "log"]
+
+
+class TrainingRunListView(generics.ListAPIView):
+    permission_classes = [TrainingAccess]
+    serializer_class = TrainingRunSerializer
+    queryset = TrainingRun.objects.select_related("build").defer("snapshot", "log")
+
+    @extend_schema(request=TrainingRunCreateSerializer, responses={201: TrainingRunSerializer})
+    def post(self, request):
+        serializer = TrainingRunCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        run = training_run_start(**serializer.validated_data, user=request.user)
+        return Response(TrainingRunSerializer(run).data, status=status.HTTP_201_CREATED)
+
+
+class TrainingRunDetailView(generics.RetrieveAPIView):
+    permission_classes = [TrainingAccess]
+    serializer_class = TrainingRunDetailSerializer
+    queryset = TrainingRun.objects.select_related("build").defer("snapshot")
