@@ -160,7 +160,8 @@ SPECTACULAR_SETTINGS = {
         "GpuInstanceStateEnum": "engines.models.GpuInstance.State",
         "CorrectionKindEnum": "prospects.models.Correction.Kind",
         "SnippetKindEnum": "builder.models.Snippet.Kind",
-        "TrainingRunStatusEnum": "engines.models.TrainingRun.Status",
+        "RunStatusEnum": "engines.models.RunStatus",
+        "AdapterHeadEnum": "engines.models.AdapterHead",
     },
 }
 
@@ -236,6 +237,9 @@ TUNING_EVAL_PERCENT = env.int("TUNING_EVAL_PERCENT", default=10)
 TRAINING_BASE_MODEL = env.str("TRAINING_BASE_MODEL", default="")
 TRAINING_OUTPUT_DIR = env.str("TRAINING_OUTPUT_DIR", default=str(VAR_DIR / "adapters"))
 TRAINING_TIME_LIMIT = env.int("TRAINING_TIME_LIMIT", default=3000)
+# Evaluations ask a build at most this many held-out cases (one model call each).
+EVALUATION_MAX_CASES = env.int("EVALUATION_MAX_CASES", default=200)
+EVALUATION_TIME_LIMIT = env.int("EVALUATION_TIME_LIMIT", default=3000)
 
 # Experiments: an arm is paused once, after this many drafts, its hold rate (or, after as
 # many reviews, its rejection rate) exceeds the threshold.

@@ -53,20 +53,45 @@ class MoveOutcome:
     problem: str = ""  # why there is no answer, for the decision's trace
 
 
+class MalformedAnswer(ValueError):
+    """An answer the contract refuses; ``kind`` says how (evaluations count each)."""
+
+    NOT_JSON = "not JSON"
+    OFF_SCHEMA = "off-schema"
+    INVARIANT = "invariant broken"
+
+    def __init__(self, kind: str, detail: str):
+        super().__init__(f"{kind}: {detail}")
+        self.kind = kind
+
+
 def parse_move_answer(text: str) -> MoveAnswer:
-    """Raises ValueError naming what is wrong: not JSON, off-schema, or invariant broken."""
+    """Raises ``MalformedAnswer`` naming what is wrong: not JSON, off-schema, or the
+    invariant broken."""
     try:
         data = json.loads(text)
     except ValueError as error:
-        raise ValueError(f"not JSON: {error}") from error
+        raise MalformedAnswer(MalformedAnswer.NOT_JSON, str(error)) from error
     errors = sorted(Draft202012Validator(move_schema()).iter_errors(data), key=str)
     if errors:
-        raise ValueError(f"off-schema: {errors[0].message}")
+        raise MalformedAnswer(MalformedAnswer.OFF_SCHEMA, errors[0].message)
     if not invariant_holds(is_prospect=data["is_prospect"], move=data["move"]):
-        raise ValueError(
-            f"invariant broken: is_prospect={data['is_prospect']} with move '{data['move']}'"
+        raise MalformedAnswer(
+            MalformedAnswer.INVARIANT,
+            f"is_prospect={data['is_prospect']} with move '{data['move']}'",
         )
     return MoveAnswer(data["is_prospect"], data["move"], data["trace"])
+
+
+def move_messages(body: str) -> list[dict]:
+    moves = ", ".join(all_moves())
+    return [
+        {
+            "role": "system",
+            "content": f"{PROMPT}\nMoves: {moves}.\nProspect moves: {', '.join(prospect_moves())}.",
+        },
+        {"role": "user", "content": body},
+    ]
 
 
 NOT_CONFIGURED = "classifier not configured"
@@ -78,19 +103,11 @@ def classify_move(body: str) -> MoveOutcome:
     if not url or not model:
         return MoveOutcome(None, NOT_CONFIGURED)
     client = client_for(url, Dialect(settings.CLASSIFIER_JSON_DIALECT))
-    moves = ", ".join(all_moves())
-    messages = [
-        {
-            "role": "system",
-            "content": f"{PROMPT}\nMoves: {moves}.\nProspect moves: {', '.join(prospect_moves())}.",
-        },
-        {"role": "user", "content": body},
-    ]
     try:
         result = client.chat(
             task=MOVE,
             model=model,
-            messages=messages,
+            messages=move_messages(body),
             max_tokens=160,
             schema=move_schema(),
         )

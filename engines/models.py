@@ -6,6 +6,7 @@ from simple_history.models import HistoricalRecords
 
 from engines.dialect import Dialect
 from engines.ids import MAX_ENGINE_ID_LENGTH, parse_engine_id, validate_engine_id
+from engines.trainer import Head
 
 
 class EngineBuild(models.Model):
@@ -213,19 +214,26 @@ class GpuTickLease(models.Model):
         return f"lease held by {self.holder} until {self.expires_at}"
 
 
+class RunStatus(models.TextChoices):
+    """Of a training run and of an evaluation: queued, claimed once, then one outcome."""
+
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class AdapterHead(models.TextChoices):
+    VOICE = Head.VOICE.value, "Voice (drafter)"
+    CLASSIFIER = Head.CLASSIFIER.value, "Classifier head"
+
+
 class TrainingRun(models.Model):
     """One LoRA training run: the exact data it saw, how, what it produced, and the build
     it registered. The snapshot is stored whole, so a run can be repeated and audited."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
-
-    class Head(models.TextChoices):
-        VOICE = "voice", "Voice (drafter)"
-        CLASSIFIER = "classifier", "Classifier head"
+    Status = RunStatus
+    Head = AdapterHead
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     head = models.CharField(max_length=16, choices=Head.choices, default=Head.VOICE)
@@ -268,3 +276,33 @@ class TrainingRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.new_engine_id} ({self.status})"
+
+
+class Evaluation(models.Model):
+    """One build scored on a held-out split: the cases it was asked (stored, so two builds
+    compare on the same questions) and what it scored."""
+
+    Status = RunStatus
+    Head = AdapterHead
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    build = models.ForeignKey(EngineBuild, on_delete=models.PROTECT, related_name="evaluations")
+    head = models.CharField(max_length=16, choices=Head.choices)
+    split = models.CharField(max_length=16, default="eval")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    status_detail = models.TextField(blank=True)
+    cases = models.JSONField(default=list)
+    cases_sha256 = models.CharField(max_length=64)
+    metrics = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["build", "head", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.build_id} {self.head} ({self.status})"

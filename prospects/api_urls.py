@@ -1,6 +1,14 @@
 from django.urls import path
 
-from prospects import api, experiments_api, gpu_api, jobs_api, review_api, training_api
+from prospects import (
+    api,
+    evaluation_api,
+    experiments_api,
+    gpu_api,
+    jobs_api,
+    review_api,
+    training_api,
+)
 
 urlpatterns = [
     path("inbound/", api.InboundView.as_view(), name="api-inbound"),
@@ -53,6 +61,12 @@ urlpatterns = [
         "training-runs/<uuid:pk>/",
         training_api.TrainingRunDetailView.as_view(),
         name="api-training-run",
+    ),
+    path("evaluations/", evaluation_api.EvaluationListView.as_view(), name="api-evaluations"),
+    path(
+        "evaluations/<uuid:pk>/",
+        evaluation_api.EvaluationDetailView.as_view(),
+        name="api-evaluation",
     ),
     path("gpu/", gpu_api.GpuView.as_view(), name="api-gpu"),
     path("gpu/hold/", gpu_api.GpuHoldView.as_view(), name="api-gpu-hold"),

@@ -59,3 +59,13 @@ def train_run(run_id: str) -> str:
 
     with log_context(training_run_id=run_id):
         return training_run_execute(run_id).status
+
+
+@shared_task(
+    time_limit=settings.EVALUATION_TIME_LIMIT, soft_time_limit=settings.EVALUATION_TIME_LIMIT - 30
+)
+def evaluate_build(evaluation_id: str) -> str:
+    from engines.evaluation import evaluation_execute
+
+    with log_context(evaluation_id=evaluation_id):
+        return evaluation_execute(evaluation_id).status

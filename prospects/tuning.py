@@ -61,8 +61,10 @@ def prompt_messages(draft: Draft) -> list[dict]:
     return list(reply_prompt(draft_request(draft.decision)))
 
 
-def _drafts(engine_id: str, fmt: Format, since):
-    reviewed = Q(engine_id=engine_id, reviewed_at__isnull=False)
+def _drafts(engine_id: str | None, fmt: Format, since):
+    reviewed = Q(reviewed_at__isnull=False)
+    if engine_id is not None:
+        reviewed &= Q(engine_id=engine_id)
     if since is not None:
         reviewed &= Q(reviewed_at__gte=since)
     if fmt == Format.DPO:
@@ -107,9 +109,10 @@ def _fingerprint(line: dict) -> str:
 
 
 def tuning_lines(
-    *, engine_id: str, fmt: Format, since=None, split: Split = Split.ALL
+    *, engine_id: str | None, fmt: Format, since=None, split: Split = Split.ALL
 ) -> Iterator[dict]:
     """The export's lines in review order; the first of identical examples wins.
+    ``engine_id=None`` takes every build's (the held-out split evaluations ask).
 
     Raises ``jsonschema.ValidationError`` if a line breaks the schema (a bug, never
     written out).

@@ -18,6 +18,7 @@ from django.test import Client
 
 from builder.experiments import ArmSpec, experiment_create
 from builder.models import Snippet
+from engines.evaluation import evaluation_create
 from engines.forms import GpuPolicyForm
 from engines.gpu_lifecycle import policy_settings
 from engines.training import training_run_create
@@ -162,11 +163,14 @@ MATRIX = [
     ("GET", "/api/jobs/{job}/", None, api(200, *ANY_ROLE)),
     ("POST", "/api/jobs/{job}/cancel/", None, api(200, *INGESTERS)),
     ("POST", "/api/jobs/{job}/retry/", None, api(200, *INGESTERS)),
-    # --- API: training runs (start admin; read admin and operators) --------------------
+    # --- API: training runs and evaluations (start admin; read admin and operators) ----
     ("GET", "/api/training-runs/", None, api(200, *OPERATORS)),
     # An admin passes the permission check and meets the field errors.
     ("POST", "/api/training-runs/", {"source_engine_ids": []}, api(400, *ADMINS)),
     ("GET", "/api/training-runs/{training_run}/", None, api(200, *OPERATORS)),
+    ("GET", "/api/evaluations/", None, api(200, *OPERATORS)),
+    ("POST", "/api/evaluations/", {"engine_id": "endpoint-nothing_1"}, api(400, *ADMINS)),
+    ("GET", "/api/evaluations/{evaluation}/", None, api(200, *OPERATORS)),
     # --- API: GPU (read any role, levers admin) ----------------------------------------
     ("GET", "/api/gpu/", None, api(200, *ANY_ROLE)),
     ("POST", "/api/gpu/hold/", {"engine_id": DO_BUILD, "minutes": 10}, api(200, *ADMINS)),
@@ -379,7 +383,11 @@ def objects(request, canon, gemma_build, callers):
         source_engine_ids=[GEMMA],
         base_model="/nonexistent/never-trained-here",
     )
+    evaluation = evaluation_create(
+        engine_id=GEMMA, head="voice", cases=[{"messages": [], "final_text": "x"}]
+    )
     o = SimpleNamespace(
+        evaluation=evaluation,
         thread=first.decision.thread,
         draft=first.draft,
         correction=Correction.objects.get(draft=second.draft),

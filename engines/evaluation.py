@@ -1,0 +1,173 @@
+"""The evaluation harness: a held-out split asked of a served build over the
+OpenAI-compatible API, and the scores it earns.
+
+Cases arrive as plain dicts (prospects builds them from reviewed work):
+- classifier: ``{"text", "is_prospect", "move"}``;
+- voice (drafter): ``{"messages": [system, user], "final_text"}``, the final text being
+  what the coworker sent.
+"""
+
+import hashlib
+import json
+import statistics
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from rapidfuzz.distance import Levenshtein
+
+from engines import gate
+from engines.classifier import MalformedAnswer, move_messages, move_schema, parse_move_answer
+from engines.clock import now
+from engines.inference import InferenceClient, InferenceError
+from engines.model_tasks import DRAFT, MOVE
+from engines.models import EngineBuild, Evaluation
+from engines.registry import client_for, endpoint_for
+
+DRAFT_MAX_TOKENS = 200
+
+
+def classifier_scores(client: InferenceClient, model: str, cases: list[dict], engine_id="") -> dict:
+    """Accuracy counts every case: no answer, or a malformed one, is a miss."""
+    valid_json = violations = off_schema = errors = prospect_hits = move_hits = 0
+    confusion: dict[str, dict[str, int]] = {}
+    for case in cases:
+        try:
+            text = client.chat(
+                task=MOVE,
+                model=model,
+                messages=move_messages(case["text"]),
+                max_tokens=160,
+                schema=move_schema(),
+                engine_id=engine_id,
+            ).text
+        except InferenceError:
+            errors += 1
+            continue
+        try:
+            answer = parse_move_answer(text)
+        except MalformedAnswer as malformed:
+            valid_json += malformed.kind != MalformedAnswer.NOT_JSON
+            violations += malformed.kind == MalformedAnswer.INVARIANT
+            off_schema += malformed.kind == MalformedAnswer.OFF_SCHEMA
+            continue
+        valid_json += 1
+        prospect_hits += answer.is_prospect == case["is_prospect"]
+        move_hits += answer.move == case["move"]
+        row = confusion.setdefault(case["move"], {})
+        row[answer.move] = row.get(answer.move, 0) + 1
+    total = len(cases)
+    return {
+        "cases": total,
+        "is_prospect_accuracy": _share(prospect_hits, total),
+        "move_accuracy": _share(move_hits, total),
+        "valid_json_rate": _share(valid_json, total),
+        "invariant_violations": violations,
+        "off_schema": off_schema,
+        "engine_errors": errors,
+        "confusion": confusion,
+    }
+
+
+def voice_scores(client: InferenceClient, model: str, cases: list[dict], engine_id="") -> dict:
+    """A draft is held when the engine fails or the validation gate refuses it."""
+    passed = held = 0
+    lengths, distances = [], []
+    for case in cases:
+        try:
+            text = client.chat(
+                task=DRAFT,
+                model=model,
+                messages=case["messages"],
+                max_tokens=DRAFT_MAX_TOKENS,
+                engine_id=engine_id,
+            ).text
+        except InferenceError:
+            held += 1
+            continue
+        verdict = gate.check(text, max_chars=settings.DRAFT_MAX_CHARS)
+        passed += verdict.ok
+        held += not verdict.ok
+        lengths.append(len(text))
+        distances.append(Levenshtein.normalized_distance(text, case["final_text"]))
+    total = len(cases)
+    return {
+        "cases": total,
+        "gate_pass_rate": _share(passed, total),
+        "hold_rate": _share(held, total),
+        "length_chars": _distribution(lengths),
+        "edit_distance_mean": round(statistics.fmean(distances), 4) if distances else None,
+    }
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _distribution(values: list[int]) -> dict:
+    if not values:
+        return {}
+    ordered = sorted(values)
+    pick = lambda share: ordered[min(len(ordered) - 1, int(share * len(ordered)))]  # noqa: E731
+    return {"min": ordered[0], "p10": pick(0.1), "p50": pick(0.5), "p90": pick(0.9),
+            "max": ordered[-1], "mean": round(statistics.fmean(values), 1)}  # fmt: skip
+
+
+SCORERS = {Evaluation.Head.CLASSIFIER: classifier_scores, Evaluation.Head.VOICE: voice_scores}
+
+
+def cases_digest(cases: list[dict]) -> str:
+    return hashlib.sha256(json.dumps(cases, sort_keys=True).encode()).hexdigest()
+
+
+def evaluation_create(
+    *, engine_id: str, head: str, cases: list[dict], split: str = "eval", user=None
+) -> Evaluation:
+    """A queued evaluation of a registered model build; field errors otherwise."""
+    errors = {}
+    build = EngineBuild.objects.filter(engine_id=engine_id).first()
+    if build is None:
+        errors["engine_id"] = [f"'{engine_id}' is not a registered build."]
+    elif build.parsed.is_template:
+        errors["engine_id"] = ["The template engine is not a model: there is nothing to ask."]
+    if head not in Evaluation.Head.values:
+        errors["head"] = [f"One of: {', '.join(Evaluation.Head.values)}."]
+    if not cases:
+        errors["split"] = [f"The '{split}' split has no reviewed cases to ask."]
+    if errors:
+        raise ValidationError(errors)
+    return Evaluation.objects.create(
+        build=build,
+        head=head,
+        split=split,
+        cases=cases,
+        cases_sha256=cases_digest(cases),
+        created_by=user,
+    )
+
+
+def evaluation_execute(evaluation_id) -> Evaluation:
+    """Asks the build every case once; a second call finds it claimed and returns it."""
+    claimed = Evaluation.objects.filter(id=evaluation_id, status=Evaluation.Status.QUEUED).update(
+        status=Evaluation.Status.RUNNING
+    )
+    evaluation = Evaluation.objects.select_related("build").get(id=evaluation_id)
+    if not claimed:
+        return evaluation
+    engine_id = evaluation.build.engine_id
+    endpoint = endpoint_for(engine_id)
+    if endpoint is None:
+        return _finish(evaluation, Evaluation.Status.FAILED, f"{engine_id} is not served now.")
+    client = client_for(endpoint.url, endpoint.dialect)
+    try:
+        metrics = SCORERS[evaluation.head](client, endpoint.model, evaluation.cases, engine_id)
+    except Exception as error:  # noqa: BLE001 - any failure is the evaluation's, named
+        return _finish(evaluation, Evaluation.Status.FAILED, f"{type(error).__name__}: {error}")
+    return _finish(evaluation, Evaluation.Status.SUCCEEDED, "", metrics)
+
+
+def _finish(evaluation: Evaluation, status: str, detail: str, metrics=None) -> Evaluation:
+    Evaluation.objects.filter(id=evaluation.id).update(
+        status=status, status_detail=detail, metrics=metrics or {}, finished_at=now()
+    )
+    evaluation.refresh_from_db()
+    return evaluation

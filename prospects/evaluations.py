@@ -1,0 +1,34 @@
+"""Starting an evaluation: the split's cases frozen into the row, then asked on the worker."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from engines.evaluation import evaluation_create
+from engines.models import Evaluation
+from prospects.evaluation_cases import CASES
+from prospects.tuning import Split
+
+
+def evaluation_cases(head: str, split: str) -> list[dict]:
+    errors = {}
+    if head not in CASES:
+        errors["head"] = [f"One of: {', '.join(CASES)}."]
+    if split not in {s.value for s in Split}:
+        errors["split"] = [f"One of: {', '.join(s.value for s in Split)}."]
+    if errors:
+        raise ValidationError(errors)
+    return CASES[head](Split(split))
+
+
+def evaluation_start(*, engine_id: str, head: str, split: str = "eval", user=None) -> Evaluation:
+    evaluation = evaluation_create(
+        engine_id=engine_id,
+        head=head,
+        split=split,
+        cases=evaluation_cases(head, split),
+        user=user,
+    )
+    from prospects.tasks import evaluate_build
+
+    transaction.on_commit(lambda: evaluate_build.delay(str(evaluation.id)))
+    return evaluation
