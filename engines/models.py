@@ -306,3 +306,16 @@ class Evaluation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.build_id} {self.head} ({self.status})"
+
+
+class PromotionPolicy(models.Model):
+    """The metrics a build must not be worse on than the champion before it may replace
+    it, each with the margin it is allowed ({metric: margin}); one row, with history."""
+
+    SINGLETON_ID = 1
+
+    guards = models.JSONField(default=dict)
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return ", ".join(f"{metric} ±{margin}" for metric, margin in self.guards.items())
