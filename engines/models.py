@@ -35,6 +35,12 @@ class EngineBuild(models.Model):
     lora_modules = models.JSONField(
         default=dict, blank=True, help_text='LoRA heads served beside it: {"name": "path"}.'
     )
+    adapter = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The LoRA head this build's requests name (one of lora_modules); blank: "
+        "the served model itself.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 

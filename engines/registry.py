@@ -24,13 +24,13 @@ class Endpoint:
 def endpoint_for(engine_id: str) -> Endpoint | None:
     """Where a model build is served now: a do-gpu build at a ready GPU instance (none while
     the lifecycle has not booted one); an endpoint build at its registered URL, else
-    ``GPU_INFERENCE_URL``."""
+    ``GPU_INFERENCE_URL``. Requests name the build's adapter when it has one."""
     build = EngineBuild.objects.filter(engine_id=engine_id).first()
     if parse_engine_id(engine_id).provider == Provider.DO_GPU:
         url = _ready_instance_url(engine_id)
     else:
         url = (build.endpoint_url if build else "") or settings.GPU_INFERENCE_URL
-    model = (build.served_model if build else "") or settings.GPU_LLM_MODEL
+    model = (build.adapter or build.served_model if build else "") or settings.GPU_LLM_MODEL
     if not url or not model:
         return None
     dialect = (build.json_dialect if build else "") or settings.GPU_JSON_DIALECT

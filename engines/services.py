@@ -23,6 +23,7 @@ def engine_build_register(
     json_dialect: str = "",
     model_path: str = "",
     lora_modules: dict | None = None,
+    adapter: str = "",
 ) -> EngineBuild:
     """Adds a build to the registry (validated), or updates how it is reached and, for a
     do-gpu build, what its machine serves."""
@@ -35,6 +36,9 @@ def engine_build_register(
     build.json_dialect = json_dialect
     build.model_path = model_path
     build.lora_modules = lora_modules or {}
+    build.adapter = adapter
+    if adapter and adapter not in build.lora_modules:
+        raise ValidationError({"adapter": [f"'{adapter}' is not one of the build's LoRA heads."]})
     build.full_clean()
     build.save()
     return build

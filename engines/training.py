@@ -187,17 +187,18 @@ def training_run_execute(run_id) -> TrainingRun:
 @transaction.atomic
 def _register(run: TrainingRun, result) -> EngineBuild:
     """The finished run's build, beside its parent: same endpoint and weights, plus the
-    new adapter among the LoRA heads, served under its own name."""
+    new adapter among the LoRA heads, which its requests name."""
     parent = EngineBuild.objects.get(engine_id=run.parent_engine_id)
     name = adapter_name(run)
     build = engine_build_register(
         engine_id=run.new_engine_id,
         description=f"LoRA {run.head} adapter from training run {run.id}",
         endpoint_url=parent.endpoint_url,
-        served_model=name,
+        served_model=parent.served_model,
         json_dialect=parent.json_dialect,
         model_path=parent.model_path,
         lora_modules={**parent.lora_modules, name: result.adapter_dir},
+        adapter=name,
     )
     TrainingRun.objects.filter(id=run.id).update(
         status=TrainingRun.Status.SUCCEEDED,

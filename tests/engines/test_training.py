@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from engines.models import EngineBuild, TrainingRun
+from engines.registry import endpoint_for
 from engines.services import engine_build_register
 from engines.trainer import METADATA_FILE, HyperParameters, lines_digest, train_adapter
 from engines.training import adapter_name, training_run_create, training_run_execute
@@ -105,7 +106,9 @@ def test_a_run_trains_once_and_registers_its_build_with_lineage(parent, settings
     build = EngineBuild.objects.get(engine_id="endpoint-tiny_1-voice-a")
     assert done.build == build
     name = adapter_name(done)
-    assert build.served_model == name
+    assert build.adapter == name
+    assert build.served_model == parent.served_model
+    assert endpoint_for(build.engine_id).model == name  # its requests pick the adapter
     assert build.lora_modules == {name: str(tmp_path / "endpoint-tiny_1-voice-a")}
     assert build.endpoint_url == parent.endpoint_url
     assert build.training_run.parent_engine_id == parent.engine_id
