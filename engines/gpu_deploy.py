@@ -90,11 +90,17 @@ def vllm_command(config: ServeConfig) -> list[str]:
             # head should not queue behind each other.
             "--max-loras",
             str(len(config.lora_modules)),
-            # One flag, many values: vLLM's parser keeps only the last --lora-modules given.
-            "--lora-modules",
-            *(f"{name}={path}" for name, path in config.lora_modules.items()),
+            *lora_arguments(config.lora_modules),
         ]
     return command
+
+
+def lora_arguments(lora_modules: dict[str, str]) -> list[str]:
+    """``--lora-modules name=path ...``: how a server loads a build's adapters."""
+    if not lora_modules:
+        return []
+    # One flag, many values: vLLM's parser keeps only the last --lora-modules given.
+    return ["--lora-modules", *(f"{name}={path}" for name, path in lora_modules.items())]
 
 
 def render_user_data(config: ServeConfig) -> str:

@@ -15,6 +15,7 @@ from engines.holds import HoldReason
 from engines.ids import InvalidEngineId, parse_engine_id
 from engines.selectors import selectable_engine_ids
 from prospects import selectors
+from prospects.build_views import tuning_context
 from prospects.models import Correction, Draft, ReasonTag
 from prospects.review import (
     DraftConflict,
@@ -264,6 +265,7 @@ def engine_detail(request, engine_id):
             "corrections": selectors.corrections_list().filter(engine_id=engine_id)[:10],
             "formats": list(Format),
             "splits": list(Split),
+            **tuning_context(engine_id, request.user),
         },
     )
 

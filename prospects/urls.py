@@ -1,6 +1,6 @@
 from django.urls import path
 
-from prospects import experiment_views, review_views, views
+from prospects import build_views, experiment_views, review_views, views
 
 app_name = "prospects"
 
@@ -25,6 +25,15 @@ urlpatterns = [
     path("engines/", review_views.engine_list, name="engine_list"),
     path("engines/<str:engine_id>/", review_views.engine_detail, name="engine_detail"),
     path("engines/<str:engine_id>/export/", review_views.engine_export, name="engine_export"),
+    path(
+        "engines/<str:engine_id>/tuning_hx/",
+        build_views.build_tuning_hx,
+        name="build_tuning_hx",
+    ),
+    path("engines/<str:engine_id>/evaluate/", build_views.build_evaluate, name="build_evaluate"),
+    path("engines/<str:engine_id>/train/", build_views.build_train, name="build_train"),
+    path("engines/<str:engine_id>/promote/", build_views.build_promote_view, name="build_promote"),
+    path("engines/<str:engine_id>/guards/", build_views.promotion_guards, name="promotion_guards"),
     path(
         "workflows/<uuid:workflow_id>/scores_hx/",
         review_views.workflow_scores_hx,

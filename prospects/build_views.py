@@ -1,0 +1,213 @@
+"""The build page's tuning loop: lineage, evaluations beside the champion's, training,
+and gated promotion. Reading is for any role; acting is the admin's."""
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from config.roles import can_change_engine, role_required
+from engines.gpu_deploy import lora_arguments
+from engines.models import EngineBuild, Evaluation, RunStatus, TrainingRun
+from engines.promotion import (
+    GUARDABLE,
+    latest_evaluation,
+    promotion_policy,
+    promotion_policy_set,
+    promotion_verdict,
+)
+from prospects.evaluations import evaluation_start
+from prospects.selectors import pipeline_settings
+from prospects.services import PromotionRefused, build_promote
+from prospects.training import training_run_start
+
+ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
+RECENT = 10
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    metric: str
+    label: str
+    mine: float | None
+    champion: float | None
+    margin: float | None  # None: not guarded
+
+
+@dataclass(frozen=True)
+class HeadComparison:
+    head: str
+    mine: Evaluation | None
+    champion: Evaluation | None
+    rows: list[MetricRow]
+
+
+def head_comparisons(engine_id: str, champion: str, guards: dict) -> list[HeadComparison]:
+    """Per head: this build's latest evaluation and the champion's on the same cases."""
+    comparisons = []
+    for head in Evaluation.Head.values:
+        mine = latest_evaluation(engine_id, head)
+        theirs = None
+        if mine is not None and champion != engine_id:
+            theirs = latest_evaluation(champion, head, mine.cases_sha256)
+        rows = [
+            MetricRow(
+                metric,
+                guardable.label,
+                mine.metrics.get(metric) if mine else None,
+                theirs.metrics.get(metric) if theirs else None,
+                guards.get(metric),
+            )
+            for metric, guardable in GUARDABLE.items()
+            if guardable.head == head
+        ]
+        comparisons.append(HeadComparison(head, mine, theirs, rows))
+    return comparisons
+
+
+def tuning_context(engine_id: str, user) -> dict:
+    build = EngineBuild.objects.filter(engine_id=engine_id).first()
+    if build is None or build.parsed.is_template:
+        return {"build": None}
+    champion = pipeline_settings().draft_engine
+    guards = promotion_policy().guards
+    runs = TrainingRun.objects.filter(parent_engine_id=engine_id).defer("snapshot")[:RECENT]
+    evaluations = Evaluation.objects.filter(build=build).defer("cases")[:RECENT]
+    produced_by = TrainingRun.objects.filter(build=build).defer("snapshot").first()
+    busy = any(row.status in ACTIVE for row in [*runs, *evaluations])
+    is_champion = champion == engine_id
+    return {
+        "build": build,
+        "champion": champion,
+        "is_champion": is_champion,
+        "produced_by": produced_by,
+        "lora_arguments": " ".join(lora_arguments(build.lora_modules)),
+        "comparisons": head_comparisons(engine_id, champion, guards),
+        "verdict": None
+        if champion == engine_id
+        else promotion_verdict(engine_id, champion, guards),
+        "guard_rows": [
+            (metric, guardable, metric in guards, guards.get(metric, 0))
+            for metric, guardable in GUARDABLE.items()
+        ],
+        "runs": runs,
+        "evaluations": evaluations,
+        "busy": busy,
+        "can_act": can_change_engine(user),
+        "heads": Evaluation.Head.choices,
+    }
+
+
+@role_required
+def build_tuning_hx(request, engine_id):
+    """The tuning section alone: polled while a run or an evaluation is under way."""
+    return render(
+        request,
+        "prospects/_build_tuning.html",
+        {"engine_id": engine_id, **tuning_context(engine_id, request.user)},
+    )
+
+
+def _admin(request) -> None:
+    if not can_change_engine(request.user):
+        raise PermissionDenied
+
+
+def _field_errors(request, invalid: ValidationError) -> None:
+    for field_name, problems in invalid.message_dict.items():
+        messages.error(request, f"{field_name}: {' '.join(problems)}")
+
+
+def _back(engine_id):
+    return redirect("prospects:engine_detail", engine_id=engine_id)
+
+
+@role_required
+@require_POST
+def build_evaluate(request, engine_id):
+    _admin(request)
+    try:
+        evaluation_start(
+            engine_id=engine_id,
+            head=request.POST.get("head", ""),
+            split=request.POST.get("split", "eval"),
+            user=request.user,
+        )
+    except ValidationError as invalid:
+        _field_errors(request, invalid)
+    else:
+        messages.success(request, "Evaluation queued; the worker asks the build every case.")
+    return _back(engine_id)
+
+
+def _hyper_parameters(post) -> dict:
+    """The form's optional numbers; a value that is not a number is left for the service
+    to name."""
+    chosen = {}
+    for name in ("max_steps", "epochs", "learning_rate", "r", "alpha"):
+        raw = post.get(name, "").strip()
+        if raw:
+            try:
+                chosen[name] = float(raw) if "." in raw or "e" in raw.lower() else int(raw)
+            except ValueError:
+                chosen[name] = raw
+    return chosen
+
+
+@role_required
+@require_POST
+def build_train(request, engine_id):
+    _admin(request)
+    try:
+        training_run_start(
+            source_engine_ids=[engine_id],
+            parent_engine_id=engine_id,
+            head=request.POST.get("head", ""),
+            new_engine_id=request.POST.get("new_engine_id", "").strip(),
+            hyper_parameters=_hyper_parameters(request.POST),
+            user=request.user,
+        )
+    except ValidationError as invalid:
+        _field_errors(request, invalid)
+    else:
+        messages.success(request, "Training run queued on the worker.")
+    return _back(engine_id)
+
+
+@role_required
+@require_POST
+def build_promote_view(request, engine_id):
+    _admin(request)
+    try:
+        build_promote(engine_id=engine_id, user=request.user)
+    except PromotionRefused as refused:
+        for problem in refused.verdict.problems:
+            messages.error(request, f"Not promoted: {problem}")
+    except ValidationError as invalid:
+        _field_errors(request, invalid)
+    else:
+        messages.success(request, f"{engine_id} is now the draft engine.")
+    return _back(engine_id)
+
+
+@role_required
+@require_POST
+def promotion_guards(request, engine_id):
+    _admin(request)
+    guards = {}
+    for metric in GUARDABLE:
+        if request.POST.get(f"guard_{metric}"):
+            raw = request.POST.get(f"margin_{metric}", "0").strip() or "0"
+            try:
+                guards[metric] = float(raw)
+            except ValueError:
+                guards[metric] = raw
+    try:
+        promotion_policy_set(guards=guards, user=request.user)
+    except ValidationError as invalid:
+        _field_errors(request, invalid)
+    else:
+        messages.success(request, "Promotion guards saved.")
+    return _back(engine_id)
