@@ -270,6 +270,17 @@ MATRIX = [
     ("POST", "/experiments/{experiment}/promote/", None, panel(302, *OPERATORS)),
     ("POST", "/experiments/{experiment}/rollback/", None, panel(302, *OPERATORS)),
     ("POST", "/experiments/{experiment}/pause/", None, panel(302, *OPERATORS)),
+    # --- panel: the build page's tuning loop (read any role; levers admin) ------------
+    ("GET", f"/engines/{GEMMA}/tuning_hx/", None, panel(200, *ANY_ROLE)),
+    ("POST", f"/engines/{GEMMA}/evaluate/", {"head": "voice"}, panel(302, *ADMINS)),
+    ("POST", f"/engines/{GEMMA}/train/", {"head": "voice"}, panel(302, *ADMINS)),
+    ("POST", f"/engines/{GEMMA}/promote/", None, panel(302, *ADMINS)),
+    (
+        "POST",
+        f"/engines/{GEMMA}/guards/",
+        {"guard_hold_rate": "1", "margin_hold_rate": "0.02"},
+        panel(302, *ADMINS),
+    ),
     # --- panel: settings, jobs, workflow preview, GPU ----------------------------------
     ("GET", "/settings/", None, panel(200, *ANY_ROLE)),
     (

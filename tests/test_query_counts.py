@@ -8,12 +8,15 @@ from django.test.utils import CaptureQueriesContext
 from builder.experiments import ArmSpec, experiment_create
 from builder.services import snippet_save, workflow_create, workflow_publish
 from config.roles import Role
+from engines.evaluation import evaluation_create
+from engines.training import training_run_create
 from prospects.jobs import job_create
 from prospects.models import Thread
 from prospects.pipeline import inbound_ingest
 from prospects.review import draft_correct, draft_reject
-from tests.conftest import definition, make_inbound
+from tests.conftest import GEMMA, definition, make_inbound
 from tests.prospects.test_views import logged_in
+from tests.support.tiny_lm import SAMPLE_LINES
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +31,7 @@ PAGES = [
     "/experiments/",
     "/workflows/",
     "/snippets/",
+    f"/engines/{GEMMA}/",
 ]
 ENDPOINTS = [
     "/api/drafts/?page_size=200",
@@ -37,13 +41,15 @@ ENDPOINTS = [
     "/api/experiments/?page_size=200",
     "/api/workflows/?page_size=200",
     "/api/snippets/?page_size=200",
+    "/api/training-runs/?page_size=200",
+    "/api/evaluations/?page_size=200",
 ]
 
 
 @pytest.fixture
 def grow(admin_user, gemma_build, canon):
     """Adds ``n`` of everything the lists show: threads with drafts, corrections, jobs,
-    workflows, experiments and snippets."""
+    workflows, experiments, snippets, training runs and evaluations."""
     made = {"n": 0}
 
     def add(n: int) -> None:
@@ -66,6 +72,14 @@ def grow(admin_user, gemma_build, canon):
             )
             snippet_save(kind="voice", key=f"voice-{number}", text="Warm.")
             job_create(user=admin_user, thread_ids=[str(drafts[2].thread_id)])
+            training_run_create(
+                lines=SAMPLE_LINES,
+                parent_engine_id=GEMMA,
+                source_engine_ids=[GEMMA],
+                new_engine_id=f"{GEMMA}-voice-{number}",
+                base_model="/not-trained-in-this-test",
+            )
+            evaluation_create(engine_id=GEMMA, head="voice", cases=[{"final_text": "x"}])
 
     return add
 
