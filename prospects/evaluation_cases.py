@@ -7,24 +7,23 @@ per-thread split as the tuning export, so no build is scored on what it trained 
   decisions as reviewed work left them, not a separate hand labelling.
 """
 
-from django.conf import settings
 from django.db.models import Q
 
 from prospects.models import Decision, Draft
 from prospects.tuning import Format, Split, split_of, tuning_lines
 
 
-def voice_cases(split: Split = Split.EVAL) -> list[dict]:
+def voice_cases(split: Split = Split.EVAL, limit: int | None = None) -> list[dict]:
     cases = []
     for line in tuning_lines(engine_id=None, fmt=Format.SFT, split=split):
         *prompt, reply = line["messages"]
         cases.append({"messages": prompt, "final_text": reply["content"]})
-        if len(cases) == settings.EVALUATION_MAX_CASES:
+        if len(cases) == limit:
             break
     return cases
 
 
-def classifier_cases(split: Split = Split.EVAL) -> list[dict]:
+def classifier_cases(split: Split = Split.EVAL, limit: int | None = None) -> list[dict]:
     kept = Q(drafts__reviewed_at__isnull=False) & ~Q(drafts__status=Draft.Status.REJECTED)
     decisions = (
         Decision.objects.filter(kept | Q(is_prospect=False))
@@ -43,7 +42,7 @@ def classifier_cases(split: Split = Split.EVAL) -> list[dict]:
                 "move": decision.move,
             }
         )
-        if len(cases) == settings.EVALUATION_MAX_CASES:
+        if len(cases) == limit:
             break
     return cases
 

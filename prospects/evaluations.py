@@ -1,5 +1,6 @@
 """Starting an evaluation: the split's cases frozen into the row, then asked on the worker."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -17,7 +18,7 @@ def evaluation_cases(head: str, split: str) -> list[dict]:
         errors["split"] = [f"One of: {', '.join(s.value for s in Split)}."]
     if errors:
         raise ValidationError(errors)
-    return CASES[head](Split(split))
+    return CASES[head](Split(split), settings.EVALUATION_MAX_CASES)
 
 
 def evaluation_start(*, engine_id: str, head: str, split: str = "eval", user=None) -> Evaluation:

@@ -1,16 +1,19 @@
-"""Starting a training run from reviewed drafts: the train split of the named builds'
-SFT export, frozen into the run's snapshot, then trained on the worker."""
+"""Starting a training run from reviewed work on the train split, frozen into the run's
+snapshot, then trained on the worker: the voice adapter on the named builds' SFT export,
+the classifier head on the decisions."""
 
 import json
 
 from django.db import transaction
 
+from engines.classifier import move_messages
 from engines.models import TrainingRun
 from engines.training import training_run_create
+from prospects.evaluation_cases import classifier_cases
 from prospects.tuning import Format, Split, tuning_lines
 
 
-def training_lines(engine_ids: list[str]) -> list[str]:
+def voice_lines(engine_ids: list[str]) -> list[str]:
     """Each build's train-split SFT lines, deduplicated across builds, in a stable order."""
     seen, lines = set(), []
     for engine_id in engine_ids:
@@ -20,6 +23,24 @@ def training_lines(engine_ids: list[str]) -> list[str]:
                 seen.add(text)
                 lines.append(text)
     return lines
+
+
+def classifier_lines(engine_ids: list[str]) -> list[str]:
+    """The classifier head learns the move contract itself: the train split's decisions
+    as the prompt the pipeline sends and the strict JSON it expects back. The decisions
+    are not per build, so ``engine_ids`` does not narrow them."""
+    lines = []
+    for case in classifier_cases(Split.TRAIN):
+        answer = {"is_prospect": case["is_prospect"], "move": case["move"], "trace": case["move"]}
+        messages = [
+            *move_messages(case["text"]),
+            {"role": "assistant", "content": json.dumps(answer)},
+        ]
+        lines.append(json.dumps({"messages": messages}, ensure_ascii=False, sort_keys=True))
+    return lines
+
+
+LINES = {TrainingRun.Head.VOICE: voice_lines, TrainingRun.Head.CLASSIFIER: classifier_lines}
 
 
 def training_run_start(
@@ -35,8 +56,9 @@ def training_run_start(
     """Writes the queued run (with its data) first, then hands it to the worker."""
     from prospects.tasks import train_run
 
+    lines = LINES[head](source_engine_ids) if head in LINES else []
     run = training_run_create(
-        lines=training_lines(source_engine_ids),
+        lines=lines,
         parent_engine_id=parent_engine_id or (source_engine_ids or [""])[0],
         source_engine_ids=source_engine_ids,
         head=head,

@@ -1,7 +1,10 @@
-"""POST /api/training-runs/: the train split of reviewed drafts, trained and registered."""
+"""POST /api/training-runs/: the train split of reviewed work, trained and registered."""
+
+import json
 
 import pytest
 
+from engines.classifier import parse_move_answer
 from engines.models import EngineBuild, TrainingRun
 from engines.services import engine_build_register
 from prospects.pipeline import inbound_ingest
@@ -90,3 +93,29 @@ def test_only_admins_start_runs_and_coworkers_do_not_read_them(
     assert api_for(operator).post("/api/training-runs/", body, format="json").status_code == 403
     assert api_for(operator).get("/api/training-runs/").status_code == 200
     assert api_for(coworker).get("/api/training-runs/").status_code == 403
+
+
+def test_a_classifier_head_trains_on_the_move_contract(
+    api_for, admin_user, tiny_build, reviewed_template_drafts, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_for(admin_user).post(
+            "/api/training-runs/",
+            {
+                "source_engine_ids": ["template"],
+                "parent_engine_id": tiny_build.engine_id,
+                "head": "classifier",
+                "hyper_parameters": FAST,
+            },
+            format="json",
+        )
+    assert response.status_code == 201, response.json()
+    run = TrainingRun.objects.get(id=response.json()["id"])
+    assert run.status == TrainingRun.Status.SUCCEEDED, run.status_detail
+    assert (run.hyper_parameters["alpha"], run.hyper_parameters["dropout"]) == (32, 0.05)
+    first = json.loads(run.snapshot.split("\n")[0])
+    assert [turn["role"] for turn in first["messages"]] == ["system", "user", "assistant"]
+    assert "Hi there" in first["messages"][1]["content"]
+    answer = json.loads(first["messages"][2]["content"])
+    assert parse_move_answer(first["messages"][2]["content"]).move == answer["move"]
+    assert run.build.adapter.startswith("classifier-")
