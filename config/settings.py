@@ -202,6 +202,7 @@ GPU_TICK_SECONDS = env.float("GPU_TICK_SECONDS", default=5.0)
 GPU_TICK_LEASE_SECONDS = env.float("GPU_TICK_LEASE_SECONDS", default=120.0)
 CELERY_BEAT_SCHEDULE = {
     "sweep-drafting-jobs": {"task": "prospects.tasks.sweep_jobs", "schedule": 30.0},
+    "sweep-training-and-evaluations": {"task": "prospects.tasks.sweep_runs", "schedule": 60.0},
     "gpu-lifecycle-tick": {
         "task": "prospects.tasks.gpu_tick",
         "schedule": GPU_TICK_SECONDS,

@@ -148,7 +148,7 @@ def evaluation_create(
 def evaluation_execute(evaluation_id) -> Evaluation:
     """Asks the build every case once; a second call finds it claimed and returns it."""
     claimed = Evaluation.objects.filter(id=evaluation_id, status=Evaluation.Status.QUEUED).update(
-        status=Evaluation.Status.RUNNING
+        status=Evaluation.Status.RUNNING, started_at=now()
     )
     evaluation = Evaluation.objects.select_related("build").get(id=evaluation_id)
     if not claimed:

@@ -2,6 +2,7 @@
 engine build with its lineage. The training itself is ``engines.trainer`` (no Django)."""
 
 import json
+from datetime import timedelta
 from dataclasses import asdict, fields
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from django.db.models.functions import Concat
 
 from engines.clock import now
 from engines.ids import InvalidEngineId, parse_engine_id
-from engines.models import EngineBuild, TrainingRun
+from engines.models import EngineBuild, Evaluation, TrainingRun
 from engines.services import engine_build_register
 from engines.trainer import Head, HyperParameters, default_hyper_parameters, lines_digest
 
@@ -210,3 +211,21 @@ def _register(run: TrainingRun, result) -> EngineBuild:
     )
     _append_log(run.id, json.dumps({"event": "registered", "engine_id": build.engine_id}))
     return build
+
+
+WORKER_LOST = "The worker stopped before it finished (a crash or the time limit)."
+
+
+def runs_sweep() -> int:
+    """Fails training runs and evaluations still 'running' past their time limit: the
+    worker that held them is gone, and nothing else would ever finish them."""
+    moment = now()
+    stale_runs = TrainingRun.objects.filter(
+        status=TrainingRun.Status.RUNNING,
+        started_at__lt=moment - timedelta(seconds=settings.TRAINING_TIME_LIMIT + 60),
+    ).update(status=TrainingRun.Status.FAILED, status_detail=WORKER_LOST, finished_at=moment)
+    stale_evaluations = Evaluation.objects.filter(
+        status=Evaluation.Status.RUNNING,
+        started_at__lt=moment - timedelta(seconds=settings.EVALUATION_TIME_LIMIT + 60),
+    ).update(status=Evaluation.Status.FAILED, status_detail=WORKER_LOST, finished_at=moment)
+    return stale_runs + stale_evaluations

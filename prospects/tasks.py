@@ -36,6 +36,13 @@ def sweep_jobs() -> int:
 
 
 @shared_task
+def sweep_runs() -> int:
+    from engines.training import runs_sweep
+
+    return runs_sweep()
+
+
+@shared_task
 def gpu_tick() -> None:
     """One GPU lifecycle tick; runs on its own queue so long drafting chunks never delay
     it (see CELERY_TASK_ROUTES)."""

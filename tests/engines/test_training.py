@@ -169,3 +169,25 @@ def test_bad_runs_are_refused_field_by_field(parent, changes, field):
         training_run_create(**arguments)
     assert field in refused.value.message_dict
     assert not TrainingRun.objects.exists()
+
+
+@pytest.mark.django_db
+def test_runs_left_running_past_their_time_limit_are_failed(parent, settings):
+    from datetime import timedelta
+
+    from engines.clock import now
+    from engines.evaluation import evaluation_create
+    from engines.training import WORKER_LOST, runs_sweep
+
+    run = training_run_create(
+        lines=LINES, parent_engine_id=parent.engine_id, source_engine_ids=[parent.engine_id]
+    )
+    evaluation = evaluation_create(engine_id=parent.engine_id, head="voice", cases=[{"x": 1}])
+    long_ago = now() - timedelta(seconds=settings.TRAINING_TIME_LIMIT + 120)
+    TrainingRun.objects.filter(id=run.id).update(status="running", started_at=long_ago)
+    evaluation.__class__.objects.filter(id=evaluation.id).update(status="running", started_at=now())
+    assert runs_sweep() == 1
+    run.refresh_from_db()
+    evaluation.refresh_from_db()
+    assert (run.status, run.status_detail) == ("failed", WORKER_LOST)
+    assert evaluation.status == "running"  # still within its limit
