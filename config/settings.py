@@ -314,6 +314,12 @@ DO_SSH_KEYS = env.list("DO_SSH_KEYS", default=[])
 # droplet at a time: with more than one instance per build, bake the weights into the image.
 DO_WEIGHTS_VOLUME = env.str("DO_WEIGHTS_VOLUME", default="")
 DO_WEIGHTS_VOLUME_ID = env.str("DO_WEIGHTS_VOLUME_ID", default="")
+# Training on the GPU: a snapshot with this project and CUDA PEFT/TRL installed (see
+# deploy/gpu/training-cloud-init.yaml), and the panel's public URL the droplet reports to.
+# With both set (and DO_TOKEN and the weights volume), training runs go to a droplet;
+# otherwise they train on the worker's CPU.
+DO_TRAINING_IMAGE = env.str("DO_TRAINING_IMAGE", default="")
+TRAINING_API_URL = env.str("TRAINING_API_URL", default="")
 # Every droplet we create carries this tag; the reconciler owns whatever carries it.
 DO_TAG = env.str("DO_TAG", default="prospector")
 GPU_SERVER_PORT = env.int("GPU_SERVER_PORT", default=8000)

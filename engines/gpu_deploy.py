@@ -12,6 +12,7 @@ The template is ``deploy/gpu/cloud-init.yaml`` (``string.Template`` placeholders
 import ipaddress
 import re
 import shlex
+import uuid
 from dataclasses import dataclass, field
 from string import Template
 
@@ -125,6 +126,46 @@ def render_user_data(config: ServeConfig) -> str:
             f"{MAX_USER_DATA_BYTES}."
         )
     return rendered
+
+
+TRAINER_PYTHON = "/opt/prospector/.venv/bin/python"
+
+
+def render_training_user_data(
+    *, run_id: str, api_url: str, token: str, volume_name: str, out_dir: str
+) -> str:
+    """The ``#cloud-config`` user data for a droplet that trains one run and reports."""
+    if not _API_KEY.fullmatch(token):
+        raise ValueError("token: letters, digits and ._~+/=- only.")
+    if not _VOLUME_NAME.fullmatch(volume_name):
+        raise ValueError("volume_name: a DigitalOcean volume name is required.")
+    if not api_url.startswith(("https://", "http://")) or not _PATH.fullmatch(api_url):
+        raise ValueError(f"api_url: {api_url!r} is not an http(s) URL.")
+    _check_path("out_dir", out_dir)
+    command = [
+        TRAINER_PYTHON,
+        "-m",
+        "engines.trainer_job",
+        "--api",
+        api_url,
+        "--run",
+        str(uuid.UUID(run_id)),
+        "--token-file",
+        "/etc/prospector/run-token",
+        "--out",
+        out_dir,
+    ]
+    template = Template(
+        (settings.BASE_DIR / "deploy" / "gpu" / "training-cloud-init.yaml").read_text(
+            encoding="utf-8"
+        )
+    )
+    return template.substitute(
+        run_id=str(uuid.UUID(run_id)),
+        token=token,
+        exec_start=" ".join(shlex.quote(arg) for arg in command),
+        volume_root=f"/mnt/{volume_name}",
+    )
 
 
 def _weights_volume_files(volume_name: str) -> str:

@@ -34,7 +34,7 @@ from engines import gpu_policy
 from engines.clock import now
 from engines.dialect import Dialect
 from engines.gpu_costs import spent_between, today_start
-from engines.gpu_deploy import ServeConfig, render_user_data
+from engines.gpu_deploy import ServeConfig, render_training_user_data, render_user_data
 from engines.gpu_policy import Reason
 from engines.gpu_providers import GpuProvider, Machine, ProviderError, provider_for
 from engines.gpu_transitions import instance_transition
@@ -47,8 +47,11 @@ from engines.models import (
     GpuTickLease,
     GpuTransition,
     ModelCall,
+    RunStatus,
+    TrainingRun,
 )
 from engines.registry import client_for
+from engines.training_tokens import report_token
 
 logger = logging.getLogger(__name__)
 State = GpuInstance.State
@@ -113,6 +116,7 @@ def lifecycle_tick(*, loads: dict[str, BuildLoad]) -> TickReport | None:
         for engine_id in _managed_builds(loads):
             plan = plan_build(engine_id, loads.get(engine_id, BuildLoad()))
             _apply(engine_id, plan, provider, machines, report)
+        _train(provider, machines, report)
     finally:
         _lease_give_back(holder)
     return report
@@ -183,10 +187,12 @@ def _boot_overdue(instance: GpuInstance) -> bool:
 
 def _step_provisioning(instance, provider, machines) -> None:
     if instance.droplet_id is None:
+        training = instance.training_run_id is not None
         machine = provider.find(instance.tag) or provider.create(
             name=_droplet_name(instance),
             tags=[settings.DO_TAG, _build_tag(instance.engine_id), instance.tag],
-            user_data=_user_data(instance.engine_id),
+            user_data=_training_user_data(instance) if training else _user_data(instance.engine_id),
+            image=settings.DO_TRAINING_IMAGE if training else settings.DO_GPU_IMAGE,
         )
         GpuInstance.objects.filter(id=instance.id).update(
             droplet_id=machine.handle, billed_from=now()
@@ -197,7 +203,12 @@ def _step_provisioning(instance, provider, machines) -> None:
     machine = _current(instance, provider, machines)
     if machine is None:
         return
-    if machine.is_running:
+    if machine.is_running and instance.training_run_id is not None:
+        # A training machine serves nothing: running is all there is to wait for.
+        instance_transition(
+            instance, State.READY, "droplet_active", f"training on droplet {machine.handle}"
+        )
+    elif machine.is_running:
         instance_transition(
             instance,
             State.BOOTING,
@@ -265,7 +276,9 @@ def _step_releasing(instance, provider, report) -> None:
 
 def _managed_builds(loads: dict[str, BuildLoad]) -> list[str]:
     candidates = set(loads) | set(
-        GpuInstance.objects.filter(state__in=GpuInstance.LIVE).values_list("engine_id", flat=True)
+        GpuInstance.objects.serving()
+        .filter(state__in=GpuInstance.LIVE)
+        .values_list("engine_id", flat=True)
     )
     candidates |= set(
         GpuOperatorAction.objects.filter(until__gt=now()).values_list("engine_id", flat=True)
@@ -301,9 +314,9 @@ def observed_boot_seconds(engine_id: str) -> float:
     any."""
     boots = sorted(
         (instance.ready_at - instance.created_at).total_seconds()
-        for instance in GpuInstance.objects.filter(
-            engine_id=engine_id, ready_at__isnull=False
-        ).order_by("-created_at")[:9]
+        for instance in GpuInstance.objects.serving()
+        .filter(engine_id=engine_id, ready_at__isnull=False)
+        .order_by("-created_at")[:9]
     )
     return boots[len(boots) // 2] if boots else settings.GPU_BOOT_SECONDS
 
@@ -339,13 +352,15 @@ def plan_build(engine_id: str, load: BuildLoad) -> gpu_policy.Plan:
             ready=instance.state == State.READY,
             last_activity=_activity(instance),
         )
-        for instance in GpuInstance.objects.filter(
+        for instance in GpuInstance.objects.serving().filter(
             engine_id=engine_id, state__in=[State.PROVISIONING, State.BOOTING, State.READY]
         )
     )
-    failure = GpuInstance.objects.filter(engine_id=engine_id, state=State.FAILED).aggregate(
-        last=Max("state_changed_at")
-    )["last"]
+    failure = (
+        GpuInstance.objects.serving()
+        .filter(engine_id=engine_id, state=State.FAILED)
+        .aggregate(last=Max("state_changed_at"))["last"]
+    )
     warm = hold_warm_until(engine_id)
     view = gpu_policy.View(
         now=moment.timestamp(),
@@ -371,11 +386,12 @@ def _apply(engine_id, plan, provider, machines, report) -> None:
         _advance(instance, provider, machines, report)
 
 
-def _instance_create(engine_id: str, *, reason: str) -> GpuInstance:
+def _instance_create(engine_id: str, *, reason: str, training_run=None) -> GpuInstance:
     moment = now()
     with transaction.atomic():
         instance = GpuInstance.objects.create(
             engine_id=engine_id,
+            training_run=training_run,
             size_slug=settings.DO_GPU_SIZE,
             hourly_price=hourly_price(policy_settings()),
             state=State.PROVISIONING,
@@ -420,3 +436,54 @@ def _user_data(engine_id: str) -> str:
     except ValueError as error:
         raise ProviderError(f"Serve configuration: {error}", permanent=True) from error
     return render_user_data(config)
+
+
+# 5. Training machines -----------------------------------------------------------------
+
+ENDED = (RunStatus.SUCCEEDED, RunStatus.FAILED)
+
+
+def _train(provider, machines, report) -> None:
+    """A machine for each GPU training run that has none; a release for each whose run has
+    ended; a failed run for each whose machine failed, vanished or ran out of time."""
+    for run in TrainingRun.objects.filter(
+        placement=TrainingRun.Placement.GPU, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
+    ):
+        instances = run.gpu_instances.order_by("-created_at")
+        live = instances.filter(state__in=GpuInstance.LIVE).first()
+        if live is None and instances.exists():
+            last = instances.first()
+            _run_failed(run, f"The training droplet ended ({last.state}) before the run did.")
+        elif live is None:
+            instance = _instance_create(run.new_engine_id, reason="training_run", training_run=run)
+            report.provisioned.append(run.new_engine_id)
+            _advance(instance, provider, machines, report)
+        elif now() - live.created_at > timedelta(seconds=settings.TRAINING_TIME_LIMIT):
+            _run_failed(run, "The training droplet ran past TRAINING_TIME_LIMIT.")
+    ended = GpuInstance.objects.filter(
+        state__in=[State.PROVISIONING, State.BOOTING, State.READY],
+        training_run__status__in=ENDED,
+    )
+    for instance in ended:
+        if _release(instance, "training_ended", f"run {instance.training_run.status}"):
+            _advance(instance, provider, machines, report)
+
+
+def _run_failed(run: TrainingRun, detail: str) -> None:
+    TrainingRun.objects.filter(id=run.id, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).update(
+        status=RunStatus.FAILED, status_detail=detail, finished_at=now()
+    )
+
+
+def _training_user_data(instance: GpuInstance) -> str:
+    run = instance.training_run
+    try:
+        return render_training_user_data(
+            run_id=str(run.id),
+            api_url=settings.TRAINING_API_URL,
+            token=report_token(run.id),
+            volume_name=settings.DO_WEIGHTS_VOLUME,
+            out_dir=f"/mnt/{settings.DO_WEIGHTS_VOLUME}/adapters/{run.new_engine_id}",
+        )
+    except ValueError as error:
+        raise ProviderError(f"Training configuration: {error}", permanent=True) from error

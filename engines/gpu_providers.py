@@ -47,7 +47,7 @@ class Machine:
 class GpuProvider:
     """What the lifecycle needs from a cloud. Every call but ``create`` is idempotent."""
 
-    def create(self, *, name: str, tags: list[str], user_data: str) -> Machine:
+    def create(self, *, name: str, tags: list[str], user_data: str, image: str) -> Machine:
         raise NotImplementedError
 
     def get(self, handle: int) -> Machine | None:
@@ -150,12 +150,12 @@ class DigitalOcean(GpuProvider):
             **options,
         )
 
-    def create(self, *, name: str, tags: list[str], user_data: str) -> Machine:
+    def create(self, *, name: str, tags: list[str], user_data: str, image: str) -> Machine:
         body = {
             "name": name,
             "region": settings.DO_REGION,
             "size": settings.DO_GPU_SIZE,
-            "image": settings.DO_GPU_IMAGE,
+            "image": image,
             "ssh_keys": settings.DO_SSH_KEYS,
             "tags": tags,
             "user_data": user_data,

@@ -80,6 +80,12 @@ class ModelCall(models.Model):
         return f"{self.task} {self.outcome} {self.started_at:%H:%M:%S}"
 
 
+class GpuInstanceQuerySet(models.QuerySet):
+    def serving(self):
+        """Machines that serve a build (not training machines)."""
+        return self.filter(training_run__isnull=True)
+
+
 class GpuInstance(models.Model):
     """One rented GPU machine for one engine build, from the provision request to release.
 
@@ -115,6 +121,17 @@ class GpuInstance(models.Model):
     billed_until = models.DateTimeField(null=True, blank=True)
     state_changed_at = models.DateTimeField()
     last_error = models.TextField(blank=True)
+    # Set for a training machine: booted from the training image for this run, released
+    # when it ends. Serving plans leave these alone.
+    training_run = models.ForeignKey(
+        "TrainingRun",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="gpu_instances",
+    )
+
+    objects = GpuInstanceQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -241,9 +258,14 @@ class TrainingRun(models.Model):
     Status = RunStatus
     Head = AdapterHead
 
+    class Placement(models.TextChoices):
+        WORKER = "worker", "On the worker (CPU)"
+        GPU = "gpu", "On a training droplet (GPU)"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     head = models.CharField(max_length=16, choices=Head.choices, default=Head.VOICE)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    placement = models.CharField(max_length=8, choices=Placement.choices, default=Placement.WORKER)
     status_detail = models.TextField(blank=True)
     base_model = models.CharField(max_length=300, help_text="The base weights' folder.")
     parent_engine_id = models.CharField(

@@ -39,7 +39,7 @@ def endpoint_for(engine_id: str) -> Endpoint | None:
 
 def _ready_instance_url(engine_id: str) -> str:
     # Several ready instances share the load at random: no state to keep for it.
-    ready = GpuInstance.objects.filter(engine_id=engine_id, state=GpuInstance.State.READY)
+    ready = GpuInstance.objects.serving().filter(engine_id=engine_id, state=GpuInstance.State.READY)
     return ready.order_by("?").values_list("endpoint_url", flat=True).first() or ""
 
 

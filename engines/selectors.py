@@ -74,12 +74,16 @@ def gpu_builds(loads: dict) -> list[dict]:
         for engine_id in selectable_engine_ids()
         if parse_engine_id(engine_id).provider == Provider.DO_GPU
     } | set(
-        GpuInstance.objects.filter(state__in=GpuInstance.LIVE).values_list("engine_id", flat=True)
+        GpuInstance.objects.serving()
+        .filter(state__in=GpuInstance.LIVE)
+        .values_list("engine_id", flat=True)
     )
     rows = []
     for engine_id in sorted(engine_ids):
         load = loads.get(engine_id) or BuildLoad()
-        live = list(GpuInstance.objects.filter(engine_id=engine_id, state__in=GpuInstance.LIVE))
+        live = list(
+            GpuInstance.objects.serving().filter(engine_id=engine_id, state__in=GpuInstance.LIVE)
+        )
         rows.append(
             {
                 "engine_id": engine_id,

@@ -2,12 +2,12 @@
 engine build with its lineage. The training itself is ``engines.trainer`` (no Django)."""
 
 import json
-from datetime import timedelta
 from dataclasses import asdict, fields
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat
@@ -16,7 +16,14 @@ from engines.clock import now
 from engines.ids import InvalidEngineId, parse_engine_id
 from engines.models import EngineBuild, Evaluation, TrainingRun
 from engines.services import engine_build_register
-from engines.trainer import Head, HyperParameters, default_hyper_parameters, lines_digest
+from engines.trainer import (
+    Head,
+    HyperParameters,
+    TrainingResult,
+    default_hyper_parameters,
+    lines_digest,
+)
+from engines.training_tokens import report_token_valid
 
 # Numbers a person may set, with the least each may be.
 HYPER_MINIMUMS = {
@@ -108,6 +115,7 @@ def training_run_create(
     if errors:
         raise ValidationError(errors)
     return TrainingRun.objects.create(
+        placement=training_placement(),
         head=head,
         base_model=base_model,
         parent_engine_id=parent_engine_id,
@@ -119,6 +127,19 @@ def training_run_create(
         hyper_parameters=asdict(hyper),
         created_by=user,
     )
+
+
+def training_placement() -> str:
+    """A training droplet when one can be started and can report back; else the worker."""
+    gpu_ready = all(
+        (
+            settings.DO_TOKEN,
+            settings.DO_TRAINING_IMAGE,
+            settings.DO_WEIGHTS_VOLUME,
+            settings.TRAINING_API_URL,
+        )
+    )
+    return TrainingRun.Placement.GPU if gpu_ready else TrainingRun.Placement.WORKER
 
 
 def _new_engine_id_errors(new_engine_id: str, parent: EngineBuild | None) -> dict:
@@ -153,14 +174,72 @@ def adapter_name(run: TrainingRun) -> str:
     return f"{run.head}-{parse_engine_id(run.new_engine_id).build}"
 
 
+def training_job(run_id, token: str) -> dict:
+    """What a training droplet needs to train its run; the run's report token opens it."""
+    run = _run_for_droplet(run_id, token)
+    return {
+        "base_model": run.base_model,
+        "head": run.head,
+        "hyper_parameters": run.hyper_parameters,
+        "lines": run.snapshot.split("\n"),
+    }
+
+
+REPORTED = ("running", "succeeded", "failed")
+
+
+def training_run_report(run_id, token: str, *, status: str, log=(), **fields) -> TrainingRun:
+    """A training droplet's report: log lines, then one end. Reports after the end change
+    nothing (a retried POST), and a success registers the build like a worker run's."""
+    run = _run_for_droplet(run_id, token)
+    errors = {}
+    if status not in REPORTED:
+        errors["status"] = [f"One of: {', '.join(REPORTED)}."]
+    if status == "succeeded" and not fields.get("adapter_dir"):
+        errors["adapter_dir"] = ["Where the adapter was written is required on success."]
+    if not isinstance(log, list | tuple) or not all(isinstance(line, str) for line in log):
+        errors["log"] = ["A list of lines."]
+    if errors:
+        raise ValidationError(errors)
+    if run.status in (TrainingRun.Status.SUCCEEDED, TrainingRun.Status.FAILED):
+        return run
+    if log:
+        _append_log(run.id, "\n".join(line[:2000] for line in log[:500]))
+    TrainingRun.objects.filter(id=run.id, status=TrainingRun.Status.QUEUED).update(
+        status=TrainingRun.Status.RUNNING, started_at=now(), device="cuda"
+    )
+    if status == "failed":
+        TrainingRun.objects.filter(id=run.id).update(
+            status=TrainingRun.Status.FAILED,
+            status_detail=str(fields.get("detail", ""))[:4000] or "The droplet reported a failure.",
+            finished_at=now(),
+        )
+    elif status == "succeeded":
+        result = TrainingResult(
+            adapter_dir=str(fields["adapter_dir"]),
+            metrics=fields.get("metrics") if isinstance(fields.get("metrics"), dict) else {},
+            metadata={},
+            device=str(fields.get("device") or "cuda"),
+        )
+        _register(TrainingRun.objects.get(id=run.id), result)
+    return TrainingRun.objects.get(id=run.id)
+
+
+def _run_for_droplet(run_id, token: str) -> TrainingRun:
+    run = TrainingRun.objects.filter(id=run_id, placement=TrainingRun.Placement.GPU).first()
+    if run is None or not report_token_valid(run.id, token):
+        raise PermissionDenied("Not this run's report token.")
+    return run
+
+
 def training_run_execute(run_id) -> TrainingRun:
     """Runs a queued run once: a second call (a redelivered task) finds it claimed and
     returns it as it is. A failure marks the run failed with its reason."""
     from engines.trainer import train_adapter
 
-    claimed = TrainingRun.objects.filter(id=run_id, status=TrainingRun.Status.QUEUED).update(
-        status=TrainingRun.Status.RUNNING, started_at=now()
-    )
+    claimed = TrainingRun.objects.filter(
+        id=run_id, status=TrainingRun.Status.QUEUED, placement=TrainingRun.Placement.WORKER
+    ).update(status=TrainingRun.Status.RUNNING, started_at=now(), device="cpu")
     run = TrainingRun.objects.get(id=run_id)
     if not claimed:
         return run

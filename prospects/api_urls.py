@@ -62,6 +62,16 @@ urlpatterns = [
         training_api.TrainingRunDetailView.as_view(),
         name="api-training-run",
     ),
+    path(
+        "training-runs/<uuid:pk>/job/",
+        training_api.TrainingJobView.as_view(),
+        name="api-training-run-job",
+    ),
+    path(
+        "training-runs/<uuid:pk>/report/",
+        training_api.TrainingReportView.as_view(),
+        name="api-training-run-report",
+    ),
     path("evaluations/", evaluation_api.EvaluationListView.as_view(), name="api-evaluations"),
     path(
         "evaluations/<uuid:pk>/",

@@ -53,7 +53,8 @@ def training_run_start(
     base_model: str = "",
     user=None,
 ) -> TrainingRun:
-    """Writes the queued run (with its data) first, then hands it to the worker."""
+    """Writes the queued run (with its data) first, then hands it to the worker or leaves
+    it to the GPU lifecycle."""
     from prospects.tasks import train_run
 
     lines = LINES[head](source_engine_ids) if head in LINES else []
@@ -67,5 +68,7 @@ def training_run_start(
         base_model=base_model,
         user=user,
     )
-    transaction.on_commit(lambda: train_run.delay(str(run.id)))
+    if run.placement == TrainingRun.Placement.WORKER:
+        transaction.on_commit(lambda: train_run.delay(str(run.id)))
+    # A GPU run waits for the lifecycle tick, which starts its training droplet.
     return run

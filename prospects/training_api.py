@@ -2,11 +2,14 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
+from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from config.roles import Role, role_permission
 from engines.ids import MAX_ENGINE_ID_LENGTH
 from engines.models import TrainingRun
+from engines.training import training_job, training_run_report
 from prospects.training import training_run_start
 
 TrainingAccess = role_permission(write=(Role.ADMIN,), read=(Role.ADMIN, Role.OPERATOR))
@@ -39,6 +42,7 @@ class TrainingRunSerializer(serializers.ModelSerializer):
             "head",
             "status",
             "status_detail",
+            "placement",
             "base_model",
             "parent_engine_id",
             "source_engine_ids",
@@ -78,3 +82,62 @@ class TrainingRunDetailView(generics.RetrieveAPIView):
     permission_classes = [TrainingAccess]
     serializer_class = TrainingRunDetailSerializer
     queryset = TrainingRun.objects.select_related("build").defer("snapshot")
+
+
+class DropletBearer(BasePermission):
+    """The training droplet's endpoints take its run's report token, not a user's: the
+    service checks it against the run."""
+
+    def has_permission(self, request, view):
+        return True
+
+
+def _bearer(request) -> str:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+class TrainingJobSerializer(serializers.Serializer):
+    base_model = serializers.CharField()
+    head = serializers.CharField()
+    hyper_parameters = serializers.DictField()
+    lines = serializers.ListField(child=serializers.CharField())
+
+
+class TrainingReportSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["running", "succeeded", "failed"])
+    log = serializers.ListField(
+        child=serializers.CharField(allow_blank=True, max_length=2000),
+        required=False,
+        default=list,
+        max_length=500,
+    )
+    metrics = serializers.DictField(required=False, default=dict)
+    adapter_dir = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    device = serializers.CharField(required=False, allow_blank=True, max_length=16)
+    detail = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+
+
+class TrainingJobView(APIView):
+    """For the training droplet: its run's data, with ``Authorization: Bearer <token>``."""
+
+    authentication_classes = []
+    permission_classes = [DropletBearer]
+
+    @extend_schema(responses=TrainingJobSerializer)
+    def get(self, request, pk):
+        return Response(training_job(pk, _bearer(request)))
+
+
+class TrainingReportView(APIView):
+    """For the training droplet: progress, then how the run ended."""
+
+    authentication_classes = []
+    permission_classes = [DropletBearer]
+
+    @extend_schema(request=TrainingReportSerializer, responses=TrainingRunSerializer)
+    def post(self, request, pk):
+        serializer = TrainingReportSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        run = training_run_report(pk, _bearer(request), **serializer.validated_data)
+        return Response(TrainingRunSerializer(run).data)

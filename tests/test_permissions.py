@@ -168,6 +168,9 @@ MATRIX = [
     # An admin passes the permission check and meets the field errors.
     ("POST", "/api/training-runs/", {"source_engine_ids": []}, api(400, *ADMINS)),
     ("GET", "/api/training-runs/{training_run}/", None, api(200, *OPERATORS)),
+    # The droplet's endpoints take its run's report token, never a user's.
+    ("GET", "/api/training-runs/{training_run}/job/", None, everyone(403)),
+    ("POST", "/api/training-runs/{training_run}/report/", {"status": "running"}, everyone(403)),
     ("GET", "/api/evaluations/", None, api(200, *OPERATORS)),
     ("POST", "/api/evaluations/", {"engine_id": "endpoint-nothing_1"}, api(400, *ADMINS)),
     ("GET", "/api/evaluations/{evaluation}/", None, api(200, *OPERATORS)),

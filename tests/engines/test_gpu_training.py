@@ -1,0 +1,182 @@
+"""Training on the on-demand GPU: the lifecycle starts a droplet from the training image
+for a queued run, the droplet reports over the API with its run's token, and the machine
+is released when the run ends, fails, vanishes or runs out of time."""
+
+import pytest
+import yaml
+from rest_framework.test import APIClient
+
+from engines.gpu_lifecycle import lifecycle_tick
+from engines.models import EngineBuild, GpuInstance, TrainingRun
+from engines.trainer_job import run_job
+from engines.training import training_run_create
+from engines.training_tokens import report_token
+from tests.conftest import DO_BUILD
+from tests.support.tiny_lm import SAMPLE_LINES
+
+pytestmark = pytest.mark.django_db
+State = GpuInstance.State
+NEW_BUILD = f"{DO_BUILD}-voice-7"
+
+
+@pytest.fixture
+def gpu_training(settings, do_build):
+    settings.DO_TRAINING_IMAGE = "prospector-training-2026-11"
+    settings.TRAINING_API_URL = "https://panel.example.test"
+    settings.DO_WEIGHTS_VOLUME = "weights"
+    return training_run_create(
+        lines=SAMPLE_LINES,
+        parent_engine_id=DO_BUILD,
+        source_engine_ids=[DO_BUILD],
+        new_engine_id=NEW_BUILD,
+    )
+
+
+def droplet_api(run, token=None) -> APIClient:
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token or report_token(run.id)}")
+    return api
+
+
+def start(fake_do, clock) -> GpuInstance:
+    lifecycle_tick(loads={})
+    clock.shift(fake_do.boot_seconds + 1)
+    lifecycle_tick(loads={})
+    return GpuInstance.objects.get(training_run__isnull=False)
+
+
+def test_a_gpu_run_starts_a_training_droplet_that_reports_and_is_released(
+    gpu_training, fake_do, clock
+):
+    run = gpu_training
+    assert run.placement == TrainingRun.Placement.GPU
+    lifecycle_tick(loads={})
+    instance = GpuInstance.objects.get()
+    assert (instance.training_run, instance.state) == (run, State.PROVISIONING)
+    [create] = [call for call in fake_do.requests if call.method == "POST"]
+    assert create.body["image"] == "prospector-training-2026-11"
+    cloud = yaml.safe_load(create.body["user_data"])
+    files = {entry["path"]: entry["content"] for entry in cloud["write_files"]}
+    assert files["/etc/prospector/run-token"].strip() == report_token(run.id)
+    unit = files["/etc/systemd/system/prospector-training.service"]
+    assert f"--run {run.id}" in unit
+    assert f"--out /mnt/weights/adapters/{NEW_BUILD}" in unit
+    assert "--api https://panel.example.test" in unit
+
+    clock.shift(fake_do.boot_seconds + 1)
+    lifecycle_tick(loads={})
+    instance.refresh_from_db()
+    assert instance.state == State.READY
+    assert not GpuInstance.objects.filter(engine_id=DO_BUILD).exists()  # nothing served
+
+    assert (
+        droplet_api(run, token="guess").get(f"/api/training-runs/{run.id}/job/").status_code == 403
+    )
+    job = droplet_api(run).get(f"/api/training-runs/{run.id}/job/").json()
+    assert job["lines"] == SAMPLE_LINES
+    assert job["hyper_parameters"]["r"] == 16
+    report = f"/api/training-runs/{run.id}/report/"
+    assert (
+        droplet_api(run)
+        .post(report, {"status": "running", "log": ['{"step": 1, "loss": 2.5}']}, format="json")
+        .json()["status"]
+        == "running"
+    )
+    bad = droplet_api(run).post(report, {"status": "succeeded"}, format="json")
+    assert bad.status_code == 400
+    assert "adapter_dir" in bad.json()
+    done = (
+        droplet_api(run)
+        .post(
+            report,
+            {
+                "status": "succeeded",
+                "adapter_dir": f"/mnt/weights/adapters/{NEW_BUILD}",
+                "metrics": {"train_loss": 1.25, "steps": 40},
+                "device": "cuda",
+            },
+            format="json",
+        )
+        .json()
+    )
+    assert (done["status"], done["build"], done["device"]) == ("succeeded", NEW_BUILD, "cuda")
+    build = EngineBuild.objects.get(engine_id=NEW_BUILD)
+    assert build.lora_modules[build.adapter] == f"/mnt/weights/adapters/{NEW_BUILD}"
+    again = droplet_api(run).post(report, {"status": "failed"}, format="json").json()
+    assert again["status"] == "succeeded"  # a late report changes nothing
+
+    lifecycle_tick(loads={})
+    instance.refresh_from_db()
+    assert instance.state == State.OFF
+    assert fake_do.droplets == {}
+
+
+def test_a_failed_report_fails_the_run_and_releases_the_droplet(gpu_training, fake_do, clock):
+    instance = start(fake_do, clock)
+    droplet_api(gpu_training).post(
+        f"/api/training-runs/{gpu_training.id}/report/",
+        {"status": "failed", "detail": "CUDA out of memory"},
+        format="json",
+    )
+    gpu_training.refresh_from_db()
+    assert (gpu_training.status, gpu_training.status_detail) == ("failed", "CUDA out of memory")
+    lifecycle_tick(loads={})
+    instance.refresh_from_db()
+    assert instance.state == State.OFF
+    assert fake_do.droplets == {}
+
+
+def test_a_run_past_its_time_limit_is_failed_and_released(gpu_training, fake_do, clock, settings):
+    instance = start(fake_do, clock)
+    clock.shift(settings.TRAINING_TIME_LIMIT + 1)
+    lifecycle_tick(loads={})
+    gpu_training.refresh_from_db()
+    instance.refresh_from_db()
+    assert gpu_training.status == "failed"
+    assert "TRAINING_TIME_LIMIT" in gpu_training.status_detail
+    assert instance.state == State.OFF
+
+
+def test_a_vanished_training_droplet_fails_its_run(gpu_training, fake_do, clock):
+    instance = start(fake_do, clock)
+    fake_do.delete_behind_back(instance.droplet_id)
+    lifecycle_tick(loads={})
+    lifecycle_tick(loads={})
+    gpu_training.refresh_from_db()
+    assert gpu_training.status == "failed"
+    assert "before the run did" in gpu_training.status_detail
+    assert GpuInstance.objects.filter(training_run=gpu_training).count() == 1  # no second
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_droplet_program_trains_and_reports_to_the_app(
+    live_server, settings, tiny_base, tmp_path
+):
+    from engines.services import engine_build_register
+
+    settings.DO_TOKEN = "unused-here"
+    settings.DO_TRAINING_IMAGE = "prospector-training-2026-11"
+    settings.TRAINING_API_URL = live_server.url
+    settings.DO_WEIGHTS_VOLUME = "weights"
+    engine_build_register(engine_id="endpoint-tiny_1", model_path=str(tiny_base))
+    run = training_run_create(
+        lines=SAMPLE_LINES,
+        parent_engine_id="endpoint-tiny_1",
+        source_engine_ids=["endpoint-tiny_1"],
+        new_engine_id="endpoint-tiny_2",
+        hyper_parameters={"max_steps": 3, "batch_size": 4, "max_length": 64},
+    )
+    assert run.placement == TrainingRun.Placement.GPU
+    status = run_job(
+        api=live_server.url,
+        run_id=str(run.id),
+        token=report_token(run.id),
+        out_dir=str(tmp_path / "adapter"),
+    )
+    run.refresh_from_db()
+    assert status == "succeeded"
+    assert run.status == TrainingRun.Status.SUCCEEDED, run.status_detail
+    assert run.build.lora_modules[run.build.adapter] == str(tmp_path / "adapter")
+    assert run.metrics["steps"] == 3
+    assert '"loss"' in run.log
+    assert (tmp_path / "adapter" / "adapter_model.safetensors").exists()
