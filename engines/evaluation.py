@@ -18,6 +18,7 @@ from rapidfuzz.distance import Levenshtein
 from engines import gate
 from engines.classifier import MalformedAnswer, move_messages, move_schema, parse_move_answer
 from engines.clock import now
+from engines.embeddings import cosine_similarities
 from engines.inference import InferenceClient, InferenceError
 from engines.model_tasks import DRAFT, MOVE
 from engines.models import EngineBuild, Evaluation
@@ -71,7 +72,7 @@ def classifier_scores(client: InferenceClient, model: str, cases: list[dict], en
 def voice_scores(client: InferenceClient, model: str, cases: list[dict], engine_id="") -> dict:
     """A draft is held when the engine fails or the validation gate refuses it."""
     passed = held = 0
-    lengths, distances = [], []
+    lengths, distances, pairs = [], [], []
     for case in cases:
         try:
             text = client.chat(
@@ -89,13 +90,18 @@ def voice_scores(client: InferenceClient, model: str, cases: list[dict], engine_
         held += not verdict.ok
         lengths.append(len(text))
         distances.append(Levenshtein.normalized_distance(text, case["final_text"]))
+        pairs.append((text, case["final_text"]))
     total = len(cases)
+    similarities = cosine_similarities(pairs)
     return {
         "cases": total,
         "gate_pass_rate": _share(passed, total),
         "hold_rate": _share(held, total),
         "length_chars": _distribution(lengths),
         "edit_distance_mean": round(statistics.fmean(distances), 4) if distances else None,
+        "embedding_similarity_mean": (
+            round(statistics.fmean(similarities), 4) if similarities else None
+        ),
     }
 
 

@@ -27,6 +27,9 @@ GUARDABLE = {
     "gate_pass_rate": Guardable("voice", Better.HIGHER, "gate pass rate"),
     "hold_rate": Guardable("voice", Better.LOWER, "hold rate"),
     "edit_distance_mean": Guardable("voice", Better.LOWER, "edit distance to the sent text"),
+    "embedding_similarity_mean": Guardable(
+        "voice", Better.HIGHER, "embedding similarity to the sent text"
+    ),
     "is_prospect_accuracy": Guardable("classifier", Better.HIGHER, "is_prospect accuracy"),
     "move_accuracy": Guardable("classifier", Better.HIGHER, "move accuracy"),
     "valid_json_rate": Guardable("classifier", Better.HIGHER, "valid-JSON rate"),
