@@ -251,22 +251,38 @@ class AdapterHead(models.TextChoices):
     CLASSIFIER = Head.CLASSIFIER.value, "Classifier head"
 
 
-class TrainingRun(models.Model):
-    """One LoRA training run: the exact data it saw, how, what it produced, and the build
-    it registered. The snapshot is stored whole, so a run can be repeated and audited."""
+class RunRecord(models.Model):
+    """What a training run and an evaluation share: a status claimed once, its reason, who
+    asked and when it started and ended."""
 
     Status = RunStatus
     Head = AdapterHead
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    status_detail = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+
+class TrainingRun(RunRecord):
+    """One LoRA training run: the exact data it saw, how, what it produced, and the build
+    it registered. The snapshot is stored whole, so a run can be repeated and audited."""
 
     class Placement(models.TextChoices):
         WORKER = "worker", "On the worker (CPU)"
         GPU = "gpu", "On a training droplet (GPU)"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    head = models.CharField(max_length=16, choices=Head.choices, default=Head.VOICE)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    head = models.CharField(max_length=16, choices=AdapterHead.choices, default=AdapterHead.VOICE)
     placement = models.CharField(max_length=8, choices=Placement.choices, default=Placement.WORKER)
-    status_detail = models.TextField(blank=True)
     base_model = models.CharField(max_length=300, help_text="The base weights' folder.")
     parent_engine_id = models.CharField(
         max_length=MAX_ENGINE_ID_LENGTH, help_text="The build the new one descends from."
@@ -292,45 +308,23 @@ class TrainingRun(models.Model):
         on_delete=models.PROTECT,
         related_name="training_run",
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"{self.new_engine_id} ({self.status})"
 
 
-class Evaluation(models.Model):
+class Evaluation(RunRecord):
     """One build scored on a held-out split: the cases it was asked (stored, so two builds
     compare on the same questions) and what it scored."""
 
-    Status = RunStatus
-    Head = AdapterHead
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     build = models.ForeignKey(EngineBuild, on_delete=models.PROTECT, related_name="evaluations")
-    head = models.CharField(max_length=16, choices=Head.choices)
+    head = models.CharField(max_length=16, choices=AdapterHead.choices)
     split = models.CharField(max_length=16, default="eval")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    status_detail = models.TextField(blank=True)
     cases = models.JSONField(default=list)
     cases_sha256 = models.CharField(max_length=64)
     metrics = models.JSONField(default=dict, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(RunRecord.Meta):
         indexes = [models.Index(fields=["build", "head", "-created_at"])]
 
     def __str__(self) -> str:

@@ -124,22 +124,32 @@ def _back(engine_id):
     return redirect("prospects:engine_detail", engine_id=engine_id)
 
 
+def _attempt(request, engine_id, action, done: str):
+    """Runs an admin's action; its field errors, or ``done``, come back as messages."""
+    _admin(request)
+    try:
+        action()
+    except ValidationError as invalid:
+        _field_errors(request, invalid)
+    else:
+        messages.success(request, done)
+    return _back(engine_id)
+
+
 @role_required
 @require_POST
 def build_evaluate(request, engine_id):
-    _admin(request)
-    try:
-        evaluation_start(
+    return _attempt(
+        request,
+        engine_id,
+        lambda: evaluation_start(
             engine_id=engine_id,
             head=request.POST.get("head", ""),
             split=request.POST.get("split", "eval"),
             user=request.user,
-        )
-    except ValidationError as invalid:
-        _field_errors(request, invalid)
-    else:
-        messages.success(request, "Evaluation queued; the worker asks the build every case.")
-    return _back(engine_id)
+        ),
+        "Evaluation queued; the worker asks the build every case.",
+    )
 
 
 def _hyper_parameters(post) -> dict:
@@ -159,21 +169,19 @@ def _hyper_parameters(post) -> dict:
 @role_required
 @require_POST
 def build_train(request, engine_id):
-    _admin(request)
-    try:
-        training_run_start(
+    return _attempt(
+        request,
+        engine_id,
+        lambda: training_run_start(
             source_engine_ids=[engine_id],
             parent_engine_id=engine_id,
             head=request.POST.get("head", ""),
             new_engine_id=request.POST.get("new_engine_id", "").strip(),
             hyper_parameters=_hyper_parameters(request.POST),
             user=request.user,
-        )
-    except ValidationError as invalid:
-        _field_errors(request, invalid)
-    else:
-        messages.success(request, "Training run queued on the worker.")
-    return _back(engine_id)
+        ),
+        "Training run queued; follow it below.",
+    )
 
 
 @role_required
@@ -195,7 +203,6 @@ def build_promote_view(request, engine_id):
 @role_required
 @require_POST
 def promotion_guards(request, engine_id):
-    _admin(request)
     guards = {}
     for metric in GUARDABLE:
         if request.POST.get(f"guard_{metric}"):
@@ -204,10 +211,9 @@ def promotion_guards(request, engine_id):
                 guards[metric] = float(raw)
             except ValueError:
                 guards[metric] = raw
-    try:
-        promotion_policy_set(guards=guards, user=request.user)
-    except ValidationError as invalid:
-        _field_errors(request, invalid)
-    else:
-        messages.success(request, "Promotion guards saved.")
-    return _back(engine_id)
+    return _attempt(
+        request,
+        engine_id,
+        lambda: promotion_policy_set(guards=guards, user=request.user),
+        "Promotion guards saved.",
+    )
