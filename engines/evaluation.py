@@ -172,8 +172,6 @@ def evaluation_execute(evaluation_id) -> Evaluation:
 
 
 def _finish(evaluation: Evaluation, status: str, detail: str, metrics=None) -> Evaluation:
-    Evaluation.objects.filter(id=evaluation.id).update(
-        status=status, status_detail=detail, metrics=metrics or {}, finished_at=now()
-    )
+    Evaluation.finish(evaluation.id, status, detail, metrics=metrics or {})
     evaluation.refresh_from_db()
     return evaluation

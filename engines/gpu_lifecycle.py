@@ -449,17 +449,19 @@ def _train(provider, machines, report) -> None:
     for run in TrainingRun.objects.filter(
         placement=TrainingRun.Placement.GPU, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
     ):
-        instances = run.gpu_instances.order_by("-created_at")
-        live = instances.filter(state__in=GpuInstance.LIVE).first()
-        if live is None and instances.exists():
-            last = instances.first()
-            _run_failed(run, f"The training droplet ended ({last.state}) before the run did.")
+        instances = list(run.gpu_instances.order_by("-created_at"))
+        live = next((row for row in instances if row.state in GpuInstance.LIVE), None)
+        if live is None and instances:
+            detail = f"The training droplet ended ({instances[0].state}) before the run did."
+            TrainingRun.finish(run.id, RunStatus.FAILED, detail)
         elif live is None:
             instance = _instance_create(run.new_engine_id, reason="training_run", training_run=run)
             report.provisioned.append(run.new_engine_id)
             _advance(instance, provider, machines, report)
         elif now() - live.created_at > timedelta(seconds=settings.TRAINING_TIME_LIMIT):
-            _run_failed(run, "The training droplet ran past TRAINING_TIME_LIMIT.")
+            TrainingRun.finish(
+                run.id, RunStatus.FAILED, "The training droplet ran past TRAINING_TIME_LIMIT."
+            )
     ended = GpuInstance.objects.filter(
         state__in=[State.PROVISIONING, State.BOOTING, State.READY],
         training_run__status__in=ENDED,
@@ -467,12 +469,6 @@ def _train(provider, machines, report) -> None:
     for instance in ended:
         if _release(instance, "training_ended", f"run {instance.training_run.status}"):
             _advance(instance, provider, machines, report)
-
-
-def _run_failed(run: TrainingRun, detail: str) -> None:
-    TrainingRun.objects.filter(id=run.id, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).update(
-        status=RunStatus.FAILED, status_detail=detail, finished_at=now()
-    )
 
 
 def _training_user_data(instance: GpuInstance) -> str:

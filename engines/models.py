@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from engines.clock import now
 from engines.dialect import Dialect
 from engines.ids import MAX_ENGINE_ID_LENGTH, parse_engine_id, validate_engine_id
 from engines.trainer import Head
@@ -272,6 +273,18 @@ class RunRecord(models.Model):
         abstract = True
         ordering = ["-created_at"]
 
+    ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
+
+    @classmethod
+    def finish(cls, pk, status: str, detail: str = "", **fields) -> bool:
+        """Ends the record once: from queued or running only, so a late or repeated end
+        (a retried report, the sweep after a slow finish) changes nothing."""
+        return bool(
+            cls.objects.filter(id=pk, status__in=cls.ACTIVE).update(
+                status=status, status_detail=detail, finished_at=now(), **fields
+            )
+        )
+
 
 class TrainingRun(RunRecord):
     """One LoRA training run: the exact data it saw, how, what it produced, and the build
@@ -311,6 +324,10 @@ class TrainingRun(RunRecord):
 
     def __str__(self) -> str:
         return f"{self.new_engine_id} ({self.status})"
+
+    @property
+    def train_loss(self) -> float | None:
+        return self.metrics.get("train_loss")
 
 
 class Evaluation(RunRecord):

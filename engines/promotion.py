@@ -101,14 +101,26 @@ def _is_model(engine_id: str) -> bool:
         return False
 
 
-def promotion_verdict(candidate: str, champion: str, guards: dict[str, float]) -> Verdict:
+def evaluation_pair(candidate: str, champion: str, head: str) -> tuple:
+    """The candidate's latest ``head`` evaluation and the champion's on the same cases
+    (None where there is none, or the champion is the candidate or not a model)."""
+    mine = latest_evaluation(candidate, head)
+    if mine is None or candidate == champion or not _is_model(champion):
+        return mine, None
+    return mine, latest_evaluation(champion, head, mine.cases_sha256)
+
+
+def promotion_verdict(
+    candidate: str, champion: str, guards: dict[str, float], pairs: dict | None = None
+) -> Verdict:
+    """``pairs`` ({head: (mine, theirs)}) saves the look-ups a caller already made."""
+    pairs = dict(pairs or {})
     rows = []
     for metric, margin in guards.items():
         guardable = GUARDABLE[metric]
-        mine = latest_evaluation(candidate, guardable.head)
-        theirs = None
-        if mine is not None and _is_model(champion):
-            theirs = latest_evaluation(champion, guardable.head, mine.cases_sha256)
+        if guardable.head not in pairs:
+            pairs[guardable.head] = evaluation_pair(candidate, champion, guardable.head)
+        mine, theirs = pairs[guardable.head]
         value = mine.metrics.get(metric) if mine else None
         against = theirs.metrics.get(metric) if theirs else None
         rows.append(

@@ -201,7 +201,7 @@ def training_run_report(run_id, token: str, *, status: str, log=(), **fields) ->
         errors["log"] = ["A list of lines."]
     if errors:
         raise ValidationError(errors)
-    if run.status in (TrainingRun.Status.SUCCEEDED, TrainingRun.Status.FAILED):
+    if run.status not in TrainingRun.ACTIVE:
         return run
     if log:
         _append_log(run.id, "\n".join(line[:2000] for line in log[:500]))
@@ -209,11 +209,8 @@ def training_run_report(run_id, token: str, *, status: str, log=(), **fields) ->
         status=TrainingRun.Status.RUNNING, started_at=now(), device="cuda"
     )
     if status == "failed":
-        TrainingRun.objects.filter(id=run.id).update(
-            status=TrainingRun.Status.FAILED,
-            status_detail=str(fields.get("detail", ""))[:4000] or "The droplet reported a failure.",
-            finished_at=now(),
-        )
+        detail = str(fields.get("detail", ""))[:4000] or "The droplet reported a failure."
+        TrainingRun.finish(run.id, TrainingRun.Status.FAILED, detail)
     elif status == "succeeded":
         result = TrainingResult(
             adapter_dir=str(fields["adapter_dir"]),
@@ -254,20 +251,20 @@ def training_run_execute(run_id) -> TrainingRun:
             log=lambda line: _append_log(run.id, line),
         )
     except Exception as error:  # noqa: BLE001 - any failure is the run's, with its reason
-        TrainingRun.objects.filter(id=run.id).update(
-            status=TrainingRun.Status.FAILED,
-            status_detail=f"{type(error).__name__}: {error}",
-            finished_at=now(),
-        )
+        TrainingRun.finish(run.id, TrainingRun.Status.FAILED, f"{type(error).__name__}: {error}")
         return TrainingRun.objects.get(id=run.id)
     _register(run, result)
     return TrainingRun.objects.get(id=run.id)
 
 
 @transaction.atomic
-def _register(run: TrainingRun, result) -> EngineBuild:
+def _register(run: TrainingRun, result) -> EngineBuild | None:
     """The finished run's build, beside its parent: same endpoint and weights, plus the
-    new adapter among the LoRA heads, which its requests name."""
+    new adapter among the LoRA heads, which its requests name. None when the run was
+    ended meanwhile (the sweep gave it up): the first end stands."""
+    active = TrainingRun.objects.select_for_update().filter(id=run.id, status__in=run.ACTIVE)
+    if not active.exists():
+        return None
     parent = EngineBuild.objects.get(engine_id=run.parent_engine_id)
     name = adapter_name(run)
     build = engine_build_register(
@@ -280,13 +277,13 @@ def _register(run: TrainingRun, result) -> EngineBuild:
         lora_modules={**parent.lora_modules, name: result.adapter_dir},
         adapter=name,
     )
-    TrainingRun.objects.filter(id=run.id).update(
-        status=TrainingRun.Status.SUCCEEDED,
+    TrainingRun.finish(
+        run.id,
+        TrainingRun.Status.SUCCEEDED,
         metrics=result.metrics,
         adapter_dir=result.adapter_dir,
         device=result.device,
         build=build,
-        finished_at=now(),
     )
     _append_log(run.id, json.dumps({"event": "registered", "engine_id": build.engine_id}))
     return build

@@ -13,7 +13,7 @@ from engines.gpu_deploy import lora_arguments
 from engines.models import EngineBuild, Evaluation, RunStatus, TrainingRun
 from engines.promotion import (
     GUARDABLE,
-    latest_evaluation,
+    evaluation_pair,
     promotion_policy,
     promotion_policy_set,
     promotion_verdict,
@@ -44,14 +44,10 @@ class HeadComparison:
     rows: list[MetricRow]
 
 
-def head_comparisons(engine_id: str, champion: str, guards: dict) -> list[HeadComparison]:
+def head_comparisons(pairs: dict, guards: dict) -> list[HeadComparison]:
     """Per head: this build's latest evaluation and the champion's on the same cases."""
     comparisons = []
-    for head in Evaluation.Head.values:
-        mine = latest_evaluation(engine_id, head)
-        theirs = None
-        if mine is not None and champion != engine_id:
-            theirs = latest_evaluation(champion, head, mine.cases_sha256)
+    for head, (mine, theirs) in pairs.items():
         rows = [
             MetricRow(
                 metric,
@@ -78,16 +74,15 @@ def tuning_context(engine_id: str, user) -> dict:
     produced_by = TrainingRun.objects.filter(build=build).defer("snapshot").first()
     busy = any(row.status in ACTIVE for row in [*runs, *evaluations])
     is_champion = champion == engine_id
+    pairs = {head: evaluation_pair(engine_id, champion, head) for head in Evaluation.Head.values}
     return {
         "build": build,
         "champion": champion,
         "is_champion": is_champion,
         "produced_by": produced_by,
         "lora_arguments": " ".join(lora_arguments(build.lora_modules)),
-        "comparisons": head_comparisons(engine_id, champion, guards),
-        "verdict": None
-        if champion == engine_id
-        else promotion_verdict(engine_id, champion, guards),
+        "comparisons": head_comparisons(pairs, guards),
+        "verdict": None if is_champion else promotion_verdict(engine_id, champion, guards, pairs),
         "guard_rows": [
             (metric, guardable, metric in guards, guards.get(metric, 0))
             for metric, guardable in GUARDABLE.items()

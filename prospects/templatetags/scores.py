@@ -11,8 +11,7 @@ def percent(rate: float | None) -> str:
 
 @register.filter
 def fraction(value: float | None) -> str:
-    # A key missing from a JSON dict reaches the filter as "" (the template's invalid value).
-    return "–" if value is None or value == "" else f"{value:.2f}"
+    return "–" if value is None else f"{value:.2f}"
 
 
 @register.filter
