@@ -88,6 +88,15 @@ def workflows_list(*, status: str = "", template_key: str = "", engine: str = ""
     return list(workflows)
 
 
+def workflow_version_choices() -> list[tuple[int, str]]:
+    """Every workflow version as a filter's (id, label) choice. Labels come from two
+    columns, not model instances: the review page draws this list on every load."""
+    rows = WorkflowVersion.objects.order_by("workflow__slug", "-number").values_list(
+        "id", "workflow__slug", "number"
+    )
+    return [(pk, f"{slug}@{number}") for pk, slug, number in rows]
+
+
 def workflow_latest_version(workflow: Workflow) -> WorkflowVersion | None:
     return workflow.versions.order_by("-number").first()
 

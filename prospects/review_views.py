@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
 from builder.models import Workflow, WorkflowVersion
+from builder.selectors import workflow_version_choices
 from config.roles import can_read_corrections, can_review, role_required
 from engines.holds import HoldReason
 from engines.ids import InvalidEngineId, parse_engine_id
@@ -36,11 +37,19 @@ CORRECTIONS_PER_PAGE = 25
 MAX_SKIPPED = 500
 
 
-class ReviewQueueFilter(django_filters.FilterSet):
+class ByWorkflowVersion(django_filters.FilterSet):
+    """A filter on the workflow version, its choices read once per request as plain
+    (id, label) rows rather than model instances."""
+
+    workflow_version = django_filters.ChoiceFilter()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["workflow_version"].extra["choices"] = workflow_version_choices()
+
+
+class ReviewQueueFilter(ByWorkflowVersion):
     template_key = django_filters.CharFilter(field_name="decision__template_key")
-    workflow_version = django_filters.ModelChoiceFilter(
-        queryset=WorkflowVersion.objects.select_related("workflow")
-    )
     engine = django_filters.CharFilter(field_name="engine_id")
     hold_reason = django_filters.ChoiceFilter(choices=HoldReason.choices)
 
@@ -185,11 +194,8 @@ def _uuid_or_none(value):
         return None
 
 
-class CorrectionFilter(django_filters.FilterSet):
+class CorrectionFilter(ByWorkflowVersion):
     engine = django_filters.CharFilter(field_name="engine_id")
-    workflow_version = django_filters.ModelChoiceFilter(
-        queryset=WorkflowVersion.objects.select_related("workflow")
-    )
     kind = django_filters.ChoiceFilter(choices=Correction.Kind.choices)
     template_key = django_filters.CharFilter()
 
