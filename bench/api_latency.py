@@ -58,6 +58,12 @@ def bench_user(name: str) -> User:
     return user
 
 
+def panel_session(name: str) -> str:
+    panel = Client()
+    panel.force_login(bench_user(name))
+    return panel.cookies["sessionid"].value
+
+
 def start_server(port: int, workers: int, threads: int) -> subprocess.Popen:
     server = subprocess.Popen(
         [
@@ -136,23 +142,23 @@ def main() -> None:
     thread_ids = [str(pk) for pk in Thread.objects.values_list("id", flat=True)[:5000]]
     if len(thread_ids) < 100:
         raise SystemExit("Seed first: python manage.py seed_scale")
+    # A token and a panel session per client, each its own reviewer: the review queue
+    # then opens a different draft for each, as it would for a team.
     tokens = [AuthToken.objects.create(bench_user(f"bench-{n}"))[1] for n in range(args.clients)]
-    panel = Client()
-    panel.force_login(bench_user("bench-panel"))
-    session = panel.cookies["sessionid"].value
+    sessions = [panel_session(f"bench-panel-{n}") for n in range(args.clients)]
 
     server = start_server(args.port, args.workers, args.threads)
     results: dict = {}
     try:
         warm = {}
-        run_client(args.port, tokens[0], session, thread_ids, 3, 0, warm, 0)
+        run_client(args.port, tokens[0], sessions[0], thread_ids, 3, 0, warm, 0)
         clients = [
             threading.Thread(
                 target=run_client,
                 args=(
                     args.port,
                     tokens[n],
-                    session,
+                    sessions[n],
                     thread_ids,
                     args.seconds,
                     args.think,
