@@ -80,7 +80,8 @@ class Decision(models.Model):
     trace = models.TextField(blank=True)
     archetype = models.CharField(max_length=32, choices=Archetype.choices)
     state = models.CharField(max_length=16, choices=ThreadState.choices)
-    template_key = models.CharField(max_length=100, blank=True)
+    # The review queue's template-key filter reaches drafts through their decisions.
+    template_key = models.CharField(max_length=100, blank=True, db_index=True)
     gate2_results = models.JSONField(default=list)
     mode = models.CharField(max_length=16, choices=Mode.choices)
     engine_id = models.CharField(max_length=MAX_ENGINE_ID_LENGTH)
@@ -177,6 +178,12 @@ class Draft(models.Model):
             models.Index(
                 fields=["created_at"],
                 name="draft_awaiting_review",
+                condition=models.Q(status="held", reviewed_at__isnull=True),
+            ),
+            # The review queue filtered by hold reason.
+            models.Index(
+                fields=["hold_reason", "created_at"],
+                name="draft_awaiting_by_reason",
                 condition=models.Q(status="held", reviewed_at__isnull=True),
             ),
             models.Index(fields=["workflow_version", "status"], name="draft_version_status"),

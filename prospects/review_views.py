@@ -109,8 +109,9 @@ def _pane(request, filter_data: QueryDict, *, at=None, extra=None):
         "filter": queue_filter,
         "filters": filter_data.urlencode(),
         "queue": sidebar,
-        # Counting past the cap would read every held draft on each action.
-        "queue_count": queue[: QUEUE_COUNT_CAP + 1].count(),
+        # Counting past the cap would read every held draft on each action; unordered,
+        # the count stops at the cap instead of sorting every match first.
+        "queue_count": queue.order_by()[: QUEUE_COUNT_CAP + 1].count(),
         "queue_count_cap": QUEUE_COUNT_CAP,
         "reason_tags": ReasonTag.choices,
         **(extra or {}),
