@@ -165,7 +165,11 @@ class WorkflowVersion(models.Model):
 
     @property
     def label(self) -> str:
-        return f"{self.workflow.slug}@{self.number}"
+        return self.label_of(self.workflow.slug, self.number)
+
+    @staticmethod
+    def label_of(slug: str, number: int) -> str:
+        return f"{slug}@{number}"
 
     @property
     def applies_to(self) -> dict:

@@ -1,3 +1,5 @@
+import uuid
+
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 
 from builder.models import Snippet, SnippetVersion, Workflow, WorkflowVersion
@@ -88,13 +90,13 @@ def workflows_list(*, status: str = "", template_key: str = "", engine: str = ""
     return list(workflows)
 
 
-def workflow_version_choices() -> list[tuple[int, str]]:
+def workflow_version_choices() -> list[tuple[uuid.UUID, str]]:
     """Every workflow version as a filter's (id, label) choice. Labels come from two
     columns, not model instances: the review page draws this list on every load."""
     rows = WorkflowVersion.objects.order_by("workflow__slug", "-number").values_list(
         "id", "workflow__slug", "number"
     )
-    return [(pk, f"{slug}@{number}") for pk, slug, number in rows]
+    return [(pk, WorkflowVersion.label_of(slug, number)) for pk, slug, number in rows]
 
 
 def workflow_latest_version(workflow: Workflow) -> WorkflowVersion | None:

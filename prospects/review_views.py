@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, render
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_POST
 
 from builder.models import Workflow, WorkflowVersion
@@ -38,14 +39,17 @@ MAX_SKIPPED = 500
 
 
 class ByWorkflowVersion(django_filters.FilterSet):
-    """A filter on the workflow version, its choices read once per request as plain
-    (id, label) rows rather than model instances."""
+    """A filter on the workflow version, its choices read as plain (id, label) rows rather
+    than model instances, and only when the form is drawn or a version is asked for: the
+    review actions' panes never draw it."""
 
     workflow_version = django_filters.ChoiceFilter()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.filters["workflow_version"].extra["choices"] = workflow_version_choices()
+        self.filters["workflow_version"].extra["choices"] = SimpleLazyObject(
+            workflow_version_choices
+        )
 
 
 class ReviewQueueFilter(ByWorkflowVersion):

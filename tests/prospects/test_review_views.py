@@ -2,6 +2,7 @@
 
 import json
 import re
+import uuid
 
 import pytest
 
@@ -64,6 +65,27 @@ def test_filters_narrow_the_queue_and_bad_filters_say_why(held, coworker):
     page = client.get("/review/", {"hold_reason": "no-such-reason"}).content.decode()
     assert "field-error" in page
     assert "Nothing to review" in page
+
+
+def test_the_workflow_version_filter_lists_versions_and_narrows_both_lists(
+    held, published_workflow, coworker, operator
+):
+    version = published_workflow()
+    mine, other = held("Hi, are you free Friday?"), held("Hello again")
+    Draft.objects.filter(id=mine.id).update(workflow_version=version)
+    Draft.objects.filter(id=other.id).update(workflow_version=None)
+    client = logged_in(coworker)
+    page = client.get("/review/", {"workflow_version": version.id}).content.decode()
+    assert f'<option value="{version.id}" selected>{version.label}</option>' in page
+    assert f'data-draft="{mine.id}"' in page
+    assert f"at={other.id}" not in page
+    unknown = client.get("/review/", {"workflow_version": uuid.uuid4()}).content.decode()
+    assert "field-error" in unknown
+
+    draft_correct(draft_id=mine.id, user=coworker, body="Hello there, friend")
+    corrections = logged_in(operator)
+    listed = corrections.get("/corrections/", {"workflow_version": version.id}).content.decode()
+    assert "/corrections/" + str(Correction.objects.get().id) in listed
 
 
 def test_correcting_over_htmx_shows_the_diff_and_the_next_draft(held, coworker):
