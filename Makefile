@@ -13,10 +13,17 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 # The CPU build of torch lies in /opt/wheels on these machines; PyPI's is the CUDA one.
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels)
 
+# llama.cpp is compiled here (PyPI has only its source). A native build used instructions
+# (AMX) that this machine's CPU lists but the kernel refused: every request crashed the
+# server with "invalid opcode". AVX2 runs on any x86-64 of the last decade. The settings
+# are part of uv's cache key, so a native build in the cache is not reused.
+LLAMA_BUILD := $(foreach define,GGML_NATIVE=OFF GGML_AVX=ON GGML_AVX2=ON GGML_FMA=ON GGML_F16C=ON GGML_AVX512=OFF, \
+	--config-settings-package llama-cpp-python:cmake.define.$(define))
+
 $(BIN)/python: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check uv==0.13.8
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python $(FIND_LINKS) requirements.lock
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python $(FIND_LINKS) $(LLAMA_BUILD) requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $(BIN)/python
 

@@ -73,7 +73,12 @@ def role_required(view):
 
 def roles_context(request):
     roles = user_roles(request.user)
-    return {"user_roles": sorted(roles), "is_admin": Role.ADMIN in roles}
+    return {
+        "user_roles": sorted(roles),
+        "is_admin": Role.ADMIN in roles,
+        # The navigation offers only the pages the user may open.
+        "nav_can_review": can_review(request.user),
+    }
 
 
 class AnyRole(BasePermission):

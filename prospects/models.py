@@ -7,6 +7,7 @@ from simple_history.models import HistoricalRecords
 
 from builder.models import WorkflowVersion
 from builder.taxonomy import Archetype, ThreadState
+from engines.clock import now
 from engines.holds import HoldReason
 from engines.ids import MAX_ENGINE_ID_LENGTH, TEMPLATE_ENGINE_ID, validate_engine_id
 
@@ -31,16 +32,16 @@ class Thread(models.Model):
     )
     state = models.CharField(max_length=16, choices=ThreadState.choices, default=ThreadState.NEW)
     created_at = models.DateTimeField(auto_now_add=True)
-    last_message_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Never null: a thread is made with its first message. A nullable column would need
+    # NULLS LAST in the index below, which SQLite (the demo's database) refuses.
+    last_message_at = models.DateTimeField(default=now, db_index=True)
 
     class Meta:
         ordering = ["-last_message_at", "handle"]
         indexes = [
-            # The threads page's order (latest first, never-messaged last), so its first
-            # page reads 25 index entries instead of sorting every thread.
-            models.Index(
-                F("last_message_at").desc(nulls_last=True), F("handle"), name="thread_latest_first"
-            ),
+            # The threads page's order, so its first page reads 25 index entries instead of
+            # sorting every thread.
+            models.Index(F("last_message_at").desc(), F("handle"), name="thread_by_latest"),
         ]
 
     def __str__(self) -> str:

@@ -90,7 +90,10 @@ def _record_message(inbound: Inbound) -> tuple[InboundMessage, bool]:
         with transaction.atomic():
             thread, _ = Thread.objects.get_or_create(
                 handle=inbound.thread,
-                defaults={"archetype": inbound.archetype or Archetype.NEW_CONTACT},
+                defaults={
+                    "archetype": inbound.archetype or Archetype.NEW_CONTACT,
+                    "last_message_at": inbound.received_at,
+                },
             )
             body = strip_invisible(inbound.body)
             message = InboundMessage.objects.create(
@@ -167,7 +170,7 @@ def _record_decision(message: InboundMessage, inbound: Inbound, move: MoveOutcom
         experiment_arm=route.experiment_arm if route else "",
     )
     thread.state = action.next_state
-    if thread.last_message_at is None or inbound.received_at > thread.last_message_at:
+    if inbound.received_at > thread.last_message_at:
         thread.last_message_at = inbound.received_at
     thread.save()
     return decision

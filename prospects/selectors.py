@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from engines.clock import now
@@ -46,7 +46,7 @@ def threads_search(query: str = "") -> QuerySet[Thread]:
         .values("n")
     )
     threads = Thread.objects.annotate(held_count=Coalesce(Subquery(held), 0)).order_by(
-        F("last_message_at").desc(nulls_last=True), "handle"
+        "-last_message_at", "handle"
     )
     if query:
         # A union of two trigram-index lookups; an OR would scan every thread.

@@ -4,6 +4,8 @@ The tests start it once per session; `make run-llm` runs it beside the demo.
 """
 
 import json
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -63,6 +65,9 @@ class ModelServer:
             [sys.executable, "-m", "llama_cpp.server", "--config_file", str(config_path)],
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            # llama_cpp.server's settings read HOST and PORT from the environment over the
+            # config file, and `make run-llm` exports the panel's PORT.
+            env={**os.environ, "HOST": "127.0.0.1", "PORT": str(self.port)},
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -93,6 +98,8 @@ if __name__ == "__main__":
     parser.add_argument("--port", type=int, default=8931)
     server = ModelServer(port=parser.parse_args().port).start()
     print(f"Model server ready at {server.url} ({GENERATOR}, {CLASSIFIER})", flush=True)
+    # run_llm.sh stops this script with SIGTERM on exit: take the server down with it.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         server.process.wait()
     except KeyboardInterrupt:

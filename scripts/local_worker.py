@@ -37,7 +37,7 @@ def worker_start(**env_overrides) -> subprocess.Popen:
             "config",
             "worker",
             "--pool=solo",
-            "--queues=celery,lifecycle",
+            "--queues=live,celery,lifecycle",
             "--loglevel=WARNING",
             "--without-gossip",
             "--without-mingle",

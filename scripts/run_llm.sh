@@ -8,8 +8,8 @@ LLM_PORT="${LLM_PORT:-8931}"
 .venv/bin/python -m scripts.local_model_server --port "$LLM_PORT" &
 llm=$!
 trap 'kill "$llm" 2>/dev/null; wait "$llm" 2>/dev/null' EXIT
-for _ in $(seq 1 120); do
-  curl -fs "http://127.0.0.1:${LLM_PORT}/v1/models" >/dev/null && break
+until curl -fs "http://127.0.0.1:${LLM_PORT}/v1/models" >/dev/null; do
+  # The server script gives up (and exits) on its own deadline.
   kill -0 "$llm" 2>/dev/null || { echo "The model server failed; see var/llama-server-${LLM_PORT}.log"; exit 1; }
   sleep 1
 done
