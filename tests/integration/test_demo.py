@@ -47,6 +47,8 @@ def demo_tree(tmp_path):
     return clean_copy(tmp_path / "prospector")
 
 
+# Past the suite's 300 s: the first start assembles the model file and loads the demo.
+@pytest.mark.timeout(900)
 def test_make_run_serves_every_page_to_every_role_and_drafts_a_message(demo_tree):
     (port,) = spare_ports(1)
     demo = Demo(demo_tree, "run", port).start(timeout=300)
@@ -73,6 +75,7 @@ def test_make_run_serves_every_page_to_every_role_and_drafts_a_message(demo_tree
     assert demo.process.returncode is not None
 
 
+@pytest.mark.timeout(900)
 def test_make_run_llm_drafts_on_the_local_model_server(demo_tree):
     port, llm_port = spare_ports(2)
     demo = Demo(demo_tree, "run-llm", port, LLM_PORT=llm_port).start(timeout=600)
