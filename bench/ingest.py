@@ -1,12 +1,15 @@
-"""Ingest under load: every accepted message must come out decided.
+"""Ingest under load: every accepted message must come out decided and drafted.
 
-    DATABASE_URL=postgres://.../prospector_bench python bench/ingest.py
+    DATABASE_URL=postgres://.../prospector_bench CELERY_BROKER_URL=redis://127.0.0.1:6379/3 \
+        python bench/ingest.py
 
-Starts gunicorn (DEBUG=0, production settings) on a loopback port and posts
-`--messages` inbound messages (default 20,000) from `--clients` concurrent clients
-(default 20), each message its own POST /api/inbound/ on threads shared across clients.
-Prints messages per second and, last, `RESULT ingest_lost=<n>`: accepted messages
-(201, or 200 for a duplicate) that have no decision in the database. It must be 0.
+Starts gunicorn (DEBUG=0, production settings) on a loopback port and a real Celery worker
+draining the live queue at the same time (the template engine), then posts `--messages`
+inbound messages (default 20,000) from `--clients` concurrent clients (default 20), each
+message its own POST /api/inbound/. Ingest only stores, decides and queues; the worker
+drafts. Prints `RESULT ingest_msgs_per_s=<accepted / seconds of posting>` and, once the
+worker has drained (or `--drain-seconds` passed), `RESULT ingest_lost=<n>`: accepted
+messages with no decision, or whose reply is still queued or missing. It must be 0.
 """
 
 import argparse
@@ -32,7 +35,8 @@ from knox.models import AuthToken  # noqa: E402
 
 from bench.api_latency import FORWARDED_HTTPS, bench_user, start_server  # noqa: E402
 from builder.services import canon_load_file  # noqa: E402
-from prospects.models import Decision, InboundMessage  # noqa: E402
+from prospects.models import Decision, Draft, InboundMessage  # noqa: E402
+from scripts.local_worker import worker_start  # noqa: E402
 
 RUN = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
 BODIES = [
@@ -73,11 +77,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--port", type=int, default=8933)
+    parser.add_argument("--drain-seconds", type=float, default=600)
     args = parser.parse_args()
 
     canon_load_file()
     tokens = [AuthToken.objects.create(bench_user(f"ingest-{n}"))[1] for n in range(args.clients)]
     server = start_server(args.port, args.workers, args.threads)
+    worker = worker_start()
     accepted: list[str] = []
     failures: list[str] = []
     started = time.monotonic()
@@ -100,24 +106,48 @@ def main() -> None:
         for client in clients:
             client.join()
         elapsed = time.monotonic() - started
-    finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+        drained = wait_for_drafts(args.drain_seconds)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=60)
 
-    decided = set(
-        Decision.objects.filter(message__external_id__startswith=f"ingest-{RUN}-").values_list(
-            "message__external_id", flat=True
-        )
+    ours = {"message__external_id__startswith": f"ingest-{RUN}-"}
+    decided = set(Decision.objects.filter(**ours).values_list("message__external_id", flat=True))
+    needs_reply = set(
+        Decision.objects.filter(**ours)
+        .exclude(template_key="")
+        .values_list("message__external_id", flat=True)
+    )
+    drafted = set(
+        Draft.objects.filter(**{f"decision__{key}": value for key, value in ours.items()})
+        .exclude(status=Draft.Status.QUEUED)
+        .values_list("decision__message__external_id", flat=True)
     )
     stored = InboundMessage.objects.filter(external_id__startswith=f"ingest-{RUN}-").count()
-    lost = len(set(accepted) - decided)
+    lost = len(set(accepted) - decided) + len((set(accepted) & needs_reply) - drafted)
     print(
         f"{args.messages} messages from {args.clients} clients, gunicorn "
-        f"{args.workers}x{args.threads}: {len(accepted)} accepted in {elapsed:.1f} s, "
-        f"{len(accepted) / elapsed:.1f} msgs/s; {stored} stored, {len(decided)} decided; "
+        f"{args.workers}x{args.threads}, one worker draining: {len(accepted)} accepted in "
+        f"{elapsed:.1f} s; {stored} stored, {len(decided)} decided, {len(drafted)} drafted "
+        f"(all drafted {drained:.1f} s after the last post); "
         f"refused: {len(failures)} {sorted(set(failures))[:5]}"
     )
+    print(f"RESULT ingest_msgs_per_s={len(accepted) / elapsed:.1f}")
     print(f"RESULT ingest_lost={lost}")
+
+
+def wait_for_drafts(limit: float) -> float:
+    """Seconds until no draft of this run is queued any more (or ``limit``)."""
+    started = time.monotonic()
+    queued = Draft.objects.filter(
+        status=Draft.Status.QUEUED, decision__message__external_id__startswith=f"ingest-{RUN}-"
+    )
+    while queued.exists() and time.monotonic() - started < limit:
+        time.sleep(1)
+    return time.monotonic() - started
 
 
 if __name__ == "__main__":

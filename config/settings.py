@@ -185,9 +185,17 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         # Exchange bindings; kombu's default is ./control, inside the checkout.
         "control_folder": str(VAR_DIR / "broker-control"),
         "store_processed": False,
+        # The worker looks for new messages this often (kombu's default is 1 s): a live
+        # template draft is done well within a second of the 201.
+        "polling_interval": 0.1,
     }
     if CELERY_BROKER_URL.startswith("filesystem")
-    else {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+    else {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        # Take a worker's queues in the order its -Q lists them, not round robin: workers
+        # list `live` first, so inbound messages never wait behind a drafting job.
+        "queue_order_strategy": "priority",
+    }
 )
 # Keep the LOGGING handlers (JSON, ids) in worker and beat processes too.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -213,6 +221,7 @@ GPU_TICK_SECONDS = env.float("GPU_TICK_SECONDS", default=5.0)
 GPU_TICK_LEASE_SECONDS = env.float("GPU_TICK_LEASE_SECONDS", default=120.0)
 CELERY_BEAT_SCHEDULE = {
     "sweep-drafting-jobs": {"task": "prospects.tasks.sweep_jobs", "schedule": 30.0},
+    "sweep-stale-dispatches": {"task": "prospects.tasks.sweep_dispatches", "schedule": 30.0},
     "sweep-training-and-evaluations": {"task": "prospects.tasks.sweep_runs", "schedule": 60.0},
     "gpu-lifecycle-tick": {
         "task": "prospects.tasks.gpu_tick",
@@ -226,6 +235,9 @@ CELERY_TASK_ROUTES = {"prospects.tasks.gpu_tick": {"queue": "lifecycle"}}
 
 # Drafting jobs (see prospects/jobs.py).
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
+# How long a live message's draft waits for a model build that is not ready (a droplet
+# booting) before it is held `engine_unavailable` or falls back to the template engine.
+LIVE_DRAFT_MAX_WAIT_SECONDS = env.float("LIVE_DRAFT_MAX_WAIT_SECONDS", default=900.0)
 # Items per task: template items are cheap; model items are drafted ENGINE_CONCURRENCY at
 # a time, and a chunk of several such waves keeps the engine busy across the chunk's tail.
 JOB_CHUNK_SIZE = env.int("JOB_CHUNK_SIZE", default=100)
@@ -264,6 +276,11 @@ DRAFT_COST_PER_1K_TOKENS = env.float("DRAFT_COST_PER_1K_TOKENS", default=0.0004)
 # The messaging bridge that actually sends replies; unset means every draft is held.
 BRIDGE_WEBHOOK_URL = env.str("BRIDGE_WEBHOOK_URL", default="")
 BRIDGE_TIMEOUT_SECONDS = env.float("BRIDGE_TIMEOUT_SECONDS", default=10.0)
+# Signs every webhook request (X-Prospector-Signature); the bridge checks it (README).
+BRIDGE_SIGNING_SECRET = env.str("BRIDGE_SIGNING_SECRET", default="")
+# An approved draft whose send was claimed this long ago without being marked sent or held
+# (a worker died mid-send, a broker was down) is dispatched again, same Idempotency-Key.
+DISPATCH_STALE_SECONDS = env.float("DISPATCH_STALE_SECONDS", default=120.0)
 
 DRAFT_MAX_CHARS = env.int("DRAFT_MAX_CHARS", default=1000)
 INBOUND_MAX_BODY_CHARS = 4000

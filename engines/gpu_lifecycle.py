@@ -63,7 +63,8 @@ FAILURE_REASONS = {Reason.BOOT_TIMEOUT, Reason.VANISHED, Reason.PROVIDER_ERROR}
 class BuildLoad:
     """The work waiting for one build, as the jobs see it (handed down as plain data)."""
 
-    items: int = 0
+    items: int = 0  # live and batch together: the policy treats all work alike
+    live_items: int = 0  # of which live messages, for the panel
     oldest_age_seconds: float = 0.0
     arrivals: tuple[datetime, ...] = ()
 

@@ -18,6 +18,8 @@ class HoldReason(models.TextChoices):
     ENGINE_UNAVAILABLE = "engine_unavailable", "The active engine cannot draft"
     ENGINE_ERROR = "engine_error", "The engine failed"
     TOO_MANY_ATTEMPTS = "too_many_attempts", "Drafting crashed on every attempt"
+    NO_REPLY = "no_reply", "The move classifier found no reply to draft"
+    ALREADY_ANSWERED = "already_answered", "A reply to this message was already sent"
 
 
 # Holds that mean the engine gave no usable body (not a review or sending policy).
@@ -26,4 +28,6 @@ ENGINE_FAILURES = frozenset(HoldReason) - {
     HoldReason.GATE2,
     HoldReason.NO_BRIDGE,
     HoldReason.BRIDGE_ERROR,
+    HoldReason.NO_REPLY,
+    HoldReason.ALREADY_ANSWERED,
 }

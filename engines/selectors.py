@@ -90,6 +90,8 @@ def gpu_builds(loads: dict) -> list[dict]:
                 "state": live[0].state if live else GpuInstance.State.OFF,
                 "instances": live,
                 "backlog": load.items,
+                "live_backlog": load.live_items,
+                "batch_backlog": load.items - load.live_items,
                 "oldest_age_seconds": round(load.oldest_age_seconds),
                 "idle_grace_seconds": round(plan_build(engine_id, load).grace_seconds),
                 "hold_warm_until": hold_warm_until(engine_id),

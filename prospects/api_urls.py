@@ -25,6 +25,11 @@ urlpatterns = [
         name="api-draft-correct",
     ),
     path("drafts/<uuid:pk>/reject/", review_api.DraftRejectView.as_view(), name="api-draft-reject"),
+    path(
+        "drafts/<uuid:pk>/draft-again/",
+        review_api.DraftAgainView.as_view(),
+        name="api-draft-again",
+    ),
     path("corrections/", review_api.CorrectionListView.as_view(), name="api-corrections"),
     path(
         "corrections/<uuid:pk>/", review_api.CorrectionDetailView.as_view(), name="api-correction"

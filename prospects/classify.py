@@ -11,6 +11,8 @@ from builder.taxonomy import ThreadState
 from engines.moves import all_moves, is_prospect_move
 
 RULES_FILE = Path(__file__).with_name("classification_rules.yaml")
+# Who decided, when the fast rules did (a LoRA head's decisions say "lora").
+RULES = "rules"
 
 
 @dataclass(frozen=True)
@@ -18,7 +20,7 @@ class Classification:
     is_prospect: bool
     move: str
     trace: str
-    classified_by: str = "rules"
+    classified_by: str = RULES
 
 
 @dataclass(frozen=True)

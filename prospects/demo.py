@@ -18,6 +18,7 @@ from builder.services import (
 from config.roles import Role
 from engines.clock import now
 from engines.services import engine_build_register
+from prospects.jobs import live_draft_run
 from prospects.models import Draft
 from prospects.pipeline import Inbound, inbound_ingest
 from prospects.review import draft_approve, draft_correct, draft_reject
@@ -157,6 +158,8 @@ def demo_reviewed_traffic(threads: int = DEMO_EXPERIMENT_THREADS) -> None:
         ).draft
         if draft is None or not draft.experiment_arm:
             continue
+        # A week of past traffic, reviewed below: drafted here, as the worker would have.
+        draft = live_draft_run(draft)
         Draft.objects.filter(id=draft.id).update(created_at=moment)
         arm = draft.experiment_arm.rpartition(":")[2]
         accept, correct = DEMO_OUTCOMES[arm]

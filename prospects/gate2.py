@@ -28,6 +28,29 @@ class Gate2Result:
         return [result["rule"] for result in self.results if not result["passed"]]
 
 
+def evaluate_at_send(
+    *, thread_state: str, closes_thread: bool, sends_today: int, max_sends_per_day: int
+) -> Gate2Result:
+    """The rules that can change between the decision and the send, checked again when a
+    reply goes out: the daily cap counts replies sent or being sent, and a thread closed
+    since (by another message) takes no more replies; the reply that closes it still goes.
+    """
+    return Gate2Result(
+        results=[
+            _result(
+                Gate2Rule.THREAD_CLOSED,
+                closes_thread or thread_state != ThreadState.CLOSED,
+                f"thread state '{thread_state}'",
+            ),
+            _result(
+                Gate2Rule.SEND_RATE,
+                sends_today < max_sends_per_day,
+                f"{sends_today} sent today, limit {max_sends_per_day}",
+            ),
+        ]
+    )
+
+
 def _result(rule: Gate2Rule, passed: bool, detail: str) -> dict:
     return {"rule": rule.value, "passed": passed, "detail": detail}
 

@@ -11,15 +11,21 @@ from prospects.models import DraftJob, DraftJobItem
 
 
 def recent_arrivals(engine_id: str) -> tuple:
-    """When the last jobs for ``engine_id`` arrived, oldest first, however long ago: a
-    sparse build's history is days long. Newest jobs first, so it stops early."""
+    """When the last work for ``engine_id`` arrived (a job, or a live message), oldest
+    first, however long ago: a sparse build's history is days long. Newest first, so each
+    query stops early."""
     for_engine = DraftJobItem.objects.filter(job=OuterRef("pk"), engine_id=engine_id)
-    created = (
+    jobs = (
         DraftJob.objects.filter(Exists(for_engine))
         .order_by("-created_at")
         .values_list("created_at", flat=True)[: GAP_WINDOW + 1]
     )
-    return tuple(sorted(created))
+    live = (
+        DraftJobItem.objects.filter(engine_id=engine_id, job__isnull=True)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[: GAP_WINDOW + 1]
+    )
+    return tuple(sorted([*jobs, *live])[-(GAP_WINDOW + 1) :])
 
 
 def build_loads() -> dict[str, BuildLoad]:
@@ -35,6 +41,7 @@ def build_loads() -> dict[str, BuildLoad]:
     return {
         engine_id: BuildLoad(
             items=engines.get(engine_id, {}).get("items", 0),
+            live_items=engines.get(engine_id, {}).get("live_items", 0),
             oldest_age_seconds=engines.get(engine_id, {}).get("oldest_age_seconds", 0),
             arrivals=arrivals.get(engine_id, ()),
         )

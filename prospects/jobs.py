@@ -1,4 +1,5 @@
-"""Drafting jobs: a batch of threads drafted by the worker, nothing lost, nothing twice.
+"""Drafting work on the worker, nothing lost, nothing twice: drafting jobs (a batch of
+threads) and live work (one inbound message's `queued` draft, an item with no job).
 
 Guarantees, whatever is redelivered, killed or restarted:
 - items are enqueued only after their rows commit; the sweeper re-enqueues any item left
@@ -7,7 +8,9 @@ Guarantees, whatever is redelivered, killed or restarted:
   draft is linked to its item in the draft's own transaction, so a redelivered item finds
   its draft instead of drafting again;
 - an item that crashed its worker ``JOB_MAX_ATTEMPTS`` times is held with a reason;
-- while the engine is not ready, items wait (re-scheduled later) without holding a worker.
+- while the engine is not ready, items wait (re-scheduled later) without holding a worker;
+  live work waits at most LIVE_DRAFT_MAX_WAIT_SECONDS, then is held or falls back;
+- live work goes on its own queue, which workers take before batch work.
 """
 
 import logging
@@ -27,12 +30,13 @@ from builder.models import WorkflowVersion
 from builder.selectors import canon_texts
 from engines.clock import now
 from engines.holds import ENGINE_FAILURES, HoldReason
-from engines.ids import Provider, parse_engine_id
+from engines.ids import TEMPLATE_ENGINE_ID, parse_engine_id
 from engines.selectors import engine_id_problem, engine_ready
-from prospects.models import Decision, Draft, DraftJob, DraftJobItem, Thread
-from prospects.pipeline import draft_for_decision
+from prospects.guardrails import guard_arm
+from prospects.models import Decision, Draft, DraftJob, DraftJobItem, Thread, WithoutWorkflow
+from prospects.pipeline import decision_classify_on_worker, draft_for_decision, draft_record
 from prospects.selectors import PROGRESS_STATUSES, pipeline_settings, with_progress
-from prospects.tasks import draft_job_chunk, gpu_tick_kick
+from prospects.work_queue import ITEM_ROUTE, items_enqueue
 
 logger = logging.getLogger(__name__)
 Item = DraftJobItem.Status
@@ -138,29 +142,8 @@ def job_create(
             )
             for thread_id, decision in decisions.items()
         )
-        transaction.on_commit(lambda: _enqueue([(item.id, item.engine_id) for item in items]))
+        transaction.on_commit(lambda: items_enqueue(items))
     return job
-
-
-def chunk_size(engine_id: str) -> int:
-    """Template items are cheap: many per task. Model items run ENGINE_CONCURRENCY at once,
-    several waves per task so that a chunk's slowest item rarely leaves the engine idle."""
-    if parse_engine_id(engine_id).is_template:
-        return settings.JOB_CHUNK_SIZE
-    return settings.JOB_MODEL_CHUNK_SIZE
-
-
-def _enqueue(items: list[tuple], *, countdown: float = 0) -> None:
-    """Enqueues ``(item_id, engine_id)`` pairs, one task per chunk of one engine's items."""
-    by_engine: dict[str, list[str]] = {}
-    for item_id, engine_id in items:
-        by_engine.setdefault(engine_id, []).append(str(item_id))
-    for engine_id, ids in by_engine.items():
-        if parse_engine_id(engine_id).provider == Provider.DO_GPU:
-            gpu_tick_kick()
-        size = chunk_size(engine_id)
-        for start in range(0, len(ids), size):
-            draft_job_chunk.apply_async((ids[start : start + size],), countdown=countdown)
 
 
 def job_cancel(*, job: DraftJob) -> int:
@@ -181,17 +164,17 @@ def job_retry_failed(*, job: DraftJob) -> int:
         retried = list(
             job.items.filter(
                 Q(status=Item.FAILED) | Q(status=Item.HELD, draft__hold_reason__in=ENGINE_FAILURES)
-            ).values_list("id", "engine_id")
+            ).values_list(*ITEM_ROUTE)
         )
         if not retried:
             return 0
-        ids = [item_id for item_id, _ in retried]
+        ids = [item_id for item_id, _, _ in retried]
         Draft.objects.filter(job_item_id__in=ids).update(job_item=None)
         DraftJobItem.objects.filter(id__in=ids).update(
             status=Item.QUEUED, attempts=0, last_error="", enqueued_at=now()
         )
         DraftJob.objects.filter(id=job.id).update(status=DraftJob.Status.QUEUED, finished_at=None)
-        transaction.on_commit(lambda: _enqueue(retried))
+        transaction.on_commit(lambda: items_enqueue(retried))
     return len(retried)
 
 
@@ -200,12 +183,12 @@ def _claim(item_ids) -> list[DraftJobItem]:
     stale = now() - timedelta(seconds=settings.JOB_ITEM_STALE_SECONDS)
     with transaction.atomic():
         ids = list(
-            DraftJobItem.objects.select_for_update(skip_locked=True)
+            DraftJobItem.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(
                 Q(status__in=[Item.QUEUED, Item.WAITING])
                 | Q(status=Item.RUNNING, updated_at__lt=stale),
+                _OPEN_WORK,
                 id__in=item_ids,
-                job__status__in=DraftJob.LIVE,
             )
             .values_list("id", flat=True)
         )
@@ -234,6 +217,10 @@ def _finish_items(pairs: list[tuple[DraftJobItem, Draft]]) -> None:
         )
 
 
+# Items still to run: live work, or a job's items while the job runs.
+_OPEN_WORK = Q(job__isnull=True) | Q(job__status__in=DraftJob.LIVE)
+
+
 def _finish_jobs_if_complete(job_ids) -> None:
     pending = DraftJobItem.objects.filter(job=OuterRef("pk"), status__in=DraftJobItem.PENDING)
     DraftJob.objects.filter(id__in=job_ids, status__in=DraftJob.LIVE).exclude(
@@ -245,28 +232,34 @@ def job_chunk_run(*, item_ids) -> Outcome:
     """Runs a chunk of one engine's items (the task's body); safe to repeat any number of
     times: a finished item is skipped and a drafted one is never drafted again."""
     items = list(
-        DraftJobItem.objects.select_related("job", "draft").filter(
+        DraftJobItem.objects.select_related("job", "draft", "decision").filter(
             id__in=item_ids, status__in=DraftJobItem.PENDING
         )
     )
     if not items:
         return Outcome.SKIPPED
-    job_ids = {item.job_id for item in items}
-    cancelled = [item.id for item in items if item.job.status == DraftJob.Status.CANCELLED]
+    job_ids = {item.job_id for item in items if item.job_id}
+    cancelled = [
+        item.id for item in items if item.job and item.job.status == DraftJob.Status.CANCELLED
+    ]
     DraftJobItem.objects.filter(id__in=cancelled).update(status=Item.CANCELLED)
-    live = [item for item in items if item.id not in cancelled]
+    open_items = [item for item in items if item.id not in cancelled]
     # Drafted before a crash: finish from the linked draft instead of drafting twice.
-    drafted = {item.id: draft for item in live if (draft := linked_draft(item))}
-    _finish_items([(item, drafted[item.id]) for item in live if item.id in drafted])
-    todo = [item for item in live if item.id not in drafted]
+    drafted = {item.id: draft for item in open_items if (draft := drafted_draft(item))}
+    _finish_items([(item, drafted[item.id]) for item in open_items if item.id in drafted])
+    todo = [item for item in open_items if item.id not in drafted]
+    waiting = []
     if todo and not engine_ready(todo[0].engine_id):
+        todo = _give_up_waiting(todo)
+        waiting = [item for item in todo if _waits_for_engine(item)]
+        todo = [item for item in todo if item not in waiting]
         DraftJobItem.objects.filter(
-            id__in=[item.id for item in todo], status__in=[Item.QUEUED, Item.WAITING]
+            id__in=[item.id for item in waiting], status__in=[Item.QUEUED, Item.WAITING]
         ).update(status=Item.WAITING, updated_at=now())
         DraftJob.objects.filter(
-            id__in=job_ids, status__in=[DraftJob.Status.QUEUED, DraftJob.Status.RUNNING]
+            id__in={item.job_id for item in waiting},
+            status__in=[DraftJob.Status.QUEUED, DraftJob.Status.RUNNING],
         ).update(status=DraftJob.Status.WAITING_FOR_ENGINE)
-        return Outcome.WAIT
     claimed = _claim([item.id for item in todo]) if todo else []
     if claimed:
         DraftJob.objects.filter(
@@ -279,15 +272,83 @@ def job_chunk_run(*, item_ids) -> Outcome:
     _finish_items(drafted)
     _defer(deferred)
     _finish_jobs_if_complete(job_ids)
-    return Outcome.DONE
+    return Outcome.WAIT if waiting else Outcome.DONE
+
+
+def _waits_for_engine(item: DraftJobItem) -> bool:
+    """Whether an item needs its (not ready) engine: a live message with no workflow to run
+    is held `no_workflow` (or falls back) at once, as drafting it would."""
+    return item.job_id is not None or item.decision.workflow_version_id is not None
+
+
+def draft_again(*, draft_id, user) -> Draft:
+    """Queues a held draft that has no body (its engine gave none) for the worker again:
+    the same row goes back to `queued` with a new live item. Raises ``ValidationError``
+    when the draft has a body or is not held."""
+    with transaction.atomic():
+        draft = Draft.objects.select_for_update().select_related("decision").get(id=draft_id)
+        if draft.status != Draft.Status.HELD or draft.body.strip():
+            raise ValidationError({"draft": "Only a held draft with no body can be drafted again."})
+        item = DraftJobItem.objects.create(
+            thread_id=draft.thread_id,
+            decision=draft.decision,
+            engine_id=draft.decision.engine_id,
+            enqueued_at=now(),
+        )
+        draft.status, draft.hold_reason, draft.hold_detail = Draft.Status.QUEUED, "", ""
+        draft.gate_failed, draft.job_item, draft.engine_id = [], item, item.engine_id
+        draft.review_claimed_by, draft.review_claimed_until = None, None
+        draft._history_user, draft._change_reason = user, "draft again"
+        draft.save()
+        transaction.on_commit(lambda: items_enqueue([item]))
+    return draft
+
+
+def live_draft_run(draft: Draft) -> Draft:
+    """Drafts a `queued` live draft here and now, exactly as the worker would (for the demo
+    loader; never inside a request). Returns the draft as it ended: still `queued` when
+    its engine is not ready."""
+    if draft.status == Draft.Status.QUEUED:
+        job_chunk_run(item_ids=[draft.job_item_id])
+    return Draft.objects.get(id=draft.id)
 
 
 def linked_draft(item: DraftJobItem) -> Draft | None:
-    """The draft the item produced, if any (a reverse one-to-one raises when there is none)."""
+    """The item's draft, if any (a reverse one-to-one raises when there is none): live work's
+    placeholder from the start, a job item's once drafted."""
     try:
         return item.draft
     except Draft.DoesNotExist:
         return None
+
+
+def drafted_draft(item: DraftJobItem) -> Draft | None:
+    """The draft the item produced, if it has produced one (a placeholder still `queued`
+    has not)."""
+    draft = linked_draft(item)
+    return draft if draft is not None and draft.status != Draft.Status.QUEUED else None
+
+
+def _give_up_waiting(items: list[DraftJobItem]) -> list[DraftJobItem]:
+    """Live work that waited past LIVE_DRAFT_MAX_WAIT_SECONDS for its engine is held
+    `engine_unavailable`, or drafted by the template engine when the pipeline settings say
+    to fall back. Returns the items that go on waiting."""
+    limit = now() - timedelta(seconds=settings.LIVE_DRAFT_MAX_WAIT_SECONDS)
+    expired = [item for item in items if item.job_id is None and item.created_at <= limit]
+    if not expired:
+        return items
+    if pipeline_settings().engine_wait_fallback == WithoutWorkflow.TEMPLATE:
+        claimed = _claim([item.id for item in expired])
+        drafted = [
+            (item, _draft_item(item, None, engine_id=TEMPLATE_ENGINE_ID)) for item in claimed
+        ]
+        _finish_items([(item, draft) for item, draft in drafted if draft is not None])
+    else:
+        waited = settings.LIVE_DRAFT_MAX_WAIT_SECONDS
+        for item in expired:
+            detail = f"{item.engine_id} was not ready within {waited:g} s."
+            _hold_item(item, HoldReason.ENGINE_UNAVAILABLE, detail)
+    return [item for item in items if item not in expired]
 
 
 # A model item left undrafted because its engine stopped admitting calls mid-chunk.
@@ -301,7 +362,8 @@ def _draft_items(items: list[DraftJobItem]) -> tuple[list[tuple[DraftJobItem, Dr
     if not items:
         return [], []
     canon = canon_texts(item.decision.template_key for item in items)
-    concurrent = not parse_engine_id(items[0].engine_id).is_template
+    # A live message is usually a chunk of one: no thread for it.
+    concurrent = len(items) > 1 and not parse_engine_id(items[0].engine_id).is_template
     if not concurrent:
         drafted = [(item, _draft_item(item, canon)) for item in items]
     else:
@@ -316,7 +378,7 @@ def _draft_items(items: list[DraftJobItem]) -> tuple[list[tuple[DraftJobItem, Dr
 
 def _draft_item_in_thread(item: DraftJobItem, canon: dict):
     try:
-        if not engine_ready(item.engine_id):
+        if _waits_for_engine(item) and not engine_ready(item.engine_id):
             return DEFERRED
         return _draft_item(item, canon)
     finally:
@@ -331,15 +393,16 @@ def _defer(items: list[DraftJobItem]) -> None:
     DraftJobItem.objects.filter(id__in=[item.id for item in items], status=Item.RUNNING).update(
         status=Item.WAITING, attempts=F("attempts") - 1, updated_at=now()
     )
-    pairs = [(item.id, item.engine_id) for item in items]
-    transaction.on_commit(lambda: _enqueue(pairs, countdown=settings.JOB_ENGINE_RETRY_SECONDS))
+    transaction.on_commit(lambda: items_enqueue(items, countdown=settings.JOB_ENGINE_RETRY_SECONDS))
 
 
-def _draft_item(item: DraftJobItem, canon: dict) -> Draft | None:
+def _draft_item(item: DraftJobItem, canon: dict | None, *, engine_id: str = "") -> Draft | None:
     try:
+        if item.job_id is None:
+            return _draft_live_item(item, canon, engine_id=engine_id)
         return draft_for_decision(
             item.decision,
-            engine_id=item.engine_id,
+            engine_id=engine_id or item.engine_id,
             workflow_version=item.job.workflow_version,
             job_item=item,
             canon=canon,
@@ -356,17 +419,47 @@ def _draft_item(item: DraftJobItem, canon: dict) -> Draft | None:
         return None
 
 
-def _hold_poison_item(item: DraftJobItem) -> None:
-    draft = Draft.objects.create(
-        decision=item.decision,
-        thread_id=item.thread_id,
-        status=Draft.Status.HELD,
-        hold_reason=HoldReason.TOO_MANY_ATTEMPTS,
-        hold_detail=f"{item.attempts - 1} attempts failed; last error: {item.last_error}",
-        engine_id=item.engine_id,
+def _draft_live_item(item: DraftJobItem, canon: dict | None, *, engine_id: str) -> Draft:
+    """The LoRA head (when configured) decides first; then the decision's own engine and
+    workflow draft into the placeholder."""
+    decision = decision_classify_on_worker(item.decision)
+    if not decision.template_key:
+        return _hold_item(
+            item, HoldReason.NO_REPLY, f"The move classifier chose '{decision.move}'."
+        )
+    return draft_for_decision(
+        decision,
+        engine_id=engine_id,
         job_item=item,
+        canon=canon if decision.template_key == item.decision.template_key else None,
     )
+
+
+def _hold_poison_item(item: DraftJobItem) -> None:
+    _hold_item(
+        item,
+        HoldReason.TOO_MANY_ATTEMPTS,
+        f"{item.attempts - 1} attempts failed; last error: {item.last_error}",
+    )
+
+
+def _hold_item(item: DraftJobItem, reason: HoldReason, detail: str) -> Draft:
+    """Holds the item's draft (its placeholder, or a new draft for a job item) with no body,
+    and finishes the item."""
+    with transaction.atomic():
+        draft = draft_record(
+            decision=item.decision,
+            job_item=item,
+            status=Draft.Status.HELD,
+            hold_reason=reason,
+            hold_detail=detail,
+            drafted_hold_reason=reason,
+            engine_id=item.engine_id,
+        )
     _finish_items([(item, draft)])
+    if draft.experiment_arm:
+        guard_arm(draft.experiment_arm)
+    return draft
 
 
 def jobs_sweep() -> int:
@@ -378,18 +471,18 @@ def jobs_sweep() -> int:
     stale = now() - timedelta(seconds=settings.JOB_ITEM_STALE_SECONDS)
     with transaction.atomic():
         due = list(
-            DraftJobItem.objects.select_for_update(skip_locked=True)
-            .filter(job__status__in=DraftJob.LIVE)
+            DraftJobItem.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(_OPEN_WORK)
             .filter(
                 Q(status__in=[Item.QUEUED, Item.WAITING], enqueued_at__lt=cutoff)
                 | Q(status=Item.RUNNING, updated_at__lt=stale)
             )
-            .values_list("id", "engine_id")[:1000]
+            .values_list(*ITEM_ROUTE)[:1000]
         )
-        DraftJobItem.objects.filter(id__in=[item_id for item_id, _ in due]).update(
+        DraftJobItem.objects.filter(id__in=[item_id for item_id, _, _ in due]).update(
             enqueued_at=now()
         )
-        transaction.on_commit(lambda: _enqueue(due))
+        transaction.on_commit(lambda: items_enqueue(due))
     return len(due)
 
 
@@ -404,11 +497,17 @@ def job_progress(job: DraftJob) -> Progress:
 
 
 def backlog() -> list[dict]:
-    """Items waiting per engine and the oldest one's age: what the GPU lifecycle watches."""
+    """Work waiting per engine, live and batch apart, and the oldest item's age: what the
+    GPU lifecycle watches (it counts both lanes)."""
+    live = Q(job__isnull=True)
     rows = (
         DraftJobItem.objects.filter(status__in=DraftJobItem.PENDING)
         .values("engine_id")
-        .annotate(items=Count("id"), oldest=Min("enqueued_at"))
+        .annotate(
+            items=Count("id"),
+            live_items=Count("id", filter=live),
+            oldest=Min("created_at"),
+        )
         .order_by("engine_id")
     )
     moment = now()
@@ -416,9 +515,9 @@ def backlog() -> list[dict]:
         {
             "engine_id": row["engine_id"],
             "items": row["items"],
-            "oldest_age_seconds": round((moment - row["oldest"]).total_seconds())
-            if row["oldest"]
-            else 0,
+            "live_items": row["live_items"],
+            "batch_items": row["items"] - row["live_items"],
+            "oldest_age_seconds": max(0, round((moment - row["oldest"]).total_seconds())),
         }
         for row in rows
     ]

@@ -18,7 +18,9 @@ class Mode(models.TextChoices):
 
 
 class WithoutWorkflow(models.TextChoices):
-    HOLD = "hold", "Hold the draft (no_workflow)"
+    """What a model engine's draft does when it cannot run: no workflow, or no ready engine."""
+
+    HOLD = "hold", "Hold the draft"
     TEMPLATE = "template", "Fall back to the template engine"
 
 
@@ -110,6 +112,8 @@ class Decision(models.Model):
 
 class Draft(models.Model):
     class Status(models.TextChoices):
+        # A live message's placeholder: stored with its decision, drafted by the worker.
+        QUEUED = "queued", "Queued for the worker"
         HELD = "held", "Held for review"
         APPROVED = "approved", "Approved"
         SENT = "sent", "Sent"
@@ -156,6 +160,8 @@ class Draft(models.Model):
     review_claimed_until = models.DateTimeField(null=True, blank=True)
     # Past corrections retrieved as few-shot context for this draft, in prompt order.
     retrieved_corrections = models.JSONField(default=list, blank=True)
+    # The validation-gate rules the reviewer (reviewed_by) overrode to send it anyway.
+    overridden_rules = models.JSONField(default=list, blank=True)
     # Set by the one dispatcher that claimed the send; the claim is what makes it at-most-once.
     dispatch_claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -293,6 +299,13 @@ class PipelineSettings(models.Model):
         default=WithoutWorkflow.HOLD,
         help_text="What a model engine does when no published workflow matches.",
     )
+    engine_wait_fallback = models.CharField(
+        max_length=16,
+        choices=WithoutWorkflow.choices,
+        default=WithoutWorkflow.HOLD,
+        help_text="What a live draft does when its model build is not ready in time "
+        "(LIVE_DRAFT_MAX_WAIT_SECONDS).",
+    )
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 
@@ -359,7 +372,10 @@ class DraftJobItem(models.Model):
     PENDING = (Status.QUEUED, Status.WAITING, Status.RUNNING)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    job = models.ForeignKey(DraftJob, related_name="items", on_delete=models.CASCADE)
+    # None for live work: one inbound message's queued draft (see ``is_live``).
+    job = models.ForeignKey(
+        DraftJob, null=True, blank=True, related_name="items", on_delete=models.CASCADE
+    )
     thread = models.ForeignKey(Thread, related_name="job_items", on_delete=models.CASCADE)
     decision = models.ForeignKey(Decision, related_name="job_items", on_delete=models.CASCADE)
     engine_id = models.CharField(max_length=MAX_ENGINE_ID_LENGTH, db_index=True)
@@ -369,6 +385,9 @@ class DraftJobItem(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
+    # When the work arrived (enqueued_at moves on with each re-enqueue): the GPU policy's
+    # arrival history and the live wait limit read it.
+    created_at = models.DateTimeField(default=now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -380,3 +399,14 @@ class DraftJobItem(models.Model):
 
     def __str__(self) -> str:
         return f"item {self.id} ({self.status})"
+
+    @property
+    def lane(self) -> "Lane":
+        return Lane.BATCH if self.job_id else Lane.LIVE
+
+
+class Lane(models.TextChoices):
+    """Live work (an inbound message waiting for its reply) goes before batch work (jobs)."""
+
+    LIVE = "live", "Live messages"
+    BATCH = "batch", "Drafting jobs"

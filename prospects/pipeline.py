@@ -18,18 +18,20 @@ from builder.taxonomy import Archetype
 from engines import gate
 from engines.base import DraftRequest, DraftResult, EngineError, Turn
 from engines.chain import leak_fragments
-from engines.classifier import NOT_CONFIGURED, MoveOutcome, classify_move
+from engines.classifier import NOT_CONFIGURED, classify_move
+from engines.clock import now
 from engines.holds import HoldReason
 from engines.ids import TEMPLATE_ENGINE_ID, parse_engine_id
 from engines.registry import engine_for
 from engines.untrusted import strip_invisible
 from prospects import gate2
-from prospects.classify import Classification, classify
+from prospects.classify import RULES, Classification, classify
 from prospects.decide import decide_next_action
 from prospects.guardrails import guard_arm
 from prospects.models import (
     Decision,
     Draft,
+    DraftJobItem,
     InboundMessage,
     Mode,
     PipelineSettings,
@@ -39,6 +41,7 @@ from prospects.models import (
 from prospects.retrieval import similar_corrections
 from prospects.selectors import pipeline_settings, sends_in_last_day
 from prospects.tasks import dispatch_draft
+from prospects.work_queue import items_enqueue
 
 
 @dataclass(frozen=True)
@@ -61,53 +64,47 @@ class IngestResult:
 
 
 def inbound_ingest(*, inbound: Inbound) -> IngestResult:
-    """Records an inbound message with its decision, then drafts and dispatches or holds.
+    """Stores an inbound message, decides it with the fast rules and queues its reply.
 
-    Guarantees: the message row commits first, so a crash while classifying loses
-    nothing (ingesting it again decides it); one message and one decision per external
-    id whatever the concurrency (a duplicate answers ``created=False``); the model call
-    runs outside every transaction; the decision commits before drafting, the draft
-    before any send.
+    Guarantees: the message, its decision and (when there is a reply to draft) a `queued`
+    draft with its live work item commit in one transaction, so a crash loses nothing and
+    never leaves a decision without its draft; the worker drafts after the commit, and the
+    sweeper enqueues again what made no progress. One message and one decision per
+    external id whatever the concurrency (a duplicate answers ``created=False``). No
+    engine or model call happens here: this runs inside HTTP requests.
     """
-    message, created = _record_message(inbound)
-    if not created and Decision.objects.filter(message=message).exists():
-        return _existing_result(message)
-    move = classify_move(inbound.body)
-    try:
-        decision = _record_decision(message, inbound, move)
-    except IntegrityError:
-        # A concurrent ingest of the same message decided it first.
-        return replace(_existing_result(message), created=created)
-    draft = draft_for_decision(decision) if decision.template_key else None
-    return IngestResult(message=message, decision=decision, draft=draft, created=created)
-
-
-def _record_message(inbound: Inbound) -> tuple[InboundMessage, bool]:
     existing = InboundMessage.objects.filter(external_id=inbound.external_id).first()
     if existing is not None:
-        return existing, False
+        return _existing_result(existing)
     try:
         with transaction.atomic():
-            thread, _ = Thread.objects.get_or_create(
-                handle=inbound.thread,
-                defaults={
-                    "archetype": inbound.archetype or Archetype.NEW_CONTACT,
-                    "last_message_at": inbound.received_at,
-                },
-            )
-            body = strip_invisible(inbound.body)
-            message = InboundMessage.objects.create(
-                thread=thread,
-                external_id=inbound.external_id,
-                sender=inbound.sender,
-                body=body.text,
-                invisible_removed=body.removed,
-                received_at=inbound.received_at,
-                metadata=inbound.metadata,
-            )
+            message = _record_message(inbound)
+            decision = _record_decision(message, inbound)
+            draft = live_draft_queue(decision) if decision.template_key else None
     except IntegrityError:
-        return InboundMessage.objects.get(external_id=inbound.external_id), False
-    return message, True
+        # A concurrent ingest of the same external id committed first.
+        return _existing_result(InboundMessage.objects.get(external_id=inbound.external_id))
+    return IngestResult(message=message, decision=decision, draft=draft, created=True)
+
+
+def _record_message(inbound: Inbound) -> InboundMessage:
+    thread, _ = Thread.objects.get_or_create(
+        handle=inbound.thread,
+        defaults={
+            "archetype": inbound.archetype or Archetype.NEW_CONTACT,
+            "last_message_at": inbound.received_at,
+        },
+    )
+    body = strip_invisible(inbound.body)
+    return InboundMessage.objects.create(
+        thread=thread,
+        external_id=inbound.external_id,
+        sender=inbound.sender,
+        body=body.text,
+        invisible_removed=body.removed,
+        received_at=inbound.received_at,
+        metadata=inbound.metadata,
+    )
 
 
 def _existing_result(message: InboundMessage) -> IngestResult:
@@ -123,56 +120,99 @@ def choose_mode(settings_row: PipelineSettings, template_key: str) -> Mode:
     return Mode(settings_row.default_mode)
 
 
-def _classification(inbound: Inbound, move: MoveOutcome, thread_state: str) -> Classification:
-    """The LoRA head's answer when it gave a valid one; otherwise the fast rules decide."""
-    if move.answer is not None:
-        return Classification(
-            is_prospect=move.answer.is_prospect,
-            move=move.answer.move,
-            trace=move.answer.trace,
-            classified_by="lora",
-        )
-    rules = classify(inbound.body, thread_state=thread_state)
-    if move.problem and move.problem != NOT_CONFIGURED:
-        return replace(rules, trace=f"{rules.trace}; {move.problem}")
-    return rules
-
-
-@transaction.atomic
-def _record_decision(message: InboundMessage, inbound: Inbound, move: MoveOutcome) -> Decision:
+def _record_decision(message: InboundMessage, inbound: Inbound) -> Decision:
     thread = Thread.objects.select_for_update().get(id=message.thread_id)
     if inbound.archetype:
         thread.archetype = inbound.archetype
-    classification = _classification(inbound, move, thread.state)
-    action = decide_next_action(move=classification.move, state=thread.state)
+    state = thread.state
+    decision = Decision(message=message, thread=thread, archetype=thread.archetype, state=state)
+    next_state = _decide(decision, classify(message.body, thread_state=state))
+    decision.save()
+    thread.state = next_state
+    if inbound.received_at > thread.last_message_at:
+        thread.last_message_at = inbound.received_at
+    thread.save()
+    return decision
+
+
+def _decide(decision: Decision, classification: Classification) -> str:
+    """Fills ``decision`` from a classification: next action, Gate-2, mode and route, in
+    the thread's state when the message arrived. Returns the thread's state after it."""
+    thread = decision.thread
+    action = decide_next_action(move=classification.move, state=decision.state)
     gate2_result = gate2.evaluate(
         move=classification.move,
-        thread_state=thread.state,
+        thread_state=decision.state,
         sends_today=sends_in_last_day(thread),
         max_sends_per_day=settings.GATE2_MAX_SENDS_PER_DAY,
     )
     settings_row = pipeline_settings()
     route = _route(thread, action.template_key, settings_row) if action.template_key else None
-    decision = Decision.objects.create(
-        message=message,
-        thread=thread,
-        is_prospect=classification.is_prospect,
-        move=classification.move,
-        classified_by=classification.classified_by,
-        trace=classification.trace,
-        archetype=thread.archetype,
-        state=thread.state,
-        template_key=action.template_key or "",
-        gate2_results=gate2_result.results,
-        mode=choose_mode(settings_row, action.template_key or ""),
-        engine_id=route.engine_id if route else settings_row.draft_engine,
-        workflow_version=route.workflow_version if route else None,
-        experiment_arm=route.experiment_arm if route else "",
+    decision.is_prospect = classification.is_prospect
+    decision.move = classification.move
+    decision.classified_by = classification.classified_by
+    decision.trace = classification.trace
+    decision.template_key = action.template_key or ""
+    decision.gate2_results = gate2_result.results
+    decision.mode = choose_mode(settings_row, action.template_key or "")
+    decision.engine_id = route.engine_id if route else settings_row.draft_engine
+    decision.workflow_version = route.workflow_version if route else None
+    decision.experiment_arm = route.experiment_arm if route else ""
+    return action.next_state
+
+
+def live_draft_queue(decision: Decision) -> Draft:
+    """A `queued` placeholder draft and the live work item that drafts it; the item is
+    enqueued once the caller's transaction commits."""
+    item = DraftJobItem.objects.create(
+        thread=decision.thread, decision=decision, engine_id=decision.engine_id, enqueued_at=now()
     )
-    thread.state = action.next_state
-    if inbound.received_at > thread.last_message_at:
-        thread.last_message_at = inbound.received_at
-    thread.save()
+    draft = Draft.objects.create(
+        decision=decision,
+        thread=decision.thread,
+        status=Draft.Status.QUEUED,
+        engine_id=decision.engine_id,
+        experiment_arm=decision.experiment_arm,
+        job_item=item,
+    )
+    transaction.on_commit(lambda: items_enqueue([item]))
+    return draft
+
+
+def decision_classify_on_worker(decision: Decision) -> Decision:
+    """Asks the LoRA move head about a decision the rules made at ingest (the worker's
+    first step for a live message). A valid answer re-decides the message in the state it
+    arrived in; no answer keeps the rules' decision, with the reason in its trace. Safe to
+    repeat: a decision the head already made is left alone."""
+    if decision.classified_by != RULES:
+        return decision
+    outcome = classify_move(decision.message.body)
+    if outcome.answer is None:
+        if outcome.problem and outcome.problem != NOT_CONFIGURED:
+            Decision.objects.filter(id=decision.id).update(
+                trace=f"{decision.trace}; {outcome.problem}"
+            )
+        return decision
+    answer = outcome.answer
+    with transaction.atomic():
+        thread = Thread.objects.select_for_update().get(id=decision.thread_id)
+        decision = Decision.objects.select_for_update().get(id=decision.id)
+        if decision.classified_by != RULES:
+            return decision
+        decision.thread = thread
+        next_state = _decide(
+            decision,
+            Classification(
+                is_prospect=answer.is_prospect,
+                move=answer.move,
+                trace=answer.trace,
+                classified_by="lora",
+            ),
+        )
+        decision.save()
+        # Only the thread's latest message moves its state on.
+        if not thread.decisions.filter(created_at__gt=decision.created_at).exists():
+            Thread.objects.filter(id=thread.id).update(state=next_state)
     return decision
 
 
@@ -353,9 +393,9 @@ def draft_for_decision(
     steps = result.steps if result else error.steps
     disposition = _disposition(decision, engine_error=error, verdict=drafted.verdict)
     with transaction.atomic():
-        draft = Draft.objects.create(
+        draft = draft_record(
             decision=decision,
-            thread=decision.thread,
+            job_item=job_item,
             body=result.body if result else "",
             status=disposition.status,
             hold_reason=disposition.hold_reason,
@@ -368,7 +408,6 @@ def draft_for_decision(
             steps=steps,
             tokens_in=sum(step["tokens_in"] for step in steps),
             tokens_out=sum(step["tokens_out"] for step in steps),
-            job_item=job_item,
             drafted_hold_reason=disposition.hold_reason,
             retrieved_corrections=drafted.retrieved,
         )
@@ -377,3 +416,24 @@ def draft_for_decision(
     if draft.experiment_arm:
         guard_arm(draft.experiment_arm)
     return draft
+
+
+def draft_record(*, decision: Decision, job_item=None, **fields) -> Draft:
+    """Saves what drafting produced: into the item's `queued` placeholder when it is live
+    work, else as a new draft linked to its item. Runs in the caller's transaction."""
+    placeholder = (
+        Draft.objects.select_for_update()
+        .filter(job_item=job_item, status=Draft.Status.QUEUED)
+        .first()
+        if job_item is not None and job_item.job_id is None
+        else None
+    )
+    if placeholder is None:
+        return Draft.objects.create(
+            decision=decision, thread=decision.thread, job_item=job_item, **fields
+        )
+    for name, value in fields.items():
+        setattr(placeholder, name, value)
+    placeholder.decision = decision
+    placeholder.save()
+    return placeholder

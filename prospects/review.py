@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 
+from engines import gate
 from engines.clock import now
 from engines.holds import HoldReason
 from prospects.guardrails import guard_arm
@@ -106,15 +107,46 @@ def _review(draft_id, user, *, reason: str, when: Q | None = None, **changes) ->
     return draft
 
 
-def draft_approve(*, draft_id, user) -> Draft:
+def draft_approve(*, draft_id, user, override: bool = False) -> Draft:
     """Approves a draft awaiting review (or retries the send of one the bridge refused)
-    and enqueues its dispatch once the approval is committed."""
+    and enqueues its dispatch once the approval is committed.
+
+    Never sends nothing: an empty draft raises ``ValidationError`` on ``body``. A draft
+    that failed the validation gate needs ``override`` (a person's explicit "send
+    anyway"), recorded with the rules it overrode; without it, ``ValidationError`` on
+    ``override`` names them.
+    """
+    current = Draft.objects.filter(id=draft_id).values("body", "gate_failed").first()
+    if current is None:
+        raise Draft.DoesNotExist(draft_id)
+    if not current["body"].strip():
+        raise ValidationError({"body": "This draft is empty: edit it, or draft it again."})
+    overridden = _overridden_rules(current["gate_failed"], override=override)
     resend = Q(hold_reason__in=RESEND_HOLDS, reviewed_at__isnull=False)
     draft = _review(
-        draft_id, user, reason="approve", when=awaiting_review(user) | resend, **APPROVED
+        draft_id,
+        user,
+        reason="approve:override" if overridden else "approve",
+        # The body is what the gate judged: if it changed meanwhile, this approval is stale.
+        when=(awaiting_review(user) | resend) & Q(body=current["body"]),
+        overridden_rules=overridden,
+        **APPROVED,
     )
     transaction.on_commit(lambda: dispatch_draft.delay(str(draft.id)))
     return draft
+
+
+def _overridden_rules(failed: list[str], *, override: bool) -> list[str]:
+    """The gate rules a send overrides; ``ValidationError`` when some failed and no one
+    said to send anyway."""
+    if failed and not override:
+        raise ValidationError(
+            {
+                "override": f"It fails the validation gate ({', '.join(failed)}): "
+                "send anyway only if you are sure."
+            }
+        )
+    return list(failed)
 
 
 def clean_reason_tags(tags) -> list[str]:
@@ -132,12 +164,14 @@ def clean_reason_tags(tags) -> list[str]:
     return list(dict.fromkeys(tags))
 
 
-def draft_correct(*, draft_id, user, body: str, reason_tags=()) -> Draft:
+def draft_correct(*, draft_id, user, body: str, reason_tags=(), override: bool = False) -> Draft:
     """Edit-and-approve: records a correction, then dispatches the corrected text.
 
-    An unchanged body is a plain approval (nothing was corrected). Raises
-    ``ValidationError`` for an empty body or unknown tags, ``DraftConflict`` when the
-    draft is not awaiting this user's review.
+    An unchanged body is a plain approval (nothing was corrected). The corrected text
+    passes the validation gate like any draft: failing it needs ``override``, recorded
+    with the rules. Raises ``ValidationError`` for an empty body, unknown tags or a gate
+    failure without override, ``DraftConflict`` when the draft is not awaiting this
+    user's review.
     """
     body = (body or "").strip()
     if not body:
@@ -147,10 +181,20 @@ def draft_correct(*, draft_id, user, body: str, reason_tags=()) -> Draft:
     if original is None:
         raise Draft.DoesNotExist(draft_id)
     if body == original.strip():
-        return draft_approve(draft_id=draft_id, user=user)
+        return draft_approve(draft_id=draft_id, user=user, override=override)
+    verdict = gate.check(body, max_chars=settings.DRAFT_MAX_CHARS)
+    overridden = _overridden_rules(verdict.as_json()["failed"], override=override)
     with transaction.atomic():
         # The body only changes through this transition, so ``original`` is what it replaces.
-        draft = _review(draft_id, user, reason="correct", body=body, **APPROVED)
+        draft = _review(
+            draft_id,
+            user,
+            reason="correct:override" if overridden else "correct",
+            when=awaiting_review(user) & Q(body=original),
+            body=body,
+            overridden_rules=overridden,
+            **APPROVED,
+        )
         _record_correction(draft, user, Correction.Kind.EDITED, original, body, tags)
     transaction.on_commit(lambda: dispatch_draft.delay(str(draft.id)))
     return draft

@@ -13,6 +13,7 @@ from config.datetimes import UtcDateTimeField, UtcIsoDateTimeFilter
 from config.roles import CORRECTION_READERS, Role, role_permission
 from engines.ids import validate_engine_id
 from prospects.api import DraftSerializer
+from prospects.jobs import draft_again
 from prospects.models import Correction, Draft, ReasonTag
 from prospects.review import DraftConflict, draft_approve, draft_correct, draft_reject
 from prospects.tuning import Format, Split, tuning_jsonl
@@ -34,6 +35,15 @@ class ReasonTagsSerializer(serializers.Serializer):
 
 class CorrectSerializer(ReasonTagsSerializer):
     body = serializers.CharField(max_length=4000)
+    override = serializers.BooleanField(
+        required=False, default=False, help_text="Send even though the text fails the gate."
+    )
+
+
+class ApproveSerializer(serializers.Serializer):
+    override = serializers.BooleanField(
+        required=False, default=False, help_text="Send a draft that failed the gate anyway."
+    )
 
 
 class ReviewActionView(APIView):
@@ -60,14 +70,29 @@ class ReviewActionView(APIView):
 
 
 class DraftApproveView(ReviewActionView):
-    input_serializer = serializers.Serializer
+    input_serializer = ApproveSerializer
 
-    @extend_schema(request=None, responses={200: DraftSerializer, 409: ConflictSerializer})
+    @extend_schema(
+        request=ApproveSerializer, responses={200: DraftSerializer, 409: ConflictSerializer}
+    )
     def post(self, request, pk):
         return super().post(request, pk)
 
     def act(self, draft, data):
-        return draft_approve(draft_id=draft.id, user=self.request.user)
+        return draft_approve(draft_id=draft.id, user=self.request.user, override=data["override"])
+
+
+class DraftAgainView(ReviewActionView):
+    """A held draft with no body goes back to the worker (`queued`)."""
+
+    input_serializer = serializers.Serializer
+
+    @extend_schema(request=None, responses={200: DraftSerializer})
+    def post(self, request, pk):
+        return super().post(request, pk)
+
+    def act(self, draft, data):
+        return draft_again(draft_id=draft.id, user=self.request.user)
 
 
 class DraftCorrectView(ReviewActionView):
@@ -85,6 +110,7 @@ class DraftCorrectView(ReviewActionView):
             user=self.request.user,
             body=data["body"],
             reason_tags=data.get("reason_tags", []),
+            override=data["override"],
         )
 
 

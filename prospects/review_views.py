@@ -1,6 +1,7 @@
 """Panel pages for review: the queue, corrections, engine builds and their scores."""
 
 import django_filters
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -18,6 +19,7 @@ from engines.ids import InvalidEngineId, parse_engine_id
 from engines.selectors import selectable_engine_ids
 from prospects import selectors
 from prospects.build_views import tuning_context
+from prospects.jobs import draft_again
 from prospects.models import Correction, Draft, ReasonTag
 from prospects.review import (
     DraftConflict,
@@ -156,8 +158,10 @@ def review_action_hx(request, draft_id, action):
     except DraftConflict as conflict:
         messages.warning(request, str(conflict))
     except ValidationError as invalid:
-        # Keep the coworker on this draft with their text and the field errors.
-        extra = {"errors": invalid.message_dict, "edited_body": request.POST.get("body", "")}
+        # Keep the coworker on this draft with their text and the field errors (an approval's
+        # errors show by the buttons, a correction's by its text).
+        key = "errors" if action == "correct" else "approve_errors"
+        extra = {key: invalid.message_dict, "edited_body": request.POST.get("body", "")}
         return render(
             request,
             "prospects/_review_pane.html",
@@ -166,15 +170,28 @@ def review_action_hx(request, draft_id, action):
     return render(request, "prospects/_review_pane.html", _pane(request, filter_data, extra=extra))
 
 
+class SendAnywayForm(forms.Form):
+    override = forms.BooleanField(required=False)
+
+
 def _act(request, draft: Draft, action: str) -> dict:
     user, tags = request.user, request.POST.getlist("reason_tags")
+    send_anyway = SendAnywayForm(request.POST)
+    override = send_anyway.is_valid() and send_anyway.cleaned_data["override"]
     if action == "approve":
-        draft_approve(draft_id=draft.id, user=user)
+        draft_approve(draft_id=draft.id, user=user, override=override)
         messages.success(request, "Approved; it is on its way.")
+    elif action == "again":
+        draft_again(draft_id=draft.id, user=user)
+        messages.success(request, "Queued for the worker to draft again.")
     elif action == "correct":
         original = draft.body
         corrected = draft_correct(
-            draft_id=draft.id, user=user, body=request.POST.get("body", ""), reason_tags=tags
+            draft_id=draft.id,
+            user=user,
+            body=request.POST.get("body", ""),
+            reason_tags=tags,
+            override=override,
         )
         messages.success(request, "Corrected and approved; the correction is recorded.")
         correction = Correction.objects.filter(draft=corrected).first()

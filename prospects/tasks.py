@@ -18,14 +18,18 @@ def dispatch_draft(draft_id: str) -> None:
         draft_dispatch(draft_id=draft_id)
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def draft_job_chunk(item_ids: list[str]) -> None:
-    """Drafts a chunk of job items; while the engine is not ready the chunk comes back
-    later instead of holding the worker."""
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
+def draft_job_chunk(self, item_ids: list[str], queue: str = "celery") -> None:
+    """Drafts a chunk of items (live or a job's); while the engine is not ready the chunk
+    comes back later, on the queue it came from, instead of holding the worker."""
     from prospects.jobs import Outcome, job_chunk_run
 
-    if job_chunk_run(item_ids=item_ids) == Outcome.WAIT:
-        draft_job_chunk.apply_async((item_ids,), countdown=settings.JOB_ENGINE_RETRY_SECONDS)
+    # Run inline (CELERY_TASK_ALWAYS_EAGER), "later" would be now, again and again: the
+    # sweeper enqueues the waiting items instead.
+    if job_chunk_run(item_ids=item_ids) == Outcome.WAIT and not self.request.is_eager:
+        draft_job_chunk.apply_async(
+            (item_ids, queue), countdown=settings.JOB_ENGINE_RETRY_SECONDS, queue=queue
+        )
 
 
 @shared_task
@@ -33,6 +37,13 @@ def sweep_jobs() -> int:
     from prospects.jobs import jobs_sweep
 
     return jobs_sweep()
+
+
+@shared_task
+def sweep_dispatches() -> int:
+    from prospects.dispatch import drafts_dispatch_stale
+
+    return drafts_dispatch_stale()
 
 
 @shared_task

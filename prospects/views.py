@@ -87,6 +87,8 @@ def _review_action(request, draft_id, action):
     except DraftConflict as conflict:
         draft = conflict.draft
         messages.warning(request, f"Someone already acted on this draft: it is {draft.status}.")
+    except ValidationError as invalid:
+        messages.error(request, " ".join(invalid.messages) + " (The review queue can do it.)")
     return render(request, "prospects/_draft.html", {"draft": draft, "can_review": True})
 
 

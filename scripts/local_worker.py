@@ -1,5 +1,6 @@
 """A real Celery worker process against the current database (tests and benchmarks)."""
 
+import itertools
 import os
 import subprocess
 import sys
@@ -19,8 +20,14 @@ def database_url() -> str:
     )
 
 
-def worker_start(**env_overrides) -> subprocess.Popen:
-    """One solo-pool worker on the same database and broker as this process."""
+_workers = itertools.count()
+
+
+def worker_start(
+    *, queues: str = "live,celery,lifecycle", concurrency: int = 1, **env_overrides
+) -> subprocess.Popen:
+    """A worker on the same database and broker as this process: one solo-pool process, or
+    a prefork pool of ``concurrency`` processes."""
     env = dict(
         os.environ,
         DATABASE_URL=database_url(),
@@ -36,8 +43,9 @@ def worker_start(**env_overrides) -> subprocess.Popen:
             "-A",
             "config",
             "worker",
-            "--pool=solo",
-            "--queues=live,celery,lifecycle",
+            "--pool=solo" if concurrency == 1 else f"--concurrency={concurrency}",
+            f"--queues={queues}",
+            f"--hostname={queues.replace(',', '-')}-{next(_workers)}@%h",
             "--loglevel=WARNING",
             "--without-gossip",
             "--without-mingle",

@@ -1,5 +1,6 @@
 import json
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -13,7 +14,7 @@ from bench.fixed_latency_server import FixedLatencyServer
 from builder.services import canon_load_file
 from config.roles import Role
 from engines.clock import now
-from prospects.pipeline import Inbound
+from prospects.pipeline import Inbound, IngestResult
 from tests.support.do_api import FakeDigitalOcean
 
 PASSWORD = "a-long-test-password"
@@ -116,6 +117,20 @@ def make_inbound(body: str = "Hi there, nice to meet you", **overrides) -> Inbou
     return Inbound(**values)
 
 
+def ingest(inbound: Inbound) -> IngestResult:
+    """Ingests a message and drafts it right away, as the worker does after the commit
+    (the engine not ready: it stays queued). Tests of the queue itself call
+    ``inbound_ingest``."""
+    from prospects.jobs import live_draft_run
+    from prospects.pipeline import inbound_ingest
+
+    result = inbound_ingest(inbound=inbound)
+    if result.draft is None:
+        return result
+    draft = live_draft_run(result.draft)
+    return replace(result, draft=draft, decision=draft.decision)
+
+
 class _Bridge(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -132,8 +147,11 @@ class _Bridge(ThreadingHTTPServer):
 class _BridgeHandler(BaseHTTPRequestHandler):
     def do_POST(self):  # noqa: N802 - the stdlib's name
         length = int(self.headers.get("Content-Length", 0))
-        payload = json.loads(self.rfile.read(length))
+        raw = self.rfile.read(length)
+        payload = json.loads(raw)
         payload["idempotency_key"] = self.headers.get("Idempotency-Key")
+        payload["signature"] = self.headers.get("X-Prospector-Signature")
+        payload["raw"] = raw
         status = self.server.fail_with or 202
         if status < 400:
             self.server.received.append(payload)
@@ -224,21 +242,33 @@ def experiment(experiment_versions):
     return experiment_start(experiment=created)
 
 
+def as_drafted(draft):
+    """A draft as its engine would have made it: a queued one (its model build has no
+    endpoint in these tests) is put in review with a reply."""
+    from prospects.models import Draft
+
+    if draft.status == Draft.Status.QUEUED:
+        Draft.objects.filter(id=draft.id).update(
+            status=Draft.Status.HELD,
+            hold_reason="review_mode",
+            drafted_hold_reason="",
+            body="Lovely to hear from you! When suits you?",
+        )
+        draft.refresh_from_db()
+    return draft
+
+
 def review_with_winner(reviewer, drafts: int = 24) -> None:
     """Welcome drafts reviewed so that arm B wins: B's approved as drafted, A's corrected.
 
     B's model build has no endpoint in these tests, so its drafts are put back in review
     as a drafted reply would be.
     """
-    from prospects.models import Draft
     from prospects.pipeline import inbound_ingest
     from prospects.review import draft_approve, draft_correct
 
     for _ in range(drafts):
-        draft = inbound_ingest(inbound=make_inbound("Hi there")).draft
-        Draft.objects.filter(id=draft.id).update(
-            status=Draft.Status.HELD, hold_reason="review_mode", drafted_hold_reason=""
-        )
+        draft = as_drafted(inbound_ingest(inbound=make_inbound("Hi there")).draft)
         if draft.experiment_arm.endswith(":B"):
             draft_approve(draft_id=draft.id, user=reviewer)
         else:

@@ -2,8 +2,7 @@
 
 import pytest
 
-from prospects.pipeline import inbound_ingest
-from tests.conftest import make_inbound
+from tests.conftest import ingest, make_inbound
 from tests.prospects.test_views import HTMX, logged_in
 
 pytestmark = pytest.mark.django_db
@@ -11,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def draft(canon):
-    return inbound_ingest(inbound=make_inbound("Hi there")).draft
+    return ingest(make_inbound("Hi there")).draft
 
 
 @pytest.fixture

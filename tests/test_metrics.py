@@ -3,8 +3,7 @@
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from prospects.pipeline import inbound_ingest
-from tests.conftest import make_inbound
+from tests.conftest import ingest, make_inbound
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +18,7 @@ def _samples(text: str) -> dict:
 
 def test_metrics_count_decisions_drafts_and_requests(client, canon):
     for body in ("Hi there", "Hello!", "Boost your SEO ranking, click here"):
-        inbound_ingest(inbound=make_inbound(body))
+        ingest(make_inbound(body))
     client.get("/healthz")
     response = client.get("/metrics")
     assert response.status_code == 200

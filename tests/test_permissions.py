@@ -24,9 +24,8 @@ from engines.gpu_lifecycle import policy_settings
 from engines.training import training_run_create
 from prospects.jobs import job_create
 from prospects.models import Correction, Draft
-from prospects.pipeline import inbound_ingest
 from prospects.review import draft_reject
-from tests.conftest import DO_BUILD, GEMMA, PASSWORD, definition, make_inbound
+from tests.conftest import DO_BUILD, GEMMA, PASSWORD, definition, ingest, make_inbound
 from tests.support.tiny_lm import SAMPLE_LINES
 
 pytestmark = pytest.mark.django_db
@@ -376,8 +375,8 @@ def objects(request, canon, gemma_build, callers):
     Drafts are made before the experiment starts, so they come from the template engine
     (held for review) whichever arm a thread would have been bucketed into.
     """
-    first = inbound_ingest(inbound=make_inbound(thread="matrix-a"))
-    second = inbound_ingest(inbound=make_inbound(thread="matrix-b"))
+    first = ingest(make_inbound(thread="matrix-a"))
+    second = ingest(make_inbound(thread="matrix-b"))
     draft_reject(draft_id=second.draft.id, user=callers[COWORKER])
     experiment = request.getfixturevalue("experiment")  # welcome-ab, running
     live, challenger = (arm.workflow_version for arm in experiment.arms.order_by("key"))

@@ -12,9 +12,8 @@ from engines.evaluation import evaluation_create
 from engines.training import training_run_create
 from prospects.jobs import job_create
 from prospects.models import Thread
-from prospects.pipeline import inbound_ingest
 from prospects.review import draft_correct, draft_reject
-from tests.conftest import GEMMA, definition, make_inbound
+from tests.conftest import GEMMA, definition, ingest, make_inbound
 from tests.prospects.test_views import logged_in
 from tests.support.tiny_lm import SAMPLE_LINES
 
@@ -55,7 +54,7 @@ def grow(admin_user, gemma_build, canon):
     def add(n: int) -> None:
         for _ in range(n):
             number = made["n"] = made["n"] + 1
-            drafts = [inbound_ingest(inbound=make_inbound("Hi there")).draft for _ in range(3)]
+            drafts = [ingest(make_inbound("Hi there")).draft for _ in range(3)]
             draft_reject(draft_id=drafts[0].id, user=admin_user, reason_tags=["tone"])
             draft_correct(draft_id=drafts[1].id, user=admin_user, body=f"Edited {number}.")
             version = workflow_publish(

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from prospects.demo import demo_load
 from prospects.selectors import pipeline_settings
 from tests.browser.conftest import log_in
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, ingest
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -49,7 +49,7 @@ def test_a_gpu_draft_shows_its_chain_and_the_endpoint_its_breaker(page, screensh
     from bench.fixed_latency_server import FixedLatencyServer
     from engines.registry import clients_close
     from engines.services import engine_build_register
-    from prospects.pipeline import Inbound, inbound_ingest
+    from prospects.pipeline import Inbound
     from prospects.services import draft_engine_set
 
     server = FixedLatencyServer(0.0, answers={"voice": "Lovely! Which evening suits you?"})
@@ -59,8 +59,8 @@ def test_a_gpu_draft_shows_its_chain_and_the_endpoint_its_breaker(page, screensh
         engine_build_register(engine_id=GEMMA, endpoint_url=server.url, served_model="voice")
         draft_engine_set(engine_id=GEMMA, user=User.objects.get(username="admin"))
         clients_close()
-        inbound_ingest(
-            inbound=Inbound(
+        ingest(
+            Inbound(
                 external_id="gpu-1",
                 thread="nina.v",
                 sender="Nina",

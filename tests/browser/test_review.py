@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from prospects.demo import demo_load
@@ -67,3 +68,55 @@ def test_a_coworker_clears_three_drafts_with_the_keyboard_then_finds_the_work(pa
     lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1
     assert "Hi! Lovely to hear from you." in lines[0]
+
+
+def test_a_gate_failed_draft_is_sent_only_anyway_and_an_empty_one_is_drafted_again(
+    page, screenshot
+):
+    from engines.holds import HoldReason
+    from prospects.pipeline import Inbound
+    from tests.conftest import ingest
+
+    demo_load(password=PASSWORD, experiment=False)
+    failing, empty = (
+        ingest(
+            Inbound(
+                external_id=f"browser-{n}",
+                thread=f"browser-{n}",
+                sender="Nina",
+                body="Hello there, nice to meet you",
+                received_at=timezone.now(),
+            )
+        ).draft
+        for n in range(2)
+    )
+    Draft.objects.filter(id=failing.id).update(
+        body="Lovely! Call me on 555-123-4567 tonight.",
+        hold_reason=HoldReason.GATE_FAILED,
+        gate_failed=["phone"],
+    )
+    Draft.objects.filter(id=empty.id).update(
+        body="",
+        hold_reason=HoldReason.ENGINE_ERROR,
+        hold_detail="step 1 (think): unreachable: /v1/chat/completions",
+    )
+    log_in(page, "coworker", PASSWORD)
+
+    page.goto(f"/review/?at={failing.id}")
+    page.locator(".review-actions button", has_text="Approve").click()
+    alert = page.locator(".error-box")
+    expect(alert).to_contain_text("fails the validation gate (phone)")
+    screenshot("review-send-anyway")
+    alert.locator("button", has_text="Send anyway").click()
+    expect(page.locator("#review-messages")).to_contain_text("Approved")
+    failing.refresh_from_db()
+    assert (failing.overridden_rules, failing.reviewed_by.username) == (["phone"], "coworker")
+
+    page.goto(f"/review/?at={empty.id}")
+    actions = page.locator(".review-actions")
+    expect(actions.locator("button", has_text="Approve")).to_have_count(0)
+    screenshot("review-draft-again")
+    actions.locator("button", has_text="Draft again").click()
+    expect(page.locator("#review-messages")).to_contain_text("Queued for the worker")
+    empty.refresh_from_db()
+    assert empty.body  # the template engine drafted it again at once

@@ -12,8 +12,7 @@ from builder.services import (
     workflow_save_draft,
 )
 from builder.spec import workflow_spec
-from prospects.pipeline import inbound_ingest
-from tests.conftest import definition, make_inbound
+from tests.conftest import definition, ingest, make_inbound
 
 pytestmark = pytest.mark.django_db
 
@@ -82,7 +81,7 @@ def test_publishing_needs_a_note(published_workflow):
 
 def test_a_referenced_version_can_never_be_deleted(published_workflow):
     live = published_workflow()
-    inbound_ingest(inbound=make_inbound("Hi"))
+    ingest(make_inbound("Hi"))
     with pytest.raises(ValidationError):
         live.delete()
     with pytest.raises(ProtectedError):

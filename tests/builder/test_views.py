@@ -3,8 +3,7 @@ from django.test import Client
 
 from builder.models import Workflow
 from builder.services import snippets_load_file
-from prospects.pipeline import inbound_ingest
-from tests.conftest import GEMMA, make_inbound
+from tests.conftest import GEMMA, ingest, make_inbound
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -102,7 +101,7 @@ def test_workflow_list_filters(operator_client):
 
 def test_preview_renders_each_steps_prompt_on_a_thread(operator_client, published_workflow):
     live = published_workflow()
-    thread = inbound_ingest(inbound=make_inbound("Hi, saw your profile")).decision.thread
+    thread = ingest(make_inbound("Hi, saw your profile")).decision.thread
     url = f"/workflows/{live.workflow_id}/versions/{live.number}/preview/"
     html = operator_client.get(url, {"thread": str(thread.id)}).content.decode()
     assert "Step 1 · think" in html

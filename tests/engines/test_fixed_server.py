@@ -11,8 +11,7 @@ from engines.dialect import Dialect
 from engines.inference import InferenceClient
 from engines.model_engine import ModelEngine, draft_batch
 from engines.registry import clients_close
-from prospects.pipeline import inbound_ingest
-from tests.conftest import GEMMA, make_inbound
+from tests.conftest import GEMMA, ingest, make_inbound
 from tests.engines.test_model_engine import request
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -60,6 +59,6 @@ def test_the_move_head_is_validated_and_the_rules_decide_when_it_is_wrong(
     settings.GPU_INFERENCE_URL = server.url
     settings.GPU_CLASSIFIER_MODEL = head
     settings.CLASSIFIER_JSON_DIALECT = "openai"
-    decision = inbound_ingest(inbound=make_inbound("Hi there")).decision
+    decision = ingest(make_inbound("Hi there")).decision
     assert (decision.classified_by, decision.move) == (classified_by, move)
     assert trace in decision.trace

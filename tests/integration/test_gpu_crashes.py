@@ -14,9 +14,8 @@ from engines.gpu_lifecycle import BuildLoad, lifecycle_tick
 from engines.models import GpuInstance
 from engines.services import engine_build_register, gpu_release_now
 from prospects.jobs import job_create
-from prospects.pipeline import inbound_ingest
 from scripts.local_worker import ROOT, database_url
-from tests.conftest import DO_BUILD, make_inbound
+from tests.conftest import DO_BUILD, ingest, make_inbound
 from tests.support.do_api import FakeDigitalOcean
 
 State = GpuInstance.State
@@ -39,7 +38,7 @@ def fake_do(settings):
 def build(transactional_db, fake_do, gpu_box, canon, real_queue, admin_user):
     """A do-gpu build with a drafting job waiting for it: the tick process reads that."""
     build = engine_build_register(engine_id=DO_BUILD, served_model="fixed", model_path="/mnt/w")
-    threads = [inbound_ingest(inbound=make_inbound()).decision.thread_id for _ in range(3)]
+    threads = [ingest(make_inbound()).decision.thread_id for _ in range(3)]
     job_create(user=admin_user, thread_ids=threads, engine_id=DO_BUILD)
     return build
 

@@ -12,10 +12,9 @@ from bench.fixed_latency_server import FixedLatencyServer
 from engines.services import engine_build_register
 from prospects.jobs import job_create, jobs_sweep, linked_draft
 from prospects.models import Draft, DraftJob, DraftJobItem, Thread
-from prospects.pipeline import inbound_ingest
 from prospects.selectors import pipeline_settings
 from prospects.services import draft_engine_set
-from tests.conftest import GEMMA, make_inbound
+from tests.conftest import GEMMA, ingest, make_inbound
 from tests.integration.conftest import wait_for
 
 pytestmark = pytest.mark.integration
@@ -39,8 +38,7 @@ def model(published_workflow, admin_user, settings):
 
 def threads(count: int) -> list[Thread]:
     return [
-        inbound_ingest(inbound=make_inbound("Hi", thread=f"bulk-{n:03d}")).decision.thread
-        for n in range(count)
+        ingest(make_inbound("Hi", thread=f"bulk-{n:03d}")).decision.thread for n in range(count)
     ]
 
 

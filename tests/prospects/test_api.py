@@ -2,6 +2,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from engines.services import engine_build_register
+from prospects.jobs import live_draft_run
 from prospects.models import Decision, Draft
 
 pytestmark = pytest.mark.django_db
@@ -20,15 +21,17 @@ def ingest_client(client_account, api_for, canon):
     return api_for(client_account)
 
 
-def test_ingest_answers_201_with_decision_and_draft(ingest_client):
+def test_ingest_answers_201_with_decision_and_queued_draft(ingest_client):
     response = ingest_client.post("/api/inbound/", MESSAGE, format="json")
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["created"] is True
     assert body["decision"]["move"] == "pursue"
     assert body["decision"]["engine_id"] == "template"
-    assert body["draft"]["status"] == "held"
-    assert body["draft"]["hold_reason"] == "review_mode"
+    assert (body["draft"]["status"], body["draft"]["hold_reason"]) == ("queued", "")
+
+    drafted = live_draft_run(Draft.objects.get(id=body["draft"]["id"]))
+    assert (drafted.status, drafted.hold_reason) == ("held", "review_mode")
 
 
 def test_duplicate_external_id_answers_200_without_a_second_decision(ingest_client):
@@ -102,7 +105,7 @@ def test_drafts_are_filtered_and_paginated(ingest_client, coworker, api_for):
     ingest_client.post("/api/inbound/", batch, format="json")
     Draft.objects.filter(thread__handle="t-0").update(status="rejected")
     api = api_for(coworker)
-    page = api.get("/api/drafts/", {"status": "held", "page_size": 2}).json()
+    page = api.get("/api/drafts/", {"status": "queued", "page_size": 2}).json()
     assert page["count"] == 4
     assert len(page["results"]) == 2
     assert page["next"]
@@ -116,7 +119,7 @@ def test_draft_and_thread_detail(ingest_client, coworker, api_for):
     created = ingest_client.post("/api/inbound/", MESSAGE, format="json").json()
     api = api_for(coworker)
     draft = api.get(f"/api/drafts/{created['draft']['id']}/").json()
-    assert draft["body"]
+    assert (draft["status"], draft["body"]) == ("queued", "")
     thread = api.get(f"/api/threads/{created['thread']}/").json()
     assert thread["handle"] == "anna.k"
     assert [m["external_id"] for m in thread["messages"]] == ["wa-1001"]

@@ -2,13 +2,12 @@ import pytest
 
 from prospects.dispatch import draft_dispatch
 from prospects.models import Draft
-from prospects.pipeline import inbound_ingest
-from tests.conftest import make_inbound, run_concurrently
+from tests.conftest import ingest, make_inbound, run_concurrently
 
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_dispatchers_send_an_approved_draft_once(canon, bridge):
-    draft = inbound_ingest(inbound=make_inbound("Hello")).draft
+    draft = ingest(make_inbound("Hello")).draft
     # Approved but not yet dispatched: the state a redelivered task or a second worker sees.
     Draft.objects.filter(id=draft.id).update(status=Draft.Status.APPROVED, hold_reason="")
 
@@ -21,6 +20,6 @@ def test_concurrent_dispatchers_send_an_approved_draft_once(canon, bridge):
 
 @pytest.mark.django_db
 def test_dispatch_of_a_held_draft_sends_nothing(canon, bridge):
-    draft = inbound_ingest(inbound=make_inbound("Hello")).draft
+    draft = ingest(make_inbound("Hello")).draft
     assert draft_dispatch(draft_id=draft.id).status == Draft.Status.HELD
     assert bridge.received == []

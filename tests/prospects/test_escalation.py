@@ -5,9 +5,8 @@ import pytest
 from bench.fixed_latency_server import FixedLatencyServer
 from engines.holds import HoldReason
 from engines.services import engine_build_register
-from prospects.pipeline import inbound_ingest
 from prospects.services import draft_engine_set
-from tests.conftest import GEMMA, make_inbound
+from tests.conftest import GEMMA, ingest, make_inbound
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,7 +32,7 @@ def two_voices(settings, published_workflow, admin_user):
 
 def test_a_gate_failure_is_retried_once_on_the_escalation_model(two_voices):
     two_voices.GPU_ESCALATION_MODEL = "careful"
-    draft = inbound_ingest(inbound=make_inbound("Hi")).draft
+    draft = ingest(make_inbound("Hi")).draft
     assert draft.body == "See you Friday!"
     assert draft.hold_reason == HoldReason.REVIEW_MODE
     assert [step["model"] for step in draft.steps] == ["pricey", "careful"]
@@ -41,6 +40,6 @@ def test_a_gate_failure_is_retried_once_on_the_escalation_model(two_voices):
 
 def test_without_an_escalation_model_the_failed_draft_is_held(two_voices):
     two_voices.GPU_ESCALATION_MODEL = ""
-    draft = inbound_ingest(inbound=make_inbound("Hi")).draft
+    draft = ingest(make_inbound("Hi")).draft
     assert (draft.hold_reason, draft.gate_failed) == (HoldReason.GATE_FAILED, ["price"])
     assert draft.body == "It's $300 for the evening."

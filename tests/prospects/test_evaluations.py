@@ -15,10 +15,9 @@ from engines.inference import InferenceClient
 from engines.models import Evaluation
 from engines.registry import clients_close
 from engines.services import engine_build_register
-from prospects.pipeline import inbound_ingest
 from prospects.review import draft_approve, draft_correct, draft_reject
 from scripts.local_model_server import GENERATOR
-from tests.conftest import GEMMA, make_inbound
+from tests.conftest import GEMMA, ingest, make_inbound
 
 CASES = [
     {"text": "We supply office chairs.", "is_prospect": False, "move": "vendor"},
@@ -86,9 +85,7 @@ def test_voice_scores_gate_hold_length_and_distance(fixed):
 def reviewed(canon, coworker, settings):
     """Four decided messages on threads that all fall in the eval split."""
     settings.TUNING_EVAL_PERCENT = 100
-    drafts = [
-        inbound_ingest(inbound=make_inbound(f"Hi there, free on day {n}?")).draft for n in range(3)
-    ]
+    drafts = [ingest(make_inbound(f"Hi there, free on day {n}?")).draft for n in range(3)]
     draft_approve(draft_id=drafts[0].id, user=coworker)
     draft_correct(draft_id=drafts[1].id, user=coworker, body="Hi! Lovely to hear from you.")
     draft_reject(draft_id=drafts[2].id, user=coworker, reason_tags=["tone"])

@@ -19,10 +19,10 @@ from prospects.experiments import (
     results_for,
 )
 from prospects.models import Draft
-from prospects.pipeline import draft_for_decision, inbound_ingest
+from prospects.pipeline import draft_for_decision
 from prospects.review import draft_approve, draft_correct, draft_reject
 from prospects.selectors import pipeline_settings
-from tests.conftest import GEMMA, make_inbound, review_with_winner
+from tests.conftest import GEMMA, as_drafted, ingest, make_inbound, review_with_winner
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,7 @@ WELCOME = Situation(archetype="new_contact", state="new", template_key="opener.w
 
 
 def welcome_drafts(count: int) -> list[Draft]:
-    return [inbound_ingest(inbound=make_inbound("Hi there")).draft for _ in range(count)]
+    return [as_drafted(ingest(make_inbound("Hi there")).draft) for _ in range(count)]
 
 
 def test_decisions_and_drafts_record_the_arm_and_run_its_engine(experiment):
@@ -52,14 +52,16 @@ def test_a_thread_keeps_its_arm(experiment):
 
 
 def test_situations_outside_the_scope_resolve_as_usual(experiment):
-    draft = inbound_ingest(inbound=make_inbound("Are you free Saturday evening?")).draft
+    draft = ingest(make_inbound("Are you free Saturday evening?")).draft
     assert draft.decision.template_key != "opener.welcome"
     assert draft.experiment_arm == ""
     assert draft.engine_id == pipeline_settings().draft_engine
 
 
 def test_the_guardrail_pauses_an_arm_whose_drafts_are_held(experiment, settings):
-    # Arm B's model build has no endpoint here, so every one of its drafts is held.
+    # Arm B's model build has no endpoint here and no wait is allowed for it, so every one
+    # of its drafts is held.
+    settings.LIVE_DRAFT_MAX_WAIT_SECONDS = 0
     settings.EXPERIMENT_GUARDRAIL_MIN_DRAFTS = 5
     drafts = welcome_drafts(40)
     arm_b = experiment.arms.get(key="B")

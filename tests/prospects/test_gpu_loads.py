@@ -6,7 +6,8 @@ from engines.services import engine_build_register
 from prospects.gpu import build_loads
 from prospects.jobs import job_cancel, job_create
 from prospects.pipeline import inbound_ingest
-from tests.conftest import DO_BUILD, make_inbound
+from prospects.services import draft_engine_set
+from tests.conftest import DO_BUILD, ingest, make_inbound
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def threads(canon):
     engine_build_register(engine_id=DO_BUILD)
-    return [inbound_ingest(inbound=make_inbound("Hi")).decision.thread_id for _ in range(3)]
+    return [ingest(make_inbound("Hi")).decision.thread_id for _ in range(3)]
 
 
 def test_every_gpu_build_is_reported_even_with_nothing_waiting(threads):
@@ -32,6 +33,21 @@ def test_waiting_items_and_job_arrivals_are_counted_per_build(threads, operator,
 
     assert load.items == 3
     assert load.arrivals == (first.created_at, second.created_at)
+
+
+def test_live_messages_for_a_gpu_build_are_its_backlog_and_its_arrivals(canon, admin_user, clock):
+    engine_build_register(engine_id=DO_BUILD)
+    draft_engine_set(engine_id=DO_BUILD, user=admin_user)
+    first = inbound_ingest(inbound=make_inbound("Hi")).draft
+    clock.shift(60)
+    second = inbound_ingest(inbound=make_inbound("Hello")).draft
+
+    load = build_loads()[DO_BUILD]
+
+    assert (first.status, second.status) == ("queued", "queued")
+    assert (load.items, load.live_items) == (2, 2)
+    assert load.oldest_age_seconds == 60
+    assert load.arrivals == (first.job_item.created_at, second.job_item.created_at)
 
 
 def test_arrivals_outlive_the_backlog(threads, operator):

@@ -16,15 +16,14 @@ from prospects.jobs import (
     jobs_sweep,
 )
 from prospects.models import Draft, DraftJob, DraftJobItem
-from prospects.pipeline import inbound_ingest
-from tests.conftest import GEMMA, make_inbound
+from tests.conftest import GEMMA, ingest, make_inbound
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def threads(canon):
-    return [inbound_ingest(inbound=make_inbound("Hi")).decision.thread for _ in range(3)]
+    return [ingest(make_inbound("Hi")).decision.thread for _ in range(3)]
 
 
 def test_a_job_drafts_every_thread_once_after_commit(
@@ -81,7 +80,15 @@ def test_items_wait_while_the_engine_is_not_ready(threads, operator, gemma_build
     job.refresh_from_db()
     assert (item.status, item.attempts) == ("waiting", 0)
     assert job.status == DraftJob.Status.WAITING_FOR_ENGINE
-    assert backlog() == [{"engine_id": GEMMA, "items": 1, "oldest_age_seconds": 0}]
+    assert backlog() == [
+        {
+            "engine_id": GEMMA,
+            "items": 1,
+            "live_items": 0,
+            "batch_items": 1,
+            "oldest_age_seconds": 0,
+        }
+    ]
 
 
 def test_cancel_stops_items_not_yet_running(threads, operator):

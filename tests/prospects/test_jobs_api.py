@@ -2,15 +2,14 @@ import pytest
 from django.test import Client
 
 from prospects.models import DraftJob
-from prospects.pipeline import inbound_ingest
-from tests.conftest import make_inbound
+from tests.conftest import ingest, make_inbound
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def threads(canon):
-    return [inbound_ingest(inbound=make_inbound("Hi")).decision.thread for _ in range(2)]
+    return [ingest(make_inbound("Hi")).decision.thread for _ in range(2)]
 
 
 def test_start_follow_cancel_and_retry_over_the_api(

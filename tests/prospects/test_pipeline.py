@@ -1,4 +1,5 @@
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from builder.models import Snippet
@@ -6,12 +7,13 @@ from builder.selectors import canon_text
 from builder.services import canon_set
 from engines.holds import HoldReason
 from engines.services import engine_build_register
-from prospects.models import Decision, Draft, InboundMessage, Mode, WithoutWorkflow
+from prospects.jobs import live_draft_run
+from prospects.models import Decision, Draft, DraftJobItem, InboundMessage, Mode, WithoutWorkflow
 from prospects.pipeline import inbound_ingest
 from prospects.review import DraftConflict, draft_approve, draft_reject
 from prospects.selectors import pipeline_settings
 from prospects.services import draft_engine_set
-from tests.conftest import GEMMA, make_inbound, run_concurrently
+from tests.conftest import GEMMA, ingest, make_inbound, run_concurrently
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +26,7 @@ def auto_send_opener(canon):
 
 
 def test_default_mode_holds_the_template_draft_for_review(canon):
-    result = inbound_ingest(inbound=make_inbound("Hi, I saw your profile"))
+    result = ingest(make_inbound("Hi, I saw your profile"))
     assert result.created
     decision = result.decision
     assert (decision.move, decision.is_prospect, decision.template_key) == (
@@ -45,7 +47,7 @@ def test_auto_send_key_dispatches_to_the_bridge_after_commit(
     auto_send_opener, bridge, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        result = inbound_ingest(inbound=make_inbound("Hello!"))
+        result = ingest(make_inbound("Hello!"))
     draft = Draft.objects.get(id=result.draft.id)
     assert draft.status == Draft.Status.SENT
     assert draft.sent_at is not None
@@ -55,7 +57,7 @@ def test_auto_send_key_dispatches_to_the_bridge_after_commit(
 
 def test_auto_send_without_a_bridge_holds_with_no_bridge(auto_send_opener, settings):
     settings.BRIDGE_WEBHOOK_URL = ""
-    draft = inbound_ingest(inbound=make_inbound("Hello!")).draft
+    draft = ingest(make_inbound("Hello!")).draft
     assert (draft.status, draft.hold_reason) == (Draft.Status.HELD, HoldReason.NO_BRIDGE)
 
 
@@ -64,7 +66,7 @@ def test_bridge_error_holds_the_draft_with_its_reason(
 ):
     bridge.fail_with = 500
     with django_capture_on_commit_callbacks(execute=True):
-        result = inbound_ingest(inbound=make_inbound("Hello!"))
+        result = ingest(make_inbound("Hello!"))
     draft = Draft.objects.get(id=result.draft.id)
     assert (draft.status, draft.hold_reason) == (Draft.Status.HELD, HoldReason.BRIDGE_ERROR)
     assert "500" in draft.hold_detail
@@ -75,8 +77,8 @@ def test_reingest_same_external_id_makes_no_second_decision_or_send(
 ):
     inbound = make_inbound("Hello!")
     with django_capture_on_commit_callbacks(execute=True):
-        first = inbound_ingest(inbound=inbound)
-        second = inbound_ingest(inbound=inbound)
+        first = ingest(inbound)
+        second = ingest(inbound)
     assert not second.created
     assert second.decision.id == first.decision.id
     assert Decision.objects.count() == 1
@@ -95,21 +97,21 @@ def test_concurrent_ingest_of_one_external_id_records_one_decision(canon):
 
 def test_unknown_template_key_holds_with_its_reason(canon):
     Snippet.objects.filter(kind="canon", key="opener.welcome").delete()
-    draft = inbound_ingest(inbound=make_inbound("Hi")).draft
+    draft = ingest(make_inbound("Hi")).draft
     assert draft.hold_reason == HoldReason.UNKNOWN_TEMPLATE_KEY
     assert draft.body == ""
 
 
 def test_empty_canon_holds_with_its_reason(auto_send_opener, bridge):
     canon_set(template_key="opener.welcome", text="")
-    draft = inbound_ingest(inbound=make_inbound("Hi")).draft
+    draft = ingest(make_inbound("Hi")).draft
     assert (draft.status, draft.hold_reason) == (Draft.Status.HELD, HoldReason.EMPTY_CANON)
     assert bridge.received == []
 
 
 def test_canon_that_fails_the_gate_is_held_with_the_rule_names(auto_send_opener, bridge):
     canon_set(template_key="opener.welcome", text="Hi! It's $300, call 555-123-4567.")
-    draft = inbound_ingest(inbound=make_inbound("Hi")).draft
+    draft = ingest(make_inbound("Hi")).draft
     assert draft.hold_reason == HoldReason.GATE_FAILED
     assert draft.gate_failed == ["price", "phone"]
     assert bridge.received == []
@@ -119,38 +121,66 @@ def test_gate2_forces_hold_even_for_an_auto_send_key(canon, bridge):
     row = pipeline_settings()
     row.auto_send_keys = ["escalate.handoff"]
     row.save()
-    result = inbound_ingest(inbound=make_inbound("I will call the police on you"))
+    result = ingest(make_inbound("I will call the police on you"))
     assert result.decision.gate2_forced_hold
     assert result.draft.hold_reason == HoldReason.GATE2
     assert "human_only_move" in result.draft.hold_detail
 
 
 def test_spam_is_recorded_without_a_draft(canon):
-    result = inbound_ingest(inbound=make_inbound("crypto! click here"))
+    result = ingest(make_inbound("crypto! click here"))
     assert result.decision.move == "spam"
     assert not result.decision.is_prospect
     assert result.draft is None
     assert result.decision.thread.state == "closed"
 
 
-def test_a_model_engine_without_a_gpu_engine_holds_never_sends(
+def test_a_live_draft_waits_queued_for_a_model_engine_that_is_not_ready(
     published_workflow, admin_user, bridge
 ):
     live = published_workflow()
     draft_engine_set(engine_id=GEMMA, user=admin_user)
-    result = inbound_ingest(inbound=make_inbound("Hi"))
+    result = ingest(make_inbound("Hi"))
     assert result.decision.workflow_version == live
-    draft = result.draft
-    assert draft.hold_reason == HoldReason.ENGINE_UNAVAILABLE
-    assert (draft.engine_id, draft.workflow_version) == (GEMMA, None)
+    assert result.draft.status == Draft.Status.QUEUED
+    assert result.draft.job_item.status == DraftJobItem.Status.WAITING
     assert bridge.received == []
+
+
+def test_past_the_wait_limit_a_live_draft_is_held_engine_unavailable_never_sent(
+    published_workflow, admin_user, bridge, clock
+):
+    published_workflow()
+    draft_engine_set(engine_id=GEMMA, user=admin_user)
+    draft = ingest(make_inbound("Hi")).draft
+    clock.shift(settings.LIVE_DRAFT_MAX_WAIT_SECONDS + 1)
+    draft = live_draft_run(draft)
+    assert (draft.status, draft.hold_reason) == (Draft.Status.HELD, HoldReason.ENGINE_UNAVAILABLE)
+    assert (draft.engine_id, draft.body, draft.workflow_version) == (GEMMA, "", None)
+    assert draft.job_item.status == DraftJobItem.Status.HELD
+    assert bridge.received == []
+
+
+def test_past_the_wait_limit_a_live_draft_can_fall_back_to_the_template_engine(
+    published_workflow, admin_user, clock
+):
+    published_workflow()
+    draft_engine_set(engine_id=GEMMA, user=admin_user)
+    row = pipeline_settings()
+    row.engine_wait_fallback = WithoutWorkflow.TEMPLATE
+    row.save()
+    draft = ingest(make_inbound("Hi")).draft
+    clock.shift(settings.LIVE_DRAFT_MAX_WAIT_SECONDS + 1)
+    draft = live_draft_run(draft)
+    assert (draft.engine_id, draft.hold_reason) == ("template", HoldReason.REVIEW_MODE)
+    assert draft.body == canon_text("opener.welcome")
 
 
 def test_a_model_engine_with_no_matching_workflow_holds_with_no_workflow(
     canon, gemma_build, admin_user
 ):
     draft_engine_set(engine_id=GEMMA, user=admin_user)
-    draft = inbound_ingest(inbound=make_inbound("Hi")).draft
+    draft = ingest(make_inbound("Hi")).draft
     assert draft.hold_reason == HoldReason.NO_WORKFLOW
     assert "opener.welcome" in draft.hold_detail
 
@@ -160,14 +190,14 @@ def test_no_workflow_can_fall_back_to_the_template_engine(canon, gemma_build, ad
     row = pipeline_settings()
     row.without_workflow = WithoutWorkflow.TEMPLATE
     row.save()
-    draft = inbound_ingest(inbound=make_inbound("Hi")).draft
+    draft = ingest(make_inbound("Hi")).draft
     assert (draft.engine_id, draft.hold_reason) == ("template", HoldReason.REVIEW_MODE)
     assert draft.body == canon_text("opener.welcome")
 
 
 def test_the_template_engine_credits_no_workflow_it_did_not_run(published_workflow):
     live = published_workflow()
-    result = inbound_ingest(inbound=make_inbound("Hi"))
+    result = ingest(make_inbound("Hi"))
     assert result.decision.workflow_version == live
     assert result.draft.workflow_version is None
     assert result.draft.body == canon_text("opener.welcome")
@@ -176,7 +206,7 @@ def test_the_template_engine_credits_no_workflow_it_did_not_run(published_workfl
 def test_approving_a_held_draft_sends_it_once(
     canon, coworker, bridge, django_capture_on_commit_callbacks
 ):
-    draft = inbound_ingest(inbound=make_inbound("Hi")).draft
+    draft = ingest(make_inbound("Hi")).draft
     with django_capture_on_commit_callbacks(execute=True):
         draft_approve(draft_id=draft.id, user=coworker)
     draft.refresh_from_db()
@@ -190,7 +220,7 @@ def test_approving_a_held_draft_sends_it_once(
 
 
 def test_rejecting_a_held_draft(canon, coworker):
-    draft = inbound_ingest(inbound=make_inbound("Hi")).draft
+    draft = ingest(make_inbound("Hi")).draft
     draft = draft_reject(draft_id=draft.id, user=coworker)
     assert draft.status == Draft.Status.REJECTED
     with pytest.raises(DraftConflict):

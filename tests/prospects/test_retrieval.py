@@ -6,12 +6,11 @@ from engines.base import DraftRequest, Exemplar, Step, WorkflowSpec
 from engines.chain import step_prompt
 from engines.services import engine_build_register
 from prospects.models import Correction
-from prospects.pipeline import inbound_ingest
 from prospects.retrieval import similar_corrections
 from prospects.review import draft_correct, draft_reject
 from prospects.services import draft_engine_set
 from scripts.local_model_server import GENERATOR
-from tests.conftest import GEMMA, make_inbound
+from tests.conftest import GEMMA, ingest, make_inbound
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +21,7 @@ def corrected(canon, coworker):
     rejection. Returns the correction."""
 
     def review(message: str, reply: str | None = None, tags=("tone",)) -> Correction:
-        draft = inbound_ingest(inbound=make_inbound(message)).draft
+        draft = ingest(make_inbound(message)).draft
         if reply is None:
             draft_reject(draft_id=draft.id, user=coworker, reason_tags=list(tags))
         else:
@@ -114,7 +113,7 @@ def test_the_gpu_engine_drafts_with_retrieved_corrections_and_logs_them(correcte
     example = corrected("Hi, I saw your profile", "Hi! Lovely to hear from you.")
     gemma_live(retrieval=True)
 
-    draft = inbound_ingest(inbound=make_inbound("Hi, I saw your profile today")).draft
+    draft = ingest(make_inbound("Hi, I saw your profile today")).draft
 
     assert draft.engine_id == GEMMA
     assert draft.retrieved_corrections == [str(example.id)]
@@ -128,7 +127,7 @@ def test_retrieval_off_sends_no_exemplars(corrected, gemma_live):
     corrected("Hi, I saw your profile", "Hi! Lovely to hear from you.")
     gemma_live(retrieval=False)
 
-    draft = inbound_ingest(inbound=make_inbound("Hi, I saw your profile today")).draft
+    draft = ingest(make_inbound("Hi, I saw your profile today")).draft
 
     assert draft.engine_id == GEMMA
     assert draft.retrieved_corrections == []

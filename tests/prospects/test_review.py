@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError
 
 from engines.clock import now
 from prospects.models import Correction, Draft
-from prospects.pipeline import inbound_ingest
 from prospects.review import (
     DraftConflict,
     draft_approve,
@@ -20,7 +19,7 @@ from prospects.review import (
     review_claim,
 )
 from prospects.selectors import review_queue
-from tests.conftest import make_inbound, run_concurrently
+from tests.conftest import ingest, make_inbound, run_concurrently
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +29,7 @@ def held(canon):
     """A draft held for review (template engine, review mode)."""
 
     def make(body: str = "Hi there, nice to meet you") -> Draft:
-        draft = inbound_ingest(inbound=make_inbound(body)).draft
+        draft = ingest(make_inbound(body)).draft
         assert draft.status == Draft.Status.HELD
         return draft
 

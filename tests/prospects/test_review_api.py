@@ -5,15 +5,14 @@ import json
 import pytest
 
 from prospects.models import Correction, Draft
-from prospects.pipeline import inbound_ingest
-from tests.conftest import make_inbound
+from tests.conftest import ingest, make_inbound
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def held(canon):
-    return lambda body="Hi there": inbound_ingest(inbound=make_inbound(body)).draft
+    return lambda body="Hi there": ingest(make_inbound(body)).draft
 
 
 @pytest.fixture

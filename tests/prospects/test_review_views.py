@@ -8,10 +8,9 @@ import pytest
 
 from config.roles import Role
 from prospects.models import Correction, Draft
-from prospects.pipeline import inbound_ingest
 from prospects.review import draft_correct
 from prospects.review_views import QUEUE_SIDEBAR
-from tests.conftest import make_inbound
+from tests.conftest import ingest, make_inbound
 from tests.prospects.test_views import HTMX, csrf_post, logged_in
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def held(canon):
-    return lambda body="Hi there": inbound_ingest(inbound=make_inbound(body)).draft
+    return lambda body="Hi there": ingest(make_inbound(body)).draft
 
 
 def test_the_queue_shows_the_oldest_draft_with_its_context(held, coworker):

@@ -3,16 +3,15 @@
 import pytest
 
 from prospects.models import Draft
-from prospects.pipeline import inbound_ingest
 from prospects.review import draft_approve, draft_correct, draft_reject
 from prospects.scores import Scores, draft_scores, scores_for
-from tests.conftest import make_inbound
+from tests.conftest import ingest, make_inbound
 
 pytestmark = pytest.mark.django_db
 
 
 def test_scores_count_each_outcome_once(canon, coworker):
-    drafts = [inbound_ingest(inbound=make_inbound("Hi there")).draft for _ in range(6)]
+    drafts = [ingest(make_inbound("Hi there")).draft for _ in range(6)]
     draft_approve(draft_id=drafts[0].id, user=coworker)
     draft_approve(draft_id=drafts[1].id, user=coworker)
     draft_correct(draft_id=drafts[2].id, user=coworker, body=drafts[2].body + " See you!")
@@ -36,7 +35,7 @@ def test_scores_count_each_outcome_once(canon, coworker):
 
 def test_scores_group_by_workflow_version(canon, coworker, published_workflow, settings):
     version = published_workflow()
-    drafts = [inbound_ingest(inbound=make_inbound("Hi there")).draft for _ in range(2)]
+    drafts = [ingest(make_inbound("Hi there")).draft for _ in range(2)]
     Draft.objects.filter(id=drafts[0].id).update(workflow_version=version)
     draft_reject(draft_id=drafts[0].id, user=coworker)
 

@@ -7,9 +7,8 @@ import pytest
 from engines.classifier import parse_move_answer
 from engines.models import EngineBuild, TrainingRun
 from engines.services import engine_build_register
-from prospects.pipeline import inbound_ingest
 from prospects.review import draft_approve, draft_correct
-from tests.conftest import make_inbound
+from tests.conftest import ingest, make_inbound
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +26,7 @@ def tiny_build(tiny_base, settings, tmp_path):
 @pytest.fixture
 def reviewed_template_drafts(canon, coworker, settings):
     settings.TUNING_EVAL_PERCENT = 0  # every thread in the train split
-    drafts = [inbound_ingest(inbound=make_inbound(f"Hi there {n}")).draft for n in range(3)]
+    drafts = [ingest(make_inbound(f"Hi there {n}")).draft for n in range(3)]
     draft_approve(draft_id=drafts[0].id, user=coworker)
     draft_correct(draft_id=drafts[1].id, user=coworker, body="Hi! Lovely to hear from you.")
     return drafts

@@ -10,10 +10,9 @@ from django.core.management import CommandError, call_command
 
 from engines.clock import now
 from prospects.models import Draft
-from prospects.pipeline import inbound_ingest
 from prospects.review import draft_approve, draft_correct, draft_reject
 from prospects.tuning import Format, Split, split_of, tuning_lines, validator
-from tests.conftest import make_inbound
+from tests.conftest import ingest, make_inbound
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +20,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def reviewed(canon, coworker):
     """One approved, one corrected and one rejected draft, on three threads."""
-    drafts = [inbound_ingest(inbound=make_inbound(f"Hi there {n}")).draft for n in range(3)]
+    drafts = [ingest(make_inbound(f"Hi there {n}")).draft for n in range(3)]
     draft_approve(draft_id=drafts[0].id, user=coworker)
     draft_correct(draft_id=drafts[1].id, user=coworker, body="Hi! Lovely to hear from you.")
     draft_reject(draft_id=drafts[2].id, user=coworker, reason_tags=["tone"])
@@ -53,7 +52,7 @@ def test_dpo_pairs_choose_the_correction_over_the_draft(reviewed):
 
 def test_identical_examples_are_exported_once(canon, coworker):
     """Same message, same situation, same reply on two threads: one training example."""
-    drafts = [inbound_ingest(inbound=make_inbound("Twin")).draft for _ in range(2)]
+    drafts = [ingest(make_inbound("Twin")).draft for _ in range(2)]
     for draft in drafts:
         draft_approve(draft_id=draft.id, user=coworker)
     lines = list(tuning_lines(engine_id="template", fmt=Format.SFT))

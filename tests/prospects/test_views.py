@@ -3,9 +3,8 @@ from django.test import Client
 
 from engines.services import engine_build_register
 from prospects.models import Draft
-from prospects.pipeline import inbound_ingest
 from prospects.selectors import pipeline_settings
-from tests.conftest import make_inbound
+from tests.conftest import ingest, make_inbound
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +32,7 @@ def test_pages_require_login(client, url):
 
 
 def test_dashboard_shows_counts_and_active_engine(canon, coworker):
-    inbound_ingest(inbound=make_inbound("Hi"))
+    ingest(make_inbound("Hi"))
     page = logged_in(coworker).get("/").content.decode()
     assert "Active engine" in page
     assert "template" in page
@@ -41,8 +40,8 @@ def test_dashboard_shows_counts_and_active_engine(canon, coworker):
 
 
 def test_thread_search_returns_the_partial_for_htmx(canon, coworker):
-    inbound_ingest(inbound=make_inbound("Hi", thread="anna.k"))
-    inbound_ingest(inbound=make_inbound("Hi", thread="ben.t"))
+    ingest(make_inbound("Hi", thread="anna.k"))
+    ingest(make_inbound("Hi", thread="ben.t"))
     response = logged_in(coworker).get("/threads/", {"q": "anna"}, **HTMX)
     html = response.content.decode()
     assert "<html" not in html
@@ -52,14 +51,14 @@ def test_thread_search_returns_the_partial_for_htmx(canon, coworker):
 
 def test_thread_list_paginates(canon, coworker):
     for n in range(30):
-        inbound_ingest(inbound=make_inbound("Hi", thread=f"t-{n:02d}"))
+        ingest(make_inbound("Hi", thread=f"t-{n:02d}"))
     client = logged_in(coworker)
     assert "Page 1 of 2" in client.get("/threads/").content.decode()
     assert "Page 2 of 2" in client.get("/threads/", {"page": 2}).content.decode()
 
 
 def test_approve_needs_the_csrf_token(canon, coworker):
-    draft = inbound_ingest(inbound=make_inbound("Hi")).draft
+    draft = ingest(make_inbound("Hi")).draft
     client = logged_in(coworker, csrf_checks=True)
     assert client.post(f"/drafts/{draft.id}/approve_hx/", **HTMX).status_code == 403
     draft.refresh_from_db()
@@ -67,7 +66,7 @@ def test_approve_needs_the_csrf_token(canon, coworker):
 
 
 def test_coworker_approves_a_held_draft_from_the_thread_page(canon, coworker, bridge):
-    draft = inbound_ingest(inbound=make_inbound("Hi")).draft
+    draft = ingest(make_inbound("Hi")).draft
     client = logged_in(coworker, csrf_checks=True)
     response = csrf_post(client, f"/drafts/{draft.id}/approve_hx/")
     assert response.status_code == 200
@@ -80,7 +79,7 @@ def test_second_reviewer_gets_a_clear_message(canon, coworker, make_user):
     from config.roles import Role
 
     other = make_user("colin", Role.COWORKER)
-    draft = inbound_ingest(inbound=make_inbound("Hi")).draft
+    draft = ingest(make_inbound("Hi")).draft
     csrf_post(logged_in(coworker, csrf_checks=True), f"/drafts/{draft.id}/reject_hx/")
     response = csrf_post(logged_in(other, csrf_checks=True), f"/drafts/{draft.id}/approve_hx/")
     assert "already acted on this draft" in response.content.decode()
@@ -89,7 +88,7 @@ def test_second_reviewer_gets_a_clear_message(canon, coworker, make_user):
 
 
 def test_an_operator_cannot_review(canon, operator):
-    draft = inbound_ingest(inbound=make_inbound("Hi")).draft
+    draft = ingest(make_inbound("Hi")).draft
     assert logged_in(operator).post(f"/drafts/{draft.id}/approve_hx/", **HTMX).status_code == 403
 
 

@@ -1,0 +1,199 @@
+"""Live before batch: how long a live message waits for its draft while a big drafting job
+runs on the same engine.
+
+    DATABASE_URL=postgres://.../prospector_bench CELERY_BROKER_URL=redis://127.0.0.1:6379/3 \\
+        python bench/live_latency.py
+
+A 3-step workflow (two think steps and the draft) runs on the fixed-latency server (200 ms
+a call, so a chain takes 600 ms). A `--job-items` drafting job (default 5,000) starts on
+that engine; then live messages arrive at `--rate` a second (default 2) for `--seconds`
+(default 60). Two real workers run as deployed (deploy/systemd): the live worker on the
+`live` queue and the drafting worker on `live,celery`, taking `live` first. Each live
+message's wait is the time from ingest until its draft is no longer `queued`. Prints the
+p50 and p95 waits and, last, `RESULT live_p95_over_chain=<p95 wait / chain latency>`
+(goal: at most 2.0), the chain latency being the server's 3 x 200 ms.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("SECRET_KEY", "bench-only")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth.models import User  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from bench.fixed_latency_server import FixedLatencyServer  # noqa: E402
+from builder.services import canon_load_file, workflow_create, workflow_publish  # noqa: E402
+from config.celery import app as celery_app  # noqa: E402
+from engines.services import engine_build_register  # noqa: E402
+from prospects.jobs import job_cancel, job_create  # noqa: E402
+from prospects.models import Decision, Draft, DraftJobItem  # noqa: E402
+from prospects.pipeline import Inbound, inbound_ingest  # noqa: E402
+from prospects.services import draft_engine_set  # noqa: E402
+from scripts.local_worker import worker_start  # noqa: E402
+
+RUN = uuid.uuid4().hex[:8]
+ENGINE = f"endpoint-fixed-latency_2026-12-05.{RUN}"
+STEP_SECONDS = 0.2
+STEPS = 3
+
+
+def workflow(engine_id: str) -> None:
+    version = workflow_create(
+        slug=f"bench-live-{RUN}",
+        definition={
+            "name": "Bench: three steps",
+            "appliesTo": {"archetypes": [], "states": [], "templateKeys": []},
+            "context": [{"text": "Be brief."}],
+            "steps": [
+                {"think": "What do they want?"},
+                {"think": "What moves them to a time?"},
+                {"draft": "Write the reply.", "maxChars": 300},
+            ],
+            "engine": engine_id,
+            "priority": 100,
+        },
+    )
+    workflow_publish(version=version, note="bench")
+
+
+def job_threads(count: int) -> list:
+    """Threads with a decision to re-draft, made by ingesting on the template engine (their
+    own live drafts are drafted inline here: they are not what this measures)."""
+    celery_app.conf.task_always_eager = True
+    try:
+        return [
+            inbound_ingest(
+                inbound=inbound(f"job-{n}", "Hi there, nice to meet you")
+            ).decision.thread_id
+            for n in range(count)
+        ]
+    finally:
+        celery_app.conf.task_always_eager = False
+
+
+def inbound(key: str, body: str) -> Inbound:
+    return Inbound(
+        external_id=f"live-bench-{RUN}-{key}",
+        thread=f"live-bench-{RUN}-{key}",
+        sender="Bench",
+        body=body,
+        received_at=datetime.now(UTC),
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--job-items", type=int, default=5000)
+    parser.add_argument("--rate", type=float, default=2.0)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    args = parser.parse_args()
+    call_command("migrate", verbosity=0)
+    canon_load_file()
+    admin, _ = User.objects.get_or_create(username="bench-admin", is_superuser=True)
+
+    server = FixedLatencyServer(STEP_SECONDS).start()
+    engine_build_register(engine_id=ENGINE, endpoint_url=server.url, served_model="fixed")
+    workflow(ENGINE)
+    threads = job_threads(args.job_items)
+    draft_engine_set(engine_id=ENGINE, user=admin)
+    workers = [
+        worker_start(queues="live", concurrency=4),
+        worker_start(queues="live,celery", concurrency=2),
+    ]
+    job = job_create(user=admin, thread_ids=threads, engine_id=ENGINE)
+    try:
+        while not DraftJobItem.objects.filter(job=job, status=DraftJobItem.Status.DRAFTED):
+            time.sleep(0.1)  # the job is running before the first live message arrives
+        poller = DraftPoller().start()
+        started = time.monotonic()
+        for number in range(int(args.rate * args.seconds)):
+            time.sleep(max(0.0, started + number / args.rate - time.monotonic()))
+            moment = time.monotonic()
+            result = inbound_ingest(inbound=inbound(f"live-{number}", "Are you free tonight?"))
+            poller.watch(result.draft.id, moment)
+        waits = poller.finish(timeout=120)
+        sent = list(poller.sent)
+        job_done = DraftJobItem.objects.filter(job=job, status=DraftJobItem.Status.DRAFTED).count()
+    finally:
+        job_cancel(job=job)
+        for process in workers:
+            process.kill()
+        server.stop()
+
+    chain = STEPS * STEP_SECONDS
+    waits.sort()
+    p95 = waits[max(0, round(0.95 * len(waits)) - 1)]
+    held = Decision.objects.filter(
+        drafts__id__in=list(sent), drafts__status=Draft.Status.HELD, drafts__body=""
+    ).count()
+    print(
+        f"{len(waits)} live messages at {args.rate:g}/s while a {args.job_items}-item job ran "
+        f"({job_done} of its items drafted meanwhile): wait p50 "
+        f"{statistics.median(waits):.3f} s, p95 {p95:.3f} s, max {waits[-1]:.3f} s; "
+        f"chain {chain:.1f} s; {held} held without a body"
+    )
+    print(f"RESULT live_p95_over_chain={p95 / chain:.2f}")
+
+
+class DraftPoller(threading.Thread):
+    """Records, every 20 ms, when each watched draft left `queued`."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.sent: dict = {}
+        self.done: dict = {}
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+
+    def start(self) -> "DraftPoller":
+        super().start()
+        return self
+
+    def watch(self, draft_id, moment: float) -> None:
+        with self.lock:
+            self.sent[draft_id] = moment
+
+    def run(self) -> None:
+        try:
+            while not self.stopping.is_set():
+                with self.lock:
+                    pending = [key for key in self.sent if key not in self.done]
+                finished = Draft.objects.filter(id__in=pending).exclude(status=Draft.Status.QUEUED)
+                moment = time.monotonic()
+                with self.lock:
+                    for draft_id in finished.values_list("id", flat=True):
+                        self.done[draft_id] = moment - self.sent[draft_id]
+                time.sleep(0.02)
+        finally:
+            connection.close()
+
+    def finish(self, *, timeout: float) -> list[float]:
+        deadline = time.monotonic() + timeout
+        while len(self.done) < len(self.sent) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.stopping.set()
+        self.join()
+        missing = len(self.sent) - len(self.done)
+        if missing:
+            raise SystemExit(f"{missing} live drafts still queued after {timeout} s")
+        return list(self.done.values())
+
+
+if __name__ == "__main__":
+    main()

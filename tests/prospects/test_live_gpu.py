@@ -1,0 +1,52 @@
+"""Live messages bring up the on-demand GPU, are drafted on it, and let it go (issue 19).
+
+pydo talks HTTP to the local DigitalOcean API; the "droplet" is an OpenAI-compatible
+server on loopback; the product's clock is stopped and moved on by the test.
+"""
+
+import pytest
+
+from engines.gpu_lifecycle import policy_for
+from engines.holds import HoldReason
+from engines.models import GpuInstance
+from prospects.gpu import build_loads, gpu_tick_run
+from prospects.jobs import live_draft_run
+from prospects.models import Draft
+from prospects.pipeline import inbound_ingest
+from prospects.services import draft_engine_set
+from tests.conftest import DO_BUILD, make_inbound
+
+pytestmark = pytest.mark.django_db
+State = GpuInstance.State
+
+
+def test_live_messages_provision_a_droplet_are_drafted_on_it_then_it_is_released(
+    do_build, published_workflow, fake_do, clock, gpu_box, admin_user
+):
+    published_workflow()
+    draft_engine_set(engine_id=DO_BUILD, user=admin_user)
+    queued = [
+        inbound_ingest(inbound=make_inbound(f"Hi there, free on day {n}?")).draft for n in range(20)
+    ]
+
+    assert build_loads()[DO_BUILD].live_items == 20
+    gpu_tick_run()
+    assert GpuInstance.objects.get().state == State.PROVISIONING
+    # While the droplet boots, live drafts wait: queued, never held.
+    assert {live_draft_run(draft).status for draft in queued[:3]} == {Draft.Status.QUEUED}
+
+    clock.shift(fake_do.boot_seconds + 1)
+    gpu_tick_run()  # droplet active: booting
+    gpu_tick_run()  # model server healthy: ready
+    assert GpuInstance.objects.get().state == State.READY
+
+    drafted = [live_draft_run(draft) for draft in queued]
+    assert {draft.engine_id for draft in drafted} == {DO_BUILD}
+    assert all(draft.body for draft in drafted)
+    assert not [d for d in drafted if d.hold_reason == HoldReason.ENGINE_UNAVAILABLE]
+    assert build_loads()[DO_BUILD].items == 0
+
+    clock.shift(policy_for(DO_BUILD).break_even_seconds + 60)
+    gpu_tick_run()
+    assert GpuInstance.objects.get().state == State.OFF
+    assert fake_do.droplets == {}
