@@ -17,6 +17,7 @@ from builder.services import (
 )
 from config.roles import Role
 from engines.clock import now
+from engines.holds import HoldReason
 from engines.services import engine_build_register
 from prospects.jobs import live_draft_run
 from prospects.models import Draft
@@ -156,10 +157,13 @@ def demo_reviewed_traffic(threads: int = DEMO_EXPERIMENT_THREADS) -> None:
                 archetype="new_contact",
             )
         ).draft
-        if draft is None or not draft.experiment_arm:
+        if draft is None:
             continue
-        # A week of past traffic, reviewed below: drafted here, as the worker would have.
+        # A week of past traffic, reviewed below: drafted here, as the worker would have
+        # (with a move head configured, it may re-decide the message out of the test).
         draft = live_draft_run(draft)
+        if not draft.experiment_arm or draft.hold_reason != HoldReason.REVIEW_MODE:
+            continue
         Draft.objects.filter(id=draft.id).update(created_at=moment)
         arm = draft.experiment_arm.rpartition(":")[2]
         accept, correct = DEMO_OUTCOMES[arm]

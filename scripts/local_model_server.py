@@ -9,10 +9,9 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
+from scripts.processes import Started, wait_until_answering
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_FILE = ROOT / "var" / "models" / "gemma-3-270m-q4_k_m.gguf"
@@ -69,18 +68,11 @@ class ModelServer:
             # config file, and `make run-llm` exports the panel's PORT.
             env={**os.environ, "HOST": "127.0.0.1", "PORT": str(self.port)},
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"model server exited; see {self.log_path}")
-            try:
-                if httpx.get(f"{self.url}/v1/models", timeout=2).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
+        started = wait_until_answering(self.process, f"{self.url}/v1/models", timeout=timeout)
+        if started == Started.ANSWERING:
+            return self
         self.stop()
-        raise RuntimeError(f"model server not ready in {timeout}s; see {self.log_path}")
+        raise RuntimeError(f"model server {started} before it answered; see {self.log_path}")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

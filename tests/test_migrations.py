@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from tests.support.demo import newcomer_environment
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -24,22 +26,6 @@ def manage(*args: str, env: dict, timeout: float = 300) -> subprocess.CompletedP
     )
 
 
-def environment_without_test_settings(**values) -> dict:
-    """This process's environment less what `make test` sets for the suite."""
-    suite = {
-        "DATABASE_URL",
-        "CELERY_BROKER_URL",
-        "CELERY_TASK_ALWAYS_EAGER",
-        "DEBUG",
-        "SECURE_SSL_REDIRECT",
-        "SECURE_COOKIES",
-        "DJANGO_SETTINGS_MODULE",
-    }
-    env = {key: value for key, value in os.environ.items() if key not in suite}
-    env.update(values)
-    return env
-
-
 @pytest.mark.django_db
 def test_every_model_change_has_its_migration():
     out = StringIO()
@@ -52,7 +38,7 @@ def test_every_model_change_has_its_migration():
 def test_a_fresh_sqlite_database_migrates_from_zero_and_loads_the_demo(tmp_path):
     # PostgreSQL is migrated from zero for every test run (the test database); this is the
     # demo's database, which `make run` creates the same way.
-    env = environment_without_test_settings(VAR_DIR=str(tmp_path), DEBUG="1")
+    env = newcomer_environment(VAR_DIR=str(tmp_path), DEBUG="1", SECRET_KEY="a-demo-secret")
     # The demo's filesystem broker, as scripts/run_demo.sh lays it out.
     for folder in ("broker", "broker-control"):
         (tmp_path / folder).mkdir()
@@ -67,7 +53,7 @@ def test_a_fresh_sqlite_database_migrates_from_zero_and_loads_the_demo(tmp_path)
 
 
 def test_production_settings_pass_the_deploy_checks(tmp_path):
-    env = environment_without_test_settings(
+    env = newcomer_environment(
         SECRET_KEY="kS8v2-production-like-secret-3yq7Lw9x_Vb1nR4tZ6uP0aE5cH8jM2gD",
         ALLOWED_HOSTS="prospector.example.com",
         DATABASE_URL=os.environ["DATABASE_URL"],

@@ -46,7 +46,7 @@ def test_admin_watches_a_gpu_come_up_holds_it_warm_and_releases_it(page, screens
     page.click("nav >> text=GPU")
     row = page.locator("table.gpu-builds tbody tr", has_text=DO_BUILD)
     expect(row.locator(".pill")).to_have_text("ready")
-    expect(row).to_contain_text("2 items")
+    expect(row).to_contain_text("2 job items")
     expect(page.locator("table.timeline")).to_contain_text("model_server_healthy")
     screenshot("gpu")
 

@@ -42,6 +42,14 @@ def wait_until_drafted(api, draft_id: str, *, timeout: float) -> dict:
     raise AssertionError(f"draft {draft_id} still queued after {timeout}s")
 
 
+def wait_until_idle(api, *, timeout: float) -> None:
+    """Polls until the worker has drafted every queued draft (the demo's own messages)."""
+    deadline = time.monotonic() + timeout
+    while api.get("/api/drafts/", params={"status": "queued"}).json()["count"]:
+        assert time.monotonic() < deadline, f"drafts still queued after {timeout}s"
+        time.sleep(0.2)
+
+
 @pytest.fixture
 def demo_tree(tmp_path):
     return clean_copy(tmp_path / "prospector")
@@ -62,8 +70,12 @@ def test_make_run_serves_every_page_to_every_role_and_drafts_a_message(demo_tree
                     assert answer.status_code == 200, f"{username} {page}: {answer.status_code}"
 
         with api_client(demo.url) as api:
+            wait_until_idle(api, timeout=60)
+            answered = time.monotonic()
             queued = post_message(api, "Hi! Are you free Friday evening? What is your rate?")
             drafted = wait_until_drafted(api, queued["id"], timeout=30)
+            drafting_seconds = time.monotonic() - answered
+        assert drafting_seconds < 1.0, f"the live draft took {drafting_seconds:.2f} s"
         assert drafted["status"] in {"held", "approved", "sent"}
         assert drafted["engine_id"] == "template"
         assert drafted["hold_reason"] not in ENGINE_FAILURES

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import httpx
 
+from scripts.processes import Started, wait_until_answering
+
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "prospector-demo"
 
@@ -33,6 +35,8 @@ SUITE_VARIABLES = (
     "MAKEFLAGS",
     "MAKELEVEL",
     "MFLAGS",
+    # Set by the browser tests' conftest; Django's deploy check refuses it.
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
 )
 
 
@@ -100,17 +104,10 @@ class Demo:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"make {self.target} exited early:\n{self.log()[-4000:]}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.5)
-        raise AssertionError(f"/healthz never answered in {timeout}s:\n{self.log()[-4000:]}")
+        started = wait_until_answering(self.process, f"{self.url}/healthz", timeout=timeout)
+        if started != Started.ANSWERING:
+            raise AssertionError(f"make {self.target} {started}:\n{self.log()[-4000:]}")
+        return self
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
