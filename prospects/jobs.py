@@ -34,7 +34,12 @@ from engines.ids import TEMPLATE_ENGINE_ID, parse_engine_id
 from engines.selectors import engine_id_problem, engine_ready
 from prospects.guardrails import guard_arm
 from prospects.models import Decision, Draft, DraftJob, DraftJobItem, Thread, WithoutWorkflow
-from prospects.pipeline import decision_classify_on_worker, draft_for_decision, draft_record
+from prospects.pipeline import (
+    decision_classify_on_worker,
+    draft_for_decision,
+    draft_record,
+    live_item_create,
+)
 from prospects.selectors import PROGRESS_STATUSES, pipeline_settings, with_progress
 from prospects.work_queue import ITEM_ROUTE, items_enqueue
 
@@ -289,18 +294,12 @@ def draft_again(*, draft_id, user) -> Draft:
         draft = Draft.objects.select_for_update().select_related("decision").get(id=draft_id)
         if draft.status != Draft.Status.HELD or draft.body.strip():
             raise ValidationError({"draft": "Only a held draft with no body can be drafted again."})
-        item = DraftJobItem.objects.create(
-            thread_id=draft.thread_id,
-            decision=draft.decision,
-            engine_id=draft.decision.engine_id,
-            enqueued_at=now(),
-        )
+        item = live_item_create(draft.decision)
         draft.status, draft.hold_reason, draft.hold_detail = Draft.Status.QUEUED, "", ""
         draft.gate_failed, draft.job_item, draft.engine_id = [], item, item.engine_id
         draft.review_claimed_by, draft.review_claimed_until = None, None
         draft._history_user, draft._change_reason = user, "draft again"
         draft.save()
-        transaction.on_commit(lambda: items_enqueue([item]))
     return draft
 
 

@@ -164,9 +164,7 @@ def _decide(decision: Decision, classification: Classification) -> str:
 def live_draft_queue(decision: Decision) -> Draft:
     """A `queued` placeholder draft and the live work item that drafts it; the item is
     enqueued once the caller's transaction commits."""
-    item = DraftJobItem.objects.create(
-        thread=decision.thread, decision=decision, engine_id=decision.engine_id, enqueued_at=now()
-    )
+    item = live_item_create(decision)
     draft = Draft.objects.create(
         decision=decision,
         thread=decision.thread,
@@ -175,8 +173,20 @@ def live_draft_queue(decision: Decision) -> Draft:
         experiment_arm=decision.experiment_arm,
         job_item=item,
     )
-    transaction.on_commit(lambda: items_enqueue([item]))
     return draft
+
+
+def live_item_create(decision: Decision) -> DraftJobItem:
+    """The live work item that drafts ``decision`` on its engine, enqueued once the
+    caller's transaction commits."""
+    item = DraftJobItem.objects.create(
+        thread_id=decision.thread_id,
+        decision=decision,
+        engine_id=decision.engine_id,
+        enqueued_at=now(),
+    )
+    transaction.on_commit(lambda: items_enqueue([item]))
+    return item
 
 
 def decision_classify_on_worker(decision: Decision) -> Decision:
