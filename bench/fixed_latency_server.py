@@ -1,10 +1,13 @@
 """An OpenAI-compatible server that answers every chat completion after a fixed latency.
 
 The engine-overhead benchmark runs against it so the figure isolates our own overhead
-from the CPU model's speed.
+from the CPU model's speed. With a ``capacity`` it stands in for a server's batch
+capacity: it works on that many requests at once, each for the fixed latency, and queues
+the rest; it counts the requests it holds at once (``peak_in_flight``).
 """
 
 import json
+import threading
 import time
 from http.server import BaseHTTPRequestHandler
 
@@ -14,11 +17,38 @@ ANSWER = "Lovely to hear from you! Which evening suits you best?"
 
 
 class FixedLatencyServer(LoopbackServer):
-    def __init__(self, latency_seconds: float, port: int = 0, answers: dict | None = None):
+    def __init__(
+        self,
+        latency_seconds: float,
+        port: int = 0,
+        answers: dict | None = None,
+        capacity: int | None = None,
+    ):
         super().__init__(_Handler, port)
         self.latency_seconds = latency_seconds
         # Served model name -> the text it answers (tests give models different voices).
         self.answers = answers or {}
+        self._admitted = threading.BoundedSemaphore(capacity) if capacity else None
+        self._count = threading.Lock()
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        self.served = 0
+
+    def work(self) -> None:
+        """One request's fixed latency, once admitted."""
+        with self._count:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            if self._admitted is None:
+                time.sleep(self.latency_seconds)
+            else:
+                with self._admitted:
+                    time.sleep(self.latency_seconds)
+        finally:
+            with self._count:
+                self.in_flight -= 1
+                self.served += 1
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -32,7 +62,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):  # noqa: N802 - the stdlib's name
         request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-        time.sleep(self.server.latency_seconds)
+        self.server.work()
         prompt_chars = sum(len(message["content"]) for message in request["messages"])
         self._json(
             {

@@ -6,10 +6,11 @@
 Starts gunicorn (DEBUG=0, production settings) on a loopback port and a real Celery worker
 draining the live queue at the same time (the template engine), then posts `--messages`
 inbound messages (default 20,000) from `--clients` concurrent clients (default 20), each
-message its own POST /api/inbound/. Ingest only stores, decides and queues; the worker
-drafts. Prints `RESULT ingest_msgs_per_s=<accepted / seconds of posting>` and, once the
-worker has drained (or `--drain-seconds` passed), `RESULT ingest_lost=<n>`: accepted
-messages with no decision, or whose reply is still queued or missing. It must be 0.
+message its own POST /api/inbound/ (or `--batch` messages a POST, the API's list form).
+Ingest only stores, decides and queues; the worker drafts. Prints
+`RESULT ingest_msgs_per_s=<accepted / seconds of posting>` and, once the worker has
+drained (or `--drain-seconds` passed), `RESULT ingest_lost=<n>`: accepted messages with
+no decision, or whose reply is still queued or missing. It must be 0.
 """
 
 import argparse
@@ -48,24 +49,30 @@ BODIES = [
 ]
 
 
-def post_messages(base, token, numbers, accepted, failures):
+def message(number: int) -> dict:
+    return {
+        "external_id": f"ingest-{RUN}-{number}",
+        "thread": f"ingest-{RUN}-{number % 2000}",
+        "sender": "Bench",
+        "body": BODIES[number % len(BODIES)],
+        "received_at": datetime.now(UTC).isoformat(),
+    }
+
+
+def post_messages(base, token, numbers, batch, accepted, failures):
+    """Posts the messages one per request, or ``batch`` to a request (the API's list form)."""
     headers = {**FORWARDED_HTTPS, "Authorization": f"Token {token}"}
+    numbers = list(numbers)
     with httpx.Client(base_url=base, headers=headers, timeout=120) as http:
-        for number in numbers:
-            payload = {
-                "external_id": f"ingest-{RUN}-{number}",
-                "thread": f"ingest-{RUN}-{number % 2000}",
-                "sender": "Bench",
-                "body": BODIES[number % len(BODIES)],
-                "received_at": datetime.now(UTC).isoformat(),
-            }
+        for start in range(0, len(numbers), batch):
+            payload = [message(number) for number in numbers[start : start + batch]]
             try:
-                response = http.post("/api/inbound/", json=payload)
+                response = http.post("/api/inbound/", json=payload if batch > 1 else payload[0])
             except httpx.HTTPError as error:
                 failures.append(f"{type(error).__name__}")
                 continue
             if response.status_code in (200, 201):
-                accepted.append(payload["external_id"])
+                accepted.extend(item["external_id"] for item in payload)
             else:
                 failures.append(str(response.status_code))
 
@@ -78,6 +85,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--port", type=int, default=8933)
     parser.add_argument("--drain-seconds", type=float, default=600)
+    parser.add_argument(
+        "--batch", type=int, default=1, help="messages per POST (the API takes up to 100)"
+    )
     args = parser.parse_args()
 
     canon_load_file()
@@ -95,6 +105,7 @@ def main() -> None:
                     f"http://127.0.0.1:{args.port}",
                     tokens[n],
                     range(n, args.messages, args.clients),
+                    args.batch,
                     accepted,
                     failures,
                 ),
@@ -129,7 +140,7 @@ def main() -> None:
     stored = InboundMessage.objects.filter(external_id__startswith=f"ingest-{RUN}-").count()
     lost = len(set(accepted) - decided) + len((set(accepted) & needs_reply) - drafted)
     print(
-        f"{args.messages} messages from {args.clients} clients, gunicorn "
+        f"{args.messages} messages from {args.clients} clients, {args.batch} a POST, gunicorn "
         f"{args.workers}x{args.threads}, one worker draining: {len(accepted)} accepted in "
         f"{elapsed:.1f} s; {stored} stored, {len(decided)} decided, {len(drafted)} drafted "
         f"(all drafted {drained:.1f} s after the last post); "

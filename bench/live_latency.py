@@ -21,7 +21,6 @@ import sys
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,64 +36,20 @@ from django.contrib.auth.models import User  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from bench.chains import STEPS, inbound, threads_to_redraft, three_step_workflow  # noqa: E402
 from bench.fixed_latency_server import FixedLatencyServer  # noqa: E402
-from builder.services import canon_load_file, workflow_create, workflow_publish  # noqa: E402
-from config.celery import app as celery_app  # noqa: E402
+from builder.services import canon_load_file  # noqa: E402
 from engines.services import engine_build_register  # noqa: E402
 from prospects.jobs import job_cancel, job_create  # noqa: E402
 from prospects.models import Decision, Draft, DraftJobItem  # noqa: E402
-from prospects.pipeline import Inbound, inbound_ingest  # noqa: E402
+from prospects.pipeline import inbound_ingest  # noqa: E402
 from prospects.services import draft_engine_set  # noqa: E402
 from scripts.local_worker import worker_start  # noqa: E402
 
 RUN = uuid.uuid4().hex[:8]
+PREFIX = f"live-bench-{RUN}"
 ENGINE = f"endpoint-fixed-latency_2026-12-05.{RUN}"
 STEP_SECONDS = 0.2
-STEPS = 3
-
-
-def workflow(engine_id: str) -> None:
-    version = workflow_create(
-        slug=f"bench-live-{RUN}",
-        definition={
-            "name": "Bench: three steps",
-            "appliesTo": {"archetypes": [], "states": [], "templateKeys": []},
-            "context": [{"text": "Be brief."}],
-            "steps": [
-                {"think": "What do they want?"},
-                {"think": "What moves them to a time?"},
-                {"draft": "Write the reply.", "maxChars": 300},
-            ],
-            "engine": engine_id,
-            "priority": 100,
-        },
-    )
-    workflow_publish(version=version, note="bench")
-
-
-def job_threads(count: int) -> list:
-    """Threads with a decision to re-draft, made by ingesting on the template engine (their
-    own live drafts are drafted inline here: they are not what this measures)."""
-    celery_app.conf.task_always_eager = True
-    try:
-        return [
-            inbound_ingest(
-                inbound=inbound(f"job-{n}", "Hi there, nice to meet you")
-            ).decision.thread_id
-            for n in range(count)
-        ]
-    finally:
-        celery_app.conf.task_always_eager = False
-
-
-def inbound(key: str, body: str) -> Inbound:
-    return Inbound(
-        external_id=f"live-bench-{RUN}-{key}",
-        thread=f"live-bench-{RUN}-{key}",
-        sender="Bench",
-        body=body,
-        received_at=datetime.now(UTC),
-    )
 
 
 def main() -> None:
@@ -109,12 +64,12 @@ def main() -> None:
 
     server = FixedLatencyServer(STEP_SECONDS).start()
     engine_build_register(engine_id=ENGINE, endpoint_url=server.url, served_model="fixed")
-    workflow(ENGINE)
-    threads = job_threads(args.job_items)
+    three_step_workflow(ENGINE, f"bench-live-{RUN}")
+    threads = threads_to_redraft(PREFIX, args.job_items)
     draft_engine_set(engine_id=ENGINE, user=admin)
     workers = [
         worker_start(queues="live", concurrency=4),
-        worker_start(queues="live,celery", concurrency=2),
+        worker_start(queues="live,celery", concurrency=4, pool="threads"),
     ]
     job = job_create(user=admin, thread_ids=threads, engine_id=ENGINE)
     try:
@@ -125,7 +80,8 @@ def main() -> None:
         for number in range(int(args.rate * args.seconds)):
             time.sleep(max(0.0, started + number / args.rate - time.monotonic()))
             moment = time.monotonic()
-            result = inbound_ingest(inbound=inbound(f"live-{number}", "Are you free tonight?"))
+            message = inbound(PREFIX, f"live-{number}", "Are you free tonight?")
+            result = inbound_ingest(inbound=message)
             poller.watch(result.draft.id, moment)
         waits = poller.finish(timeout=120)
         sent = list(poller.sent)

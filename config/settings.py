@@ -238,8 +238,8 @@ JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
 # How long a live message's draft waits for a model build that is not ready (a droplet
 # booting) before it is held `engine_unavailable` or falls back to the template engine.
 LIVE_DRAFT_MAX_WAIT_SECONDS = env.float("LIVE_DRAFT_MAX_WAIT_SECONDS", default=900.0)
-# Items per task: template items are cheap; model items are drafted ENGINE_CONCURRENCY at
-# a time, and a chunk of several such waves keeps the engine busy across the chunk's tail.
+# Items per task: template items are cheap; model items start one by one as their build's
+# slots (max_concurrency) free up, with no wait for the rest of their chunk.
 JOB_CHUNK_SIZE = env.int("JOB_CHUNK_SIZE", default=100)
 JOB_MODEL_CHUNK_SIZE = env.int("JOB_MODEL_CHUNK_SIZE", default=32)
 JOB_ENGINE_RETRY_SECONDS = env.float("JOB_ENGINE_RETRY_SECONDS", default=10.0)
@@ -316,7 +316,12 @@ GPU_API_KEY = env.str("GPU_API_KEY", default="")
 GPU_JSON_DIALECT = env.str("GPU_JSON_DIALECT", default="openai")
 CLASSIFIER_JSON_DIALECT = env.str("CLASSIFIER_JSON_DIALECT", default=GPU_JSON_DIALECT)
 GPU_ESCALATION_MODEL = env.str("GPU_ESCALATION_MODEL", default="")
+# Model calls in flight per build and worker process, unless the build sets its own
+# max_concurrency: vLLM (do-gpu builds) batches continuously; an endpoint may be anything.
+VLLM_MAX_CONCURRENCY = env.int("VLLM_MAX_CONCURRENCY", default=64)
 ENGINE_CONCURRENCY = env.int("ENGINE_CONCURRENCY", default=8)
+# Drafting threads of a worker process, all builds together: above the builds' limits.
+WORKER_DRAFT_THREADS = env.int("WORKER_DRAFT_THREADS", default=256)
 GPU_THINK_MAX_TOKENS = env.int("GPU_THINK_MAX_TOKENS", default=160)
 # A fixed sampling seed makes model output repeatable (tests, evaluations); unset in prod.
 GPU_SEED = env.int("GPU_SEED", default=None)

@@ -97,11 +97,16 @@ def move_messages(body: str) -> list[dict]:
 NOT_CONFIGURED = "classifier not configured"
 
 
+def move_head_configured() -> bool:
+    url = settings.CLASSIFIER_INFERENCE_URL or settings.GPU_INFERENCE_URL
+    return bool(url and getattr(settings, MOVE.model_setting))
+
+
 def classify_move(body: str) -> MoveOutcome:
+    if not move_head_configured():
+        return MoveOutcome(None, NOT_CONFIGURED)
     url = settings.CLASSIFIER_INFERENCE_URL or settings.GPU_INFERENCE_URL
     model = getattr(settings, MOVE.model_setting)
-    if not url or not model:
-        return MoveOutcome(None, NOT_CONFIGURED)
     client = client_for(url, Dialect(settings.CLASSIFIER_JSON_DIALECT))
     try:
         result = client.chat(

@@ -1,6 +1,6 @@
 from django import forms
 
-from engines.models import GpuPolicySettings
+from engines.models import EngineBuild, GpuPolicySettings
 
 
 class GpuPolicyForm(forms.ModelForm):
@@ -17,3 +17,10 @@ class GpuPolicyForm(forms.ModelForm):
             "drain_items_per_second",
         ]
         widgets = {"hourly_prices": forms.Textarea(attrs={"rows": 2})}
+
+
+class BuildConcurrencyForm(forms.ModelForm):
+    class Meta:
+        model = EngineBuild
+        fields = ["max_concurrency"]
+        labels = {"max_concurrency": "Max concurrency"}

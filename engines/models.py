@@ -1,13 +1,16 @@
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
 from engines.clock import now
 from engines.dialect import Dialect
-from engines.ids import MAX_ENGINE_ID_LENGTH, parse_engine_id, validate_engine_id
+from engines.ids import MAX_ENGINE_ID_LENGTH, Provider, parse_engine_id, validate_engine_id
 from engines.trainer import Head
+
+MAX_CONCURRENCY_LIMIT = 1024
 
 
 class EngineBuild(models.Model):
@@ -42,6 +45,13 @@ class EngineBuild(models.Model):
         help_text="The LoRA head this build's requests name (one of lora_modules); blank: "
         "the served model itself.",
     )
+    max_concurrency = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_CONCURRENCY_LIMIT)],
+        help_text="Model calls the worker keeps in flight against this build; blank: the "
+        "default for its kind (vLLM on a do-gpu machine batches many sequences at once).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
@@ -54,6 +64,18 @@ class EngineBuild(models.Model):
     @property
     def parsed(self):
         return parse_engine_id(self.engine_id)
+
+    @property
+    def concurrency(self) -> int:
+        return self.max_concurrency or default_concurrency(self.engine_id)
+
+
+def default_concurrency(engine_id: str) -> int:
+    """vLLM (what a do-gpu machine runs) batches dozens of sequences at once; an endpoint
+    may be anything, so it gets ENGINE_CONCURRENCY."""
+    if parse_engine_id(engine_id).provider == Provider.DO_GPU:
+        return settings.VLLM_MAX_CONCURRENCY
+    return settings.ENGINE_CONCURRENCY
 
 
 class ModelCall(models.Model):

@@ -276,6 +276,7 @@ def _register(run: TrainingRun, result) -> EngineBuild | None:
         model_path=parent.model_path,
         lora_modules={**parent.lora_modules, name: result.adapter_dir},
         adapter=name,
+        max_concurrency=parent.max_concurrency,
     )
     TrainingRun.finish(
         run.id,

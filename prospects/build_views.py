@@ -5,12 +5,13 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from config.roles import can_change_engine, role_required
+from engines.forms import BuildConcurrencyForm
 from engines.gpu_deploy import lora_arguments
-from engines.models import EngineBuild, Evaluation, RunStatus, TrainingRun
+from engines.models import EngineBuild, Evaluation, RunStatus, TrainingRun, default_concurrency
 from engines.promotion import (
     GUARDABLE,
     evaluation_pair,
@@ -18,6 +19,7 @@ from engines.promotion import (
     promotion_policy_set,
     promotion_verdict,
 )
+from engines.services import build_concurrency_set
 from prospects.evaluations import evaluation_start
 from prospects.selectors import pipeline_settings
 from prospects.services import PromotionRefused, build_promote
@@ -95,6 +97,33 @@ def tuning_context(engine_id: str, user) -> dict:
     }
 
 
+def concurrency_history(build: EngineBuild) -> list:
+    """The build's history records where its max_concurrency changed, newest first."""
+    records = list(build.history.order_by("history_date", "history_id"))
+    changed = [
+        record
+        for before, record in zip([None, *records], records, strict=False)
+        if before is None or before.max_concurrency != record.max_concurrency
+    ]
+    return changed[::-1][:RECENT]
+
+
+def serving_context(engine_id: str, user) -> dict:
+    """The build page's serving section: how many calls the workers keep in flight."""
+    build = EngineBuild.objects.filter(engine_id=engine_id).first()
+    if build is None or build.parsed.is_template:
+        return {"serving": None}
+    return {
+        "serving": {
+            "build": build,
+            "default": default_concurrency(engine_id),
+            "form": BuildConcurrencyForm(instance=build),
+            "history": concurrency_history(build),
+            "can_edit": can_change_engine(user),
+        }
+    }
+
+
 @role_required
 def build_tuning_hx(request, engine_id):
     """The tuning section alone: polled while a run or an evaluation is under way."""
@@ -110,8 +139,9 @@ def _admin(request) -> None:
         raise PermissionDenied
 
 
-def _field_errors(request, invalid: ValidationError) -> None:
-    for field_name, problems in invalid.message_dict.items():
+def _field_errors(request, errors: dict) -> None:
+    """Each field's problems as a message: a ValidationError's message_dict, a form's errors."""
+    for field_name, problems in errors.items():
         messages.error(request, f"{field_name}: {' '.join(problems)}")
 
 
@@ -125,10 +155,32 @@ def _attempt(request, engine_id, action, done: str):
     try:
         action()
     except ValidationError as invalid:
-        _field_errors(request, invalid)
+        _field_errors(request, invalid.message_dict)
     else:
         messages.success(request, done)
     return _back(engine_id)
+
+
+@role_required
+@require_POST
+def build_concurrency(request, engine_id):
+    _admin(request)
+    form = BuildConcurrencyForm(
+        request.POST, instance=get_object_or_404(EngineBuild, engine_id=engine_id)
+    )
+    if not form.is_valid():
+        _field_errors(request, form.errors)
+        return _back(engine_id)
+    return _attempt(
+        request,
+        engine_id,
+        lambda: build_concurrency_set(
+            engine_id=engine_id,
+            max_concurrency=form.cleaned_data["max_concurrency"],
+            user=request.user,
+        ),
+        "Max concurrency saved; workers use it within seconds.",
+    )
 
 
 @role_required
@@ -189,7 +241,7 @@ def build_promote_view(request, engine_id):
         for problem in refused.verdict.problems:
             messages.error(request, f"Not promoted: {problem}")
     except ValidationError as invalid:
-        _field_errors(request, invalid)
+        _field_errors(request, invalid.message_dict)
     else:
         messages.success(request, f"{engine_id} is now the draft engine.")
     return _back(engine_id)

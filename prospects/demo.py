@@ -26,11 +26,17 @@ from prospects.review import draft_approve, draft_correct, draft_reject
 
 DEMO_USERS = {"admin": Role.ADMIN, "operator": Role.OPERATOR, "coworker": Role.COWORKER}
 
+# Engine id -> (description, max_concurrency; None: the default of its kind, 64 for vLLM).
+# llama-cpp-python's server answers one request at a time.
 DEMO_BUILDS = {
     "do-gpu-mistral-nemo-12b-uncensored_2026-06-29.1": (
-        "Mistral Nemo 12B, tuned voice build, on an on-demand GPU droplet"
+        "Mistral Nemo 12B, tuned voice build, on an on-demand GPU droplet",
+        None,
     ),
-    "endpoint-gemma3-270m_2026-11-23.1": "Gemma 3 270M on a local llama.cpp server (development)",
+    "endpoint-gemma3-270m_2026-11-23.1": (
+        "Gemma 3 270M on a local llama.cpp server (development)",
+        1,
+    ),
 }
 
 DEMO_MESSAGES = [
@@ -72,8 +78,10 @@ def demo_load(*, password: str, experiment: bool = True) -> dict:
     users = demo_users(password=password)
     canon = canon_load_file()
     snippets_load_file()
-    for engine_id, description in DEMO_BUILDS.items():
-        engine_build_register(engine_id=engine_id, description=description)
+    for engine_id, (description, max_concurrency) in DEMO_BUILDS.items():
+        engine_build_register(
+            engine_id=engine_id, description=description, max_concurrency=max_concurrency
+        )
     workflows = workflow_import(DEMO_WORKFLOWS_DIR, only_missing=True)
     start = now() - timedelta(hours=len(DEMO_MESSAGES))
     created = 0

@@ -14,11 +14,11 @@ Guarantees, whatever is redelivered, killed or restarted:
 """
 
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
-from itertools import repeat
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -29,8 +29,10 @@ from django.db.models.functions import Coalesce
 from builder.models import WorkflowVersion
 from builder.selectors import canon_texts
 from engines.clock import now
+from engines.concurrency import Priority, Slots, slots_for
 from engines.holds import ENGINE_FAILURES, HoldReason
 from engines.ids import TEMPLATE_ENGINE_ID, parse_engine_id
+from engines.model_tasks import DRAFT, MOVE
 from engines.selectors import engine_id_problem, engine_ready
 from prospects.guardrails import guard_arm
 from prospects.models import Decision, Draft, DraftJob, DraftJobItem, Thread, WithoutWorkflow
@@ -233,9 +235,14 @@ def _finish_jobs_if_complete(job_ids) -> None:
     ).update(status=DraftJob.Status.DONE, finished_at=now())
 
 
-def job_chunk_run(*, item_ids) -> Outcome:
+def job_chunk_run(*, item_ids, wait: bool = True) -> Outcome:
     """Runs a chunk of one engine's items (the task's body); safe to repeat any number of
-    times: a finished item is skipped and a drafted one is never drafted again."""
+    times: a finished item is skipped and a drafted one is never drafted again.
+
+    A model build's items join its slots (``engines.concurrency``) one by one as slots
+    free up and draft on this process's drafting threads; unless ``wait``, this returns
+    once the last one has started, so the next chunk's items start as this one's end.
+    """
     items = list(
         DraftJobItem.objects.select_related("job", "draft", "decision").filter(
             id__in=item_ids, status__in=DraftJobItem.PENDING
@@ -265,17 +272,10 @@ def job_chunk_run(*, item_ids) -> Outcome:
             id__in={item.job_id for item in waiting},
             status__in=[DraftJob.Status.QUEUED, DraftJob.Status.RUNNING],
         ).update(status=DraftJob.Status.WAITING_FOR_ENGINE)
-    claimed = _claim([item.id for item in todo]) if todo else []
-    if claimed:
-        DraftJob.objects.filter(
-            id__in=job_ids, status__in=[DraftJob.Status.QUEUED, DraftJob.Status.WAITING_FOR_ENGINE]
-        ).update(status=DraftJob.Status.RUNNING, started_at=Coalesce("started_at", Value(now())))
-    poison = [item for item in claimed if item.attempts > settings.JOB_MAX_ATTEMPTS]
-    for item in poison:
-        _hold_poison_item(item)
-    drafted, deferred = _draft_items([item for item in claimed if item not in poison])
-    _finish_items(drafted)
-    _defer(deferred)
+    if todo and parse_engine_id(todo[0].engine_id).is_template:
+        _draft_here(todo)
+    elif todo:
+        _draft_in_slots(todo, wait=wait)
     _finish_jobs_if_complete(job_ids)
     return Outcome.WAIT if waiting else Outcome.DONE
 
@@ -350,36 +350,99 @@ def _give_up_waiting(items: list[DraftJobItem]) -> list[DraftJobItem]:
     return [item for item in items if item not in expired]
 
 
-# A model item left undrafted because its engine stopped admitting calls mid-chunk.
-DEFERRED = object()
+def _mark_jobs_running(items: list[DraftJobItem]) -> None:
+    DraftJob.objects.filter(
+        id__in={item.job_id for item in items if item.job_id},
+        status__in=[DraftJob.Status.QUEUED, DraftJob.Status.WAITING_FOR_ENGINE],
+    ).update(status=DraftJob.Status.RUNNING, started_at=Coalesce("started_at", Value(now())))
 
 
-def _draft_items(items: list[DraftJobItem]) -> tuple[list[tuple[DraftJobItem, Draft]], list]:
-    """Drafts the items, a model engine's ENGINE_CONCURRENCY at a time; one item's crash
-    never fails the others. Returns the drafted pairs and the items deferred because the
-    engine stopped admitting calls (breaker open, endpoint gone) during the chunk."""
-    if not items:
-        return [], []
+def _claim_runnable(item_ids) -> list[DraftJobItem]:
+    """Claims the items; one that crashed its worker too often is held instead."""
+    claimed = _claim(item_ids)
+    _mark_jobs_running(claimed)
+    poison = [item for item in claimed if item.attempts > settings.JOB_MAX_ATTEMPTS]
+    for item in poison:
+        _hold_poison_item(item)
+    return [item for item in claimed if item not in poison]
+
+
+def _draft_here(items: list[DraftJobItem]) -> None:
+    """Template items: cheap, CPU-bound, drafted one after another in this thread."""
+    runnable = _claim_runnable([item.id for item in items])
+    canon = canon_texts(item.decision.template_key for item in runnable)
+    drafted = [(item, _draft_item(item, canon)) for item in runnable]
+    _finish_items([(item, draft) for item, draft in drafted if draft is not None])
+
+
+def _draft_in_slots(items: list[DraftJobItem], *, wait: bool) -> None:
+    """Each item takes one of its build's slots (live first), is claimed only then (so it
+    never goes stale while it waits for a slot), and drafts on a drafting thread. A chunk
+    of one drafts in this thread: its caller has nothing else to do."""
+    slots = slots_for(items[0].engine_id)
     canon = canon_texts(item.decision.template_key for item in items)
-    # A live message is usually a chunk of one: no thread for it.
-    concurrent = len(items) > 1 and not parse_engine_id(items[0].engine_id).is_template
-    if not concurrent:
-        drafted = [(item, _draft_item(item, canon)) for item in items]
-    else:
-        with ThreadPoolExecutor(max_workers=settings.ENGINE_CONCURRENCY) as pool:
-            drafted = list(
-                zip(items, pool.map(_draft_item_in_thread, items, repeat(canon)), strict=True)
+    started = []
+    for item in items:
+        slots.acquire(_slot_priority(item))
+        try:
+            claimed = _claim_runnable([item.id])
+        except BaseException:
+            slots.release()
+            raise
+        if not claimed:
+            slots.release()
+        elif len(items) == 1:
+            _draft_in_slot(claimed[0], canon, slots)
+        else:
+            started.append(_drafting_threads().submit(_draft_on_thread, claimed[0], canon, slots))
+    if wait:
+        for future in started:
+            future.result()
+
+
+def _slot_priority(item: DraftJobItem) -> Priority:
+    """Live before batch; then by the chain's first model task: a live chain begins with
+    its move (the LoRA head decides on the worker), a batch one redrafts."""
+    live = item.job_id is None
+    return Priority.of(live=live, task=MOVE if live else DRAFT)
+
+
+_threads: ThreadPoolExecutor | None = None
+_threads_lock = threading.Lock()
+
+
+def _drafting_threads() -> ThreadPoolExecutor:
+    """This process's drafting threads, made on first use (after a prefork worker forks)."""
+    global _threads
+    with _threads_lock:
+        if _threads is None:
+            _threads = ThreadPoolExecutor(
+                max_workers=settings.WORKER_DRAFT_THREADS, thread_name_prefix="draft"
             )
-    deferred = [item for item, draft in drafted if draft is DEFERRED]
-    done = [(item, draft) for item, draft in drafted if draft is not None and draft is not DEFERRED]
-    return done, deferred
+        return _threads
 
 
-def _draft_item_in_thread(item: DraftJobItem, canon: dict):
+def _draft_in_slot(item: DraftJobItem, canon: dict, slots: Slots) -> None:
+    """Drafts one claimed item and gives its slot back; an engine that stopped admitting
+    calls (breaker open, endpoint gone) since the chunk began defers the item, once the
+    slot is back (run inline, the deferral may draft again at once)."""
     try:
-        if _waits_for_engine(item) and not engine_ready(item.engine_id):
-            return DEFERRED
-        return _draft_item(item, canon)
+        ready = not _waits_for_engine(item) or engine_ready(item.engine_id)
+        if ready:
+            draft = _draft_item(item, canon)
+            if draft is not None:
+                _finish_items([(item, draft)])
+            if item.job_id:
+                _finish_jobs_if_complete({item.job_id})
+    finally:
+        slots.release()
+    if not ready:
+        _defer([item])
+
+
+def _draft_on_thread(item: DraftJobItem, canon: dict, slots: Slots) -> None:
+    try:
+        _draft_in_slot(item, canon, slots)
     finally:
         connection.close()
 
@@ -418,11 +481,18 @@ def _draft_item(item: DraftJobItem, canon: dict | None, *, engine_id: str = "") 
         return None
 
 
-def _draft_live_item(item: DraftJobItem, canon: dict | None, *, engine_id: str) -> Draft:
+def _draft_live_item(item: DraftJobItem, canon: dict | None, *, engine_id: str) -> Draft | None:
     """The LoRA head (when configured) decides first; then the decision's own engine and
-    workflow draft into the placeholder."""
+    workflow draft into the placeholder, or into a new draft when the rules saw no reply
+    but the head does. Still no reply: a placeholder is held `no_reply`; without one the
+    item just ends (None)."""
     decision = decision_classify_on_worker(item.decision)
     if not decision.template_key:
+        if linked_draft(item) is None:
+            DraftJobItem.objects.filter(id=item.id, status__in=DraftJobItem.PENDING).update(
+                status=Item.DRAFTED, updated_at=now()
+            )
+            return None
         return _hold_item(
             item, HoldReason.NO_REPLY, f"The move classifier chose '{decision.move}'."
         )

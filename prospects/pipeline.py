@@ -18,7 +18,7 @@ from builder.taxonomy import Archetype
 from engines import gate
 from engines.base import DraftRequest, DraftResult, EngineError, Turn
 from engines.chain import leak_fragments
-from engines.classifier import NOT_CONFIGURED, classify_move
+from engines.classifier import NOT_CONFIGURED, classify_move, move_head_configured
 from engines.clock import now
 from engines.holds import HoldReason
 from engines.ids import TEMPLATE_ENGINE_ID, parse_engine_id
@@ -68,27 +68,32 @@ def inbound_ingest(*, inbound: Inbound) -> IngestResult:
 
     Guarantees: the message, its decision and (when there is a reply to draft) a `queued`
     draft with its live work item commit in one transaction, so a crash loses nothing and
-    never leaves a decision without its draft; the worker drafts after the commit, and the
-    sweeper enqueues again what made no progress. One message and one decision per
-    external id whatever the concurrency (a duplicate answers ``created=False``). No
-    engine or model call happens here: this runs inside HTTP requests.
+    never leaves a decision without its draft (with the move head configured, a message
+    the rules leave unanswered gets a live item too: the head decides it again); the
+    worker drafts after the commit, and the sweeper enqueues again what made no progress.
+    One message and one decision per external id whatever the concurrency (a duplicate
+    answers ``created=False``). No engine or model call happens here: this runs inside
+    HTTP requests.
     """
-    existing = InboundMessage.objects.filter(external_id=inbound.external_id).first()
-    if existing is not None:
-        return _existing_result(existing)
     try:
         with transaction.atomic():
             message = _record_message(inbound)
             decision = _record_decision(message, inbound)
             draft = live_draft_queue(decision) if decision.template_key else None
+            if draft is None and move_head_configured():
+                # The rules see no reply to draft; the LoRA head may, on the worker.
+                live_item_create(decision)
     except IntegrityError:
-        # A concurrent ingest of the same external id committed first.
+        # A duplicate: the message is there already (or a concurrent ingest committed it
+        # first). Inserting and failing costs less than asking first for every new one.
         return _existing_result(InboundMessage.objects.get(external_id=inbound.external_id))
     return IngestResult(message=message, decision=decision, draft=draft, created=True)
 
 
 def _record_message(inbound: Inbound) -> InboundMessage:
-    thread, _ = Thread.objects.get_or_create(
+    """The message, in its thread; the thread is locked until the transaction ends (the
+    decision reads and moves its state)."""
+    thread, _ = Thread.objects.select_for_update().get_or_create(
         handle=inbound.thread,
         defaults={
             "archetype": inbound.archetype or Archetype.NEW_CONTACT,
@@ -121,7 +126,7 @@ def choose_mode(settings_row: PipelineSettings, template_key: str) -> Mode:
 
 
 def _record_decision(message: InboundMessage, inbound: Inbound) -> Decision:
-    thread = Thread.objects.select_for_update().get(id=message.thread_id)
+    thread = message.thread
     if inbound.archetype:
         thread.archetype = inbound.archetype
     state = thread.state

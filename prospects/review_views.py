@@ -18,7 +18,7 @@ from engines.holds import HoldReason
 from engines.ids import InvalidEngineId, parse_engine_id
 from engines.selectors import selectable_engine_ids
 from prospects import selectors
-from prospects.build_views import tuning_context
+from prospects.build_views import serving_context, tuning_context
 from prospects.jobs import draft_again
 from prospects.models import Correction, Draft, ReasonTag
 from prospects.review import (
@@ -294,6 +294,7 @@ def engine_detail(request, engine_id):
             "formats": list(Format),
             "splits": list(Split),
             **tuning_context(engine_id, request.user),
+            **serving_context(engine_id, request.user),
         },
     )
 

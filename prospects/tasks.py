@@ -24,9 +24,11 @@ def draft_job_chunk(self, item_ids: list[str], queue: str = "celery") -> None:
     comes back later, on the queue it came from, instead of holding the worker."""
     from prospects.jobs import Outcome, job_chunk_run
 
-    # Run inline (CELERY_TASK_ALWAYS_EAGER), "later" would be now, again and again: the
-    # sweeper enqueues the waiting items instead.
-    if job_chunk_run(item_ids=item_ids) == Outcome.WAIT and not self.request.is_eager:
+    # Run inline (CELERY_TASK_ALWAYS_EAGER), the caller expects the items drafted when the
+    # call returns; and "later" would be now, again and again: the sweeper enqueues the
+    # waiting items instead.
+    eager = self.request.is_eager
+    if job_chunk_run(item_ids=item_ids, wait=eager) == Outcome.WAIT and not eager:
         draft_job_chunk.apply_async(
             (item_ids, queue), countdown=settings.JOB_ENGINE_RETRY_SECONDS, queue=queue
         )

@@ -31,6 +31,11 @@ urlpatterns = [
         name="build_tuning_hx",
     ),
     path("engines/<str:engine_id>/evaluate/", build_views.build_evaluate, name="build_evaluate"),
+    path(
+        "engines/<str:engine_id>/concurrency/",
+        build_views.build_concurrency,
+        name="build_concurrency",
+    ),
     path("engines/<str:engine_id>/train/", build_views.build_train, name="build_train"),
     path("engines/<str:engine_id>/promote/", build_views.build_promote_view, name="build_promote"),
     path("engines/<str:engine_id>/guards/", build_views.promotion_guards, name="promotion_guards"),

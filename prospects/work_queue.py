@@ -15,8 +15,9 @@ LANE_QUEUES = {Lane.LIVE: "live", Lane.BATCH: "celery"}
 
 
 def chunk_size(engine_id: str) -> int:
-    """Template items are cheap: many per task. Model items run ENGINE_CONCURRENCY at once,
-    several waves per task so that a chunk's slowest item rarely leaves the engine idle."""
+    """Template items are cheap: many per task. Model items start one by one as their
+    build's slots free up, so a chunk only bounds how long a task is busy handing them on
+    (what a live task waits for on a worker with one task slot)."""
     if parse_engine_id(engine_id).is_template:
         return settings.JOB_CHUNK_SIZE
     return settings.JOB_MODEL_CHUNK_SIZE

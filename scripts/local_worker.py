@@ -24,10 +24,15 @@ _workers = itertools.count()
 
 
 def worker_start(
-    *, queues: str = "live,celery,lifecycle", concurrency: int = 1, **env_overrides
+    *,
+    queues: str = "live,celery,lifecycle",
+    concurrency: int = 1,
+    pool: str = "",
+    **env_overrides,
 ) -> subprocess.Popen:
-    """A worker on the same database and broker as this process: one solo-pool process, or
-    a prefork pool of ``concurrency`` processes."""
+    """A worker on the same database and broker as this process: one solo-pool process, a
+    prefork pool of ``concurrency`` processes, or the ``pool`` named ("threads": one
+    process, as the drafting worker is deployed)."""
     env = dict(
         os.environ,
         DATABASE_URL=database_url(),
@@ -43,7 +48,8 @@ def worker_start(
             "-A",
             "config",
             "worker",
-            "--pool=solo" if concurrency == 1 else f"--concurrency={concurrency}",
+            f"--pool={pool or ('solo' if concurrency == 1 else 'prefork')}",
+            f"--concurrency={concurrency}",
             f"--queues={queues}",
             f"--hostname={queues.replace(',', '-')}-{next(_workers)}@%h",
             "--loglevel=WARNING",

@@ -86,3 +86,37 @@ def test_an_admin_compares_two_builds_and_promotes_through_the_gate(
     expect(page.locator("#messages")).to_contain_text(f"{CANDIDATE} is now the draft engine")
     assert pipeline_settings().draft_engine == CANDIDATE
     screenshot("build-promoted")
+
+
+def test_an_admin_sets_a_builds_max_concurrency_and_sees_its_history(page, screenshot):
+    demo_load(password=PASSWORD, experiment=False)
+    gpu_build = "do-gpu-mistral-nemo-12b-uncensored_2026-06-29.1"
+    log_in(page, "admin", PASSWORD)
+    page.goto(f"/engines/{gpu_build}/")
+    serving = page.locator("section.serving")
+    expect(serving).to_contain_text("at most 64 model calls")
+    expect(serving).to_contain_text("(the default for its kind)")
+    expect(serving.locator("tbody tr")).to_have_count(1)  # registered by the demo
+    expect(serving.locator("tbody tr").first).to_contain_text("systemdefault")
+    screenshot("build-serving-default")
+
+    page.fill("#id_max_concurrency", "0")
+    serving.locator("button:has-text('Save')").click()
+    expect(page.locator("#messages")).to_contain_text(
+        "max_concurrency: Ensure this value is greater than or equal to 1."
+    )
+    expect(serving).to_contain_text("at most 64 model calls")
+    screenshot("build-serving-error")
+
+    page.fill("#id_max_concurrency", "96")
+    serving.locator("button:has-text('Save')").click()
+    expect(page.locator("#messages")).to_contain_text("Max concurrency saved")
+    expect(serving).to_contain_text("at most 96 model calls")
+    expect(serving.locator("tbody tr")).to_have_count(2)
+    expect(serving.locator("tbody tr").first).to_contain_text("admin96")
+    screenshot("build-serving")
+
+    llama = page.context.new_page()
+    llama.goto(f"{page.url.split('/engines/')[0]}/engines/endpoint-gemma3-270m_2026-11-23.1/")
+    expect(llama.locator("section.serving")).to_contain_text("at most 1 model call ")
+    llama.close()

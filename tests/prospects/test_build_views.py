@@ -102,3 +102,41 @@ def test_the_section_polls_while_work_is_under_way(builds, admin_user):
     assert partial.lstrip().startswith('<section id="build-tuning"')
     Evaluation.objects.update(status=Evaluation.Status.SUCCEEDED)
     assert 'hx-trigger="every 2s"' not in page_text(client)
+
+
+def test_max_concurrency_is_edited_by_admins_with_history_and_bad_values_named(
+    builds, admin_user, coworker
+):
+    gpu_build = "do-gpu-mistral-nemo-12b-uncensored_2026-06-29.1"
+    engine_build_register(engine_id=gpu_build)
+    admin = logged_in(admin_user)
+    page = page_text(admin, gpu_build)
+    assert "at most <strong>64</strong> model calls" in page
+    assert "(the default for its kind)" in page
+
+    admin.post(f"/engines/{gpu_build}/concurrency/", {"max_concurrency": "96"})
+    page = page_text(admin, gpu_build)
+    assert "at most <strong>96</strong> model calls" in page
+    assert "Max concurrency saved" in page
+    assert f"<td>{admin_user.username}</td><td>96</td>" in page
+
+    for bad, problem in (
+        ("0", "Ensure this value is greater than or equal to 1."),
+        ("1025", "Ensure this value is less than or equal to 1024."),
+        ("many", "Enter a whole number."),
+    ):
+        admin.post(f"/engines/{gpu_build}/concurrency/", {"max_concurrency": bad})
+        page = page_text(admin, gpu_build)
+        assert f"max_concurrency: {problem}" in page
+        assert "at most <strong>96</strong> model calls" in page
+
+    admin.post(f"/engines/{gpu_build}/concurrency/", {"max_concurrency": ""})
+    assert "at most <strong>64</strong> model calls" in page_text(admin, gpu_build)
+
+    reader = logged_in(coworker)
+    refused = reader.post(f"/engines/{gpu_build}/concurrency/", {"max_concurrency": "1"})
+    assert refused.status_code == 403
+    page = page_text(reader, gpu_build)
+    assert "at most <strong>64</strong>" in page
+    assert 'name="max_concurrency"' not in page
+    assert admin.post("/engines/endpoint-nope_2026-01-01.1/concurrency/", {}).status_code == 404

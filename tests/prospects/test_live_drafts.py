@@ -1,5 +1,7 @@
 """Live traffic through the worker: ingest stores, decides and queues; the worker drafts."""
 
+import json
+
 import pytest
 import redis
 from django.conf import settings
@@ -155,3 +157,44 @@ def test_the_api_answers_201_with_the_queued_draft_and_lists_what_waits(
     assert again.status_code == 200
     assert created.json()["draft"]["status"] == "queued"
     assert [row["id"] for row in waiting.json()["results"]] == [created.json()["draft"]["id"]]
+
+
+@pytest.mark.parametrize(
+    ("head_move", "drafts"),
+    [("opener", 1), ("spam", 0)],
+)
+def test_the_head_decides_again_what_the_rules_left_unanswered(canon, settings, head_move, drafts):
+    head = {"is_prospect": head_move == "opener", "move": head_move, "trace": "the head"}
+    server = FixedLatencyServer(0.0, answers={"head": json.dumps(head)}).start()
+    clients_close()
+    settings.GPU_INFERENCE_URL, settings.GPU_CLASSIFIER_MODEL = server.url, "head"
+    try:
+        result = inbound_ingest(inbound=make_inbound("Hi! click here for my pics"))
+        assert (result.decision.move, result.decision.template_key, result.draft) == (
+            "spam",
+            "",
+            None,
+        )
+        item = DraftJobItem.objects.get(decision=result.decision)
+        assert item.lane == Lane.LIVE
+
+        job_chunk_run(item_ids=[item.id])
+    finally:
+        server.stop()
+        clients_close()
+
+    item.refresh_from_db()
+    result.decision.refresh_from_db()
+    assert item.status == DraftJobItem.Status.DRAFTED
+    assert (result.decision.classified_by, result.decision.move) == ("lora", head_move)
+    assert Draft.objects.filter(decision=result.decision).count() == drafts
+    if drafts:
+        draft = Draft.objects.get(decision=result.decision)
+        assert draft.job_item == item
+        assert draft.body == canon_text("opener.welcome")
+
+
+def test_without_the_head_a_message_with_no_reply_gets_no_work(canon):
+    result = inbound_ingest(inbound=make_inbound("Hi! click here for my pics"))
+    assert result.draft is None
+    assert not DraftJobItem.objects.filter(decision=result.decision).exists()
