@@ -106,6 +106,7 @@ class Demo:
             )
         started = wait_until_answering(self.process, f"{self.url}/healthz", timeout=timeout)
         if started != Started.ANSWERING:
+            self.stop()  # a demo that never answered must not outlive its test
             raise AssertionError(f"make {self.target} {started}:\n{self.log()[-4000:]}")
         return self
 
