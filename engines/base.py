@@ -1,5 +1,6 @@
 """What every draft engine takes and returns, as plain data (engines never see models)."""
 
+import secrets
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
@@ -60,6 +61,9 @@ class DraftRequest:
     history: tuple[Turn, ...] = ()
     workflow: WorkflowSpec | None = None
     exemplars: tuple[Exemplar, ...] = ()
+    # Marks where untrusted text starts and ends in this request's prompts: random, so no
+    # sender can write the line that closes a block.
+    boundary: str = field(default_factory=lambda: secrets.token_hex(6))
 
 
 @dataclass(frozen=True)

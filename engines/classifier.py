@@ -16,6 +16,7 @@ from engines.inference import InferenceError
 from engines.model_tasks import MOVE
 from engines.moves import all_moves, invariant_holds, prospect_moves
 from engines.registry import client_for
+from engines.untrusted import normalise
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ def move_messages(body: str) -> list[dict]:
             "role": "system",
             "content": f"{PROMPT}\nMoves: {moves}.\nProspect moves: {', '.join(prospect_moves())}.",
         },
-        {"role": "user", "content": body},
+        {"role": "user", "content": normalise(body)},
     ]
 
 

@@ -5,17 +5,20 @@ ordinary replies: times ("3pm", "7:30"), dates ("the 21st"), durations ("2 hours
 small talk pass, while euphemistic or spelled-out prices, obfuscated e-mail addresses and
 international phone numbers are caught.
 
-The rules read the text as a person would see it (``_as_seen``): invisible characters
-dropped, look-alike characters folded to plain Latin letters and digits, and digits
-spaced out one by one joined up again, so "＄３００", "3 0 0 an hour" or "Bаker Street"
+The rules read the text as a person would see it (``_as_seen``): the one normalisation of
+untrusted text (``engines.untrusted.normalise``: invisible characters dropped, NFKC,
+look-alike letters folded to plain Latin ones), and digits spaced out one by one joined
+up again, so "＄３００", "3 0 0 an hour" or "Bаker Street"
 with a Cyrillic "а" cannot slip past a rule that the plain spelling fails.
 """
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from django.db import models
+
+from engines.gate_links import has_handle, has_link
+from engines.untrusted import normalise
 
 
 class GateRule(models.TextChoices):
@@ -25,6 +28,8 @@ class GateRule(models.TextChoices):
     ADDRESS = "address", "Gives an address"
     PHONE = "phone", "Gives a phone number"
     EMAIL = "email", "Gives an e-mail address"
+    LINK = "link", "Contains a link or a domain"
+    HANDLE = "handle", "Gives a handle or moves to another channel"
     AI_PHRASE = "ai_phrase", "Sounds like an AI or a refusal"
     LEAKED_PROMPT = "leaked_prompt", "Leaks prompt text or step labels"
 
@@ -129,7 +134,7 @@ _AI_PHRASES = re.compile(
 
 _STEP_LABELS = re.compile(
     r"(?im)^\s*(?:step\s*\d+|notes from step\s*\d*|think|draft|reply|answer|situation|system|user)"
-    r"\s*[:#]|^\s*##\s|<output of step|"
+    r"\s*[:#]|^\s*##\s|<output of step|\[/?data [0-9a-f]+\]|"
     # Chat-template markers: Gemma 3 270M, told to drop its persona, answered "<<SYS]".
     r"<<\s*/?\s*sys\b|\[/?inst\]|<\|[\w-]+\|>|<(?:start|end)_of_turn>"
 )
@@ -148,22 +153,13 @@ def _leaks(text: str, fragments) -> bool:
     )
 
 
-# Cyrillic and Greek letters drawn exactly like Latin ones, and curly apostrophes ("I’m
-# an AI"): NFKC leaves them alone.
-_LOOKALIKES = str.maketrans(
-    "аеорсухіјѕһԁԛԝАВЕКМНОРСТХІЈЅοανρΟΑΒΕΖΗΙΚΜΝΡΤΥΧ’‘ʼ",
-    "aeopcyxijshdqwABEKMHOPCTXIJSoavpOABEZHIKMNPTYX'''",
-)
 _SPACED_DIGITS = re.compile(r"\b\d(?:[ .-]\d\b){2,}")
 
 
 def _as_seen(text: str) -> str:
-    """The text as a reader sees it: no invisible (Cf) characters, compatibility forms
-    (full-width, mathematical digits) and look-alike letters folded, and digits written
-    one by one ("3 0 0", "2-5-0") joined up."""
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
-    text = unicodedata.normalize("NFKC", text).translate(_LOOKALIKES)
-    return _SPACED_DIGITS.sub(lambda match: re.sub(r"\D", "", match.group()), text)
+    """The text as a reader sees it (normalised), and digits written one by one
+    ("3 0 0", "2-5-0") joined up."""
+    return _SPACED_DIGITS.sub(lambda match: re.sub(r"\D", "", match.group()), normalise(text))
 
 
 def _has_phone(text: str) -> bool:
@@ -175,6 +171,12 @@ def _has_phone(text: str) -> bool:
         if 7 <= digits <= 15 and not (_DATE_LIKE.match(candidate) or _TIME_RANGE.match(candidate)):
             return True
     return False
+
+
+def _without(patterns: list[re.Pattern], text: str) -> str:
+    for pattern in patterns:
+        text = pattern.sub(" ", text)
+    return text
 
 
 def _any(patterns: list[re.Pattern], text: str) -> bool:
@@ -201,6 +203,11 @@ def check(text: str, *, max_chars: int, prompt_fragments=()) -> GateVerdict:
         failed.append(GateRule.PHONE)
     if _any(_EMAIL_PATTERNS, text):
         failed.append(GateRule.EMAIL)
+    # An e-mail address is the e-mail rule's, not also a link to its domain.
+    if has_link(_without(_EMAIL_PATTERNS, text)):
+        failed.append(GateRule.LINK)
+    if has_handle(text):
+        failed.append(GateRule.HANDLE)
     if _AI_PHRASES.search(text):
         failed.append(GateRule.AI_PHRASE)
     if _leaks(text, prompt_fragments):

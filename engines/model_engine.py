@@ -81,7 +81,7 @@ class ModelEngine(DraftEngine):
                 HOLD_FOR_FAILURE.get(error.failure, HoldReason.ENGINE_ERROR),
                 f"step {index + 1} ({step.kind}): {error}",
                 permanent=error.permanent,
-                steps=steps_so_far,
+                steps=[*steps_so_far, _failed_step(prompt, model)],
             ) from error
         except Exception as error:
             # The engine boundary: whatever else breaks (Redis behind the breaker, the
@@ -90,7 +90,7 @@ class ModelEngine(DraftEngine):
                 HoldReason.ENGINE_ERROR,
                 f"step {index + 1} ({step.kind}): {type(error).__name__}: {error}",
                 permanent=False,
-                steps=steps_so_far,
+                steps=[*steps_so_far, _failed_step(prompt, model)],
             ) from error
         return {
             "kind": step.kind,
@@ -112,6 +112,21 @@ class ModelEngine(DraftEngine):
             tokens_in=sum(step["tokens_in"] for step in steps),
             tokens_out=sum(step["tokens_out"] for step in steps),
         )
+
+
+def _failed_step(prompt, model: str) -> dict:
+    """The step that got no usable answer, with the prompt it sent: the reviewer sees what
+    the model was asked."""
+    return {
+        "kind": prompt.step.kind,
+        "model": model,
+        "messages": list(prompt.messages),
+        "output": "",
+        "tokens_in": 0,
+        "tokens_out": 0,
+        "latency_ms": 0,
+        "finish_reason": "error",
+    }
 
 
 def draft_batch(

@@ -176,7 +176,7 @@ def adapter_name(run: TrainingRun) -> str:
 
 def training_job(run_id, token: str) -> dict:
     """What a training droplet needs to train its run; the run's report token opens it."""
-    run = _run_for_droplet(run_id, token)
+    run = run_for_droplet(run_id, token)
     return {
         "base_model": run.base_model,
         "head": run.head,
@@ -191,7 +191,7 @@ REPORTED = ("running", "succeeded", "failed")
 def training_run_report(run_id, token: str, *, status: str, log=(), **fields) -> TrainingRun:
     """A training droplet's report: log lines, then one end. Reports after the end change
     nothing (a retried POST), and a success registers the build like a worker run's."""
-    run = _run_for_droplet(run_id, token)
+    run = run_for_droplet(run_id, token)
     errors = {}
     if status not in REPORTED:
         errors["status"] = [f"One of: {', '.join(REPORTED)}."]
@@ -222,7 +222,8 @@ def training_run_report(run_id, token: str, *, status: str, log=(), **fields) ->
     return TrainingRun.objects.get(id=run.id)
 
 
-def _run_for_droplet(run_id, token: str) -> TrainingRun:
+def run_for_droplet(run_id, token: str) -> TrainingRun:
+    """The GPU run the token opens; ``PermissionDenied`` for any other token."""
     run = TrainingRun.objects.filter(id=run_id, placement=TrainingRun.Placement.GPU).first()
     if run is None or not report_token_valid(run.id, token):
         raise PermissionDenied("Not this run's report token.")

@@ -1,14 +1,38 @@
-"""Untrusted text (inbound messages, model output) loses its invisible characters.
+"""Untrusted text (what senders write, what models write): one normalisation before any
+rule reads it.
 
-Zero-width characters, bidi controls, tag characters and the like (Unicode category Cf)
-can hide instructions from a reviewer while a model still reads them, or make a
-reviewer read a draft differently from how it is sent. They are removed before text
-reaches a prompt, the database or the panel; the count removed is kept so the reviewer
-is told.
+Two steps, for two audiences:
+- ``strip_invisible`` removes what a reader cannot see but a model or a rule still reads:
+  format characters (Cf: zero-width, bidi controls, tag characters), control characters
+  other than newline and tab, variation selectors, enclosing marks (keycaps) and Hangul
+  and Braille fillers. The count removed is kept so the reviewer is told.
+- ``normalise`` is what every rule reads (the move rules, Gate-2, the validation gate,
+  retrieval, the classifier's prompt): the above, then NFKC (fullwidth letters, ligatures,
+  mathematical alphabets, circled and superscript digits become plain ones), typographic
+  apostrophes made plain, then look-alike letters from other scripts folded to the Latin
+  letter they imitate.
+
+Look-alikes come from Unicode's confusables table as packaged by `confusable-homoglyphs`
+(the table itself, kept current with Unicode releases, and each character's script):
+`unidecode` transliterates every non-ASCII letter, which would also strip the accents
+that the Spanish, French, German and Portuguese rules match on. A letter is folded only
+in a word that mixes scripts or is made of look-alikes alone ("сops" with a Cyrillic
+"с"), so a message written in Cyrillic or Greek keeps its words.
 """
 
+import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
+
+from confusable_homoglyphs.categories import alias
+from confusable_homoglyphs.confusables import confusables_data
+
+FILLERS = frozenset("\u115f\u1160\u3164\u2800\uffa0")
+# Typographic apostrophes ("I’m"), which NFKC keeps, read as the plain one.
+APOSTROPHES = str.maketrans(dict.fromkeys("\u2019\u2018\u02bc", "'"))
+KEPT_CONTROLS = frozenset("\n\t")
+WORD = re.compile(r"[^\W\d_]+")
 
 
 @dataclass(frozen=True)
@@ -17,6 +41,45 @@ class Cleaned:
     removed: int
 
 
+def _invisible(char: str) -> bool:
+    category = unicodedata.category(char)
+    if category in ("Cf", "Me") or char in FILLERS:
+        return True
+    if category == "Cc":
+        return char not in KEPT_CONTROLS
+    code = ord(char)
+    return 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF
+
+
 def strip_invisible(text: str) -> Cleaned:
-    kept = [ch for ch in text if unicodedata.category(ch) != "Cf"]
+    kept = [char for char in text if not _invisible(char)]
     return Cleaned(text="".join(kept), removed=len(text) - len(kept))
+
+
+@lru_cache(maxsize=4096)
+def _latin_lookalike(char: str) -> str | None:
+    """The ASCII letters a non-Latin letter imitates, if Unicode lists it as confusable."""
+    if char.isascii() or alias(char) in ("LATIN", "COMMON"):
+        return None
+    for homoglyph in confusables_data.get(char, ()):
+        if homoglyph["c"].isascii() and homoglyph["c"].isalpha():
+            return homoglyph["c"]
+    return None
+
+
+def _fold_word(match: re.Match) -> str:
+    word = match.group()
+    lookalikes = {index: _latin_lookalike(char) for index, char in enumerate(word)}
+    folded = {index: latin for index, latin in lookalikes.items() if latin}
+    if not folded:
+        return word
+    mixes_latin = any(char.isascii() for char in word)
+    if not mixes_latin and len(folded) < len(word):
+        return word
+    return "".join(folded.get(index, char) for index, char in enumerate(word))
+
+
+def normalise(text: str) -> str:
+    """What rules read: invisible characters out, NFKC, look-alike letters folded."""
+    composed = unicodedata.normalize("NFKC", strip_invisible(text).text).translate(APOSTROPHES)
+    return WORD.sub(_fold_word, composed)

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from builder.taxonomy import Archetype
 from config.datetimes import UtcIsoDateTimeFilter
+from config.fields import StrictCharField
 from config.roles import AnyRole, Role, role_permission
 from engines.untrusted import strip_invisible
 from prospects.models import Decision, Draft, InboundMessage, Thread
@@ -24,10 +25,10 @@ MAX_METADATA_CHARS = 10_000
 
 
 class InboundInputSerializer(serializers.Serializer):
-    external_id = serializers.CharField(max_length=200)
-    thread = serializers.CharField(max_length=200)
-    sender = serializers.CharField(max_length=200)
-    body = serializers.CharField(max_length=settings.INBOUND_MAX_BODY_CHARS, trim_whitespace=False)
+    external_id = StrictCharField(max_length=200)
+    thread = StrictCharField(max_length=200)
+    sender = StrictCharField(max_length=200)
+    body = StrictCharField(max_length=settings.INBOUND_MAX_BODY_CHARS, trim_whitespace=False)
     received_at = serializers.DateTimeField()
     archetype = serializers.ChoiceField(choices=Archetype.choices, required=False)
     metadata = serializers.DictField(required=False, default=dict)
@@ -35,8 +36,6 @@ class InboundInputSerializer(serializers.Serializer):
     def validate_body(self, value):
         if not strip_invisible(value).text.strip():
             raise serializers.ValidationError("The body is blank (invisible characters aside).")
-        if "\x00" in value:
-            raise serializers.ValidationError("The body contains a NUL character.")
         return value
 
     def validate_metadata(self, value):

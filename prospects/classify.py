@@ -9,6 +9,7 @@ import yaml
 
 from builder.taxonomy import ThreadState
 from engines.moves import all_moves, is_prospect_move
+from engines.untrusted import normalise
 
 RULES_FILE = Path(__file__).with_name("classification_rules.yaml")
 # Who decided, when the fast rules did (a LoRA head's decisions say "lora").
@@ -45,9 +46,12 @@ def _rules() -> tuple[_Rule, ...]:
 
 
 def classify(body: str, *, thread_state: str) -> Classification:
+    """The first rule whose pattern matches the normalised body (a zero-width character
+    or a look-alike letter does not hide a word from a rule)."""
+    text = normalise(body)
     for index, rule in enumerate(_rules()):
         for pattern in rule.patterns:
-            if pattern.search(body):
+            if pattern.search(text):
                 return Classification(
                     is_prospect=is_prospect_move(rule.move),
                     move=rule.move,

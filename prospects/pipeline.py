@@ -146,6 +146,7 @@ def _decide(decision: Decision, classification: Classification) -> str:
     thread = decision.thread
     action = decide_next_action(move=classification.move, state=decision.state)
     gate2_result = gate2.evaluate(
+        body=decision.message.body,
         move=classification.move,
         thread_state=decision.state,
         sends_today=sends_in_last_day(thread),
@@ -266,9 +267,13 @@ def _disposition(
         return _Disposition(
             held, HoldReason.GATE_FAILED, "Failed rules: " + ", ".join(verdict.as_json()["failed"])
         )
-    failed_gate2 = [result["rule"] for result in decision.gate2_results if not result["passed"]]
+    failed_gate2 = [
+        f"{result['rule']} ({result['detail']})"
+        for result in decision.gate2_results
+        if not result["passed"]
+    ]
     if failed_gate2:
-        return _Disposition(held, HoldReason.GATE2, "Gate-2 rules: " + ", ".join(failed_gate2))
+        return _Disposition(held, HoldReason.GATE2, "Gate-2 rules: " + "; ".join(failed_gate2))
     if decision.mode == Mode.REVIEW:
         return _Disposition(held, HoldReason.REVIEW_MODE, "Every draft for this key is reviewed.")
     if not settings.BRIDGE_WEBHOOK_URL:

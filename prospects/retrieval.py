@@ -9,13 +9,14 @@ import re
 from django.conf import settings
 
 from engines.base import Exemplar
+from engines.untrusted import normalise
 from prospects.models import Correction, ReasonTag
 
 WORD = re.compile(r"[\w']+")
 
 
 def tokens(text: str) -> frozenset[str]:
-    return frozenset(WORD.findall(text.lower()))
+    return frozenset(WORD.findall(normalise(text).lower()))
 
 
 def overlap(a: frozenset[str], b: frozenset[str]) -> float:

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.datetimes import UtcDateTimeField, UtcIsoDateTimeFilter
+from config.fields import StrictCharField
 from config.roles import CORRECTION_READERS, Role, role_permission
 from engines.ids import validate_engine_id
 from prospects.api import DraftSerializer
@@ -34,7 +35,7 @@ class ReasonTagsSerializer(serializers.Serializer):
 
 
 class CorrectSerializer(ReasonTagsSerializer):
-    body = serializers.CharField(max_length=4000)
+    body = StrictCharField(max_length=4000)
     override = serializers.BooleanField(
         required=False, default=False, help_text="Send even though the text fails the gate."
     )

@@ -2,14 +2,14 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.roles import Role, role_permission
 from engines.ids import MAX_ENGINE_ID_LENGTH
 from engines.models import TrainingRun
-from engines.training import training_job, training_run_report
+from engines.training import run_for_droplet, training_job, training_run_report
 from prospects.training import training_run_start
 
 TrainingAccess = role_permission(write=(Role.ADMIN,), read=(Role.ADMIN, Role.OPERATOR))
@@ -122,11 +122,20 @@ class TrainingJobView(APIView):
         return Response(training_job(pk, _bearer(request)))
 
 
+class HoldsRunToken(BasePermission):
+    """The run's own report token, checked before the body is read: a stranger's body is
+    never parsed."""
+
+    def has_permission(self, request, view) -> bool:
+        run_for_droplet(view.kwargs["pk"], _bearer(request))
+        return True
+
+
 class TrainingReportView(APIView):
     """For the training droplet: progress, then how the run ended."""
 
     authentication_classes = []
-    permission_classes = [AllowAny]
+    permission_classes = [HoldsRunToken]
 
     @extend_schema(request=TrainingReportSerializer, responses=TrainingRunSerializer)
     def post(self, request, pk):

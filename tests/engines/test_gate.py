@@ -145,3 +145,58 @@ def test_chat_template_markers_leak():
 def test_invisible_characters_neither_hide_a_rule_nor_make_a_body():
     assert GateRule.PHONE in failed("Call 555\u200b123\u200b4567")
     assert failed("\u200b\u200b") == {GateRule.EMPTY}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Details on https://example.com/me",
+        "hxxps://evil.example/x",  # defanged scheme
+        "See www.annak.net",
+        "Everything is on [my page](https://x.co/p)",
+        "find me at annak[.]com",
+        "annak(dot)com has it all",
+        "annak dot com",
+        "bit.ly/2xYz",
+        "t.me/annak",
+        "ａｎｎａｋ．ｃｏｍ",  # fullwidth
+        "ann\u200bak.com",  # a zero-width space inside
+    ],
+)
+def test_links_are_caught_in_any_form(text):
+    assert "link" in failed(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Add me on telegram",
+        "text me on whats app",
+        "Let's move this to WhatsApp",
+        "my snap is annak",
+        "snap: @annak",
+        "I'm @annak_x there",
+        "cashapp $annak for the deposit",
+        "Pay me on venmo first",
+        "DM me on insta",
+    ],
+)
+def test_handles_and_other_channels_are_caught(text):
+    assert "handle" in failed(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Meet at 3.30pm?",
+        "Mr.Smith told me about you, e.g. Friday works.",
+        "I love polka dot dresses!",
+        "See you @8pm then",
+        "Call me when you land.",
+        "The signal in the hotel lobby is weak, sorry!",
+        "We can take a line of the song as our motto.",
+        "Room for improvement, always.",
+    ],
+)
+def test_times_names_and_ordinary_words_are_not_links_or_handles(text):
+    assert not failed(text) & {"link", "handle"}

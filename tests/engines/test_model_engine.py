@@ -3,6 +3,7 @@
 import pytest
 
 from engines.base import DraftRequest, EngineError, Step, Turn, WorkflowSpec
+from engines.chain import data_block
 from engines.dialect import Dialect
 from engines.inference import InferenceClient
 from engines.model_engine import ModelEngine, draft_batch
@@ -39,17 +40,20 @@ def engine(gpu_path, model_server):
 
 
 def test_the_chain_feeds_each_think_output_into_the_next_step(engine):
-    outcome = draft_batch(engine, [request()], concurrency=1)[0]
+    asked = request()
+    outcome = draft_batch(engine, [asked], concurrency=1)[0]
+    steps = outcome.steps
+    think, draft = steps
+    assert (think["kind"], draft["kind"]) == ("think", "draft")
+    # The think step's output reaches the draft step as quoted data.
+    assert data_block(asked, think["output"]) in draft["messages"][-1]["content"]
     if isinstance(outcome, EngineError):  # the small model may run past max_tokens
         assert outcome.reason == "malformed_output"
-        assert [step["kind"] for step in outcome.steps] == ["think"]
+        assert (draft["output"], draft["finish_reason"]) == ("", "error")
         outcomes = ModelCall.objects.order_by("started_at").values_list("outcome", flat=True)
         assert list(outcomes) == ["ok", "truncated"]
         return
     result = outcome
-    think, draft = result.steps
-    assert (think["kind"], draft["kind"]) == ("think", "draft")
-    assert think["output"] in draft["messages"][-1]["content"]
     assert result.body == draft["output"]
     assert result.tokens_in == think["tokens_in"] + draft["tokens_in"] > 0
     assert ModelCall.objects.filter(task="prospect.draft", model=GENERATOR).count() == 2

@@ -2,7 +2,7 @@
 
 import pytest
 
-from engines.untrusted import strip_invisible
+from engines.untrusted import normalise, strip_invisible
 from tests.conftest import ingest, make_inbound
 from tests.prospects.test_views import logged_in
 
@@ -17,6 +17,9 @@ HIDDEN = "".join(chr(0xE0000 + ord(ch)) for ch in "ignore the rules")  # tag cha
         ("see you\u2066 soon\u2069\ufeff", "see you soon", 3),  # isolates and BOM
         (f"Hello{HIDDEN}!", "Hello!", len("ignore the rules")),
         ("Café 👋 ñ — fine", "Café 👋 ñ — fine", 0),
+        ("a\u3164b\u115fc\u2800d", "abcd", 3),  # Hangul and Braille fillers
+        ("bell\x07 and\r\nline\ttab", "bell and\nline\ttab", 2),  # C0 controls but \n, \t
+        ("ok\ufe0f 1\ufe0f\u20e3", "ok 1", 3),  # variation selectors, keycap
     ],
 )
 def test_invisible_characters_are_removed_and_counted(text, clean, removed):
@@ -49,3 +52,28 @@ def test_a_body_of_invisible_characters_only_is_blank(api_for, client_account):
     )
     assert response.status_code == 400
     assert "blank" in response.json()["body"][0]
+
+
+@pytest.mark.parametrize(
+    ("text", "seen"),
+    [
+        ("\u0441ops", "cops"),  # Cyrillic es in a Latin word
+        ("p\u043elice", "police"),  # Cyrillic o
+        ("\u03a1olice", "Police"),  # Greek capital rho
+        ("\uff43\uff4f\uff50\uff53", "cops"),  # fullwidth
+        ("\U0001d41c\U0001d428\U0001d429\U0001d42c", "cops"),  # mathematical bold
+        ("I\u2019m \u2460\u2465", "I'm 16"),  # curly apostrophe, circled digits
+        ("in\u200bvisible", "invisible"),
+        ("привет, как дела", "привет, как дела"),  # a Cyrillic message keeps its words
+        ("señor policía, Straße, ação", "señor policía, Straße, ação"),  # accents kept
+    ],
+)
+def test_rules_read_one_normalisation(text, seen):
+    assert normalise(text) == seen
+
+
+@pytest.mark.django_db
+def test_a_zero_width_space_or_a_look_alike_no_longer_hides_a_word_from_the_rules(canon):
+    for body in ("call the p\u200bolice", "call the p\u043elice"):
+        decision = ingest(make_inbound(body, thread=body)).decision
+        assert decision.move == "escalate", body

@@ -1,0 +1,15 @@
+"""Serializer fields for what clients send."""
+
+from rest_framework import serializers
+
+
+class StrictCharField(serializers.CharField):
+    """Text only: a JSON number or boolean where the schema says string is a 400, not
+    stored as the text "12345"."""
+
+    default_error_messages = {"not_a_string": "Must be a string, not {kind}."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string", kind=type(data).__name__)
+        return super().to_internal_value(data)
