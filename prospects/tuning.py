@@ -7,6 +7,7 @@ split), and each is checked against the JSON Schemas in ``prospects/schemas/``.
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from enum import StrEnum
 from functools import cache
@@ -103,9 +104,15 @@ def _line(draft: Draft, fmt: Format, split: Split) -> dict:
     }
 
 
+# Each prompt marks its data blocks with its own random boundary (engines/chain.py): two
+# examples that differ only there are the same example.
+_DATA_MARK = re.compile(r"\[(/?)data [0-9a-f]+\]")
+
+
 def _fingerprint(line: dict) -> str:
     content = {key: value for key, value in line.items() if key != "metadata"}
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+    text = _DATA_MARK.sub(r"[\1data]", json.dumps(content, sort_keys=True))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def tuning_lines(

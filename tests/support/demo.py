@@ -121,8 +121,11 @@ class Demo:
             if "Traceback" in line or re.search(r'HTTP/1\.\d" 5\d\d ', line)
         ]
 
-    def stop(self, *, timeout: float = 60) -> list[int]:
-        """Ctrl-C, as a terminal sends it to the whole group; returns the pids left behind."""
+    def stop(self, *, timeout: float = 180) -> list[int]:
+        """Ctrl-C, as a terminal sends it to the whole group; returns the pids left behind.
+
+        The worker's warm shutdown first finishes the task it is running, and a task may
+        wait up to SQLite's 30 s lock timeout more than once on a loaded machine."""
         if self.process is None:
             return []
         group = self.process.pid
