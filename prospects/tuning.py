@@ -7,7 +7,6 @@ split), and each is checked against the JSON Schemas in ``prospects/schemas/``.
 
 import hashlib
 import json
-import re
 from collections.abc import Iterator
 from enum import StrEnum
 from functools import cache
@@ -18,7 +17,7 @@ from django.db.models import Q
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-from engines.chain import reply_prompt
+from engines.chain import DATA_MARK, reply_prompt
 from prospects.models import Correction, Draft
 from prospects.pipeline import draft_request
 
@@ -104,14 +103,10 @@ def _line(draft: Draft, fmt: Format, split: Split) -> dict:
     }
 
 
-# Each prompt marks its data blocks with its own random boundary (engines/chain.py): two
-# examples that differ only there are the same example.
-_DATA_MARK = re.compile(r"\[(/?)data [0-9a-f]+\]")
-
-
 def _fingerprint(line: dict) -> str:
     content = {key: value for key, value in line.items() if key != "metadata"}
-    text = _DATA_MARK.sub(r"[\1data]", json.dumps(content, sort_keys=True))
+    # Each prompt has its own random data boundary: examples differing only there are one.
+    text = DATA_MARK.sub(r"[\1data]", json.dumps(content, sort_keys=True))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
