@@ -21,6 +21,7 @@ from builder.services import (
     workflow_rollback,
     workflow_save_draft,
 )
+from config.fields import StrictCharField, StrictSlugField
 from config.pagination import PageSizePagination, page_of
 from config.roles import Role, role_permission
 
@@ -65,22 +66,22 @@ class WorkflowSerializer(serializers.ModelSerializer):
 
 
 class WorkflowCreateSerializer(serializers.Serializer):
-    slug = serializers.SlugField(max_length=100)
+    slug = StrictSlugField(max_length=100)
     definition = serializers.JSONField()
-    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    notes = StrictCharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
 class VersionCreateSerializer(serializers.Serializer):
     definition = serializers.JSONField()
-    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    notes = StrictCharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
 class NoteSerializer(serializers.Serializer):
-    note = serializers.CharField(max_length=2000)
+    note = StrictCharField(max_length=2000)
 
 
 class RollbackSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    note = StrictCharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
 class WorkflowListView(APIView):
@@ -236,9 +237,9 @@ class DiffView(APIView):
 
 
 class ResolveQuerySerializer(serializers.Serializer):
-    archetype = serializers.CharField(max_length=100)
-    state = serializers.CharField(max_length=100)
-    template_key = serializers.CharField(max_length=100)
+    archetype = StrictCharField(max_length=100)
+    state = StrictCharField(max_length=100)
+    template_key = StrictCharField(max_length=100)
 
 
 class ResolveView(APIView):
@@ -267,12 +268,12 @@ class SnippetSerializer(serializers.ModelSerializer):
 
 class SnippetWriteSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Snippet.Kind.choices)
-    key = serializers.CharField(max_length=100)
-    text = serializers.CharField(max_length=8000, allow_blank=True, trim_whitespace=False)
+    key = StrictCharField(max_length=100)
+    text = StrictCharField(max_length=8000, allow_blank=True, trim_whitespace=False)
 
 
 class SnippetTextSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=8000, allow_blank=True, trim_whitespace=False)
+    text = StrictCharField(max_length=8000, allow_blank=True, trim_whitespace=False)
 
 
 class SnippetVersionSerializer(serializers.ModelSerializer):

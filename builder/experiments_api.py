@@ -17,28 +17,29 @@ from builder.experiments import (
     experiment_update,
 )
 from builder.models import Experiment, Metric
+from config.fields import StrictCharField, StrictSlugField
 from config.pagination import page_of
 from engines.ids import MAX_ENGINE_ID_LENGTH
 
 
 class ArmSerializer(serializers.Serializer):
-    key = serializers.SlugField(max_length=20)
+    key = StrictSlugField(max_length=20)
     workflow_version = serializers.UUIDField()
-    engine_id = serializers.CharField(max_length=MAX_ENGINE_ID_LENGTH)
+    engine_id = StrictCharField(max_length=MAX_ENGINE_ID_LENGTH)
     # Positive weights are checked with the other arm rules, which name arms[i].weight.
     weight = serializers.IntegerField(default=1)
     is_control = serializers.BooleanField(default=False)
 
 
 class ScopeSerializer(serializers.Serializer):
-    template_keys = serializers.ListField(child=serializers.CharField(max_length=100), default=list)
-    archetypes = serializers.ListField(child=serializers.CharField(max_length=32), default=list)
-    states = serializers.ListField(child=serializers.CharField(max_length=16), default=list)
+    template_keys = serializers.ListField(child=StrictCharField(max_length=100), default=list)
+    archetypes = serializers.ListField(child=StrictCharField(max_length=32), default=list)
+    states = serializers.ListField(child=StrictCharField(max_length=16), default=list)
 
 
 class ExperimentWriteSerializer(serializers.Serializer):
-    slug = serializers.SlugField(max_length=80)
-    name = serializers.CharField(max_length=200)
+    slug = StrictSlugField(max_length=80)
+    name = StrictCharField(max_length=200)
     scope = ScopeSerializer(required=False)
     metric = serializers.ChoiceField(choices=Metric.choices, default=Metric.ACCEPTED_UNEDITED)
     min_sample = serializers.IntegerField(min_value=1, max_value=1_000_000, default=100)

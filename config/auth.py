@@ -20,6 +20,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from config.fields import StrictCharField
+
 
 def _login_rate(group, request) -> str:
     return settings.LOGIN_RATE_LIMIT
@@ -41,8 +43,8 @@ def ratelimited(request, exception) -> HttpResponse:
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    username = StrictCharField(max_length=150)
+    password = StrictCharField(max_length=4096, trim_whitespace=False)
 
 
 class TokenView(APIView):

@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 
-class StrictCharField(serializers.CharField):
+class _StringsOnly:
     """Text only: a JSON number or boolean where the schema says string is a 400, not
     stored as the text "12345"."""
 
@@ -13,3 +13,11 @@ class StrictCharField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("not_a_string", kind=type(data).__name__)
         return super().to_internal_value(data)
+
+
+class StrictCharField(_StringsOnly, serializers.CharField):
+    pass
+
+
+class StrictSlugField(_StringsOnly, serializers.SlugField):
+    pass

@@ -22,6 +22,7 @@ in a word that mixes scripts or is made of look-alikes alone ("сops" with a Cyr
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -54,6 +55,33 @@ def _invisible(char: str) -> bool:
 def strip_invisible(text: str) -> Cleaned:
     kept = [char for char in text if not _invisible(char)]
     return Cleaned(text="".join(kept), removed=len(text) - len(kept))
+
+
+@dataclass(frozen=True)
+class RemovedCharacter:
+    code: str  # "U+200B"
+    name: str
+    count: int
+
+
+def removed_characters(text: str) -> list[RemovedCharacter]:
+    """What ``strip_invisible`` takes out of ``text``, by character, most frequent first:
+    what the reviewer is shown next to the cleaned message."""
+    counts = Counter(char for char in text if _invisible(char))
+    return [
+        RemovedCharacter(
+            code=f"U+{ord(char):04X}",
+            name=unicodedata.name(char, "control character").title(),
+            count=count,
+        )
+        for char, count in counts.most_common()
+    ]
+
+
+def mark_invisible(text: str) -> str:
+    """``text`` with each invisible character written out as "[U+200B]", so a person can
+    see where it sat."""
+    return "".join(f"[U+{ord(char):04X}]" if _invisible(char) else char for char in text)
 
 
 @lru_cache(maxsize=4096)

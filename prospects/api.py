@@ -99,7 +99,16 @@ class DecisionSerializer(serializers.ModelSerializer):
 class MessageSerializer(serializers.ModelSerializer):
     class Meta:
         model = InboundMessage
-        fields = ["id", "external_id", "sender", "body", "received_at", "metadata"]
+        fields = [
+            "id",
+            "external_id",
+            "sender",
+            "body",
+            "original_body",
+            "invisible_removed",
+            "received_at",
+            "metadata",
+        ]
 
 
 class IngestResultSerializer(serializers.Serializer):
@@ -190,7 +199,7 @@ class ThreadDetailView(APIView):
 
 
 class DraftEngineSerializer(serializers.Serializer):
-    draft_engine = serializers.CharField(max_length=200)
+    draft_engine = StrictCharField(max_length=200)
 
 
 class DraftEngineView(APIView):

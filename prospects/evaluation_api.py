@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
+from config.fields import StrictCharField
 from engines.ids import MAX_ENGINE_ID_LENGTH
 from engines.models import Evaluation
 from prospects.evaluations import evaluation_start
@@ -12,7 +13,7 @@ from prospects.tuning import Split
 
 
 class EvaluationCreateSerializer(serializers.Serializer):
-    engine_id = serializers.CharField(max_length=MAX_ENGINE_ID_LENGTH)
+    engine_id = StrictCharField(max_length=MAX_ENGINE_ID_LENGTH)
     head = serializers.ChoiceField(choices=Evaluation.Head.choices, default="voice")
     split = serializers.ChoiceField(choices=[s.value for s in Split], default="eval")
 

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from builder.api import OperatorsWrite, _valid
 from builder.experiments_api import ExperimentSerializer, experiment_response, experiments_with_arms
+from config.fields import StrictCharField
 from prospects.experiments import (
     EngineFlipUnconfirmed,
     experiment_promote,
@@ -56,7 +57,7 @@ def csv_download(experiment) -> HttpResponse:
 
 
 class ExperimentPromoteSerializer(serializers.Serializer):
-    arm = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    arm = StrictCharField(max_length=20, required=False, allow_blank=True, default="")
     confirm_engine = serializers.BooleanField(default=False)
 
 

@@ -6,6 +6,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.fields import StrictCharField
 from config.roles import Role, role_permission
 from engines.models import GpuInstance, GpuTransition
 from engines.selectors import gpu_builds, gpu_spend, gpu_timeline
@@ -83,12 +84,12 @@ class GpuView(APIView):
 
 
 class GpuHoldSerializer(serializers.Serializer):
-    engine_id = serializers.CharField(max_length=120)
+    engine_id = StrictCharField(max_length=120)
     minutes = serializers.IntegerField(min_value=1, max_value=MAX_HOLD_MINUTES)
 
 
 class GpuReleaseSerializer(serializers.Serializer):
-    engine_id = serializers.CharField(max_length=120)
+    engine_id = StrictCharField(max_length=120)
 
 
 class GpuHoldView(APIView):

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from builder.models import WorkflowVersion
+from config.fields import StrictCharField
 from config.roles import Role, role_permission
 from prospects.jobs import (
     backlog,
@@ -35,7 +36,7 @@ class JobCreateSerializer(serializers.Serializer):
         child=serializers.UUIDField(), required=False, max_length=10_000, allow_empty=False
     )
     filter = JobFilterSerializer(required=False)
-    engine_id = serializers.CharField(required=False, allow_blank=True, default="", max_length=120)
+    engine_id = StrictCharField(required=False, allow_blank=True, default="", max_length=120)
     workflow_version = serializers.PrimaryKeyRelatedField(
         queryset=WorkflowVersion.objects.all(), required=False, allow_null=True, default=None
     )

@@ -10,6 +10,7 @@ from builder.taxonomy import Archetype, ThreadState
 from engines.clock import now
 from engines.holds import HoldReason
 from engines.ids import MAX_ENGINE_ID_LENGTH, TEMPLATE_ENGINE_ID, validate_engine_id
+from engines.untrusted import RemovedCharacter, mark_invisible, removed_characters
 
 
 class Mode(models.TextChoices):
@@ -58,6 +59,8 @@ class InboundMessage(models.Model):
     body = models.TextField()
     # Invisible characters stripped from the body on arrival (see engines.untrusted).
     invisible_removed = models.PositiveIntegerField(default=0)
+    # What the sender sent, for the audit trail, when it differs from ``body``.
+    original_body = models.TextField(blank=True)
     received_at = models.DateTimeField()
     metadata = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -67,6 +70,14 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return self.external_id
+
+    @property
+    def removed_characters(self) -> list[RemovedCharacter]:
+        return removed_characters(self.original_body)
+
+    @property
+    def original_body_marked(self) -> str:
+        return mark_invisible(self.original_body)
 
 
 class Decision(models.Model):

@@ -107,6 +107,7 @@ def _record_message(inbound: Inbound) -> InboundMessage:
         sender=inbound.sender,
         body=body.text,
         invisible_removed=body.removed,
+        original_body=inbound.body if body.removed else "",
         received_at=inbound.received_at,
         metadata=inbound.metadata,
     )

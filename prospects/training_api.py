@@ -6,6 +6,7 @@ from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.fields import StrictCharField
 from config.roles import Role, role_permission
 from engines.ids import MAX_ENGINE_ID_LENGTH
 from engines.models import TrainingRun
@@ -17,19 +18,19 @@ TrainingAccess = role_permission(write=(Role.ADMIN,), read=(Role.ADMIN, Role.OPE
 
 class TrainingRunCreateSerializer(serializers.Serializer):
     source_engine_ids = serializers.ListField(
-        child=serializers.CharField(max_length=MAX_ENGINE_ID_LENGTH),
+        child=StrictCharField(max_length=MAX_ENGINE_ID_LENGTH),
         allow_empty=False,
         max_length=20,
     )
-    parent_engine_id = serializers.CharField(
+    parent_engine_id = StrictCharField(
         required=False, allow_blank=True, default="", max_length=MAX_ENGINE_ID_LENGTH
     )
     head = serializers.ChoiceField(choices=TrainingRun.Head.choices, default="voice")
-    new_engine_id = serializers.CharField(
+    new_engine_id = StrictCharField(
         required=False, allow_blank=True, default="", max_length=MAX_ENGINE_ID_LENGTH
     )
     hyper_parameters = serializers.DictField(required=False, default=dict)
-    base_model = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+    base_model = StrictCharField(required=False, allow_blank=True, default="", max_length=300)
 
 
 class TrainingRunSerializer(serializers.ModelSerializer):
@@ -99,15 +100,15 @@ class TrainingJobSerializer(serializers.Serializer):
 class TrainingReportSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["running", "succeeded", "failed"])
     log = serializers.ListField(
-        child=serializers.CharField(allow_blank=True, max_length=2000),
+        child=StrictCharField(allow_blank=True, max_length=2000),
         required=False,
         default=list,
         max_length=500,
     )
     metrics = serializers.DictField(required=False, default=dict)
-    adapter_dir = serializers.CharField(required=False, allow_blank=True, max_length=500)
-    device = serializers.CharField(required=False, allow_blank=True, max_length=16)
-    detail = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    adapter_dir = StrictCharField(required=False, allow_blank=True, max_length=500)
+    device = StrictCharField(required=False, allow_blank=True, max_length=16)
+    detail = StrictCharField(required=False, allow_blank=True, max_length=4000)
 
 
 class TrainingJobView(APIView):

@@ -118,3 +118,48 @@ def test_whatever_is_posted_never_answers_500_and_a_refusal_writes_nothing(
     else:
         stored = InboundMessage.objects.get(external_id=response.json()["message"]["external_id"])
         assert "\x00" not in stored.body
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "payload", "field"),
+    [
+        ("post", "/api/jobs/", {"engine_id": 5}, "engine_id"),
+        ("post", "/api/experiments/", {"slug": 12, "name": "x"}, "slug"),
+        ("post", "/api/experiments/", {"slug": "ab", "name": False}, "name"),
+        ("post", "/api/training-runs/", {"parent_engine_id": 7}, "parent_engine_id"),
+        ("post", "/api/workflows/", {"slug": 123, "definition": {}}, "slug"),
+        ("post", "/api/snippets/", {"key": 1, "text": "x"}, "key"),
+        ("post", "/api/evaluations/", {"engine_id": 3}, "engine_id"),
+        ("post", "/api/gpu/hold/", {"engine_id": 3.5}, "engine_id"),
+        ("put", "/api/settings/draft-engine/", {"draft_engine": 3}, "draft_engine"),
+        ("post", "/api/auth/token/", {"username": 1, "password": "x"}, "username"),
+    ],
+)
+def test_a_number_where_a_string_belongs_is_a_400_on_every_write_endpoint(
+    api_for, admin_user, method, url, payload, field
+):
+    response = getattr(api_for(admin_user), method)(url, payload, format="json")
+    assert response.status_code == 400, response.content
+    assert "Must be a string, not" in " ".join(response.json()[field]), response.json()
+
+
+@settings(
+    max_examples=60,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    action=st.sampled_from(["approve", "correct", "reject"]),
+    fields=st.dictionaries(st.sampled_from(["body", "override", "reason_tags", "note"]), JSON),
+)
+def test_whatever_a_reviewer_posts_never_answers_500_and_a_refusal_changes_nothing(
+    api_for, coworker, canon, action, fields
+):
+    draft = ingest(make_inbound("Hi there, free tonight?")).draft
+    corrections = Correction.objects.count()
+    response = post_json(api_for(coworker), f"/api/drafts/{draft.id}/{action}/", fields)
+    assert response.status_code in (200, 400, 409), response.content
+    if response.status_code != 200:
+        assert Draft.objects.get(id=draft.id).status == draft.status
+        assert Correction.objects.count() == corrections

@@ -28,13 +28,24 @@ def test_invisible_characters_are_removed_and_counted(text, clean, removed):
 
 
 @pytest.mark.django_db
-def test_an_inbound_message_is_stored_clean_and_the_reviewer_is_told(canon, coworker):
-    draft = ingest(make_inbound(f"Hi there{HIDDEN}, free tonight?")).draft
+def test_an_inbound_message_is_stored_clean_and_the_reviewer_sees_what_was_removed(canon, coworker):
+    sent = f"Hi\u200b there{HIDDEN}, free tonight?"
+    draft = ingest(make_inbound(sent)).draft
     message = draft.decision.message
     assert message.body == "Hi there, free tonight?"
-    assert message.invisible_removed == len("ignore the rules")
+    assert message.original_body == sent
+    assert message.invisible_removed == 17
     page = logged_in(coworker).get(f"/review/?at={draft.id}").content.decode()
-    assert "16 invisible characters (zero-width, bidi or tag) removed" in page
+    assert "17 invisible characters removed from this message" in page
+    assert "<code>U+E0065</code> Tag Latin Small Letter E &times; 3" in page
+    assert "<code>U+200B</code> Zero Width Space &times; 1" in page
+    assert "Hi[U+200B] there[U+E0069][U+E0067]" in page
+
+
+@pytest.mark.django_db
+def test_a_clean_message_keeps_no_second_copy(canon):
+    message = ingest(make_inbound("Hi there, free tonight?")).message
+    assert (message.original_body, message.invisible_removed) == ("", 0)
 
 
 @pytest.mark.django_db
