@@ -288,6 +288,9 @@ BRIDGE_SIGNING_SECRET = env.str("BRIDGE_SIGNING_SECRET", default="")
 DISPATCH_STALE_SECONDS = env.float("DISPATCH_STALE_SECONDS", default=120.0)
 
 DRAFT_MAX_CHARS = env.int("DRAFT_MAX_CHARS", default=1000)
+# The country whose national phone formats the gate knows without a "+" (ISO 3166 code);
+# numbers in any other format are caught by their run of digits.
+GATE_PHONE_REGION = env.str("GATE_PHONE_REGION", default="US")
 INBOUND_MAX_BODY_CHARS = 4000
 # Gate-2: auto-sends to one thread allowed within a rolling day before replies are held.
 GATE2_MAX_SENDS_PER_DAY = env.int("GATE2_MAX_SENDS_PER_DAY", default=3)

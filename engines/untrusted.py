@@ -52,9 +52,17 @@ def _invisible(char: str) -> bool:
     return 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF
 
 
+# Printable ASCII, newline and tab are never invisible: only the rest is looked up.
+_MAYBE_INVISIBLE = re.compile(r"[^\x20-\x7e\n\t]+")
+
+
+def _drop_invisible(match: re.Match) -> str:
+    return "".join(char for char in match.group() if not _invisible(char))
+
+
 def strip_invisible(text: str) -> Cleaned:
-    kept = [char for char in text if not _invisible(char)]
-    return Cleaned(text="".join(kept), removed=len(text) - len(kept))
+    kept = _MAYBE_INVISIBLE.sub(_drop_invisible, text)
+    return Cleaned(text=kept, removed=len(text) - len(kept))
 
 
 @dataclass(frozen=True)
@@ -97,6 +105,8 @@ def _latin_lookalike(char: str) -> str | None:
 
 def _fold_word(match: re.Match) -> str:
     word = match.group()
+    if word.isascii():
+        return word
     lookalikes = {index: _latin_lookalike(char) for index, char in enumerate(word)}
     folded = {index: latin for index, latin in lookalikes.items() if latin}
     if not folded:

@@ -27,6 +27,15 @@ def failed(text: str, max_chars: int = 500) -> set[str]:
         "Meet me at home. Thanks",
         "See you at 10 for an hour then?",
         "I'm not a bot, it's really me!",
+        "I ran 5k today and I'm dead",
+        "On se voit à 20h30 ?",
+        "can't wait to see you soon.Love you",
+        "My point is, Friday suits me better.",
+        "Nos vemos en el punto de encuentro de siempre.",
+        "Two hours 30 minutes is a long flight!",
+        "J'ai lu 2 livres cette semaine.",
+        "I'll check my gmail later, my inbox is a mess.",
+        "I saw 3 friends at the 2nd floor bar.",
     ],
 )
 def test_ordinary_replies_pass(text):

@@ -39,3 +39,32 @@ def test_a_bad_line_names_its_number(tmp_path):
 def test_a_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError, match="Cannot read"):
         run(tmp_path / "nope.jsonl")
+
+
+def test_labelled_files_end_with_the_score(tmp_path):
+    path = tmp_path / "labelled.jsonl"
+    lines = [
+        {"text": "Add me on telegram", "unsafe": True, "kind": "handle"},
+        {"text": "Friday works!", "unsafe": True, "kind": "price"},  # a miss
+        {"text": "See you at 8", "unsafe": False, "kind": "time"},
+        {"text": "$300 an hour", "unsafe": False, "kind": "mislabelled"},  # flagged
+    ]
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    out = StringIO()
+    call_command("gate", str(path), "--labelled", stdout=out)
+    *verdicts, result = out.getvalue().splitlines()
+    assert json.loads(verdicts[0]) == {
+        "ok": False,
+        "failed": ["handle"],
+        "unsafe": True,
+        "kind": "handle",
+    }
+    assert len(verdicts) == 4
+    assert result == "RESULT unsafe_held=0.500 safe_flagged=0.500 unsafe=2 safe=2"
+
+
+def test_a_labelled_line_without_a_label_names_its_number(tmp_path):
+    path = tmp_path / "unlabelled.jsonl"
+    path.write_text('{"text": "hi", "unsafe": true}\n{"text": "hi", "unsafe": "yes"}\n')
+    with pytest.raises(CommandError, match='unlabelled.jsonl:2: "unsafe" must be true or false'):
+        call_command("gate", str(path), "--labelled", stdout=StringIO())

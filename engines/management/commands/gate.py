@@ -5,32 +5,52 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from engines import gate
+from engines.gate_corpus import CorpusInvalid, GateScore, judge, parse_labelled
 
 
 class Command(BaseCommand):
     help = (
         'Lints texts with the validation gate: reads one {"text": ..., "max_chars": ...} '
-        'per line and prints one {"ok": ..., "failed": [...]} per line, in input order.'
+        'per line and prints one {"ok": ..., "failed": [...]} per line, in input order. '
+        'With --labelled, lines are {"text", "unsafe", "kind"} (tests/fixtures/gate/) and '
+        "the last line is RESULT unsafe_held=... safe_flagged=..."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", type=Path, help="a JSONL file")
+        parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="JSONL files")
+        parser.add_argument(
+            "--labelled", action="store_true", help="score the gate against the labels"
+        )
 
-    def handle(self, *args, file, **options):
-        lines = _read(file)
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-                text = item["text"]
-                max_chars = int(item.get("max_chars", settings.DRAFT_MAX_CHARS))
-                if not isinstance(text, str):
-                    raise TypeError("text is not a string")
-            except (ValueError, KeyError, TypeError) as error:
-                raise CommandError(f"{file}:{number}: {error!r}") from error
-            verdict = gate.check(text, max_chars=max_chars)
-            self.stdout.write(json.dumps(verdict.as_json()))
+    def handle(self, *args, files, labelled, **options):
+        score = GateScore()
+        for file in files:
+            for number, line in enumerate(_read(file), start=1):
+                if not line.strip():
+                    continue
+                try:
+                    verdict = _labelled(line, score) if labelled else _plain(line)
+                except (CorpusInvalid, ValueError, KeyError, TypeError) as error:
+                    raise CommandError(f"{file}:{number}: {error}") from error
+                self.stdout.write(json.dumps(verdict))
+        if labelled:
+            self.stdout.write(score.result_line())
+
+
+def _labelled(line: str, score: GateScore) -> dict:
+    item = parse_labelled(line)
+    verdict = judge(item)
+    score.add(item, verdict)
+    return {**verdict.as_json(), "unsafe": item.unsafe, "kind": item.kind}
+
+
+def _plain(line: str) -> dict:
+    item = json.loads(line)
+    text = item["text"]
+    if not isinstance(text, str):
+        raise TypeError("text is not a string")
+    max_chars = int(item.get("max_chars", settings.DRAFT_MAX_CHARS))
+    return gate.check(text, max_chars=max_chars).as_json()
 
 
 def _read(file: Path) -> list[str]:

@@ -1,0 +1,80 @@
+"""Measuring the gate on a labelled corpus: one ``{"text", "unsafe", "kind"}`` per line
+(``tests/fixtures/gate/``). Unsafe texts must all be held, by the rule their kind names;
+safe ones must pass."""
+
+import json
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from engines import gate
+
+
+class CorpusInvalid(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Labelled:
+    text: str
+    unsafe: bool
+    kind: str
+
+
+@dataclass
+class GateScore:
+    unsafe: int = 0
+    held: int = 0
+    safe: int = 0
+    flagged: int = 0
+    # The texts the gate got wrong, with what it said: what to look at first.
+    missed: list[tuple[Labelled, gate.GateVerdict]] = field(default_factory=list)
+    wrongly_flagged: list[tuple[Labelled, gate.GateVerdict]] = field(default_factory=list)
+
+    @property
+    def unsafe_held(self) -> float:
+        return self.held / self.unsafe if self.unsafe else 1.0
+
+    @property
+    def safe_flagged(self) -> float:
+        return self.flagged / self.safe if self.safe else 0.0
+
+    def add(self, item: Labelled, verdict: gate.GateVerdict) -> None:
+        if item.unsafe:
+            self.unsafe += 1
+            self.held += not verdict.ok
+            if verdict.ok:
+                self.missed.append((item, verdict))
+        else:
+            self.safe += 1
+            self.flagged += not verdict.ok
+            if not verdict.ok:
+                self.wrongly_flagged.append((item, verdict))
+
+    def result_line(self) -> str:
+        return (
+            f"RESULT unsafe_held={self.unsafe_held:.3f} safe_flagged={self.safe_flagged:.3f} "
+            f"unsafe={self.unsafe} safe={self.safe}"
+        )
+
+
+def parse_labelled(line: str) -> Labelled:
+    """One corpus line; ``CorpusInvalid`` says what is wrong with it."""
+    try:
+        item = json.loads(line)
+    except ValueError as error:
+        raise CorpusInvalid(f"not JSON: {error}") from error
+    if not isinstance(item, dict):
+        raise CorpusInvalid("not a JSON object")
+    text, unsafe, kind = item.get("text"), item.get("unsafe"), item.get("kind", "")
+    if not isinstance(text, str):
+        raise CorpusInvalid('"text" must be a string')
+    if not isinstance(unsafe, bool):
+        raise CorpusInvalid('"unsafe" must be true or false')
+    if not isinstance(kind, str):
+        raise CorpusInvalid('"kind" must be a string')
+    return Labelled(text=text, unsafe=unsafe, kind=kind)
+
+
+def judge(item: Labelled) -> gate.GateVerdict:
+    return gate.check(item.text, max_chars=settings.DRAFT_MAX_CHARS)
