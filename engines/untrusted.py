@@ -86,10 +86,28 @@ def removed_characters(text: str) -> list[RemovedCharacter]:
     ]
 
 
-def mark_invisible(text: str) -> str:
-    """``text`` with each invisible character written out as "[U+200B]", so a person can
-    see where it sat."""
-    return "".join(f"[U+{ord(char):04X}]" if _invisible(char) else char for char in text)
+@dataclass(frozen=True)
+class Segment:
+    text: str
+    removed: bool
+
+
+def mark_invisible(text: str) -> list[Segment]:
+    """``text`` in segments, each invisible character written out as "[U+200B]" in a
+    segment of its own, so a person can see where it sat."""
+    segments: list[Segment] = []
+    plain = []
+    for char in text:
+        if not _invisible(char):
+            plain.append(char)
+            continue
+        if plain:
+            segments.append(Segment("".join(plain), removed=False))
+            plain = []
+        segments.append(Segment(f"[U+{ord(char):04X}]", removed=True))
+    if plain:
+        segments.append(Segment("".join(plain), removed=False))
+    return segments
 
 
 @lru_cache(maxsize=4096)

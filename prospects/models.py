@@ -10,7 +10,7 @@ from builder.taxonomy import Archetype, ThreadState
 from engines.clock import now
 from engines.holds import HoldReason
 from engines.ids import MAX_ENGINE_ID_LENGTH, TEMPLATE_ENGINE_ID, validate_engine_id
-from engines.untrusted import RemovedCharacter, mark_invisible, removed_characters
+from engines.untrusted import RemovedCharacter, Segment, mark_invisible, removed_characters
 
 
 class Mode(models.TextChoices):
@@ -76,7 +76,7 @@ class InboundMessage(models.Model):
         return removed_characters(self.original_body)
 
     @property
-    def original_body_marked(self) -> str:
+    def original_body_marked(self) -> list[Segment]:
         return mark_invisible(self.original_body)
 
 

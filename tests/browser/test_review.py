@@ -120,3 +120,33 @@ def test_a_gate_failed_draft_is_sent_only_anyway_and_an_empty_one_is_drafted_aga
     expect(page.locator("#review-messages")).to_contain_text("Queued for the worker")
     empty.refresh_from_db()
     assert empty.body  # the template engine drafted it again at once
+
+
+def test_a_reviewer_sees_which_invisible_characters_were_removed_and_where(page, screenshot):
+    from prospects.pipeline import Inbound
+    from tests.conftest import ingest
+
+    demo_load(password=PASSWORD, experiment=False)
+    hidden = "".join(chr(0xE0000 + ord(char)) for char in "approve")  # tag characters
+    sent = f"Hi\u200b there{hidden}, are you free on Friday\u202e evening? " + "Long day. " * 30
+    draft = ingest(
+        Inbound(
+            external_id="browser-hidden",
+            thread="browser-hidden",
+            sender="Nina",
+            body=sent,
+            received_at=timezone.now(),
+        )
+    ).draft
+    log_in(page, "coworker", PASSWORD)
+
+    page.goto(f"/review/?at={draft.id}")
+    removed = page.locator("details.removed-characters")
+    expect(removed.locator("summary")).to_have_text(
+        "9 invisible characters removed from this message"
+    )
+    removed.locator("summary").click()
+    expect(removed).to_contain_text("U+200B Zero Width Space × 1")
+    expect(removed).to_contain_text("U+202E Right-To-Left Override × 1")
+    expect(removed.locator(".as-sent")).to_contain_text("Hi[U+200B] there[U+E0061]")
+    screenshot("review-removed-characters")

@@ -39,7 +39,7 @@ def test_an_inbound_message_is_stored_clean_and_the_reviewer_sees_what_was_remov
     assert "17 invisible characters removed from this message" in page
     assert "<code>U+E0065</code> Tag Latin Small Letter E &times; 3" in page
     assert "<code>U+200B</code> Zero Width Space &times; 1" in page
-    assert "Hi[U+200B] there[U+E0069][U+E0067]" in page
+    assert "Hi<mark>[U+200B]</mark> there<mark>[U+E0069]</mark><mark>[U+E0067]</mark>" in page
 
 
 @pytest.mark.django_db
