@@ -288,6 +288,9 @@ BRIDGE_SIGNING_SECRET = env.str("BRIDGE_SIGNING_SECRET", default="")
 DISPATCH_STALE_SECONDS = env.float("DISPATCH_STALE_SECONDS", default=120.0)
 
 DRAFT_MAX_CHARS = env.int("DRAFT_MAX_CHARS", default=1000)
+# Places she does not travel to: an out_of_area message naming one is declined, not
+# offered an outcall (comma-separated, matched as whole words).
+OUT_OF_AREA_DECLINED_PLACES = env.list("OUT_OF_AREA_DECLINED_PLACES", default=[])
 # The country whose national phone formats the gate knows without a "+" (ISO 3166 code);
 # numbers in any other format are caught by their run of digits.
 GATE_PHONE_REGION = env.str("GATE_PHONE_REGION", default="US")

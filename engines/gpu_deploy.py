@@ -20,6 +20,10 @@ from django.conf import settings
 
 from engines.ids import InvalidEngineId, parse_engine_id
 
+# Where every droplet mounts the weights volume, whatever the volume is named: serving
+# droplets read-only, training droplets read-write. DigitalOcean's own auto-mount path
+# (/mnt/<name>, with "-" turned into "_") is never used, so an adapter written by a
+# training droplet is found at the same path by the droplets that serve it.
 WEIGHTS_MOUNT = "/mnt/weights"
 VLLM_VENV = "/opt/vllm"
 # One pinned release per template version, so every droplet of a build runs the same server.
@@ -29,6 +33,27 @@ MAX_USER_DATA_BYTES = 64 * 1024
 
 # vLLM's LoRAConfig only accepts these ranks; anything else dies at boot on the GPU box.
 VLLM_LORA_RANKS = frozenset({1, 8, 16, 32, 64, 128, 256, 320, 512})
+# The rank served when no adapter's rank is known (vLLM's own default).
+DEFAULT_LORA_RANK = 16
+
+
+def adapter_dir_on_volume(engine_id: str) -> str:
+    """Where a training droplet writes a build's adapter, and where serving finds it."""
+    return f"{WEIGHTS_MOUNT}/adapters/{engine_id}"
+
+
+def max_lora_rank(ranks) -> int:
+    """The ``--max-lora-rank`` that fits every adapter a droplet serves: the smallest rank
+    vLLM accepts that is at least the largest of ``ranks``."""
+    largest = max((int(rank) for rank in ranks), default=DEFAULT_LORA_RANK)
+    fitting = [rank for rank in sorted(VLLM_LORA_RANKS) if rank >= largest]
+    if not fitting:
+        raise ValueError(
+            f"max_lora_rank: an adapter of rank {largest} is above the {max(VLLM_LORA_RANKS)} "
+            "vLLM serves."
+        )
+    return fitting[0]
+
 
 _NAME = re.compile(r"[A-Za-z0-9._-]+")
 _SERVED_NAME = re.compile(r"[A-Za-z0-9._/-]+")
@@ -114,7 +139,9 @@ def render_user_data(config: ServeConfig) -> str:
         engine_id=config.engine_id,
         api_key=config.api_key,
         exec_start=" ".join(shlex.quote(arg) for arg in vllm_command(config)),
-        weights_volume_files=_weights_volume_files(config.volume_name),
+        weights_volume_files=_weights_volume_files(
+            config.volume_name, service="vllm.service", read_only=True
+        ),
         allowed_cidr=shlex.quote(str(ipaddress.ip_network(config.allowed_cidr))),
         port=str(config.port),
         vllm_venv=shlex.quote(VLLM_VENV),
@@ -164,27 +191,33 @@ def render_training_user_data(
         run_id=str(uuid.UUID(run_id)),
         token=token,
         exec_start=" ".join(shlex.quote(arg) for arg in command),
-        volume_root=f"/mnt/{volume_name}",
+        weights_volume_files=_weights_volume_files(
+            volume_name, service="prospector-training.service", read_only=False
+        ),
     )
 
 
-def _weights_volume_files(volume_name: str) -> str:
-    """write_files entries that mount the volume read-only before vLLM starts, or nothing."""
+def _weights_volume_files(volume_name: str, *, service: str, read_only: bool) -> str:
+    """write_files entries that mount the volume at WEIGHTS_MOUNT before ``service``
+    starts, or nothing."""
     if not volume_name:
         return ""
     device = shlex.quote(f"/dev/disk/by-id/scsi-0DO_Volume_{volume_name}")
+    options = "ro,noatime" if read_only else "rw,noatime"
+    mode = "read-only" if read_only else "read-write"
     # A oneshot unit rather than fstab: DigitalOcean auto-mounts pre-formatted volumes
-    # read-write under /mnt/<name>, and the kernel refuses a read-only mount of a filesystem
-    # that is mounted read-write, so the auto-mount has to go first. The drop-in makes vLLM
-    # require the mount, so it never starts against a missing model directory.
+    # read-write under /mnt/<name> (with "-" as "_"), and the kernel refuses a read-only
+    # mount of a filesystem that is mounted read-write, so the auto-mount has to go first.
+    # The drop-in makes the service require the mount, so it never starts against a
+    # missing model directory.
     return f"""\
   - path: /etc/systemd/system/weights-volume.service
     owner: root:root
     permissions: "0644"
     content: |
       [Unit]
-      Description=Model weights volume, read-only at {WEIGHTS_MOUNT}
-      Before=vllm.service
+      Description=Model weights volume, {mode} at {WEIGHTS_MOUNT}
+      Before={service}
 
       [Service]
       Type=oneshot
@@ -193,10 +226,10 @@ def _weights_volume_files(volume_name: str) -> str:
       ExecStartPre=/usr/bin/timeout 180 /bin/sh -c 'until [ -e {device} ]; do sleep 2; done'
       ExecStartPre=-/usr/bin/umount --all-targets {device}
       ExecStartPre=/usr/bin/mkdir -p {WEIGHTS_MOUNT}
-      ExecStart=/usr/bin/mount -o ro,noatime {device} {WEIGHTS_MOUNT}
+      ExecStart=/usr/bin/mount -o {options} {device} {WEIGHTS_MOUNT}
       ExecStop=/usr/bin/umount {WEIGHTS_MOUNT}
 
-  - path: /etc/systemd/system/vllm.service.d/weights-volume.conf
+  - path: /etc/systemd/system/{service}.d/weights-volume.conf
     owner: root:root
     permissions: "0644"
     content: |

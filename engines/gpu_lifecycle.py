@@ -34,7 +34,14 @@ from engines import gpu_policy
 from engines.clock import now
 from engines.dialect import Dialect
 from engines.gpu_costs import spent_between, today_start
-from engines.gpu_deploy import ServeConfig, render_training_user_data, render_user_data
+from engines.gpu_deploy import (
+    WEIGHTS_MOUNT,
+    ServeConfig,
+    adapter_dir_on_volume,
+    max_lora_rank,
+    render_training_user_data,
+    render_user_data,
+)
 from engines.gpu_policy import Reason
 from engines.gpu_providers import GpuProvider, Machine, ProviderError, provider_for
 from engines.gpu_transitions import instance_transition
@@ -426,9 +433,10 @@ def _user_data(engine_id: str) -> str:
     try:
         config = ServeConfig(
             engine_id=engine_id,
-            model_path=build.model_path or "/mnt/weights/model",
+            model_path=build.model_path or f"{WEIGHTS_MOUNT}/model",
             served_model=build.served_model or settings.GPU_LLM_MODEL,
             lora_modules=dict(build.lora_modules),
+            max_lora_rank=max_lora_rank(build.lora_ranks.values()),
             api_key=settings.GPU_API_KEY,
             port=settings.GPU_SERVER_PORT,
             allowed_cidr=settings.GPU_APP_CIDR,
@@ -480,7 +488,7 @@ def _training_user_data(instance: GpuInstance) -> str:
             api_url=settings.TRAINING_API_URL,
             token=report_token(run.id),
             volume_name=settings.DO_WEIGHTS_VOLUME,
-            out_dir=f"/mnt/{settings.DO_WEIGHTS_VOLUME}/adapters/{run.new_engine_id}",
+            out_dir=adapter_dir_on_volume(run.new_engine_id),
         )
     except ValueError as error:
         raise ProviderError(f"Training configuration: {error}", permanent=True) from error

@@ -39,6 +39,12 @@ class EngineBuild(models.Model):
     lora_modules = models.JSONField(
         default=dict, blank=True, help_text='LoRA heads served beside it: {"name": "path"}.'
     )
+    lora_ranks = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Each LoRA head's rank, {\"name\": 16}: the server's --max-lora-rank fits the "
+        "largest (16 when none is known).",
+    )
     adapter = models.CharField(
         max_length=200,
         blank=True,

@@ -23,6 +23,7 @@ def engine_build_register(
     json_dialect: str = "",
     model_path: str = "",
     lora_modules: dict | None = None,
+    lora_ranks: dict | None = None,
     adapter: str = "",
     max_concurrency: int | None = None,
 ) -> EngineBuild:
@@ -37,6 +38,9 @@ def engine_build_register(
     build.json_dialect = json_dialect
     build.model_path = model_path
     build.lora_modules = lora_modules or {}
+    build.lora_ranks = {
+        name: rank for name, rank in (lora_ranks or {}).items() if name in build.lora_modules
+    }
     build.adapter = adapter
     build.max_concurrency = max_concurrency
     if adapter and adapter not in build.lora_modules:

@@ -13,7 +13,8 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat
 
 from engines.clock import now
-from engines.ids import InvalidEngineId, parse_engine_id
+from engines.gpu_deploy import DEFAULT_LORA_RANK
+from engines.ids import InvalidEngineId, Provider, parse_engine_id
 from engines.models import EngineBuild, Evaluation, TrainingRun
 from engines.services import engine_build_register
 from engines.trainer import (
@@ -99,6 +100,14 @@ def training_run_create(
         errors["parent_engine_id"] = [f"'{parent_engine_id}' is not a registered build."]
     elif parent.parsed.is_template:
         errors["parent_engine_id"] = ["The template engine has no weights to adapt."]
+    elif parent.parsed.provider == Provider.DO_GPU and (
+        training_placement() == TrainingRun.Placement.WORKER
+    ):
+        errors["parent_engine_id"] = [
+            "A do-gpu build serves its adapters from the weights volume, which only a training "
+            "droplet writes: set DO_TOKEN, DO_TRAINING_IMAGE, DO_WEIGHTS_VOLUME and "
+            "TRAINING_API_URL, or adapt an endpoint build."
+        ]
     if parent is not None and not errors and not new_engine_id:
         new_engine_id = default_engine_id(parent, head)
     if new_engine_id:
@@ -276,6 +285,7 @@ def _register(run: TrainingRun, result) -> EngineBuild | None:
         json_dialect=parent.json_dialect,
         model_path=parent.model_path,
         lora_modules={**parent.lora_modules, name: result.adapter_dir},
+        lora_ranks={**parent.lora_ranks, name: run.hyper_parameters.get("r", DEFAULT_LORA_RANK)},
         adapter=name,
         max_concurrency=parent.max_concurrency,
     )

@@ -27,6 +27,7 @@ class Classification:
 @dataclass(frozen=True)
 class _Rule:
     move: str
+    cue: str
     patterns: tuple[re.Pattern, ...]
 
 
@@ -35,6 +36,7 @@ def _rules() -> tuple[_Rule, ...]:
     rules = tuple(
         _Rule(
             move=entry["move"],
+            cue=entry["cue"],
             patterns=tuple(re.compile(pattern, re.IGNORECASE) for pattern in entry["patterns"]),
         )
         for entry in yaml.safe_load(RULES_FILE.read_text())
@@ -45,21 +47,45 @@ def _rules() -> tuple[_Rule, ...]:
     return rules
 
 
+def classify_with_head(body: str, *, thread_state: str) -> Classification:
+    """The LoRA move head's answer when it gives one, else the rules' (what a live message
+    ends up decided by on the worker)."""
+    from engines.classifier import classify_move
+
+    answer = classify_move(body).answer
+    if answer is None:
+        return classify(body, thread_state=thread_state)
+    return Classification(
+        is_prospect=answer.is_prospect, move=answer.move, trace=answer.trace, classified_by="lora"
+    )
+
+
 def classify(body: str, *, thread_state: str) -> Classification:
     """The first rule whose pattern matches the normalised body (a zero-width character
     or a look-alike letter does not hide a word from a rule)."""
     text = normalise(body)
-    for index, rule in enumerate(_rules()):
+    for rule in _rules():
         for pattern in rule.patterns:
-            if pattern.search(text):
+            if match := pattern.search(text):
                 return Classification(
                     is_prospect=is_prospect_move(rule.move),
                     move=rule.move,
-                    trace=f"rule {index} ({rule.move}) matched /{pattern.pattern}/",
+                    trace=f'{rule.cue.rstrip(".")}: "{_cut(match.group().strip())}".',
                 )
     move = "opener" if thread_state == ThreadState.NEW else "pursue"
     return Classification(
         is_prospect=is_prospect_move(move),
         move=move,
-        trace=f"no rule matched; default for a {thread_state} thread",
+        trace=_DEFAULT_TRACE[move],
     )
+
+
+_DEFAULT_TRACE = {
+    "opener": "No specific cue, and the thread is new: a first hello.",
+    "pursue": "No specific cue in an ongoing thread: taken as continued booking interest.",
+}
+_CUE_CHARS = 60
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= _CUE_CHARS else text[: _CUE_CHARS - 1].rstrip() + "…"

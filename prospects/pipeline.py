@@ -26,7 +26,7 @@ from engines.registry import engine_for
 from engines.untrusted import strip_invisible
 from prospects import gate2
 from prospects.classify import RULES, Classification, classify
-from prospects.decide import decide_next_action
+from prospects.decide import decide_next_action, travel_viable
 from prospects.guardrails import guard_arm
 from prospects.models import (
     Decision,
@@ -145,7 +145,11 @@ def _decide(decision: Decision, classification: Classification) -> str:
     """Fills ``decision`` from a classification: next action, Gate-2, mode and route, in
     the thread's state when the message arrived. Returns the thread's state after it."""
     thread = decision.thread
-    action = decide_next_action(move=classification.move, state=decision.state)
+    action = decide_next_action(
+        move=classification.move,
+        state=decision.state,
+        viable=travel_viable(decision.message.body),
+    )
     gate2_result = gate2.evaluate(
         body=decision.message.body,
         move=classification.move,

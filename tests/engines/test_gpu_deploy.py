@@ -6,7 +6,7 @@ import re
 import pytest
 import yaml
 
-from engines.gpu_deploy import ServeConfig, render_user_data, vllm_command
+from engines.gpu_deploy import ServeConfig, max_lora_rank, render_user_data, vllm_command
 
 API_KEY = "k3y-0nly-in-the-env-file_xyz"
 APP_CIDR = "203.0.113.7/32"
@@ -198,3 +198,15 @@ def test_config_does_not_follow_later_changes_to_the_callers_dict():
 def test_invalid_input_raises_value_error_naming_the_field(changes, field):
     with pytest.raises(ValueError, match=rf"^{re.escape(field)}"):
         render_user_data(sample(**changes))
+
+
+@pytest.mark.parametrize(
+    ("ranks", "served"), [([], 16), ([8], 8), ([4, 16], 16), ([17], 32), ([300], 320)]
+)
+def test_the_served_lora_rank_fits_the_largest_adapter(ranks, served):
+    assert max_lora_rank(ranks) == served
+
+
+def test_an_adapter_above_what_vllm_serves_is_refused():
+    with pytest.raises(ValueError, match="max_lora_rank: an adapter of rank 600"):
+        max_lora_rank([600])

@@ -4,9 +4,10 @@ is released when the run ends, fails, vanishes or runs out of time."""
 
 import pytest
 import yaml
+from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
-from engines.gpu_lifecycle import lifecycle_tick
+from engines.gpu_lifecycle import BuildLoad, lifecycle_tick
 from engines.models import EngineBuild, GpuInstance, TrainingRun
 from engines.trainer_job import run_job
 from engines.training import training_run_create
@@ -23,12 +24,15 @@ NEW_BUILD = f"{DO_BUILD}-voice-7"
 def gpu_training(settings, do_build):
     settings.DO_TRAINING_IMAGE = "prospector-training-2026-11"
     settings.TRAINING_API_URL = "https://panel.example.test"
-    settings.DO_WEIGHTS_VOLUME = "weights"
+    # Hyphenated, as DigitalOcean volumes usually are: its own auto-mount would be
+    # /mnt/prospector_weights, which no serving droplet reads.
+    settings.DO_WEIGHTS_VOLUME = "prospector-weights"
     return training_run_create(
         lines=SAMPLE_LINES,
         parent_engine_id=DO_BUILD,
         source_engine_ids=[DO_BUILD],
         new_engine_id=NEW_BUILD,
+        hyper_parameters={"r": 32, "alpha": 32},
     )
 
 
@@ -62,6 +66,14 @@ def test_a_gpu_run_starts_a_training_droplet_that_reports_and_is_released(
     assert f"--run {run.id}" in unit
     assert f"--out /mnt/weights/adapters/{NEW_BUILD}" in unit
     assert "--api https://panel.example.test" in unit
+    mount = files["/etc/systemd/system/weights-volume.service"]
+    device = "/dev/disk/by-id/scsi-0DO_Volume_prospector-weights"
+    assert f"ExecStart=/usr/bin/mount -o rw,noatime {device} /mnt/weights" in mount
+    assert "Before=prospector-training.service" in mount
+    assert (
+        "Requires=weights-volume.service"
+        in files["/etc/systemd/system/prospector-training.service.d/weights-volume.conf"]
+    )
 
     clock.shift(fake_do.boot_seconds + 1)
     lifecycle_tick(loads={})
@@ -74,7 +86,7 @@ def test_a_gpu_run_starts_a_training_droplet_that_reports_and_is_released(
     )
     job = droplet_api(run).get(f"/api/training-runs/{run.id}/job/").json()
     assert job["lines"] == SAMPLE_LINES
-    assert job["hyper_parameters"]["r"] == 16
+    assert job["hyper_parameters"]["r"] == 32
     report = f"/api/training-runs/{run.id}/report/"
     assert (
         droplet_api(run)
@@ -102,6 +114,7 @@ def test_a_gpu_run_starts_a_training_droplet_that_reports_and_is_released(
     assert (done["status"], done["build"], done["device"]) == ("succeeded", NEW_BUILD, "cuda")
     build = EngineBuild.objects.get(engine_id=NEW_BUILD)
     assert build.lora_modules[build.adapter] == f"/mnt/weights/adapters/{NEW_BUILD}"
+    assert build.lora_ranks == {build.adapter: 32}
     again = droplet_api(run).post(report, {"status": "failed"}, format="json").json()
     assert again["status"] == "succeeded"  # a late report changes nothing
 
@@ -109,6 +122,30 @@ def test_a_gpu_run_starts_a_training_droplet_that_reports_and_is_released(
     instance.refresh_from_db()
     assert instance.state == State.OFF
     assert fake_do.droplets == {}
+
+    # The new build is served from the path the droplet wrote, at the adapter's rank.
+    lifecycle_tick(loads={NEW_BUILD: BuildLoad(items=1)})
+    serve = [call for call in fake_do.requests if call.method == "POST"][-1]
+    files = {
+        entry["path"]: entry["content"]
+        for entry in yaml.safe_load(serve.body["user_data"])["write_files"]
+    }
+    vllm = files["/etc/systemd/system/vllm.service"]
+    assert f"{build.adapter}=/mnt/weights/adapters/{NEW_BUILD}" in vllm
+    assert "--max-lora-rank 32 --max-loras 1" in vllm
+    assert (
+        "mount -o ro,noatime /dev/disk/by-id/scsi-0DO_Volume_prospector-weights /mnt/weights"
+        in (files["/etc/systemd/system/weights-volume.service"])
+    )
+
+
+def test_a_worker_cannot_train_an_adapter_for_a_do_gpu_build(settings, do_build):
+    settings.DO_TRAINING_IMAGE = ""  # no training droplet: the run would be the worker's
+    with pytest.raises(ValidationError) as refused:
+        training_run_create(
+            lines=SAMPLE_LINES, parent_engine_id=DO_BUILD, source_engine_ids=[DO_BUILD]
+        )
+    assert "only a training droplet writes" in refused.value.message_dict["parent_engine_id"][0]
 
 
 def test_a_failed_report_fails_the_run_and_releases_the_droplet(gpu_training, fake_do, clock):

@@ -191,3 +191,18 @@ def test_runs_left_running_past_their_time_limit_are_failed(parent, settings):
     evaluation.refresh_from_db()
     assert (run.status, run.status_detail) == ("failed", WORKER_LOST)
     assert evaluation.status == "running"  # still within its limit
+
+
+def test_the_cuda_path_trains_in_bf16_with_the_paged_optimiser_and_checkpointing():
+    from types import SimpleNamespace
+
+    from engines.trainer import _device_settings
+
+    cuda = SimpleNamespace(is_available=lambda: True, is_bf16_supported=lambda: True)
+    assert _device_settings(SimpleNamespace(cuda=cuda)) == {
+        "device": "cuda",
+        "use_cpu": False,
+        "bf16": True,
+        "optim": "paged_adamw_8bit",
+        "activation_checkpointing": True,
+    }

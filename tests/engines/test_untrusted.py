@@ -87,4 +87,5 @@ def test_rules_read_one_normalisation(text, seen):
 def test_a_zero_width_space_or_a_look_alike_no_longer_hides_a_word_from_the_rules(canon):
     for body in ("call the p\u200bolice", "call the p\u043elice"):
         decision = ingest(make_inbound(body, thread=body)).decision
-        assert decision.move == "escalate", body
+        failed = [result["rule"] for result in decision.gate2_results if not result["passed"]]
+        assert failed == ["safety_terms"], body

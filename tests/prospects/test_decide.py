@@ -39,3 +39,21 @@ def test_every_template_key_in_use_has_default_canon():
 def test_an_unknown_move_is_an_error():
     with pytest.raises(ValueError, match="No next action"):
         decide_next_action(move="dance", state=ThreadState.NEW)
+
+
+def test_out_of_area_offers_travel_unless_the_place_is_declined(settings):
+    settings.OUT_OF_AREA_DECLINED_PLACES = ["Aberdeen", "New York"]
+    from prospects.decide import travel_viable
+
+    assert travel_viable("I'm in Leeds next week, do you travel?")
+    assert not travel_viable("visiting new york on friday")
+    assert not travel_viable("Aberd\u200been for work, can you come?")
+    viable = decide_next_action(move="out_of_area", state=ThreadState.NEW)
+    declined = decide_next_action(move="out_of_area", state=ThreadState.NEW, viable=False)
+    assert (viable.template_key, declined.template_key) == (
+        "out_of_area.travel",
+        "out_of_area.decline",
+    )
+    assert decide_next_action(move="pursue", state=ThreadState.NEW, viable=False).template_key == (
+        "pursue.next_step"
+    )

@@ -121,7 +121,9 @@ def test_gate2_forces_hold_even_for_an_auto_send_key(canon, bridge):
     row = pipeline_settings()
     row.auto_send_keys = ["escalate.handoff"]
     row.save()
-    result = ingest(make_inbound("I will call the police on you"))
+    # A business opportunity is escalate: held for her, whatever the settings say.
+    result = ingest(make_inbound("Hi, I'm a photographer, would you model for a paid shoot?"))
+    assert result.decision.move == "escalate"
     assert result.decision.gate2_forced_hold
     assert result.draft.hold_reason == HoldReason.GATE2
     assert "human_only_move" in result.draft.hold_detail

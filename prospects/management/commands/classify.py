@@ -1,0 +1,49 @@
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from prospects.classify import classify_with_head
+from prospects.move_corpus import CorpusInvalid, MoveScore, parse_labelled
+
+
+class Command(BaseCommand):
+    help = (
+        'Classifies messages: reads one {"body": ..., "thread_state": ...} per line and prints '
+        'one {"is_prospect", "move", "trace", "classified_by"} per line, in input order (the '
+        "LoRA move head when configured, else the rules). With --labelled, lines also carry "
+        '"move" and "is_prospect" (tests/fixtures/moves/) and the last line is '
+        "RESULT move_accuracy=... is_prospect_accuracy=..."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="JSONL files")
+        parser.add_argument(
+            "--labelled", action="store_true", help="score the verdicts against the labels"
+        )
+
+    def handle(self, *args, files, labelled, **options):
+        score = MoveScore()
+        for file in files:
+            for number, line in enumerate(_read(file), start=1):
+                if not line.strip():
+                    continue
+                try:
+                    item = parse_labelled(line, labelled=labelled)
+                except CorpusInvalid as error:
+                    raise CommandError(f"{file}:{number}: {error}") from error
+                verdict = classify_with_head(item.body, thread_state=item.thread_state)
+                if labelled:
+                    score.add(item, verdict)
+                fields = asdict(verdict)
+                self.stdout.write(json.dumps({key: fields[key] for key in MoveScore.VERDICT_KEYS}))
+        if labelled:
+            self.stdout.write(score.result_line())
+
+
+def _read(file: Path) -> list[str]:
+    try:
+        return file.read_text().splitlines()
+    except OSError as error:
+        raise CommandError(f"Cannot read {file}: {error.strerror}") from error
