@@ -68,7 +68,8 @@ def apply_step_op(steps: list[EditorStep], op: str) -> list[EditorStep]:
 
 def definition_from_post(post) -> dict:
     """The definition the form describes: ticked snippets (keeping any pinned version) in
-    the order offered, then the inline texts; ``retrieval`` only when ticked."""
+    the order offered, then the inline texts; ``retrieval`` as ticked, always written, so
+    turning it off is recorded as the explicit baseline it is."""
     pins = dict(pin.rsplit("@", 1) for pin in post.getlist("pin") if "@" in pin)
     context = [
         {"snippet": ref, "version": int(pins[ref])}
@@ -94,9 +95,8 @@ def definition_from_post(post) -> dict:
         "steps": steps,
         "engine": post.get("engine", ""),
         "priority": _int_or_text(post.get("priority", "0") or "0"),
+        "retrieval": bool(post.get("retrieval")),
     }
-    if post.get("retrieval"):
-        definition["retrieval"] = True
     return definition
 
 

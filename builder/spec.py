@@ -39,5 +39,6 @@ def workflow_spec(version: WorkflowVersion) -> WorkflowSpec:
         context=context_of(version),
         steps=steps_of(version.definition),
         engine_id=version.engine,
-        retrieval=bool(version.definition.get("retrieval", False)),
+        # On unless the workflow says otherwise: turning it off is an explicit baseline.
+        retrieval=bool(version.definition.get("retrieval", True)),
     )

@@ -66,6 +66,7 @@ class DraftSerializer(serializers.ModelSerializer):
             "experiment_arm",
             "engine_latency_ms",
             "retrieved_corrections",
+            "escalation",
             "created_at",
             "reviewed_at",
             "sent_at",

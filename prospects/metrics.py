@@ -10,7 +10,7 @@ from datetime import timedelta
 from ipaddress import ip_address
 
 from django.conf import settings
-from django.db.models import Avg, Count, Sum
+from django.db.models import Avg, Count, F, Sum
 from django.http import HttpResponse, HttpResponseForbidden
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -78,6 +78,18 @@ class DomainCollector:
             (
                 ([row["status"], row["hold_reason"]], row["n"])
                 for row in Draft.objects.values("status", "hold_reason")
+                .annotate(n=Count("id"))
+                .order_by()
+            ),
+        )
+        yield _gauge(
+            "prospector_escalations",
+            "Escalation retries after a gate failure, by outcome (passed, gate_failed, error).",
+            ["outcome"],
+            (
+                ([row["outcome"]], row["n"])
+                for row in Draft.objects.exclude(escalation={})
+                .values(outcome=F("escalation__outcome"))
                 .annotate(n=Count("id"))
                 .order_by()
             ),

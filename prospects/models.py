@@ -171,6 +171,10 @@ class Draft(models.Model):
     review_claimed_until = models.DateTimeField(null=True, blank=True)
     # Past corrections retrieved as few-shot context for this draft, in prompt order.
     retrieved_corrections = models.JSONField(default=list, blank=True)
+    # The escalation retry a gate failure earned (engines' escalate): its outcome
+    # ("passed", "gate_failed", "error"), and the attempt that did not become the body,
+    # with its steps and gate results; empty when there was none.
+    escalation = models.JSONField(default=dict, blank=True)
     # The validation-gate rules the reviewer (reviewed_by) overrode to send it anyway.
     overridden_rules = models.JSONField(default=list, blank=True)
     # Set by the one dispatcher that claimed the send; the claim is what makes it at-most-once.

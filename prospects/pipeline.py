@@ -313,7 +313,11 @@ def draft_request(decision: Decision, *, version=None, canon: dict | None = None
         history=tuple(Turn(sender=m.sender, body=m.body) for m in turns),
         workflow=spec,
         exemplars=(
-            similar_corrections(template_key=decision.template_key, message=decision.message.body)
+            similar_corrections(
+                template_key=decision.template_key,
+                message=decision.message.body,
+                workflow_id=version.workflow_id,
+            )
             if spec and spec.retrieval
             else ()
         ),
@@ -345,6 +349,7 @@ class _Drafted:
     verdict: gate.GateVerdict | None  # None when the engine yielded nothing to check
     workflow_version: object = None  # the WorkflowVersion a model engine ran, if any
     retrieved: list = field(default_factory=list)  # ids of corrections in the prompt
+    escalation: dict = field(default_factory=dict)  # see Draft.escalation
 
 
 def _run_engine(decision: Decision, engine_id: str, version, canon: dict | None) -> _Drafted:
@@ -368,16 +373,26 @@ def _run_engine(decision: Decision, engine_id: str, version, canon: dict | None)
     max_chars = request.workflow.max_chars if request.workflow else request.max_chars
     fragments = leak_fragments(request) if request.workflow else ()
     verdict = gate.check(result.body, max_chars=max_chars, prompt_fragments=fragments)
-    if not verdict.ok:
-        try:
-            retry = engine.escalate(request, result)
-        except EngineError:
-            retry = None
-        if retry is not None:
-            retry_verdict = gate.check(retry.body, max_chars=max_chars, prompt_fragments=fragments)
-            if retry_verdict.ok:
-                return _Drafted(engine_id, retry, None, retry_verdict, ran, retrieved)
-    return _Drafted(engine_id, result, None, verdict, ran, retrieved)
+    if verdict.ok:
+        return _Drafted(engine_id, result, None, verdict, ran, retrieved)
+    try:
+        retry = engine.escalate(request, result)
+    except EngineError as error:
+        escalation = {"outcome": "error", "detail": str(error), "steps": error.steps}
+        return _Drafted(engine_id, result, None, verdict, ran, retrieved, escalation)
+    if retry is None:
+        return _Drafted(engine_id, result, None, verdict, ran, retrieved)
+    retry_verdict = gate.check(retry.body, max_chars=max_chars, prompt_fragments=fragments)
+    if retry_verdict.ok:
+        # The body is the retry's; what is kept is the first attempt the gate refused.
+        escalation = {"outcome": "passed", **_attempt(result, verdict)}
+        return _Drafted(engine_id, retry, None, retry_verdict, ran, retrieved, escalation)
+    escalation = {"outcome": "gate_failed", **_attempt(retry, retry_verdict)}
+    return _Drafted(engine_id, result, None, verdict, ran, retrieved, escalation)
+
+
+def _attempt(result: DraftResult, verdict: gate.GateVerdict) -> dict:
+    return {"body": result.body, "steps": result.steps, "gate_failed": verdict.as_json()["failed"]}
 
 
 def _request_or_hold(decision: Decision, version, canon, *, uses_workflow: bool) -> DraftRequest:
@@ -435,6 +450,7 @@ def draft_for_decision(
             tokens_out=sum(step["tokens_out"] for step in steps),
             drafted_hold_reason=disposition.hold_reason,
             retrieved_corrections=drafted.retrieved,
+            escalation=drafted.escalation,
         )
         if draft.status == Draft.Status.APPROVED:
             transaction.on_commit(lambda: dispatch_draft.delay(str(draft.id)))

@@ -30,25 +30,39 @@ def _clip(text: str) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def similar_corrections(*, template_key: str, message: str) -> tuple[Exemplar, ...]:
+def similar_corrections(
+    *, template_key: str, message: str, workflow_id=None
+) -> tuple[Exemplar, ...]:
     """The most similar recent corrections for the template key: edited ones as replies
     to imitate, rejected ones as replies to avoid; capped in count and size.
 
-    Ties go to the newer correction. Each exemplar's ``ref`` is the correction id.
+    Corrections of drafts from the same workflow (``workflow_id``) rank before the key's
+    others, then the more similar; ties go to the newer correction. Each exemplar's
+    ``ref`` is the correction id.
     """
     if not template_key:
         return ()
     candidates = list(
         Correction.objects.filter(template_key=template_key)
         .order_by("-created_at")
-        .values("id", "kind", "inbound_text", "original_text", "corrected_text", "reason_tags")[
-            : settings.RETRIEVAL_CANDIDATES
-        ]
+        .values(
+            "id",
+            "kind",
+            "inbound_text",
+            "original_text",
+            "corrected_text",
+            "reason_tags",
+            "workflow_version__workflow_id",
+        )[: settings.RETRIEVAL_CANDIDATES]
     )
     wanted = tokens(message)
     ranked = sorted(
         enumerate(candidates),
-        key=lambda pair: (-overlap(wanted, tokens(pair[1]["inbound_text"])), pair[0]),
+        key=lambda pair: (
+            workflow_id is None or pair[1]["workflow_version__workflow_id"] != workflow_id,
+            -overlap(wanted, tokens(pair[1]["inbound_text"])),
+            pair[0],
+        ),
     )
     accepted = [row for _, row in ranked if row["kind"] == Correction.Kind.EDITED]
     rejected = [row for _, row in ranked if row["kind"] == Correction.Kind.REJECTED]

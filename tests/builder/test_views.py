@@ -171,3 +171,20 @@ def test_a_user_without_a_role_is_refused_every_panel_page(make_user, canon):
     client.force_login(make_user("nobody"))
     for url in ["/", "/threads/", "/workflows/", "/snippets/", "/settings/"]:
         assert client.get(url).status_code == 403, url
+
+
+def test_retrieval_is_on_unless_a_workflow_turns_it_off_as_a_baseline(canon, gemma_build):
+    from django.http import QueryDict
+
+    from builder.editor import definition_from_post
+    from builder.services import workflow_create
+    from builder.spec import workflow_spec
+    from tests.conftest import definition
+
+    silent = workflow_create(slug="silent", definition=definition())
+    assert "retrieval" not in silent.definition
+    assert workflow_spec(silent).retrieval is True
+    baseline = workflow_create(slug="baseline", definition=definition(retrieval=False))
+    assert workflow_spec(baseline).retrieval is False
+    unticked = definition_from_post(QueryDict("name=x&step_kind=draft&step_text=Reply"))
+    assert unticked["retrieval"] is False

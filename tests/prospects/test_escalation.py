@@ -36,6 +36,24 @@ def test_a_gate_failure_is_retried_once_on_the_escalation_model(two_voices):
     assert draft.body == "See you Friday!"
     assert draft.hold_reason == HoldReason.REVIEW_MODE
     assert [step["model"] for step in draft.steps] == ["pricey", "careful"]
+    # The attempt the gate refused is kept beside the body that replaced it.
+    assert draft.escalation["outcome"] == "passed"
+    assert (draft.escalation["body"], draft.escalation["gate_failed"]) == (
+        "It's $300 for the evening.",
+        ["price"],
+    )
+
+
+def test_a_failed_escalation_is_kept_with_its_steps_and_gate_results(two_voices, client):
+    two_voices.GPU_ESCALATION_MODEL = "pricey"  # the retry fails the gate as well
+    draft = ingest(make_inbound("Hi")).draft
+    assert (draft.hold_reason, draft.body) == (HoldReason.GATE_FAILED, "It's $300 for the evening.")
+    assert draft.escalation["outcome"] == "gate_failed"
+    assert draft.escalation["gate_failed"] == ["price"]
+    assert [step["model"] for step in draft.escalation["steps"]] == ["pricey", "pricey"]
+
+    page = client.get("/metrics").content.decode()  # the test client calls from loopback
+    assert 'prospector_escalations{outcome="gate_failed"} 1.0' in page
 
 
 def test_without_an_escalation_model_the_failed_draft_is_held(two_voices):

@@ -98,7 +98,7 @@ def gemma_live(gpu_path, model_server, published_workflow, admin_user):
             served_model=GENERATOR,
             json_dialect="llama_cpp",
         )
-        extra = {"retrieval": True} if retrieval else {}
+        extra = {"retrieval": retrieval}
         published_workflow(
             appliesTo={}, steps=[{"draft": "Write the reply.", "maxChars": 200}], **extra
         )
@@ -132,3 +132,22 @@ def test_retrieval_off_sends_no_exemplars(corrected, gemma_live):
     assert draft.engine_id == GEMMA
     assert draft.retrieved_corrections == []
     assert "approved in similar situations" not in draft.steps[-1]["messages"][1]["content"]
+
+
+def test_corrections_from_the_same_workflow_rank_before_more_similar_ones(
+    corrected, published_workflow
+):
+    ours = published_workflow(appliesTo={})
+    similar = corrected("Hi there, are you free this weekend?", "Hi! Saturday works.")
+    same_workflow = corrected("Good morning", "Morning! Which day suits you?")
+    Correction.objects.update(template_key="opener.welcome")
+    Correction.objects.filter(id=same_workflow.id).update(workflow_version=ours)
+    Correction.objects.filter(id=similar.id).update(workflow_version=None)
+
+    found = similar_corrections(
+        template_key="opener.welcome",
+        message="Hi there, are you free this weekend?",
+        workflow_id=ours.workflow_id,
+    )
+
+    assert [exemplar.ref for exemplar in found] == [str(same_workflow.id), str(similar.id)]
