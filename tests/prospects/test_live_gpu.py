@@ -23,7 +23,7 @@ State = GpuInstance.State
 def test_live_messages_provision_a_droplet_are_drafted_on_it_then_it_is_released(
     do_build, published_workflow, fake_do, clock, gpu_box, admin_user
 ):
-    published_workflow()
+    published_workflow(appliesTo={})
     draft_engine_set(engine_id=DO_BUILD, user=admin_user)
     queued = [
         inbound_ingest(inbound=make_inbound(f"Hi there, free on day {n}?")).draft for n in range(20)
