@@ -57,3 +57,25 @@ def test_out_of_area_offers_travel_unless_the_place_is_declined(settings):
     assert decide_next_action(move="pursue", state=ThreadState.NEW, viable=False).template_key == (
         "pursue.next_step"
     )
+
+
+@pytest.mark.django_db
+def test_an_install_with_older_canon_gets_the_travel_offer_and_keeps_its_own_texts():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from builder.selectors import canon_text
+    from builder.services import canon_set
+
+    migration = import_module("builder.migrations.0003_out_of_area_travel_canon")
+    migration.add_travel_canon(apps, None)
+    assert canon_text("out_of_area.travel") is None  # no canon at all: the fixture loads it
+
+    canon_set(template_key="opener.welcome", text="Our own welcome.")
+    migration.add_travel_canon(apps, None)
+    migration.add_travel_canon(apps, None)
+    assert canon_text("out_of_area.travel") == migration.TEXT
+    assert canon_text("opener.welcome") == "Our own welcome."
+    canon = yaml.safe_load(DEFAULT_CANON_FILE.read_text())
+    assert " ".join(canon["out_of_area.travel"].split()) == migration.TEXT
