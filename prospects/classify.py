@@ -12,8 +12,9 @@ from engines.moves import all_moves, is_prospect_move
 from engines.untrusted import normalise
 
 RULES_FILE = Path(__file__).with_name("classification_rules.yaml")
-# Who decided, when the fast rules did (a LoRA head's decisions say "lora").
+# Who decided: the fast rules, or the LoRA move head.
 RULES = "rules"
+LORA = "lora"
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,11 @@ class Classification:
     move: str
     trace: str
     classified_by: str = RULES
+
+    @classmethod
+    def of_head(cls, answer) -> "Classification":
+        """The LoRA move head's answer (engines.classifier.MoveAnswer)."""
+        return cls(answer.is_prospect, answer.move, answer.trace, classified_by=LORA)
 
 
 @dataclass(frozen=True)
@@ -55,9 +61,7 @@ def classify_with_head(body: str, *, thread_state: str) -> Classification:
     answer = classify_move(body).answer
     if answer is None:
         return classify(body, thread_state=thread_state)
-    return Classification(
-        is_prospect=answer.is_prospect, move=answer.move, trace=answer.trace, classified_by="lora"
-    )
+    return Classification.of_head(answer)
 
 
 def classify(body: str, *, thread_state: str) -> Classification:

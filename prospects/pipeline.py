@@ -223,12 +223,7 @@ def decision_classify_on_worker(decision: Decision) -> Decision:
         decision.thread = thread
         next_state = _decide(
             decision,
-            Classification(
-                is_prospect=answer.is_prospect,
-                move=answer.move,
-                trace=answer.trace,
-                classified_by="lora",
-            ),
+            Classification.of_head(answer),
         )
         decision.save()
         # Only the thread's latest message moves its state on.

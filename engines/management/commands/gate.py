@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from engines import gate
 from engines.gate_corpus import CorpusInvalid, GateScore, judge, parse_labelled
+from engines.management.jsonl import numbered_lines
 
 
 class Command(BaseCommand):
@@ -24,15 +25,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, files, labelled, **options):
         score = GateScore()
-        for file in files:
-            for number, line in enumerate(_read(file), start=1):
-                if not line.strip():
-                    continue
-                try:
-                    verdict = _labelled(line, score) if labelled else _plain(line)
-                except (CorpusInvalid, ValueError, KeyError, TypeError) as error:
-                    raise CommandError(f"{file}:{number}: {error}") from error
-                self.stdout.write(json.dumps(verdict))
+        for where, line in numbered_lines(files):
+            try:
+                verdict = _labelled(line, score) if labelled else _plain(line)
+            except (CorpusInvalid, ValueError, KeyError, TypeError) as error:
+                raise CommandError(f"{where}: {error}") from error
+            self.stdout.write(json.dumps(verdict))
         if labelled:
             self.stdout.write(score.result_line())
 
@@ -51,10 +49,3 @@ def _plain(line: str) -> dict:
         raise TypeError("text is not a string")
     max_chars = int(item.get("max_chars", settings.DRAFT_MAX_CHARS))
     return gate.check(text, max_chars=max_chars).as_json()
-
-
-def _read(file: Path) -> list[str]:
-    try:
-        return file.read_text().splitlines()
-    except OSError as error:
-        raise CommandError(f"Cannot read {file}: {error.strerror}") from error

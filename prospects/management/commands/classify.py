@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from engines.management.jsonl import numbered_lines
 from prospects.classify import classify_with_head
 from prospects.move_corpus import CorpusInvalid, MoveScore, parse_labelled
 
@@ -25,25 +26,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, files, labelled, **options):
         score = MoveScore()
-        for file in files:
-            for number, line in enumerate(_read(file), start=1):
-                if not line.strip():
-                    continue
-                try:
-                    item = parse_labelled(line, labelled=labelled)
-                except CorpusInvalid as error:
-                    raise CommandError(f"{file}:{number}: {error}") from error
-                verdict = classify_with_head(item.body, thread_state=item.thread_state)
-                if labelled:
-                    score.add(item, verdict)
-                fields = asdict(verdict)
-                self.stdout.write(json.dumps({key: fields[key] for key in MoveScore.VERDICT_KEYS}))
+        for where, line in numbered_lines(files):
+            try:
+                item = parse_labelled(line, labelled=labelled)
+            except CorpusInvalid as error:
+                raise CommandError(f"{where}: {error}") from error
+            verdict = classify_with_head(item.body, thread_state=item.thread_state)
+            if labelled:
+                score.add(item, verdict)
+            fields = asdict(verdict)
+            self.stdout.write(json.dumps({key: fields[key] for key in MoveScore.VERDICT_KEYS}))
         if labelled:
             self.stdout.write(score.result_line())
-
-
-def _read(file: Path) -> list[str]:
-    try:
-        return file.read_text().splitlines()
-    except OSError as error:
-        raise CommandError(f"Cannot read {file}: {error.strerror}") from error
