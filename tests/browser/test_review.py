@@ -16,6 +16,8 @@ def test_a_coworker_clears_three_drafts_with_the_keyboard_then_finds_the_work(pa
     demo_load(password=PASSWORD, experiment=False)
     log_in(page, "coworker", PASSWORD)
     page.click("nav >> text=Review")
+    # The shortcuts are deferred scripts: a key pressed before "load" reaches no handler.
+    page.wait_for_load_state("load")
     item = page.locator("#review-item")
     expect(page.locator(".legend")).to_contain_text("approve")
 
