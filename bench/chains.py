@@ -10,8 +10,8 @@ from prospects.pipeline import Inbound, inbound_ingest
 STEPS = 3
 
 
-def three_step_workflow(engine_id: str, slug: str) -> None:
-    """Two think steps and the draft, for every message, on ``engine_id``."""
+def three_step_workflow(slug: str) -> None:
+    """Two think steps and the draft, for every message (on the active draft engine)."""
     version = workflow_create(
         slug=slug,
         definition={
@@ -23,7 +23,6 @@ def three_step_workflow(engine_id: str, slug: str) -> None:
                 {"think": "What moves them to a time?"},
                 {"draft": "Write the reply.", "maxChars": 300},
             ],
-            "engine": engine_id,
             "priority": 100,
         },
     )

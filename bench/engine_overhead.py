@@ -51,7 +51,6 @@ def workflow(draft_chars: int) -> WorkflowSpec:
             Step("think", "Which single question moves them to a time?"),
             Step("draft", "Write the reply.", draft_chars),
         ),
-        engine_id="endpoint-bench_1",
     )
 
 

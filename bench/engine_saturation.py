@@ -69,7 +69,7 @@ def main() -> None:
         served_model="fixed",
         max_concurrency=args.capacity,
     )
-    three_step_workflow(ENGINE, f"bench-saturation-{RUN}")
+    three_step_workflow(f"bench-saturation-{RUN}")
     threads = threads_to_redraft(f"saturation-bench-{RUN}", args.items)
     worker = worker_start(queues="live,celery", concurrency=4, pool="threads")
     capacity = args.capacity / args.latency / STEPS

@@ -64,7 +64,7 @@ def main() -> None:
 
     server = FixedLatencyServer(STEP_SECONDS).start()
     engine_build_register(engine_id=ENGINE, endpoint_url=server.url, served_model="fixed")
-    three_step_workflow(ENGINE, f"bench-live-{RUN}")
+    three_step_workflow(f"bench-live-{RUN}")
     threads = threads_to_redraft(PREFIX, args.job_items)
     draft_engine_set(engine_id=ENGINE, user=admin)
     workers = [

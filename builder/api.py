@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from builder import selectors
-from builder.definition import DefinitionInvalid
+from builder.definition import RETIRED_KEYS, DefinitionInvalid, without_retired_keys
 from builder.diff import version_diff
 from builder.models import Snippet, SnippetVersion, Workflow, WorkflowVersion
 from builder.resolve import Situation, resolve_workflow
@@ -57,6 +57,20 @@ class VersionSerializer(serializers.ModelSerializer):
         ]
 
 
+class VersionWrittenSerializer(VersionSerializer):
+    """A version just written, with what was dropped from the posted definition."""
+
+    warnings = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta(VersionSerializer.Meta):
+        fields = [*VersionSerializer.Meta.fields, "warnings"]
+
+
+def _written(version: WorkflowVersion, warnings: list[str]) -> Response:
+    version.warnings = warnings
+    return Response(VersionWrittenSerializer(version).data, status=status.HTTP_201_CREATED)
+
+
 class WorkflowSerializer(serializers.ModelSerializer):
     live_version = VersionSerializer(allow_null=True)
 
@@ -91,30 +105,31 @@ class WorkflowListView(APIView):
         parameters=[
             OpenApiParameter("status", str, enum=WorkflowVersion.Status.values),
             OpenApiParameter("template_key", str),
-            OpenApiParameter("engine", str),
         ],
         operation_id="workflows_list",
         responses=page_of(WorkflowSerializer),
     )
     def get(self, request):
+        if "engine" in request.query_params:
+            # Silently ignoring it would answer every workflow to an old client's filter.
+            raise ValidationError({"engine": [RETIRED_KEYS["engine"]]})
         status_filter = request.query_params.get("status", "")
         if status_filter and status_filter not in WorkflowVersion.Status.values:
             raise ValidationError({"status": [f"Must be one of {WorkflowVersion.Status.values}."]})
         workflows = selectors.workflows_list(
             status=status_filter,
             template_key=request.query_params.get("template_key", ""),
-            engine=request.query_params.get("engine", ""),
         )
         return _paginated(request, workflows, WorkflowSerializer)
 
-    @extend_schema(request=WorkflowCreateSerializer, responses={201: VersionSerializer})
+    @extend_schema(request=WorkflowCreateSerializer, responses={201: VersionWrittenSerializer})
     def post(self, request):
-        data = _valid(WorkflowCreateSerializer, request.data)
+        data, warnings = _definition_input(WorkflowCreateSerializer, request.data)
         try:
             version = workflow_create(author=request.user, **data)
         except DefinitionInvalid as invalid:
             raise _definition_errors(invalid) from invalid
-        return Response(VersionSerializer(version).data, status=status.HTTP_201_CREATED)
+        return _written(version, warnings)
 
 
 def _paginated(request, items, serializer_class) -> Response:
@@ -127,6 +142,14 @@ def _valid(serializer_class, data) -> dict:
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+def _definition_input(serializer_class, data) -> tuple[dict, list[str]]:
+    """Valid input, its definition without keys that older installs wrote (an export
+    from one must still load), and a warning per key dropped."""
+    validated = dict(_valid(serializer_class, data))
+    validated["definition"], warnings = without_retired_keys(validated["definition"])
+    return validated, warnings
 
 
 class WorkflowDetailView(generics.RetrieveAPIView):
@@ -146,15 +169,15 @@ class VersionListView(APIView):
         versions = workflow.versions.select_related("workflow", "author", "published_by")
         return Response(VersionSerializer(versions, many=True).data)
 
-    @extend_schema(request=VersionCreateSerializer, responses={201: VersionSerializer})
+    @extend_schema(request=VersionCreateSerializer, responses={201: VersionWrittenSerializer})
     def post(self, request, pk):
         workflow = get_object_or_404(Workflow, id=pk)
-        data = _valid(VersionCreateSerializer, request.data)
+        data, warnings = _definition_input(VersionCreateSerializer, request.data)
         try:
             version = workflow_save_draft(workflow=workflow, author=request.user, **data)
         except DefinitionInvalid as invalid:
             raise _definition_errors(invalid) from invalid
-        return Response(VersionSerializer(version).data, status=status.HTTP_201_CREATED)
+        return _written(version, warnings)
 
 
 def _version(pk, number) -> WorkflowVersion:

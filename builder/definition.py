@@ -12,7 +12,6 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 
 from builder.taxonomy import Archetype, ThreadState
-from engines.selectors import engine_id_problem
 
 SCHEMA_FILE = Path(__file__).with_name("workflow.schema.json")
 _REQUIRED = re.compile(r"^'([^']+)' is a required property$")
@@ -66,8 +65,6 @@ def _rule_errors(definition: dict, snippet_exists) -> dict[str, list[str]]:
         errors["steps"] = [f"Exactly one draft step is required; found {len(drafts)}."]
     elif drafts[0] != len(steps) - 1:
         errors[f"steps[{drafts[0]}]"] = ["The draft step must be the last step."]
-    if problem := engine_id_problem(definition["engine"]):
-        errors["engine"] = [problem]
     applies_to = definition.get("appliesTo", {})
     for field, allowed in (("archetypes", Archetype.values), ("states", ThreadState.values)):
         for index, value in enumerate(applies_to.get(field, [])):
@@ -93,6 +90,28 @@ def validate_definition(definition, *, snippet_exists) -> dict:
     if errors:
         raise DefinitionInvalid(errors)
     return definition
+
+
+# Keys that definitions from older installs carry and that no longer mean anything, with
+# why each is dropped. A workflow used to name its engine; production ignored it while the
+# preview ran on it, so one rule (prospects/routing.py) now chooses the engine for both.
+RETIRED_KEYS = {
+    "engine": (
+        "dropped: a workflow no longer names its engine; the active draft engine, or the "
+        "experiment arm a thread is assigned to, runs it."
+    ),
+}
+
+
+def without_retired_keys(definition) -> tuple[object, list[str]]:
+    """The definition without retired keys, and a note per key dropped (for an import
+    report or an API warning). Anything but a mapping is returned as it is, for
+    ``validate_definition`` to refuse."""
+    if not isinstance(definition, dict):
+        return definition, []
+    dropped = [key for key in RETIRED_KEYS if key in definition]
+    kept = {key: value for key, value in definition.items() if key not in RETIRED_KEYS}
+    return kept, [f"{key}: {RETIRED_KEYS[key]}" for key in dropped]
 
 
 def canonical(definition: dict) -> dict:

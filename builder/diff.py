@@ -8,7 +8,7 @@ import yaml
 from builder.definition import canonical
 from builder.models import WorkflowVersion
 
-SECTIONS = ("name", "appliesTo", "context", "steps", "engine", "priority")
+SECTIONS = ("name", "appliesTo", "context", "steps", "priority")
 
 
 @dataclass(frozen=True)

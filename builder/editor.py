@@ -93,7 +93,6 @@ def definition_from_post(post) -> dict:
         },
         "context": context,
         "steps": steps,
-        "engine": post.get("engine", ""),
         "priority": _int_or_text(post.get("priority", "0") or "0"),
         "retrieval": bool(post.get("retrieval")),
     }

@@ -107,7 +107,6 @@ class WorkflowVersion(models.Model):
     definition = models.JSONField()
     # Denormalised from the definition for filtering and resolution.
     name = models.CharField(max_length=200)
-    engine = models.CharField(max_length=120)
     priority = models.IntegerField(default=0)
     # Snippet versions pinned at publish: {"kind:key": number}.
     pinned_snippets = models.JSONField(default=dict, blank=True)
@@ -145,11 +144,11 @@ class WorkflowVersion(models.Model):
         if self.pk is not None:
             stored = (
                 WorkflowVersion.objects.filter(pk=self.pk)
-                .values("status", "definition", "pinned_snippets", "engine", "name", "priority")
+                .values("status", "definition", "pinned_snippets", "name", "priority")
                 .first()
             )
             if stored and stored["status"] != self.Status.DRAFT:
-                frozen = ("definition", "pinned_snippets", "engine", "name", "priority")
+                frozen = ("definition", "pinned_snippets", "name", "priority")
                 if any(stored[field] != getattr(self, field) for field in frozen):
                     raise ValidationError(
                         f"{self.label} is {stored['status']} and immutable; edit a new version."

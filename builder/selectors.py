@@ -65,7 +65,7 @@ def snippets_with_latest() -> QuerySet[Snippet]:
     )
 
 
-def workflows_list(*, status: str = "", template_key: str = "", engine: str = "") -> list:
+def workflows_list(*, status: str = "", template_key: str = "") -> list:
     """Workflows with their live version and how many drafts their versions produced.
 
     The template-key filter runs in Python: SQLite (the demo database) has no JSON
@@ -79,8 +79,6 @@ def workflows_list(*, status: str = "", template_key: str = "", engine: str = ""
     )
     if status:
         workflows = workflows.filter(versions__status=status).distinct()
-    if engine:
-        workflows = workflows.filter(live_version__engine=engine)
     if template_key:
         return [
             workflow

@@ -68,7 +68,6 @@ def snippets_load_file(*, path: Path = DEFAULT_SNIPPETS_FILE) -> int:
 def _denormalised(definition: dict) -> dict:
     return {
         "name": definition["name"],
-        "engine": definition["engine"],
         "priority": definition.get("priority", 0),
     }
 
@@ -144,7 +143,7 @@ def workflow_publish(
 
     ``pinned`` keeps given snippet versions (a rollback); otherwise the versions named in
     the definition, or the latest, are pinned. Raises ``DefinitionInvalid`` when the
-    definition no longer validates (e.g. a snippet or engine build it names is gone) and
+    definition no longer validates (e.g. a snippet it names is gone) and
     ``ValueError`` when the version is not a draft.
     """
     Workflow.objects.select_for_update().get(id=version.workflow_id)

@@ -38,7 +38,6 @@ def workflow_spec(version: WorkflowVersion) -> WorkflowSpec:
         label=version.label,
         context=context_of(version),
         steps=steps_of(version.definition),
-        engine_id=version.engine,
         # On unless the workflow says otherwise: turning it off is an explicit baseline.
         retrieval=bool(version.definition.get("retrieval", True)),
     )

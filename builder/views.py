@@ -30,7 +30,6 @@ from builder.services import (
     workflow_save_draft,
 )
 from config.roles import Role, has_role, role_required
-from engines.selectors import selectable_engine_ids
 
 WORKFLOWS_PER_PAGE = 25
 
@@ -46,9 +45,7 @@ def _redirect(request, url: str):
 
 @role_required
 def workflow_list(request):
-    filters = {
-        key: request.GET.get(key, "").strip()[:120] for key in ("status", "template_key", "engine")
-    }
+    filters = {key: request.GET.get(key, "").strip()[:120] for key in ("status", "template_key")}
     if filters["status"] not in ("", *WorkflowVersion.Status.values):
         filters["status"] = ""
     page = Paginator(selectors.workflows_list(**filters), WORKFLOWS_PER_PAGE).get_page(
@@ -59,7 +56,6 @@ def workflow_list(request):
         "filters": filters,
         "statuses": WorkflowVersion.Status.values,
         "template_keys": selectors.known_template_keys(),
-        "engine_ids": selectable_engine_ids(),
     }
     template = "builder/_workflow_table.html" if request.htmx else "builder/workflow_list.html"
     return render(request, template, context)
@@ -82,7 +78,6 @@ def _editor_context(*, workflow, definition, steps, errors=None, notes="", slug=
         "inline_texts": [*inline_texts, ""],
         "snippets": selectors.snippets_with_latest(),
         "vocabulary": selectors.vocabulary(),
-        "engine_ids": selectable_engine_ids(),
         "errors": grouped,
         "notes": notes,
     }

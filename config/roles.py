@@ -54,6 +54,11 @@ def can_start_jobs(user) -> bool:
     return has_role(user, Role.ADMIN, Role.OPERATOR)
 
 
+def can_run_preview_on_model(user) -> bool:
+    """Running a workflow's chain from the preview spends model time, as a job does."""
+    return has_role(user, Role.ADMIN, Role.OPERATOR)
+
+
 def can_change_engine(user) -> bool:
     return has_role(user, Role.ADMIN)
 

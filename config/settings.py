@@ -178,6 +178,7 @@ SPECTACULAR_SETTINGS = {
         "SnippetKindEnum": "builder.models.Snippet.Kind",
         "RunStatusEnum": "engines.models.RunStatus",
         "AdapterHeadEnum": "engines.models.AdapterHead",
+        "WorkflowVersionStatusEnum": "builder.models.WorkflowVersion.Status",
     },
 }
 

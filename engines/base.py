@@ -21,7 +21,6 @@ class WorkflowSpec:
     label: str  # e.g. "opener-welcome@3"
     context: tuple[tuple[str, str], ...]  # (title, text), in order
     steps: tuple[Step, ...]
-    engine_id: str
     retrieval: bool = False  # send past corrections as few-shot exemplars
 
     @property

@@ -425,3 +425,48 @@ class Lane(models.TextChoices):
 
     LIVE = "live", "Live messages"
     BATCH = "batch", "Drafting jobs"
+
+
+class WorkflowPreviewRun(models.Model):
+    """One run of a workflow version's chain on the model for the preview page.
+
+    The request writes it ``queued`` and the worker runs it: no model call happens inside
+    an HTTP request, and the result lives here (every web process polls the same row).
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    FINISHED = (Status.DONE, Status.FAILED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    version = models.ForeignKey(
+        WorkflowVersion, related_name="preview_runs", on_delete=models.CASCADE
+    )
+    thread = models.ForeignKey(Thread, related_name="preview_runs", on_delete=models.CASCADE)
+    # The decision whose reply is previewed: a message arriving meanwhile changes nothing.
+    decision = models.ForeignKey(Decision, related_name="preview_runs", on_delete=models.CASCADE)
+    engine_id = models.CharField(max_length=MAX_ENGINE_ID_LENGTH)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    # Per step, as Draft.steps: kind, prompt messages, output, tokens in/out, latency.
+    steps = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(default=now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"preview run {self.id} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED

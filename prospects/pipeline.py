@@ -10,8 +10,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from builder.experiments import assign_arm
-from builder.resolve import Situation, resolve_workflow
+from builder.resolve import Situation
 from builder.selectors import canon_text
 from builder.spec import workflow_spec
 from builder.taxonomy import Archetype
@@ -39,6 +38,7 @@ from prospects.models import (
     WithoutWorkflow,
 )
 from prospects.retrieval import similar_corrections
+from prospects.routing import route_for
 from prospects.selectors import pipeline_settings, sends_in_last_day
 from prospects.tasks import dispatch_draft
 from prospects.work_queue import items_enqueue
@@ -158,7 +158,17 @@ def _decide(decision: Decision, classification: Classification) -> str:
         max_sends_per_day=settings.GATE2_MAX_SENDS_PER_DAY,
     )
     settings_row = pipeline_settings()
-    route = _route(thread, action.template_key, settings_row) if action.template_key else None
+    route = (
+        route_for(
+            Situation(
+                archetype=thread.archetype, state=decision.state, template_key=action.template_key
+            ),
+            str(thread.id),
+            draft_engine=settings_row.draft_engine,
+        )
+        if action.template_key
+        else None
+    )
     decision.is_prospect = classification.is_prospect
     decision.move = classification.move
     decision.classified_by = classification.classified_by
@@ -230,23 +240,6 @@ def decision_classify_on_worker(decision: Decision) -> Decision:
         if not thread.decisions.filter(created_at__gt=decision.created_at).exists():
             Thread.objects.filter(id=thread.id).update(state=next_state)
     return decision
-
-
-@dataclass(frozen=True)
-class _Route:
-    engine_id: str
-    workflow_version: object  # a WorkflowVersion or None
-    experiment_arm: str = ""
-
-
-def _route(thread: Thread, template_key: str, settings_row: PipelineSettings) -> _Route:
-    """A running experiment's arm for the thread, else the resolved workflow and the
-    active engine."""
-    situation = Situation(archetype=thread.archetype, state=thread.state, template_key=template_key)
-    arm = assign_arm(situation, str(thread.id))
-    if arm is not None:
-        return _Route(arm.engine_id, arm.workflow_version, arm.label)
-    return _Route(settings_row.draft_engine, resolve_workflow(situation))
 
 
 @dataclass(frozen=True)

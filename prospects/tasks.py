@@ -35,6 +35,16 @@ def draft_job_chunk(self, item_ids: list[str], queue: str = "celery") -> None:
 
 
 @shared_task
+def workflow_preview_run(run_id: str) -> None:
+    """Runs a workflow preview's chain on the model. Acked on receipt: the run's row says
+    what became of it, and a delivered run never calls the model twice."""
+    from prospects.preview import preview_run_execute
+
+    with log_context(preview_run_id=run_id):
+        preview_run_execute(run_id=run_id)
+
+
+@shared_task
 def sweep_jobs() -> int:
     from prospects.jobs import jobs_sweep
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from prospects import build_views, experiment_views, review_views, views
+from prospects import build_views, experiment_views, preview_views, review_views, views
 
 app_name = "prospects"
 
@@ -80,8 +80,18 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/retry/", views.job_retry_view, name="job_retry"),
     path(
         "workflows/<uuid:workflow_id>/versions/<int:number>/preview/",
-        views.workflow_preview,
+        preview_views.workflow_preview,
         name="workflow_preview",
+    ),
+    path(
+        "workflows/<uuid:workflow_id>/versions/<int:number>/preview/run/",
+        preview_views.workflow_preview_run,
+        name="workflow_preview_run",
+    ),
+    path(
+        "preview-runs/<uuid:run_id>/progress_hx/",
+        preview_views.preview_run_progress_hx,
+        name="preview_run_progress_hx",
     ),
     path("settings/engine_hx/", views.engine_change_hx, name="engine_change_hx"),
     path("gpu/", views.gpu_page, name="gpu"),

@@ -1,17 +1,13 @@
 """The panel: thin views over selectors and services."""
 
-import uuid
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh, HttpResponseStopPolling
 
-from builder.models import WorkflowVersion
 from builder.selectors import known_template_keys
 from config.roles import can_change_engine, can_review, can_start_jobs, role_required
 from engines.forms import GpuPolicyForm
@@ -31,7 +27,6 @@ from prospects import selectors
 from prospects.gpu import build_loads
 from prospects.jobs import backlog, job_cancel, job_create, job_progress, job_retry_failed
 from prospects.models import Draft, DraftJob, Thread
-from prospects.preview import can_run_on_model, preview_build
 from prospects.review import DraftConflict, draft_approve, draft_reject
 from prospects.services import draft_engine_set
 
@@ -150,39 +145,6 @@ def engine_change_hx(request):
     if request.htmx:
         return HttpResponseClientRefresh()
     return redirect("prospects:settings")
-
-
-@role_required
-def workflow_preview(request, workflow_id, number):
-    """Runs a workflow version on a chosen thread (template engine; prompts per step)."""
-    version = get_object_or_404(
-        WorkflowVersion.objects.select_related("workflow"), workflow_id=workflow_id, number=number
-    )
-    threads = selectors.threads_with_decisions()
-    thread_id = request.GET.get("thread", "")
-    preview = None
-    if thread_id:
-        thread = get_object_or_404(Thread, id=_uuid_or_404(thread_id))
-        on_model = request.GET.get("run") == "model"
-        preview = preview_build(version=version, thread=thread, on_model=on_model)
-    return render(
-        request,
-        "prospects/workflow_preview.html",
-        {
-            "version": version,
-            "threads": threads,
-            "thread_id": thread_id,
-            "preview": preview,
-            "can_run_on_model": can_run_on_model(version),
-        },
-    )
-
-
-def _uuid_or_404(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError as error:
-        raise Http404("No such thread.") from error
 
 
 JOBS_PER_PAGE = 20

@@ -176,7 +176,6 @@ def draft_and_classify(api_key: str) -> None:
         label="gpu-check@1",
         context=(),
         steps=(Step("think", "What does the person want?"), Step("draft", "Write the reply.", 200)),
-        engine_id="do-gpu-tiny_gpu-check.1",
     )
     request = DraftRequest(
         template_key="pursue.next_step",
@@ -187,7 +186,9 @@ def draft_and_classify(api_key: str) -> None:
         workflow=spec,
     )
     with InferenceClient(url, dialect=Dialect.OPENAI, api_key=api_key) as client:
-        result = ModelEngine(engine_id=spec.engine_id, client=client, model="voice").draft(request)
+        result = ModelEngine(
+            engine_id="do-gpu-tiny_gpu-check.1", client=client, model="voice"
+        ).draft(request)
     if len(result.steps) != len(spec.steps):
         fail(4, f"the draft chain ran {len(result.steps)} of {len(spec.steps)} steps")
     print(f"  draft: {result.body!r}", flush=True)

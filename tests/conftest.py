@@ -187,7 +187,6 @@ def definition(**overrides) -> dict:
             {"think": "What do they want?"},
             {"draft": "Write the reply.", "maxChars": 300},
         ],
-        "engine": GEMMA,
         "priority": 0,
     }
     values.update(overrides)

@@ -23,6 +23,7 @@ def post_urls(draft, experiment):
         f"/experiments/{experiment.id}/pause/",
         "/gpu/action_hx/",
         "/snippets/new/",
+        f"/workflows/{experiment.arms.first().workflow_version.workflow_id}/versions/1/preview/run/",
     ]
 
 

@@ -23,7 +23,7 @@ from engines.forms import GpuPolicyForm
 from engines.gpu_lifecycle import policy_settings
 from engines.training import training_run_create
 from prospects.jobs import job_create
-from prospects.models import Correction, Draft
+from prospects.models import Correction, Draft, WorkflowPreviewRun
 from prospects.review import draft_reject
 from tests.conftest import DO_BUILD, GEMMA, PASSWORD, definition, ingest, make_inbound
 from tests.support.tiny_lm import SAMPLE_LINES
@@ -99,7 +99,6 @@ def editor_form(o) -> dict:
     return {
         "slug": "fresh",
         "name": "Fresh",
-        "engine": GEMMA,
         "priority": "0",
         "template_keys": ["opener.welcome"],
         "context_snippet": ["canon:opener.welcome"],
@@ -298,6 +297,13 @@ MATRIX = [
     ("POST", "/jobs/{job}/cancel/", None, panel(302, *OPERATORS)),
     ("POST", "/jobs/{job}/retry/", None, panel(302, *OPERATORS)),
     ("GET", "/workflows/{workflow}/versions/1/preview/", None, panel(200, *ANY_ROLE)),
+    (
+        "POST",
+        "/workflows/{workflow}/versions/1/preview/run/",
+        lambda o: {"thread": str(o.thread.id)},
+        panel(302, *OPERATORS),  # can_run_preview_on_model
+    ),
+    ("GET", "/preview-runs/{preview_run}/progress_hx/", None, panel(286, *ANY_ROLE)),
     ("GET", "/gpu/", None, panel(200, *ANY_ROLE)),
     ("POST", "/gpu/", gpu_policy_form, panel(302, *ADMINS)),
     ("GET", "/gpu/builds_hx/", None, panel(200, *ANY_ROLE)),
@@ -399,8 +405,16 @@ def objects(request, canon, gemma_build, callers):
     evaluation = evaluation_create(
         engine_id=GEMMA, head="voice", cases=[{"messages": [], "final_text": "x"}]
     )
+    preview_run = WorkflowPreviewRun.objects.create(
+        version=live,
+        thread=first.decision.thread,
+        decision=first.decision,
+        engine_id=GEMMA,
+        status=WorkflowPreviewRun.Status.DONE,
+    )
     o = SimpleNamespace(
         evaluation=evaluation,
+        preview_run=preview_run,
         thread=first.decision.thread,
         draft=first.draft,
         correction=Correction.objects.get(draft=second.draft),

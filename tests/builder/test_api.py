@@ -111,3 +111,27 @@ def test_snippets_are_versioned_through_the_api(ops):
     bad_key = ops.post("/api/snippets/", {"kind": "voice", "key": "a b", "text": ""}, format="json")
     assert bad_key.status_code == 400
     assert set(bad_key.json()) == {"key"}
+
+
+def test_a_body_from_an_older_install_loses_its_engine_with_a_warning(ops):
+    created = create(ops, engine="endpoint-old_1")
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert "engine" not in body["definition"]
+    assert [w.split(":")[0] for w in body["warnings"]] == ["engine"]
+    again = ops.post(
+        f"/api/workflows/{body['workflow']}/versions/",
+        {"definition": definition(name="v2", engine="endpoint-old_1")},
+        format="json",
+    )
+    assert again.status_code == 201
+    assert again.json()["definition"]["name"] == "v2"
+    assert [w.split(":")[0] for w in again.json()["warnings"]] == ["engine"]
+    assert all("engine" not in v.definition for v in Workflow.objects.get().versions.all())
+    assert create(ops, slug="plain").json()["warnings"] == []
+
+
+def test_filtering_workflows_by_engine_answers_400(ops):
+    response = ops.get("/api/workflows/", {"engine": "template"})
+    assert response.status_code == 400
+    assert "engine" in response.json()

@@ -1,7 +1,7 @@
 import pytest
 
-from builder.definition import DefinitionInvalid, validate_definition
-from tests.conftest import definition
+from builder.definition import DefinitionInvalid, validate_definition, without_retired_keys
+from tests.conftest import GEMMA, definition
 
 pytestmark = pytest.mark.django_db
 
@@ -42,9 +42,17 @@ def test_the_draft_step_comes_last(gemma_build):
     assert list(errors_of(definition(steps=steps))) == ["steps[0]"]
 
 
-def test_engine_must_parse_and_be_registered(db):
-    assert "engine" in errors_of(definition(engine="gpu!"))
-    assert "registry" in errors_of(definition(engine="do-gpu-x_1"))["engine"][0]
+def test_a_definition_naming_an_engine_is_refused_by_the_schema(db):
+    # The engine is chosen when a thread is drafted; only imports drop the old key.
+    assert errors_of(definition(engine=GEMMA)) == {"engine": ["This field is not allowed here."]}
+
+
+def test_without_retired_keys_drops_engine_and_says_so():
+    kept, notes = without_retired_keys(definition(engine=GEMMA))
+    assert kept == definition()
+    assert len(notes) == 1
+    assert notes[0].startswith("engine: dropped")
+    assert without_retired_keys(definition()) == (definition(), [])
 
 
 def test_applies_to_values_are_checked(gemma_build):

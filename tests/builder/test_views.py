@@ -3,7 +3,7 @@ from django.test import Client
 
 from builder.models import Workflow
 from builder.services import snippets_load_file
-from tests.conftest import GEMMA, ingest, make_inbound
+from tests.conftest import ingest, make_inbound
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -21,7 +21,6 @@ def editor_post(**overrides) -> dict:
     data = {
         "slug": "welcome",
         "name": "Welcome",
-        "engine": GEMMA,
         "priority": "0",
         "template_keys": ["opener.welcome"],
         "context_snippet": ["canon:opener.welcome", "voice:warm-brief"],

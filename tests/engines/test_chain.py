@@ -12,7 +12,6 @@ SPEC = WorkflowSpec(
         Step("think", "What does the person want, in one sentence?"),
         Step("draft", "Write it.", 300),
     ),
-    engine_id="endpoint-x_1",
 )
 REQUEST = DraftRequest(
     template_key="opener.welcome",

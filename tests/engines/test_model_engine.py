@@ -17,7 +17,6 @@ SPEC = WorkflowSpec(
     label="welcome@1",
     context=(("Voice rule: warm", "Warm and brief."),),
     steps=(Step("think", "What do they want?"), Step("draft", "Write the reply.", 200)),
-    engine_id=GEMMA,
 )
 
 

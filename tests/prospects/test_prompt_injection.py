@@ -202,7 +202,7 @@ def _fragments() -> tuple[str, ...]:
         for ref in CONTEXT_REFS
     )
     steps = (Step("think", STEPS[0]["think"]), Step("draft", STEPS[1]["draft"], MAX_CHARS))
-    spec = WorkflowSpec(label="welcome@1", context=context, steps=steps, engine_id=GEMMA)
+    spec = WorkflowSpec(label="welcome@1", context=context, steps=steps)
     return leak_fragments(
         DraftRequest(template_key="opener.welcome", canon_text="", max_chars=1000, workflow=spec)
     )

@@ -71,7 +71,6 @@ def test_exemplars_go_into_the_prompt_as_replies_to_match_and_to_avoid():
             label="w@1",
             context=(),
             steps=(Step(kind="draft", instruction="Write it.", max_chars=300),),
-            engine_id=GEMMA,
             retrieval=True,
         ),
         exemplars=(
