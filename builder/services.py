@@ -39,6 +39,31 @@ def snippet_save(*, kind: str, key: str, text: str, author=None) -> SnippetVersi
     return version
 
 
+@transaction.atomic
+def snippet_version_restore(*, kind: str, key: str, number: int, text: str) -> bool:
+    """Makes version ``number`` of ``kind:key`` hold ``text``, as the install that exported
+    it has it: creates the snippet and exactly that version when missing. Returns whether
+    it created the version.
+
+    A stored version is never rewritten (a published workflow may pin it): one with
+    another text raises ``ValueError``; ``ValidationError`` for a bad kind or key.
+    """
+    snippet = Snippet.objects.select_for_update().filter(kind=kind, key=key).first()
+    if snippet is None:
+        snippet = Snippet(kind=kind, key=key)
+        snippet.full_clean()
+        snippet.save()
+    stored = snippet.versions.filter(number=number).first()
+    if stored is not None:
+        if stored.text != text:
+            raise ValueError(f"{stored} here has another text; it is never rewritten.")
+        return False
+    version = SnippetVersion(snippet=snippet, number=number, text=text)
+    version.full_clean()
+    version.save()
+    return True
+
+
 def canon_set(*, template_key: str, text: str, user=None) -> SnippetVersion:
     return snippet_save(kind=Snippet.Kind.CANON, key=template_key, text=text, author=user)
 

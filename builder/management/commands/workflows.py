@@ -6,7 +6,10 @@ from builder.files import WorkflowFileError, workflow_export, workflow_import
 
 
 class Command(BaseCommand):
-    help = "Exports workflows to, or imports them from, a folder of YAML files."
+    help = (
+        "Exports workflows, with the snippet versions they pin, to a folder of YAML files, "
+        "or imports such a folder (snippet versions first)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("action", choices=["export", "import"])
@@ -23,7 +26,9 @@ class Command(BaseCommand):
             report = workflow_import(directory)
         except WorkflowFileError as error:
             raise CommandError(f"Nothing imported.\n{error}") from error
+        for note in report.notes:
+            self.stdout.write(f"Note: {note}")
         self.stdout.write(
             f"Imported: {len(report.created)} created, {len(report.updated)} updated, "
-            f"{len(report.unchanged)} unchanged."
+            f"{len(report.unchanged)} unchanged; {len(report.snippets)} snippet versions added."
         )
