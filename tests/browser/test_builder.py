@@ -2,7 +2,12 @@ import pytest
 from playwright.sync_api import expect
 
 from builder.models import Workflow
+from engines.services import engine_build_register
 from prospects.demo import demo_load
+from prospects.preview import preview_run_execute
+from prospects.services import draft_engine_set
+from prospects.tasks import workflow_preview_run
+from scripts.local_model_server import GENERATOR
 from tests.browser.conftest import log_in
 from tests.conftest import GEMMA, PASSWORD
 
@@ -28,7 +33,7 @@ def test_operator_builds_publishes_edits_diffs_and_rolls_back(page, screenshot):
     page.check("input[name=context_snippet][value='safety:no-ai-talk']")
     page.locator("a:has-text('preview')").first.click()
     expect(page.locator("#snippet-preview")).to_contain_text("v1")
-    page.select_option("select[name=engine]", GEMMA)
+    expect(page.locator("#engine-rule")).to_contain_text("does not choose its engine")
 
     for count in (2, 3, 4):
         page.click("button:has-text('+ Think step')")
@@ -75,7 +80,9 @@ def test_operator_builds_publishes_edits_diffs_and_rolls_back(page, screenshot):
     assert (live.number, live.name) == (3, "Polite vendor decline")
 
 
-def test_operator_edits_canon_and_previews_a_workflow_on_a_thread(page, screenshot):
+def test_operator_edits_canon_and_previews_a_workflow_on_a_thread(
+    page, screenshot, gpu_path, model_server, monkeypatch
+):
     demo_load(password=PASSWORD, experiment=False)
     log_in(page, "operator", PASSWORD)
     page.click("nav >> text=Canon & rules")
@@ -88,10 +95,37 @@ def test_operator_edits_canon_and_previews_a_workflow_on_a_thread(page, screensh
 
     page.click("nav >> text=Workflows")
     page.click("#workflow-table >> text=opener-welcome")
+    expect(page.locator("#engine-rule")).to_contain_text("active draft engine")
     page.click("#version-1 >> text=Preview")
     page.select_option("select[name=thread]", label="anna.k")
     page.click("text=Run preview")
     expect(page.locator("details.prompt")).to_have_count(3)
     expect(page.locator("details.prompt").last).to_contain_text("<output of step 2>")
-    expect(page.locator("section.card").first).to_contain_text("Passes the validation gate")
+    expect(page.locator("#engine-line")).to_contain_text(
+        "Production drafts this thread on template: the active draft engine"
+    )
+    expect(page.locator("#engine-line")).to_contain_text("it runs no chain")
+    expect(page.locator("section.card").nth(1)).to_contain_text("Passes the validation gate")
+
+    # The admin points drafting at the local model: the preview follows the same rule.
+    gpu_path.GPU_CLASSIFIER_MODEL = ""
+    engine_build_register(
+        engine_id=GEMMA,
+        endpoint_url=model_server.url,
+        served_model=GENERATOR,
+        json_dialect="llama_cpp",
+    )
+    draft_engine_set(engine_id=GEMMA, user=None)
+    # The test is the broker and the worker: it keeps what the page enqueues and runs it
+    # once the page has shown the run waiting.
+    queued = []
+    monkeypatch.setattr(workflow_preview_run, "delay", queued.append)
+    page.reload()
+    expect(page.locator("#engine-line")).to_contain_text(f"on {GEMMA}: the active draft engine")
+    page.click(f"button:has-text('Run the chain on {GEMMA}')")
+    expect(page.locator("#preview-run")).to_contain_text("Waiting for the worker")
+    screenshot("workflow-preview-queued")
+    assert len(queued) == 1
+    preview_run_execute(run_id=queued[0])
+    expect(page.locator("#preview-run h3").first).to_contain_text("Step 1 · think", timeout=5_000)
     screenshot("workflow-preview")
