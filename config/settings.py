@@ -321,12 +321,9 @@ NOT_PROSPECT_MOVES = env.list(
 # classifier and drafter answer "no answer" instead of raising.
 GPU_INFERENCE_URL = env.str("GPU_INFERENCE_URL", default="")
 GPU_LLM_MODEL = env.str("GPU_LLM_MODEL", default="")
-GPU_CLASSIFIER_MODEL = env.str("GPU_CLASSIFIER_MODEL", default="")
-CLASSIFIER_INFERENCE_URL = env.str("CLASSIFIER_INFERENCE_URL", default="")
 GPU_API_KEY = env.str("GPU_API_KEY", default="")
 # "openai" (vLLM) or "llama_cpp" (llama-cpp-python's server): how JSON Schemas are sent.
 GPU_JSON_DIALECT = env.str("GPU_JSON_DIALECT", default="openai")
-CLASSIFIER_JSON_DIALECT = env.str("CLASSIFIER_JSON_DIALECT", default=GPU_JSON_DIALECT)
 GPU_ESCALATION_MODEL = env.str("GPU_ESCALATION_MODEL", default="")
 # Model calls in flight per build and worker process, unless the build sets its own
 # max_concurrency: vLLM (do-gpu builds) batches continuously; an endpoint may be anything.

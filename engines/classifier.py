@@ -1,21 +1,19 @@
 """The LoRA move classifier head: strict JSON, validated here whatever the server promised.
 
-Additive: with no endpoint configured, or on any failure, it returns "no answer" (never
-raises) and the fast rules decide.
+Additive: with no ready instance serving the build, or on any failure, it returns "no
+answer" (never raises) and the fast rules decide.
 """
 
 import json
 import logging
 from dataclasses import dataclass
 
-from django.conf import settings
 from jsonschema import Draft202012Validator
 
-from engines.dialect import Dialect
 from engines.inference import InferenceError
 from engines.model_tasks import MOVE
 from engines.moves import all_moves, invariant_holds, prospect_moves
-from engines.registry import client_for
+from engines.registry import client_for, endpoint_for
 from engines.untrusted import normalise
 
 logger = logging.getLogger(__name__)
@@ -95,32 +93,26 @@ def move_messages(body: str) -> list[dict]:
     ]
 
 
-NOT_CONFIGURED = "classifier not configured"
-
-
-def move_head_configured() -> bool:
-    url = settings.CLASSIFIER_INFERENCE_URL or settings.GPU_INFERENCE_URL
-    return bool(url and getattr(settings, MOVE.model_setting))
-
-
-def classify_move(body: str) -> MoveOutcome:
-    if not move_head_configured():
-        return MoveOutcome(None, NOT_CONFIGURED)
-    url = settings.CLASSIFIER_INFERENCE_URL or settings.GPU_INFERENCE_URL
-    model = getattr(settings, MOVE.model_setting)
-    client = client_for(url, Dialect(settings.CLASSIFIER_JSON_DIALECT))
+def classify_move(body: str, engine_id: str) -> MoveOutcome:
+    """Asks the classifier build ``engine_id`` through the registry, as drafts are asked,
+    so its calls reach (and keep warm) the machine that serves it."""
+    endpoint = endpoint_for(engine_id)
+    if endpoint is None:
+        return MoveOutcome(None, f"classifier {engine_id}: no ready instance serves it")
+    client = client_for(endpoint.url, endpoint.dialect)
     try:
         result = client.chat(
             task=MOVE,
-            model=model,
+            model=endpoint.model,
             messages=move_messages(body),
             max_tokens=160,
             schema=move_schema(),
+            engine_id=engine_id,
         )
         return MoveOutcome(parse_move_answer(result.text))
     except (InferenceError, ValueError) as problem:
         logger.info("move classifier gave no answer: %s", problem)
-        return MoveOutcome(None, f"classifier: {problem}")
+        return MoveOutcome(None, f"classifier {engine_id}: {problem}")
     except Exception as problem:  # noqa: BLE001 - additive: any failure means "no answer"
         logger.warning("move classifier failed: %r", problem)
-        return MoveOutcome(None, f"classifier: {type(problem).__name__}: {problem}")
+        return MoveOutcome(None, f"classifier {engine_id}: {type(problem).__name__}: {problem}")

@@ -59,6 +59,8 @@ def classifier_scores(client: InferenceClient, model: str, cases: list[dict], en
     total = len(cases)
     return {
         "cases": total,
+        # Cases are people's labels; how many a person corrected (the rest they confirmed).
+        "corrected_labels": sum(case.get("source") == "corrected" for case in cases),
         "is_prospect_accuracy": _share(prospect_hits, total),
         "move_accuracy": _share(move_hits, total),
         "valid_json_rate": _share(valid_json, total),

@@ -108,8 +108,13 @@ def _lease_give_back(holder: uuid.UUID) -> None:
     GpuTickLease.objects.filter(id=1, holder=holder).update(holder=None, expires_at=None)
 
 
-def lifecycle_tick(*, loads: dict[str, BuildLoad]) -> TickReport | None:
-    """One tick over every do-gpu build; None when another tick holds the lease."""
+def lifecycle_tick(
+    *, loads: dict[str, BuildLoad], companions: tuple[str, ...] = ()
+) -> TickReport | None:
+    """One tick over every do-gpu build; None when another tick holds the lease.
+
+    ``companions`` are builds served beside whichever build a machine boots for, when
+    they share its weights (the live classifier's LoRA head rides on the drafter's GPU)."""
     holder = _lease_take()
     if holder is None:
         return None
@@ -120,10 +125,10 @@ def lifecycle_tick(*, loads: dict[str, BuildLoad]) -> TickReport | None:
             return report
         machines = _reconcile(provider, report)
         for instance in GpuInstance.objects.filter(state__in=GpuInstance.LIVE):
-            _advance(instance, provider, machines, report)
+            _advance(instance, provider, machines, report, companions)
         for engine_id in _managed_builds(loads):
             plan = plan_build(engine_id, loads.get(engine_id, BuildLoad()))
-            _apply(engine_id, plan, provider, machines, report)
+            _apply(engine_id, plan, provider, machines, report, companions)
         _train(provider, machines, report)
     finally:
         _lease_give_back(holder)
@@ -161,11 +166,11 @@ def _reconcile(provider: GpuProvider, report: TickReport) -> dict[int, Machine] 
 # 3. Advance each instance -------------------------------------------------------------
 
 
-def _advance(instance, provider, machines, report) -> None:
+def _advance(instance, provider, machines, report, companions=()) -> None:
     """One step for one instance; a release decided on the way is carried out at once."""
     try:
         if instance.state == State.PROVISIONING:
-            _step_provisioning(instance, provider, machines)
+            _step_provisioning(instance, provider, machines, companions)
         elif instance.state == State.BOOTING:
             _step_booting(instance, provider, machines)
         elif instance.state == State.READY:
@@ -193,13 +198,15 @@ def _boot_overdue(instance: GpuInstance) -> bool:
     return now() - instance.created_at > limit
 
 
-def _step_provisioning(instance, provider, machines) -> None:
+def _step_provisioning(instance, provider, machines, companions=()) -> None:
     if instance.droplet_id is None:
         training = instance.training_run_id is not None
         machine = provider.find(instance.tag) or provider.create(
             name=_droplet_name(instance),
             tags=[settings.DO_TAG, _build_tag(instance.engine_id), instance.tag],
-            user_data=_training_user_data(instance) if training else _user_data(instance.engine_id),
+            user_data=(
+                _training_user_data(instance) if training else _user_data(instance, companions)
+            ),
             image=settings.DO_TRAINING_IMAGE if training else settings.DO_GPU_IMAGE,
         )
         GpuInstance.objects.filter(id=instance.id).update(
@@ -382,7 +389,7 @@ def plan_build(engine_id: str, load: BuildLoad) -> gpu_policy.Plan:
     return gpu_policy.plan(view, policy_for(engine_id))
 
 
-def _apply(engine_id, plan, provider, machines, report) -> None:
+def _apply(engine_id, plan, provider, machines, report, companions=()) -> None:
     for step in plan.steps:
         if step.action == gpu_policy.Action.RELEASE:
             instance = GpuInstance.objects.filter(id=step.instance_id).first()
@@ -391,7 +398,7 @@ def _apply(engine_id, plan, provider, machines, report) -> None:
         else:
             instance = _instance_create(engine_id, reason=step.reason)
             report.provisioned.append(engine_id)
-        _advance(instance, provider, machines, report)
+        _advance(instance, provider, machines, report, companions)
 
 
 def _instance_create(engine_id: str, *, reason: str, training_run=None) -> GpuInstance:
@@ -424,19 +431,40 @@ def _build_tag(engine_id: str) -> str:
     return "prospector-build:" + engine_id.replace(".", "-")
 
 
-def _user_data(engine_id: str) -> str:
+def served_heads(build: EngineBuild, companions=()) -> tuple[dict, dict]:
+    """The LoRA heads a machine for ``build`` loads, and their ranks: the build's own, plus
+    each companion's adapter when the companion runs on the same weights (a head trained
+    on other weights cannot ride along, so it is left out and the rules decide for it)."""
+    modules, ranks = dict(build.lora_modules), dict(build.lora_ranks)
+    riders = EngineBuild.objects.filter(engine_id__in=companions).exclude(engine_id=build.engine_id)
+    for rider in riders:
+        path = rider.lora_modules.get(rider.adapter)
+        rides = rider.parsed.provider == Provider.DO_GPU and rider.model_path == build.model_path
+        if not rides or not path or modules.get(rider.adapter, path) != path:
+            continue
+        modules[rider.adapter] = path
+        if rider.adapter in rider.lora_ranks:
+            ranks[rider.adapter] = rider.lora_ranks[rider.adapter]
+    return modules, ranks
+
+
+def _user_data(instance: GpuInstance, companions=()) -> str:
     """The build's cloud-init; a configuration that cannot boot fails the instance at once
-    (a permanent error) instead of renting a GPU that never serves."""
+    (a permanent error) instead of renting a GPU that never serves. The heads it loads are
+    kept on the instance, where companions' calls look for them."""
+    engine_id = instance.engine_id
     build = EngineBuild.objects.filter(engine_id=engine_id).first()
     if build is None:
         raise ProviderError(f"'{engine_id}' is not in the engine-build registry.", permanent=True)
+    modules, ranks = served_heads(build, companions)
+    GpuInstance.objects.filter(id=instance.id).update(adapters=sorted(modules))
     try:
         config = ServeConfig(
             engine_id=engine_id,
             model_path=build.model_path or f"{WEIGHTS_MOUNT}/model",
             served_model=build.served_model or settings.GPU_LLM_MODEL,
-            lora_modules=dict(build.lora_modules),
-            max_lora_rank=max_lora_rank(build.lora_ranks.values()),
+            lora_modules=modules,
+            max_lora_rank=max_lora_rank(ranks.values()),
             api_key=settings.GPU_API_KEY,
             port=settings.GPU_SERVER_PORT,
             allowed_cidr=settings.GPU_APP_CIDR,

@@ -9,7 +9,6 @@ class ModelTask:
     priority: int  # lower runs first when work queues for the GPU
     timeout_seconds: float  # the overall deadline of one call, retries included
     schema_name: str  # the structured-output schema the task asks for ("" = free text)
-    model_setting: str  # the settings name of the served model the task calls
     temperature: float = 0.7
     stop: tuple[str, ...] = ()
 
@@ -18,9 +17,9 @@ class ModelTask:
 # there instead of at max_tokens (which would make the answer "truncated").
 END_OF_TURN = ("[INST]", "<end_of_turn>", "<|im_end|>", "</s>")
 
-CLASSIFY = ModelTask("prospect.classify", 0, 20, "classification", "GPU_CLASSIFIER_MODEL", 0.0)
-MOVE = ModelTask("prospect.move", 0, 20, "move", "GPU_CLASSIFIER_MODEL", 0.0)
-DRAFT = ModelTask("prospect.draft", 1, 60, "", "GPU_LLM_MODEL", 0.7, END_OF_TURN)
-JUDGE = ModelTask("prospect.judge", 2, 60, "judgement", "GPU_LLM_MODEL", 0.0)
+CLASSIFY = ModelTask("prospect.classify", 0, 20, "classification", 0.0)
+MOVE = ModelTask("prospect.move", 0, 20, "move", 0.0)
+DRAFT = ModelTask("prospect.draft", 1, 60, "", 0.7, END_OF_TURN)
+JUDGE = ModelTask("prospect.judge", 2, 60, "judgement", 0.0)
 
 TASKS = {task.name: task for task in (CLASSIFY, MOVE, DRAFT, JUDGE)}

@@ -13,6 +13,11 @@ from engines.trainer import Head
 MAX_CONCURRENCY_LIMIT = 1024
 
 
+class AdapterHead(models.TextChoices):
+    VOICE = Head.VOICE.value, "Voice (drafter)"
+    CLASSIFIER = Head.CLASSIFIER.value, "Classifier head"
+
+
 class EngineBuild(models.Model):
     """A known model build: the registry an engine id must be in before it can be active."""
 
@@ -50,6 +55,12 @@ class EngineBuild(models.Model):
         blank=True,
         help_text="The LoRA head this build's requests name (one of lora_modules); blank: "
         "the served model itself.",
+    )
+    head = models.CharField(
+        max_length=16,
+        choices=AdapterHead.choices,
+        default=AdapterHead.VOICE,
+        help_text="What the build does: draft replies (voice) or decide moves (classifier).",
     )
     max_concurrency = models.PositiveSmallIntegerField(
         null=True,
@@ -150,6 +161,9 @@ class GpuInstance(models.Model):
     billed_until = models.DateTimeField(null=True, blank=True)
     state_changed_at = models.DateTimeField()
     last_error = models.TextField(blank=True)
+    # The LoRA heads its server loads (the build's own and its companions', e.g. the live
+    # classifier's): a companion build is served wherever one of these is ready.
+    adapters = models.JSONField(default=list, blank=True)
     # Set for a training machine: booted from the training image for this run, released
     # when it ends. Serving plans leave these alone.
     training_run = models.ForeignKey(
@@ -273,11 +287,6 @@ class RunStatus(models.TextChoices):
     RUNNING = "running", "Running"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
-
-
-class AdapterHead(models.TextChoices):
-    VOICE = Head.VOICE.value, "Voice (drafter)"
-    CLASSIFIER = Head.CLASSIFIER.value, "Classifier head"
 
 
 class RunRecord(models.Model):

@@ -33,8 +33,26 @@ GUARDABLE = {
     "is_prospect_accuracy": Guardable("classifier", Better.HIGHER, "is_prospect accuracy"),
     "move_accuracy": Guardable("classifier", Better.HIGHER, "move accuracy"),
     "valid_json_rate": Guardable("classifier", Better.HIGHER, "valid-JSON rate"),
+    "invariant_violations": Guardable("classifier", Better.LOWER, "invariant violations"),
 }
 DEFAULT_GUARDS = {"hold_rate": 0.02, "gate_pass_rate": 0.02}
+# A head the policy sets no guard for is still gated, on these.
+HEAD_DEFAULT_GUARDS = {
+    "voice": DEFAULT_GUARDS,
+    "classifier": {
+        "move_accuracy": 0.02,
+        "is_prospect_accuracy": 0.01,
+        "valid_json_rate": 0.0,
+        "invariant_violations": 0.0,
+    },
+}
+
+
+def guards_for(guards: dict[str, float], head: str) -> dict[str, float]:
+    """The policy's guards on ``head``'s metrics: a build is judged on what it does (a
+    classifier build on moves, a drafter on replies); the head's defaults if none is set."""
+    own = {metric: margin for metric, margin in guards.items() if GUARDABLE[metric].head == head}
+    return own or dict(HEAD_DEFAULT_GUARDS[head])
 
 
 def promotion_policy() -> PromotionPolicy:
@@ -139,7 +157,7 @@ def promotion_verdict(
 def _problem(guardable, champion, mine, theirs, value, against, margin) -> str:
     if mine is None or value is None:
         return f"No {guardable.head} evaluation of this build yet: evaluate it first."
-    if not _is_model(champion):
+    if not _is_model(champion) and theirs is None:
         return ""  # the template champion has no model scores to be worse than
     if theirs is None or against is None:
         return (

@@ -1,5 +1,6 @@
 """Maps an engine id to the engine that drafts for it, and a build to its endpoint."""
 
+import random
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -27,7 +28,7 @@ def endpoint_for(engine_id: str) -> Endpoint | None:
     ``GPU_INFERENCE_URL``. Requests name the build's adapter when it has one."""
     build = EngineBuild.objects.filter(engine_id=engine_id).first()
     if parse_engine_id(engine_id).provider == Provider.DO_GPU:
-        url = _ready_instance_url(engine_id)
+        url = _ready_instance_url(engine_id, build.adapter if build else "")
     else:
         url = (build.endpoint_url if build else "") or settings.GPU_INFERENCE_URL
     model = (build.adapter or build.served_model if build else "") or settings.GPU_LLM_MODEL
@@ -37,10 +38,18 @@ def endpoint_for(engine_id: str) -> Endpoint | None:
     return Endpoint(url=url, model=model, dialect=Dialect(dialect))
 
 
-def _ready_instance_url(engine_id: str) -> str:
+def _ready_instance_url(engine_id: str, adapter: str = "") -> str:
+    """A ready machine booted for the build, or one that loads its adapter as a companion
+    (the live classifier's head on the drafter's machine, so its calls keep it warm)."""
+    ready = GpuInstance.objects.serving().filter(state=GpuInstance.State.READY)
+    # A handful at most; read in Python because SQLite (the demo) has no JSON containment.
+    urls = [
+        url
+        for served, adapters, url in ready.values_list("engine_id", "adapters", "endpoint_url")
+        if served == engine_id or (adapter and adapter in adapters)
+    ]
     # Several ready instances share the load at random: no state to keep for it.
-    ready = GpuInstance.objects.serving().filter(engine_id=engine_id, state=GpuInstance.State.READY)
-    return ready.order_by("?").values_list("endpoint_url", flat=True).first() or ""
+    return random.choice(urls) if urls else ""
 
 
 _clients: dict[tuple[str, str], InferenceClient] = {}

@@ -6,6 +6,7 @@ from engines.gpu_costs import month_start, spent_between, today_start
 from engines.gpu_lifecycle import BuildLoad, hold_warm_until, plan_build
 from engines.ids import TEMPLATE_ENGINE_ID, InvalidEngineId, Provider, parse_engine_id
 from engines.models import (
+    AdapterHead,
     EngineBuild,
     GpuInstance,
     GpuOperatorAction,
@@ -44,13 +45,20 @@ def engine_ready(engine_id: str) -> bool:
 
 
 def selectable_engine_ids() -> list[str]:
-    return [TEMPLATE_ENGINE_ID, *EngineBuild.objects.values_list("engine_id", flat=True)]
+    """The engines that can draft: the template engine and every drafter build."""
+    drafters = EngineBuild.objects.exclude(head=AdapterHead.CLASSIFIER)
+    return [TEMPLATE_ENGINE_ID, *drafters.values_list("engine_id", flat=True)]
+
+
+def classifier_build_ids() -> list[str]:
+    classifiers = EngineBuild.objects.filter(head=AdapterHead.CLASSIFIER)
+    return list(classifiers.values_list("engine_id", flat=True))
 
 
 def model_endpoints() -> list[dict]:
     """Each configured model endpoint with its breaker state and last activity, for the panel."""
     endpoints = {}
-    for engine_id in selectable_engine_ids()[1:]:
+    for engine_id in EngineBuild.objects.values_list("engine_id", flat=True):
         endpoint = endpoint_for(engine_id)
         if endpoint is not None:
             endpoints.setdefault(endpoint.url, []).append(engine_id)

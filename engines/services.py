@@ -8,7 +8,13 @@ from engines.gpu_lifecycle import policy_settings
 from engines.gpu_policy import Reason
 from engines.gpu_transitions import instance_transition
 from engines.ids import InvalidEngineId, Provider, parse_engine_id
-from engines.models import EngineBuild, GpuInstance, GpuOperatorAction, GpuPolicySettings
+from engines.models import (
+    AdapterHead,
+    EngineBuild,
+    GpuInstance,
+    GpuOperatorAction,
+    GpuPolicySettings,
+)
 
 MAX_HOLD_MINUTES = 24 * 60
 
@@ -26,6 +32,7 @@ def engine_build_register(
     lora_ranks: dict | None = None,
     adapter: str = "",
     max_concurrency: int | None = None,
+    head: str = AdapterHead.VOICE,
 ) -> EngineBuild:
     """Adds a build to the registry (validated), or updates how it is reached and, for a
     do-gpu build, what its machine serves."""
@@ -43,6 +50,7 @@ def engine_build_register(
     }
     build.adapter = adapter
     build.max_concurrency = max_concurrency
+    build.head = head
     if adapter and adapter not in build.lora_modules:
         raise ValidationError({"adapter": [f"'{adapter}' is not one of the build's LoRA heads."]})
     build.full_clean()

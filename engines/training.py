@@ -288,6 +288,7 @@ def _register(run: TrainingRun, result) -> EngineBuild | None:
         lora_ranks={**parent.lora_ranks, name: run.hyper_parameters.get("r", DEFAULT_LORA_RANK)},
         adapter=name,
         max_concurrency=parent.max_concurrency,
+        head=run.head,
     )
     TrainingRun.finish(
         run.id,

@@ -18,7 +18,7 @@ from engines.untrusted import strip_invisible
 from prospects.models import Decision, Draft, InboundMessage, Thread
 from prospects.pipeline import Inbound, inbound_ingest
 from prospects.selectors import drafts_list, pipeline_settings, thread_with_history
-from prospects.services import draft_engine_set
+from prospects.services import classifier_engine_set, draft_engine_set
 
 MAX_BATCH = 100
 MAX_METADATA_CHARS = 10_000
@@ -84,6 +84,7 @@ class DecisionSerializer(serializers.ModelSerializer):
             "is_prospect",
             "move",
             "classified_by",
+            "classifier_problem",
             "trace",
             "archetype",
             "state",
@@ -201,6 +202,29 @@ class ThreadDetailView(APIView):
 
 class DraftEngineSerializer(serializers.Serializer):
     draft_engine = StrictCharField(max_length=200)
+
+
+class ClassifierEngineSerializer(serializers.Serializer):
+    classifier_engine = StrictCharField(max_length=200)
+
+
+class ClassifierEngineView(APIView):
+    """Who decides the moves of live messages: "rules", or a classifier build."""
+
+    permission_classes = [role_permission(write=(Role.ADMIN,))]
+
+    @extend_schema(responses=ClassifierEngineSerializer)
+    def get(self, request):
+        return Response({"classifier_engine": pipeline_settings().classifier_engine})
+
+    @extend_schema(request=ClassifierEngineSerializer, responses=ClassifierEngineSerializer)
+    def put(self, request):
+        serializer = ClassifierEngineSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        row = classifier_engine_set(
+            engine_id=serializer.validated_data["classifier_engine"], user=request.user
+        )
+        return Response({"classifier_engine": row.classifier_engine})
 
 
 class DraftEngineView(APIView):

@@ -30,6 +30,11 @@ urlpatterns = [
         review_api.DraftAgainView.as_view(),
         name="api-draft-again",
     ),
+    path(
+        "decisions/<uuid:pk>/label/",
+        review_api.DecisionLabelView.as_view(),
+        name="api-decision-label",
+    ),
     path("corrections/", review_api.CorrectionListView.as_view(), name="api-corrections"),
     path(
         "corrections/<uuid:pk>/", review_api.CorrectionDetailView.as_view(), name="api-correction"
@@ -87,4 +92,9 @@ urlpatterns = [
     path("gpu/hold/", gpu_api.GpuHoldView.as_view(), name="api-gpu-hold"),
     path("gpu/release/", gpu_api.GpuReleaseView.as_view(), name="api-gpu-release"),
     path("settings/draft-engine/", api.DraftEngineView.as_view(), name="api-draft-engine"),
+    path(
+        "settings/classifier-engine/",
+        api.ClassifierEngineView.as_view(),
+        name="api-classifier-engine",
+    ),
 ]

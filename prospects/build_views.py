@@ -11,18 +11,25 @@ from django.views.decorators.http import require_POST
 from config.roles import can_change_engine, role_required
 from engines.forms import BuildConcurrencyForm
 from engines.gpu_deploy import lora_arguments
-from engines.models import EngineBuild, Evaluation, RunStatus, TrainingRun, default_concurrency
+from engines.models import (
+    AdapterHead,
+    EngineBuild,
+    Evaluation,
+    RunStatus,
+    TrainingRun,
+    default_concurrency,
+)
 from engines.promotion import (
     GUARDABLE,
-    evaluation_pair,
+    guards_for,
     promotion_policy,
     promotion_policy_set,
     promotion_verdict,
 )
 from engines.services import build_concurrency_set
 from prospects.evaluations import evaluation_start
-from prospects.selectors import pipeline_settings
-from prospects.services import PromotionRefused, build_promote
+from prospects.rules_champion import evaluation_pairs
+from prospects.services import PromotionRefused, build_head, build_promote, champion_of
 from prospects.training import training_run_start
 
 ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
@@ -69,14 +76,14 @@ def tuning_context(engine_id: str, user) -> dict:
     build = EngineBuild.objects.filter(engine_id=engine_id).first()
     if build is None or build.parsed.is_template:
         return {"build": None}
-    champion = pipeline_settings().draft_engine
-    guards = promotion_policy().guards
+    champion = champion_of(engine_id)
+    guards = guards_for(promotion_policy().guards, build.head)
     runs = TrainingRun.objects.filter(parent_engine_id=engine_id).defer("snapshot")[:RECENT]
     evaluations = Evaluation.objects.filter(build=build).defer("cases")[:RECENT]
     produced_by = TrainingRun.objects.filter(build=build).defer("snapshot").first()
     busy = any(row.status in ACTIVE for row in [*runs, *evaluations])
     is_champion = champion == engine_id
-    pairs = {head: evaluation_pair(engine_id, champion, head) for head in Evaluation.Head.values}
+    pairs = evaluation_pairs(engine_id, champion)
     return {
         "build": build,
         "champion": champion,
@@ -243,7 +250,8 @@ def build_promote_view(request, engine_id):
     except ValidationError as invalid:
         _field_errors(request, invalid.message_dict)
     else:
-        messages.success(request, f"{engine_id} is now the draft engine.")
+        role = "classifier" if build_head(engine_id) == AdapterHead.CLASSIFIER else "draft engine"
+        messages.success(request, f"{engine_id} is now the {role}.")
     return _back(engine_id)
 
 

@@ -12,9 +12,8 @@ from engines.moves import all_moves, is_prospect_move
 from engines.untrusted import normalise
 
 RULES_FILE = Path(__file__).with_name("classification_rules.yaml")
-# Who decided: the fast rules, or the LoRA move head.
+# Who decided when no classifier build did (decisions record the build's id otherwise).
 RULES = "rules"
-LORA = "lora"
 
 
 @dataclass(frozen=True)
@@ -25,9 +24,9 @@ class Classification:
     classified_by: str = RULES
 
     @classmethod
-    def of_head(cls, answer) -> "Classification":
-        """The LoRA move head's answer (engines.classifier.MoveAnswer)."""
-        return cls(answer.is_prospect, answer.move, answer.trace, classified_by=LORA)
+    def of_head(cls, answer, engine_id: str) -> "Classification":
+        """The answer (engines.classifier.MoveAnswer) of the classifier build ``engine_id``."""
+        return cls(answer.is_prospect, answer.move, answer.trace, classified_by=engine_id)
 
 
 @dataclass(frozen=True)
@@ -53,15 +52,17 @@ def _rules() -> tuple[_Rule, ...]:
     return rules
 
 
-def classify_with_head(body: str, *, thread_state: str) -> Classification:
-    """The LoRA move head's answer when it gives one, else the rules' (what a live message
-    ends up decided by on the worker)."""
+def classify_with_head(body: str, *, thread_state: str, classifier: str) -> Classification:
+    """The classifier build's answer when it gives one, else the rules' (what a live
+    message ends up decided by on the worker)."""
     from engines.classifier import classify_move
 
-    answer = classify_move(body).answer
+    if classifier == RULES:
+        return classify(body, thread_state=thread_state)
+    answer = classify_move(body, classifier).answer
     if answer is None:
         return classify(body, thread_state=thread_state)
-    return Classification.of_head(answer)
+    return Classification.of_head(answer, classifier)
 
 
 def classify(body: str, *, thread_state: str) -> Classification:

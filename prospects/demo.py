@@ -38,6 +38,8 @@ DEMO_BUILDS = {
         1,
     ),
 }
+# The local server's move-classifier alias (make run-llm), to pick on the Settings page.
+DEMO_CLASSIFIER = ("endpoint-gemma3-270m_moves.1", "gemma3-270m-moves")
 
 DEMO_MESSAGES = [
     (
@@ -82,6 +84,15 @@ def demo_load(*, password: str, experiment: bool = True) -> dict:
         engine_build_register(
             engine_id=engine_id, description=description, max_concurrency=max_concurrency
         )
+    classifier_id, served_model = DEMO_CLASSIFIER
+    engine_build_register(
+        engine_id=classifier_id,
+        description="Gemma 3 270M as the move classifier, on the local llama.cpp server",
+        served_model=served_model,
+        json_dialect="llama_cpp",
+        max_concurrency=1,
+        head="classifier",
+    )
     workflows = workflow_import(DEMO_WORKFLOWS_DIR, only_missing=True)
     start = now() - timedelta(hours=len(DEMO_MESSAGES))
     created = 0

@@ -2,14 +2,11 @@
 per-thread split as the tuning export, so no build is scored on what it trained on).
 
 - voice: each reviewed, sent-or-approved draft's prompt, and the text the coworker let go;
-- classifier: the recorded decision of each such draft's message, plus every
-  not-a-prospect decision (those get no draft to review). The labels are the pipeline's
-  decisions as reviewed work left them, not a separate hand labelling.
+- classifier: each decision a person labelled (corrected its move in the review pane, or
+  confirmed it by approving its draft unedited), with that person's move.
 """
 
-from django.db.models import Q
-
-from prospects.models import Decision, Draft
+from prospects.models import MoveLabel
 from prospects.tuning import Format, Split, split_of, tuning_lines
 
 
@@ -24,22 +21,24 @@ def voice_cases(split: Split = Split.EVAL, limit: int | None = None) -> list[dic
 
 
 def classifier_cases(split: Split = Split.EVAL, limit: int | None = None) -> list[dict]:
-    kept = Q(drafts__reviewed_at__isnull=False) & ~Q(drafts__status=Draft.Status.REJECTED)
-    decisions = (
-        Decision.objects.filter(kept | Q(is_prospect=False))
-        .distinct()
-        .select_related("message")
-        .order_by("message__received_at", "id")
+    """People's labels only: a move a coworker corrected, or one confirmed by approving the
+    draft unedited. A decision no person looked at is never a label (it would teach a
+    classifier the rules' own output)."""
+    labels = MoveLabel.objects.select_related("decision__message").order_by(
+        "decision__message__received_at", "id"
     )
     cases = []
-    for decision in decisions.iterator(chunk_size=500):
-        if split != Split.ALL and split_of(decision.thread_id) != split:
+    for label in labels.iterator(chunk_size=500):
+        if split != Split.ALL and split_of(label.decision.thread_id) != split:
             continue
         cases.append(
             {
-                "text": decision.message.body,
-                "is_prospect": decision.is_prospect,
-                "move": decision.move,
+                "text": label.decision.message.body,
+                "thread_state": label.decision.state,
+                "is_prospect": label.is_prospect,
+                "move": label.move,
+                "trace": label.reason,
+                "source": label.source,
             }
         )
         if len(cases) == limit:

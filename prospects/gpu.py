@@ -6,8 +6,10 @@ from engines.gpu_lifecycle import BuildLoad, TickReport, lifecycle_tick
 from engines.gpu_policy import GAP_WINDOW
 from engines.ids import Provider, parse_engine_id
 from engines.selectors import selectable_engine_ids
+from prospects.classify import RULES
 from prospects.jobs import backlog
 from prospects.models import DraftJob, DraftJobItem
+from prospects.selectors import pipeline_settings
 
 
 def recent_arrivals(engine_id: str) -> tuple:
@@ -51,4 +53,6 @@ def build_loads() -> dict[str, BuildLoad]:
 
 def gpu_tick_run() -> TickReport | None:
     """One lifecycle tick with the current backlog; None when another tick is running."""
-    return lifecycle_tick(loads=build_loads())
+    classifier = pipeline_settings().classifier_engine
+    companions = () if classifier == RULES else (classifier,)
+    return lifecycle_tick(loads=build_loads(), companions=companions)

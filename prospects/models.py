@@ -90,8 +90,11 @@ class Decision(models.Model):
     thread = models.ForeignKey(Thread, related_name="decisions", on_delete=models.CASCADE)
     is_prospect = models.BooleanField()
     move = models.CharField(max_length=32)
-    classified_by = models.CharField(max_length=32, default="rules")
+    # The classifier that decided: a classifier build's engine id, or "rules".
+    classified_by = models.CharField(max_length=MAX_ENGINE_ID_LENGTH, default="rules")
     trace = models.TextField(blank=True)
+    # Why the live classifier build gave no answer, when it gave none (the rules decided).
+    classifier_problem = models.TextField(blank=True)
     archetype = models.CharField(max_length=32, choices=Archetype.choices)
     state = models.CharField(max_length=16, choices=ThreadState.choices)
     # The review queue's template-key filter reaches drafts through their decisions.
@@ -295,6 +298,43 @@ class Correction(models.Model):
         return f"{self.kind} correction of draft {self.draft_id}"
 
 
+class MoveLabel(models.Model):
+    """A person's word on a decision's move: corrected in the review pane, or confirmed by
+    approving its draft without an edit. Classifier training and evaluations read these,
+    never the classifier's own output. Bound to the classifier that decided."""
+
+    class Source(models.TextChoices):
+        CORRECTED = "corrected", "Corrected by a coworker"
+        CONFIRMED = "confirmed", "Confirmed by an approval without edit"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Evidence: a labelled decision cannot be deleted from under its label.
+    decision = models.OneToOneField(Decision, related_name="label", on_delete=models.PROTECT)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    move = models.CharField(max_length=32)
+    is_prospect = models.BooleanField()
+    # One sentence: the coworker's reason, or (confirmed) the cue the decision named.
+    reason = models.TextField()
+    classifier = models.CharField(max_length=MAX_ENGINE_ID_LENGTH)
+    decided_move = models.CharField(max_length=32)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, related_name="+", on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["classifier", "source"], name="label_classifier_source")]
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.move} (decided {self.decided_move})"
+
+    @property
+    def agrees(self) -> bool:
+        return self.move == self.decided_move
+
+
 class PipelineSettings(models.Model):
     """The singleton row of switches an admin flips: active engine and send mode."""
 
@@ -304,6 +344,8 @@ class PipelineSettings(models.Model):
     draft_engine = models.CharField(
         max_length=MAX_ENGINE_ID_LENGTH, default=TEMPLATE_ENGINE_ID, validators=[validate_engine_id]
     )
+    # "rules", or a classifier build whose LoRA head decides moves on the worker.
+    classifier_engine = models.CharField(max_length=MAX_ENGINE_ID_LENGTH, default="rules")
     default_mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.REVIEW)
     auto_send_keys = models.JSONField(
         default=list, blank=True, help_text="Template keys whose drafts are sent without review."

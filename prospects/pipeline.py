@@ -17,7 +17,7 @@ from builder.taxonomy import Archetype
 from engines import gate
 from engines.base import DraftRequest, DraftResult, EngineError, Turn
 from engines.chain import leak_fragments
-from engines.classifier import NOT_CONFIGURED, classify_move, move_head_configured
+from engines.classifier import classify_move
 from engines.clock import now
 from engines.holds import HoldReason
 from engines.ids import TEMPLATE_ENGINE_ID, parse_engine_id
@@ -80,8 +80,8 @@ def inbound_ingest(*, inbound: Inbound) -> IngestResult:
             message = _record_message(inbound)
             decision = _record_decision(message, inbound)
             draft = live_draft_queue(decision) if decision.template_key else None
-            if draft is None and move_head_configured():
-                # The rules see no reply to draft; the LoRA head may, on the worker.
+            if draft is None and pipeline_settings().classifier_engine != RULES:
+                # The rules see no reply to draft; the classifier build may, on the worker.
                 live_item_create(decision)
     except IntegrityError:
         # A duplicate: the message is there already (or a concurrent ingest committed it
@@ -211,18 +211,16 @@ def live_item_create(decision: Decision) -> DraftJobItem:
 
 
 def decision_classify_on_worker(decision: Decision) -> Decision:
-    """Asks the LoRA move head about a decision the rules made at ingest (the worker's
-    first step for a live message). A valid answer re-decides the message in the state it
-    arrived in; no answer keeps the rules' decision, with the reason in its trace. Safe to
-    repeat: a decision the head already made is left alone."""
-    if decision.classified_by != RULES:
+    """Asks the live classifier build about a decision the rules made at ingest (the
+    worker's first step for a live message). A valid answer re-decides the message in the
+    state it arrived in; no answer keeps the rules' decision, with the reason beside it.
+    Safe to repeat: a decision a classifier build already made is left alone."""
+    classifier = pipeline_settings().classifier_engine
+    if decision.classified_by != RULES or classifier == RULES:
         return decision
-    outcome = classify_move(decision.message.body)
+    outcome = classify_move(decision.message.body, classifier)
     if outcome.answer is None:
-        if outcome.problem and outcome.problem != NOT_CONFIGURED:
-            Decision.objects.filter(id=decision.id).update(
-                trace=f"{decision.trace}; {outcome.problem}"
-            )
+        Decision.objects.filter(id=decision.id).update(classifier_problem=outcome.problem)
         return decision
     answer = outcome.answer
     with transaction.atomic():
@@ -231,10 +229,7 @@ def decision_classify_on_worker(decision: Decision) -> Decision:
         if decision.classified_by != RULES:
             return decision
         decision.thread = thread
-        next_state = _decide(
-            decision,
-            Classification.of_head(answer),
-        )
+        next_state = _decide(decision, Classification.of_head(answer, classifier))
         decision.save()
         # Only the thread's latest message moves its state on.
         if not thread.decisions.filter(created_at__gt=decision.created_at).exists():

@@ -17,6 +17,7 @@ from engines import gate
 from engines.clock import now
 from engines.holds import HoldReason
 from prospects.guardrails import guard_arm
+from prospects.labels import move_label_confirm
 from prospects.models import Correction, Draft, ReasonTag
 from prospects.tasks import dispatch_draft
 from prospects.textdiff import edit_distance
@@ -111,6 +112,7 @@ def draft_approve(*, draft_id, user, override: bool = False) -> Draft:
     """Approves a draft awaiting review (or retries the send of one the bridge refused)
     and enqueues its dispatch once the approval is committed.
 
+    Approving without an edit confirms the decision's move (a label for the classifier).
     Never sends nothing: an empty draft raises ``ValidationError`` on ``body``. A draft
     that failed the validation gate needs ``override`` (a person's explicit "send
     anyway"), recorded with the rules it overrode; without it, ``ValidationError`` on
@@ -132,6 +134,8 @@ def draft_approve(*, draft_id, user, override: bool = False) -> Draft:
         overridden_rules=overridden,
         **APPROVED,
     )
+    # Approved as drafted: the person agrees with the move the draft answers.
+    move_label_confirm(decision_id=draft.decision_id, user=user)
     transaction.on_commit(lambda: dispatch_draft.delay(str(draft.id)))
     return draft
 

@@ -1,4 +1,5 @@
-"""REST API for review: approve, correct and reject drafts; corrections; tuning exports."""
+"""REST API for review: approve, correct and reject drafts; label moves; corrections;
+tuning exports."""
 
 import django_filters
 from django.http import StreamingHttpResponse
@@ -15,7 +16,8 @@ from config.roles import CORRECTION_READERS, Role, role_permission
 from engines.ids import validate_engine_id
 from prospects.api import DraftSerializer
 from prospects.jobs import draft_again
-from prospects.models import Correction, Draft, ReasonTag
+from prospects.labels import move_label_correct
+from prospects.models import Correction, Decision, Draft, MoveLabel, ReasonTag
 from prospects.review import DraftConflict, draft_approve, draft_correct, draft_reject
 from prospects.tuning import Format, Split, tuning_jsonl
 
@@ -126,6 +128,46 @@ class DraftRejectView(ReviewActionView):
         return draft_reject(
             draft_id=draft.id, user=self.request.user, reason_tags=data.get("reason_tags", [])
         )
+
+
+class MoveLabelInputSerializer(serializers.Serializer):
+    move = StrictCharField(max_length=32, help_text="The right move (one of the twelve).")
+    reason = StrictCharField(
+        max_length=300, required=False, default="", help_text="One sentence: why."
+    )
+
+
+class MoveLabelSerializer(serializers.ModelSerializer):
+    created_at = UtcDateTimeField(read_only=True)
+
+    class Meta:
+        model = MoveLabel
+        fields = [
+            "id",
+            "decision",
+            "source",
+            "move",
+            "is_prospect",
+            "reason",
+            "classifier",
+            "decided_move",
+            "created_at",
+        ]
+
+
+class DecisionLabelView(APIView):
+    """A person's move for a decision ("wrong move"), bound to the classifier that decided
+    it; classifier training and evaluations read these labels."""
+
+    permission_classes = [Reviewers]
+
+    @extend_schema(request=MoveLabelInputSerializer, responses={200: MoveLabelSerializer})
+    def post(self, request, pk):
+        get_object_or_404(Decision, id=pk)
+        serializer = MoveLabelInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        label = move_label_correct(decision_id=pk, user=request.user, **serializer.validated_data)
+        return Response(MoveLabelSerializer(label).data)
 
 
 class CorrectionSerializer(serializers.ModelSerializer):

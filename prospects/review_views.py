@@ -16,10 +16,12 @@ from builder.selectors import workflow_version_choices
 from config.roles import can_read_corrections, can_review, role_required
 from engines.holds import HoldReason
 from engines.ids import InvalidEngineId, parse_engine_id
+from engines.moves import all_moves
 from engines.selectors import selectable_engine_ids
 from prospects import selectors
 from prospects.build_views import serving_context, tuning_context
 from prospects.jobs import draft_again
+from prospects.labels import move_label_correct
 from prospects.models import Correction, Draft, ReasonTag
 from prospects.review import (
     DraftConflict,
@@ -120,6 +122,7 @@ def _pane(request, filter_data: QueryDict, *, at=None, extra=None):
         "queue_count": queue.order_by()[: QUEUE_COUNT_CAP + 1].count(),
         "queue_count_cap": QUEUE_COUNT_CAP,
         "reason_tags": ReasonTag.choices,
+        "moves": all_moves(),
         **(extra or {}),
     }
     if current is not None:
@@ -153,6 +156,8 @@ def review_action_hx(request, draft_id, action):
     filter_data = QueryDict(request.POST.get("filters", ""), mutable=True)
     draft = get_object_or_404(Draft, id=draft_id)
     extra = {}
+    # A move correction labels the decision; the draft itself still waits for its review.
+    stay = draft.id if action == "move" else None
     try:
         extra = _act(request, draft, action)
     except DraftConflict as conflict:
@@ -160,14 +165,16 @@ def review_action_hx(request, draft_id, action):
     except ValidationError as invalid:
         # Keep the coworker on this draft with their text and the field errors (an approval's
         # errors show by the buttons, a correction's by its text).
-        key = "errors" if action == "correct" else "approve_errors"
+        key = {"correct": "errors", "move": "move_errors"}.get(action, "approve_errors")
         extra = {key: invalid.message_dict, "edited_body": request.POST.get("body", "")}
         return render(
             request,
             "prospects/_review_pane.html",
             _pane(request, filter_data, at=draft.id, extra=extra),
         )
-    return render(request, "prospects/_review_pane.html", _pane(request, filter_data, extra=extra))
+    return render(
+        request, "prospects/_review_pane.html", _pane(request, filter_data, at=stay, extra=extra)
+    )
 
 
 class SendAnywayForm(forms.Form):
@@ -199,6 +206,14 @@ def _act(request, draft: Draft, action: str) -> dict:
     elif action == "reject":
         draft_reject(draft_id=draft.id, user=user, reason_tags=tags)
         messages.success(request, "Rejected; the rejection is recorded.")
+    elif action == "move":
+        label = move_label_correct(
+            decision_id=draft.decision_id,
+            move=request.POST.get("move", ""),
+            reason=request.POST.get("reason", ""),
+            user=user,
+        )
+        messages.success(request, f"Move recorded as {label.move}; the classifier learns from it.")
     elif action == "skip":
         draft_skip(draft_id=draft.id, user=user)
         skipped = request.session.get("review_skipped", [])

@@ -142,7 +142,7 @@ def review_item(draft_id) -> Draft:
     """A draft with everything the review pane shows. The join stays small: planning an
     eight-table join took longer than running it."""
     return Draft.objects.select_related(
-        "decision__message", "thread", "workflow_version__workflow"
+        "decision__message", "decision__label", "thread", "workflow_version__workflow"
     ).get(id=draft_id)
 
 

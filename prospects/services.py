@@ -3,9 +3,12 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from engines.promotion import promotion_policy, promotion_verdict
+from engines.models import AdapterHead, EngineBuild
+from engines.promotion import guards_for, promotion_policy, promotion_verdict
 from engines.selectors import engine_id_problem
+from prospects.classify import RULES
 from prospects.models import PipelineSettings
+from prospects.rules_champion import evaluation_pairs
 from prospects.selectors import pipeline_settings
 
 
@@ -13,14 +16,48 @@ from prospects.selectors import pipeline_settings
 def draft_engine_set(*, engine_id: str, user) -> PipelineSettings:
     """Makes ``engine_id`` the active draft engine; kept in history with who and when.
 
-    Raises ``ValidationError`` (field ``draft_engine``) for a malformed id or a model build
-    missing from the engine-build registry.
+    Raises ``ValidationError`` (field ``draft_engine``) for a malformed id, a model build
+    missing from the engine-build registry, or a classifier build (it decides moves).
     """
     if problem := engine_id_problem(engine_id):
         raise ValidationError({"draft_engine": problem})
+    if build_head(engine_id) == AdapterHead.CLASSIFIER:
+        raise ValidationError(
+            {"draft_engine": f"'{engine_id}' is a classifier build: set it as the classifier."}
+        )
     row = pipeline_settings()
     row = PipelineSettings.objects.select_for_update().get(id=row.id)
     row.draft_engine = engine_id
+    row._history_user = user
+    row.save()
+    return row
+
+
+def build_head(engine_id: str) -> str | None:
+    """The build's head (voice or classifier); None for an id not in the registry."""
+    return EngineBuild.objects.filter(engine_id=engine_id).values_list("head", flat=True).first()
+
+
+def classifier_engine_problem(engine_id: str) -> str | None:
+    """Why ``engine_id`` cannot decide moves: only "rules" or a registered classifier
+    build can."""
+    if engine_id == RULES:
+        return None
+    if problem := engine_id_problem(engine_id):
+        return problem
+    if build_head(engine_id) != AdapterHead.CLASSIFIER:
+        return f"'{engine_id}' drafts replies; the classifier is 'rules' or a classifier build."
+    return None
+
+
+@transaction.atomic
+def classifier_engine_set(*, engine_id: str, user) -> PipelineSettings:
+    """Makes ``engine_id`` ("rules" or a classifier build) decide the moves of live
+    messages; kept in history with who and when. Field errors name ``classifier_engine``."""
+    if problem := classifier_engine_problem(engine_id):
+        raise ValidationError({"classifier_engine": problem})
+    row = PipelineSettings.objects.select_for_update().get(id=pipeline_settings().id)
+    row.classifier_engine = engine_id
     row._history_user = user
     row.save()
     return row
@@ -32,13 +69,30 @@ class PromotionRefused(Exception):
         self.verdict = verdict
 
 
+def champion_of(engine_id: str) -> str:
+    """What a build would replace: the live classifier for a classifier build, else the
+    draft engine."""
+    row = pipeline_settings()
+    if build_head(engine_id) == AdapterHead.CLASSIFIER:
+        return row.classifier_engine
+    return row.draft_engine
+
+
 def build_promote(*, engine_id: str, user) -> PipelineSettings:
-    """Makes ``engine_id`` the draft engine if the promotion gate lets it; otherwise raises
-    ``PromotionRefused`` naming each guarded metric that failed. (The admin may still flip
-    the engine directly on the settings page, or start an experiment.)"""
+    """Makes ``engine_id`` the draft engine (a classifier build: the classifier, never the
+    drafter) if the promotion gate lets it; otherwise raises ``PromotionRefused`` naming
+    each guarded metric that failed. (The admin may still flip either setting directly on
+    the settings page, or start an experiment.)"""
+    head = build_head(engine_id) or AdapterHead.VOICE
+    champion = champion_of(engine_id)
     verdict = promotion_verdict(
-        engine_id, pipeline_settings().draft_engine, promotion_policy().guards
+        engine_id,
+        champion,
+        guards_for(promotion_policy().guards, head),
+        evaluation_pairs(engine_id, champion),
     )
     if not verdict.ok:
         raise PromotionRefused(verdict)
+    if head == AdapterHead.CLASSIFIER:
+        return classifier_engine_set(engine_id=engine_id, user=user)
     return draft_engine_set(engine_id=engine_id, user=user)

@@ -26,12 +26,14 @@ def voice_lines(engine_ids: list[str]) -> list[str]:
 
 
 def classifier_lines(engine_ids: list[str]) -> list[str]:
-    """The classifier head learns the move contract itself: the train split's decisions
-    as the prompt the pipeline sends and the strict JSON it expects back. The decisions
+    """The classifier head learns the move contract from people: the train split's labels
+    (corrected or confirmed moves) as the prompt the pipeline sends and the strict JSON it
+    expects back, the trace being the person's reason or the cue they confirmed. Labels
     are not per build, so ``engine_ids`` does not narrow them."""
     lines = []
     for case in classifier_cases(Split.TRAIN):
-        answer = {"is_prospect": case["is_prospect"], "move": case["move"], "trace": case["move"]}
+        # The contract's order: is_prospect, then the move, then why.
+        answer = {"is_prospect": case["is_prospect"], "move": case["move"], "trace": case["trace"]}
         messages = [
             *move_messages(case["text"]),
             {"role": "assistant", "content": json.dumps(answer)},

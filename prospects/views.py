@@ -1,5 +1,8 @@
 """The panel: thin views over selectors and services."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,6 +17,7 @@ from engines.forms import GpuPolicyForm
 from engines.gpu_lifecycle import policy_settings
 from engines.holds import HoldReason
 from engines.selectors import (
+    classifier_build_ids,
     gpu_builds,
     gpu_operator_actions,
     gpu_policy_history,
@@ -24,11 +28,12 @@ from engines.selectors import (
 )
 from engines.services import gpu_hold_warm, gpu_policy_update, gpu_release_now
 from prospects import selectors
+from prospects.classify import RULES
 from prospects.gpu import build_loads
 from prospects.jobs import backlog, job_cancel, job_create, job_progress, job_retry_failed
 from prospects.models import Draft, DraftJob, Thread
 from prospects.review import DraftConflict, draft_approve, draft_reject
-from prospects.services import draft_engine_set
+from prospects.services import classifier_engine_set, draft_engine_set
 
 THREADS_PER_PAGE = 25
 
@@ -99,6 +104,50 @@ def draft_reject_hx(request, draft_id):
     return _review_action(request, draft_id, draft_reject)
 
 
+@dataclass(frozen=True)
+class _Switch:
+    """One setting an admin flips on the Settings page, confirmed first, kept in history."""
+
+    field: str
+    title: str
+    url_name: str
+    element_id: str
+    effect: str  # what changes once switched, for the confirmation
+    choices: Callable[[], list[str]]
+    apply: Callable[..., object]
+
+    def context(self, row, user, **extra) -> dict:
+        return {
+            "switch": self,
+            "current": getattr(row, self.field),
+            "choices": self.choices(),
+            "can_change": can_change_engine(user),
+            **extra,
+        }
+
+
+SWITCHES = {
+    "draft_engine": _Switch(
+        "draft_engine",
+        "Active draft engine",
+        "prospects:engine_change_hx",
+        "engine-form",
+        "New drafts will be produced by",
+        selectable_engine_ids,
+        draft_engine_set,
+    ),
+    "classifier_engine": _Switch(
+        "classifier_engine",
+        "Move classifier",
+        "prospects:classifier_change_hx",
+        "classifier-form",
+        "The moves of new live messages will be decided by",
+        lambda: [RULES, *classifier_build_ids()],
+        classifier_engine_set,
+    ),
+}
+
+
 @role_required
 def engine_settings(request):
     row = selectors.pipeline_settings()
@@ -106,42 +155,36 @@ def engine_settings(request):
         request,
         "prospects/settings.html",
         {
-            "settings_row": row,
-            "engine_ids": selectable_engine_ids(),
+            "switches": [switch.context(row, request.user) for switch in SWITCHES.values()],
             "history": selectors.settings_history(),
-            "can_change": can_change_engine(request.user),
         },
     )
 
 
 @role_required
 @require_POST
-def engine_change_hx(request):
-    """Step one asks for confirmation; step two (``confirm=yes``) flips the engine."""
+def engine_change_hx(request, which):
+    """Step one asks for confirmation; step two (``confirm=yes``) flips the setting."""
     if not can_change_engine(request.user):
         raise PermissionDenied
-    engine_id = request.POST.get("draft_engine", "")
+    switch = SWITCHES[which]
+    engine_id = request.POST.get(switch.field, "")
     row = selectors.pipeline_settings()
     if request.POST.get("confirm") != "yes":
         return render(
             request,
             "prospects/_engine_confirm.html",
-            {"current": row.draft_engine, "engine_id": engine_id},
+            switch.context(row, request.user, engine_id=engine_id),
         )
     try:
-        draft_engine_set(engine_id=engine_id, user=request.user)
+        switch.apply(engine_id=engine_id, user=request.user)
     except ValidationError as error:
         return render(
             request,
             "prospects/_engine_form.html",
-            {
-                "settings_row": row,
-                "engine_ids": selectable_engine_ids(),
-                "error": " ".join(error.message_dict["draft_engine"]),
-                "can_change": True,
-            },
+            switch.context(row, request.user, error=" ".join(error.message_dict[switch.field])),
         )
-    messages.success(request, f"Draft engine is now {engine_id}.")
+    messages.success(request, f"{switch.title} is now {engine_id}.")
     if request.htmx:
         return HttpResponseClientRefresh()
     return redirect("prospects:settings")

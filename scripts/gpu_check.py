@@ -169,6 +169,7 @@ def draft_and_classify(api_key: str) -> None:
     from engines.dialect import Dialect
     from engines.inference import InferenceClient
     from engines.model_engine import ModelEngine
+    from engines.services import engine_build_register
 
     url = f"http://127.0.0.1:{PORT}/v1"
     settings.GPU_API_KEY = api_key
@@ -193,10 +194,15 @@ def draft_and_classify(api_key: str) -> None:
         fail(4, f"the draft chain ran {len(result.steps)} of {len(spec.steps)} steps")
     print(f"  draft: {result.body!r}", flush=True)
 
-    settings.CLASSIFIER_INFERENCE_URL = url
-    settings.GPU_CLASSIFIER_MODEL = "moves"
-    settings.CLASSIFIER_JSON_DIALECT = Dialect.OPENAI
-    outcome = classify_move("Could we do half an hour?")
+    classifier = "endpoint-tiny_gpu-check-moves.1"
+    engine_build_register(
+        engine_id=classifier,
+        endpoint_url=url,
+        served_model="moves",
+        json_dialect=Dialect.OPENAI,
+        head="classifier",
+    )
+    outcome = classify_move("Could we do half an hour?", classifier)
     if outcome.answer is None:
         fail(4, f"the move classifier gave no valid strict-JSON answer ({outcome.problem})")
     print(f"  classification: {outcome.answer}", flush=True)

@@ -15,6 +15,6 @@ until curl -fs "http://127.0.0.1:${LLM_PORT}/v1/models" >/dev/null; do
 done
 
 export GPU_INFERENCE_URL="http://127.0.0.1:${LLM_PORT}"
-export GPU_LLM_MODEL=gemma3-270m GPU_CLASSIFIER_MODEL=gemma3-270m-moves GPU_JSON_DIALECT=llama_cpp
-echo "Model server: ${GPU_INFERENCE_URL}. In Settings, switch the engine to endpoint-gemma3-270m_2026-11-23.1."
+export GPU_LLM_MODEL=gemma3-270m GPU_JSON_DIALECT=llama_cpp
+echo "Model server: ${GPU_INFERENCE_URL}. In Settings, switch the engine to endpoint-gemma3-270m_2026-11-23.1 (and the classifier to endpoint-gemma3-270m_moves.1)."
 bash scripts/run_demo.sh

@@ -310,13 +310,11 @@ def gpu_path(settings, model_server):
     """Points the GPU path at the local model server; fresh breakers and clients."""
     from engines.breaker import breaker_reset, breakers_forget
     from engines.registry import clients_close
-    from scripts.local_model_server import CLASSIFIER, GENERATOR
+    from scripts.local_model_server import GENERATOR
 
     settings.GPU_INFERENCE_URL = model_server.url
     settings.GPU_LLM_MODEL = GENERATOR
-    settings.GPU_CLASSIFIER_MODEL = CLASSIFIER
     settings.GPU_JSON_DIALECT = "llama_cpp"
-    settings.CLASSIFIER_JSON_DIALECT = "llama_cpp"
     settings.GPU_THINK_MAX_TOKENS = 24
     settings.BREAKER_RESET_SECONDS = 1.0
     settings.GPU_SEED = 7
@@ -329,6 +327,24 @@ def gpu_path(settings, model_server):
 
 
 DO_BUILD = "do-gpu-mistral-nemo-12b_2026-06-29.1"
+MOVES_BUILD = "endpoint-gemma3-270m_moves.1"
+
+
+def classifier_live(served_model: str, *, url: str = "", dialect: str = "llama_cpp") -> str:
+    """Registers an endpoint classifier build serving ``served_model`` and makes it the
+    live classifier; its engine id."""
+    from engines.services import engine_build_register
+    from prospects.services import classifier_engine_set
+
+    engine_build_register(
+        engine_id=MOVES_BUILD,
+        endpoint_url=url,
+        served_model=served_model,
+        json_dialect=dialect,
+        head="classifier",
+    )
+    classifier_engine_set(engine_id=MOVES_BUILD, user=None)
+    return MOVES_BUILD
 
 
 @pytest.fixture

@@ -17,7 +17,9 @@ def draft(canon):
 def post_urls(draft, experiment):
     return [
         "/settings/engine_hx/",
+        "/settings/classifier_hx/",
         f"/review/{draft.id}/approve/",
+        f"/review/{draft.id}/move/",
         f"/drafts/{draft.id}/approve_hx/",
         "/jobs/new/",
         f"/experiments/{experiment.id}/pause/",

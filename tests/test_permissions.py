@@ -147,10 +147,13 @@ MATRIX = [
     ("GET", "/api/threads/{thread}/", None, api(200, *ANY_ROLE)),
     ("GET", "/api/settings/draft-engine/", None, api(200, *ANY_ROLE)),
     ("PUT", "/api/settings/draft-engine/", {"draft_engine": "template"}, api(200, *ADMINS)),
+    ("GET", "/api/settings/classifier-engine/", None, api(200, *ANY_ROLE)),
+    ("PUT", "/api/settings/classifier-engine/", {"classifier_engine": "rules"}, api(200, *ADMINS)),
     # --- API: review, corrections, tuning export ---------------------------------------
     ("POST", "/api/drafts/{draft}/approve/", {}, api(200, *REVIEWERS)),
     ("POST", "/api/drafts/{draft}/correct/", {"body": "Hello!"}, api(200, *REVIEWERS)),
     ("POST", "/api/drafts/{draft}/reject/", {"reason_tags": ["tone"]}, api(200, *REVIEWERS)),
+    ("POST", "/api/decisions/{decision}/label/", {"move": "spam"}, api(200, *REVIEWERS)),
     ("GET", "/api/corrections/", None, api(200, *PEOPLE)),
     ("GET", "/api/corrections/{correction}/", None, api(200, *PEOPLE)),
     ("GET", "/api/exports/tuning/?engine=template&format=sft", None, api(200, *PEOPLE)),
@@ -239,6 +242,7 @@ MATRIX = [
     ("POST", "/drafts/{draft}/reject_hx/", None, panel(200, *REVIEWERS)),
     ("GET", "/review/", None, panel(200, *REVIEWERS)),
     ("POST", "/review/{draft}/approve/", None, panel(200, *REVIEWERS)),
+    ("POST", "/review/{draft}/move/", {"move": "spam"}, panel(200, *REVIEWERS)),
     # --- panel: corrections, engine builds and their export ----------------------------
     (
         "GET",
@@ -288,6 +292,12 @@ MATRIX = [
         "POST",
         "/settings/engine_hx/",
         {"draft_engine": "template", "confirm": "yes"},
+        panel(302, *ADMINS),
+    ),
+    (
+        "POST",
+        "/settings/classifier_hx/",
+        {"classifier_engine": "rules", "confirm": "yes"},
         panel(302, *ADMINS),
     ),
     ("GET", "/jobs/", None, panel(200, *ANY_ROLE)),
@@ -416,6 +426,7 @@ def objects(request, canon, gemma_build, callers):
         evaluation=evaluation,
         preview_run=preview_run,
         thread=first.decision.thread,
+        decision=first.decision,
         draft=first.draft,
         correction=Correction.objects.get(draft=second.draft),
         job=job,

@@ -2,7 +2,7 @@
 // data-opens="<form id>" shows that form and puts the focus in it.
 (() => {
   const focusIn = (form) => {
-    const target = form.querySelector("textarea") || form.querySelector("button[type=submit]");
+    const target = form.querySelector("textarea, select") || form.querySelector("button[type=submit]");
     target.focus();
     if (target.tagName === "TEXTAREA") target.setSelectionRange(target.value.length, target.value.length);
   };

@@ -3,7 +3,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from prospects.demo import demo_load
+from prospects.demo import DEMO_CLASSIFIER, demo_load
 from prospects.selectors import pipeline_settings
 from tests.browser.conftest import log_in
 from tests.conftest import PASSWORD, ingest
@@ -21,14 +21,26 @@ def test_admin_flips_the_engine_and_sees_a_held_draft_with_its_reason(page, scre
 
     page.click("text=Settings")
     page.select_option("select[name=draft_engine]", GEMMA)
-    page.click("text=Switch engine…")
+    page.click("text=Switch active draft engine…")
     expect(page.locator(".confirm")).to_contain_text(f"from template to {GEMMA}")
     screenshot("settings-confirm")
     page.click("text=Confirm switch")
-    expect(page.locator("code.current-engine")).to_have_text(GEMMA)
+    expect(page.locator("#engine-form code.current-engine")).to_have_text(GEMMA)
     expect(page.locator("table")).to_contain_text("admin")
-    screenshot("settings")
     assert pipeline_settings().draft_engine == GEMMA
+
+    classifier = page.locator("#classifier-form")
+    expect(classifier.locator("code.current-engine")).to_have_text("rules")
+    classifier.locator("select[name=classifier_engine]").select_option(DEMO_CLASSIFIER[0])
+    page.click("text=Switch move classifier…")
+    expect(page.locator("#classifier-form.confirm")).to_contain_text(
+        f"from rules to {DEMO_CLASSIFIER[0]}"
+    )
+    page.click("#classifier-form >> text=Confirm switch")
+    expect(classifier.locator("code.current-engine")).to_have_text(DEMO_CLASSIFIER[0])
+    expect(page.locator("table tbody tr").first).to_contain_text(DEMO_CLASSIFIER[0])
+    screenshot("settings")
+    assert pipeline_settings().classifier_engine == DEMO_CLASSIFIER[0]
 
     page.click("nav >> text=Threads")
     page.fill("input[name=q]", "marco")

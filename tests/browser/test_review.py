@@ -152,3 +152,40 @@ def test_a_reviewer_sees_which_invisible_characters_were_removed_and_where(page,
     expect(removed).to_contain_text("U+202E Right-To-Left Override × 1")
     expect(removed.locator(".as-sent")).to_contain_text("Hi[U+200B] there[U+E0061]")
     screenshot("review-removed-characters")
+
+
+def test_a_coworker_corrects_a_move_with_m_and_the_draft_waits_for_its_review(page, screenshot):
+    from prospects.models import MoveLabel
+
+    demo_load(password=PASSWORD, experiment=False)
+    log_in(page, "coworker", PASSWORD)
+    page.goto("/review/")
+    page.wait_for_load_state("load")
+    item = page.locator("#review-item")
+    current = item.get_attribute("data-draft")
+    expect(page.locator(".legend")).to_contain_text("wrong move")
+
+    page.keyboard.press("m")
+    form = page.locator("#move-form")
+    expect(form).to_be_visible()
+    expect(form.locator("select[name=move]")).to_be_focused()
+    # A move no longer configured (a stale page) is named, not dropped.
+    form.locator("select[name=move]").evaluate(
+        "select => { select.add(new Option('booking', 'booking')); select.value = 'booking'; }"
+    )
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#move-form .field-error")).to_contain_text("move: One of: opener")
+    screenshot("review-wrong-move-error")
+
+    page.locator("#move-form select[name=move]").select_option("escalate")
+    page.fill("#move-form input[name=reason]", "He offers a paid photo shoot: her call.")
+    page.locator("#move-form button[type=submit]").click()
+    expect(page.locator("#review-messages")).to_contain_text("Move recorded as escalate")
+    expect(item).to_have_attribute("data-draft", current)
+    expect(page.locator(".label-note")).to_contain_text(
+        "Labelled escalate (corrected by a coworker): He offers a paid photo shoot: her call."
+    )
+    screenshot("review-wrong-move")
+    label = MoveLabel.objects.get()
+    assert (label.move, label.classifier, label.source) == ("escalate", "rules", "corrected")
+    assert Draft.objects.get(id=current).reviewed_at is None

@@ -2,7 +2,10 @@ import json
 
 import pytest
 
-from engines.classifier import NOT_CONFIGURED, classify_move, move_schema, parse_move_answer
+from engines.classifier import classify_move, move_schema, parse_move_answer
+from engines.services import engine_build_register
+
+DO_MOVES = "do-gpu-mistral-nemo-12b_moves.1"
 
 
 def test_the_schema_enum_comes_from_the_configured_moves(settings):
@@ -33,8 +36,10 @@ def test_malformed_answers_are_refused_with_the_reason(text, problem):
         parse_move_answer(text)
 
 
-def test_without_an_endpoint_there_is_no_answer_and_no_exception(settings):
+@pytest.mark.django_db
+def test_without_a_ready_instance_there_is_no_answer_and_no_exception(settings):
     settings.GPU_INFERENCE_URL = ""
-    settings.CLASSIFIER_INFERENCE_URL = ""
-    outcome = classify_move("Hi")
-    assert (outcome.answer, outcome.problem) == (None, NOT_CONFIGURED)
+    engine_build_register(engine_id=DO_MOVES, head="classifier")
+    outcome = classify_move("Hi", DO_MOVES)
+    assert outcome.answer is None
+    assert outcome.problem == f"classifier {DO_MOVES}: no ready instance serves it"

@@ -11,7 +11,7 @@ from engines.dialect import Dialect
 from engines.inference import InferenceClient
 from engines.model_engine import ModelEngine, draft_batch
 from engines.registry import clients_close
-from tests.conftest import GEMMA, ingest, make_inbound
+from tests.conftest import GEMMA, MOVES_BUILD, classifier_live, ingest, make_inbound
 from tests.engines.test_model_engine import request
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -50,15 +50,13 @@ def test_one_failure_never_fails_the_batch(server):
     ("head", "classified_by", "move", "trace"),
     [
         ("broken-head", "rules", "opener", "invariant broken"),
-        ("good-head", "lora", "vendor", "agency"),
+        ("good-head", MOVES_BUILD, "vendor", "agency"),
     ],
 )
 def test_the_move_head_is_validated_and_the_rules_decide_when_it_is_wrong(
     server, settings, canon, head, classified_by, move, trace
 ):
-    settings.GPU_INFERENCE_URL = server.url
-    settings.GPU_CLASSIFIER_MODEL = head
-    settings.CLASSIFIER_JSON_DIALECT = "openai"
+    classifier_live(head, url=server.url, dialect="openai")
     decision = ingest(make_inbound("Hi there")).decision
     assert (decision.classified_by, decision.move) == (classified_by, move)
-    assert trace in decision.trace
+    assert trace in (decision.classifier_problem if classified_by == "rules" else decision.trace)

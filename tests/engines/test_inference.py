@@ -17,7 +17,7 @@ HELLO = [
     {"role": "system", "content": "You write brief, warm replies."},
     {"role": "user", "content": "Write a short story about a dragon."},
 ]
-QUICK = ModelTask("test.quick", 0, 4.0, "", "GPU_LLM_MODEL", 0.0)
+QUICK = ModelTask("test.quick", 0, 4.0, "", 0.0)
 
 
 @pytest.fixture

@@ -5,6 +5,12 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from bench.fixed_latency_server import FixedLatencyServer
+from engines.registry import clients_close
+from engines.services import engine_build_register
+
+pytestmark = pytest.mark.django_db
+
 
 def run(*args) -> list[str]:
     out = StringIO()
@@ -58,3 +64,30 @@ def test_a_bad_line_names_its_number_and_what_is_wrong(tmp_path, line, problem):
     path.write_text('{"body": "hello", "move": "opener", "is_prospect": true}\n' + line + "\n")
     with pytest.raises(CommandError, match=f"bad.jsonl:2: .*{problem}"):
         run(path, "--labelled")
+
+
+def test_a_classifier_build_decides_where_it_answers_and_the_rules_elsewhere(tmp_path):
+    answer = {"is_prospect": False, "move": "vendor", "trace": "Sells ad space."}
+    server = FixedLatencyServer(0.0, answers={"moves": json.dumps(answer)}).start()
+    clients_close()
+    build = "endpoint-moves_1"
+    engine_build_register(
+        engine_id=build, endpoint_url=server.url, served_model="moves", head="classifier"
+    )
+    path = tmp_path / "messages.jsonl"
+    path.write_text(json.dumps({"body": "Boost your profile with our ads"}) + "\n")
+    try:
+        [verdict] = (json.loads(line) for line in run(path, "--classifier", build))
+    finally:
+        server.stop()
+        clients_close()
+    assert verdict == {**answer, "classified_by": build}
+    [fallback] = (json.loads(line) for line in run(path, "--classifier", build))
+    assert fallback["classified_by"] == "rules"  # the server is gone: the rules decide
+
+
+def test_only_rules_or_a_classifier_build_may_be_named(tmp_path, gemma_build):
+    path = tmp_path / "messages.jsonl"
+    path.write_text(json.dumps({"body": "hi"}) + "\n")
+    with pytest.raises(CommandError, match="--classifier: .* drafts replies"):
+        run(path, "--classifier", gemma_build.engine_id)

@@ -22,7 +22,6 @@ def two_voices(settings, published_workflow, admin_user):
     engine_build_register(engine_id=GEMMA, endpoint_url=server.url, served_model="pricey")
     published_workflow(appliesTo={})
     draft_engine_set(engine_id=GEMMA, user=admin_user)
-    settings.GPU_CLASSIFIER_MODEL = ""
     breakers_forget()
     clients_close()
     yield settings

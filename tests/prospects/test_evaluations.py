@@ -15,6 +15,7 @@ from engines.inference import InferenceClient
 from engines.models import Evaluation
 from engines.registry import clients_close
 from engines.services import engine_build_register
+from prospects.labels import move_label_correct
 from prospects.review import draft_approve, draft_correct, draft_reject
 from scripts.local_model_server import GENERATOR
 from tests.conftest import GEMMA, ingest, make_inbound
@@ -89,6 +90,9 @@ def reviewed(canon, coworker, settings):
     draft_approve(draft_id=drafts[0].id, user=coworker)
     draft_correct(draft_id=drafts[1].id, user=coworker, body="Hi! Lovely to hear from you.")
     draft_reject(draft_id=drafts[2].id, user=coworker, reason_tags=["tone"])
+    move_label_correct(
+        decision_id=drafts[2].decision_id, move="spam", reason="A bot's template.", user=coworker
+    )
     return drafts
 
 
@@ -119,7 +123,9 @@ def test_eval_build_scores_a_served_build_on_the_held_out_split(reviewed, served
     out = StringIO()
     call_command("eval_build", engine=GEMMA, head="classifier", stdout=out)
     classifier = json.loads(out.getvalue())
-    assert classifier["cases"] == 2
+    # People's labels only: the unedited approval confirmed its move, the rejected draft's
+    # move was corrected; the edited draft's move was never looked at.
+    assert (classifier["cases"], classifier["corrected_labels"]) == (2, 1)
     answered = sum(sum(row.values()) for row in classifier["confusion"].values())
     assert answered <= 2
     assert 0.0 <= classifier["move_accuracy"] <= classifier["valid_json_rate"] <= 1.0

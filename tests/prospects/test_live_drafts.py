@@ -18,7 +18,7 @@ from prospects.jobs import Outcome, backlog, job_chunk_run, job_create, jobs_swe
 from prospects.models import Draft, DraftJobItem, Lane
 from prospects.pipeline import inbound_ingest
 from prospects.services import draft_engine_set
-from tests.conftest import GEMMA, ingest, make_inbound
+from tests.conftest import GEMMA, classifier_live, ingest, make_inbound
 
 pytestmark = pytest.mark.django_db
 
@@ -167,7 +167,7 @@ def test_the_head_decides_again_what_the_rules_left_unanswered(canon, settings, 
     head = {"is_prospect": head_move == "opener", "move": head_move, "trace": "the head"}
     server = FixedLatencyServer(0.0, answers={"head": json.dumps(head)}).start()
     clients_close()
-    settings.GPU_INFERENCE_URL, settings.GPU_CLASSIFIER_MODEL = server.url, "head"
+    build = classifier_live("head", url=server.url, dialect="openai")
     try:
         result = inbound_ingest(inbound=make_inbound("Hi! click here for my pics"))
         assert (result.decision.move, result.decision.template_key, result.draft) == (
@@ -186,7 +186,7 @@ def test_the_head_decides_again_what_the_rules_left_unanswered(canon, settings, 
     item.refresh_from_db()
     result.decision.refresh_from_db()
     assert item.status == DraftJobItem.Status.DRAFTED
-    assert (result.decision.classified_by, result.decision.move) == ("lora", head_move)
+    assert (result.decision.classified_by, result.decision.move) == (build, head_move)
     assert Draft.objects.filter(decision=result.decision).count() == drafts
     if drafts:
         draft = Draft.objects.get(decision=result.decision)

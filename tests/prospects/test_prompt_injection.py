@@ -264,7 +264,6 @@ def answering(settings, compromised_model, published_workflow, bridge):
     from engines.breaker import breaker_reset, breakers_forget
     from engines.registry import clients_close
 
-    settings.GPU_CLASSIFIER_MODEL = ""
     settings.GPU_ESCALATION_MODEL = ""
     snippets_load_file()
     published_workflow(appliesTo={}, context=[{"snippet": ref} for ref in CONTEXT_REFS])
@@ -342,7 +341,6 @@ def test_the_real_model_under_injection_is_safe_by_the_gate_or_held(
     from builder.services import snippets_load_file
     from scripts.local_model_server import GENERATOR
 
-    gpu_path.GPU_CLASSIFIER_MODEL = ""
     gpu_path.GPU_ESCALATION_MODEL = ""
     snippets_load_file()
     engine_build_register(

@@ -88,7 +88,6 @@ def test_exemplars_go_into_the_prompt_as_replies_to_match_and_to_avoid():
 @pytest.fixture
 def gemma_live(gpu_path, model_server, published_workflow, admin_user):
     """The local model drafts with a one-step workflow, retrieval on or off."""
-    gpu_path.GPU_CLASSIFIER_MODEL = ""
 
     def switch(*, retrieval: bool):
         engine_build_register(

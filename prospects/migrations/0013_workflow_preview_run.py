@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('builder', '0004_workflow_version_without_engine'),
-        ('prospects', '0011_draft_escalation'),
+        ('prospects', '0012_move_labels_and_classifier_engine'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
