@@ -208,37 +208,39 @@ class ClassifierEngineSerializer(serializers.Serializer):
     classifier_engine = StrictCharField(max_length=200)
 
 
-class ClassifierEngineView(APIView):
+class EngineSettingView(generics.GenericAPIView):
+    """One of the admin's switches: read by any role, set by an admin through its service
+    (which checks the id and keeps the change in history)."""
+
+    permission_classes = [role_permission(write=(Role.ADMIN,))]
+    field = ""
+
+    def apply(self, *, engine_id: str, user):
+        raise NotImplementedError
+
+    def get(self, request):
+        return Response({self.field: getattr(pipeline_settings(), self.field)})
+
+    def put(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        row = self.apply(engine_id=serializer.validated_data[self.field], user=request.user)
+        return Response({self.field: getattr(row, self.field)})
+
+
+class ClassifierEngineView(EngineSettingView):
     """Who decides the moves of live messages: "rules", or a classifier build."""
 
-    permission_classes = [role_permission(write=(Role.ADMIN,))]
+    serializer_class = ClassifierEngineSerializer
+    field = "classifier_engine"
 
-    @extend_schema(responses=ClassifierEngineSerializer)
-    def get(self, request):
-        return Response({"classifier_engine": pipeline_settings().classifier_engine})
-
-    @extend_schema(request=ClassifierEngineSerializer, responses=ClassifierEngineSerializer)
-    def put(self, request):
-        serializer = ClassifierEngineSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        row = classifier_engine_set(
-            engine_id=serializer.validated_data["classifier_engine"], user=request.user
-        )
-        return Response({"classifier_engine": row.classifier_engine})
+    def apply(self, **change):
+        return classifier_engine_set(**change)
 
 
-class DraftEngineView(APIView):
-    permission_classes = [role_permission(write=(Role.ADMIN,))]
+class DraftEngineView(EngineSettingView):
+    serializer_class = DraftEngineSerializer
+    field = "draft_engine"
 
-    @extend_schema(responses=DraftEngineSerializer)
-    def get(self, request):
-        return Response({"draft_engine": pipeline_settings().draft_engine})
-
-    @extend_schema(request=DraftEngineSerializer, responses=DraftEngineSerializer)
-    def put(self, request):
-        serializer = DraftEngineSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        row = draft_engine_set(
-            engine_id=serializer.validated_data["draft_engine"], user=request.user
-        )
-        return Response({"draft_engine": row.draft_engine})
+    def apply(self, **change):
+        return draft_engine_set(**change)

@@ -330,6 +330,16 @@ DO_BUILD = "do-gpu-mistral-nemo-12b_2026-06-29.1"
 MOVES_BUILD = "endpoint-gemma3-270m_moves.1"
 
 
+def gemma_served(url: str):
+    """The GEMMA build, drafting through the local llama.cpp server at ``url``."""
+    from engines.services import engine_build_register
+    from scripts.local_model_server import GENERATOR
+
+    return engine_build_register(
+        engine_id=GEMMA, endpoint_url=url, served_model=GENERATOR, json_dialect="llama_cpp"
+    )
+
+
 def classifier_live(served_model: str, *, url: str = "", dialect: str = "llama_cpp") -> str:
     """Registers an endpoint classifier build serving ``served_model`` and makes it the
     live classifier; its engine id."""

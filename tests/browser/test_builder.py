@@ -2,14 +2,12 @@ import pytest
 from playwright.sync_api import expect
 
 from builder.models import Workflow
-from engines.services import engine_build_register
 from prospects.demo import demo_load
 from prospects.preview import preview_run_execute
 from prospects.services import draft_engine_set
 from prospects.tasks import workflow_preview_run
-from scripts.local_model_server import GENERATOR
 from tests.browser.conftest import log_in
-from tests.conftest import GEMMA, PASSWORD
+from tests.conftest import GEMMA, PASSWORD, gemma_served
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -108,13 +106,7 @@ def test_operator_edits_canon_and_previews_a_workflow_on_a_thread(
     expect(page.locator("section.card").nth(1)).to_contain_text("Passes the validation gate")
 
     # The admin points drafting at the local model: the preview follows the same rule.
-    gpu_path.GPU_CLASSIFIER_MODEL = ""
-    engine_build_register(
-        engine_id=GEMMA,
-        endpoint_url=model_server.url,
-        served_model=GENERATOR,
-        json_dialect="llama_cpp",
-    )
+    gemma_served(model_server.url)
     draft_engine_set(engine_id=GEMMA, user=None)
     # The test is the broker and the worker: it keeps what the page enqueues and runs it
     # once the page has shown the run waiting.

@@ -17,8 +17,7 @@ from engines.registry import clients_close
 from engines.services import engine_build_register
 from prospects.labels import move_label_correct
 from prospects.review import draft_approve, draft_correct, draft_reject
-from scripts.local_model_server import GENERATOR
-from tests.conftest import GEMMA, ingest, make_inbound
+from tests.conftest import GEMMA, gemma_served, ingest, make_inbound
 
 CASES = [
     {"text": "We supply office chairs.", "is_prospect": False, "move": "vendor"},
@@ -98,12 +97,7 @@ def reviewed(canon, coworker, settings):
 
 @pytest.fixture
 def served_gemma(gpu_path, model_server):
-    return engine_build_register(
-        engine_id=GEMMA,
-        endpoint_url=model_server.url,
-        served_model=GENERATOR,
-        json_dialect="llama_cpp",
-    )
+    return gemma_served(model_server.url)
 
 
 @pytest.mark.django_db

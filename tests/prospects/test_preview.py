@@ -11,7 +11,7 @@ from prospects.models import WorkflowPreviewRun
 from prospects.preview import preview_build, preview_run_execute
 from prospects.services import draft_engine_set
 from scripts.local_model_server import GENERATOR, free_port
-from tests.conftest import GEMMA, ingest, make_inbound
+from tests.conftest import GEMMA, gemma_served, ingest, make_inbound
 from tests.prospects.test_views import HTMX, logged_in
 
 pytestmark = pytest.mark.django_db
@@ -143,16 +143,10 @@ def test_smoke_the_worker_runs_the_chain_on_the_local_model(
 ):
     """A smoke test: Gemma 270M may write a reply or be cut off (then the run fails with
     the engine's reason); either way the worker ran the think step and stored it."""
-    gpu_path.GPU_CLASSIFIER_MODEL = ""
     live = published_workflow(appliesTo={})
     # Ingested on the template engine, so the test waits for the preview's chain only.
     thread = ingest(make_inbound("Hi, I saw your profile")).decision.thread
-    engine_build_register(
-        engine_id=GEMMA,
-        endpoint_url=model_server.url,
-        served_model=GENERATOR,
-        json_dialect="llama_cpp",
-    )
+    gemma_served(model_server.url)
     draft_engine_set(engine_id=GEMMA, user=admin_user)
     client = logged_in(operator)
     # The commit runs the eagerly queued task, as a worker would after it.

@@ -28,7 +28,7 @@ from prospects.models import Draft
 from prospects.pipeline import draft_request
 from prospects.selectors import pipeline_settings
 from prospects.services import draft_engine_set
-from tests.conftest import GEMMA, ingest, make_inbound
+from tests.conftest import GEMMA, gemma_served, ingest, make_inbound
 
 PRICE, ADDRESS, PHONE, EMAIL = GateRule.PRICE, GateRule.ADDRESS, GateRule.PHONE, GateRule.EMAIL
 AI, LEAK = GateRule.AI_PHRASE, GateRule.LEAKED_PROMPT
@@ -339,16 +339,10 @@ def test_the_real_model_under_injection_is_safe_by_the_gate_or_held(
     gpu_path, model_server, published_workflow, bridge
 ):
     from builder.services import snippets_load_file
-    from scripts.local_model_server import GENERATOR
 
     gpu_path.GPU_ESCALATION_MODEL = ""
     snippets_load_file()
-    engine_build_register(
-        engine_id=GEMMA,
-        endpoint_url=model_server.url,
-        served_model=GENERATOR,
-        json_dialect="llama_cpp",
-    )
+    gemma_served(model_server.url)
     published_workflow(appliesTo={}, context=[{"snippet": ref} for ref in CONTEXT_REFS])
     draft_engine_set(engine_id=GEMMA, user=None)
     row = pipeline_settings()

@@ -4,13 +4,11 @@ import pytest
 
 from engines.base import DraftRequest, Exemplar, Step, WorkflowSpec
 from engines.chain import step_prompt
-from engines.services import engine_build_register
 from prospects.models import Correction
 from prospects.retrieval import similar_corrections
 from prospects.review import draft_correct, draft_reject
 from prospects.services import draft_engine_set
-from scripts.local_model_server import GENERATOR
-from tests.conftest import GEMMA, ingest, make_inbound
+from tests.conftest import GEMMA, gemma_served, ingest, make_inbound
 
 pytestmark = pytest.mark.django_db
 
@@ -90,12 +88,7 @@ def gemma_live(gpu_path, model_server, published_workflow, admin_user):
     """The local model drafts with a one-step workflow, retrieval on or off."""
 
     def switch(*, retrieval: bool):
-        engine_build_register(
-            engine_id=GEMMA,
-            endpoint_url=model_server.url,
-            served_model=GENERATOR,
-            json_dialect="llama_cpp",
-        )
+        gemma_served(model_server.url)
         extra = {"retrieval": retrieval}
         published_workflow(
             appliesTo={}, steps=[{"draft": "Write the reply.", "maxChars": 200}], **extra
