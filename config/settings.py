@@ -362,8 +362,12 @@ DO_WEIGHTS_VOLUME_ID = env.str("DO_WEIGHTS_VOLUME_ID", default="")
 # otherwise they train on the worker's CPU.
 DO_TRAINING_IMAGE = env.str("DO_TRAINING_IMAGE", default="")
 TRAINING_API_URL = env.str("TRAINING_API_URL", default="")
-# Every droplet we create carries this tag; the reconciler owns whatever carries it.
-DO_TAG = env.str("DO_TAG", default="prospector")
+# Every droplet we create carries the install's tag ("prospector-" + the install's id,
+# unless DO_TAG names one); the reconciler owns what carries it *and* our name prefix.
+DO_TAG = env.str("DO_TAG", default="")
+# The GPU policy's first hourly prices, USD by droplet size (admins edit them on the GPU
+# page, with history). None by default: a size without a price is never provisioned.
+GPU_HOURLY_PRICES = env.json("GPU_HOURLY_PRICES", default={})
 GPU_SERVER_PORT = env.int("GPU_SERVER_PORT", default=8000)
 # The app's address: the droplet's firewall admits the model port from here only.
 GPU_APP_CIDR = env.str("GPU_APP_CIDR", default="")

@@ -8,6 +8,18 @@ from django.db.models import Q
 from engines.clock import now
 from engines.models import GpuInstance
 
+# DigitalOcean's list prices of GPU droplets, USD an hour, as read on 2026-12-05 from
+# https://docs.digitalocean.com/products/droplets/details/pricing/ (page validated there on
+# 28 May 2026). What the demo and the example env start with; check them before relying on
+# them, since a size without a price is never provisioned.
+DO_LIST_PRICES = {
+    "gpu-h100x1-80gb": 3.39,
+    "gpu-h100x8-640gb": 23.92,
+    "gpu-l40sx1-48gb": 1.57,
+    "gpu-mi300x1-192gb": 1.99,
+    "gpu-mi300x8-1536gb": 15.92,
+}
+
 
 def today_start(moment: datetime) -> datetime:
     return moment.replace(hour=0, minute=0, second=0, microsecond=0)

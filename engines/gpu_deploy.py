@@ -155,13 +155,39 @@ def render_user_data(config: ServeConfig) -> str:
     return rendered
 
 
+def ssh_runcmd(*, allowed_cidr: str, has_keys: bool) -> str:
+    """The ``runcmd`` lines for SSH. With keys: the app's address only (the sshd drop-in
+    refuses passwords). Without: no SSH at all, since DigitalOcean would otherwise mail a
+    root password for it."""
+    if not has_keys:
+        return (
+            "  - [systemctl, disable, --now, ssh.service, ssh.socket]\n"
+            "  - [systemctl, mask, ssh.service, ssh.socket]\n"
+        )
+    reload = "  - [systemctl, reload-or-restart, ssh.service]\n"
+    if not allowed_cidr:
+        return reload  # keys but no app address to admit: the firewall admits no one
+    network = ipaddress.ip_network(allowed_cidr)
+    if network.prefixlen == 0:
+        raise ValueError(f"allowed_cidr: {allowed_cidr!r} is the whole internet.")
+    return f"  - ufw allow from {shlex.quote(str(network))} to any port 22 proto tcp\n{reload}"
+
+
 TRAINER_PYTHON = "/opt/prospector/.venv/bin/python"
 
 
 def render_training_user_data(
-    *, run_id: str, api_url: str, token: str, volume_name: str, out_dir: str
+    *,
+    run_id: str,
+    api_url: str,
+    token: str,
+    volume_name: str,
+    out_dir: str,
+    allowed_cidr: str = "",
+    has_ssh_keys: bool = False,
 ) -> str:
-    """The ``#cloud-config`` user data for a droplet that trains one run and reports."""
+    """The ``#cloud-config`` user data for a droplet that trains one run and reports: as
+    closed as a serving droplet (no port open, SSH only by key from the app, if at all)."""
     if not _API_KEY.fullmatch(token):
         raise ValueError("token: letters, digits and ._~+/=- only.")
     if not _VOLUME_NAME.fullmatch(volume_name):
@@ -194,6 +220,7 @@ def render_training_user_data(
         weights_volume_files=_weights_volume_files(
             volume_name, service="prospector-training.service", read_only=False
         ),
+        ssh_runcmd=ssh_runcmd(allowed_cidr=allowed_cidr, has_keys=has_ssh_keys),
     )
 
 

@@ -5,8 +5,9 @@ work is enqueued:
 
 1. Take the tick lease with a conditional update. If another process holds it, that
    process is ticking: return at once. A crashed holder's lease expires.
-2. Reconcile: list every droplet carrying ``DO_TAG``; destroy those that no live row
-   accounts for (leaks), and fail rows whose droplet is gone (deleted behind our back).
+2. Reconcile: list every droplet carrying the install's tag; destroy those that no live
+   row accounts for (leaks) and that carry our name prefix (a droplet someone else tagged
+   is never ours), and fail rows whose droplet is gone (deleted behind our back).
 3. Advance each live instance one step: ``provisioning`` finds its droplet by tag before
    creating one (so a crash between create and save never makes a second), ``booting``
    waits for the droplet and then for the model server, ``releasing`` destroys. A boot
@@ -82,10 +83,15 @@ class TickReport:
     released: list[str] = field(default_factory=list)
     orphans_destroyed: list[int] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # Provisions the tick held back, and why (build or training run -> reason).
+    waiting: dict[str, str] = field(default_factory=dict)
 
 
 def policy_settings() -> GpuPolicySettings:
-    return GpuPolicySettings.objects.get_or_create(id=GpuPolicySettings.SINGLETON_ID)[0]
+    return GpuPolicySettings.objects.get_or_create(
+        id=GpuPolicySettings.SINGLETON_ID,
+        defaults={"hourly_prices": dict(settings.GPU_HOURLY_PRICES)},
+    )[0]
 
 
 # 1. The lease -------------------------------------------------------------------------
@@ -142,7 +148,7 @@ def _reconcile(provider: GpuProvider, report: TickReport) -> dict[int, Machine] 
     """Destroys tagged droplets no live row accounts for; returns the rest by id, or None
     when the provider could not be listed (then nothing is judged vanished this tick)."""
     try:
-        tagged = provider.list_tagged(settings.DO_TAG)
+        tagged = provider.list_tagged(install_tag())
     except ProviderError as error:
         report.errors.append(f"list droplets: {error}")
         return None
@@ -153,6 +159,10 @@ def _reconcile(provider: GpuProvider, report: TickReport) -> dict[int, Machine] 
     for machine in tagged:
         if machine.handle in known_ids or pending_tags & set(machine.tags):
             machines[machine.handle] = machine
+            continue
+        if not machine.name.startswith(DROPLET_NAME_PREFIX):
+            # Our tag but not our name: someone else's droplet, tagged by hand. Never ours
+            # to destroy.
             continue
         try:
             provider.destroy(machine.handle)
@@ -203,7 +213,7 @@ def _step_provisioning(instance, provider, machines, companions=()) -> None:
         training = instance.training_run_id is not None
         machine = provider.find(instance.tag) or provider.create(
             name=_droplet_name(instance),
-            tags=[settings.DO_TAG, _build_tag(instance.engine_id), instance.tag],
+            tags=[install_tag(), _build_tag(instance.engine_id), instance.tag],
             user_data=(
                 _training_user_data(instance) if training else _user_data(instance, companions)
             ),
@@ -396,9 +406,44 @@ def _apply(engine_id, plan, provider, machines, report, companions=()) -> None:
             if instance is None or not _release(instance, step.reason):
                 continue
         else:
+            if blocker := provision_blocker() or _family_full(engine_id):
+                report.waiting[engine_id] = blocker
+                continue
             instance = _instance_create(engine_id, reason=step.reason)
             report.provisioned.append(engine_id)
         _advance(instance, provider, machines, report, companions)
+
+
+def provision_blocker() -> str:
+    """Why no machine may be rented now, in the words the GPU page shows ("" when one
+    may). Fails closed: with no hourly price for the size, spend cannot be counted, so the
+    daily budget could not hold."""
+    knobs = policy_settings()
+    if hourly_price(knobs) <= 0:
+        return (
+            f"No hourly price is set for {settings.DO_GPU_SIZE}: nothing is provisioned, and "
+            "GPU work waits, until an admin sets one in the policy below."
+        )
+    moment = now()
+    if spent_between(today_start(moment), moment) >= float(knobs.daily_budget_usd):
+        return "The daily budget is spent: nothing is provisioned until midnight UTC."
+    return ""
+
+
+def _family_full(engine_id: str) -> str:
+    """Whether ``engine_id`` has its ``max_instances`` machines up, counting the training
+    machines of runs that descend from it (they rent the same kind of GPU)."""
+    limit = policy_settings().max_instances
+    live = GpuInstance.objects.filter(state__in=GpuInstance.LIVE)
+    count = live.filter(
+        Q(engine_id=engine_id, training_run__isnull=True)
+        | Q(training_run__parent_engine_id=engine_id)
+    ).count()
+    if count < limit:
+        return ""
+    return (
+        f"{engine_id} has {count} machine{'s' if count != 1 else ''} up (max instances: {limit})."
+    )
 
 
 def _instance_create(engine_id: str, *, reason: str, training_run=None) -> GpuInstance:
@@ -422,8 +467,18 @@ def _instance_create(engine_id: str, *, reason: str, training_run=None) -> GpuIn
     return instance
 
 
+DROPLET_NAME_PREFIX = "prospector-gpu-"
+
+
 def _droplet_name(instance: GpuInstance) -> str:
-    return f"prospector-gpu-{str(instance.id)[:8]}"
+    return f"{DROPLET_NAME_PREFIX}{str(instance.id)[:8]}"
+
+
+def install_tag() -> str:
+    """The tag on every droplet of this install: DO_TAG, else one derived from the
+    install's id, so neither another install on the same DigitalOcean team nor a droplet
+    someone tagged "prospector" is ever taken for ours."""
+    return settings.DO_TAG or f"prospector-{policy_settings().install_id.hex[:12]}"
 
 
 def _build_tag(engine_id: str) -> str:
@@ -481,8 +536,10 @@ ENDED = (RunStatus.SUCCEEDED, RunStatus.FAILED)
 
 
 def _train(provider, machines, report) -> None:
-    """A machine for each GPU training run that has none; a release for each whose run has
-    ended; a failed run for each whose machine failed, vanished or ran out of time."""
+    """A machine for each GPU training run that has none, within the budget and its
+    parent's max instances (else the run waits, saying why); a release for each whose run
+    has ended; a failed run for each whose machine failed, vanished, ran out of time or
+    outran the daily budget."""
     for run in TrainingRun.objects.filter(
         placement=TrainingRun.Placement.GPU, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
     ):
@@ -492,13 +549,14 @@ def _train(provider, machines, report) -> None:
             detail = f"The training droplet ended ({instances[0].state}) before the run did."
             TrainingRun.finish(run.id, RunStatus.FAILED, detail)
         elif live is None:
-            instance = _instance_create(run.new_engine_id, reason="training_run", training_run=run)
-            report.provisioned.append(run.new_engine_id)
-            _advance(instance, provider, machines, report)
+            _train_start(run, provider, machines, report)
         elif now() - live.created_at > timedelta(seconds=settings.TRAINING_TIME_LIMIT):
             TrainingRun.finish(
                 run.id, RunStatus.FAILED, "The training droplet ran past TRAINING_TIME_LIMIT."
             )
+        elif blocker := provision_blocker():
+            # The budget releases everything, a training machine too: its run ends here.
+            TrainingRun.finish(run.id, RunStatus.FAILED, f"Stopped: {blocker}")
     ended = GpuInstance.objects.filter(
         state__in=[State.PROVISIONING, State.BOOTING, State.READY],
         training_run__status__in=ENDED,
@@ -506,6 +564,28 @@ def _train(provider, machines, report) -> None:
     for instance in ended:
         if _release(instance, "training_ended", f"run {instance.training_run.status}"):
             _advance(instance, provider, machines, report)
+
+
+def _train_start(run: TrainingRun, provider, machines, report) -> None:
+    """Rents the run's machine, or leaves the run queued with the reason it waits. The run
+    is `running` from the moment its machine is asked for: its report token opens the job
+    and the report endpoints only while the run runs."""
+    blocker = provision_blocker() or _family_full(run.parent_engine_id)
+    if blocker:
+        report.waiting[str(run.id)] = blocker
+        TrainingRun.objects.filter(id=run.id, status=RunStatus.QUEUED).exclude(
+            status_detail=f"Waiting: {blocker}"
+        ).update(status_detail=f"Waiting: {blocker}")
+        return
+    with transaction.atomic():
+        started = TrainingRun.objects.filter(id=run.id, status=RunStatus.QUEUED).update(
+            status=RunStatus.RUNNING, started_at=now(), device="cuda", status_detail=""
+        )
+        if not started and run.status != RunStatus.RUNNING:
+            return
+        instance = _instance_create(run.new_engine_id, reason="training_run", training_run=run)
+    report.provisioned.append(run.new_engine_id)
+    _advance(instance, provider, machines, report)
 
 
 def _training_user_data(instance: GpuInstance) -> str:
@@ -517,6 +597,8 @@ def _training_user_data(instance: GpuInstance) -> str:
             token=report_token(run.id),
             volume_name=settings.DO_WEIGHTS_VOLUME,
             out_dir=adapter_dir_on_volume(run.new_engine_id),
+            allowed_cidr=settings.GPU_APP_CIDR,
+            has_ssh_keys=bool(settings.DO_SSH_KEYS),
         )
     except ValueError as error:
         raise ProviderError(f"Training configuration: {error}", permanent=True) from error

@@ -236,6 +236,9 @@ class GpuPolicySettings(models.Model):
     drain_items_per_second = models.FloatField(
         default=0.5, help_text="One instance's drafting rate, for the scale-out estimate."
     )
+    # This install's identity on the provider: its droplets' tag derives from it, so the
+    # reconciler never mistakes another install's droplet (or anyone's) for an orphan.
+    install_id = models.UUIDField(default=uuid.uuid4, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 

@@ -198,8 +198,9 @@ REPORTED = ("running", "succeeded", "failed")
 
 
 def training_run_report(run_id, token: str, *, status: str, log=(), **fields) -> TrainingRun:
-    """A training droplet's report: log lines, then one end. Reports after the end change
-    nothing (a retried POST), and a success registers the build like a worker run's."""
+    """A training droplet's report: log lines, then one end. After the end the token is
+    closed (a retried POST gets 403), and a success registers the build like a worker
+    run's."""
     run = run_for_droplet(run_id, token)
     errors = {}
     if status not in REPORTED:
@@ -210,13 +211,8 @@ def training_run_report(run_id, token: str, *, status: str, log=(), **fields) ->
         errors["log"] = ["A list of lines."]
     if errors:
         raise ValidationError(errors)
-    if run.status not in TrainingRun.ACTIVE:
-        return run
     if log:
         _append_log(run.id, "\n".join(line[:2000] for line in log[:500]))
-    TrainingRun.objects.filter(id=run.id, status=TrainingRun.Status.QUEUED).update(
-        status=TrainingRun.Status.RUNNING, started_at=now(), device="cuda"
-    )
     if status == "failed":
         detail = str(fields.get("detail", ""))[:4000] or "The droplet reported a failure."
         TrainingRun.finish(run.id, TrainingRun.Status.FAILED, detail)
@@ -232,10 +228,14 @@ def training_run_report(run_id, token: str, *, status: str, log=(), **fields) ->
 
 
 def run_for_droplet(run_id, token: str) -> TrainingRun:
-    """The GPU run the token opens; ``PermissionDenied`` for any other token."""
+    """The GPU run the token opens, only while the run runs (from the moment its machine
+    is asked for until its end): ``PermissionDenied`` for any other token, and for this
+    one before and after, so a leaked token reads no training data once the run is over."""
     run = TrainingRun.objects.filter(id=run_id, placement=TrainingRun.Placement.GPU).first()
     if run is None or not report_token_valid(run.id, token):
         raise PermissionDenied("Not this run's report token.")
+    if run.status != TrainingRun.Status.RUNNING:
+        raise PermissionDenied(f"The run is {run.status}: its token is closed.")
     return run
 
 

@@ -17,8 +17,10 @@ from builder.services import (
 )
 from config.roles import Role
 from engines.clock import now
+from engines.gpu_costs import DO_LIST_PRICES
+from engines.gpu_lifecycle import policy_settings
 from engines.holds import HoldReason
-from engines.services import engine_build_register
+from engines.services import engine_build_register, gpu_policy_update
 from prospects.jobs import live_draft_run
 from prospects.models import Draft
 from prospects.pipeline import Inbound, inbound_ingest
@@ -93,6 +95,9 @@ def demo_load(*, password: str, experiment: bool = True) -> dict:
         max_concurrency=1,
         head="classifier",
     )
+    if not policy_settings().hourly_prices:
+        # The GPU page then shows real costs; a size without a price is never rented.
+        gpu_policy_update(user=None, hourly_prices=dict(DO_LIST_PRICES))
     workflows = workflow_import(DEMO_WORKFLOWS_DIR, only_missing=True)
     start = now() - timedelta(hours=len(DEMO_MESSAGES))
     created = 0

@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from config.fields import StrictCharField
 from config.roles import Role, role_permission
+from engines.gpu_lifecycle import provision_blocker
 from engines.models import GpuInstance, GpuTransition
 from engines.selectors import gpu_builds, gpu_spend, gpu_timeline
 from engines.services import MAX_HOLD_MINUTES, gpu_hold_warm, gpu_release_now
@@ -64,6 +65,9 @@ class GpuSpendSerializer(serializers.Serializer):
 
 class GpuOverviewSerializer(serializers.Serializer):
     provider_configured = serializers.BooleanField()
+    provision_blocked = serializers.CharField(
+        help_text="Why nothing is provisioned now (no hourly price, budget spent), or empty."
+    )
     spend = GpuSpendSerializer()
     builds = GpuBuildSerializer(many=True)
     timeline = GpuTransitionSerializer(many=True)
@@ -76,6 +80,7 @@ class GpuView(APIView):
     def get(self, request):
         overview = {
             "provider_configured": bool(settings.DO_TOKEN),
+            "provision_blocked": provision_blocker(),
             "spend": gpu_spend(),
             "builds": gpu_builds(build_loads()),
             "timeline": gpu_timeline(),

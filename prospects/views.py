@@ -14,7 +14,7 @@ from django_htmx.http import HttpResponseClientRefresh, HttpResponseStopPolling
 from builder.selectors import known_template_keys
 from config.roles import can_change_engine, can_review, can_start_jobs, role_required
 from engines.forms import GpuPolicyForm
-from engines.gpu_lifecycle import policy_settings
+from engines.gpu_lifecycle import policy_settings, provision_blocker
 from engines.holds import HoldReason
 from engines.selectors import (
     classifier_build_ids,
@@ -290,6 +290,7 @@ def _gpu_context(request) -> dict:
         "builds": gpu_builds(build_loads()),
         "spend": gpu_spend(),
         "provider_configured": bool(settings.DO_TOKEN),
+        "provision_blocked": provision_blocker(),
         "is_admin_user": can_change_engine(request.user),
     }
 

@@ -6,7 +6,14 @@ from datetime import timedelta
 import yaml
 
 from engines.clock import now
-from engines.gpu_lifecycle import BuildLoad, lifecycle_tick, policy_for
+from engines.gpu_lifecycle import (
+    BuildLoad,
+    install_tag,
+    lifecycle_tick,
+    policy_for,
+    policy_settings,
+    provision_blocker,
+)
 from engines.gpu_policy import Reason
 from engines.models import GpuInstance, GpuTransition, ModelCall
 from engines.registry import endpoint_for
@@ -41,7 +48,7 @@ def test_work_waiting_provisions_one_tagged_droplet_with_cloud_init(do_build, fa
     [droplet] = fake_do.droplets.values()
     assert instance.droplet_id == droplet["id"]
     assert set(droplet["tags"]) == {
-        "prospector",
+        install_tag(),
         "prospector-build:do-gpu-mistral-nemo-12b_2026-06-29-1",
         instance.tag,
     }
@@ -115,7 +122,7 @@ def test_the_idle_clock_reads_the_inference_activity(do_build, fake_do, clock):
 
 def test_a_droplet_that_never_boots_is_destroyed_and_the_instance_failed(do_build, fake_do, clock):
     gpu_policy_update(user=None, boot_timeout_seconds=600)
-    fake_do.never_active("prospector")
+    fake_do.never_active(install_tag())
     lifecycle_tick(loads=WORK)
     clock.shift(601)
 
@@ -146,14 +153,38 @@ def test_a_droplet_deleted_behind_our_back_fails_the_instance_and_work_provision
     assert GpuInstance.objects.filter(state=State.PROVISIONING).count() == 1
 
 
-def test_the_reconciler_destroys_droplets_no_row_accounts_for(do_build, fake_do):
-    orphan = fake_do.seed(name="left-over", size="s", image="i", tags=["prospector"])
-    stranger = fake_do.seed(name="not-ours", size="s", image="i", tags=["web"])
+def test_the_reconciler_destroys_only_droplets_provably_ours(do_build, fake_do, settings):
+    ours = install_tag()
+    assert ours == f"prospector-{policy_settings().install_id.hex[:12]}"
+    orphan = fake_do.seed(name="prospector-gpu-0badf00d", size="s", image="i", tags=[ours])
+    strangers = [
+        fake_do.seed(name="not-ours", size="s", image="i", tags=["web"]),
+        # The generic tag an older install (or a person) used: not this install's.
+        fake_do.seed(name="prospector-gpu-12345678", size="s", image="i", tags=["prospector"]),
+        # This install's tag put by hand on someone's droplet: not our name, so not ours.
+        fake_do.seed(name="team-database", size="s", image="i", tags=[ours]),
+    ]
 
     report = lifecycle_tick(loads=IDLE)
 
     assert report.orphans_destroyed == [orphan["id"]]
-    assert set(fake_do.droplets) == {str(stranger["id"])}
+    assert set(fake_do.droplets) == {str(stranger["id"]) for stranger in strangers}
+    settings.DO_TAG = "prospector-staging"
+    assert install_tag() == "prospector-staging"
+
+
+def test_a_size_without_a_price_is_never_provisioned_and_says_why(do_build, fake_do):
+    gpu_policy_update(user=None, hourly_prices={})
+
+    report = lifecycle_tick(loads=WORK)
+
+    assert GpuInstance.objects.count() == 0
+    assert fake_do.droplets == {}
+    assert "No hourly price is set for gpu-h100x1-80gb" in report.waiting[DO_BUILD]
+    assert provision_blocker() == report.waiting[DO_BUILD]
+    gpu_policy_update(user=None, hourly_prices={"gpu-h100x1-80gb": 3.39})
+    lifecycle_tick(loads=WORK)
+    assert GpuInstance.objects.count() == 1
 
 
 def test_a_rate_limited_api_is_waited_out_and_the_tick_goes_on(do_build, fake_do):
@@ -230,6 +261,7 @@ def test_racing_ticks_provision_exactly_one_droplet(transactional_db, fake_do, g
     from engines.services import engine_build_register
 
     engine_build_register(engine_id=DO_BUILD, served_model="fixed", model_path="/mnt/w")
+    gpu_policy_update(user=None, hourly_prices={"gpu-h100x1-80gb": 3.39})
 
     results, errors = run_concurrently(lambda: lifecycle_tick(loads=WORK), 6)
 

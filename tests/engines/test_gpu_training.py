@@ -54,9 +54,13 @@ def test_a_gpu_run_starts_a_training_droplet_that_reports_and_is_released(
 ):
     run = gpu_training
     assert run.placement == TrainingRun.Placement.GPU
+    # Queued, its token opens nothing yet.
+    assert droplet_api(run).get(f"/api/training-runs/{run.id}/job/").status_code == 403
     lifecycle_tick(loads={})
     instance = GpuInstance.objects.get()
     assert (instance.training_run, instance.state) == (run, State.PROVISIONING)
+    run.refresh_from_db()
+    assert run.status == TrainingRun.Status.RUNNING  # from the moment its machine is asked for
     [create] = [call for call in fake_do.requests if call.method == "POST"]
     assert create.body["image"] == "prospector-training-2026-11"
     cloud = yaml.safe_load(create.body["user_data"])
@@ -115,8 +119,11 @@ def test_a_gpu_run_starts_a_training_droplet_that_reports_and_is_released(
     build = EngineBuild.objects.get(engine_id=NEW_BUILD)
     assert build.lora_modules[build.adapter] == f"/mnt/weights/adapters/{NEW_BUILD}"
     assert build.lora_ranks == {build.adapter: 32}
-    again = droplet_api(run).post(report, {"status": "failed"}, format="json").json()
-    assert again["status"] == "succeeded"  # a late report changes nothing
+    # Ended, the token is closed: a late report changes nothing, the data is not readable.
+    assert droplet_api(run).post(report, {"status": "failed"}, format="json").status_code == 403
+    assert droplet_api(run).get(f"/api/training-runs/{run.id}/job/").status_code == 403
+    run.refresh_from_db()
+    assert run.status == TrainingRun.Status.SUCCEEDED
 
     lifecycle_tick(loads={})
     instance.refresh_from_db()
@@ -204,6 +211,8 @@ def test_the_droplet_program_trains_and_reports_to_the_app(
         hyper_parameters={"max_steps": 3, "batch_size": 4, "max_length": 64},
     )
     assert run.placement == TrainingRun.Placement.GPU
+    # As the lifecycle does when it asks for the run's machine: the token opens while it runs.
+    TrainingRun.objects.filter(id=run.id).update(status=TrainingRun.Status.RUNNING)
     status = run_job(
         api=live_server.url,
         run_id=str(run.id),
@@ -217,3 +226,63 @@ def test_the_droplet_program_trains_and_reports_to_the_app(
     assert run.metrics["steps"] == 3
     assert '"loss"' in run.log
     assert (tmp_path / "adapter" / "adapter_model.safetensors").exists()
+
+
+def test_a_training_droplet_is_firewalled_and_never_takes_a_password(
+    gpu_training, fake_do, settings
+):
+    def runcmd(keys):
+        settings.DO_SSH_KEYS = keys
+        GpuInstance.objects.all().delete()
+        fake_do.requests.clear()
+        TrainingRun.objects.update(status=TrainingRun.Status.QUEUED)
+        lifecycle_tick(loads={})
+        [create] = [call for call in fake_do.requests if call.method == "POST"]
+        cloud = yaml.safe_load(create.body["user_data"])
+        files = {entry["path"]: entry["content"] for entry in cloud["write_files"]}
+        assert "PasswordAuthentication no" in files["/etc/ssh/sshd_config.d/10-prospector.conf"]
+        return [
+            " ".join(map(str, step)) if isinstance(step, list) else step for step in cloud["runcmd"]
+        ]
+
+    closed = runcmd([])
+    assert closed[:2] == ["ufw default deny incoming", "ufw default allow outgoing"]
+    assert "systemctl mask ssh.service ssh.socket" in closed
+    assert not any("port 22" in step for step in closed)
+    assert closed.index("ufw --force enable") < closed.index(
+        "systemctl start --no-block prospector-training.service"
+    )
+
+    by_key = runcmd(["ab:cd"])
+    assert f"ufw allow from {settings.GPU_APP_CIDR} to any port 22 proto tcp" in by_key
+    assert not any("mask" in step for step in by_key)
+
+
+def test_training_counts_toward_max_instances_and_the_budget(
+    gpu_training, fake_do, clock, settings
+):
+    from engines.gpu_lifecycle import BuildLoad as Load
+    from engines.services import gpu_policy_update
+
+    # The parent's serving machine takes its one slot: the run waits, saying why.
+    lifecycle_tick(loads={DO_BUILD: Load(items=5)})
+    report = lifecycle_tick(loads={DO_BUILD: Load(items=5)})
+    run = TrainingRun.objects.get()
+    assert run.status == TrainingRun.Status.QUEUED
+    assert "max instances: 1" in report.waiting[str(run.id)]
+    assert run.status_detail.startswith("Waiting: ")
+    assert not GpuInstance.objects.filter(training_run__isnull=False).exists()
+
+    # A second slot: the run gets its machine, and the serving plan cannot take it back.
+    gpu_policy_update(user=None, max_instances=2)
+    lifecycle_tick(loads={DO_BUILD: Load(items=5)})
+    assert GpuInstance.objects.filter(training_run=run).count() == 1
+
+    # The day's budget spent: everything is released, the training machine too.
+    gpu_policy_update(user=None, daily_budget_usd=0)
+    lifecycle_tick(loads={})
+    lifecycle_tick(loads={})
+    run.refresh_from_db()
+    assert run.status == TrainingRun.Status.FAILED
+    assert "daily budget" in run.status_detail
+    assert not GpuInstance.objects.filter(state__in=GpuInstance.LIVE).exists()

@@ -12,7 +12,7 @@ from django.conf import settings
 
 from engines.gpu_lifecycle import BuildLoad, lifecycle_tick
 from engines.models import GpuInstance
-from engines.services import engine_build_register, gpu_release_now
+from engines.services import engine_build_register, gpu_policy_update, gpu_release_now
 from prospects.jobs import job_create
 from scripts.local_worker import ROOT, database_url
 from tests.conftest import DO_BUILD, ingest, make_inbound
@@ -38,6 +38,7 @@ def fake_do(settings):
 def build(transactional_db, fake_do, gpu_box, canon, real_queue, admin_user):
     """A do-gpu build with a drafting job waiting for it: the tick process reads that."""
     build = engine_build_register(engine_id=DO_BUILD, served_model="fixed", model_path="/mnt/w")
+    gpu_policy_update(user=None, hourly_prices={"gpu-h100x1-80gb": 3.39})
     threads = [ingest(make_inbound()).decision.thread_id for _ in range(3)]
     job_create(user=admin_user, thread_ids=threads, engine_id=DO_BUILD)
     return build
