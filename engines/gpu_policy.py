@@ -23,9 +23,10 @@ from enum import StrEnum
 
 from engines.gpu_billing import Billing
 
-# Fewer recent gaps than this and the history says too little: use the break-even grace.
-# One is enough: history is the build's last jobs however old, so this is a new build's
-# first pause, and each later gap corrects the guess (bench/gpu_policy.py).
+# Fewer recent gaps than this and nothing says a second job will come: release at once.
+# History is the build's last jobs however old, so this is only a new build's first pause;
+# holding it through a break-even cost more than it saved on every shipped trace
+# (bench/gpu_policy.py).
 MIN_GAPS_FOR_ADAPTIVE = 1
 # Only this many recent gaps count, so the grace follows a changing day.
 GAP_WINDOW = 50
@@ -71,6 +72,14 @@ class Policy:
     @property
     def billing(self) -> Billing:
         return Billing(self.billing_granularity_seconds, self.minimum_billed_seconds)
+
+    @property
+    def cold_break_even_seconds(self) -> float:
+        """Idle seconds that cost as much as a re-provision plus one lead waiting its boot."""
+        if self.hourly_price <= 0:
+            return self.max_lifetime_seconds  # holding is free
+        waiting = self.boot_seconds * self.wait_value_per_hour / self.hourly_price
+        return self.break_even_seconds + waiting
 
     @property
     def break_even_seconds(self) -> float:
@@ -139,15 +148,16 @@ def idle_grace(policy: Policy, arrivals) -> float:
     A fixed ``idle_grace_seconds`` wins; otherwise the threshold that would have cost
     least over the recent gaps: a gap ``x`` costs ``x`` GPU seconds when held through
     (``x <= g``); released after ``g``, it costs ``g + B`` GPU seconds and the next lead
-    waits a boot. Only the gaps themselves, zero and ``B`` can be optimal, so trying those
-    is exact.
+    waits a boot, with every job that follows within a boot. Only zero and the gaps
+    themselves can be optimal, so trying those (and ``B`` and the cold break-even, which
+    win ties) is exact.
     """
     if policy.idle_grace_seconds is not None:
         return policy.idle_grace_seconds
     break_even = policy.break_even_seconds
     gaps = idle_gaps(arrivals)
     if len(gaps) < MIN_GAPS_FOR_ADAPTIVE:
-        return break_even
+        return 0.0
 
     price = policy.hourly_price / 3600
     cold_starts = _cold_start_costs(policy, arrivals)
@@ -158,8 +168,9 @@ def idle_grace(policy: Policy, arrivals) -> float:
             for gap, cold_start in zip(gaps, cold_starts, strict=True)
         )
 
-    candidates = sorted({0.0, break_even, *gaps})
-    # Ties go to the longer grace: the same cost with fewer cold starts.
+    candidates = sorted({0.0, break_even, policy.cold_break_even_seconds, *gaps})
+    # Ties go to the longer grace: the same cost, and a gap longer than any seen yet but
+    # short of the cold break-even is held through (the ski-rental guard).
     return min(candidates, key=lambda grace: (cost(grace), -grace))
 
 

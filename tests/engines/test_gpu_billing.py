@@ -1,8 +1,12 @@
 """Billing rules: what a size is charged for a lifetime, and what an admin may write."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from engines.gpu_billing import DEFAULT_RULE, Billing, billing_for, rule_errors
+from engines.gpu_costs import instance_cost, today_start
+from engines.models import GpuInstance
 
 
 def test_per_second_bills_every_started_second_and_at_least_the_minimum():
@@ -36,3 +40,23 @@ def test_a_malformed_rule_is_named(rule, error):
 
 def test_the_default_rule_is_valid():
     assert rule_errors(DEFAULT_RULE) == []
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected_usd"),
+    [(DEFAULT_RULE, 60 / 3600 * 3.6), ({"rule": "per_started_hour"}, 3.6)],
+)
+def test_the_cost_ledger_bills_the_rule_the_instance_was_rented_under(db, rule, expected_usd):
+    start = datetime(2026, 12, 1, 10, tzinfo=UTC)
+    instance = GpuInstance.objects.create(
+        engine_id="do-gpu-mistral-nemo-12b-uncensored_2026-06-29.1",
+        size_slug="gpu-h100x1-80gb",
+        hourly_price=3.6,
+        billing_rule=rule,
+        state=GpuInstance.State.OFF,
+        state_changed_at=start,
+        billed_from=start,
+        billed_until=start + timedelta(seconds=20),
+    )
+    day = today_start(start)
+    assert instance_cost(instance, day, day + timedelta(days=1)) == pytest.approx(expected_usd)

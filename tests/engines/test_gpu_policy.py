@@ -14,6 +14,7 @@ from engines.gpu_policy import (
 )
 
 POLICY = Policy(hourly_price=3.44, boot_seconds=180, minimum_billed_seconds=60)
+FIXED = Policy(hourly_price=3.44, boot_seconds=180, idle_grace_seconds=180)
 
 
 def ready(live_since=0.0, last_activity=None, id="gpu-1"):
@@ -51,23 +52,27 @@ def test_a_busy_instance_is_held_however_long_it_has_been_up():
 
 def test_activity_at_time_zero_counts_as_activity():
     instance = Instance(id="a", live_since=-500, ready=True, last_activity=0.0)
-    assert plan(View(now=10, backlog_items=0, instances=(instance,)), POLICY).steps == ()
+    assert plan(View(now=10, backlog_items=0, instances=(instance,)), FIXED).steps == ()
 
 
 def test_an_idle_instance_is_released_once_the_grace_has_passed():
     instance = ready(live_since=0, last_activity=1000)
-    grace = POLICY.break_even_seconds
-    held = plan(View(now=1000 + grace - 1, backlog_items=0, instances=(instance,)), POLICY)
-    released = plan(View(now=1000 + grace, backlog_items=0, instances=(instance,)), POLICY)
+    grace = FIXED.idle_grace_seconds
+    held = plan(View(now=1000 + grace - 1, backlog_items=0, instances=(instance,)), FIXED)
+    released = plan(View(now=1000 + grace, backlog_items=0, instances=(instance,)), FIXED)
     assert held.steps == ()
     assert [(step.action, step.reason) for step in released.steps] == [
         (Action.RELEASE, Reason.IDLE)
     ]
 
 
-def test_with_no_history_the_grace_is_the_break_even_time():
+def test_with_no_history_a_new_build_releases_once_drained():
     few = arrivals_every(4 * 3600, MIN_GAPS_FOR_ADAPTIVE)  # one gap fewer than needed
-    assert idle_grace(POLICY, few) == POLICY.break_even_seconds
+    assert idle_grace(POLICY, few) == 0
+
+
+def test_steady_traffic_holds_past_its_longest_gap_up_to_the_cold_break_even():
+    assert idle_grace(POLICY, arrivals_every(60)) == POLICY.cold_break_even_seconds
 
 
 def test_sparse_traffic_releases_at_once():
