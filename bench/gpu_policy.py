@@ -1,17 +1,25 @@
-"""The on-demand GPU policy replayed over arrival traces on a virtual clock.
+"""The on-demand GPU policy replayed over arrival traces on a virtual clock, judged on money
+and on the time leads wait for a reply together.
 
-    python bench/gpu_policy.py [--trace FILE ...] [--service-seconds 20] [--boot-seconds 180]
-        [--billing-seconds 1] [--minimum-billed-seconds 60] [--price 3.44] [--tick-seconds 5]
+    python bench/gpu_policy.py [--trace FILE ...] [--billing per_second|per_started_hour ...]
+        [--wait-value 20] [--service-seconds 20] [--boot-seconds 180]
+        [--minimum-billed-seconds 60] [--price 3.44] [--tick-seconds 5]
 
 Without ``--trace`` it replays the shipped traces under ``bench/traces/`` (steady, bursty,
-diurnal, sparse; ``bench/traces/generate.py`` writes them). A trace file holds one arrival
+diurnal, sparse; ``bench/traces/generate.py`` writes them), under both billing rules
+(``engines/gpu_billing.py``) unless ``--billing`` names one. A trace file holds one arrival
 time in seconds per line.
+
+The figure. ``total = GPU $ + WAIT_VALUE x waiting hours``: what the GPU bill says plus
+what the leads' waiting is worth. ``--wait-value`` (default $20 an hour of a lead waiting)
+must exceed the GPU price: below it waiting would be cheaper than the GPU, and the exact
+optimum below assumes it is not.
 
 Model. Each arrival is one job needing ``--service-seconds`` of GPU time. An instance serves
 the FIFO queue one job at a time, and only once it is ready, ``--boot-seconds`` after it was
 provisioned (provision + model load, billed). An instance's cost is its lifetime from
-provision to release, rounded up to ``--billing-seconds`` and at least
-``--minimum-billed-seconds``, at ``--price`` per hour; GPU-hours are the billed lifetimes.
+provision to release, billed by the rule, at ``--price`` per hour. A job's wait is from its
+arrival to the start of its service.
 
 The clock starts at 0 and ticks every ``--tick-seconds`` (the Celery beat). Between ticks,
 arrivals, boot completions and job completions happen at their exact times. At each tick
@@ -19,32 +27,43 @@ the real ``engines.gpu_policy.plan`` sees a ``View``: the jobs waiting or runnin
 instance (``last_activity`` is now while it runs a job, else when it last finished one),
 every arrival seen so far, nothing spent today and no hold-warm. Its PROVISION and RELEASE
 steps are applied as they come, except that releasing an instance with a job running, or
-provisioning past ``max_instances``, is refused and counted as a policy bug. While no
+provisioning past ``max_instances`` (1), is refused and counted as a policy bug. While no
 instance is up and nothing waits, ``plan`` can only answer nothing, so the clock jumps to
 the first tick at or after the next arrival. A run ends once every job is done and every
 instance released, or a day after the last arrival (instances still up are billed to then).
 
-Policies: ours (the adaptive grace), the fixed break-even grace (the ski-rental rule, at
-most 2x optimal), release at every tick (grace 0), all through that same loop; and
-always-on, one instance provisioned at 0 and released when the last job completes.
+Policies, all through that same loop except always-on: ours (the shipped adaptive grace);
+release at every tick; the fixed break-even grace (the ski-rental rule); a 5-minute idle
+checked every 60 s (SkyPilot autostop's default); a 300 s cooldown polled every 30 s
+(KEDA's); a 60 s window (Modal's ``scaledown_window``); always-on, one instance provisioned
+at 0 and released when the last job completes.
 
-Optimum (computed, not simulated). A clairvoyant always-ready server has the busy periods
-of the FIFO queue (each job starts at max(arrival, previous finish)). It covers runs of
-consecutive busy periods with one instance each, provisioned ``boot`` before the run's
-first arrival and released at its last completion, billed like any instance; a dynamic
-programme over the busy periods finds the cheapest split into runs, exactly. With per-second
-billing and a minimum below the boot, that is the first boot + the busy time + for each
-idle gap min(gap, break-even), up to sub-second rounding per instance. Its waits are only
-queueing (it never waits for a boot), so a policy whose jobs wait for boots can come in
-slightly under it.
+Optimum (computed, not simulated): a clairvoyant with one instance at a time, the same boot
+and billing. An instance serves a run of consecutive busy periods of the FIFO queue (the
+periods an always-ready server would have; no instance ever stops inside one, since the
+queue is not empty there). For a run it picks when the instance is ready, ``R``: at the
+run's first arrival (provisioned ``boot`` ahead, so nobody waits for a boot), or later,
+letting jobs wait to shorten the billed lifetime, which only pays where the billing rounds
+(a started hour). A dynamic programme over the gaps between busy periods picks, for each
+gap, hold through it or release and start a new run, exactly; no policy here can score
+below it. Runs never reach back across a gap longer than ``boot + 2 x (unit + minimum) +``
+the longest delay that can pay, since splitting there never costs more.
 
-Prints, per trace and policy: GPU-hours, cost, provisions, cold starts (jobs arriving
-while no instance was ready), p95 wait before a job starts, work left undone and the cost
-ratio to the optimum. The last line is ``RESULT cost_ratio_vs_optimal=<our worst ratio>``.
-Exits non-zero if any work is left undone or the policy asked for something refused.
+Adversarial traces are made online inside the bench: an adversary that watches our policy
+and sends the next job just after each release, and constant gaps from 0 to twice the
+break-even. Their worst ratio is printed with the ski-rental bound, ``2 + tick / B``.
+
+Prints, per trace, billing rule and policy: GPU-hours and their cost, provisions, cold
+starts (jobs arriving while no instance was ready), p50 and p95 wait, work left undone,
+``total`` and its ratio to the optimum. The last line is
+``RESULT total_ratio_vs_optimal=<our worst over the shipped traces and rules>
+beats_every_baseline=<yes|no>`` (no worse than any baseline on ``total`` on every shipped
+trace and rule). Exits non-zero if any work is left undone or a policy asked for something
+refused.
 """
 
 import argparse
+import dataclasses
 import math
 import sys
 from collections import deque
@@ -54,6 +73,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from engines.gpu_billing import Billing, Rule, billing_for  # noqa: E402
 from engines.gpu_policy import Action, Instance, Plan, Policy, View, plan  # noqa: E402
 
 TRACES_DIR = ROOT / "bench" / "traces"
@@ -61,30 +81,27 @@ DEFAULT_TRACES = ("steady", "bursty", "diurnal", "sparse")
 DAY = 24 * 3600.0
 # How long after the last arrival a policy that never releases is allowed to run.
 RUN_CAP_SECONDS = DAY
+# The adversary's jobs: enough cycles for the adaptive grace to learn and be fooled.
+ADVERSARY_JOBS = 40
 
 
 @dataclass(frozen=True)
 class Params:
     service: float
     boot: float
-    granularity: float
-    minimum: float
+    billing: Billing
     price: float
     tick: float
-
-    def billed(self, lifetime: float) -> float:
-        granularity = max(self.granularity, 1e-9)
-        # The epsilon keeps float noise (179.99999999) from buying a whole extra unit.
-        units = math.ceil(lifetime / granularity - 1e-9)
-        return max(units * granularity, self.minimum)
+    wait_value: float  # USD per hour of a lead waiting
 
     def policy(self, idle_grace_seconds: float | None) -> Policy:
         return Policy(
             hourly_price=self.price,
             boot_seconds=self.boot,
-            billing_granularity_seconds=self.granularity,
-            minimum_billed_seconds=self.minimum,
+            billing_granularity_seconds=self.billing.granularity_seconds,
+            minimum_billed_seconds=self.billing.minimum_seconds,
             idle_grace_seconds=idle_grace_seconds,
+            wait_value_per_hour=self.wait_value,
         )
 
 
@@ -98,6 +115,12 @@ class Outcome:
     undone: int
     still_up: int = 0
     policy_bugs: int = 0
+
+    def gpu_cost(self, params: Params) -> float:
+        return self.billed_seconds / 3600 * params.price
+
+    def total(self, params: Params) -> float:
+        return self.gpu_cost(params) + sum(self.waits) / 3600 * params.wait_value
 
 
 @dataclass
@@ -228,7 +251,9 @@ def run_planned(name: str, arrivals: list[float], params: Params, policy: Policy
     boxes = sim.gone + sim.live
     return Outcome(
         name=name,
-        billed_seconds=sum(params.billed(box.released_at - box.live_since) for box in boxes),
+        billed_seconds=sum(
+            params.billing.billed(box.released_at - box.live_since) for box in boxes
+        ),
         provisions=sim.provisions,
         cold_starts=sim.cold_starts,
         waits=sim.waits,
@@ -247,7 +272,7 @@ def run_always_on(arrivals: list[float], params: Params) -> Outcome:
         free_at = start + params.service
     return Outcome(
         name="always-on",
-        billed_seconds=params.billed(free_at),
+        billed_seconds=params.billing.billed(free_at),
         provisions=1,
         cold_starts=sum(arrival < params.boot for arrival in arrivals),
         waits=waits,
@@ -255,51 +280,107 @@ def run_always_on(arrivals: list[float], params: Params) -> Outcome:
     )
 
 
-def busy_periods(arrivals: list[float], service: float) -> tuple[list[list[float]], list[float]]:
-    """The FIFO busy periods of an always-ready server, and each job's queueing wait."""
-    periods: list[list[float]] = []
-    waits = []
-    for arrival in arrivals:
-        if periods and arrival <= periods[-1][1]:
-            waits.append(periods[-1][1] - arrival)
-            periods[-1][1] += service
+@dataclass(frozen=True)
+class BusyPeriod:
+    start: float
+    end: float
+    jobs: tuple[int, ...]  # indices into the arrivals
+
+
+def busy_periods(arrivals: list[float], service: float) -> list[BusyPeriod]:
+    """The FIFO busy periods of an always-ready server."""
+    periods: list[BusyPeriod] = []
+    for index, arrival in enumerate(arrivals):
+        if periods and arrival < periods[-1].end:
+            last = periods[-1]
+            periods[-1] = BusyPeriod(last.start, last.end + service, (*last.jobs, index))
         else:
-            waits.append(0.0)
-            periods.append([arrival, arrival + service])
-    return periods, waits
+            periods.append(BusyPeriod(arrival, arrival + service, (index,)))
+    return periods
 
 
-def optimum(periods: list[list[float]], params: Params) -> tuple[float, int]:
-    """Cheapest billed seconds covering the busy periods with runs of one instance each, and
-    how many instances that takes.
+def delayed_wait(run: list[BusyPeriod], delay: float, service: float) -> float:
+    """The extra waiting when the run's instance is ready ``delay`` after its first arrival.
 
-    ``best[i]`` covers ``periods[:i]``; a run ``i..j`` costs one instance booted before
-    period ``i`` and released after period ``j``. Splitting at a gap longer than
-    ``boot + 2 * (granularity + minimum)`` never costs more than holding through it, so no
-    run needs to reach back across one, which keeps the programme near linear.
+    Job ``k`` of the run then starts at ``max(R + k * service, its always-ready start)``;
+    inside a busy period the excess is the same for every job, and each gap after it
+    shrinks the excess by the gap, so the sum stops at the first period it does not reach.
     """
-    horizon = params.boot + 2 * (params.granularity + params.minimum)
-    best = [(0.0, 0)]
+    extra, jobs_before = 0.0, 0
+    for period in run:
+        excess = run[0].start + delay + jobs_before * service - period.start
+        if excess <= 0:
+            break
+        extra += excess * len(period.jobs)
+        jobs_before += len(period.jobs)
+    return extra
+
+
+def longest_paying_delay(params: Params) -> float:
+    """Delaying a run by ``d`` adds at least ``d`` of waiting and saves at most ``d`` plus
+    one billing unit of GPU time, so a delay pays only below this."""
+    price, wait_value = params.price, params.wait_value
+    return params.billing.granularity_seconds * price / (wait_value - price)
+
+
+def run_cost(run: list[BusyPeriod], params: Params) -> tuple[float, float, float]:
+    """The cheapest ``(total $, billed seconds, delay)`` for one instance serving ``run``."""
+    billing, jobs = params.billing, sum(len(period.jobs) for period in run)
+    per_second_price, per_second_wait = params.price / 3600, params.wait_value / 3600
+    lifetime = run[-1].end - run[0].start + params.boot
+    shortest = jobs * params.service + params.boot  # a delay cannot compress it further
+    billed = billing.billed(lifetime)
+    best = (billed * per_second_price, billed, 0.0)
+    unit = billing.granularity_seconds
+    thresholds = {billing.minimum_seconds, *(unit * k for k in range(int(lifetime // unit) + 1))}
+    for threshold in sorted(thresholds, reverse=True):
+        delay = lifetime - threshold
+        if threshold < shortest or delay >= longest_paying_delay(params):
+            break
+        if delay <= 0:
+            continue
+        billed_then = billing.billed(threshold)
+        cost = billed_then * per_second_price + delayed_wait(run, delay, params.service) * (
+            per_second_wait
+        )
+        best = min(best, (cost, billed_then, delay))
+    return best
+
+
+def optimum(arrivals: list[float], params: Params) -> Outcome:
+    """The clairvoyant's schedule (see the module docstring), exactly."""
+    periods = busy_periods(arrivals, params.service)
+    billing = params.billing
+    horizon = (
+        params.boot
+        + 2 * (billing.granularity_seconds + billing.minimum_seconds)
+        + longest_paying_delay(params)
+    )
+    # best[i]: (total $, billed seconds, where the last run starts, its delay) for periods[:i]
+    best: list[tuple[float, float, int, float]] = [(0.0, 0.0, 0, 0.0)]
     for last in range(len(periods)):
-        end = periods[last][1]
         candidates = []
         for first in range(last, -1, -1):
-            cost, runs = best[first]
-            candidates.append(
-                (cost + params.billed(params.boot + end - periods[first][0]), runs + 1)
-            )
-            if first and periods[first][0] - periods[first - 1][1] > horizon:
+            cost, billed, delay = run_cost(periods[first : last + 1], params)
+            candidates.append((best[first][0] + cost, best[first][1] + billed, first, delay))
+            if first and periods[first].start - periods[first - 1].end > horizon:
                 break
         best.append(min(candidates))
-    return best[-1]
-
-
-def run_optimum(arrivals: list[float], params: Params) -> Outcome:
-    periods, waits = busy_periods(arrivals, params.service)
-    billed_seconds, runs = optimum(periods, params)
+    waits = [0.0] * len(arrivals)
+    end, runs = len(periods), 0
+    while end:
+        _, _, first, delay = best[end]
+        ready, jobs_before = periods[first].start + delay, 0
+        for period in periods[first:end]:
+            for job in period.jobs:
+                always_ready_start = period.start + (job - period.jobs[0]) * params.service
+                start = max(ready + jobs_before * params.service, always_ready_start)
+                waits[job] = start - arrivals[job]
+                jobs_before += 1
+        end, runs = first, runs + 1
     return Outcome(
         name="optimum",
-        billed_seconds=billed_seconds,
+        billed_seconds=best[-1][1],
         provisions=runs,
         cold_starts=0,
         waits=waits,
@@ -307,12 +388,12 @@ def run_optimum(arrivals: list[float], params: Params) -> Outcome:
     )
 
 
-def p95(values: list[float]) -> float:
-    """Nearest-rank 95th percentile."""
+def percentile(values: list[float], share: float) -> float:
+    """Nearest rank."""
     if not values:
         return 0.0
     ordered = sorted(values)
-    return ordered[math.ceil(0.95 * len(ordered)) - 1]
+    return ordered[math.ceil(share * len(ordered)) - 1]
 
 
 def read_trace(path: Path) -> list[float]:
@@ -323,86 +404,139 @@ def read_trace(path: Path) -> list[float]:
     return arrivals
 
 
-def replay(arrivals: list[float], params: Params) -> tuple[list[Outcome], Outcome]:
-    ours = params.policy(None)
-    outcomes = [
-        run_planned("ours", arrivals, params, ours),
-        run_planned("fixed grace", arrivals, params, params.policy(ours.break_even_seconds)),
-        run_planned("every tick", arrivals, params, params.policy(0.0)),
-        run_always_on(arrivals, params),
-    ]
-    return outcomes, run_optimum(arrivals, params)
+# name, idle grace (None: adaptive), tick (None: ours)
+BASELINES = (
+    ("every tick", 0.0, None),
+    ("fixed B", "break-even", None),
+    ("SkyPilot 5m", 300.0, 60.0),
+    ("KEDA 300s", 300.0, 30.0),
+    ("Modal 60s", 60.0, None),
+)
 
 
-def print_trace(
-    path: Path, arrivals: list[float], params: Params, outcomes: list[Outcome], optimum: Outcome
-) -> None:
+def replay(arrivals: list[float], params: Params) -> list[Outcome]:
+    """Ours first, then the baselines, then always-on."""
     break_even = params.policy(None).break_even_seconds
+    outcomes = [run_planned("ours", arrivals, params, params.policy(None))]
+    for name, grace, tick in BASELINES:
+        grace = break_even if grace == "break-even" else grace
+        ticked = dataclasses.replace(params, tick=tick or params.tick)
+        outcomes.append(run_planned(name, arrivals, ticked, ticked.policy(grace)))
+    outcomes.append(run_always_on(arrivals, params))
+    return outcomes
+
+
+def print_trace(title: str, params: Params, outcomes: list[Outcome], best: Outcome) -> None:
+    print(f"\n{title}")
     print(
-        f"\n{path.name}: {len(arrivals)} arrivals over {arrivals[-1] / 3600:.1f} h, "
-        f"break-even {break_even:.0f} s"
+        f"  {'policy':<12} {'GPU-h':>7} {'GPU $':>8} {'prov':>5} {'cold':>5} "
+        f"{'p50 s':>6} {'p95 s':>6} {'undone':>6} {'total $':>9} {'vs opt':>7}"
     )
-    print(
-        f"  {'policy':<12} {'GPU-h':>7} {'cost $':>8} {'provisions':>10} {'cold':>5} "
-        f"{'p95 wait s':>10} {'undone':>6} {'vs opt':>7}"
-    )
-    for outcome in [optimum, *outcomes]:
-        gpu_hours = outcome.billed_seconds / 3600
-        ratio = outcome.billed_seconds / optimum.billed_seconds
+    for outcome in [best, *outcomes]:
+        total = outcome.total(params)
         print(
-            f"  {outcome.name:<12} {gpu_hours:>7.3f} {gpu_hours * params.price:>8.2f} "
-            f"{outcome.provisions:>10} {outcome.cold_starts:>5} {p95(outcome.waits):>10.1f} "
-            f"{outcome.undone:>6} {ratio:>6.3f}x"
+            f"  {outcome.name:<12} {outcome.billed_seconds / 3600:>7.3f} "
+            f"{outcome.gpu_cost(params):>8.2f} {outcome.provisions:>5} {outcome.cold_starts:>5} "
+            f"{percentile(outcome.waits, 0.5):>6.0f} {percentile(outcome.waits, 0.95):>6.0f} "
+            f"{outcome.undone:>6} {total:>9.2f} {total / best.total(params):>6.3f}x"
         )
         if outcome.still_up or outcome.policy_bugs:
             print(
                 f"  {'':<12} ! {outcome.still_up} instance(s) still up at the cap, "
                 f"{outcome.policy_bugs} refused step(s) (policy bug)"
             )
-    ours, fixed = outcomes[0], outcomes[1]
-    saving = 1 - ours.billed_seconds / fixed.billed_seconds
-    print(
-        f"  {path.stem}: ours costs {abs(saving):.1%} {'less' if saving > 0 else 'more'} than "
-        f"fixed grace; cold starts {ours.cold_starts} vs {fixed.cold_starts}, "
-        f"p95 wait {p95(ours.waits):.0f} vs {p95(fixed.waits):.0f} s"
-    )
+
+
+def adversary_after_release(params: Params) -> list[float]:
+    """Each next job arrives one second after our policy released the instance."""
+    arrivals = [0.0]
+    while len(arrivals) < ADVERSARY_JOBS:
+        sim = Sim(arrivals, params, params.policy(None))
+        tick = 0
+        while not sim.finished() and tick * params.tick < arrivals[-1] + RUN_CAP_SECONDS:
+            sim.advance(tick * params.tick)
+            sim.apply(plan(sim.view(tick * params.tick), sim.policy), tick * params.tick)
+            tick = sim.next_tick(tick)
+        released = max((box.released_at for box in sim.gone), default=arrivals[-1])
+        arrivals.append(max(released, arrivals[-1]) + 1.0)
+    return arrivals
+
+
+def adversarial_worst(params: Params) -> float:
+    break_even = params.policy(None).break_even_seconds
+    traces = [adversary_after_release(params)]
+    for step in range(0, int(2 * break_even) + 1, max(int(break_even // 8), 1)):
+        gap = params.service + step
+        traces.append([index * gap for index in range(ADVERSARY_JOBS)])
+    worst = 0.0
+    for arrivals in traces:
+        ours = run_planned("ours", arrivals, params, params.policy(None))
+        worst = max(worst, ours.total(params) / optimum(arrivals, params).total(params))
+    return worst
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--trace", action="append", type=Path, help="arrival trace (repeatable)")
+    parser.add_argument(
+        "--billing", action="append", choices=[rule.value for rule in Rule], help="(repeatable)"
+    )
+    parser.add_argument("--wait-value", type=float, default=20.0, help="$ per waiting hour")
     parser.add_argument("--service-seconds", type=float, default=20.0)
     parser.add_argument("--boot-seconds", type=float, default=180.0)
-    parser.add_argument("--billing-seconds", type=float, default=1.0)
-    parser.add_argument("--minimum-billed-seconds", type=float, default=60.0)
+    parser.add_argument("--minimum-billed-seconds", type=float, default=60.0, help="per_second")
     parser.add_argument("--price", type=float, default=3.44, help="per hour")
     parser.add_argument("--tick-seconds", type=float, default=5.0)
-    return parser.parse_args(argv)
+    parser.add_argument("--no-adversary", action="store_true", help="skip the adversarial line")
+    args = parser.parse_args(argv)
+    if args.wait_value <= args.price:
+        parser.error("--wait-value must exceed --price (see the module docstring)")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    params = Params(
-        service=args.service_seconds,
-        boot=args.boot_seconds,
-        granularity=args.billing_seconds,
-        minimum=args.minimum_billed_seconds,
-        price=args.price,
-        tick=args.tick_seconds,
-    )
+    rules = args.billing or [rule.value for rule in Rule]
     paths = args.trace or [TRACES_DIR / f"{name}.txt" for name in DEFAULT_TRACES]
-    print(
-        f"service {params.service:g} s, boot {params.boot:g} s, billing {params.granularity:g} s "
-        f"(minimum {params.minimum:g} s), ${params.price:g}/h, tick {params.tick:g} s"
-    )
-    worst, failed = 0.0, False
-    for path in paths:
-        arrivals = read_trace(path)
-        outcomes, optimum = replay(arrivals, params)
-        print_trace(path, arrivals, params, outcomes, optimum)
-        worst = max(worst, outcomes[0].billed_seconds / optimum.billed_seconds)
-        failed |= any(outcome.undone or outcome.policy_bugs for outcome in outcomes)
-    print(f"RESULT cost_ratio_vs_optimal={worst:.3f}")
+    worst, beats_all, failed = 0.0, True, False
+    for rule in rules:
+        billing = billing_for({"rule": rule, "minimum_seconds": args.minimum_billed_seconds})
+        params = Params(
+            service=args.service_seconds,
+            boot=args.boot_seconds,
+            billing=billing,
+            price=args.price,
+            tick=args.tick_seconds,
+            wait_value=args.wait_value,
+        )
+        print(
+            f"\n== billing {rule} (unit {billing.granularity_seconds:g} s, minimum "
+            f"{billing.minimum_seconds:g} s): service {params.service:g} s, boot "
+            f"{params.boot:g} s, ${params.price:g}/h GPU, ${params.wait_value:g}/h waiting, "
+            f"tick {params.tick:g} s"
+        )
+        for path in paths:
+            arrivals = read_trace(path)
+            outcomes, best = replay(arrivals, params), optimum(arrivals, params)
+            title = (
+                f"{path.stem} / {rule}: {len(arrivals)} arrivals over "
+                f"{arrivals[-1] / 3600:.1f} h, break-even "
+                f"{params.policy(None).break_even_seconds:.0f} s"
+            )
+            print_trace(title, params, outcomes, best)
+            ours = outcomes[0].total(params)
+            worst = max(worst, ours / best.total(params))
+            beats_all &= all(ours <= other.total(params) + 1e-9 for other in outcomes[1:])
+            failed |= any(outcome.undone or outcome.policy_bugs for outcome in outcomes)
+        if not args.no_adversary:
+            tick_share = params.tick / params.policy(None).break_even_seconds
+            print(
+                f"ADVERSARIAL {rule}: worst total_ratio_vs_optimal="
+                f"{adversarial_worst(params):.3f} (ski-rental bound 2 + tick/B = "
+                f"{2 + tick_share:.3f})"
+            )
+    verdict = "yes" if beats_all else "no"
+    print(f"RESULT total_ratio_vs_optimal={worst:.3f} beats_every_baseline={verdict}")
     return 1 if failed else 0
 
 

@@ -14,9 +14,17 @@ class GpuPolicyForm(forms.ModelForm):
             "max_lifetime_seconds",
             "daily_budget_usd",
             "hourly_prices",
+            "billing_rules",
             "drain_items_per_second",
         ]
-        widgets = {"hourly_prices": forms.Textarea(attrs={"rows": 2})}
+        widgets = {
+            "hourly_prices": forms.Textarea(attrs={"rows": 2}),
+            "billing_rules": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def clean_billing_rules(self):
+        # Left empty, every size keeps the default rule.
+        return self.cleaned_data["billing_rules"] or {}
 
 
 class BuildConcurrencyForm(forms.ModelForm):

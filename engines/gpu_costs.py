@@ -1,11 +1,12 @@
 """GPU spend from the instances' billed spans: one place for the arithmetic the panel, the
 API and the budget cap share."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Q
 
 from engines.clock import now
+from engines.gpu_billing import billing_for
 from engines.models import GpuInstance
 
 # DigitalOcean's list prices of GPU droplets, USD an hour, as read on 2026-12-05 from
@@ -30,10 +31,16 @@ def month_start(moment: datetime) -> datetime:
 
 
 def billed_seconds(instance: GpuInstance, start: datetime, end: datetime) -> float:
-    """Seconds of ``instance``'s billed span inside ``[start, end)``."""
+    """Seconds of ``instance``'s billed span inside ``[start, end)``.
+
+    The span runs from the create to the destroy, stretched to what the size's billing rule
+    charges for it (the minimum, the rest of a started hour): money committed the moment
+    the unit starts, so the budget cap counts it then."""
     if instance.billed_from is None:
         return 0.0
-    span_end = instance.billed_until or now()
+    lived = ((instance.billed_until or now()) - instance.billed_from).total_seconds()
+    charged = billing_for(instance.billing_rule).billed(lived)
+    span_end = instance.billed_from + timedelta(seconds=charged)
     overlap = min(span_end, end) - max(instance.billed_from, start)
     return max(overlap.total_seconds(), 0.0)
 

@@ -34,6 +34,7 @@ from django.db.models import Max, Q
 from engines import gpu_policy
 from engines.clock import now
 from engines.dialect import Dialect
+from engines.gpu_billing import billing_for
 from engines.gpu_costs import spent_between, today_start
 from engines.gpu_deploy import (
     WEIGHTS_MOUNT,
@@ -317,11 +318,13 @@ def _managed_builds(loads: dict[str, BuildLoad]) -> list[str]:
 
 def policy_for(engine_id: str) -> gpu_policy.Policy:
     knobs = policy_settings()
+    billing = billing_for(knobs.billing_rule(settings.DO_GPU_SIZE))
     return gpu_policy.Policy(
         hourly_price=hourly_price(knobs),
         boot_seconds=observed_boot_seconds(engine_id),
         idle_grace_seconds=knobs.idle_grace_seconds,
-        minimum_billed_seconds=60.0,  # DigitalOcean bills per second, 60 s at least
+        billing_granularity_seconds=billing.granularity_seconds,
+        minimum_billed_seconds=billing.minimum_seconds,
         deep_backlog_items=knobs.deep_backlog_items,
         max_instances=knobs.max_instances,
         items_per_second=knobs.drain_items_per_second,
@@ -454,6 +457,7 @@ def _instance_create(engine_id: str, *, reason: str, training_run=None) -> GpuIn
             training_run=training_run,
             size_slug=settings.DO_GPU_SIZE,
             hourly_price=hourly_price(policy_settings()),
+            billing_rule=policy_settings().billing_rule(settings.DO_GPU_SIZE),
             state=State.PROVISIONING,
             state_changed_at=moment,
         )

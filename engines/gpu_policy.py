@@ -6,21 +6,28 @@ that runs in production. Times are seconds on any monotonic scale.
 
 The idle grace is a ski-rental decision. Holding an idle GPU costs its price per second;
 releasing it costs a re-provision later: the boot time that is billed before the model
-serves (rounded up to the billing granularity). Their break-even ``B`` is the classic
-fixed grace, never worse than twice the offline optimum. With enough arrival history we
-do better: pick the grace that would have cost least over the recent idle gaps (the
-empirical-risk-minimising threshold), so sparse traffic releases at once and bursty
-traffic holds just past its typical pause.
+serves (rounded up to the billing granularity), and the lead whose message arrives while
+the machine boots waits for it, which costs ``wait_value_per_hour``. The break-even ``B``
+of the billed boot alone is the classic fixed grace. With enough arrival history we do
+better: pick the grace that would have cost least, money and waiting together, over the
+recent idle gaps (the empirical-risk-minimising threshold), so sparse traffic releases at
+once and bursty traffic holds through its pauses.
+
+Whatever the grace says, an idle instance is never released before what is paid for it
+runs out: under hourly billing it is kept until just before its next billed hour starts.
 """
 
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-# Fewer recent gaps than this and the history says too little: use the break-even grace.
-# Two already beat the fixed grace on sparse traffic (bench/gpu_policy.py), and the
-# adversarial worst case barely moves between one and five.
-MIN_GAPS_FOR_ADAPTIVE = 2
+from engines.gpu_billing import Billing
+
+# Fewer recent gaps than this and nothing says a second job will come: release at once.
+# History is the build's last jobs however old, so this is only a new build's first pause;
+# holding it through a break-even cost more than it saved on every shipped trace
+# (bench/gpu_policy.py).
+MIN_GAPS_FOR_ADAPTIVE = 1
 # Only this many recent gaps count, so the grace follows a changing day.
 GAP_WINDOW = 50
 
@@ -57,6 +64,22 @@ class Policy:
     max_lifetime_seconds: float = 12 * 3600
     daily_budget: float = 100.0
     failure_cooldown_seconds: float = 120.0
+    # What an hour of a lead waiting for a reply is worth: what makes a cold start dear.
+    wait_value_per_hour: float = 20.0
+    # Released this long before a paid unit runs out: a tick or two, and the destroy call.
+    release_margin_seconds: float = 60.0
+
+    @property
+    def billing(self) -> Billing:
+        return Billing(self.billing_granularity_seconds, self.minimum_billed_seconds)
+
+    @property
+    def cold_break_even_seconds(self) -> float:
+        """Idle seconds that cost as much as a re-provision plus one lead waiting its boot."""
+        if self.hourly_price <= 0:
+            return self.max_lifetime_seconds  # holding is free
+        waiting = self.boot_seconds * self.wait_value_per_hour / self.hourly_price
+        return self.break_even_seconds + waiting
 
     @property
     def break_even_seconds(self) -> float:
@@ -109,38 +132,75 @@ class Plan:
 
 
 def idle_gaps(arrivals: tuple[float, ...] | list[float]) -> list[float]:
-    """The pauses between consecutive arrivals, most recent ``GAP_WINDOW`` of them."""
-    ordered = sorted(arrivals)
+    """The pauses between the last ``GAP_WINDOW + 1`` arrivals (none for simultaneous ones)."""
+    ordered = _recent(arrivals)
     gaps = [later - earlier for earlier, later in zip(ordered, ordered[1:], strict=False)]
-    return [gap for gap in gaps if gap > 0][-GAP_WINDOW:]
+    return [gap for gap in gaps if gap > 0]
+
+
+def _recent(arrivals) -> list[float]:
+    return sorted(arrivals)[-(GAP_WINDOW + 1) :]
 
 
 def idle_grace(policy: Policy, arrivals) -> float:
     """How long an idle instance is held before release.
 
     A fixed ``idle_grace_seconds`` wins; otherwise the threshold that would have cost
-    least over the recent gaps: a gap ``x`` costs ``x`` when held through (``x <= g``) and
-    ``g + B`` when released after ``g`` and re-provisioned. Only the gaps themselves, zero
-    and ``B`` can be optimal, so trying those is exact.
+    least over the recent gaps: a gap ``x`` costs ``x`` GPU seconds when held through
+    (``x <= g``); released after ``g``, it costs ``g + B`` GPU seconds and the next lead
+    waits a boot, with every job that follows within a boot. Only zero and the gaps
+    themselves can be optimal, so trying those (and ``B`` and the cold break-even, which
+    win ties) is exact.
     """
     if policy.idle_grace_seconds is not None:
         return policy.idle_grace_seconds
     break_even = policy.break_even_seconds
     gaps = idle_gaps(arrivals)
     if len(gaps) < MIN_GAPS_FOR_ADAPTIVE:
-        return break_even
+        return 0.0
+
+    price = policy.hourly_price / 3600
+    cold_starts = _cold_start_costs(policy, arrivals)
 
     def cost(grace: float) -> float:
-        return sum(gap if gap <= grace else grace + break_even for gap in gaps)
+        return sum(
+            gap * price if gap <= grace else (grace + break_even) * price + cold_start
+            for gap, cold_start in zip(gaps, cold_starts, strict=True)
+        )
 
-    candidates = sorted({0.0, break_even, *gaps})
-    # Ties go to the longer grace: the same cost with fewer cold starts.
+    candidates = sorted({0.0, break_even, policy.cold_break_even_seconds, *gaps})
+    # Ties go to the longer grace: the same cost, and a gap longer than any seen yet but
+    # short of the cold break-even is held through (the ski-rental guard).
     return min(candidates, key=lambda grace: (cost(grace), -grace))
+
+
+def _cold_start_costs(policy: Policy, arrivals) -> list[float]:
+    """For each gap, what waiting for a boot after it would have cost: every job that came
+    within a boot of the gap's end waits out the rest of that boot (a burst waits whole)."""
+    ordered = _recent(arrivals)
+    per_second_wait = policy.wait_value_per_hour / 3600
+    costs = []
+    for index in range(1, len(ordered)):
+        if ordered[index] == ordered[index - 1]:
+            continue
+        ready_at = ordered[index] + policy.boot_seconds
+        waiting = 0.0
+        for arrival in ordered[index:]:
+            if arrival >= ready_at:
+                break
+            waiting += ready_at - arrival
+        costs.append(waiting * per_second_wait)
+    return costs
 
 
 def _idle_for(instance: Instance, now: float) -> float:
     since = instance.last_activity if instance.last_activity is not None else instance.live_since
     return now - since
+
+
+def _paid_runs_out(instance: Instance, now: float, policy: Policy) -> bool:
+    paid_until = policy.billing.paid_until(instance.live_since, now)
+    return paid_until - now <= policy.release_margin_seconds
 
 
 def plan(view: View, policy: Policy) -> Plan:
@@ -168,6 +228,7 @@ def plan(view: View, policy: Policy) -> Plan:
             and view.backlog_items == 0
             and not warm
             and _idle_for(instance, view.now) >= grace
+            and _paid_runs_out(instance, view.now, policy)
         ):
             steps.append(Step(Action.RELEASE, Reason.IDLE, instance.id))
         else:

@@ -1,12 +1,14 @@
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
 from engines.clock import now
 from engines.dialect import Dialect
+from engines.gpu_billing import DEFAULT_RULE, rule_errors
 from engines.ids import MAX_ENGINE_ID_LENGTH, Provider, parse_engine_id, validate_engine_id
 from engines.trainer import Head
 
@@ -126,6 +128,22 @@ class GpuInstanceQuerySet(models.QuerySet):
         return self.filter(training_run__isnull=True)
 
 
+def default_billing_rule() -> dict:
+    return dict(DEFAULT_RULE)
+
+
+def validate_billing_rules(value) -> None:
+    """A JSON object of size slug -> rule, each rule as ``engines/gpu_billing.py`` reads it."""
+    if not isinstance(value, dict):
+        raise ValidationError(
+            'Must be an object of size slug -> rule, e.g. {"gpu-h100x1-80gb": '
+            '{"rule": "per_started_hour"}}.'
+        )
+    errors = [f"{slug}: {error}" for slug, rule in value.items() for error in rule_errors(rule)]
+    if errors:
+        raise ValidationError(errors)
+
+
 class GpuInstance(models.Model):
     """One rented GPU machine for one engine build, from the provision request to release.
 
@@ -154,6 +172,8 @@ class GpuInstance(models.Model):
     endpoint_url = models.URLField(blank=True)
     size_slug = models.CharField(max_length=64)
     hourly_price = models.DecimalField(max_digits=8, decimal_places=4)
+    # The size's billing rule when it was rented: the cost ledger bills by it.
+    billing_rule = models.JSONField(default=default_billing_rule)
     created_at = models.DateTimeField(auto_now_add=True)
     # Billing runs from the provider's create until its destroy is confirmed.
     billed_from = models.DateTimeField(null=True, blank=True)
@@ -233,6 +253,14 @@ class GpuPolicySettings(models.Model):
         blank=True,
         help_text='USD per hour by size slug, e.g. {"gpu-h100x1-80gb": 3.39}.',
     )
+    billing_rules = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[validate_billing_rules],
+        help_text="How each size slug is billed; unlisted: per second, 60 s minimum "
+        '(DigitalOcean). E.g. {"gpu-h100x1-80gb": {"rule": "per_started_hour"}} or '
+        '{"rule": "per_second", "minimum_seconds": 60}.',
+    )
     drain_items_per_second = models.FloatField(
         default=0.5, help_text="One instance's drafting rate, for the scale-out estimate."
     )
@@ -247,6 +275,9 @@ class GpuPolicySettings(models.Model):
 
     def __str__(self) -> str:
         return "GPU policy"
+
+    def billing_rule(self, size_slug: str) -> dict:
+        return self.billing_rules.get(size_slug, default_billing_rule())
 
 
 class GpuOperatorAction(models.Model):

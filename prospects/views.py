@@ -14,6 +14,7 @@ from django_htmx.http import HttpResponseClientRefresh, HttpResponseStopPolling
 from builder.selectors import known_template_keys
 from config.roles import can_change_engine, can_review, can_start_jobs, role_required
 from engines.forms import GpuPolicyForm
+from engines.gpu_billing import describe as describe_billing
 from engines.gpu_lifecycle import policy_settings, provision_blocker
 from engines.holds import HoldReason
 from engines.selectors import (
@@ -316,6 +317,8 @@ def gpu_page(request):
             "endpoints": model_endpoints(),
             "actions": gpu_operator_actions(),
             "policy_history": gpu_policy_history(),
+            "gpu_size": settings.DO_GPU_SIZE,
+            "billing_rule": describe_billing(policy_settings().billing_rule(settings.DO_GPU_SIZE)),
             "form": form,
         },
     )

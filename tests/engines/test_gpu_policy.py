@@ -14,6 +14,7 @@ from engines.gpu_policy import (
 )
 
 POLICY = Policy(hourly_price=3.44, boot_seconds=180, minimum_billed_seconds=60)
+FIXED = Policy(hourly_price=3.44, boot_seconds=180, idle_grace_seconds=180)
 
 
 def ready(live_since=0.0, last_activity=None, id="gpu-1"):
@@ -51,23 +52,27 @@ def test_a_busy_instance_is_held_however_long_it_has_been_up():
 
 def test_activity_at_time_zero_counts_as_activity():
     instance = Instance(id="a", live_since=-500, ready=True, last_activity=0.0)
-    assert plan(View(now=10, backlog_items=0, instances=(instance,)), POLICY).steps == ()
+    assert plan(View(now=10, backlog_items=0, instances=(instance,)), FIXED).steps == ()
 
 
 def test_an_idle_instance_is_released_once_the_grace_has_passed():
     instance = ready(live_since=0, last_activity=1000)
-    grace = POLICY.break_even_seconds
-    held = plan(View(now=1000 + grace - 1, backlog_items=0, instances=(instance,)), POLICY)
-    released = plan(View(now=1000 + grace, backlog_items=0, instances=(instance,)), POLICY)
+    grace = FIXED.idle_grace_seconds
+    held = plan(View(now=1000 + grace - 1, backlog_items=0, instances=(instance,)), FIXED)
+    released = plan(View(now=1000 + grace, backlog_items=0, instances=(instance,)), FIXED)
     assert held.steps == ()
     assert [(step.action, step.reason) for step in released.steps] == [
         (Action.RELEASE, Reason.IDLE)
     ]
 
 
-def test_with_little_history_the_grace_is_the_break_even_time():
+def test_with_no_history_a_new_build_releases_once_drained():
     few = arrivals_every(4 * 3600, MIN_GAPS_FOR_ADAPTIVE)  # one gap fewer than needed
-    assert idle_grace(POLICY, few) == POLICY.break_even_seconds
+    assert idle_grace(POLICY, few) == 0
+
+
+def test_steady_traffic_holds_past_its_longest_gap_up_to_the_cold_break_even():
+    assert idle_grace(POLICY, arrivals_every(60)) == POLICY.cold_break_even_seconds
 
 
 def test_sparse_traffic_releases_at_once():
@@ -140,3 +145,47 @@ def test_after_a_failed_boot_the_next_provision_waits_for_the_cooldown():
     cooled = View(now=50 + POLICY.failure_cooldown_seconds, backlog_items=5, last_failure_at=50)
     assert plan(cooling, POLICY).provisions == 0
     assert plan(cooled, POLICY).provisions == 1
+
+
+HOURLY = Policy(
+    hourly_price=3.44,
+    boot_seconds=180,
+    billing_granularity_seconds=3600,
+    minimum_billed_seconds=3600,
+    idle_grace_seconds=0,
+)
+
+
+def test_under_hourly_billing_an_idle_instance_is_kept_until_just_before_the_next_hour():
+    instance = ready(live_since=0, last_activity=600)
+    paid_hour_left = plan(View(now=1200, backlog_items=0, instances=(instance,)), HOURLY)
+    hour_about_to_start = plan(
+        View(now=3600 - HOURLY.release_margin_seconds, backlog_items=0, instances=(instance,)),
+        HOURLY,
+    )
+    assert paid_hour_left.steps == ()
+    assert [step.reason for step in hour_about_to_start.releases()] == [Reason.IDLE]
+
+
+def test_under_hourly_billing_an_instance_busy_into_its_second_hour_is_kept_to_its_end():
+    instance = ready(live_since=0, last_activity=3700)
+    assert plan(View(now=4000, backlog_items=0, instances=(instance,)), HOURLY).steps == ()
+    released = plan(View(now=7180, backlog_items=0, instances=(instance,)), HOURLY)
+    assert [step.reason for step in released.releases()] == [Reason.IDLE]
+
+
+def test_under_per_second_billing_the_grace_alone_decides():
+    per_second = Policy(
+        hourly_price=3.44, boot_seconds=180, minimum_billed_seconds=60, idle_grace_seconds=0
+    )
+    instance = ready(live_since=0, last_activity=1200)
+    released = plan(View(now=1205, backlog_items=0, instances=(instance,)), per_second)
+    assert [step.reason for step in released.releases()] == [Reason.IDLE]
+
+
+def test_a_waiting_burst_makes_holding_through_long_pauses_pay():
+    # Bursts of ten jobs, 40 minutes apart: a cold start makes ten leads wait a boot.
+    arrivals = [burst * 2400 + job * 5 for burst in range(5) for job in range(10)]
+    assert idle_grace(POLICY, arrivals) >= 2400 - 45
+    free_waiting = Policy(hourly_price=3.44, boot_seconds=180, wait_value_per_hour=0)
+    assert idle_grace(free_waiting, arrivals) < 2400 - 45

@@ -125,3 +125,32 @@ def test_policy_edits_are_validated_and_kept_in_history(db, admin_user):
     row = GpuPolicySettings.objects.get()
     assert row.max_instances == 2
     assert row.history.first().history_user == admin_user
+
+
+def test_a_billing_rule_is_validated_shown_and_kept_in_history(db, admin_user):
+    client = logged_in(admin_user)
+    knobs = {
+        "idle_grace_seconds": "",
+        "deep_backlog_items": 50,
+        "max_instances": 1,
+        "boot_timeout_seconds": 900,
+        "max_lifetime_seconds": 43200,
+        "daily_budget_usd": "100.00",
+        "hourly_prices": '{"gpu-h100x1-80gb": 3.39}',
+        "drain_items_per_second": 0.5,
+    }
+    invalid = client.post(
+        "/gpu/", {**knobs, "billing_rules": '{"gpu-h100x1-80gb": {"rule": "per_minute"}}'}
+    )
+    assert "gpu-h100x1-80gb: rule must be one of" in invalid.content.decode()
+
+    before = client.get("/gpu/").content.decode()
+    client.post(
+        "/gpu/", {**knobs, "billing_rules": '{"gpu-h100x1-80gb": {"rule": "per_started_hour"}}'}
+    )
+    after = client.get("/gpu/").content.decode()
+    assert "per second, 60 s minimum" in before
+    assert "<strong>per started hour</strong>" in after
+    assert GpuPolicySettings.objects.get().history.first().billing_rules == {
+        "gpu-h100x1-80gb": {"rule": "per_started_hour"}
+    }
