@@ -16,6 +16,9 @@ env = environ.Env()
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 SECRET_KEY = env.str("SECRET_KEY")
+# Old keys still accepted while a rotation settles: Django's signatures, and the sealed
+# per-droplet credentials (engines/droplet_access.py).
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -321,6 +324,7 @@ NOT_PROSPECT_MOVES = env.list(
 # classifier and drafter answer "no answer" instead of raising.
 GPU_INFERENCE_URL = env.str("GPU_INFERENCE_URL", default="")
 GPU_LLM_MODEL = env.str("GPU_LLM_MODEL", default="")
+# The key for endpoint builds (servers someone else runs); each do-gpu droplet has its own.
 GPU_API_KEY = env.str("GPU_API_KEY", default="")
 # "openai" (vLLM) or "llama_cpp" (llama-cpp-python's server): how JSON Schemas are sent.
 GPU_JSON_DIALECT = env.str("GPU_JSON_DIALECT", default="openai")
@@ -349,6 +353,11 @@ DO_API_URL = env.str("DO_API_URL", default="https://api.digitalocean.com")
 DO_API_CA_BUNDLE = env.str("DO_API_CA_BUNDLE", default="")
 DO_API_TIMEOUT_SECONDS = env.float("DO_API_TIMEOUT_SECONDS", default=15.0)
 DO_REGION = env.str("DO_REGION", default="tor1")
+# The app's VPC in DO_REGION: serving droplets join it. When the app itself runs in
+# DO_REGION (DO_APP_REGION), it reaches them on their private address; otherwise on their
+# public one, over TLS pinned to each droplet's own certificate.
+DO_VPC_UUID = env.str("DO_VPC_UUID", default="")
+DO_APP_REGION = env.str("DO_APP_REGION", default="")
 DO_GPU_SIZE = env.str("DO_GPU_SIZE", default="gpu-h100x1-80gb")
 DO_GPU_IMAGE = env.str("DO_GPU_IMAGE", default="gpu-h100x1-base")
 DO_SSH_KEYS = env.list("DO_SSH_KEYS", default=[])

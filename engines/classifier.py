@@ -99,7 +99,7 @@ def classify_move(body: str, engine_id: str) -> MoveOutcome:
     endpoint = endpoint_for(engine_id)
     if endpoint is None:
         return MoveOutcome(None, f"classifier {engine_id}: no ready instance serves it")
-    client = client_for(endpoint.url, endpoint.dialect)
+    client = client_for(endpoint)
     try:
         result = client.chat(
             task=MOVE,

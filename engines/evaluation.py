@@ -165,7 +165,7 @@ def evaluation_execute(evaluation_id) -> Evaluation:
     endpoint = endpoint_for(engine_id)
     if endpoint is None:
         return _finish(evaluation, Evaluation.Status.FAILED, f"{engine_id} is not served now.")
-    client = client_for(endpoint.url, endpoint.dialect)
+    client = client_for(endpoint)
     try:
         metrics = SCORERS[evaluation.head](client, endpoint.model, evaluation.cases, engine_id)
     except Exception as error:  # noqa: BLE001 - any failure is the evaluation's, named

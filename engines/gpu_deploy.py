@@ -28,6 +28,12 @@ WEIGHTS_MOUNT = "/mnt/weights"
 VLLM_VENV = "/opt/vllm"
 # One pinned release per template version, so every droplet of a build runs the same server.
 VLLM_VERSION = "0.33.0"
+# The droplet's TLS identity. The private key file is root's; systemd hands vLLM a copy
+# in the service's own credentials directory (LoadCredential), so the vllm user never
+# reads /etc/vllm/tls itself.
+TLS_CERT_PATH = "/etc/vllm/tls/cert.pem"
+TLS_KEY_PATH = "/etc/vllm/tls/key.pem"
+TLS_CREDENTIALS = f"      LoadCredential=tls-key:{TLS_KEY_PATH}"
 # DigitalOcean refuses user data above 64 KiB; failing here beats a rejected create call.
 MAX_USER_DATA_BYTES = 64 * 1024
 
@@ -76,9 +82,15 @@ class ServeConfig:
     model_path: str
     served_model: str
     lora_modules: dict[str, str] = field(default_factory=dict)
-    api_key: str
+    api_key: str = field(repr=False)
+    # The droplet's own certificate and private key (PEM): vLLM serves TLS with them. Both
+    # empty when the app reaches the droplet inside its VPC.
+    tls_certificate: str = ""
+    tls_private_key: str = field(default="", repr=False)
     port: int = 8000
     allowed_cidr: str
+    # SSH by key from the app; without keys, no SSH at all (see ssh_runcmd).
+    has_ssh_keys: bool = False
     volume_name: str = ""
     gpu_memory_utilization: float = 0.90
     max_model_len: int = 8192
@@ -107,6 +119,10 @@ def vllm_command(config: ServeConfig) -> list[str]:
         "--max-model-len",
         str(config.max_model_len),
     ]
+    if config.tls_certificate:
+        # %d is systemd's credentials directory: the key is copied there, readable by the
+        # vllm user alone, from a root-only file (see TLS_CREDENTIALS).
+        command += ["--ssl-certfile", TLS_CERT_PATH, "--ssl-keyfile", "%d/tls-key"]
     if config.lora_modules:
         command += [
             "--enable-lora",
@@ -138,11 +154,14 @@ def render_user_data(config: ServeConfig) -> str:
     rendered = template.substitute(
         engine_id=config.engine_id,
         api_key=config.api_key,
+        tls_files=_tls_files(config),
+        tls_credentials=TLS_CREDENTIALS if config.tls_certificate else "",
         exec_start=" ".join(shlex.quote(arg) for arg in vllm_command(config)),
         weights_volume_files=_weights_volume_files(
             config.volume_name, service="vllm.service", read_only=True
         ),
         allowed_cidr=shlex.quote(str(ipaddress.ip_network(config.allowed_cidr))),
+        ssh_runcmd=ssh_runcmd(allowed_cidr=config.allowed_cidr, has_keys=config.has_ssh_keys),
         port=str(config.port),
         vllm_venv=shlex.quote(VLLM_VENV),
         vllm_version=shlex.quote(VLLM_VERSION),
@@ -161,10 +180,10 @@ def ssh_runcmd(*, allowed_cidr: str, has_keys: bool) -> str:
     root password for it."""
     if not has_keys:
         return (
-            "  - [systemctl, disable, --now, ssh.service, ssh.socket]\n"
-            "  - [systemctl, mask, ssh.service, ssh.socket]\n"
+            "  - systemctl disable --now ssh.service ssh.socket\n"
+            "  - systemctl mask ssh.service ssh.socket\n"
         )
-    reload = "  - [systemctl, reload-or-restart, ssh.service]\n"
+    reload = "  - systemctl reload-or-restart ssh.service\n"
     if not allowed_cidr:
         return reload  # keys but no app address to admit: the firewall admits no one
     network = ipaddress.ip_network(allowed_cidr)
@@ -222,6 +241,28 @@ def render_training_user_data(
         ),
         ssh_runcmd=ssh_runcmd(allowed_cidr=allowed_cidr, has_keys=has_ssh_keys),
     )
+
+
+def _tls_files(config: ServeConfig) -> str:
+    """write_files entries for the droplet's certificate and its root-only private key."""
+    if not config.tls_certificate:
+        return ""
+    return f"""\
+  - path: {TLS_CERT_PATH}
+    owner: root:root
+    permissions: "0644"
+    content: |
+{_indented(config.tls_certificate)}
+  - path: {TLS_KEY_PATH}
+    owner: root:root
+    permissions: "0600"
+    content: |
+{_indented(config.tls_private_key)}
+"""
+
+
+def _indented(pem: str) -> str:
+    return "\n".join(f"      {line}" for line in pem.strip().splitlines())
 
 
 def _weights_volume_files(volume_name: str, *, service: str, read_only: bool) -> str:
@@ -307,6 +348,11 @@ def _validate(config: ServeConfig) -> None:
             "api_key: use only letters, digits and . _ ~ + / = - (e.g. secrets.token_urlsafe)."
         )
 
+    if bool(config.tls_certificate) != bool(config.tls_private_key):
+        raise ValueError("tls: a certificate and its private key go together, or neither.")
+    _check_pem("tls_certificate", config.tls_certificate, "CERTIFICATE")
+    _check_pem("tls_private_key", config.tls_private_key, "PRIVATE KEY")
+
     if isinstance(config.port, bool) or not isinstance(config.port, int):
         raise ValueError(f"port: {config.port!r} is not an integer.")
     if not 1 <= config.port <= 65535:
@@ -355,3 +401,18 @@ def _check_path(field_name: str, path: str) -> None:
             f"{field_name}: {path!r} may use only letters, digits and . _ / : @ + - "
             "(no whitespace, quotes, '$', '%', '=', ',' or backslashes)."
         )
+
+
+# A PEM block: its armour lines around base64 lines, nothing that YAML or a shell could read.
+_BASE64_LINE = re.compile(r"[A-Za-z0-9+/=]{1,76}")
+
+
+def _check_pem(field_name: str, pem: str, label: str) -> None:
+    if not pem:
+        return
+    lines = pem.strip().splitlines()
+    armoured = lines[:1] == [f"-----BEGIN {label}-----"] and lines[-1:] == [
+        f"-----END {label}-----"
+    ]
+    if len(lines) < 3 or not armoured or not all(map(_BASE64_LINE.fullmatch, lines[1:-1])):
+        raise ValueError(f"{field_name}: not a PEM {label.lower()}.")

@@ -34,6 +34,7 @@ from django.db.models import Max, Q
 from engines import gpu_policy
 from engines.clock import now
 from engines.dialect import Dialect
+from engines.droplet_access import droplet_credentials
 from engines.gpu_billing import billing_for
 from engines.gpu_costs import spent_between, today_start
 from engines.gpu_deploy import (
@@ -59,7 +60,7 @@ from engines.models import (
     RunStatus,
     TrainingRun,
 )
-from engines.registry import client_for
+from engines.registry import client_for, instance_endpoint
 from engines.training_tokens import report_token
 
 logger = logging.getLogger(__name__)
@@ -220,8 +221,9 @@ def _step_provisioning(instance, provider, machines, companions=()) -> None:
             ),
             image=settings.DO_TRAINING_IMAGE if training else settings.DO_GPU_IMAGE,
         )
+        # The create has gone out: the certificate's private key is the droplet's alone now.
         GpuInstance.objects.filter(id=instance.id).update(
-            droplet_id=machine.handle, billed_from=now()
+            droplet_id=machine.handle, billed_from=now(), tls_private_key_sealed=""
         )
         instance.droplet_id = machine.handle
         if machines is not None:
@@ -234,16 +236,25 @@ def _step_provisioning(instance, provider, machines, companions=()) -> None:
         instance_transition(
             instance, State.READY, "droplet_active", f"training on droplet {machine.handle}"
         )
-    elif machine.is_running:
+    elif machine.is_running and _endpoint_url(instance, machine):
         instance_transition(
             instance,
             State.BOOTING,
             "droplet_active",
             f"droplet {machine.handle} at {machine.address}",
-            endpoint_url=f"http://{machine.address}:{settings.GPU_SERVER_PORT}",
+            endpoint_url=_endpoint_url(instance, machine),
         )
     elif _boot_overdue(instance):
         _release(instance, Reason.BOOT_TIMEOUT, f"droplet still '{machine.status}'")
+
+
+def _endpoint_url(instance: GpuInstance, machine: Machine) -> str:
+    """Over TLS to the public address when the droplet was given a certificate; else over
+    the VPC to its private address. Empty until the provider has assigned that address."""
+    port = settings.GPU_SERVER_PORT
+    if instance.tls_certificate:
+        return f"https://{machine.address}:{port}" if machine.address else ""
+    return f"http://{machine.private_address}:{port}" if machine.private_address else ""
 
 
 def _step_booting(instance, provider, machines) -> None:
@@ -252,8 +263,8 @@ def _step_booting(instance, provider, machines) -> None:
     build = EngineBuild.objects.filter(engine_id=instance.engine_id).first()
     expected = [build.served_model or settings.GPU_LLM_MODEL] if build else []
     expected += list(build.lora_modules) if build else []
-    dialect = (build.json_dialect if build else "") or settings.GPU_JSON_DIALECT
-    client = client_for(instance.endpoint_url, Dialect(dialect))
+    dialect = Dialect((build.json_dialect if build else "") or settings.GPU_JSON_DIALECT)
+    client = client_for(instance_endpoint(instance, model="", dialect=dialect))
     if client.ready([model for model in expected if model]):
         instance_transition(instance, State.READY, "model_server_healthy", ready_at=now())
     elif _boot_overdue(instance):
@@ -517,6 +528,7 @@ def _user_data(instance: GpuInstance, companions=()) -> str:
         raise ProviderError(f"'{engine_id}' is not in the engine-build registry.", permanent=True)
     modules, ranks = served_heads(build, companions)
     GpuInstance.objects.filter(id=instance.id).update(adapters=sorted(modules))
+    api_key, tls = droplet_credentials(instance, server_name=_droplet_name(instance))
     try:
         config = ServeConfig(
             engine_id=engine_id,
@@ -524,9 +536,12 @@ def _user_data(instance: GpuInstance, companions=()) -> str:
             served_model=build.served_model or settings.GPU_LLM_MODEL,
             lora_modules=modules,
             max_lora_rank=max_lora_rank(ranks.values()),
-            api_key=settings.GPU_API_KEY,
+            api_key=api_key,
+            tls_certificate=tls.certificate if tls else "",
+            tls_private_key=tls.private_key if tls else "",
             port=settings.GPU_SERVER_PORT,
             allowed_cidr=settings.GPU_APP_CIDR,
+            has_ssh_keys=bool(settings.DO_SSH_KEYS),
             volume_name=settings.DO_WEIGHTS_VOLUME,
         )
     except ValueError as error:

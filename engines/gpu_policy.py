@@ -23,10 +23,10 @@ from enum import StrEnum
 
 from engines.gpu_billing import Billing
 
-# Fewer recent gaps than this and nothing says a second job will come: release at once.
-# History is the build's last jobs however old, so this is only a new build's first pause;
-# holding it through a break-even cost more than it saved on every shipped trace
-# (bench/gpu_policy.py).
+# Fewer recent gaps than this and the history says nothing: hold the break-even grace (the
+# ski-rental guard). History is the build's last jobs however old, so this is only a new
+# build's first pause; releasing at once there saved a little on the shipped traces but
+# makes a conversation's next message wait a whole boot.
 MIN_GAPS_FOR_ADAPTIVE = 1
 # Only this many recent gaps count, so the grace follows a changing day.
 GAP_WINDOW = 50
@@ -157,7 +157,9 @@ def idle_grace(policy: Policy, arrivals) -> float:
     break_even = policy.break_even_seconds
     gaps = idle_gaps(arrivals)
     if len(gaps) < MIN_GAPS_FOR_ADAPTIVE:
-        return 0.0
+        # No history: the ski-rental guard, never worse than twice the optimum on GPU
+        # money (a conversation's next message often comes within minutes).
+        return break_even
 
     price = policy.hourly_price / 3600
     cold_starts = _cold_start_costs(policy, arrivals)

@@ -38,10 +38,11 @@ class Machine:
     status: str  # the provider's word: new, active, off, archive
     address: str  # public IPv4; empty until the provider assigns one
     tags: tuple[str, ...]
+    private_address: str = ""  # IPv4 in the droplet's VPC; empty until assigned
 
     @property
     def is_running(self) -> bool:
-        return self.status == "active" and bool(self.address)
+        return self.status == "active" and bool(self.address or self.private_address)
 
 
 class GpuProvider:
@@ -115,18 +116,20 @@ def _provider_error(error: AzureError) -> ProviderError:
 
 
 def _machine(droplet: dict) -> Machine:
-    public = [
-        network["ip_address"]
-        for network in droplet.get("networks", {}).get("v4", [])
-        if network.get("type") == "public"
-    ]
     return Machine(
         handle=int(droplet["id"]),
         name=droplet.get("name", ""),
         status=droplet.get("status", ""),
-        address=public[0] if public else "",
+        address=_ipv4(droplet, "public"),
+        private_address=_ipv4(droplet, "private"),
         tags=tuple(droplet.get("tags") or ()),
     )
+
+
+def _ipv4(droplet: dict, kind: str) -> str:
+    """The droplet's first IPv4 address of ``kind`` (public or private), or ""."""
+    networks = droplet.get("networks", {}).get("v4", [])
+    return next((net["ip_address"] for net in networks if net.get("type") == kind), "")
 
 
 def _not_found(answer) -> bool:
@@ -161,6 +164,8 @@ class DigitalOcean(GpuProvider):
             "user_data": user_data,
             "monitoring": True,
         }
+        if settings.DO_VPC_UUID:
+            body["vpc_uuid"] = settings.DO_VPC_UUID
         if settings.DO_WEIGHTS_VOLUME_ID:
             # The API attaches volumes by id; cloud-init mounts it by name (see gpu_deploy).
             body["volumes"] = [settings.DO_WEIGHTS_VOLUME_ID]

@@ -11,8 +11,10 @@ def instance_transition(
 ) -> bool:
     """Moves ``instance`` on from the state the caller saw, with its ``GpuTransition`` row
     in the same transaction. False when someone else moved it first (then nothing changes:
-    the caller's view was stale)."""
+    the caller's view was stale). An instance that ends loses its credentials with it."""
     moment = now()
+    if to_state not in GpuInstance.LIVE:
+        fields = {**fields, **GpuInstance.CREDENTIALS_WIPED}
     with transaction.atomic():
         updated = GpuInstance.objects.filter(id=instance.id, state=instance.state).update(
             state=to_state, state_changed_at=moment, **fields

@@ -1,6 +1,7 @@
 """The inference client: OpenAI-compatible `/v1/chat/completions` and `/v1/models` over httpx.
 
-One client per endpoint. Every call:
+One client per endpoint, with its key and, for a GPU droplet, its pinned certificate. Every
+call:
 1. passes the endpoint's circuit breaker (open: fail fast, the draft is held);
 2. retries connection errors and 5xx with backoff (tenacity), within one overall deadline
    (httpx's read timeout is per chunk, so a slow-drip response would never trip it);
@@ -26,6 +27,7 @@ from tenacity import (
 from engines.breaker import breaker_for
 from engines.clock import now
 from engines.dialect import Dialect
+from engines.droplet_access import pinned_context
 from engines.model_tasks import ModelTask
 from engines.models import ModelCall
 
@@ -85,6 +87,7 @@ class InferenceClient:
         *,
         dialect: Dialect = Dialect.OPENAI,
         api_key: str = "",
+        certificate: str = "",
         attempts: int = 3,
         record_calls: bool = True,
         seed: int | None = None,
@@ -95,7 +98,10 @@ class InferenceClient:
         self.record_calls = record_calls
         self.seed = seed
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._http = httpx.Client(base_url=self.base_url, headers=headers)
+        # A GPU droplet's own certificate is pinned: no CA vouches for it, or for anyone
+        # else in its place. Without one, the system's CAs (an endpoint someone else runs).
+        verify = pinned_context(certificate) if certificate else True
+        self._http = httpx.Client(base_url=self.base_url, headers=headers, verify=verify)
 
     def close(self) -> None:
         self._http.close()

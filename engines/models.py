@@ -162,6 +162,8 @@ class GpuInstance(models.Model):
 
     # A machine may exist (and bill) in these states.
     LIVE = (State.PROVISIONING, State.BOOTING, State.READY, State.RELEASING)
+    # Written with the move to any other state: the key is dead once the droplet is.
+    CREDENTIALS_WIPED = {"api_key_sealed": "", "tls_private_key_sealed": ""}
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     engine_id = models.CharField(max_length=MAX_ENGINE_ID_LENGTH, db_index=True)
@@ -184,6 +186,13 @@ class GpuInstance(models.Model):
     # The LoRA heads its server loads (the build's own and its companions', e.g. the live
     # classifier's): a companion build is served wherever one of these is ready.
     adapters = models.JSONField(default=list, blank=True)
+    # The droplet's own credentials (engines/droplet_access.py), made at provision time.
+    # Sealed: the API key, until the instance ends, and the certificate's private key, until
+    # the create call has gone out (a create retried after a crash must send the same one).
+    # The certificate is public; empty when the droplet is reached inside the VPC.
+    api_key_sealed = models.TextField(blank=True, editable=False)
+    tls_certificate = models.TextField(blank=True, editable=False)
+    tls_private_key_sealed = models.TextField(blank=True, editable=False)
     # Set for a training machine: booted from the training image for this run, released
     # when it ends. Serving plans leave these alone.
     training_run = models.ForeignKey(

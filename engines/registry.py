@@ -1,12 +1,13 @@
 """Maps an engine id to the engine that drafts for it, and a build to its endpoint."""
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 
 from engines.base import DraftEngine, EngineError
 from engines.dialect import Dialect
+from engines.droplet_access import unseal
 from engines.holds import HoldReason
 from engines.ids import Provider, parse_engine_id
 from engines.inference import InferenceClient
@@ -20,6 +21,10 @@ class Endpoint:
     url: str
     model: str
     dialect: Dialect
+    # What the client sends and pins: a GPU droplet's own key and certificate; for an
+    # endpoint build, GPU_API_KEY and the system's CAs.
+    api_key: str = field(default="", repr=False)
+    certificate: str = field(default="", repr=False)
 
 
 def endpoint_for(engine_id: str) -> Endpoint | None:
@@ -27,40 +32,58 @@ def endpoint_for(engine_id: str) -> Endpoint | None:
     the lifecycle has not booted one); an endpoint build at its registered URL, else
     ``GPU_INFERENCE_URL``. Requests name the build's adapter when it has one."""
     build = EngineBuild.objects.filter(engine_id=engine_id).first()
-    if parse_engine_id(engine_id).provider == Provider.DO_GPU:
-        url = _ready_instance_url(engine_id, build.adapter if build else "")
-    else:
-        url = (build.endpoint_url if build else "") or settings.GPU_INFERENCE_URL
     model = (build.adapter or build.served_model if build else "") or settings.GPU_LLM_MODEL
+    dialect = Dialect((build.json_dialect if build else "") or settings.GPU_JSON_DIALECT)
+    if parse_engine_id(engine_id).provider == Provider.DO_GPU:
+        instance = _ready_instance(engine_id, build.adapter if build else "")
+        if instance is None or not model:
+            return None
+        return instance_endpoint(instance, model=model, dialect=dialect)
+    url = (build.endpoint_url if build else "") or settings.GPU_INFERENCE_URL
     if not url or not model:
         return None
-    dialect = (build.json_dialect if build else "") or settings.GPU_JSON_DIALECT
-    return Endpoint(url=url, model=model, dialect=Dialect(dialect))
+    return Endpoint(url=url, model=model, dialect=dialect, api_key=settings.GPU_API_KEY)
 
 
-def _ready_instance_url(engine_id: str, adapter: str = "") -> str:
+def instance_endpoint(instance: GpuInstance, *, model: str, dialect: Dialect) -> Endpoint:
+    """A GPU instance's endpoint, with the key and certificate made for its droplet."""
+    return Endpoint(
+        url=instance.endpoint_url,
+        model=model,
+        dialect=dialect,
+        api_key=unseal(instance.api_key_sealed),
+        certificate=instance.tls_certificate,
+    )
+
+
+def _ready_instance(engine_id: str, adapter: str = "") -> GpuInstance | None:
     """A ready machine booted for the build, or one that loads its adapter as a companion
     (the live classifier's head on the drafter's machine, so its calls keep it warm)."""
     ready = GpuInstance.objects.serving().filter(state=GpuInstance.State.READY)
     # A handful at most; read in Python because SQLite (the demo) has no JSON containment.
-    urls = [
-        url
-        for served, adapters, url in ready.values_list("engine_id", "adapters", "endpoint_url")
-        if served == engine_id or (adapter and adapter in adapters)
+    serving = [
+        instance
+        for instance in ready
+        if instance.engine_id == engine_id or (adapter and adapter in instance.adapters)
     ]
     # Several ready instances share the load at random: no state to keep for it.
-    return random.choice(urls) if urls else ""
+    return random.choice(serving) if serving else None
 
 
-_clients: dict[tuple[str, str], InferenceClient] = {}
+_clients: dict[tuple[str, str, str, str], InferenceClient] = {}
 
 
-def client_for(url: str, dialect: Dialect) -> InferenceClient:
-    """One pooled client per endpoint and process."""
-    key = (url, dialect)
+def client_for(endpoint: Endpoint) -> InferenceClient:
+    """One pooled client per endpoint and process. A droplet's key and certificate are part
+    of what identifies it: a new droplet on a reused address gets a client of its own."""
+    key = (endpoint.url, endpoint.dialect, endpoint.api_key, endpoint.certificate)
     if key not in _clients:
         _clients[key] = InferenceClient(
-            url, dialect=dialect, api_key=settings.GPU_API_KEY, seed=settings.GPU_SEED
+            endpoint.url,
+            dialect=endpoint.dialect,
+            api_key=endpoint.api_key,
+            certificate=endpoint.certificate,
+            seed=settings.GPU_SEED,
         )
     return _clients[key]
 
@@ -87,7 +110,7 @@ def engine_for(engine_id: str) -> DraftEngine:
         )
     return ModelEngine(
         engine_id=engine_id,
-        client=client_for(endpoint.url, endpoint.dialect),
+        client=client_for(endpoint),
         model=endpoint.model,
         escalation_model=settings.GPU_ESCALATION_MODEL,
     )

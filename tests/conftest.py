@@ -383,8 +383,11 @@ def gpu_box(settings):
 
     server = FixedLatencyServer(0.0).start()
     settings.GPU_SERVER_PORT = server.server_address[1]
-    settings.GPU_API_KEY = "test-api-key-123"
     settings.GPU_APP_CIDR = "10.0.0.5/32"
+    # The app in the droplets' VPC and region: they answer on the private address without
+    # TLS, as this plain-HTTP server does (tests of the TLS path start their own).
+    settings.DO_VPC_UUID = "5a4d7c1e-2f0b-4c4e-9b1a-3f2d6e8c9a01"
+    settings.DO_APP_REGION = settings.DO_REGION
     settings.GPU_BOOT_SECONDS = 180
     clients_close()
     breaker_reset(server.url)

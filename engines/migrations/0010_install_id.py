@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('engines', '0007_classifier_builds'),
+        ('engines', '0009_private_model_traffic'),
     ]
 
     operations = [

@@ -6,10 +6,12 @@ import re
 import pytest
 import yaml
 
+from engines.droplet_access import issue_certificate
 from engines.gpu_deploy import ServeConfig, max_lora_rank, render_user_data, vllm_command
 
 API_KEY = "k3y-0nly-in-the-env-file_xyz"
 APP_CIDR = "203.0.113.7/32"
+TLS = issue_certificate("prospector-gpu-0a1b2c3d")
 
 
 def sample(**changes) -> ServeConfig:
@@ -100,8 +102,42 @@ def test_api_key_lives_only_in_a_root_only_env_file():
     assert not any(API_KEY in command for command in document["runcmd"])
 
 
+def test_tls_certificate_and_root_only_key_are_files_vllm_serves_https_with():
+    document = parsed(sample(tls_certificate=TLS.certificate, tls_private_key=TLS.private_key))
+    certificate = [e for e in document["write_files"] if e["path"] == "/etc/vllm/tls/cert.pem"]
+    key_holders = [e for e in document["write_files"] if "PRIVATE KEY" in e["content"]]
+    assert certificate[0]["content"].strip() == TLS.certificate.strip()
+    assert [entry["path"] for entry in key_holders] == ["/etc/vllm/tls/key.pem"]
+    assert key_holders[0]["content"].strip() == TLS.private_key.strip()
+    assert key_holders[0]["permissions"] == "0600"
+    assert key_holders[0]["owner"] == "root:root"
+    unit = file_content(document, "/etc/systemd/system/vllm.service")
+    # systemd copies the key, as root, where only the vllm user's service can read it.
+    assert "LoadCredential=tls-key:/etc/vllm/tls/key.pem" in unit
+    command = exec_start(document)
+    assert "--ssl-certfile /etc/vllm/tls/cert.pem --ssl-keyfile %d/tls-key" in command
+    assert "PRIVATE KEY" not in command
+
+
+def test_inside_the_vpc_vllm_serves_plain_http_and_no_certificate_is_written():
+    document = parsed(sample())
+    assert "--ssl" not in exec_start(document)
+    assert "LoadCredential" not in file_content(document, "/etc/systemd/system/vllm.service")
+    assert not [entry for entry in document["write_files"] if "/tls/" in entry["path"]]
+
+
+def test_the_metadata_service_with_the_user_data_is_refused_to_vllm_before_it_starts():
+    document = parsed(sample())
+    guard = file_content(document, "/etc/systemd/system/metadata-guard.service")
+    rule = "-d 169.254.169.254/32 -m owner --uid-owner vllm -j REJECT"
+    assert f"ExecStart=/usr/sbin/iptables -w -I OUTPUT {rule}" in guard
+    unit = file_content(document, "/etc/systemd/system/vllm.service")
+    assert "Requires=metadata-guard.service" in unit
+    assert "After=network-online.target metadata-guard.service" in unit
+
+
 def test_firewall_denies_by_default_and_opens_ssh_and_model_port_to_the_app_only():
-    runcmd = parsed(sample(port=8443))["runcmd"]
+    runcmd = parsed(sample(port=8443, has_ssh_keys=True))["runcmd"]
     ufw = [command for command in runcmd if command.startswith("ufw ")]
     assert ufw[0] == "ufw default deny incoming"
     allows = [command for command in ufw if command.startswith("ufw allow")]
@@ -111,6 +147,15 @@ def test_firewall_denies_by_default_and_opens_ssh_and_model_port_to_the_app_only
     ]
     assert "ufw --force enable" in ufw
     assert runcmd.index("ufw --force enable") < runcmd.index("systemctl enable --now vllm.service")
+
+
+def test_without_ssh_keys_there_is_no_ssh_and_never_a_password():
+    cloud = parsed(sample())
+    runcmd = cloud["runcmd"]
+    assert "systemctl mask ssh.service ssh.socket" in runcmd
+    assert not any("port 22" in step for step in runcmd)
+    files = {entry["path"]: entry["content"] for entry in cloud["write_files"]}
+    assert "PasswordAuthentication no" in files["/etc/ssh/sshd_config.d/10-prospector.conf"]
 
 
 def test_a_bare_address_is_accepted_as_a_single_host_network():
@@ -139,7 +184,9 @@ def test_no_volume_means_no_mount_at_all():
     assert "scsi-0DO_Volume" not in text
     assert "weights-volume" not in text
     assert [entry["path"] for entry in document["write_files"]] == [
+        "/etc/ssh/sshd_config.d/10-prospector.conf",
         "/etc/vllm/vllm.env",
+        "/etc/systemd/system/metadata-guard.service",
         "/etc/systemd/system/vllm.service",
     ]
     assert "systemctl enable --now vllm.service" in document["runcmd"]
@@ -193,6 +240,17 @@ def test_config_does_not_follow_later_changes_to_the_callers_dict():
         ({"gpu_memory_utilization": 1.5}, "gpu_memory_utilization"),
         ({"max_model_len": 0}, "max_model_len"),
         ({"max_lora_rank": 12}, "max_lora_rank"),
+        ({"tls_certificate": TLS.certificate}, "tls"),
+        ({"tls_private_key": TLS.private_key}, "tls"),
+        (
+            {"tls_certificate": "-----BEGIN CERTIFICATE-----\n$(reboot)\n-----END CERTIFICATE-----"}
+            | {"tls_private_key": TLS.private_key},
+            "tls_certificate",
+        ),
+        (
+            {"tls_certificate": TLS.certificate, "tls_private_key": TLS.certificate},
+            "tls_private_key",
+        ),
     ],
 )
 def test_invalid_input_raises_value_error_naming_the_field(changes, field):

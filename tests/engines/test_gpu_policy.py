@@ -66,9 +66,9 @@ def test_an_idle_instance_is_released_once_the_grace_has_passed():
     ]
 
 
-def test_with_no_history_a_new_build_releases_once_drained():
+def test_with_no_history_a_new_build_holds_the_break_even_grace():
     few = arrivals_every(4 * 3600, MIN_GAPS_FOR_ADAPTIVE)  # one gap fewer than needed
-    assert idle_grace(POLICY, few) == 0
+    assert idle_grace(POLICY, few) == POLICY.break_even_seconds
 
 
 def test_steady_traffic_holds_past_its_longest_gap_up_to_the_cold_break_even():

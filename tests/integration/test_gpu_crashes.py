@@ -53,7 +53,8 @@ def tick_process() -> subprocess.Popen:
         DO_API_URL=settings.DO_API_URL,
         DO_API_CA_BUNDLE=settings.DO_API_CA_BUNDLE,
         GPU_SERVER_PORT=str(settings.GPU_SERVER_PORT),
-        GPU_API_KEY=settings.GPU_API_KEY,
+        DO_VPC_UUID=settings.DO_VPC_UUID,
+        DO_APP_REGION=settings.DO_APP_REGION,
         GPU_APP_CIDR=settings.GPU_APP_CIDR,
         GPU_TICK_LEASE_SECONDS=str(LEASE_SECONDS),
     )

@@ -24,7 +24,9 @@ call needs ``enforce_https=False``.
 
 A droplet is ``new`` with no networks until ``boot_seconds`` have passed on ``clock`` (the
 constructor's; ``time.monotonic`` unless a test steps its own), then ``active`` with the
-public address ``ip_address``. Faults, for the next requests whatever they are:
+public address ``ip_address`` and the private (VPC) address ``private_ip_address``; tests
+change either (before the boot) to tell which one a client uses. Faults, for the next
+requests whatever they are:
 
     fail_next(status, count=1, headers=None, apply=False, method=None)  answer 429/500/503...;
         429 carries ratelimit-* and ``Retry-After: 1`` (a header set to None is left out);
@@ -96,12 +98,14 @@ class FakeDigitalOcean:
         clock: Callable[[], float] = time.monotonic,
         token: str | None = None,
         ip_address: str = "127.0.0.1",
+        private_ip_address: str = "127.0.0.1",
         tls: bool = True,
     ):
         self.boot_seconds = boot_seconds
         self.clock = clock
         self.token = token
         self.ip_address = ip_address
+        self.private_ip_address = private_ip_address
         self.tls = tls
         self.requests: list[Call] = []
         self.ca_file: str | None = None
@@ -351,7 +355,11 @@ class FakeDigitalOcean:
             if self._stuck & {droplet["name"], *droplet["tags"]}:
                 continue
             droplet["status"] = "active"
-            droplet["networks"]["v4"] = [{"ip_address": self.ip_address, "type": "public"}]
+            # Every droplet is in a VPC (the region's default one when the create names none).
+            droplet["networks"]["v4"] = [
+                {"ip_address": self.ip_address, "type": "public"},
+                {"ip_address": self.private_ip_address, "type": "private"},
+            ]
         for action in self._actions.values():
             droplet = self._droplets.get(action["resource_id"])
             if action["status"] == "in-progress" and droplet and droplet["status"] != "new":
