@@ -68,3 +68,28 @@ def test_admin_watches_a_gpu_come_up_holds_it_warm_and_releases_it(page, screens
     expect(page.locator("table.timeline")).to_contain_text("released_by_admin")
     expect(row.locator(".pill")).to_have_text("off")
     screenshot("gpu-released")
+
+
+def test_without_a_price_nothing_is_rented_and_the_page_says_why(page, screenshot, cloud):
+    demo_load(password=PASSWORD, experiment=False)
+    admin = User.objects.get(username="admin")
+    engine_build_register(engine_id=DO_BUILD, served_model="fixed", model_path="/mnt/w")
+    gpu_policy_update(user=admin, hourly_prices={})
+    threads = list(Thread.objects.filter(decisions__template_key__gt="").distinct()[:2])
+    job_create(user=admin, thread_ids=[thread.id for thread in threads], engine_id=DO_BUILD)
+    lifecycle_tick(loads=build_loads())
+    assert not GpuInstance.objects.exists()
+
+    log_in(page, "admin", PASSWORD)
+    page.click("nav >> text=GPU")
+    banner = page.locator("#provision-blocked")
+    expect(banner).to_contain_text("No hourly price is set for gpu-h100x1-80gb")
+    expect(page.locator("table.gpu-builds")).to_contain_text("2 job items")
+    screenshot("gpu-no-price")
+
+    page.fill("textarea[name=hourly_prices]", '{"gpu-h100x1-80gb": 3.39}')
+    page.click("text=Save policy")
+    expect(page.locator(".flash.success")).to_contain_text("GPU policy saved.")
+    expect(page.locator("#provision-blocked")).to_have_count(0)
+    lifecycle_tick(loads=build_loads())
+    assert GpuInstance.objects.count() == 1
