@@ -218,8 +218,12 @@ class EngineSettingView(generics.GenericAPIView):
     def apply(self, *, engine_id: str, user):
         raise NotImplementedError
 
+    def get_object(self):
+        # The resource is the settings row itself (OPTIONS describes it through this).
+        return pipeline_settings()
+
     def get(self, request):
-        return Response({self.field: getattr(pipeline_settings(), self.field)})
+        return Response({self.field: getattr(self.get_object(), self.field)})
 
     def put(self, request):
         serializer = self.get_serializer(data=request.data)
