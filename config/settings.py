@@ -186,6 +186,10 @@ SPECTACULAR_SETTINGS = {
 }
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# kombu's filesystem transport can hand the worker a half-written message (config/fs_broker).
+CELERY_BROKER_TRANSPORT = (
+    "config.fs_broker:Transport" if CELERY_BROKER_URL.startswith("filesystem") else None
+)
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {
         "data_folder_in": str(VAR_DIR / "broker"),
