@@ -5,16 +5,19 @@ The lifecycle tick (``engines/gpu_lifecycle.py``) and the simulator
 that runs in production. Times are seconds on any monotonic scale.
 
 The idle grace is a ski-rental decision. Holding an idle GPU costs its price per second;
-releasing it costs a re-provision later: the boot time that is billed before the model
-serves (rounded up to the billing granularity), and the lead whose message arrives while
-the machine boots waits for it, which costs ``wait_value_per_hour``. The break-even ``B``
-of the billed boot alone is the classic fixed grace. With enough arrival history we do
-better: pick the grace that would have cost least, money and waiting together, over the
-recent idle gaps (the empirical-risk-minimising threshold), so sparse traffic releases at
-once and bursty traffic holds through its pauses.
+releasing it costs a re-provision later: the boot, billed before the model serves, and the
+leads who wait for that boot, which costs ``wait_value_per_hour``. A lead who comes while
+the machine boots is not the only one who waits: every job queued behind it starts a boot
+later, until the queue catches up, so a burst's cold start costs the whole burst. With
+arrival history we pick the grace that would have cost least, money and waiting together,
+over the recent idle gaps (the empirical-risk-minimising threshold), so sparse traffic
+releases at once and bursty traffic holds through its pauses. With no history at all
+nothing says more work is coming: the instance is released once what is paid runs out.
 
 Whatever the grace says, an idle instance is never released before what is paid for it
 runs out: under hourly billing it is kept until just before its next billed hour starts.
+An instance recycled for its age while the grace would still hold it is replaced at once,
+so the recycle costs one boot rather than a lead's cold start.
 """
 
 import math
@@ -23,11 +26,6 @@ from enum import StrEnum
 
 from engines.gpu_billing import Billing
 
-# Fewer recent gaps than this and the history says nothing: hold the break-even grace (the
-# ski-rental guard). History is the build's last jobs however old, so this is only a new
-# build's first pause; releasing at once there saved a little on the shipped traces but
-# makes a conversation's next message wait a whole boot.
-MIN_GAPS_FOR_ADAPTIVE = 1
 # Only this many recent gaps count, so the grace follows a changing day.
 GAP_WINDOW = 50
 
@@ -44,6 +42,7 @@ class Reason(StrEnum):
     IDLE = "idle_grace_elapsed"
     BUDGET = "daily_budget_reached"
     LIFETIME = "max_lifetime_reached"
+    RECYCLED = "replaces_a_recycled_instance"
     BOOT_TIMEOUT = "boot_timeout"
     ADMIN = "released_by_admin"
     VANISHED = "droplet_vanished"
@@ -60,7 +59,7 @@ class Policy:
     minimum_billed_seconds: float = 0.0
     deep_backlog_items: int = 50
     max_instances: int = 1
-    items_per_second: float = 1.0  # one instance's drain rate, for the scale-out estimate
+    items_per_second: float = 1.0  # one instance's drain rate: scale-out, queued waits
     max_lifetime_seconds: float = 12 * 3600
     daily_budget: float = 100.0
     failure_cooldown_seconds: float = 120.0
@@ -79,7 +78,17 @@ class Policy:
         if self.hourly_price <= 0:
             return self.max_lifetime_seconds  # holding is free
         waiting = self.boot_seconds * self.wait_value_per_hour / self.hourly_price
-        return self.break_even_seconds + waiting
+        return self.reprovision_seconds + waiting
+
+    @property
+    def reprovision_seconds(self) -> float:
+        """GPU seconds a release and re-provision adds: the billed boot. Under a billing
+        unit longer than the boot (a started hour) the new machine's first unit serves the
+        work it was started for, so only the boot itself is extra, and holding into the
+        next unit is weighed by the grace at its edge (``_paid_runs_out``)."""
+        if self.billing_granularity_seconds > self.boot_seconds:
+            return self.boot_seconds
+        return self.break_even_seconds
 
     @property
     def break_even_seconds(self) -> float:
@@ -147,50 +156,58 @@ def idle_grace(policy: Policy, arrivals) -> float:
 
     A fixed ``idle_grace_seconds`` wins; otherwise the threshold that would have cost
     least over the recent gaps: a gap ``x`` costs ``x`` GPU seconds when held through
-    (``x <= g``); released after ``g``, it costs ``g + B`` GPU seconds and the next lead
-    waits a boot, with every job that follows within a boot. Only zero and the gaps
-    themselves can be optimal, so trying those (and ``B`` and the cold break-even, which
-    win ties) is exact.
+    (``x <= g``); released after ``g``, it costs ``g + R`` GPU seconds (``R``, the
+    re-provision) and the waiting its cold start causes. Only zero and the gaps themselves
+    can be optimal inside the history; beyond its longest gap, the cold break-evens (one
+    lead's, and the average cold start's) are the ski-rental guards, and ties go to the
+    longer grace.
     """
     if policy.idle_grace_seconds is not None:
         return policy.idle_grace_seconds
-    break_even = policy.break_even_seconds
+    if policy.hourly_price <= 0:
+        return policy.max_lifetime_seconds  # holding is free
     gaps = idle_gaps(arrivals)
-    if len(gaps) < MIN_GAPS_FOR_ADAPTIVE:
-        # No history: the ski-rental guard, never worse than twice the optimum on GPU
-        # money (a conversation's next message often comes within minutes).
-        return break_even
+    if not gaps:
+        return 0.0
 
     price = policy.hourly_price / 3600
+    reprovision = policy.reprovision_seconds
     cold_starts = _cold_start_costs(policy, arrivals)
 
     def cost(grace: float) -> float:
         return sum(
-            gap * price if gap <= grace else (grace + break_even) * price + cold_start
+            gap * price if gap <= grace else (grace + reprovision) * price + cold_start
             for gap, cold_start in zip(gaps, cold_starts, strict=True)
         )
 
-    candidates = sorted({0.0, break_even, policy.cold_break_even_seconds, *gaps})
-    # Ties go to the longer grace: the same cost, and a gap longer than any seen yet but
-    # short of the cold break-even is held through (the ski-rental guard).
+    average_cold_break_even = reprovision + sum(cold_starts) / len(cold_starts) / price
+    candidates = sorted(
+        {0.0, reprovision, policy.cold_break_even_seconds, average_cold_break_even, *gaps}
+    )
     return min(candidates, key=lambda grace: (cost(grace), -grace))
 
 
 def _cold_start_costs(policy: Policy, arrivals) -> list[float]:
-    """For each gap, what waiting for a boot after it would have cost: every job that came
-    within a boot of the gap's end waits out the rest of that boot (a burst waits whole)."""
+    """For each gap, what a cold start after it would have cost in waiting: the jobs from
+    the gap's end on, served one at a time at ``items_per_second``, each start later than
+    on a ready machine until the late queue catches up (a burst waits whole)."""
     ordered = _recent(arrivals)
+    service = 1.0 / policy.items_per_second if policy.items_per_second > 0 else 0.0
     per_second_wait = policy.wait_value_per_hour / 3600
     costs = []
     for index in range(1, len(ordered)):
         if ordered[index] == ordered[index - 1]:
             continue
-        ready_at = ordered[index] + policy.boot_seconds
+        free_if_ready = ordered[index]
+        free_if_cold = ordered[index] + policy.boot_seconds
         waiting = 0.0
         for arrival in ordered[index:]:
-            if arrival >= ready_at:
+            start_if_ready = max(arrival, free_if_ready)
+            start_if_cold = max(arrival, free_if_cold)
+            if start_if_cold <= start_if_ready:
                 break
-            waiting += ready_at - arrival
+            waiting += start_if_cold - start_if_ready
+            free_if_ready, free_if_cold = start_if_ready + service, start_if_cold + service
         costs.append(waiting * per_second_wait)
     return costs
 
@@ -220,11 +237,14 @@ def plan(view: View, policy: Policy) -> Plan:
     warm = view.hold_warm_until is not None and view.now < view.hold_warm_until
     steps: list[Step] = []
     kept: list[Instance] = []
+    replacements = 0
     for instance in instances:
         age = view.now - instance.live_since
         # Recycled only between jobs: a release mid-job would throw the work away.
         if age >= policy.max_lifetime_seconds and view.backlog_items == 0:
             steps.append(Step(Action.RELEASE, Reason.LIFETIME, instance.id))
+            if _idle_for(instance, view.now) < grace:
+                replacements += 1
         elif (
             instance.ready
             and view.backlog_items == 0
@@ -235,7 +255,10 @@ def plan(view: View, policy: Policy) -> Plan:
             steps.append(Step(Action.RELEASE, Reason.IDLE, instance.id))
         else:
             kept.append(instance)
-    wanted = _instances_wanted(view, policy, deep=deep, warm=warm)
+    wanted = max(
+        _instances_wanted(view, policy, deep=deep, warm=warm),
+        min(len(kept) + replacements, policy.max_instances),
+    )
     cooling = (
         view.last_failure_at is not None
         and view.now - view.last_failure_at < policy.failure_cooldown_seconds
@@ -246,6 +269,8 @@ def plan(view: View, policy: Policy) -> Plan:
             if not kept and view.backlog_items
             else Reason.SCALE_OUT
             if view.backlog_items
+            else Reason.RECYCLED
+            if replacements
             else Reason.HOLD_WARM
         )
         steps.extend(Step(Action.PROVISION, reason) for _ in range(wanted - len(kept)))

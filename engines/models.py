@@ -246,7 +246,10 @@ class GpuPolicySettings(models.Model):
     idle_grace_seconds = models.PositiveIntegerField(
         null=True,
         blank=True,
-        help_text="Blank: adaptive (the break-even grace, tuned by the recent idle gaps).",
+        help_text=(
+            "Blank: adaptive, the grace that would have cost least over the recent idle "
+            "gaps, the GPU bill and the leads' waiting together."
+        ),
     )
     deep_backlog_items = models.PositiveIntegerField(
         default=50, help_text="A backlog this deep may scale out to more instances."
@@ -271,7 +274,11 @@ class GpuPolicySettings(models.Model):
         '{"rule": "per_second", "minimum_seconds": 60}.',
     )
     drain_items_per_second = models.FloatField(
-        default=0.5, help_text="One instance's drafting rate, for the scale-out estimate."
+        default=0.5,
+        help_text=(
+            "One instance's drafting rate: for the scale-out estimate, and how long a queue "
+            "a cold start delays."
+        ),
     )
     # This install's identity on the provider: its droplets' tag derives from it, so the
     # reconciler never mistakes another install's droplet (or anyone's) for an orphan.

@@ -30,6 +30,8 @@ def synthetic_traces() -> list[list[float]]:
             arrivals.append(round(moment, 3))
         traces.append(arrivals)
     traces.append([0.0, 1.0, 2.0, 4000.0, 4001.0, 9000.0])  # bursts and a long pause
+    # Back to back from the trace's start: the first boot delays every job behind it.
+    traces.append([index * 20.0 for index in range(30)])
     return traces
 
 

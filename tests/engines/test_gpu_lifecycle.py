@@ -14,7 +14,7 @@ from engines.gpu_lifecycle import (
     policy_settings,
     provision_blocker,
 )
-from engines.gpu_policy import Reason
+from engines.gpu_policy import Reason, idle_grace
 from engines.models import GpuInstance, GpuTransition, ModelCall
 from engines.registry import endpoint_for
 from engines.selectors import engine_ready
@@ -24,6 +24,13 @@ from tests.conftest import DO_BUILD, run_concurrently
 State = GpuInstance.State
 WORK = {DO_BUILD: BuildLoad(items=5)}
 IDLE = {DO_BUILD: BuildLoad(items=0)}
+
+
+def after_steady_work() -> tuple[dict, float]:
+    """An idle load whose work came every five minutes lately, and the grace it earns."""
+    history = tuple(now() - timedelta(minutes=5 * back) for back in range(12, 0, -1))
+    grace = idle_grace(policy_for(DO_BUILD), [moment.timestamp() for moment in history])
+    return {DO_BUILD: BuildLoad(items=0, arrivals=history)}, grace
 
 
 def only_instance() -> GpuInstance:
@@ -87,13 +94,14 @@ def test_an_idle_instance_is_released_after_the_grace_and_its_droplet_destroyed(
     do_build, fake_do, clock
 ):
     instance = boot(clock, fake_do)
-    grace = policy_for(DO_BUILD).break_even_seconds  # the boot time observed: 61 s
+    idle, grace = after_steady_work()
+    assert grace >= 300  # it holds through a usual pause
     clock.shift(grace - 1)
-    lifecycle_tick(loads=IDLE)
+    lifecycle_tick(loads=idle)
     assert only_instance().state == State.READY
 
-    clock.shift(1)
-    report = lifecycle_tick(loads=IDLE)
+    clock.shift(2)  # the grace is a float; stored times keep microseconds
+    report = lifecycle_tick(loads=idle)
 
     instance.refresh_from_db()
     assert report.released == [DO_BUILD]
@@ -106,7 +114,7 @@ def test_an_idle_instance_is_released_after_the_grace_and_its_droplet_destroyed(
 
 def test_the_idle_clock_reads_the_inference_activity(do_build, fake_do, clock):
     instance = boot(clock, fake_do)
-    grace = policy_for(DO_BUILD).break_even_seconds
+    idle, grace = after_steady_work()
     clock.shift(grace - 10)
     ModelCall.objects.create(
         endpoint=instance.endpoint_url,
@@ -116,8 +124,16 @@ def test_the_idle_clock_reads_the_inference_activity(do_build, fake_do, clock):
         outcome="ok",
     )
     clock.shift(grace - 10)  # past the grace since ready, within it since the last call
-    lifecycle_tick(loads=IDLE)
+    lifecycle_tick(loads=idle)
     assert only_instance().state == State.READY
+
+
+def test_with_no_history_an_idle_instance_goes_once_its_paid_minute_is_out(
+    do_build, fake_do, clock
+):
+    boot(clock, fake_do)  # it has lived past the 60 s minimum
+    report = lifecycle_tick(loads=IDLE)
+    assert report.released == [DO_BUILD]
 
 
 def test_a_droplet_that_never_boots_is_destroyed_and_the_instance_failed(do_build, fake_do, clock):

@@ -3,7 +3,6 @@
 import pytest
 
 from engines.gpu_policy import (
-    MIN_GAPS_FOR_ADAPTIVE,
     Action,
     Instance,
     Policy,
@@ -66,13 +65,23 @@ def test_an_idle_instance_is_released_once_the_grace_has_passed():
     ]
 
 
-def test_with_no_history_a_new_build_holds_the_break_even_grace():
-    few = arrivals_every(4 * 3600, MIN_GAPS_FOR_ADAPTIVE)  # one gap fewer than needed
-    assert idle_grace(POLICY, few) == POLICY.break_even_seconds
+def test_with_no_history_a_new_build_releases_once_what_is_paid_runs_out():
+    assert idle_grace(POLICY, ()) == 0
+    assert idle_grace(POLICY, (500.0,)) == 0
 
 
-def test_steady_traffic_holds_past_its_longest_gap_up_to_the_cold_break_even():
-    assert idle_grace(POLICY, arrivals_every(60)) == POLICY.cold_break_even_seconds
+def test_traffic_a_boot_apart_holds_past_its_longest_gap_up_to_the_cold_break_even():
+    # A cold start after any gap makes one lead wait a boot: the next comes after it.
+    assert idle_grace(POLICY, arrivals_every(200)) == POLICY.cold_break_even_seconds
+
+
+def test_jobs_queued_behind_a_cold_start_wait_too():
+    # A job a minute: a boot's three minutes delay the next leads as well, and more so
+    # when each job takes longer.
+    quick = Policy(hourly_price=3.44, boot_seconds=180, items_per_second=10)
+    slow = Policy(hourly_price=3.44, boot_seconds=180, items_per_second=1 / 30)
+    steady = arrivals_every(60)
+    assert quick.cold_break_even_seconds < idle_grace(quick, steady) < idle_grace(slow, steady)
 
 
 def test_sparse_traffic_releases_at_once():
@@ -126,6 +135,20 @@ def test_max_lifetime_recycles_between_jobs_never_during_one():
     busy = View(now=POLICY.max_lifetime_seconds, backlog_items=1, instances=(old,))
     assert [step.reason for step in plan(idle, POLICY).releases()] == [Reason.LIFETIME]
     assert plan(busy, POLICY).releases() == []
+
+
+def test_a_recycled_instance_the_grace_still_holds_is_replaced_at_once():
+    moment = POLICY.max_lifetime_seconds
+    old = ready(live_since=0, last_activity=moment - 30)
+    steady = arrivals_every(60, 40)
+    recycled = plan(View(now=moment, backlog_items=0, instances=(old,), arrivals=steady), POLICY)
+    assert [(step.action, step.reason) for step in recycled.steps] == [
+        (Action.RELEASE, Reason.LIFETIME),
+        (Action.PROVISION, Reason.RECYCLED),
+    ]
+    sparse = arrivals_every(4 * 3600, 5)
+    let_go = plan(View(now=moment, backlog_items=0, instances=(old,), arrivals=sparse), POLICY)
+    assert [step.action for step in let_go.steps] == [Action.RELEASE]
 
 
 @pytest.mark.parametrize(
