@@ -124,6 +124,27 @@ class Decision(models.Model):
         return any(not result["passed"] for result in self.gate2_results)
 
 
+# Held and not reviewed yet: the review queue, and the condition of its partial indexes.
+HELD_UNREVIEWED = models.Q(status="held", reviewed_at__isnull=True)
+
+
+def awaiting_review(user) -> models.Q:
+    """The one definition of the review queue for ``user``: held, not reviewed yet, and not
+    claimed by another coworker (an expired claim is free). The claim depends on the
+    clock, so the indexes cover only ``HELD_UNREVIEWED``."""
+    free = (
+        models.Q(review_claimed_by__isnull=True)
+        | models.Q(review_claimed_by=user)
+        | models.Q(review_claimed_until__lt=now())
+    )
+    return HELD_UNREVIEWED & free
+
+
+class DraftQuerySet(models.QuerySet):
+    def awaiting_review(self, user) -> "DraftQuerySet":
+        return self.filter(awaiting_review(user))
+
+
 class Draft(models.Model):
     class Status(models.TextChoices):
         # A live message's placeholder: stored with its decision, drafted by the worker.
@@ -190,6 +211,8 @@ class Draft(models.Model):
     )
     history = HistoricalRecords()
 
+    objects = DraftQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         constraints = [
@@ -199,17 +222,15 @@ class Draft(models.Model):
             ),
         ]
         indexes = [
-            # The review queue: held, not yet reviewed, oldest first.
+            # The review queue (``awaiting_review``), oldest first.
             models.Index(
-                fields=["created_at"],
-                name="draft_awaiting_review",
-                condition=models.Q(status="held", reviewed_at__isnull=True),
+                fields=["created_at"], name="draft_awaiting_review", condition=HELD_UNREVIEWED
             ),
             # The review queue filtered by hold reason.
             models.Index(
                 fields=["hold_reason", "created_at"],
                 name="draft_awaiting_by_reason",
-                condition=models.Q(status="held", reviewed_at__isnull=True),
+                condition=HELD_UNREVIEWED,
             ),
             models.Index(fields=["workflow_version", "status"], name="draft_version_status"),
             models.Index(fields=["engine_id", "status"], name="draft_engine_status"),
@@ -223,10 +244,6 @@ class Draft(models.Model):
 
     def __str__(self) -> str:
         return f"{self.status} draft {self.id}"
-
-    @property
-    def awaiting_review(self) -> bool:
-        return self.status == self.Status.HELD and self.reviewed_at is None
 
 
 class ReasonTag(models.TextChoices):

@@ -18,7 +18,7 @@ from engines.clock import now
 from engines.holds import HoldReason
 from prospects.guardrails import guard_arm
 from prospects.labels import move_label_confirm
-from prospects.models import Correction, Draft, ReasonTag
+from prospects.models import Correction, Draft, ReasonTag, awaiting_review
 from prospects.tasks import dispatch_draft
 from prospects.textdiff import edit_distance
 from prospects.transitions import draft_transition
@@ -54,23 +54,12 @@ def claimed_by_other(draft: Draft, user) -> bool:
     )
 
 
-def free_for(user) -> Q:
-    """Not claimed by another coworker (an expired claim is free)."""
-    return (
-        Q(review_claimed_by__isnull=True)
-        | Q(review_claimed_by=user)
-        | Q(review_claimed_until__lt=now())
-    )
-
-
-def awaiting_review(user) -> Q:
-    return Q(status=Draft.Status.HELD, reviewed_at__isnull=True) & free_for(user)
-
-
 def review_claim(*, draft_id, user) -> bool:
     """Marks the draft as open by ``user``; False when it is not free for them."""
     return bool(
-        Draft.objects.filter(awaiting_review(user), id=draft_id).update(
+        Draft.objects.awaiting_review(user)
+        .filter(id=draft_id)
+        .update(
             review_claimed_by=user,
             review_claimed_until=now() + timedelta(seconds=settings.REVIEW_CLAIM_SECONDS),
         )

@@ -14,7 +14,6 @@ from prospects.models import (
     PipelineSettings,
     Thread,
 )
-from prospects.review import awaiting_review
 
 
 def pipeline_settings() -> PipelineSettings:
@@ -128,7 +127,7 @@ def drafts_list() -> QuerySet[Draft]:
 def review_queue(user) -> QuerySet[Draft]:
     """Drafts awaiting review that ``user`` may take (not open by another coworker),
     oldest first."""
-    return Draft.objects.filter(awaiting_review(user)).order_by("created_at", "id")
+    return Draft.objects.awaiting_review(user).order_by("created_at", "id")
 
 
 def queue_sidebar(queue: QuerySet[Draft], limit: int) -> QuerySet[Draft]:

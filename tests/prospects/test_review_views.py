@@ -123,13 +123,13 @@ def test_acting_on_a_draft_someone_else_reviewed_says_so(held, coworker, make_us
     assert "already approved" in html or "already sent" in html
 
 
-def test_skip_moves_on_and_keeps_the_draft_for_others(held, coworker):
+def test_skip_moves_on_and_keeps_the_draft_for_others(held, coworker, make_user):
     first, second = held(), held()
     client = logged_in(coworker, csrf_checks=True)
     client.get("/review/")
     html = csrf_post(client, f"/review/{first.id}/skip/").content.decode()
     assert f'data-draft="{second.id}"' in html
-    assert Draft.objects.get(id=first.id).awaiting_review
+    assert Draft.objects.awaiting_review(make_user("olga")).filter(id=first.id).exists()
 
 
 def test_an_unknown_action_is_404(held, coworker):
