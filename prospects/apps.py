@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class ProspectsConfig(AppConfig):
     name = "prospects"
     verbose_name = "Prospects"
+
+    def ready(self) -> None:
+        # Registers the tasks in every process (web included): the services enqueue them
+        # by name (prospects/enqueue.py) and never import them.
+        import prospects.tasks  # noqa: F401

@@ -16,9 +16,9 @@ from engines.clock import now
 from engines.holds import HoldReason
 from prospects import gate2
 from prospects.decide import decide_next_action
+from prospects.enqueue import dispatch_later
 from prospects.models import Draft, Thread
 from prospects.selectors import sends_in_last_day
-from prospects.tasks import dispatch_draft
 from prospects.transitions import draft_hold, draft_transition
 
 logger = logging.getLogger(__name__)
@@ -147,5 +147,5 @@ def drafts_dispatch_stale() -> int:
             status=Draft.Status.APPROVED,
         ).update(dispatch_claimed_at=None, updated_at=now())
         if reopened:
-            dispatch_draft.delay(str(draft_id))
+            dispatch_later(draft_id)
     return len(due)

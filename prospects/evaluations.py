@@ -6,6 +6,7 @@ from django.db import transaction
 
 from engines.evaluation import evaluation_create
 from engines.models import Evaluation
+from prospects.enqueue import evaluation_later
 from prospects.evaluation_cases import CASES
 from prospects.tuning import Split
 
@@ -29,7 +30,5 @@ def evaluation_start(*, engine_id: str, head: str, split: str = "eval", user=Non
         cases=evaluation_cases(head, split),
         user=user,
     )
-    from prospects.tasks import evaluate_build
-
-    transaction.on_commit(lambda: evaluate_build.delay(str(evaluation.id)))
+    transaction.on_commit(lambda: evaluation_later(evaluation.id))
     return evaluation

@@ -26,6 +26,7 @@ from engines.untrusted import strip_invisible
 from prospects import gate2
 from prospects.classify import RULES, Classification, classify
 from prospects.decide import decide_next_action, travel_viable
+from prospects.enqueue import dispatch_later
 from prospects.guardrails import guard_arm
 from prospects.models import (
     Decision,
@@ -40,7 +41,6 @@ from prospects.models import (
 from prospects.retrieval import similar_corrections
 from prospects.routing import route_for
 from prospects.selectors import pipeline_settings, sends_in_last_day
-from prospects.tasks import dispatch_draft
 from prospects.work_queue import items_enqueue
 
 
@@ -436,7 +436,7 @@ def draft_for_decision(
             escalation=drafted.escalation,
         )
         if draft.status == Draft.Status.APPROVED:
-            transaction.on_commit(lambda: dispatch_draft.delay(str(draft.id)))
+            transaction.on_commit(lambda: dispatch_later(draft.id))
     if draft.experiment_arm:
         guard_arm(draft.experiment_arm)
     return draft

@@ -18,11 +18,11 @@ from engines.clock import now
 from engines.ids import parse_engine_id
 from engines.registry import endpoint_for, engine_for
 from engines.template import TemplateEngine
+from prospects.enqueue import preview_later
 from prospects.models import Decision, Thread, WorkflowPreviewRun
 from prospects.pipeline import draft_request
 from prospects.routing import Route, route_for
 from prospects.selectors import pipeline_settings
-from prospects.tasks import workflow_preview_run
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ def preview_run_request(
             engine_id=engine_id,
             requested_by=user,
         )
-        transaction.on_commit(lambda: workflow_preview_run.delay(str(run.id)))
+        transaction.on_commit(lambda: preview_later(run.id))
     return run
 
 

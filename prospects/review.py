@@ -16,10 +16,10 @@ from django.db.models import Q
 from engines import gate
 from engines.clock import now
 from engines.holds import HoldReason
+from prospects.enqueue import dispatch_later
 from prospects.guardrails import guard_arm
 from prospects.labels import move_label_confirm
 from prospects.models import Correction, Draft, ReasonTag, awaiting_review
-from prospects.tasks import dispatch_draft
 from prospects.textdiff import edit_distance
 from prospects.transitions import draft_transition
 
@@ -125,7 +125,7 @@ def draft_approve(*, draft_id, user, override: bool = False) -> Draft:
     )
     # Approved as drafted: the person agrees with the move the draft answers.
     move_label_confirm(decision_id=draft.decision_id, user=user)
-    transaction.on_commit(lambda: dispatch_draft.delay(str(draft.id)))
+    transaction.on_commit(lambda: dispatch_later(draft.id))
     return draft
 
 
@@ -189,7 +189,7 @@ def draft_correct(*, draft_id, user, body: str, reason_tags=(), override: bool =
             **APPROVED,
         )
         _record_correction(draft, user, Correction.Kind.EDITED, original, body, tags)
-    transaction.on_commit(lambda: dispatch_draft.delay(str(draft.id)))
+    transaction.on_commit(lambda: dispatch_later(draft.id))
     return draft
 
 

@@ -9,6 +9,7 @@ from django.db import transaction
 from engines.classifier import move_messages
 from engines.models import TrainingRun
 from engines.training import training_run_create
+from prospects.enqueue import training_later
 from prospects.evaluation_cases import classifier_cases
 from prospects.tuning import Format, Split, tuning_lines
 
@@ -57,8 +58,6 @@ def training_run_start(
 ) -> TrainingRun:
     """Writes the queued run (with its data) first, then hands it to the worker or leaves
     it to the GPU lifecycle."""
-    from prospects.tasks import train_run
-
     lines = LINES[head](source_engine_ids) if head in LINES else []
     run = training_run_create(
         lines=lines,
@@ -71,6 +70,6 @@ def training_run_start(
         user=user,
     )
     if run.placement == TrainingRun.Placement.WORKER:
-        transaction.on_commit(lambda: train_run.delay(str(run.id)))
+        transaction.on_commit(lambda: training_later(run.id))
     # A GPU run waits for the lifecycle tick, which starts its training droplet.
     return run

@@ -4,8 +4,8 @@ each lane on its own queue."""
 from django.conf import settings
 
 from engines.ids import Provider, parse_engine_id
+from prospects.enqueue import gpu_tick_soon, job_chunk_later
 from prospects.models import Lane
-from prospects.tasks import draft_job_chunk, gpu_tick_kick
 
 # The fields ``items_enqueue`` routes by, for ``values_list``.
 ITEM_ROUTE = ("id", "engine_id", "job_id")
@@ -35,10 +35,8 @@ def items_enqueue(items, *, countdown: float = 0) -> None:
         chunks.setdefault((engine_id, lane), []).append(str(item_id))
     for (engine_id, lane), ids in chunks.items():
         if parse_engine_id(engine_id).provider == Provider.DO_GPU:
-            gpu_tick_kick()
+            gpu_tick_soon()
         size = chunk_size(engine_id)
         for start in range(0, len(ids), size):
             queue = LANE_QUEUES[lane]
-            draft_job_chunk.apply_async(
-                (ids[start : start + size], queue), countdown=countdown, queue=queue
-            )
+            job_chunk_later(ids[start : start + size], queue=queue, countdown=countdown)
