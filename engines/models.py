@@ -418,6 +418,7 @@ class TrainingRun(RunRecord):
 
     @classmethod
     def finish(cls, pk, status: str, detail: str = "", **fields) -> bool:
+        """As ``RunRecord.finish``, with the end in the run's history."""
         with transaction.atomic():
             finished = super().finish(pk, status, detail, **fields)
             if finished:
