@@ -1,8 +1,10 @@
 from django.contrib import admin
 
 from builder.models import Snippet, SnippetVersion, Workflow, WorkflowVersion
+from config.admin import EvidenceAdmin, EvidenceHistoryAdmin
 
 admin.site.register(Snippet)
-admin.site.register(SnippetVersion)
-admin.site.register(Workflow)
-admin.site.register(WorkflowVersion)
+# Versions are immutable once written (a snippet's always, a workflow's once published),
+# and the live version moves only by publishing: drafts and decisions cite all three.
+admin.site.register([SnippetVersion, WorkflowVersion], EvidenceAdmin)
+admin.site.register(Workflow, EvidenceHistoryAdmin)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from simple_history.utils import bulk_create_with_history
 
 from builder.models import Experiment, ExperimentArm, Metric, WorkflowVersion
 from builder.resolve import Situation
@@ -143,16 +144,19 @@ def _write(experiment: Experiment, scope: dict, arms: list[ArmSpec]) -> Experime
     experiment.save()
     experiment.arms.all().delete()
     has_control = any(arm.is_control for arm in arms)
-    ExperimentArm.objects.bulk_create(
-        ExperimentArm(
-            experiment=experiment,
-            key=arm.key,
-            workflow_version=arm.workflow_version,
-            engine_id=arm.engine_id,
-            weight=arm.weight,
-            is_control=arm.is_control or (not has_control and index == 0),
-        )
-        for index, arm in enumerate(arms)
+    bulk_create_with_history(
+        [
+            ExperimentArm(
+                experiment=experiment,
+                key=arm.key,
+                workflow_version=arm.workflow_version,
+                engine_id=arm.engine_id,
+                weight=arm.weight,
+                is_control=arm.is_control or (not has_control and index == 0),
+            )
+            for index, arm in enumerate(arms)
+        ],
+        ExperimentArm,
     )
     return experiment
 

@@ -85,6 +85,8 @@ class Workflow(models.Model):
         on_delete=models.PROTECT,
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Which version was live when: every move of live_version is a row here.
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["slug"]
@@ -255,6 +257,7 @@ class ExperimentArm(models.Model):
     # Set when the guardrail (or an operator) takes the arm out of assignment.
     paused_reason = models.CharField(max_length=300, blank=True)
     paused_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["experiment", "-is_control", "key"]

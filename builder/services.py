@@ -171,7 +171,7 @@ def workflow_publish(
     definition no longer validates (e.g. a snippet it names is gone) and
     ``ValueError`` when the version is not a draft.
     """
-    Workflow.objects.select_for_update().get(id=version.workflow_id)
+    workflow = Workflow.objects.select_for_update().get(id=version.workflow_id)
     version = WorkflowVersion.objects.select_for_update().get(id=version.id)
     if version.status != WorkflowVersion.Status.DRAFT:
         raise ValueError(f"{version.label} is {version.status}; only a draft can be published.")
@@ -184,8 +184,11 @@ def workflow_publish(
     version.published_by = user
     version.publish_note = note
     version.save()
-    Workflow.objects.filter(id=version.workflow_id).update(live_version=version)
-    version.workflow.refresh_from_db()
+    # Saved, not updated: the workflow's history is the record of which version was live.
+    workflow.live_version = version
+    workflow._history_user, workflow._change_reason = user, f"published v{version.number}"
+    workflow.save(update_fields=["live_version"])
+    version.workflow = workflow
     return version
 
 

@@ -1,10 +1,13 @@
-"""Logging in: the panel's form and the API's tokens, both rate limited.
+"""Logging in: the panel's form, Django admin's and the API's tokens, all rate limited.
 
 API tokens are knox tokens: stored as a hash, expiring after API_TOKEN_TTL_HOURS, and
 revocable one by one (log out) or all at once.
 """
 
+from functools import partial
+
 from django.conf import settings
+from django.contrib import admin
 from django.contrib.auth import authenticate
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponse
@@ -27,13 +30,16 @@ def _login_rate(group, request) -> str:
     return settings.LOGIN_RATE_LIMIT
 
 
-# Per address and per username, so neither many names from one address nor one name
-# from many addresses gets more guesses.
-login = ratelimit(key="ip", rate=_login_rate, method="POST", block=True)(
-    ratelimit(key="post:username", rate=_login_rate, method="POST", block=True)(
-        auth_views.LoginView.as_view()
-    )
-)
+def login_rate_limited(view):
+    """Per address and per username, so neither many names from one address nor one name
+    from many addresses gets more guesses; one group, so guesses at the panel's form and
+    Django admin's count together."""
+    limit = partial(ratelimit, group="login", rate=_login_rate, method="POST", block=True)
+    return limit(key="ip")(limit(key="post:username")(view))
+
+
+login = login_rate_limited(auth_views.LoginView.as_view())
+admin_login = login_rate_limited(admin.site.login)
 
 
 def ratelimited(request, exception) -> HttpResponse:

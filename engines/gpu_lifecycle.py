@@ -597,9 +597,7 @@ def _train_start(run: TrainingRun, provider, machines, report) -> None:
         ).update(status_detail=f"Waiting: {blocker}")
         return
     with transaction.atomic():
-        started = TrainingRun.objects.filter(id=run.id, status=RunStatus.QUEUED).update(
-            status=RunStatus.RUNNING, started_at=now(), device="cuda", status_detail=""
-        )
+        started = TrainingRun.start(run.id, placement=run.placement, device="cuda")
         if not started and run.status != RunStatus.RUNNING:
             return
         instance = _instance_create(run.new_engine_id, reason="training_run", training_run=run)

@@ -3,12 +3,13 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from simple_history.models import HistoricalRecords
 
 from engines.clock import now
 from engines.dialect import Dialect
 from engines.gpu_billing import DEFAULT_RULE, rule_errors
+from engines.history import history_record_update
 from engines.ids import MAX_ENGINE_ID_LENGTH, Provider, parse_engine_id, validate_engine_id
 from engines.trainer import Head
 
@@ -408,9 +409,32 @@ class TrainingRun(RunRecord):
         on_delete=models.PROTECT,
         related_name="training_run",
     )
+    # The snapshot never changes after the run is made, and the log grows a line at a
+    # time: copying either into every status change would only repeat them.
+    history = HistoricalRecords(excluded_fields=["snapshot", "log"])
 
     def __str__(self) -> str:
         return f"{self.new_engine_id} ({self.status})"
+
+    @classmethod
+    def finish(cls, pk, status: str, detail: str = "", **fields) -> bool:
+        """As ``RunRecord.finish``, with the end in the run's history."""
+        with transaction.atomic():
+            finished = super().finish(pk, status, detail, **fields)
+            if finished:
+                history_record_update(cls, pk, reason=f"finished: {status}")
+        return finished
+
+    @classmethod
+    def start(cls, pk, *, placement: str, device: str) -> bool:
+        """Claims a queued run once, for the worker or a training machine."""
+        with transaction.atomic():
+            started = cls.objects.filter(
+                id=pk, status=cls.Status.QUEUED, placement=placement
+            ).update(status=cls.Status.RUNNING, started_at=now(), device=device, status_detail="")
+            if started:
+                history_record_update(cls, pk, reason="started")
+        return bool(started)
 
     @property
     def train_loss(self) -> float | None:

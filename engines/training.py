@@ -244,9 +244,7 @@ def training_run_execute(run_id) -> TrainingRun:
     returns it as it is. A failure marks the run failed with its reason."""
     from engines.trainer import train_adapter
 
-    claimed = TrainingRun.objects.filter(
-        id=run_id, status=TrainingRun.Status.QUEUED, placement=TrainingRun.Placement.WORKER
-    ).update(status=TrainingRun.Status.RUNNING, started_at=now(), device="cpu")
+    claimed = TrainingRun.start(run_id, placement=TrainingRun.Placement.WORKER, device="cpu")
     run = TrainingRun.objects.get(id=run_id)
     if not claimed:
         return run
@@ -309,10 +307,14 @@ def runs_sweep() -> int:
     """Fails training runs and evaluations still 'running' past their time limit: the
     worker that held them is gone, and nothing else would ever finish them."""
     moment = now()
-    stale_runs = TrainingRun.objects.filter(
-        status=TrainingRun.Status.RUNNING,
-        started_at__lt=moment - timedelta(seconds=settings.TRAINING_TIME_LIMIT + 60),
-    ).update(status=TrainingRun.Status.FAILED, status_detail=WORKER_LOST, finished_at=moment)
+    # One by one, so each run's end is in its history.
+    stale_runs = sum(
+        TrainingRun.finish(pk, TrainingRun.Status.FAILED, WORKER_LOST)
+        for pk in TrainingRun.objects.filter(
+            status=TrainingRun.Status.RUNNING,
+            started_at__lt=moment - timedelta(seconds=settings.TRAINING_TIME_LIMIT + 60),
+        ).values_list("id", flat=True)
+    )
     stale_evaluations = Evaluation.objects.filter(
         status=Evaluation.Status.RUNNING,
         started_at__lt=moment - timedelta(seconds=settings.EVALUATION_TIME_LIMIT + 60),

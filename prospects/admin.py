@@ -1,12 +1,19 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from prospects.models import Decision, Draft, InboundMessage, PipelineSettings, Thread
+from config.admin import EvidenceAdmin, EvidenceHistoryAdmin
+from prospects.models import (
+    Correction,
+    Decision,
+    Draft,
+    InboundMessage,
+    MoveLabel,
+    PipelineSettings,
+    Thread,
+)
 
-admin.site.register(Thread)
-admin.site.register(InboundMessage)
-admin.site.register(Decision)
-admin.site.register(Draft, SimpleHistoryAdmin)
+admin.site.register([Thread, InboundMessage, Decision], EvidenceAdmin)
+admin.site.register([Draft, Correction, MoveLabel], EvidenceHistoryAdmin)
 
 
 @admin.register(PipelineSettings)

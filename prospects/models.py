@@ -53,7 +53,9 @@ class Thread(models.Model):
 
 class InboundMessage(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    thread = models.ForeignKey(Thread, related_name="messages", on_delete=models.CASCADE)
+    # Evidence (messages, decisions, drafts, corrections) is never removed by a cascade:
+    # deleting what it hangs on raises ProtectedError instead.
+    thread = models.ForeignKey(Thread, related_name="messages", on_delete=models.PROTECT)
     external_id = models.CharField(max_length=200, unique=True)
     sender = models.CharField(max_length=200)
     body = models.TextField()
@@ -85,9 +87,9 @@ class Decision(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     message = models.OneToOneField(
-        InboundMessage, related_name="decision", on_delete=models.CASCADE
+        InboundMessage, related_name="decision", on_delete=models.PROTECT
     )
-    thread = models.ForeignKey(Thread, related_name="decisions", on_delete=models.CASCADE)
+    thread = models.ForeignKey(Thread, related_name="decisions", on_delete=models.PROTECT)
     is_prospect = models.BooleanField()
     move = models.CharField(max_length=32)
     # The classifier that decided: a classifier build's engine id, or "rules".
@@ -155,8 +157,8 @@ class Draft(models.Model):
         REJECTED = "rejected", "Rejected"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    decision = models.ForeignKey(Decision, related_name="drafts", on_delete=models.CASCADE)
-    thread = models.ForeignKey(Thread, related_name="drafts", on_delete=models.CASCADE)
+    decision = models.ForeignKey(Decision, related_name="drafts", on_delete=models.PROTECT)
+    thread = models.ForeignKey(Thread, related_name="drafts", on_delete=models.PROTECT)
     body = models.TextField(blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, db_index=True)
     hold_reason = models.CharField(max_length=32, choices=HoldReason.choices, blank=True)
@@ -272,7 +274,7 @@ class Correction(models.Model):
         REJECTED = "rejected", "Rejected"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    draft = models.OneToOneField(Draft, related_name="correction", on_delete=models.CASCADE)
+    draft = models.OneToOneField(Draft, related_name="correction", on_delete=models.PROTECT)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     original_text = models.TextField(blank=True)
     # None when rejected, which is not the same as an (invalid) empty edit.
@@ -296,6 +298,7 @@ class Correction(models.Model):
     template_key = models.CharField(max_length=100, blank=True)
     # The message the draft answered: what retrieval compares new messages against.
     inbound_text = models.TextField(blank=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-created_at"]

@@ -4,6 +4,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from engines.clock import now
+from engines.history import history_record_update
 from engines.holds import HoldReason
 from prospects.models import Draft
 
@@ -15,8 +16,7 @@ def draft_transition(
     still matches ``when``.
 
     Returns the updated draft, or None when another process got there first.
-    simple-history does not see queryset updates, so the audit row is written here, in
-    the same transaction.
+    The audit row is written in the same transaction (``engines.history``).
     """
     with transaction.atomic():
         updated = Draft.objects.filter(when or Q(), id=draft_id, status__in=allowed_from).update(
@@ -24,16 +24,7 @@ def draft_transition(
         )
         if updated != 1:
             return None
-        draft = Draft.objects.get(id=draft_id)
-        fields = {field.attname: getattr(draft, field.attname) for field in Draft._meta.fields}
-        Draft.history.model.objects.create(
-            history_date=now(),
-            history_type="~",
-            history_user=user,
-            history_change_reason=reason,
-            **fields,
-        )
-    return draft
+        return history_record_update(Draft, draft_id, user=user, reason=reason)
 
 
 def draft_hold(*, draft_id, reason: HoldReason, detail: str = "", user=None) -> Draft | None:

@@ -69,3 +69,14 @@ def test_the_panel_login_is_rate_limited(coworker, settings):
     refused = browser.post("/accounts/login/", {"username": "cora", "password": PASSWORD})
     assert refused.status_code == 429
     assert "Too many sign-in attempts" in refused.content.decode()
+
+
+def test_the_django_admin_login_is_rate_limited_with_the_panels(coworker, settings):
+    settings.LOGIN_RATE_LIMIT = "3/m"
+    browser = Client()
+    guess = {"username": "cora", "password": "guess"}
+    statuses = [browser.post("/django-admin/login/", guess).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    # One budget for both forms: guesses at the admin's count at the panel's too.
+    refused = browser.post("/accounts/login/", {"username": "cora", "password": PASSWORD})
+    assert refused.status_code == 429

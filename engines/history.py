@@ -1,0 +1,24 @@
+"""Audit rows for conditional updates.
+
+django-simple-history records ``save()``, not queryset ``.update()``; a state change made
+as a conditional update (only one caller wins) writes its history row with this, in the
+same transaction.
+"""
+
+from django.db import models
+
+from engines.clock import now
+
+
+def history_record_update(model: type[models.Model], pk, *, reason: str, user=None):
+    """Writes a change row ("~") of the row ``pk`` as it is now; returns the row."""
+    row = model.objects.get(pk=pk)
+    history = model.history.model
+    history.objects.create(
+        history_date=now(),
+        history_type="~",
+        history_user=user,
+        history_change_reason=reason,
+        **{field.attname: getattr(row, field.attname) for field in history.tracked_fields},
+    )
+    return row
