@@ -1,9 +1,10 @@
 import pytest
 from django.contrib.auth.models import User
 from django.urls import get_resolver, reverse
+from playwright.sync_api import expect
 
 from builder.models import Experiment, Snippet, Workflow
-from prospects.demo import DEMO_EXPERIMENT, demo_load
+from prospects.demo import DEMO_EXPERIMENT, demo_load, demo_users
 from prospects.jobs import job_create
 from prospects.models import Correction, Thread
 from tests.browser.conftest import accessibility_violations, log_in
@@ -11,23 +12,24 @@ from tests.conftest import GEMMA, PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-# Every panel page, with the demo object it shows. The admin sees them all.
+# Every panel page, with the demo object it shows (None: a page of no object). The admin
+# sees them all.
 PAGES = {
-    "prospects:dashboard": lambda: {},
-    "prospects:thread_list": lambda: {},
+    "prospects:dashboard": None,
+    "prospects:thread_list": None,
     "prospects:thread_detail": lambda: {"thread_id": Thread.objects.get(handle="marco.r").id},
-    "prospects:review": lambda: {},
-    "prospects:correction_list": lambda: {},
+    "prospects:review": None,
+    "prospects:correction_list": None,
     "prospects:correction_detail": lambda: {"correction_id": Correction.objects.first().id},
-    "prospects:engine_list": lambda: {},
+    "prospects:engine_list": None,
     "prospects:engine_detail": lambda: {"engine_id": GEMMA},
-    "prospects:experiment_list": lambda: {},
-    "prospects:experiment_new": lambda: {},
+    "prospects:experiment_list": None,
+    "prospects:experiment_new": None,
     "prospects:experiment_detail": lambda: {
         "experiment_id": Experiment.objects.get(slug=DEMO_EXPERIMENT).id
     },
-    "prospects:settings": lambda: {},
-    "prospects:job_list": lambda: {},
+    "prospects:settings": None,
+    "prospects:job_list": None,
     "prospects:job_detail": lambda: {
         "job_id": job_create(
             user=User.objects.get(username="admin"),
@@ -38,9 +40,9 @@ PAGES = {
         "workflow_id": Workflow.objects.get(slug="opener-welcome").id,
         "number": 1,
     },
-    "prospects:gpu": lambda: {},
-    "builder:workflow_list": lambda: {},
-    "builder:workflow_new": lambda: {},
+    "prospects:gpu": None,
+    "builder:workflow_list": None,
+    "builder:workflow_new": None,
     "builder:workflow_edit": lambda: {
         "workflow_id": Workflow.objects.get(slug="opener-welcome").id
     },
@@ -54,7 +56,7 @@ PAGES = {
         "workflow_id": Workflow.objects.get(slug="opener-welcome").id,
         "number": 2,
     },
-    "builder:snippet_list": lambda: {},
+    "builder:snippet_list": None,
     "builder:snippet_detail": lambda: {"snippet_id": Snippet.objects.first().id},
 }
 # Panel URLs that answer a POST or a download, never a page a person reads.
@@ -97,14 +99,40 @@ def test_the_page_list_names_every_panel_page():
 
 def test_every_panel_page_has_no_serious_or_critical_violation(page):
     demo_load(password=PASSWORD)
+    found = {}
     page.goto(reverse("login"))
-    found = {page.url: accessibility_violations(page)}
+    found["login"] = accessibility_violations(page)
+    log_in_refused(page)
+    found["login, refused"] = accessibility_violations(page)
     log_in(page, "admin", PASSWORD)
     for name, kwargs in PAGES.items():
-        page.goto(reverse(name, kwargs=kwargs()))
-        page.wait_for_load_state("load")
-        found[page.url] = accessibility_violations(page)
-    failing = {url: violations for url, violations in found.items() if violations}
+        found[name] = visit(page, reverse(name, kwargs=kwargs() if kwargs else None))
+    found["thread_list, no match"] = visit(page, reverse("prospects:thread_list") + "?q=nobody")
+    assert_none(found)
+
+
+def test_every_list_page_has_no_serious_or_critical_violation_when_empty(page):
+    demo_users(password=PASSWORD)
+    log_in(page, "admin", PASSWORD)
+    found = {name: visit(page, reverse(name)) for name, kwargs in PAGES.items() if kwargs is None}
+    assert_none(found)
+
+
+def log_in_refused(page) -> None:
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", "not-the-password")
+    page.click("button[type=submit]")
+    expect(page.locator(".error")).to_contain_text("didn't match")
+
+
+def visit(page, url: str) -> list[str]:
+    page.goto(url)
+    page.wait_for_load_state("load")
+    return accessibility_violations(page)
+
+
+def assert_none(found: dict[str, list[str]]) -> None:
+    failing = {state: violations for state, violations in found.items() if violations}
     assert not failing, "\n\n".join(
-        f"{url}:\n" + "\n".join(violations) for url, violations in failing.items()
+        f"{state}:\n" + "\n".join(violations) for state, violations in failing.items()
     )
