@@ -117,7 +117,7 @@ def accessibility_violations(page) -> list[str]:
 
 def assert_accessible(page) -> None:
     violations = accessibility_violations(page)
-    assert not violations, f"axe on {page.url}:\n" + "\n".join(violations)
+    assert not violations, f"accessibility of {page.url}:\n" + "\n".join(violations)
 
 
 def log_in(page, username: str, password: str) -> None:

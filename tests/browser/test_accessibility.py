@@ -102,8 +102,7 @@ def test_the_page_list_names_every_panel_page():
 def test_every_panel_page_has_no_serious_or_critical_violation(page):
     demo_load(password=PASSWORD)
     found = {}
-    page.goto(reverse("login"))
-    found["login"] = accessibility_violations(page)
+    found["login"] = visit(page, reverse("login"))
     log_in_refused(page)
     found["login, refused"] = accessibility_violations(page)
     log_in(page, "admin", PASSWORD)
