@@ -8,7 +8,7 @@ DEMO_PASSWORD ?= prospector-demo
 TEST_DATABASE_URL ?= postgres://prospector:prospector@127.0.0.1:5432/prospector
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run run-llm test venv services lint lock clean bench
+.PHONY: run run-llm test venv services lint lock clean bench screenshots
 
 # The CPU build of torch lies in /opt/wheels on these machines; PyPI's is the CUDA one.
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels)
@@ -41,12 +41,25 @@ run: venv var/secret_key
 run-llm: venv var/secret_key
 	DEMO_PASSWORD="$(DEMO_PASSWORD)" PORT=$(PORT) bash scripts/run_llm.sh
 
+# axe-core, which the browser tests inject into every panel page. The touch dates the install
+# after the lock file (npm may leave the file older), so make does not reinstall every run.
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
 # The whole suite against real PostgreSQL and Redis, installed and started if missing.
-test: venv
+test: venv node_modules/axe-core/axe.min.js
 	bash scripts/test_services.sh
 	SECRET_KEY=test-secret-key-not-for-production DEBUG=0 SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0 \
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_REDIS_URL) CELERY_TASK_ALWAYS_EAGER=1 \
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Tests write screenshots under var/; the tracked ones in docs/ change only when asked.
+screenshots:
+	rm -rf var/screenshots
+	$(MAKE) test PYTEST_ARGS="tests/browser"
+	rm -f docs/screenshots/*.png
+	cp var/screenshots/*.png docs/screenshots/
 
 lint: venv
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
@@ -55,4 +68,4 @@ lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --extra train $(FIND_LINKS) -o requirements.lock --python-version 3.11
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache node_modules
