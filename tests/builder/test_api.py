@@ -52,7 +52,10 @@ def test_invalid_definitions_answer_400_with_paths(ops):
 
 def test_duplicate_slug_answers_400(ops):
     create(ops)
-    assert create(ops).json()["slug"]
+    again = create(ops)
+    assert again.status_code == 400
+    assert set(again.json()) == {"slug"}
+    assert Workflow.objects.count() == 1
 
 
 def test_publishing_twice_answers_409(ops):

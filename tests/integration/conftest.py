@@ -6,6 +6,7 @@ from django.conf import settings
 
 from config.celery import app as celery_app
 from scripts.local_worker import worker_start
+from tests.support.redis_server import PrivateRedis
 
 
 def wait_for(condition, *, timeout: float, interval: float = 0.2, message: str = "condition"):
@@ -25,6 +26,27 @@ def real_queue():
     celery_app.conf.task_always_eager = False
     yield
     celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def private_broker(settings):
+    """Celery's broker on a private Redis, for tests that stop or restart it: workers
+    started afterwards and this process both use it. Request it before ``start_worker``."""
+    server = PrivateRedis().start()
+    settings.CELERY_BROKER_URL = server.url
+    with pytest.MonkeyPatch.context() as patch:
+        # Celery reads CELERY_BROKER_URL from the environment before its configuration.
+        patch.setenv("CELERY_BROKER_URL", server.url)
+        _broker_pools_drop()
+        yield server
+    _broker_pools_drop()
+    server.stop()
+
+
+def _broker_pools_drop() -> None:
+    # Celery keeps its connection and producer pools for the broker it first reached and
+    # drops them only after a fork; so do we, and the next publish connects anew.
+    celery_app._after_fork()
 
 
 @pytest.fixture

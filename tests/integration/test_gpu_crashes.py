@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings
 
 from engines.gpu_lifecycle import BuildLoad, lifecycle_tick
-from engines.models import GpuInstance
+from engines.models import GpuInstance, GpuTickLease
 from engines.services import engine_build_register, gpu_policy_update, gpu_release_now
 from prospects.jobs import job_create
 from scripts.local_worker import ROOT, database_url
@@ -74,11 +74,16 @@ def kill_when_stalled(fake_do, process) -> None:
 
 
 def converge(loads, *, after_crash: bool = True) -> None:
-    """Ticks until the killed process's lease has expired and the state has settled."""
+    """Ticks until the killed process's lease has expired and the state has settled; after
+    a crash, the first tick must be the one that takes the dead tick's lease over."""
     if after_crash:
+        dead = GpuTickLease.objects.get()
+        assert dead.holder is not None, "the killed tick was not mid-tick: it gave its lease back"
         time.sleep(LEASE_SECONDS + 0.5)  # a real lease on the real clock, held by the dead
+        assert lifecycle_tick(loads=loads) is not None, "no tick took the expired lease over"
     for _ in range(3):
         lifecycle_tick(loads=loads)
+    assert GpuTickLease.objects.get().holder is None
 
 
 def assert_converged(fake_do) -> None:

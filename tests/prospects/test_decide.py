@@ -28,7 +28,12 @@ def test_spam_drafts_no_reply_and_closes_the_thread():
 @pytest.mark.parametrize("move", all_moves())
 @pytest.mark.parametrize("state", ThreadState.values)
 def test_every_move_and_state_has_a_next_action(move, state):
-    decide_next_action(move=move, state=state)
+    action = decide_next_action(move=move, state=state)
+    assert action.next_state in ThreadState.values
+    # A reply answers the move it was chosen for, with a text the default canon has.
+    if action.drafts_reply:
+        assert action.template_key.split(".")[0] == move
+        assert action.template_key in yaml.safe_load(DEFAULT_CANON_FILE.read_text())
 
 
 def test_every_template_key_in_use_has_default_canon():
