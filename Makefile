@@ -8,7 +8,7 @@ DEMO_PASSWORD ?= prospector-demo
 TEST_DATABASE_URL ?= postgres://prospector:prospector@127.0.0.1:5432/prospector
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run run-llm test venv services lint lock clean bench screenshots
+.PHONY: run run-llm test venv venv-dev services lint lock clean bench screenshots
 
 # The CPU build of torch lies in /opt/wheels on these machines; PyPI's is the CUDA one.
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels)
@@ -20,14 +20,31 @@ FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels)
 LLAMA_BUILD := $(foreach define,GGML_NATIVE=OFF GGML_AVX=ON GGML_AVX2=ON GGML_FMA=ON GGML_F16C=ON GGML_AVX512=OFF, \
 	--config-settings-package llama-cpp-python:cmake.define.$(define))
 
-$(BIN)/python: pyproject.toml requirements.lock
+$(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check uv==0.13.8
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python $(FIND_LINKS) $(LLAMA_BUILD) requirements.lock
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
-	touch $(BIN)/python
 
-venv: $(BIN)/python
+# One .venv, two locks: requirements.lock holds what the panel and the worker import, and
+# requirements-dev.lock adds the test and training stack (torch, llama.cpp built from
+# source: minutes). `make lock` pins the runtime lock to the dev lock's versions, so a venv
+# synced to the dev lock already holds the runtime one: after `make test`, `make run`
+# installs nothing. The stamps say which lock the venv was last brought up to.
+RUNTIME_STAMP := $(VENV)/.synced-runtime
+DEV_STAMP := $(VENV)/.synced-dev
+
+# `install`, not `sync`: a venv that `make test` filled keeps its test packages.
+$(RUNTIME_STAMP): pyproject.toml requirements.lock | $(BIN)/uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $@
+
+$(DEV_STAMP): pyproject.toml requirements.lock requirements-dev.lock | $(BIN)/uv
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python $(FIND_LINKS) $(LLAMA_BUILD) requirements-dev.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $@ $(RUNTIME_STAMP)
+
+venv: $(RUNTIME_STAMP)
+venv-dev: $(DEV_STAMP)
 
 var/secret_key:
 	mkdir -p var
@@ -38,7 +55,7 @@ run: venv var/secret_key
 	DEMO_PASSWORD="$(DEMO_PASSWORD)" PORT=$(PORT) bash scripts/run_demo.sh
 
 # The demo plus a local model server (llama.cpp + Gemma 3 270M) behind the endpoint build.
-run-llm: venv var/secret_key
+run-llm: venv-dev var/secret_key
 	DEMO_PASSWORD="$(DEMO_PASSWORD)" PORT=$(PORT) bash scripts/run_llm.sh
 
 # axe-core, which the browser tests inject into every panel page. The touch dates the install
@@ -48,7 +65,7 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 	touch $@
 
 # The whole suite against real PostgreSQL and Redis, installed and started if missing.
-test: venv node_modules/axe-core/axe.min.js
+test: venv-dev node_modules/axe-core/axe.min.js
 	bash scripts/test_services.sh
 	SECRET_KEY=test-secret-key-not-for-production DEBUG=0 SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0 \
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_REDIS_URL) CELERY_TASK_ALWAYS_EAGER=1 \
@@ -61,11 +78,14 @@ screenshots:
 	rm -f docs/screenshots/*.png
 	cp var/screenshots/*.png docs/screenshots/
 
-lint: venv
+lint: venv-dev
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
-lock:
-	$(BIN)/uv pip compile pyproject.toml --extra dev --extra train $(FIND_LINKS) -o requirements.lock --python-version 3.11
+# The dev lock first: the runtime lock takes its versions (-c), so one never contradicts the
+# other and the dev venv holds both.
+lock: | $(BIN)/uv
+	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev --extra train $(FIND_LINKS) -o requirements-dev.lock --python-version 3.11
+	$(BIN)/uv pip compile --quiet pyproject.toml -c requirements-dev.lock $(FIND_LINKS) -o requirements.lock --python-version 3.11
 
 clean:
 	rm -rf $(VENV) var .pytest_cache node_modules
