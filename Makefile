@@ -79,7 +79,7 @@ screenshots:
 	cp var/screenshots/*.png docs/screenshots/
 
 lint: venv-dev
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports
 
 # The dev lock first: the runtime lock takes its versions (-c), so one never contradicts the
 # other and the dev venv holds both.
