@@ -15,12 +15,13 @@ from knox.models import AuthToken
 from knox.views import LogoutAllView, LogoutView
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from config.fields import StrictCharField
+from config.roles import public
 
 
 def _login_rate(group, request) -> str:
@@ -29,11 +30,14 @@ def _login_rate(group, request) -> str:
 
 # Per address and per username, so neither many names from one address nor one name
 # from many addresses gets more guesses.
-login = ratelimit(key="ip", rate=_login_rate, method="POST", block=True)(
-    ratelimit(key="post:username", rate=_login_rate, method="POST", block=True)(
-        auth_views.LoginView.as_view()
+login = public(
+    ratelimit(key="ip", rate=_login_rate, method="POST", block=True)(
+        ratelimit(key="post:username", rate=_login_rate, method="POST", block=True)(
+            auth_views.LoginView.as_view()
+        )
     )
 )
+logout = public(auth_views.LogoutView.as_view())
 
 
 def ratelimited(request, exception) -> HttpResponse:
@@ -77,6 +81,9 @@ class TokenView(APIView):
 class TokenLogoutView(LogoutView):
     """Revokes the token the request is made with."""
 
+    # Any signed-in user may revoke their own tokens, with a role or without.
+    permission_classes = [IsAuthenticated]
+
     @extend_schema(request=None, responses={204: None})
     def post(self, request, format=None):
         return super().post(request, format)
@@ -84,6 +91,8 @@ class TokenLogoutView(LogoutView):
 
 class TokenLogoutAllView(LogoutAllView):
     """Revokes every token of the requesting user."""
+
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request, format=None):
