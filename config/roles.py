@@ -187,10 +187,8 @@ class RolesRequiredMiddleware:
 
 
 def roles_context(request):
-    roles = user_roles(request.user)
     return {
-        "user_roles": sorted(roles),
-        "is_admin": Role.ADMIN in roles,
+        "user_roles": sorted(user_roles(request.user)),
         # The navigation offers only the pages the user may open.
         "nav_can_review": can_review(request.user),
     }
