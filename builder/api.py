@@ -23,9 +23,9 @@ from builder.services import (
 )
 from config.fields import StrictCharField, StrictSlugField
 from config.pagination import PageSizePagination, page_of
-from config.roles import Role, role_permission
+from config.roles import Allows, can_edit_workflows, has_any_role
 
-OperatorsWrite = role_permission(write=(Role.ADMIN, Role.OPERATOR))
+WorkflowEditors = Allows(has_any_role, write=can_edit_workflows)
 
 
 def _definition_errors(invalid: DefinitionInvalid) -> ValidationError:
@@ -99,7 +99,7 @@ class RollbackSerializer(serializers.Serializer):
 
 
 class WorkflowListView(APIView):
-    permission_classes = [OperatorsWrite]
+    permission_classes = [WorkflowEditors]
 
     @extend_schema(
         parameters=[
@@ -153,7 +153,7 @@ def _definition_input(serializer_class, data) -> tuple[dict, list[str]]:
 
 
 class WorkflowDetailView(generics.RetrieveAPIView):
-    permission_classes = [OperatorsWrite]
+    permission_classes = [WorkflowEditors]
     serializer_class = WorkflowSerializer
     queryset = Workflow.objects.select_related(
         "live_version__workflow", "live_version__author", "live_version__published_by"
@@ -161,7 +161,7 @@ class WorkflowDetailView(generics.RetrieveAPIView):
 
 
 class VersionListView(APIView):
-    permission_classes = [OperatorsWrite]
+    permission_classes = [WorkflowEditors]
 
     @extend_schema(responses=VersionSerializer(many=True))
     def get(self, request, pk):
@@ -187,7 +187,7 @@ def _version(pk, number) -> WorkflowVersion:
 
 
 class VersionDetailView(APIView):
-    permission_classes = [OperatorsWrite]
+    permission_classes = [WorkflowEditors]
 
     @extend_schema(responses=VersionSerializer)
     def get(self, request, pk, number):
@@ -195,7 +195,7 @@ class VersionDetailView(APIView):
 
 
 class VersionPublishView(APIView):
-    permission_classes = [OperatorsWrite]
+    permission_classes = [WorkflowEditors]
 
     @extend_schema(request=NoteSerializer, responses=VersionSerializer)
     def post(self, request, pk, number):
@@ -211,7 +211,7 @@ class VersionPublishView(APIView):
 
 
 class VersionRollbackView(APIView):
-    permission_classes = [OperatorsWrite]
+    permission_classes = [WorkflowEditors]
 
     @extend_schema(request=RollbackSerializer, responses={201: VersionSerializer})
     def post(self, request, pk, number):
@@ -224,7 +224,7 @@ class VersionRollbackView(APIView):
 
 
 class VersionArchiveView(APIView):
-    permission_classes = [OperatorsWrite]
+    permission_classes = [WorkflowEditors]
 
     @extend_schema(request=None, responses=VersionSerializer)
     def post(self, request, pk, number):
@@ -241,7 +241,7 @@ class DiffQuerySerializer(serializers.Serializer):
 
 
 class DiffView(APIView):
-    permission_classes = [OperatorsWrite]
+    permission_classes = [WorkflowEditors]
 
     @extend_schema(parameters=[DiffQuerySerializer], responses=OpenApiTypes.OBJECT)
     def get(self, request, pk):
@@ -268,7 +268,7 @@ class ResolveQuerySerializer(serializers.Serializer):
 class ResolveView(APIView):
     """Which live workflow version would run for a situation, without running it."""
 
-    permission_classes = [OperatorsWrite]
+    permission_classes = [WorkflowEditors]
 
     @extend_schema(parameters=[ResolveQuerySerializer], responses=OpenApiTypes.OBJECT)
     def get(self, request):
@@ -308,7 +308,7 @@ class SnippetVersionSerializer(serializers.ModelSerializer):
 
 
 class SnippetListView(APIView):
-    permission_classes = [OperatorsWrite]
+    permission_classes = [WorkflowEditors]
 
     @extend_schema(operation_id="snippets_list", responses=page_of(SnippetSerializer))
     def get(self, request):
@@ -323,7 +323,7 @@ class SnippetListView(APIView):
 
 
 class SnippetDetailView(APIView):
-    permission_classes = [OperatorsWrite]
+    permission_classes = [WorkflowEditors]
 
     @extend_schema(operation_id="snippets_history", responses=OpenApiTypes.OBJECT)
     def get(self, request, pk):

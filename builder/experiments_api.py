@@ -7,7 +7,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from builder.api import OperatorsWrite, _paginated, _valid
+from builder.api import WorkflowEditors, _paginated, _valid
 from builder.experiments import (
     arm_specs,
     experiment_create,
@@ -112,7 +112,7 @@ def _written(data: dict) -> dict:
 
 
 class ExperimentListView(APIView):
-    permission_classes = [OperatorsWrite]
+    permission_classes = [WorkflowEditors]
 
     @extend_schema(
         parameters=[OpenApiParameter("status", str, enum=Experiment.Status.values)],
@@ -136,7 +136,7 @@ class ExperimentListView(APIView):
 
 
 class ExperimentDetailView(APIView):
-    permission_classes = [OperatorsWrite]
+    permission_classes = [WorkflowEditors]
 
     @extend_schema(responses=ExperimentSerializer)
     def get(self, request, pk):
@@ -157,7 +157,7 @@ class ExperimentDetailView(APIView):
 
 
 class ExperimentStartView(APIView):
-    permission_classes = [OperatorsWrite]
+    permission_classes = [WorkflowEditors]
 
     @extend_schema(request=None, responses=ExperimentSerializer)
     def post(self, request, pk):
@@ -166,7 +166,7 @@ class ExperimentStartView(APIView):
 
 
 class ExperimentPauseView(APIView):
-    permission_classes = [OperatorsWrite]
+    permission_classes = [WorkflowEditors]
 
     @extend_schema(request=None, responses=ExperimentSerializer)
     def post(self, request, pk):

@@ -1,7 +1,7 @@
 """The workflow builder panel: thin views over builder selectors and services."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,21 +29,16 @@ from builder.services import (
     workflow_rollback,
     workflow_save_draft,
 )
-from config.roles import Role, has_role, role_required
+from config.roles import allow, can_edit_workflows, has_any_role
 
 WORKFLOWS_PER_PAGE = 25
-
-
-def _require_operator(user) -> None:
-    if not has_role(user, Role.ADMIN, Role.OPERATOR):
-        raise PermissionDenied
 
 
 def _redirect(request, url: str):
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
-@role_required
+@allow(has_any_role)
 def workflow_list(request):
     filters = {key: request.GET.get(key, "").strip()[:120] for key in ("status", "template_key")}
     if filters["status"] not in ("", *WorkflowVersion.Status.values):
@@ -83,10 +78,9 @@ def _editor_context(*, workflow, definition, steps, errors=None, notes="", slug=
     }
 
 
-@role_required
+@allow(can_edit_workflows)
 def workflow_editor(request, workflow_id=None):
     """GET shows the newest version; POST applies a step operation or saves a draft."""
-    _require_operator(request.user)
     workflow = get_object_or_404(Workflow, id=workflow_id) if workflow_id else None
     if request.method == "GET":
         latest = selectors.workflow_latest_version(workflow) if workflow else None
@@ -137,16 +131,15 @@ def workflow_editor(request, workflow_id=None):
     return _redirect(request, reverse("builder:workflow_history", args=[version.workflow_id]))
 
 
-@role_required
+@allow(can_edit_workflows)
 @require_POST
 def editor_steps_hx(request):
     """Re-renders the step builder after add/delete/reorder, without saving anything."""
-    _require_operator(request.user)
     steps = apply_step_op(steps_from_post(request.POST), request.POST.get("op", ""))
     return render(request, "builder/_steps.html", {"steps": steps, "errors": {}})
 
 
-@role_required
+@allow(has_any_role)
 def snippet_preview_hx(request):
     version = selectors.snippet_version(request.GET.get("ref", ""))
     return render(request, "builder/_snippet_preview.html", {"version": version})
@@ -160,10 +153,9 @@ def _version(workflow_id, number) -> WorkflowVersion:
     )
 
 
-@role_required
+@allow(can_edit_workflows)
 def workflow_publish_page(request, workflow_id, number):
     """Shows the diff against the live version and asks for a note before publishing."""
-    _require_operator(request.user)
     version = _version(workflow_id, number)
     live = version.workflow.live_version
     error = ""
@@ -185,7 +177,7 @@ def workflow_publish_page(request, workflow_id, number):
     )
 
 
-@role_required
+@allow(has_any_role)
 def workflow_history(request, workflow_id):
     workflow = get_object_or_404(Workflow.objects.select_related("live_version"), id=workflow_id)
     versions = workflow.versions.select_related("author", "published_by")
@@ -195,12 +187,12 @@ def workflow_history(request, workflow_id):
         {
             "workflow": workflow,
             "versions": versions,
-            "can_edit": has_role(request.user, Role.ADMIN, Role.OPERATOR),
+            "can_edit": can_edit_workflows(request.user),
         },
     )
 
 
-@role_required
+@allow(has_any_role)
 def workflow_diff(request, workflow_id):
     workflow = get_object_or_404(Workflow, id=workflow_id)
     try:
@@ -223,10 +215,9 @@ def workflow_diff(request, workflow_id):
     )
 
 
-@role_required
+@allow(can_edit_workflows)
 @require_POST
 def workflow_archive_view(request, workflow_id, number):
-    _require_operator(request.user)
     version = _version(workflow_id, number)
     try:
         workflow_archive(version=version)
@@ -237,10 +228,9 @@ def workflow_archive_view(request, workflow_id, number):
     return _redirect(request, reverse("builder:workflow_history", args=[workflow_id]))
 
 
-@role_required
+@allow(can_edit_workflows)
 @require_POST
 def workflow_rollback_view(request, workflow_id, number):
-    _require_operator(request.user)
     version = _version(workflow_id, number)
     try:
         published = workflow_rollback(
@@ -253,7 +243,7 @@ def workflow_rollback_view(request, workflow_id, number):
     return _redirect(request, reverse("builder:workflow_history", args=[workflow_id]))
 
 
-@role_required
+@allow(has_any_role)
 def snippet_list(request):
     return render(
         request,
@@ -261,16 +251,15 @@ def snippet_list(request):
         {
             "snippets": selectors.snippets_with_latest(),
             "kinds": Snippet.Kind.choices,
-            "can_edit": has_role(request.user, Role.ADMIN, Role.OPERATOR),
+            "can_edit": can_edit_workflows(request.user),
         },
     )
 
 
-@role_required
+@allow(has_any_role, write=can_edit_workflows)
 def snippet_detail(request, snippet_id):
     snippet = get_object_or_404(Snippet, id=snippet_id)
     if request.method == "POST":
-        _require_operator(request.user)
         version = snippet_save(
             kind=snippet.kind,
             key=snippet.key,
@@ -285,15 +274,14 @@ def snippet_detail(request, snippet_id):
         {
             "snippet": snippet,
             "versions": snippet.versions.select_related("author"),
-            "can_edit": has_role(request.user, Role.ADMIN, Role.OPERATOR),
+            "can_edit": can_edit_workflows(request.user),
         },
     )
 
 
-@role_required
+@allow(can_edit_workflows)
 @require_POST
 def snippet_create(request):
-    _require_operator(request.user)
     try:
         version = snippet_save(
             kind=request.POST.get("kind", ""),

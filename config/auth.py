@@ -18,12 +18,13 @@ from knox.models import AuthToken
 from knox.views import LogoutAllView, LogoutView
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from config.fields import StrictCharField
+from config.roles import public
 
 
 def _login_rate(group, request) -> str:
@@ -38,8 +39,9 @@ def login_rate_limited(view):
     return limit(key="ip")(limit(key="post:username")(view))
 
 
-login = login_rate_limited(auth_views.LoginView.as_view())
-admin_login = login_rate_limited(admin.site.login)
+login = public(login_rate_limited(auth_views.LoginView.as_view()))
+admin_login = public(login_rate_limited(admin.site.login))
+logout = public(auth_views.LogoutView.as_view())
 
 
 def ratelimited(request, exception) -> HttpResponse:
@@ -83,6 +85,9 @@ class TokenView(APIView):
 class TokenLogoutView(LogoutView):
     """Revokes the token the request is made with."""
 
+    # Any signed-in user may revoke their own tokens, with a role or without.
+    permission_classes = [IsAuthenticated]
+
     @extend_schema(request=None, responses={204: None})
     def post(self, request, format=None):
         return super().post(request, format)
@@ -90,6 +95,8 @@ class TokenLogoutView(LogoutView):
 
 class TokenLogoutAllView(LogoutAllView):
     """Revokes every token of the requesting user."""
+
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request, format=None):

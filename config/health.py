@@ -6,12 +6,16 @@ from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 from kombu import Connection
 
+from config.roles import public
 
+
+@public
 @require_GET
 def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
+@public
 @require_GET
 def readyz(request):
     checks = {"database": _database_ok(), "broker": _broker_ok()}

@@ -1,9 +1,20 @@
-"""Roles are Django groups; this module is the one place that says who may do what."""
+"""Roles are Django groups; this module is the one place that says who may do what.
 
+Each action has one named predicate (``can_review``, ``can_start_jobs``, ...), and the
+panel and the API both ask it, so the two surfaces cannot disagree. Both deny by default:
+
+- the panel: ``RolesRequiredMiddleware`` refuses any view that does not declare who may
+  open it, with ``@allow(...)`` or ``@public``;
+- the API: DRF's default permission (``DeclaredNothing``) refuses everyone, so an API view
+  names its readers and writers with ``permission_classes = [Allows(...)]``.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import wraps
 
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
@@ -34,7 +45,28 @@ def has_role(user, *roles: Role) -> bool:
     return bool(user_roles(user) & set(roles))
 
 
+# --- who may do what: one predicate per action ---------------------------------------
+
+Predicate = Callable[[object], bool]
+
+
+def anyone(user) -> bool:
+    """Public: probes, logging in and out."""
+    return True
+
+
+def nobody(user) -> bool:
+    return False
+
+
+def has_any_role(user) -> bool:
+    """Reading the panel and the API: signed in and in a group. A user without a role
+    sees nothing."""
+    return bool(user_roles(user))
+
+
 def can_review(user) -> bool:
+    """Approve, correct, reject or re-draft a draft; label a decision's move."""
     return has_role(user, Role.ADMIN, Role.COWORKER)
 
 
@@ -42,63 +74,142 @@ def can_ingest(user) -> bool:
     return has_role(user, Role.ADMIN, Role.OPERATOR, Role.CLIENT)
 
 
-# Corrections and tuning exports are people's work on drafts: panel roles, not REST clients.
-CORRECTION_READERS = (Role.ADMIN, Role.OPERATOR, Role.COWORKER)
-
-
 def can_read_corrections(user) -> bool:
-    return has_role(user, *CORRECTION_READERS)
+    """Corrections and tuning exports are people's work on drafts: panel roles, not
+    REST clients."""
+    return has_role(user, Role.ADMIN, Role.OPERATOR, Role.COWORKER)
 
 
 def can_start_jobs(user) -> bool:
+    """Start, cancel or retry a drafting job. A job spends rented model time on threads
+    already drafted: the people who run workflows decide that, not the REST client, whose
+    part is ingesting (DESIGN.md's roles)."""
     return has_role(user, Role.ADMIN, Role.OPERATOR)
 
 
 def can_run_preview_on_model(user) -> bool:
     """Running a workflow's chain from the preview spends model time, as a job does."""
+    return can_start_jobs(user)
+
+
+def can_edit_workflows(user) -> bool:
+    """Author, version, publish and roll back workflows; edit snippets; run experiments."""
     return has_role(user, Role.ADMIN, Role.OPERATOR)
 
 
 def can_change_engine(user) -> bool:
+    """Flip the active draft or classifier engine; promote a build, set its guards and
+    its concurrency."""
     return has_role(user, Role.ADMIN)
 
 
-def role_required(view):
-    """Login required, and deny-by-default: a user without any role gets 403."""
+def can_read_training(user) -> bool:
+    return has_role(user, Role.ADMIN, Role.OPERATOR)
 
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not user_roles(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
 
-    return wrapped
+def can_train(user) -> bool:
+    """Start a training run or an evaluation: both rent a GPU."""
+    return has_role(user, Role.ADMIN)
+
+
+def can_use_gpu_levers(user) -> bool:
+    """Hold a GPU warm, release it, change the GPU policy: each one spends money."""
+    return has_role(user, Role.ADMIN)
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may read (safe methods) and who may write (any other method)."""
+
+    read: Predicate
+    write: Predicate
+
+    def permits(self, user, method: str) -> bool:
+        return (self.read if method in SAFE_METHODS else self.write)(user)
+
+
+PUBLIC = Access(read=anyone, write=anyone)
+
+
+# --- the panel ------------------------------------------------------------------------
+
+
+def allow(read: Predicate, *, write: Predicate | None = None):
+    """Declares who may open a panel view: ``read`` for GET and HEAD, ``write`` (by
+    default the same) for a POST. Anonymous users go to the login page, others who may
+    not get 403."""
+    access = Access(read=read, write=write or read)
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not access.permits(request.user, request.method):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        wrapped.access = access
+        return wrapped
+
+    return decorate
+
+
+def public(view):
+    """Declares a panel view that anyone may open (it may check something else itself)."""
+    view.access = PUBLIC
+    return view
+
+
+class RolesRequiredMiddleware:
+    """Deny by default on the panel: a view that does not declare its access is refused,
+    so a new page cannot go out open by forgetting a decorator. DRF views answer to DRF's
+    default permission instead, and Django's admin to its own staff check."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        # Imported here: DRF reads this module for its default permission while it loads.
+        from rest_framework.views import APIView
+
+        view_class = getattr(view_func, "cls", None)
+        if isinstance(view_class, type) and issubclass(view_class, APIView):
+            return None
+        if request.resolver_match.app_name == "admin":
+            return None
+        if not isinstance(getattr(view_func, "access", None), Access):
+            raise PermissionDenied("This view does not declare who may open it.")
+        return None
 
 
 def roles_context(request):
-    roles = user_roles(request.user)
     return {
-        "user_roles": sorted(roles),
-        "is_admin": Role.ADMIN in roles,
+        "user_roles": sorted(user_roles(request.user)),
         # The navigation offers only the pages the user may open.
         "nav_can_review": can_review(request.user),
     }
 
 
-class AnyRole(BasePermission):
-    """Deny-by-default: an authenticated user without any role sees nothing."""
-
-    def has_permission(self, request, view):
-        return bool(user_roles(request.user))
+# --- the API --------------------------------------------------------------------------
 
 
-def role_permission(*, write: tuple[Role, ...], read: tuple[Role, ...] = tuple(Role)):
-    """A DRF permission class: ``read`` roles may use safe methods, ``write`` roles any."""
+def Allows(read: Predicate, *, write: Predicate | None = None) -> type[BasePermission]:  # noqa: N802 (a class factory, used where DRF expects a class)
+    """A DRF permission class: ``read`` for safe methods, ``write`` (by default the same)
+    for the others."""
+    access = Access(read=read, write=write or read)
 
     class RolePermission(BasePermission):
         def has_permission(self, request, view):
-            allowed = read if request.method in SAFE_METHODS else write
-            return has_role(request.user, *allowed)
+            return access.permits(request.user, request.method)
 
+    RolePermission.access = access
     return RolePermission
+
+
+# DRF's DEFAULT_PERMISSION_CLASSES: an API view that does not declare who may use it
+# refuses everyone (401 without credentials, 403 with).
+DeclaredNothing = Allows(nobody)

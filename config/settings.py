@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.roles.RolesRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -134,7 +135,8 @@ REST_FRAMEWORK = {
         "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Deny by default: each API view names who may use it (config/roles.py).
+    "DEFAULT_PERMISSION_CLASSES": ["config.roles.DeclaredNothing"],
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
@@ -173,6 +175,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Ingest inbound messages, fetch drafts and decisions, flip the draft engine.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its viewer are public, as the README's API table is.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     # Choice sets that share a field name ("state", "kind") each get their own schema name.
     "ENUM_NAME_OVERRIDES": {
         "ThreadStateEnum": "builder.taxonomy.ThreadState",

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from builder.taxonomy import Archetype
 from config.datetimes import UtcIsoDateTimeFilter
 from config.fields import StrictCharField
-from config.roles import AnyRole, Role, role_permission
+from config.roles import Allows, can_change_engine, can_ingest, has_any_role
 from engines.untrusted import strip_invisible
 from prospects.models import Decision, Draft, InboundMessage, Thread
 from prospects.pipeline import Inbound, inbound_ingest
@@ -144,7 +144,7 @@ class ThreadSerializer(serializers.ModelSerializer):
 class InboundView(APIView):
     """Ingest one inbound message, or a list of up to 100."""
 
-    permission_classes = [role_permission(write=(Role.ADMIN, Role.OPERATOR, Role.CLIENT))]
+    permission_classes = [Allows(can_ingest)]
 
     @extend_schema(request=InboundInputSerializer, responses={201: IngestResultSerializer})
     def post(self, request):
@@ -176,20 +176,20 @@ class DraftFilter(django_filters.FilterSet):
 
 
 class DraftListView(generics.ListAPIView):
-    permission_classes = [AnyRole]
+    permission_classes = [Allows(has_any_role)]
     serializer_class = DraftSerializer
     filterset_class = DraftFilter
     queryset = drafts_list()
 
 
 class DraftDetailView(generics.RetrieveAPIView):
-    permission_classes = [AnyRole]
+    permission_classes = [Allows(has_any_role)]
     serializer_class = DraftSerializer
     queryset = drafts_list()
 
 
 class ThreadDetailView(APIView):
-    permission_classes = [AnyRole]
+    permission_classes = [Allows(has_any_role)]
 
     @extend_schema(responses=ThreadSerializer)
     def get(self, request, pk):
@@ -212,7 +212,7 @@ class EngineSettingView(generics.GenericAPIView):
     """One of the admin's switches: read by any role, set by an admin through its service
     (which checks the id and keeps the change in history)."""
 
-    permission_classes = [role_permission(write=(Role.ADMIN,))]
+    permission_classes = [Allows(has_any_role, write=can_change_engine)]
     field = ""
 
     def apply(self, *, engine_id: str, user):

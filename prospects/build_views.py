@@ -4,11 +4,11 @@ and gated promotion. Reading is for any role; acting is the admin's."""
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from config.roles import can_change_engine, role_required
+from config.roles import allow, can_change_engine, can_train, has_any_role
 from engines.forms import BuildConcurrencyForm
 from engines.gpu_deploy import lora_arguments
 from engines.models import (
@@ -100,6 +100,7 @@ def tuning_context(engine_id: str, user) -> dict:
         "evaluations": evaluations,
         "busy": busy,
         "can_act": can_change_engine(user),
+        "can_train": can_train(user),
         "heads": Evaluation.Head.choices,
     }
 
@@ -131,7 +132,7 @@ def serving_context(engine_id: str, user) -> dict:
     }
 
 
-@role_required
+@allow(has_any_role)
 def build_tuning_hx(request, engine_id):
     """The tuning section alone: polled while a run or an evaluation is under way."""
     return render(
@@ -139,11 +140,6 @@ def build_tuning_hx(request, engine_id):
         "prospects/_build_tuning.html",
         {"engine_id": engine_id, **tuning_context(engine_id, request.user)},
     )
-
-
-def _admin(request) -> None:
-    if not can_change_engine(request.user):
-        raise PermissionDenied
 
 
 def _field_errors(request, errors: dict) -> None:
@@ -158,7 +154,6 @@ def _back(engine_id):
 
 def _attempt(request, engine_id, action, done: str):
     """Runs an admin's action; its field errors, or ``done``, come back as messages."""
-    _admin(request)
     try:
         action()
     except ValidationError as invalid:
@@ -168,10 +163,9 @@ def _attempt(request, engine_id, action, done: str):
     return _back(engine_id)
 
 
-@role_required
+@allow(can_change_engine)
 @require_POST
 def build_concurrency(request, engine_id):
-    _admin(request)
     form = BuildConcurrencyForm(
         request.POST, instance=get_object_or_404(EngineBuild, engine_id=engine_id)
     )
@@ -190,7 +184,7 @@ def build_concurrency(request, engine_id):
     )
 
 
-@role_required
+@allow(can_train)
 @require_POST
 def build_evaluate(request, engine_id):
     return _attempt(
@@ -220,7 +214,7 @@ def _hyper_parameters(post) -> dict:
     return chosen
 
 
-@role_required
+@allow(can_train)
 @require_POST
 def build_train(request, engine_id):
     return _attempt(
@@ -238,10 +232,9 @@ def build_train(request, engine_id):
     )
 
 
-@role_required
+@allow(can_change_engine)
 @require_POST
 def build_promote_view(request, engine_id):
-    _admin(request)
     try:
         build_promote(engine_id=engine_id, user=request.user)
     except PromotionRefused as refused:
@@ -255,7 +248,7 @@ def build_promote_view(request, engine_id):
     return _back(engine_id)
 
 
-@role_required
+@allow(can_change_engine)
 @require_POST
 def promotion_guards(request, engine_id):
     guards = {}

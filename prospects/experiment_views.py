@@ -19,7 +19,7 @@ from builder.experiments import (
 from builder.experiments_api import experiments_with_arms
 from builder.models import PROPORTION_METRICS, Experiment, Metric, WorkflowVersion
 from builder.selectors import vocabulary
-from config.roles import can_change_engine, can_start_jobs, role_required
+from config.roles import allow, can_change_engine, can_edit_workflows, has_any_role
 from engines.selectors import selectable_engine_ids
 from prospects.charts import ARM_COLOURS, experiment_charts
 from prospects.experiments import (
@@ -119,12 +119,7 @@ def _attach(rows: list[ArmRow], errors: dict[str, list[str]]) -> dict[str, list[
     return rest
 
 
-def _operator(request) -> None:
-    if not can_start_jobs(request.user):
-        raise PermissionDenied
-
-
-@role_required
+@allow(has_any_role)
 def experiment_list(request):
     experiments = experiments_with_arms()
     status = request.GET.get("status", "")
@@ -138,14 +133,13 @@ def experiment_list(request):
             "page": page,
             "status": status,
             "statuses": Experiment.Status.choices,
-            "can_operate": can_start_jobs(request.user),
+            "can_operate": can_edit_workflows(request.user),
         },
     )
 
 
-@role_required
+@allow(can_edit_workflows)
 def experiment_new(request):
-    _operator(request)
     form = ExperimentForm(request.POST or None)
     rows = _arm_rows(request.POST if request.method == "POST" else None)
     control = request.POST.get("control", "0")
@@ -211,11 +205,11 @@ def _results_context(experiment: Experiment, user) -> dict:
         "promotable": [result for result in results.arms if result.n >= experiment.min_sample],
         "active_engine": pipeline_settings().draft_engine,
         "history": experiment.history.select_related("history_user")[:20],
-        "can_operate": can_start_jobs(user),
+        "can_operate": can_edit_workflows(user),
     }
 
 
-@role_required
+@allow(has_any_role)
 def experiment_detail(request, experiment_id):
     experiment = get_object_or_404(experiments_with_arms(), id=experiment_id)
     return render(
@@ -223,16 +217,15 @@ def experiment_detail(request, experiment_id):
     )
 
 
-@role_required
+@allow(has_any_role)
 def experiment_csv(request, experiment_id):
     return csv_download(get_object_or_404(experiments_with_arms(), id=experiment_id))
 
 
-@role_required
+@allow(can_edit_workflows)
 @require_POST
 def experiment_action(request, experiment_id, action):
     """Start, pause or finish; errors are flashed on the experiment's page."""
-    _operator(request)
     experiment = get_object_or_404(Experiment, id=experiment_id)
     handlers = {
         "start": lambda: experiment_start(experiment=experiment),
@@ -250,11 +243,10 @@ def experiment_action(request, experiment_id, action):
     return redirect("prospects:experiment_detail", experiment_id=experiment.id)
 
 
-@role_required
+@allow(can_edit_workflows)
 @require_POST
 def experiment_promote_view(request, experiment_id):
     """Step one shows what promotion changes; step two (``confirm=yes``) does it."""
-    _operator(request)
     experiment = get_object_or_404(experiments_with_arms(), id=experiment_id)
     arm_key = request.POST.get("arm", "")
     try:
@@ -283,10 +275,9 @@ def experiment_promote_view(request, experiment_id):
     return redirect("prospects:experiment_detail", experiment_id=experiment.id)
 
 
-@role_required
+@allow(can_edit_workflows)
 @require_POST
 def experiment_rollback_view(request, experiment_id):
-    _operator(request)
     experiment = get_object_or_404(experiments_with_arms(), id=experiment_id)
     try:
         experiment_rollback(

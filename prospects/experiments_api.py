@@ -9,7 +9,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from builder.api import OperatorsWrite, _valid
+from builder.api import WorkflowEditors, _valid
 from builder.experiments_api import ExperimentSerializer, experiment_response, experiments_with_arms
 from config.fields import StrictCharField
 from prospects.experiments import (
@@ -33,7 +33,7 @@ def results_json(results) -> dict:
 
 
 class ExperimentResultsView(APIView):
-    permission_classes = [OperatorsWrite]
+    permission_classes = [WorkflowEditors]
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, pk):
@@ -42,7 +42,7 @@ class ExperimentResultsView(APIView):
 
 
 class ExperimentResultsCsvView(APIView):
-    permission_classes = [OperatorsWrite]
+    permission_classes = [WorkflowEditors]
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     def get(self, request, pk):
@@ -72,7 +72,7 @@ def _unconfirmed(error: EngineFlipUnconfirmed) -> ValidationError:
 class ExperimentPromoteView(APIView):
     """Promotes the named arm, or the winner; an engine flip needs an admin's confirmation."""
 
-    permission_classes = [OperatorsWrite]
+    permission_classes = [WorkflowEditors]
 
     @extend_schema(request=ExperimentPromoteSerializer, responses=ExperimentSerializer)
     def post(self, request, pk):
@@ -91,7 +91,7 @@ class ExperimentPromoteView(APIView):
 
 
 class ExperimentRollbackView(APIView):
-    permission_classes = [OperatorsWrite]
+    permission_classes = [WorkflowEditors]
 
     @extend_schema(request=ExperimentRollbackSerializer, responses=ExperimentSerializer)
     def post(self, request, pk):

@@ -7,14 +7,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.fields import StrictCharField
-from config.roles import Role, role_permission
+from config.roles import Allows, can_use_gpu_levers, has_any_role
 from engines.gpu_lifecycle import provision_blocker
 from engines.models import GpuInstance, GpuTransition
 from engines.selectors import gpu_builds, gpu_spend, gpu_timeline
 from engines.services import MAX_HOLD_MINUTES, gpu_hold_warm, gpu_release_now
 from prospects.gpu import build_loads
 
-AdminWrites = role_permission(write=(Role.ADMIN,))
+GpuLevers = Allows(has_any_role, write=can_use_gpu_levers)
 
 
 class GpuInstanceSerializer(serializers.ModelSerializer):
@@ -74,7 +74,7 @@ class GpuOverviewSerializer(serializers.Serializer):
 
 
 class GpuView(APIView):
-    permission_classes = [AdminWrites]
+    permission_classes = [GpuLevers]
 
     @extend_schema(responses=GpuOverviewSerializer)
     def get(self, request):
@@ -98,7 +98,7 @@ class GpuReleaseSerializer(serializers.Serializer):
 
 
 class GpuHoldView(APIView):
-    permission_classes = [AdminWrites]
+    permission_classes = [GpuLevers]
 
     @extend_schema(request=GpuHoldSerializer, responses=GpuHoldSerializer)
     def post(self, request):
@@ -109,7 +109,7 @@ class GpuHoldView(APIView):
 
 
 class GpuReleaseView(APIView):
-    permission_classes = [AdminWrites]
+    permission_classes = [GpuLevers]
 
     @extend_schema(request=GpuReleaseSerializer, responses=GpuReleaseSerializer)
     def post(self, request):

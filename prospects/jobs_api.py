@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from builder.models import WorkflowVersion
 from config.fields import StrictCharField
-from config.roles import Role, role_permission
+from config.roles import Allows, can_start_jobs, has_any_role
 from prospects.jobs import (
     backlog,
     job_cancel,
@@ -21,7 +21,7 @@ from prospects.jobs import (
 from prospects.models import DraftJob, DraftJobItem
 from prospects.selectors import with_progress
 
-JobsWrite = role_permission(write=(Role.ADMIN, Role.OPERATOR, Role.CLIENT))
+JobStarters = Allows(has_any_role, write=can_start_jobs)
 
 
 class JobFilterSerializer(serializers.Serializer):
@@ -86,7 +86,7 @@ class JobSerializer(serializers.ModelSerializer):
 
 
 class JobListView(generics.ListAPIView):
-    permission_classes = [JobsWrite]
+    permission_classes = [JobStarters]
     serializer_class = JobSerializer
     queryset = with_progress(DraftJob.objects.all())
 
@@ -106,7 +106,7 @@ class JobListView(generics.ListAPIView):
 
 
 class JobDetailView(APIView):
-    permission_classes = [JobsWrite]
+    permission_classes = [JobStarters]
 
     @extend_schema(responses=JobSerializer)
     def get(self, request, pk):
@@ -118,7 +118,7 @@ class JobDetailView(APIView):
 
 
 class JobCancelView(APIView):
-    permission_classes = [JobsWrite]
+    permission_classes = [JobStarters]
 
     @extend_schema(request=None, responses=JobSerializer)
     def post(self, request, pk):
@@ -129,7 +129,7 @@ class JobCancelView(APIView):
 
 
 class JobRetryView(APIView):
-    permission_classes = [JobsWrite]
+    permission_classes = [JobStarters]
 
     @extend_schema(request=None, responses=JobSerializer)
     def post(self, request, pk):
@@ -140,7 +140,7 @@ class JobRetryView(APIView):
 
 
 class BacklogView(APIView):
-    permission_classes = [JobsWrite]
+    permission_classes = [JobStarters]
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):

@@ -15,6 +15,7 @@ from django.http import HttpResponse, HttpResponseForbidden
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
+from config.roles import public
 from engines.clock import now
 from engines.models import GpuInstance, ModelCall
 from engines.selectors import gpu_spend, model_endpoints
@@ -186,6 +187,7 @@ def _allowed(request) -> bool:
     return not proxied and ip_address(request.META.get("REMOTE_ADDR") or "0.0.0.0").is_loopback
 
 
+@public  # it checks the caller's address or token itself
 def metrics_view(request):
     if not _allowed(request):
         return HttpResponseForbidden("Metrics are served to loopback or with METRICS_TOKEN.")

@@ -4,7 +4,6 @@ import uuid
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -12,7 +11,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from builder.models import WorkflowVersion
-from config.roles import can_run_preview_on_model, role_required
+from config.roles import allow, can_run_preview_on_model, has_any_role
 from prospects import selectors
 from prospects.models import Thread, WorkflowPreviewRun
 from prospects.preview import preview_build, preview_run_request
@@ -32,7 +31,7 @@ def _latest_run(version, thread) -> WorkflowPreviewRun | None:
     return WorkflowPreviewRun.objects.filter(version=version, thread=thread).first()
 
 
-@role_required
+@allow(has_any_role)
 def workflow_preview(request, workflow_id, number):
     """A version on a chosen thread: the engine the rule picks, the template output, the
     prompts per step, and the latest chain run on the model (made by the worker)."""
@@ -57,12 +56,10 @@ def workflow_preview(request, workflow_id, number):
     )
 
 
-@role_required
+@allow(can_run_preview_on_model)
 @require_POST
 def workflow_preview_run(request, workflow_id, number):
     """Queues the chain on the model for the worker; the page then polls the run."""
-    if not can_run_preview_on_model(request.user):
-        raise PermissionDenied
     version = _version(workflow_id, number)
     form = PreviewRunForm(request.POST)
     if not form.is_valid():
@@ -81,7 +78,7 @@ def workflow_preview_run(request, workflow_id, number):
     return redirect(f"{url}?thread={thread.id}")
 
 
-@role_required
+@allow(has_any_role)
 def preview_run_progress_hx(request, run_id):
     """The run's state, polled until it is done or failed; 286 stops the polling."""
     run = get_object_or_404(WorkflowPreviewRun, id=run_id)

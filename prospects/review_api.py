@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from config.datetimes import UtcDateTimeField, UtcIsoDateTimeFilter
 from config.fields import StrictCharField
-from config.roles import CORRECTION_READERS, Role, role_permission
+from config.roles import Allows, can_read_corrections, can_review
 from engines.ids import validate_engine_id
 from prospects.api import DraftSerializer
 from prospects.jobs import draft_again
@@ -21,8 +21,8 @@ from prospects.models import Correction, Decision, Draft, MoveLabel, ReasonTag
 from prospects.review import DraftConflict, draft_approve, draft_correct, draft_reject
 from prospects.tuning import Format, Split, tuning_jsonl
 
-Reviewers = role_permission(write=(Role.ADMIN, Role.COWORKER))
-PanelReaders = role_permission(write=(), read=CORRECTION_READERS)
+Reviewers = Allows(can_review)
+CorrectionReaders = Allows(can_read_corrections)
 
 
 class ConflictSerializer(serializers.Serializer):
@@ -205,14 +205,14 @@ class CorrectionFilter(django_filters.FilterSet):
 
 
 class CorrectionListView(generics.ListAPIView):
-    permission_classes = [PanelReaders]
+    permission_classes = [CorrectionReaders]
     serializer_class = CorrectionSerializer
     filterset_class = CorrectionFilter
     queryset = Correction.objects.select_related("author").order_by("-created_at", "id")
 
 
 class CorrectionDetailView(generics.RetrieveAPIView):
-    permission_classes = [PanelReaders]
+    permission_classes = [CorrectionReaders]
     serializer_class = CorrectionSerializer
     queryset = Correction.objects.select_related("author")
 
@@ -236,7 +236,7 @@ def tuning_response(*, engine: str, format: str, since=None, split: str = "all")
 class TuningExportView(APIView):
     """An engine build's reviewed drafts as fine-tuning JSONL, streamed."""
 
-    permission_classes = [PanelReaders]
+    permission_classes = [CorrectionReaders]
 
     @extend_schema(
         parameters=[TuningExportQuerySerializer],

@@ -3,7 +3,7 @@
 import django_filters
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponseBadRequest, QueryDict
@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from builder.models import Workflow, WorkflowVersion
 from builder.selectors import workflow_version_choices
-from config.roles import can_read_corrections, can_review, role_required
+from config.roles import allow, can_read_corrections, can_review, has_any_role
 from engines.holds import HoldReason
 from engines.ids import InvalidEngineId, parse_engine_id
 from engines.moves import all_moves
@@ -64,16 +64,6 @@ class ReviewQueueFilter(ByWorkflowVersion):
     class Meta:
         model = Draft
         fields = ["template_key", "workflow_version", "engine", "hold_reason"]
-
-
-def _correction_reader(request):
-    if not can_read_corrections(request.user):
-        raise PermissionDenied
-
-
-def _reviewer(request):
-    if not can_review(request.user):
-        raise PermissionDenied
 
 
 def _queue(request, filter_data: QueryDict) -> ReviewQueueFilter:
@@ -138,9 +128,8 @@ def _pane(request, filter_data: QueryDict, *, at=None, extra=None):
     return context
 
 
-@role_required
+@allow(can_review)
 def review_queue(request):
-    _reviewer(request)
     filter_data = request.GET.copy()
     at = filter_data.pop("at", [None])[-1]
     return render(
@@ -148,11 +137,10 @@ def review_queue(request):
     )
 
 
-@role_required
+@allow(can_review)
 @require_POST
 def review_action_hx(request, draft_id, action):
     """Approve, correct, reject or skip, then the pane for the next draft in the queue."""
-    _reviewer(request)
     filter_data = QueryDict(request.POST.get("filters", ""), mutable=True)
     draft = get_object_or_404(Draft, id=draft_id)
     extra = {}
@@ -241,9 +229,8 @@ class CorrectionFilter(ByWorkflowVersion):
         fields = ["engine", "workflow_version", "kind", "template_key"]
 
 
-@role_required
+@allow(can_read_corrections)
 def correction_list(request):
-    _correction_reader(request)
     corrections = CorrectionFilter(request.GET, queryset=selectors.corrections_list())
     rows = corrections.qs if corrections.is_valid() else Correction.objects.none()
     page = Paginator(rows, CORRECTIONS_PER_PAGE).get_page(request.GET.get("page"))
@@ -256,9 +243,8 @@ def correction_list(request):
     )
 
 
-@role_required
+@allow(can_read_corrections)
 def correction_detail(request, correction_id):
-    _correction_reader(request)
     correction = get_object_or_404(selectors.corrections_list(), id=correction_id)
     diff = (
         word_diff(correction.original_text, correction.corrected_text)
@@ -275,7 +261,7 @@ def _engine_ids() -> list[str]:
     return sorted(seen | set(selectable_engine_ids()))
 
 
-@role_required
+@allow(has_any_role)
 def engine_list(request):
     scores = draft_scores("engine_id")
     rows = [(engine_id, scores.get(engine_id, Scores())) for engine_id in _engine_ids()]
@@ -290,7 +276,7 @@ def _known_engine(engine_id: str) -> str:
     return engine_id
 
 
-@role_required
+@allow(has_any_role)
 def engine_detail(request, engine_id):
     engine_id = _known_engine(engine_id)
     drafts = Draft.objects.filter(engine_id=engine_id)
@@ -314,10 +300,9 @@ def engine_detail(request, engine_id):
     )
 
 
-@role_required
+@allow(can_read_corrections)
 def engine_export(request, engine_id):
     """The same stream as ``GET /api/exports/tuning/``, for a click in the panel."""
-    _correction_reader(request)
     engine_id = _known_engine(engine_id)
     try:
         fmt, split = (
@@ -329,7 +314,7 @@ def engine_export(request, engine_id):
     return tuning_response(engine=engine_id, format=fmt.value, split=split.value)
 
 
-@role_required
+@allow(has_any_role)
 def workflow_scores_hx(request, workflow_id):
     """Scores per version, loaded into the builder's workflow page."""
     workflow = get_object_or_404(Workflow, id=workflow_id)

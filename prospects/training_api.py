@@ -7,13 +7,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.fields import StrictCharField
-from config.roles import Role, role_permission
+from config.roles import Allows, can_read_training, can_train
 from engines.ids import MAX_ENGINE_ID_LENGTH
 from engines.models import TrainingRun
 from engines.training import run_for_droplet, training_job, training_run_report
 from prospects.training import training_run_start
 
-TrainingAccess = role_permission(write=(Role.ADMIN,), read=(Role.ADMIN, Role.OPERATOR))
+TrainingAccess = Allows(can_read_training, write=can_train)
 
 
 class TrainingRunCreateSerializer(serializers.Serializer):

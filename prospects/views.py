@@ -5,14 +5,21 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh, HttpResponseStopPolling
 
 from builder.selectors import known_template_keys
-from config.roles import can_change_engine, can_review, can_start_jobs, role_required
+from config.roles import (
+    allow,
+    can_change_engine,
+    can_review,
+    can_start_jobs,
+    can_use_gpu_levers,
+    has_any_role,
+)
 from engines.forms import GpuPolicyForm
 from engines.gpu_billing import describe as describe_billing
 from engines.gpu_lifecycle import policy_settings, provision_blocker
@@ -39,7 +46,7 @@ from prospects.services import classifier_engine_set, draft_engine_set
 THREADS_PER_PAGE = 25
 
 
-@role_required
+@allow(has_any_role)
 def dashboard(request):
     return render(
         request,
@@ -55,7 +62,7 @@ def dashboard(request):
     )
 
 
-@role_required
+@allow(has_any_role)
 def thread_list(request):
     query = request.GET.get("q", "").strip()[:100]
     page = Paginator(selectors.threads_search(query), THREADS_PER_PAGE).get_page(
@@ -66,7 +73,7 @@ def thread_list(request):
     return render(request, template, context)
 
 
-@role_required
+@allow(has_any_role)
 def thread_detail(request, thread_id):
     get_object_or_404(Thread, id=thread_id)
     return render(
@@ -80,8 +87,6 @@ def thread_detail(request, thread_id):
 
 
 def _review_action(request, draft_id, action):
-    if not can_review(request.user):
-        raise PermissionDenied
     draft = get_object_or_404(Draft, id=draft_id)
     try:
         draft = action(draft_id=draft.id, user=request.user)
@@ -93,13 +98,13 @@ def _review_action(request, draft_id, action):
     return render(request, "prospects/_draft.html", {"draft": draft, "can_review": True})
 
 
-@role_required
+@allow(can_review)
 @require_POST
 def draft_approve_hx(request, draft_id):
     return _review_action(request, draft_id, draft_approve)
 
 
-@role_required
+@allow(can_review)
 @require_POST
 def draft_reject_hx(request, draft_id):
     return _review_action(request, draft_id, draft_reject)
@@ -149,7 +154,7 @@ SWITCHES = {
 }
 
 
-@role_required
+@allow(has_any_role)
 def engine_settings(request):
     row = selectors.pipeline_settings()
     return render(
@@ -162,12 +167,10 @@ def engine_settings(request):
     )
 
 
-@role_required
+@allow(can_change_engine)
 @require_POST
 def engine_change_hx(request, which):
     """Step one asks for confirmation; step two (``confirm=yes``) flips the setting."""
-    if not can_change_engine(request.user):
-        raise PermissionDenied
     switch = SWITCHES[which]
     engine_id = request.POST.get(switch.field, "")
     row = selectors.pipeline_settings()
@@ -194,7 +197,7 @@ def engine_change_hx(request, which):
 JOBS_PER_PAGE = 20
 
 
-@role_required
+@allow(has_any_role)
 def job_list(request):
     page = Paginator(selectors.jobs_recent(), JOBS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
@@ -211,12 +214,10 @@ def job_list(request):
     )
 
 
-@role_required
+@allow(can_start_jobs)
 @require_POST
 def job_start(request):
     """Starts a job over the ticked threads, or over the held drafts a filter picks."""
-    if not can_start_jobs(request.user):
-        raise PermissionDenied
     thread_ids = request.POST.getlist("thread_ids")
     filters = {
         key: request.POST.get(key, "")
@@ -237,7 +238,7 @@ def job_start(request):
     return redirect("prospects:job_detail", job_id=job.id)
 
 
-@role_required
+@allow(has_any_role)
 def job_detail(request, job_id):
     job = get_object_or_404(DraftJob, id=job_id)
     return render(
@@ -252,7 +253,7 @@ def job_detail(request, job_id):
     )
 
 
-@role_required
+@allow(has_any_role)
 def job_progress_hx(request, job_id):
     """The progress bar, polled while the job is live; 286 stops the polling."""
     job = get_object_or_404(DraftJob, id=job_id)
@@ -264,22 +265,18 @@ def job_progress_hx(request, job_id):
     return response
 
 
-@role_required
+@allow(can_start_jobs)
 @require_POST
 def job_cancel_view(request, job_id):
-    if not can_start_jobs(request.user):
-        raise PermissionDenied
     job = get_object_or_404(DraftJob, id=job_id)
     cancelled = job_cancel(job=job)
     messages.success(request, f"Cancelled the job; {cancelled} items will not run.")
     return redirect("prospects:job_detail", job_id=job.id)
 
 
-@role_required
+@allow(can_start_jobs)
 @require_POST
 def job_retry_view(request, job_id):
-    if not can_start_jobs(request.user):
-        raise PermissionDenied
     job = get_object_or_404(DraftJob, id=job_id)
     retried = job_retry_failed(job=job)
     messages.success(request, f"Queued {retried} failed or held items again.")
@@ -292,17 +289,15 @@ def _gpu_context(request) -> dict:
         "spend": gpu_spend(),
         "provider_configured": bool(settings.DO_TOKEN),
         "provision_blocked": provision_blocker(),
-        "is_admin_user": can_change_engine(request.user),
+        "is_admin_user": can_use_gpu_levers(request.user),
     }
 
 
-@role_required
+@allow(has_any_role, write=can_use_gpu_levers)
 def gpu_page(request):
     """The on-demand GPU: state per build, timeline, spend, and the admin's levers."""
     form = GpuPolicyForm(instance=policy_settings())
     if request.method == "POST":
-        if not can_change_engine(request.user):
-            raise PermissionDenied
         form = GpuPolicyForm(request.POST, instance=policy_settings())
         if form.is_valid():
             gpu_policy_update(user=request.user, **form.cleaned_data)
@@ -324,18 +319,16 @@ def gpu_page(request):
     )
 
 
-@role_required
+@allow(has_any_role)
 def gpu_builds_hx(request):
     """The builds table, polled every few seconds."""
     return render(request, "prospects/_gpu_builds.html", _gpu_context(request))
 
 
-@role_required
+@allow(can_use_gpu_levers)
 @require_POST
 def gpu_action_hx(request):
     """Step one asks for confirmation; step two (``confirm=yes``) holds or releases."""
-    if not can_change_engine(request.user):
-        raise PermissionDenied
     engine_id = request.POST.get("engine_id", "")
     action = request.POST.get("action", "")
     minutes = request.POST.get("minutes", "")

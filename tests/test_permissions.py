@@ -5,8 +5,8 @@ The expected values are read from ``config/roles.py``, the views and the README'
 table, not recorded from what the code answers.
 
 The API is called with knox tokens (``api_for``), the panel with a session
-(``force_login``). Not listed: ``django-admin/`` (Django's own, staff only),
-``api/schema/`` and ``api/docs/`` (the OpenAPI schema and its viewer).
+(``force_login``). The walk of the URL resolver fails the suite for an endpoint (or an
+API method) with no row here. Not listed: ``django-admin/`` (Django's own, staff only).
 """
 
 import json
@@ -14,7 +14,12 @@ from types import SimpleNamespace
 
 import pytest
 from django.forms.models import model_to_dict
+from django.http import HttpResponse
 from django.test import Client
+from django.urls import path as url
+from django.urls import resolve
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from builder.experiments import ArmSpec, experiment_create
 from builder.models import Snippet
@@ -27,6 +32,7 @@ from prospects.models import Correction, Draft, WorkflowPreviewRun
 from prospects.review import draft_reject
 from tests.conftest import DO_BUILD, GEMMA, PASSWORD, definition, ingest, make_inbound
 from tests.support.tiny_lm import SAMPLE_LINES
+from tests.support.urls import routes
 
 pytestmark = pytest.mark.django_db
 
@@ -44,9 +50,9 @@ SIGNED_IN = CALLERS[1:]
 ANY_ROLE = (COWORKER, OPERATOR, ADMIN, CLIENT)
 PEOPLE = (COWORKER, OPERATOR, ADMIN)  # panel roles; corrections and exports (not clients)
 REVIEWERS = (COWORKER, ADMIN)  # can_review
-OPERATORS = (OPERATOR, ADMIN)  # can_start_jobs; builder and experiment writes
-INGESTERS = (OPERATOR, ADMIN, CLIENT)  # can_ingest; the API's drafting jobs (README)
-ADMINS = (ADMIN,)  # can_change_engine; GPU levers
+INGESTERS = (OPERATOR, ADMIN, CLIENT)  # can_ingest
+OPERATORS = (OPERATOR, ADMIN)  # can_start_jobs, can_edit_workflows, can_read_training
+ADMINS = (ADMIN,)  # can_change_engine, can_train, can_use_gpu_levers
 
 
 def api(ok: int, *allowed: str) -> dict:
@@ -140,6 +146,9 @@ MATRIX = [
     # knox: any authenticated user may revoke their own tokens, roles or not.
     ("POST", "/api/auth/logout/", None, {ANON: 401, **dict.fromkeys(SIGNED_IN, 204)}),
     ("POST", "/api/auth/logout-all/", None, {ANON: 401, **dict.fromkeys(SIGNED_IN, 204)}),
+    # The OpenAPI schema and its viewer are public, as the README's API table is.
+    ("GET", "/api/schema/", None, everyone(200)),
+    ("GET", "/api/docs/", None, everyone(200)),
     # --- API: ingest, drafts, threads, the engine switch -------------------------------
     ("POST", "/api/inbound/", MESSAGE, api(201, *INGESTERS)),
     ("GET", "/api/drafts/", None, api(200, *ANY_ROLE)),
@@ -153,17 +162,19 @@ MATRIX = [
     ("POST", "/api/drafts/{draft}/approve/", {}, api(200, *REVIEWERS)),
     ("POST", "/api/drafts/{draft}/correct/", {"body": "Hello!"}, api(200, *REVIEWERS)),
     ("POST", "/api/drafts/{draft}/reject/", {"reason_tags": ["tone"]}, api(200, *REVIEWERS)),
+    # The template engine's draft has a body: 400 once authorized.
+    ("POST", "/api/drafts/{draft}/draft-again/", None, api(400, *REVIEWERS)),
     ("POST", "/api/decisions/{decision}/label/", {"move": "spam"}, api(200, *REVIEWERS)),
     ("GET", "/api/corrections/", None, api(200, *PEOPLE)),
     ("GET", "/api/corrections/{correction}/", None, api(200, *PEOPLE)),
     ("GET", "/api/exports/tuning/?engine=template&format=sft", None, api(200, *PEOPLE)),
-    # --- API: drafting jobs (README: write admin, operator, client; read any role) -----
+    # --- API: drafting jobs (start admin, operator, as in the panel; read any role) -----
     ("GET", "/api/jobs/", None, api(200, *ANY_ROLE)),
-    ("POST", "/api/jobs/", lambda o: {"thread_ids": [str(o.thread.id)]}, api(201, *INGESTERS)),
+    ("POST", "/api/jobs/", lambda o: {"thread_ids": [str(o.thread.id)]}, api(201, *OPERATORS)),
     ("GET", "/api/jobs/backlog/", None, api(200, *ANY_ROLE)),
     ("GET", "/api/jobs/{job}/", None, api(200, *ANY_ROLE)),
-    ("POST", "/api/jobs/{job}/cancel/", None, api(200, *INGESTERS)),
-    ("POST", "/api/jobs/{job}/retry/", None, api(200, *INGESTERS)),
+    ("POST", "/api/jobs/{job}/cancel/", None, api(200, *OPERATORS)),
+    ("POST", "/api/jobs/{job}/retry/", None, api(200, *OPERATORS)),
     # --- API: training runs and evaluations (start admin; read admin and operators) ----
     ("GET", "/api/training-runs/", None, api(200, *OPERATORS)),
     # An admin passes the permission check and meets the field errors.
@@ -280,6 +291,7 @@ MATRIX = [
     ("POST", f"/engines/{GEMMA}/evaluate/", {"head": "voice"}, panel(302, *ADMINS)),
     ("POST", f"/engines/{GEMMA}/train/", {"head": "voice"}, panel(302, *ADMINS)),
     ("POST", f"/engines/{GEMMA}/promote/", None, panel(302, *ADMINS)),
+    ("POST", f"/engines/{GEMMA}/concurrency/", {"max_concurrency": "4"}, panel(302, *ADMINS)),
     (
         "POST",
         f"/engines/{GEMMA}/guards/",
@@ -464,3 +476,78 @@ def test_permission(objects, callers, api_for, method, path, body, who, expected
         assert response.has_header("WWW-Authenticate")
     if who == ANON and expected == 302 and path != "/accounts/login/":
         assert response["Location"].startswith("/accounts/login/")
+
+
+# --- the walk: every URL the resolver knows has its rows -------------------------------
+
+_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def _route_of(path: str) -> str:
+    example = path.split("?")[0].format_map(_AnyId())
+    return resolve(example).route
+
+
+class _AnyId(dict):
+    def __missing__(self, key):
+        return "00000000-0000-0000-0000-000000000001"
+
+
+def test_every_endpoint_is_in_the_matrix():
+    """A new URL, or a new method on an API view, fails here until its row says who may."""
+    listed = {(method, _route_of(path)) for method, path, _, _ in MATRIX}
+    listed_routes = {route for _, route in listed}
+    missing = []
+    for route in routes():
+        if route.route not in listed_routes:
+            missing.append(f"{route.example} (no row at all)")
+        elif route.api_view is not None:
+            implemented = [m.upper() for m in _METHODS if hasattr(route.api_view, m)]
+            missing += [
+                f"{m} {route.example}" for m in implemented if (m, route.route) not in listed
+            ]
+    assert not missing, "Not in the permissions matrix: " + ", ".join(missing)
+
+
+def test_every_panel_view_declares_who_may_open_it():
+    undeclared = [
+        route.example
+        for route in routes()
+        if route.api_view is None and getattr(route.view, "access", None) is None
+    ]
+    assert not undeclared, "Panel views without @allow(...) or @public: " + ", ".join(undeclared)
+
+
+# --- deny by default: a view that declares nothing is refused on both surfaces ---------
+
+
+def undeclared_page(request):
+    return HttpResponse("open")
+
+
+class UndeclaredEndpoint(APIView):
+    def get(self, request):
+        return Response({"open": True})
+
+
+urlpatterns = [
+    url("undeclared/", undeclared_page),
+    url("api/undeclared/", UndeclaredEndpoint.as_view()),
+]
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize("url", ["/undeclared/", "/api/undeclared/"])
+def test_a_view_that_declares_nobody_refuses_even_an_admin(admin_user, api_for, url):
+    if url.startswith("/api/"):
+        client = api_for(admin_user)
+    else:
+        client = Client()
+        client.force_login(admin_user)
+    assert client.get(url).status_code == 403
+
+
+@pytest.mark.urls(__name__)
+def test_an_undeclared_endpoint_asks_an_anonymous_caller_for_credentials(api_for):
+    response = api_for(None).get("/api/undeclared/")
+    assert response.status_code == 401
