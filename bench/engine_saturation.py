@@ -38,7 +38,7 @@ from bench.chains import STEPS, threads_to_redraft, three_step_workflow  # noqa:
 from bench.fixed_latency_server import FixedLatencyServer  # noqa: E402
 from builder.services import canon_load_file  # noqa: E402
 from engines.services import engine_build_register  # noqa: E402
-from prospects.jobs import job_cancel, job_create  # noqa: E402
+from prospects.jobs.services import job_cancel, job_create  # noqa: E402
 from prospects.models import DraftJobItem  # noqa: E402
 from scripts.local_worker import worker_start  # noqa: E402
 

@@ -40,9 +40,9 @@ from django.core.management import call_command  # noqa: E402
 
 from builder.services import canon_load_file  # noqa: E402
 from config.celery import app as celery_app  # noqa: E402
-from prospects.jobs import job_create, live_draft_run  # noqa: E402
+from prospects.inbound.pipeline import Inbound, draft_for_decision, inbound_ingest  # noqa: E402
+from prospects.jobs.services import job_create, live_draft_run  # noqa: E402
 from prospects.models import DraftJobItem, Thread  # noqa: E402
-from prospects.pipeline import Inbound, draft_for_decision, inbound_ingest  # noqa: E402
 from scripts.local_worker import worker_start  # noqa: E402
 
 

@@ -40,10 +40,10 @@ from bench.chains import STEPS, inbound, threads_to_redraft, three_step_workflow
 from bench.fixed_latency_server import FixedLatencyServer  # noqa: E402
 from builder.services import canon_load_file  # noqa: E402
 from engines.services import engine_build_register  # noqa: E402
-from prospects.jobs import job_cancel, job_create  # noqa: E402
+from prospects.engine_switch import draft_engine_set  # noqa: E402
+from prospects.inbound.pipeline import inbound_ingest  # noqa: E402
+from prospects.jobs.services import job_cancel, job_create  # noqa: E402
 from prospects.models import Decision, Draft, DraftJobItem  # noqa: E402
-from prospects.pipeline import inbound_ingest  # noqa: E402
-from prospects.services import draft_engine_set  # noqa: E402
 from scripts.local_worker import worker_start  # noqa: E402
 
 RUN = uuid.uuid4().hex[:8]

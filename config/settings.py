@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # The widgets' own templates, for the project-wide form renderer below.
+    "django.forms",
     "rest_framework",
     "knox",
     "django_filters",
@@ -61,6 +63,8 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
+
+FORM_RENDERER = "config.forms.PanelFormRenderer"
 
 TEMPLATES = [
     {
@@ -250,7 +254,7 @@ CELERY_BEAT_SCHEDULE = {
 # every worker command here also consumes (-Q celery,lifecycle).
 CELERY_TASK_ROUTES = {"prospects.tasks.gpu_tick": {"queue": "lifecycle"}}
 
-# Drafting jobs (see prospects/jobs.py).
+# Drafting jobs (see prospects/jobs/services.py).
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
 # How long a live message's draft waits for a model build that is not ready (a droplet
 # booting) before it is held `engine_unavailable` or falls back to the template engine.
@@ -265,7 +269,7 @@ JOB_SWEEP_AFTER_SECONDS = env.float("JOB_SWEEP_AFTER_SECONDS", default=60.0)
 # A running item not updated for this long lost its worker (longer than the time limit).
 JOB_ITEM_STALE_SECONDS = env.float("JOB_ITEM_STALE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 30.0)
 
-# Review and corrections (see prospects/review.py and prospects/retrieval.py).
+# Review and corrections (see prospects/review/services.py and prospects/inbound/retrieval.py).
 REVIEW_CLAIM_SECONDS = env.int("REVIEW_CLAIM_SECONDS", default=300)
 RETRIEVAL_CANDIDATES = env.int("RETRIEVAL_CANDIDATES", default=200)
 RETRIEVAL_ACCEPTED = env.int("RETRIEVAL_ACCEPTED", default=3)

@@ -21,10 +21,10 @@ from engines.gpu_costs import DO_LIST_PRICES
 from engines.gpu_lifecycle import policy_settings
 from engines.holds import HoldReason
 from engines.services import engine_build_register, gpu_policy_update
-from prospects.jobs import live_draft_run
+from prospects.inbound.pipeline import Inbound, inbound_ingest
+from prospects.jobs.services import live_draft_run
 from prospects.models import Draft
-from prospects.pipeline import Inbound, inbound_ingest
-from prospects.review import draft_approve, draft_correct, draft_reject
+from prospects.review.services import draft_approve, draft_correct, draft_reject
 
 DEMO_USERS = {"admin": Role.ADMIN, "operator": Role.OPERATOR, "coworker": Role.COWORKER}
 

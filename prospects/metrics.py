@@ -19,7 +19,7 @@ from config.roles import public
 from engines.clock import now
 from engines.models import GpuInstance, ModelCall
 from engines.selectors import gpu_spend, model_endpoints
-from prospects.jobs import backlog
+from prospects.jobs.services import backlog
 from prospects.models import Decision, Draft
 
 REQUESTS = Counter(

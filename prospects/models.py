@@ -12,6 +12,9 @@ from engines.holds import HoldReason
 from engines.ids import MAX_ENGINE_ID_LENGTH, TEMPLATE_ENGINE_ID, validate_engine_id
 from engines.untrusted import RemovedCharacter, Segment, mark_invisible, removed_characters
 
+# Who decided a move when no classifier build did (decisions record the build's id otherwise).
+RULES = "rules"
+
 
 class Mode(models.TextChoices):
     REVIEW = "review", "Hold for review"
@@ -365,7 +368,7 @@ class PipelineSettings(models.Model):
         max_length=MAX_ENGINE_ID_LENGTH, default=TEMPLATE_ENGINE_ID, validators=[validate_engine_id]
     )
     # "rules", or a classifier build whose LoRA head decides moves on the worker.
-    classifier_engine = models.CharField(max_length=MAX_ENGINE_ID_LENGTH, default="rules")
+    classifier_engine = models.CharField(max_length=MAX_ENGINE_ID_LENGTH, default=RULES)
     default_mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.REVIEW)
     auto_send_keys = models.JSONField(
         default=list, blank=True, help_text="Template keys whose drafts are sent without review."

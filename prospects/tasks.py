@@ -10,10 +10,10 @@ from django.conf import settings
 from config.logs import log_context
 from engines.evaluation import evaluation_execute
 from engines.training import runs_sweep, training_run_execute
-from prospects.dispatch import draft_dispatch, drafts_dispatch_stale
-from prospects.gpu import gpu_tick_run
-from prospects.jobs import Outcome, job_chunk_run, jobs_sweep
-from prospects.preview import preview_run_execute
+from prospects.builds.gpu import gpu_tick_run
+from prospects.jobs.preview import preview_run_execute
+from prospects.jobs.services import Outcome, job_chunk_run, jobs_sweep
+from prospects.review.dispatch import draft_dispatch, drafts_dispatch_stale
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

@@ -14,7 +14,7 @@ from bench.fixed_latency_server import FixedLatencyServer
 from builder.services import canon_load_file
 from config.roles import Role
 from engines.clock import now
-from prospects.pipeline import Inbound, IngestResult
+from prospects.inbound.pipeline import Inbound, IngestResult
 from tests.support.do_api import FakeDigitalOcean
 
 PASSWORD = "a-long-test-password"
@@ -121,8 +121,8 @@ def ingest(inbound: Inbound) -> IngestResult:
     """Ingests a message and drafts it right away, as the worker does after the commit
     (the engine not ready: it stays queued). Tests of the queue itself call
     ``inbound_ingest``."""
-    from prospects.jobs import live_draft_run
-    from prospects.pipeline import inbound_ingest
+    from prospects.inbound.pipeline import inbound_ingest
+    from prospects.jobs.services import live_draft_run
 
     result = inbound_ingest(inbound=inbound)
     if result.draft is None:
@@ -263,8 +263,8 @@ def review_with_winner(reviewer, drafts: int = 24) -> None:
     B's model build has no endpoint in these tests, so its drafts are put back in review
     as a drafted reply would be.
     """
-    from prospects.pipeline import inbound_ingest
-    from prospects.review import draft_approve, draft_correct
+    from prospects.inbound.pipeline import inbound_ingest
+    from prospects.review.services import draft_approve, draft_correct
 
     for _ in range(drafts):
         draft = as_drafted(inbound_ingest(inbound=make_inbound("Hi there")).draft)
@@ -344,7 +344,7 @@ def classifier_live(served_model: str, *, url: str = "", dialect: str = "llama_c
     """Registers an endpoint classifier build serving ``served_model`` and makes it the
     live classifier; its engine id."""
     from engines.services import engine_build_register
-    from prospects.services import classifier_engine_set
+    from prospects.engine_switch import classifier_engine_set
 
     engine_build_register(
         engine_id=MOVES_BUILD,

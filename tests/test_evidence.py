@@ -12,7 +12,7 @@ from builder.services import workflow_publish, workflow_save_draft
 from engines.services import engine_build_register
 from engines.training import training_run_create
 from prospects.models import Correction, Decision, Draft, InboundMessage, Thread
-from prospects.review import draft_reject
+from prospects.review.services import draft_reject
 from tests.conftest import PASSWORD, definition, ingest, make_inbound
 
 pytestmark = pytest.mark.django_db

@@ -27,9 +27,9 @@ from engines.evaluation import evaluation_create
 from engines.forms import GpuPolicyForm
 from engines.gpu_lifecycle import policy_settings
 from engines.training import training_run_create
-from prospects.jobs import job_create
+from prospects.jobs.services import job_create
 from prospects.models import Correction, Draft, WorkflowPreviewRun
-from prospects.review import draft_reject
+from prospects.review.services import draft_reject
 from tests.conftest import DO_BUILD, GEMMA, PASSWORD, definition, ingest, make_inbound
 from tests.support.tiny_lm import SAMPLE_LINES
 from tests.support.urls import routes

@@ -10,9 +10,9 @@ from builder.services import snippet_save, workflow_create, workflow_publish
 from config.roles import Role
 from engines.evaluation import evaluation_create
 from engines.training import training_run_create
-from prospects.jobs import job_create
+from prospects.jobs.services import job_create
 from prospects.models import Thread
-from prospects.review import draft_correct, draft_reject
+from prospects.review.services import draft_correct, draft_reject
 from tests.conftest import GEMMA, definition, ingest, make_inbound
 from tests.prospects.test_views import logged_in
 from tests.support.tiny_lm import SAMPLE_LINES

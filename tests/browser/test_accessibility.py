@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from builder.models import Experiment, Snippet, Workflow
 from prospects.demo import DEMO_EXPERIMENT, demo_load, demo_users
-from prospects.jobs import job_create
+from prospects.jobs.services import job_create
 from prospects.models import Correction, Thread
 from tests.browser.conftest import accessibility_violations, log_in
 from tests.conftest import GEMMA, PASSWORD

@@ -3,8 +3,8 @@ from playwright.sync_api import expect
 
 from builder.models import Workflow
 from prospects.demo import demo_load
-from prospects.preview import preview_run_execute
-from prospects.services import draft_engine_set
+from prospects.engine_switch import draft_engine_set
+from prospects.jobs.preview import preview_run_execute
 from prospects.tasks import workflow_preview_run
 from tests.browser.conftest import log_in
 from tests.conftest import GEMMA, PASSWORD, gemma_served

@@ -9,8 +9,8 @@ from engines.registry import clients_close
 from engines.services import engine_build_register
 from engines.training import adapter_name, training_run_create, training_run_execute
 from prospects.demo import demo_load
+from prospects.engine_switch import draft_engine_set
 from prospects.selectors import pipeline_settings
-from prospects.services import draft_engine_set
 from tests.browser.conftest import log_in
 from tests.conftest import PASSWORD
 from tests.support.tiny_lm import SAMPLE_LINES

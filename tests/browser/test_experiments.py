@@ -5,8 +5,8 @@ from playwright.sync_api import expect
 from builder.models import Experiment, Workflow
 from builder.services import workflow_save_draft
 from prospects.demo import demo_load, demo_reviewed_traffic
+from prospects.engine_switch import draft_engine_set
 from prospects.selectors import pipeline_settings
-from prospects.services import draft_engine_set
 from tests.browser.conftest import log_in
 from tests.conftest import GEMMA, PASSWORD
 

@@ -6,9 +6,9 @@ from config.celery import app as celery_app
 from engines.gpu_lifecycle import lifecycle_tick
 from engines.models import GpuInstance
 from engines.services import engine_build_register, gpu_policy_update
+from prospects.builds.gpu import build_loads
 from prospects.demo import demo_load
-from prospects.gpu import build_loads
-from prospects.jobs import job_create
+from prospects.jobs.services import job_create
 from prospects.models import Thread
 from tests.browser.conftest import log_in
 from tests.conftest import DO_BUILD, PASSWORD

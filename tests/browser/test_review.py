@@ -76,7 +76,7 @@ def test_a_gate_failed_draft_is_sent_only_anyway_and_an_empty_one_is_drafted_aga
     page, screenshot
 ):
     from engines.holds import HoldReason
-    from prospects.pipeline import Inbound
+    from prospects.inbound.pipeline import Inbound
     from tests.conftest import ingest
 
     demo_load(password=PASSWORD, experiment=False)
@@ -125,7 +125,7 @@ def test_a_gate_failed_draft_is_sent_only_anyway_and_an_empty_one_is_drafted_aga
 
 
 def test_a_reviewer_sees_which_invisible_characters_were_removed_and_where(page, screenshot):
-    from prospects.pipeline import Inbound
+    from prospects.inbound.pipeline import Inbound
     from tests.conftest import ingest
 
     demo_load(password=PASSWORD, experiment=False)

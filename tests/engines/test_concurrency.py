@@ -11,9 +11,9 @@ from engines.concurrency import Priority, Slots, slots_for, slots_reset
 from engines.model_tasks import DRAFT, JUDGE, MOVE
 from engines.registry import clients_close
 from engines.services import build_concurrency_set, engine_build_register
-from prospects.jobs import job_chunk_run, job_create
+from prospects.engine_switch import draft_engine_set
+from prospects.jobs.services import job_chunk_run, job_create
 from prospects.models import DraftJobItem
-from prospects.services import draft_engine_set
 from tests.conftest import GEMMA, ingest, make_inbound
 
 LIVE = Priority.of(live=True, task=MOVE)

@@ -9,9 +9,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from prospects.dispatch import drafts_dispatch_stale
 from prospects.models import Draft
-from prospects.review import draft_approve
+from prospects.review.dispatch import drafts_dispatch_stale
+from prospects.review.services import draft_approve
 from tests.conftest import ingest, make_inbound
 from tests.integration.conftest import wait_for
 

@@ -13,7 +13,7 @@ from django.conf import settings
 from engines.gpu_lifecycle import BuildLoad, lifecycle_tick
 from engines.models import GpuInstance, GpuTickLease
 from engines.services import engine_build_register, gpu_policy_update, gpu_release_now
-from prospects.jobs import job_create
+from prospects.jobs.services import job_create
 from scripts.local_worker import ROOT, database_url
 from tests.conftest import DO_BUILD, ingest, make_inbound
 from tests.support.do_api import FakeDigitalOcean

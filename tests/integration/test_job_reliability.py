@@ -10,10 +10,10 @@ import pytest
 from bench.fixed_latency_server import FixedLatencyServer
 from engines.clock import now
 from engines.services import engine_build_register
-from prospects.jobs import job_create, jobs_sweep, linked_draft
+from prospects.engine_switch import draft_engine_set
+from prospects.jobs.services import job_create, jobs_sweep, linked_draft
 from prospects.models import Draft, DraftJob, DraftJobItem, Thread
 from prospects.selectors import pipeline_settings
-from prospects.services import draft_engine_set
 from tests.conftest import GEMMA, ingest, make_inbound
 from tests.integration.conftest import wait_for
 

@@ -1,7 +1,7 @@
 import pytest
 
+from prospects.inbound.pipeline import inbound_ingest
 from prospects.models import Draft
-from prospects.pipeline import inbound_ingest
 from prospects.selectors import pipeline_settings
 from tests.conftest import make_inbound
 from tests.integration.conftest import wait_for

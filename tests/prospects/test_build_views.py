@@ -5,8 +5,8 @@ import pytest
 from engines.models import Evaluation, TrainingRun
 from engines.promotion import promotion_policy
 from engines.services import engine_build_register
+from prospects.engine_switch import draft_engine_set
 from prospects.selectors import pipeline_settings
-from prospects.services import draft_engine_set
 from tests.conftest import GEMMA
 from tests.prospects.test_promotion import scored
 from tests.prospects.test_views import logged_in

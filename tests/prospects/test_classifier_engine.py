@@ -15,14 +15,10 @@ from engines.gpu_lifecycle import BuildLoad, last_activity, lifecycle_tick
 from engines.models import Evaluation, GpuInstance
 from engines.registry import clients_close, endpoint_for
 from engines.services import engine_build_register
+from prospects.builds.promotion import PromotionRefused, build_promote
+from prospects.engine_switch import classifier_engine_set, draft_engine_set
 from prospects.models import PipelineSettings
 from prospects.selectors import pipeline_settings
-from prospects.services import (
-    PromotionRefused,
-    build_promote,
-    classifier_engine_set,
-    draft_engine_set,
-)
 from tests.conftest import DO_BUILD, GEMMA, ingest, make_inbound
 from tests.prospects.test_views import csrf_post, logged_in
 

@@ -2,7 +2,7 @@ import pytest
 
 from builder.taxonomy import ThreadState
 from engines.moves import all_moves, invariant_holds
-from prospects.classify import classify
+from prospects.inbound.classify import classify
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ import pytest
 from bench.fixed_latency_server import FixedLatencyServer
 from engines.holds import HoldReason
 from engines.services import engine_build_register
-from prospects.services import draft_engine_set
+from prospects.engine_switch import draft_engine_set
 from tests.conftest import GEMMA, ingest, make_inbound
 
 pytestmark = pytest.mark.django_db(transaction=True)

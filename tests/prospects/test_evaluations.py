@@ -15,8 +15,8 @@ from engines.inference import InferenceClient
 from engines.models import Evaluation
 from engines.registry import clients_close
 from engines.services import engine_build_register
-from prospects.labels import move_label_correct
-from prospects.review import draft_approve, draft_correct, draft_reject
+from prospects.review.labels import move_label_correct
+from prospects.review.services import draft_approve, draft_correct, draft_reject
 from tests.conftest import GEMMA, gemma_served, ingest, make_inbound
 
 CASES = [

@@ -10,7 +10,7 @@ from builder.models import Experiment
 from builder.resolve import Situation
 from builder.stats import Proportion, two_proportion_test
 from engines.clock import now
-from prospects.experiments import (
+from prospects.experiments.services import (
     EngineFlipUnconfirmed,
     arm_outcomes,
     experiment_promote,
@@ -18,9 +18,9 @@ from prospects.experiments import (
     results_csv,
     results_for,
 )
+from prospects.inbound.pipeline import draft_for_decision
 from prospects.models import Draft
-from prospects.pipeline import draft_for_decision
-from prospects.review import draft_approve, draft_correct, draft_reject
+from prospects.review.services import draft_approve, draft_correct, draft_reject
 from prospects.selectors import pipeline_settings
 from tests.conftest import GEMMA, as_drafted, ingest, make_inbound, review_with_winner
 

@@ -3,10 +3,10 @@
 import pytest
 
 from engines.services import engine_build_register
-from prospects.gpu import build_loads
-from prospects.jobs import job_cancel, job_create
-from prospects.pipeline import inbound_ingest
-from prospects.services import draft_engine_set
+from prospects.builds.gpu import build_loads
+from prospects.engine_switch import draft_engine_set
+from prospects.inbound.pipeline import inbound_ingest
+from prospects.jobs.services import job_cancel, job_create
 from tests.conftest import DO_BUILD, ingest, make_inbound
 
 pytestmark = pytest.mark.django_db

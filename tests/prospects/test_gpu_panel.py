@@ -6,7 +6,7 @@ from django.test import Client
 from engines.gpu_lifecycle import lifecycle_tick
 from engines.models import GpuInstance, GpuOperatorAction, GpuPolicySettings
 from engines.services import gpu_hold_warm
-from prospects.gpu import build_loads
+from prospects.builds.gpu import build_loads
 from tests.conftest import DO_BUILD, PASSWORD
 
 

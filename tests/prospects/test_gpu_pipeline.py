@@ -14,8 +14,8 @@ from engines.models import ModelCall
 from engines.moves import invariant_holds
 from engines.registry import clients_close
 from engines.services import engine_build_register
+from prospects.engine_switch import draft_engine_set
 from prospects.models import Draft
-from prospects.services import draft_engine_set
 from scripts.local_model_server import CLASSIFIER, GENERATOR, ModelServer, free_port
 from tests.conftest import GEMMA, classifier_live, ingest, make_inbound
 

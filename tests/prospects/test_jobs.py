@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 
 from engines.clock import now
 from engines.holds import HoldReason
-from prospects.jobs import (
+from prospects.jobs.services import (
     Outcome,
     backlog,
     job_cancel,

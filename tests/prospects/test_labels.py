@@ -7,12 +7,12 @@ import json
 import pytest
 from django.core.exceptions import ValidationError
 
-from prospects.evaluation_cases import classifier_cases
-from prospects.labels import move_label_confirm, move_label_correct
+from prospects.builds.evaluation_cases import classifier_cases
+from prospects.builds.training_runs import classifier_lines
+from prospects.builds.tuning import Split
 from prospects.models import MoveLabel
-from prospects.review import draft_approve, draft_correct
-from prospects.training import classifier_lines
-from prospects.tuning import Split
+from prospects.review.labels import move_label_confirm, move_label_correct
+from prospects.review.services import draft_approve, draft_correct
 from tests.conftest import ingest, make_inbound
 
 pytestmark = pytest.mark.django_db

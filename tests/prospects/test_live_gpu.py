@@ -9,11 +9,11 @@ import pytest
 from engines.gpu_lifecycle import policy_for
 from engines.holds import HoldReason
 from engines.models import GpuInstance
-from prospects.gpu import build_loads, gpu_tick_run
-from prospects.jobs import live_draft_run
+from prospects.builds.gpu import build_loads, gpu_tick_run
+from prospects.engine_switch import draft_engine_set
+from prospects.inbound.pipeline import inbound_ingest
+from prospects.jobs.services import live_draft_run
 from prospects.models import Draft
-from prospects.pipeline import inbound_ingest
-from prospects.services import draft_engine_set
 from tests.conftest import DO_BUILD, make_inbound
 
 pytestmark = pytest.mark.django_db

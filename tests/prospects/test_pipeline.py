@@ -7,12 +7,12 @@ from builder.selectors import canon_text
 from builder.services import canon_set
 from engines.holds import HoldReason
 from engines.services import engine_build_register
-from prospects.jobs import live_draft_run
+from prospects.engine_switch import draft_engine_set
+from prospects.inbound.pipeline import inbound_ingest
+from prospects.jobs.services import live_draft_run
 from prospects.models import Decision, Draft, DraftJobItem, InboundMessage, Mode, WithoutWorkflow
-from prospects.pipeline import inbound_ingest
-from prospects.review import DraftConflict, draft_approve, draft_reject
+from prospects.review.services import DraftConflict, draft_approve, draft_reject
 from prospects.selectors import pipeline_settings
-from prospects.services import draft_engine_set
 from tests.conftest import GEMMA, ingest, make_inbound, run_concurrently
 
 pytestmark = pytest.mark.django_db

@@ -7,9 +7,9 @@ from django.utils.html import escape
 from engines.breaker import breaker_reset
 from engines.holds import HoldReason
 from engines.services import engine_build_register
+from prospects.engine_switch import draft_engine_set
+from prospects.jobs.preview import preview_build, preview_run_execute
 from prospects.models import WorkflowPreviewRun
-from prospects.preview import preview_build, preview_run_execute
-from prospects.services import draft_engine_set
 from scripts.local_model_server import GENERATOR, free_port
 from tests.conftest import GEMMA, gemma_served, ingest, make_inbound
 from tests.prospects.test_views import HTMX, logged_in

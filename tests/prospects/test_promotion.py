@@ -6,8 +6,9 @@ from django.core.exceptions import ValidationError
 from engines.models import Evaluation
 from engines.promotion import promotion_policy, promotion_policy_set, promotion_verdict
 from engines.services import engine_build_register
+from prospects.builds.promotion import PromotionRefused, build_promote
+from prospects.engine_switch import draft_engine_set
 from prospects.selectors import pipeline_settings
-from prospects.services import PromotionRefused, build_promote, draft_engine_set
 
 pytestmark = pytest.mark.django_db
 

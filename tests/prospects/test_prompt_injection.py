@@ -23,11 +23,11 @@ from engines.gate import GateRule
 from engines.holds import HoldReason
 from engines.services import engine_build_register
 from engines.untrusted import strip_invisible
-from prospects.decide import template_keys_in_use
+from prospects.engine_switch import draft_engine_set
+from prospects.inbound.decide import template_keys_in_use
+from prospects.inbound.pipeline import draft_request
 from prospects.models import Draft
-from prospects.pipeline import draft_request
 from prospects.selectors import pipeline_settings
-from prospects.services import draft_engine_set
 from tests.conftest import GEMMA, gemma_served, ingest, make_inbound
 
 PRICE, ADDRESS, PHONE, EMAIL = GateRule.PRICE, GateRule.ADDRESS, GateRule.PHONE, GateRule.EMAIL

@@ -4,10 +4,10 @@ import pytest
 
 from engines.base import DraftRequest, Exemplar, Step, WorkflowSpec
 from engines.chain import step_prompt
+from prospects.engine_switch import draft_engine_set
+from prospects.inbound.retrieval import similar_corrections
 from prospects.models import Correction
-from prospects.retrieval import similar_corrections
-from prospects.review import draft_correct, draft_reject
-from prospects.services import draft_engine_set
+from prospects.review.services import draft_correct, draft_reject
 from tests.conftest import GEMMA, gemma_served, ingest, make_inbound
 
 pytestmark = pytest.mark.django_db

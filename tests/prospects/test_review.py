@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 
 from engines.clock import now
 from prospects.models import Correction, Draft
-from prospects.review import (
+from prospects.review.services import (
     DraftConflict,
     draft_approve,
     draft_correct,

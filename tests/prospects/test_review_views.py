@@ -8,8 +8,8 @@ import pytest
 
 from config.roles import Role
 from prospects.models import Correction, Draft
-from prospects.review import draft_correct
-from prospects.review_views import QUEUE_SIDEBAR
+from prospects.review.services import draft_correct
+from prospects.review.views import QUEUE_SIDEBAR
 from tests.conftest import ingest, make_inbound
 from tests.prospects.test_views import HTMX, csrf_post, logged_in
 

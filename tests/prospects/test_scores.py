@@ -3,7 +3,7 @@
 import pytest
 
 from prospects.models import Draft
-from prospects.review import draft_approve, draft_correct, draft_reject
+from prospects.review.services import draft_approve, draft_correct, draft_reject
 from prospects.scores import Scores, draft_scores, scores_for
 from tests.conftest import ingest, make_inbound
 

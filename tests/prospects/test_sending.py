@@ -10,10 +10,10 @@ from django.core.exceptions import ValidationError
 from builder.services import canon_set
 from engines.clock import now
 from engines.holds import HoldReason
-from prospects.dispatch import draft_dispatch, drafts_dispatch_stale
-from prospects.jobs import job_create
+from prospects.jobs.services import job_create
 from prospects.models import Draft
-from prospects.review import draft_approve, draft_correct
+from prospects.review.dispatch import draft_dispatch, drafts_dispatch_stale
+from prospects.review.services import draft_approve, draft_correct
 from prospects.selectors import pipeline_settings
 from tests.conftest import ingest, make_inbound
 

@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from prospects.textdiff import edit_distance, word_diff
+from prospects.review.textdiff import edit_distance, word_diff
 
 
 def test_word_diff_marks_changed_words_in_reading_order():

@@ -7,7 +7,7 @@ import pytest
 from engines.classifier import parse_move_answer
 from engines.models import EngineBuild, TrainingRun
 from engines.services import engine_build_register
-from prospects.review import draft_approve, draft_correct
+from prospects.review.services import draft_approve, draft_correct
 from tests.conftest import ingest, make_inbound
 
 pytestmark = pytest.mark.django_db

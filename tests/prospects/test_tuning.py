@@ -9,9 +9,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from engines.clock import now
+from prospects.builds.tuning import Format, Split, split_of, tuning_lines, validator
 from prospects.models import Draft
-from prospects.review import draft_approve, draft_correct, draft_reject
-from prospects.tuning import Format, Split, split_of, tuning_lines, validator
+from prospects.review.services import draft_approve, draft_correct, draft_reject
 from tests.conftest import ingest, make_inbound
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from engines.evaluation import evaluation_create, evaluation_execute
 from engines.models import Evaluation
-from prospects.evaluations import evaluation_cases
-from prospects.tuning import Split
+from prospects.builds.evaluation_runs import evaluation_cases
+from prospects.builds.tuning import Split
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.timezone import make_aware
 
 from engines.ids import InvalidEngineId, parse_engine_id
-from prospects.tuning import Format, Split, tuning_jsonl
+from prospects.builds.tuning import Format, Split, tuning_jsonl
 
 
 def since_arg(value: str):

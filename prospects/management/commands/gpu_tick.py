@@ -3,7 +3,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from prospects.gpu import gpu_tick_run
+from prospects.builds.gpu import gpu_tick_run
 
 
 class Command(BaseCommand):

@@ -1,0 +1,97 @@
+"""REST API for engine builds: the admin's engine switches and the builds' tuning exports."""
+
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.datetimes import UtcDateTimeField
+from config.fields import StrictCharField
+from config.roles import Allows, can_change_engine, can_read_corrections, has_any_role
+from engines.ids import validate_engine_id
+from prospects.builds.tuning import Format, Split, tuning_jsonl
+from prospects.engine_switch import classifier_engine_set, draft_engine_set
+from prospects.selectors import pipeline_settings
+
+
+class DraftEngineSerializer(serializers.Serializer):
+    draft_engine = StrictCharField(max_length=200)
+
+
+class ClassifierEngineSerializer(serializers.Serializer):
+    classifier_engine = StrictCharField(max_length=200)
+
+
+class EngineSettingView(generics.GenericAPIView):
+    """One of the admin's switches: read by any role, set by an admin through its service
+    (which checks the id and keeps the change in history)."""
+
+    permission_classes = [Allows(has_any_role, write=can_change_engine)]
+    field = ""
+
+    def apply(self, *, engine_id: str, user):
+        raise NotImplementedError
+
+    def get_object(self):
+        # The resource is the settings row itself (OPTIONS describes it through this).
+        return pipeline_settings()
+
+    def get(self, request):
+        return Response({self.field: getattr(self.get_object(), self.field)})
+
+    def put(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        row = self.apply(engine_id=serializer.validated_data[self.field], user=request.user)
+        return Response({self.field: getattr(row, self.field)})
+
+
+class ClassifierEngineView(EngineSettingView):
+    """Who decides the moves of live messages: "rules", or a classifier build."""
+
+    serializer_class = ClassifierEngineSerializer
+    field = "classifier_engine"
+
+    def apply(self, **change):
+        return classifier_engine_set(**change)
+
+
+class DraftEngineView(EngineSettingView):
+    serializer_class = DraftEngineSerializer
+    field = "draft_engine"
+
+    def apply(self, **change):
+        return draft_engine_set(**change)
+
+
+class TuningExportQuerySerializer(serializers.Serializer):
+    engine = serializers.CharField(max_length=120, validators=[validate_engine_id])
+    format = serializers.ChoiceField(choices=[f.value for f in Format])
+    since = UtcDateTimeField(required=False)
+    split = serializers.ChoiceField(choices=[s.value for s in Split], default=Split.ALL.value)
+
+
+def tuning_response(*, engine: str, format: str, since=None, split: str = "all"):
+    """The export as a streamed JSONL download (the panel serves the same one)."""
+    lines = tuning_jsonl(engine_id=engine, fmt=Format(format), since=since, split=Split(split))
+    response = StreamingHttpResponse(lines, content_type="application/x-ndjson; charset=utf-8")
+    name = f"{engine}-{format}{'' if split == 'all' else '-' + split}.jsonl"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+class TuningExportView(APIView):
+    """An engine build's reviewed drafts as fine-tuning JSONL, streamed."""
+
+    permission_classes = [Allows(can_read_corrections)]
+
+    @extend_schema(
+        parameters=[TuningExportQuerySerializer],
+        responses={(200, "application/x-ndjson"): OpenApiTypes.STR},
+    )
+    def get(self, request):
+        query = TuningExportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return tuning_response(**query.validated_data)

@@ -1,0 +1,174 @@
+"""Panel pages for engines: the admin's switches (draft engine, move classifier) and each
+engine build's scores, corrections and tuning exports."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRefresh
+
+from builder.models import WorkflowVersion
+from config.roles import (
+    allow,
+    can_change_engine,
+    can_read_corrections,
+    has_any_role,
+)
+from engines.ids import InvalidEngineId, parse_engine_id
+from engines.selectors import (
+    classifier_build_ids,
+    selectable_engine_ids,
+)
+from prospects import selectors
+from prospects.builds.engine_api import tuning_response
+from prospects.builds.tuning import Format, Split
+from prospects.builds.tuning_views import serving_context, tuning_context
+from prospects.engine_switch import classifier_engine_set, draft_engine_set
+from prospects.models import RULES, Draft
+from prospects.scores import Scores, draft_scores, scores_for
+
+
+def _engine_ids() -> list[str]:
+    seen = set(Draft.objects.order_by().values_list("engine_id", flat=True).distinct())
+    return sorted(seen | set(selectable_engine_ids()))
+
+
+@allow(has_any_role)
+def engine_list(request):
+    scores = draft_scores("engine_id")
+    rows = [(engine_id, scores.get(engine_id, Scores())) for engine_id in _engine_ids()]
+    return render(request, "prospects/engines.html", {"rows": rows})
+
+
+def _known_engine(engine_id: str) -> str:
+    try:
+        parse_engine_id(engine_id)
+    except InvalidEngineId as error:
+        raise Http404(str(error)) from error
+    return engine_id
+
+
+@allow(has_any_role)
+def engine_detail(request, engine_id):
+    engine_id = _known_engine(engine_id)
+    drafts = Draft.objects.filter(engine_id=engine_id)
+    by_version = draft_scores("workflow_version", drafts)
+    versions = WorkflowVersion.objects.select_related("workflow").in_bulk(
+        [key for key in by_version if key]
+    )
+    return render(
+        request,
+        "prospects/engine_detail.html",
+        {
+            "engine_id": engine_id,
+            "scores": scores_for("engine_id", engine_id),
+            "by_version": [(versions.get(key), score) for key, score in by_version.items()],
+            "corrections": selectors.corrections_list().filter(engine_id=engine_id)[:10],
+            "formats": list(Format),
+            "splits": list(Split),
+            **tuning_context(engine_id, request.user),
+            **serving_context(engine_id, request.user),
+        },
+    )
+
+
+@allow(can_read_corrections)
+def engine_export(request, engine_id):
+    """The same stream as ``GET /api/exports/tuning/``, for a click in the panel."""
+    engine_id = _known_engine(engine_id)
+    try:
+        fmt, split = (
+            Format(request.GET.get("format", "sft")),
+            Split(request.GET.get("split", "all")),
+        )
+    except ValueError:
+        return HttpResponseBadRequest("format must be sft or dpo; split all, train or eval.")
+    return tuning_response(engine=engine_id, format=fmt.value, split=split.value)
+
+
+@dataclass(frozen=True)
+class _Switch:
+    """One setting an admin flips on the Settings page, confirmed first, kept in history."""
+
+    field: str
+    title: str
+    url_name: str
+    element_id: str
+    effect: str  # what changes once switched, for the confirmation
+    choices: Callable[[], list[str]]
+    apply: Callable[..., object]
+
+    def context(self, row, user, **extra) -> dict:
+        return {
+            "switch": self,
+            "current": getattr(row, self.field),
+            "choices": self.choices(),
+            "can_change": can_change_engine(user),
+            **extra,
+        }
+
+
+SWITCHES = {
+    "draft_engine": _Switch(
+        "draft_engine",
+        "Active draft engine",
+        "prospects:engine_change_hx",
+        "engine-form",
+        "New drafts will be produced by",
+        selectable_engine_ids,
+        draft_engine_set,
+    ),
+    "classifier_engine": _Switch(
+        "classifier_engine",
+        "Move classifier",
+        "prospects:classifier_change_hx",
+        "classifier-form",
+        "The moves of new live messages will be decided by",
+        lambda: [RULES, *classifier_build_ids()],
+        classifier_engine_set,
+    ),
+}
+
+
+@allow(has_any_role)
+def engine_settings(request):
+    row = selectors.pipeline_settings()
+    return render(
+        request,
+        "prospects/settings.html",
+        {
+            "switches": [switch.context(row, request.user) for switch in SWITCHES.values()],
+            "history": selectors.settings_history(),
+        },
+    )
+
+
+@allow(can_change_engine)
+@require_POST
+def engine_change_hx(request, which):
+    """Step one asks for confirmation; step two (``confirm=yes``) flips the setting."""
+    switch = SWITCHES[which]
+    engine_id = request.POST.get(switch.field, "")
+    row = selectors.pipeline_settings()
+    if request.POST.get("confirm") != "yes":
+        return render(
+            request,
+            "prospects/_engine_confirm.html",
+            switch.context(row, request.user, engine_id=engine_id),
+        )
+    try:
+        switch.apply(engine_id=engine_id, user=request.user)
+    except ValidationError as error:
+        return render(
+            request,
+            "prospects/_engine_form.html",
+            switch.context(row, request.user, error=" ".join(error.message_dict[switch.field])),
+        )
+    messages.success(request, f"{switch.title} is now {engine_id}.")
+    if request.htmx:
+        return HttpResponseClientRefresh()
+    return redirect("prospects:settings")

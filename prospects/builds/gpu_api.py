@@ -1,0 +1,119 @@
+"""REST API for the on-demand GPU: state, spend and the admin's hold/release levers."""
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.fields import StrictCharField
+from config.roles import Allows, can_use_gpu_levers, has_any_role
+from engines.gpu_lifecycle import provision_blocker
+from engines.models import GpuInstance, GpuTransition
+from engines.selectors import gpu_builds, gpu_spend, gpu_timeline
+from engines.services import MAX_HOLD_MINUTES, gpu_hold_warm, gpu_release_now
+from prospects.builds.gpu import build_loads
+
+GpuLevers = Allows(has_any_role, write=can_use_gpu_levers)
+
+
+class GpuInstanceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = GpuInstance
+        fields = [
+            "id",
+            "state",
+            "droplet_id",
+            "endpoint_url",
+            "size_slug",
+            "hourly_price",
+            "created_at",
+            "billed_from",
+            "ready_at",
+            "billed_until",
+            "last_error",
+        ]
+
+
+class GpuBuildSerializer(serializers.Serializer):
+    engine_id = serializers.CharField()
+    state = serializers.CharField()
+    instances = GpuInstanceSerializer(many=True)
+    backlog = serializers.IntegerField()
+    oldest_age_seconds = serializers.IntegerField()
+    idle_grace_seconds = serializers.IntegerField()
+    hold_warm_until = serializers.DateTimeField(allow_null=True)
+    spent_today = serializers.FloatField()
+    spent_month = serializers.FloatField()
+    cold_starts_today = serializers.IntegerField()
+
+
+class GpuTransitionSerializer(serializers.ModelSerializer):
+    engine_id = serializers.CharField(source="instance.engine_id")
+    instance = serializers.UUIDField(source="instance_id")
+
+    class Meta:
+        model = GpuTransition
+        fields = ["at", "engine_id", "instance", "from_state", "to_state", "reason", "detail"]
+
+
+class GpuSpendSerializer(serializers.Serializer):
+    today = serializers.FloatField()
+    month = serializers.FloatField()
+    cold_starts_today = serializers.IntegerField()
+
+
+class GpuOverviewSerializer(serializers.Serializer):
+    provider_configured = serializers.BooleanField()
+    provision_blocked = serializers.CharField(
+        help_text="Why nothing is provisioned now (no hourly price, budget spent), or empty."
+    )
+    spend = GpuSpendSerializer()
+    builds = GpuBuildSerializer(many=True)
+    timeline = GpuTransitionSerializer(many=True)
+
+
+class GpuView(APIView):
+    permission_classes = [GpuLevers]
+
+    @extend_schema(responses=GpuOverviewSerializer)
+    def get(self, request):
+        overview = {
+            "provider_configured": bool(settings.DO_TOKEN),
+            "provision_blocked": provision_blocker(),
+            "spend": gpu_spend(),
+            "builds": gpu_builds(build_loads()),
+            "timeline": gpu_timeline(),
+        }
+        return Response(GpuOverviewSerializer(overview).data)
+
+
+class GpuHoldSerializer(serializers.Serializer):
+    engine_id = StrictCharField(max_length=120)
+    minutes = serializers.IntegerField(min_value=1, max_value=MAX_HOLD_MINUTES)
+
+
+class GpuReleaseSerializer(serializers.Serializer):
+    engine_id = StrictCharField(max_length=120)
+
+
+class GpuHoldView(APIView):
+    permission_classes = [GpuLevers]
+
+    @extend_schema(request=GpuHoldSerializer, responses=GpuHoldSerializer)
+    def post(self, request):
+        serializer = GpuHoldSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        action = gpu_hold_warm(**serializer.validated_data, user=request.user)
+        return Response({**serializer.validated_data, "until": action.until})
+
+
+class GpuReleaseView(APIView):
+    permission_classes = [GpuLevers]
+
+    @extend_schema(request=GpuReleaseSerializer, responses=GpuReleaseSerializer)
+    def post(self, request):
+        serializer = GpuReleaseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        released = gpu_release_now(**serializer.validated_data, user=request.user)
+        return Response({**serializer.validated_data, "released": released})

@@ -1,0 +1,102 @@
+"""The on-demand GPU page: state per build, timeline, spend, the policy and the admin's levers."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRefresh
+
+from config.roles import (
+    allow,
+    can_use_gpu_levers,
+    has_any_role,
+)
+from engines.forms import GpuPolicyForm
+from engines.gpu_billing import describe as describe_billing
+from engines.gpu_lifecycle import policy_settings, provision_blocker
+from engines.selectors import (
+    gpu_builds,
+    gpu_operator_actions,
+    gpu_policy_history,
+    gpu_spend,
+    gpu_timeline,
+    model_endpoints,
+)
+from engines.services import gpu_hold_warm, gpu_policy_update, gpu_release_now
+from prospects.builds.gpu import build_loads
+from prospects.jobs.views import flash_errors
+
+
+def _gpu_context(request) -> dict:
+    return {
+        "builds": gpu_builds(build_loads()),
+        "spend": gpu_spend(),
+        "provider_configured": bool(settings.DO_TOKEN),
+        "provision_blocked": provision_blocker(),
+        "is_admin_user": can_use_gpu_levers(request.user),
+    }
+
+
+@allow(has_any_role, write=can_use_gpu_levers)
+def gpu_page(request):
+    """The on-demand GPU: state per build, timeline, spend, and the admin's levers."""
+    form = GpuPolicyForm(instance=policy_settings())
+    if request.method == "POST":
+        form = GpuPolicyForm(request.POST, instance=policy_settings())
+        if form.is_valid():
+            gpu_policy_update(user=request.user, **form.cleaned_data)
+            messages.success(request, "GPU policy saved.")
+            return redirect("prospects:gpu")
+    return render(
+        request,
+        "prospects/gpu.html",
+        {
+            **_gpu_context(request),
+            "timeline": gpu_timeline(),
+            "endpoints": model_endpoints(),
+            "actions": gpu_operator_actions(),
+            "policy_history": gpu_policy_history(),
+            "gpu_size": settings.DO_GPU_SIZE,
+            "billing_rule": describe_billing(policy_settings().billing_rule(settings.DO_GPU_SIZE)),
+            "form": form,
+        },
+    )
+
+
+@allow(has_any_role)
+def gpu_builds_hx(request):
+    """The builds table, polled every few seconds."""
+    return render(request, "prospects/_gpu_builds.html", _gpu_context(request))
+
+
+@allow(can_use_gpu_levers)
+@require_POST
+def gpu_action_hx(request):
+    """Step one asks for confirmation; step two (``confirm=yes``) holds or releases."""
+    engine_id = request.POST.get("engine_id", "")
+    action = request.POST.get("action", "")
+    minutes = request.POST.get("minutes", "")
+    if action not in ("hold", "release"):
+        messages.error(request, "Choose hold or release.")
+        return HttpResponseClientRefresh()
+    if request.POST.get("confirm") != "yes":
+        context = {"engine_id": engine_id, "action": action, "minutes": minutes}
+        return render(request, "prospects/_gpu_confirm.html", context)
+    try:
+        if action == "hold":
+            gpu_hold_warm(engine_id=engine_id, minutes=_int_or_zero(minutes), user=request.user)
+            messages.success(request, f"{engine_id} is held warm for {minutes} minutes.")
+        else:
+            released = gpu_release_now(engine_id=engine_id, user=request.user)
+            messages.success(request, f"Releasing {released} instance(s) of {engine_id}.")
+    except ValidationError as invalid:
+        flash_errors(request, invalid)
+    return HttpResponseClientRefresh()
+
+
+def _int_or_zero(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        return 0

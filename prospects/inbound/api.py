@@ -1,0 +1,200 @@
+"""REST API for inbound messages, their threads and drafts: input serializer -> service ->
+output serializer."""
+
+import json
+
+import django_filters
+from django.conf import settings
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from builder.taxonomy import Archetype
+from config.datetimes import UtcIsoDateTimeFilter
+from config.fields import StrictCharField
+from config.roles import Allows, can_ingest, has_any_role
+from engines.untrusted import strip_invisible
+from prospects.inbound.pipeline import Inbound, inbound_ingest
+from prospects.models import Decision, Draft, InboundMessage, Thread
+from prospects.selectors import drafts_list, thread_with_history
+
+MAX_BATCH = 100
+MAX_METADATA_CHARS = 10_000
+
+
+class InboundInputSerializer(serializers.Serializer):
+    external_id = StrictCharField(max_length=200)
+    thread = StrictCharField(max_length=200)
+    sender = StrictCharField(max_length=200)
+    body = StrictCharField(max_length=settings.INBOUND_MAX_BODY_CHARS, trim_whitespace=False)
+    received_at = serializers.DateTimeField()
+    archetype = serializers.ChoiceField(choices=Archetype.choices, required=False)
+    metadata = serializers.DictField(required=False, default=dict)
+
+    def validate_body(self, value):
+        if not strip_invisible(value).text.strip():
+            raise serializers.ValidationError("The body is blank (invisible characters aside).")
+        return value
+
+    def validate_metadata(self, value):
+        if len(json.dumps(value)) > MAX_METADATA_CHARS:
+            raise serializers.ValidationError(
+                f"Metadata is limited to {MAX_METADATA_CHARS} characters of JSON."
+            )
+        return value
+
+
+class DraftSerializer(serializers.ModelSerializer):
+    thread = serializers.UUIDField(source="thread_id", read_only=True)
+    decision = serializers.UUIDField(source="decision_id", read_only=True)
+
+    class Meta:
+        model = Draft
+        fields = [
+            "id",
+            "thread",
+            "decision",
+            "status",
+            "body",
+            "hold_reason",
+            "hold_detail",
+            "gate_failed",
+            "engine_id",
+            "workflow_version",
+            "experiment_arm",
+            "engine_latency_ms",
+            "retrieved_corrections",
+            "escalation",
+            "created_at",
+            "reviewed_at",
+            "sent_at",
+        ]
+
+
+class DecisionSerializer(serializers.ModelSerializer):
+    message = serializers.UUIDField(source="message_id", read_only=True)
+
+    class Meta:
+        model = Decision
+        fields = [
+            "id",
+            "message",
+            "is_prospect",
+            "move",
+            "classified_by",
+            "classifier_problem",
+            "trace",
+            "archetype",
+            "state",
+            "template_key",
+            "gate2_results",
+            "mode",
+            "engine_id",
+            "workflow_version",
+            "experiment_arm",
+            "created_at",
+        ]
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = InboundMessage
+        fields = [
+            "id",
+            "external_id",
+            "sender",
+            "body",
+            "original_body",
+            "invisible_removed",
+            "received_at",
+            "metadata",
+        ]
+
+
+class IngestResultSerializer(serializers.Serializer):
+    created = serializers.BooleanField()
+    thread = serializers.UUIDField(source="decision.thread_id")
+    message = MessageSerializer()
+    decision = DecisionSerializer()
+    draft = DraftSerializer(allow_null=True)
+
+
+class ThreadSerializer(serializers.ModelSerializer):
+    messages = MessageSerializer(many=True)
+    decisions = DecisionSerializer(many=True)
+    drafts = DraftSerializer(many=True)
+
+    class Meta:
+        model = Thread
+        fields = [
+            "id",
+            "handle",
+            "archetype",
+            "state",
+            "created_at",
+            "last_message_at",
+            "messages",
+            "decisions",
+            "drafts",
+        ]
+
+
+class InboundView(APIView):
+    """Ingest one inbound message, or a list of up to 100."""
+
+    permission_classes = [Allows(can_ingest)]
+
+    @extend_schema(request=InboundInputSerializer, responses={201: IngestResultSerializer})
+    def post(self, request):
+        many = isinstance(request.data, list)
+        if many and not 1 <= len(request.data) <= MAX_BATCH:
+            raise serializers.ValidationError(
+                {"non_field_errors": [f"Send between 1 and {MAX_BATCH} messages."]}
+            )
+        serializer = InboundInputSerializer(data=request.data, many=many)
+        serializer.is_valid(raise_exception=True)
+        items = serializer.validated_data if many else [serializer.validated_data]
+        results = [inbound_ingest(inbound=Inbound(**item)) for item in items]
+        created = any(result.created for result in results)
+        data = IngestResultSerializer(results, many=True).data
+        return Response(
+            data if many else data[0],
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class DraftFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Draft.Status.choices)
+    engine = django_filters.CharFilter(field_name="engine_id")
+    since = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+
+    class Meta:
+        model = Draft
+        fields = ["status", "engine", "since"]
+
+
+class DraftListView(generics.ListAPIView):
+    permission_classes = [Allows(has_any_role)]
+    serializer_class = DraftSerializer
+    filterset_class = DraftFilter
+    queryset = drafts_list()
+
+
+class DraftDetailView(generics.RetrieveAPIView):
+    permission_classes = [Allows(has_any_role)]
+    serializer_class = DraftSerializer
+    queryset = drafts_list()
+
+
+class ThreadDetailView(APIView):
+    permission_classes = [Allows(has_any_role)]
+
+    @extend_schema(responses=ThreadSerializer)
+    def get(self, request, pk):
+        try:
+            thread = thread_with_history(pk)
+        except Thread.DoesNotExist:
+            raise Http404 from None
+        return Response(ThreadSerializer(thread).data)

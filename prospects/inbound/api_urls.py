@@ -1,0 +1,10 @@
+from django.urls import path
+
+from prospects.inbound import api
+
+urlpatterns = [
+    path("inbound/", api.InboundView.as_view(), name="api-inbound"),
+    path("drafts/", api.DraftListView.as_view(), name="api-drafts"),
+    path("drafts/<uuid:pk>/", api.DraftDetailView.as_view(), name="api-draft"),
+    path("threads/<uuid:pk>/", api.ThreadDetailView.as_view(), name="api-thread"),
+]

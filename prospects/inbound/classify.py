@@ -1,0 +1,95 @@
+"""Fast, data-driven classification: inbound text -> (is_prospect, move, trace)."""
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from builder.taxonomy import ThreadState
+from engines.moves import all_moves, is_prospect_move
+from engines.untrusted import normalise
+from prospects.models import RULES
+
+RULES_FILE = Path(__file__).with_name("classification_rules.yaml")
+
+
+@dataclass(frozen=True)
+class Classification:
+    is_prospect: bool
+    move: str
+    trace: str
+    classified_by: str = RULES
+
+    @classmethod
+    def of_head(cls, answer, engine_id: str) -> "Classification":
+        """The answer (engines.classifier.MoveAnswer) of the classifier build ``engine_id``."""
+        return cls(answer.is_prospect, answer.move, answer.trace, classified_by=engine_id)
+
+
+@dataclass(frozen=True)
+class _Rule:
+    move: str
+    cue: str
+    patterns: tuple[re.Pattern, ...]
+
+
+@cache
+def _rules() -> tuple[_Rule, ...]:
+    rules = tuple(
+        _Rule(
+            move=entry["move"],
+            cue=entry["cue"],
+            patterns=tuple(re.compile(pattern, re.IGNORECASE) for pattern in entry["patterns"]),
+        )
+        for entry in yaml.safe_load(RULES_FILE.read_text())
+    )
+    unknown = {rule.move for rule in rules} - set(all_moves())
+    if unknown:
+        raise ValueError(f"{RULES_FILE.name} names moves that are not configured: {unknown}")
+    return rules
+
+
+def classify_with_head(body: str, *, thread_state: str, classifier: str) -> Classification:
+    """The classifier build's answer when it gives one, else the rules' (what a live
+    message ends up decided by on the worker)."""
+    from engines.classifier import classify_move
+
+    if classifier == RULES:
+        return classify(body, thread_state=thread_state)
+    answer = classify_move(body, classifier).answer
+    if answer is None:
+        return classify(body, thread_state=thread_state)
+    return Classification.of_head(answer, classifier)
+
+
+def classify(body: str, *, thread_state: str) -> Classification:
+    """The first rule whose pattern matches the normalised body (a zero-width character
+    or a look-alike letter does not hide a word from a rule)."""
+    text = normalise(body)
+    for rule in _rules():
+        for pattern in rule.patterns:
+            if match := pattern.search(text):
+                return Classification(
+                    is_prospect=is_prospect_move(rule.move),
+                    move=rule.move,
+                    trace=f'{rule.cue.rstrip(".")}: "{_cut(match.group().strip())}".',
+                )
+    move = "opener" if thread_state == ThreadState.NEW else "pursue"
+    return Classification(
+        is_prospect=is_prospect_move(move),
+        move=move,
+        trace=_DEFAULT_TRACE[move],
+    )
+
+
+_DEFAULT_TRACE = {
+    "opener": "No specific cue, and the thread is new: a first hello.",
+    "pursue": "No specific cue in an ongoing thread: taken as continued booking interest.",
+}
+_CUE_CHARS = 60
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= _CUE_CHARS else text[: _CUE_CHARS - 1].rstrip() + "…"

@@ -1,0 +1,464 @@
+"""The pipeline: inbound -> classify -> decide -> Gate-2 -> mode -> engine -> gate -> send/hold.
+
+Every row is committed before any side effect; the engine runs outside database
+transactions; anything that yields no usable body holds the draft with a reason.
+"""
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from builder.resolve import Situation
+from builder.selectors import canon_text
+from builder.spec import workflow_spec
+from builder.taxonomy import Archetype
+from engines import gate
+from engines.base import DraftRequest, DraftResult, EngineError, Turn
+from engines.chain import leak_fragments
+from engines.classifier import classify_move
+from engines.clock import now
+from engines.holds import HoldReason
+from engines.ids import TEMPLATE_ENGINE_ID, parse_engine_id
+from engines.registry import engine_for
+from engines.untrusted import strip_invisible
+from prospects.enqueue import dispatch_later
+from prospects.experiments.guardrails import guard_arm
+from prospects.inbound import gate2
+from prospects.inbound.classify import Classification, classify
+from prospects.inbound.decide import decide_next_action, travel_viable
+from prospects.inbound.retrieval import similar_corrections
+from prospects.inbound.routing import route_for
+from prospects.models import (
+    RULES,
+    Decision,
+    Draft,
+    DraftJobItem,
+    InboundMessage,
+    Mode,
+    PipelineSettings,
+    Thread,
+    WithoutWorkflow,
+)
+from prospects.selectors import pipeline_settings, sends_in_last_day
+from prospects.work_queue import items_enqueue
+
+
+@dataclass(frozen=True)
+class Inbound:
+    external_id: str
+    thread: str
+    sender: str
+    body: str
+    received_at: datetime
+    archetype: str | None = None
+    metadata: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    message: InboundMessage
+    decision: Decision
+    draft: Draft | None
+    created: bool
+
+
+def inbound_ingest(*, inbound: Inbound) -> IngestResult:
+    """Stores an inbound message, decides it with the fast rules and queues its reply.
+
+    Guarantees: the message, its decision and (when there is a reply to draft) a `queued`
+    draft with its live work item commit in one transaction, so a crash loses nothing and
+    never leaves a decision without its draft (with the move head configured, a message
+    the rules leave unanswered gets a live item too: the head decides it again); the
+    worker drafts after the commit, and the sweeper enqueues again what made no progress.
+    One message and one decision per external id whatever the concurrency (a duplicate
+    answers ``created=False``). No engine or model call happens here: this runs inside
+    HTTP requests.
+    """
+    try:
+        with transaction.atomic():
+            message = _record_message(inbound)
+            decision = _record_decision(message, inbound)
+            draft = live_draft_queue(decision) if decision.template_key else None
+            if draft is None and pipeline_settings().classifier_engine != RULES:
+                # The rules see no reply to draft; the classifier build may, on the worker.
+                live_item_create(decision)
+    except IntegrityError:
+        # A duplicate: the message is there already (or a concurrent ingest committed it
+        # first). Inserting and failing costs less than asking first for every new one.
+        return _existing_result(InboundMessage.objects.get(external_id=inbound.external_id))
+    return IngestResult(message=message, decision=decision, draft=draft, created=True)
+
+
+def _record_message(inbound: Inbound) -> InboundMessage:
+    """The message, in its thread; the thread is locked until the transaction ends (the
+    decision reads and moves its state)."""
+    thread, _ = Thread.objects.select_for_update().get_or_create(
+        handle=inbound.thread,
+        defaults={
+            "archetype": inbound.archetype or Archetype.NEW_CONTACT,
+            "last_message_at": inbound.received_at,
+        },
+    )
+    body = strip_invisible(inbound.body)
+    return InboundMessage.objects.create(
+        thread=thread,
+        external_id=inbound.external_id,
+        sender=inbound.sender,
+        body=body.text,
+        invisible_removed=body.removed,
+        original_body=inbound.body if body.removed else "",
+        received_at=inbound.received_at,
+        metadata=inbound.metadata,
+    )
+
+
+def _existing_result(message: InboundMessage) -> IngestResult:
+    decision = Decision.objects.select_related("message", "thread").get(message=message)
+    return IngestResult(
+        message=message, decision=decision, draft=decision.drafts.first(), created=False
+    )
+
+
+def choose_mode(settings_row: PipelineSettings, template_key: str) -> Mode:
+    if template_key in settings_row.auto_send_keys:
+        return Mode.AUTO_SEND
+    return Mode(settings_row.default_mode)
+
+
+def _record_decision(message: InboundMessage, inbound: Inbound) -> Decision:
+    thread = message.thread
+    if inbound.archetype:
+        thread.archetype = inbound.archetype
+    state = thread.state
+    decision = Decision(message=message, thread=thread, archetype=thread.archetype, state=state)
+    next_state = _decide(decision, classify(message.body, thread_state=state))
+    decision.save()
+    thread.state = next_state
+    if inbound.received_at > thread.last_message_at:
+        thread.last_message_at = inbound.received_at
+    thread.save()
+    return decision
+
+
+def _decide(decision: Decision, classification: Classification) -> str:
+    """Fills ``decision`` from a classification: next action, Gate-2, mode and route, in
+    the thread's state when the message arrived. Returns the thread's state after it."""
+    thread = decision.thread
+    action = decide_next_action(
+        move=classification.move,
+        state=decision.state,
+        viable=travel_viable(decision.message.body),
+    )
+    gate2_result = gate2.evaluate(
+        body=decision.message.body,
+        move=classification.move,
+        thread_state=decision.state,
+        sends_today=sends_in_last_day(thread),
+        max_sends_per_day=settings.GATE2_MAX_SENDS_PER_DAY,
+    )
+    settings_row = pipeline_settings()
+    route = (
+        route_for(
+            Situation(
+                archetype=thread.archetype, state=decision.state, template_key=action.template_key
+            ),
+            str(thread.id),
+            draft_engine=settings_row.draft_engine,
+        )
+        if action.template_key
+        else None
+    )
+    decision.is_prospect = classification.is_prospect
+    decision.move = classification.move
+    decision.classified_by = classification.classified_by
+    decision.trace = classification.trace
+    decision.template_key = action.template_key or ""
+    decision.gate2_results = gate2_result.results
+    decision.mode = choose_mode(settings_row, action.template_key or "")
+    decision.engine_id = route.engine_id if route else settings_row.draft_engine
+    decision.workflow_version = route.workflow_version if route else None
+    decision.experiment_arm = route.experiment_arm if route else ""
+    return action.next_state
+
+
+def live_draft_queue(decision: Decision) -> Draft:
+    """A `queued` placeholder draft and the live work item that drafts it; the item is
+    enqueued once the caller's transaction commits."""
+    item = live_item_create(decision)
+    draft = Draft.objects.create(
+        decision=decision,
+        thread=decision.thread,
+        status=Draft.Status.QUEUED,
+        engine_id=decision.engine_id,
+        experiment_arm=decision.experiment_arm,
+        job_item=item,
+    )
+    return draft
+
+
+def live_item_create(decision: Decision) -> DraftJobItem:
+    """The live work item that drafts ``decision`` on its engine, enqueued once the
+    caller's transaction commits."""
+    item = DraftJobItem.objects.create(
+        thread_id=decision.thread_id,
+        decision=decision,
+        engine_id=decision.engine_id,
+        enqueued_at=now(),
+    )
+    transaction.on_commit(lambda: items_enqueue([item]))
+    return item
+
+
+def decision_classify_on_worker(decision: Decision) -> Decision:
+    """Asks the live classifier build about a decision the rules made at ingest (the
+    worker's first step for a live message). A valid answer re-decides the message in the
+    state it arrived in; no answer keeps the rules' decision, with the reason beside it.
+    Safe to repeat: a decision a classifier build already made is left alone."""
+    classifier = pipeline_settings().classifier_engine
+    if decision.classified_by != RULES or classifier == RULES:
+        return decision
+    outcome = classify_move(decision.message.body, classifier)
+    if outcome.answer is None:
+        Decision.objects.filter(id=decision.id).update(classifier_problem=outcome.problem)
+        return decision
+    answer = outcome.answer
+    with transaction.atomic():
+        thread = Thread.objects.select_for_update().get(id=decision.thread_id)
+        decision = Decision.objects.select_for_update().get(id=decision.id)
+        if decision.classified_by != RULES:
+            return decision
+        decision.thread = thread
+        next_state = _decide(decision, Classification.of_head(answer, classifier))
+        decision.save()
+        # Only the thread's latest message moves its state on.
+        if not thread.decisions.filter(created_at__gt=decision.created_at).exists():
+            Thread.objects.filter(id=thread.id).update(state=next_state)
+    return decision
+
+
+@dataclass(frozen=True)
+class _Disposition:
+    status: Draft.Status
+    hold_reason: str = ""
+    hold_detail: str = ""
+
+
+def _disposition(
+    decision: Decision, *, engine_error: EngineError | None, verdict: gate.GateVerdict | None
+) -> _Disposition:
+    """The first reason to hold wins, in the order of the pipeline."""
+    held = Draft.Status.HELD
+    if engine_error is not None:
+        return _Disposition(held, engine_error.reason, engine_error.detail)
+    if not verdict.ok:
+        return _Disposition(
+            held, HoldReason.GATE_FAILED, "Failed rules: " + ", ".join(verdict.as_json()["failed"])
+        )
+    failed_gate2 = [
+        f"{result['rule']} ({result['detail']})"
+        for result in decision.gate2_results
+        if not result["passed"]
+    ]
+    if failed_gate2:
+        return _Disposition(held, HoldReason.GATE2, "Gate-2 rules: " + "; ".join(failed_gate2))
+    if decision.mode == Mode.REVIEW:
+        return _Disposition(held, HoldReason.REVIEW_MODE, "Every draft for this key is reviewed.")
+    if not settings.BRIDGE_WEBHOOK_URL:
+        return _Disposition(held, HoldReason.NO_BRIDGE, "BRIDGE_WEBHOOK_URL is not set.")
+    return _Disposition(Draft.Status.APPROVED)
+
+
+HISTORY_TURNS = 10
+
+
+def draft_request(decision: Decision, *, version=None, canon: dict | None = None) -> DraftRequest:
+    """What the engine gets for a decision; ``version`` overrides the resolved workflow and
+    ``canon`` (template key -> text, from ``canon_texts``) spares a batch the look-up per
+    draft."""
+    version = version or decision.workflow_version
+    spec = workflow_spec(version) if version else None
+    recent = decision.thread.messages.filter(received_at__lte=decision.message.received_at)
+    turns = reversed(recent.order_by("-received_at")[:HISTORY_TURNS])
+    return DraftRequest(
+        template_key=decision.template_key,
+        canon_text=(
+            canon.get(decision.template_key)
+            if canon is not None
+            else canon_text(decision.template_key)
+        ),
+        max_chars=settings.DRAFT_MAX_CHARS,
+        inbound_body=decision.message.body,
+        thread_handle=decision.thread.handle,
+        archetype=decision.archetype,
+        state=decision.state,
+        move=decision.move,
+        history=tuple(Turn(sender=m.sender, body=m.body) for m in turns),
+        workflow=spec,
+        exemplars=(
+            similar_corrections(
+                template_key=decision.template_key,
+                message=decision.message.body,
+                workflow_id=version.workflow_id,
+            )
+            if spec and spec.retrieval
+            else ()
+        ),
+    )
+
+
+def _engine_for(decision: Decision, engine_id: str, version) -> str:
+    """The engine that drafts: ``engine_id``, unless a model engine has no workflow to run.
+
+    Raises ``EngineError`` (``no_workflow``) when settings say to hold in that case.
+    """
+    if parse_engine_id(engine_id).is_template or version:
+        return engine_id
+    if pipeline_settings().without_workflow == WithoutWorkflow.TEMPLATE:
+        return TEMPLATE_ENGINE_ID
+    raise EngineError(
+        HoldReason.NO_WORKFLOW,
+        f"No published workflow for ({decision.archetype}, {decision.state}, "
+        f"{decision.template_key}).",
+        permanent=True,
+    )
+
+
+@dataclass(frozen=True)
+class _Drafted:
+    engine_id: str
+    result: DraftResult | None
+    error: EngineError | None
+    verdict: gate.GateVerdict | None  # None when the engine yielded nothing to check
+    workflow_version: object = None  # the WorkflowVersion a model engine ran, if any
+    retrieved: list = field(default_factory=list)  # ids of corrections in the prompt
+    escalation: dict = field(default_factory=dict)  # see Draft.escalation
+
+
+def _run_engine(decision: Decision, engine_id: str, version, canon: dict | None) -> _Drafted:
+    """Drafts, gates, and on a gate failure gives the engine its one escalation retry.
+
+    The workflow version is credited whenever a model engine started running it, failed
+    runs included: hold rates per version count those.
+    """
+    ran, retrieved = None, []
+    try:
+        engine_id = _engine_for(decision, engine_id, version)
+        engine = engine_for(engine_id)
+        request = _request_or_hold(
+            decision, version, canon, uses_workflow=not parse_engine_id(engine_id).is_template
+        )
+        ran = version if request.workflow else None
+        retrieved = [exemplar.ref for exemplar in request.exemplars]
+        result = engine.draft(request)
+    except EngineError as error:
+        return _Drafted(engine_id, None, error, None, ran, retrieved)
+    max_chars = request.workflow.max_chars if request.workflow else request.max_chars
+    fragments = leak_fragments(request) if request.workflow else ()
+    verdict = gate.check(result.body, max_chars=max_chars, prompt_fragments=fragments)
+    if verdict.ok:
+        return _Drafted(engine_id, result, None, verdict, ran, retrieved)
+    try:
+        retry = engine.escalate(request, result)
+    except EngineError as error:
+        escalation = {"outcome": "error", "detail": str(error), "steps": error.steps}
+        return _Drafted(engine_id, result, None, verdict, ran, retrieved, escalation)
+    if retry is None:
+        return _Drafted(engine_id, result, None, verdict, ran, retrieved)
+    retry_verdict = gate.check(retry.body, max_chars=max_chars, prompt_fragments=fragments)
+    if retry_verdict.ok:
+        # The body is the retry's; what is kept is the first attempt the gate refused.
+        escalation = {"outcome": "passed", **_attempt(result, verdict)}
+        return _Drafted(engine_id, retry, None, retry_verdict, ran, retrieved, escalation)
+    escalation = {"outcome": "gate_failed", **_attempt(retry, retry_verdict)}
+    return _Drafted(engine_id, result, None, verdict, ran, retrieved, escalation)
+
+
+def _attempt(result: DraftResult, verdict: gate.GateVerdict) -> dict:
+    return {"body": result.body, "steps": result.steps, "gate_failed": verdict.as_json()["failed"]}
+
+
+def _request_or_hold(decision: Decision, version, canon, *, uses_workflow: bool) -> DraftRequest:
+    try:
+        request = draft_request(decision, version=version, canon=canon)
+    except LookupError as error:  # a pinned snippet version is gone
+        raise EngineError(HoldReason.ENGINE_ERROR, str(error), permanent=True) from error
+    return request if uses_workflow else replace(request, workflow=None)
+
+
+def draft_for_decision(
+    decision: Decision,
+    *,
+    engine_id: str = "",
+    workflow_version=None,
+    job_item=None,
+    canon: dict | None = None,
+) -> Draft:
+    """Runs the engine (outside any transaction), gates the body and saves the draft.
+
+    ``engine_id`` and ``workflow_version`` override the decision's (a drafting job's
+    choice). ``job_item`` is linked in the draft's own insert, so a job item redelivered
+    after a crash finds its draft instead of drafting twice. ``canon`` is the batch's
+    canon texts (see ``draft_request``).
+
+    The draft credits a workflow version only when a model engine ran it; the template
+    engine renders canon and records none. An approved draft's dispatch is enqueued only
+    after its row commits.
+    """
+    engine_id = engine_id or decision.engine_id
+    workflow_version = workflow_version or decision.workflow_version
+    drafted = _run_engine(decision, engine_id, workflow_version, canon)
+    # A redraft by another engine or workflow than the arm's is not the arm's outcome.
+    arm = decision.experiment_arm
+    if engine_id != decision.engine_id or workflow_version != decision.workflow_version:
+        arm = ""
+    result, error = drafted.result, drafted.error
+    steps = result.steps if result else error.steps
+    disposition = _disposition(decision, engine_error=error, verdict=drafted.verdict)
+    with transaction.atomic():
+        draft = draft_record(
+            decision=decision,
+            job_item=job_item,
+            body=result.body if result else "",
+            status=disposition.status,
+            hold_reason=disposition.hold_reason,
+            hold_detail=disposition.hold_detail,
+            gate_failed=[] if error else drafted.verdict.as_json()["failed"],
+            engine_id=drafted.engine_id,
+            workflow_version=drafted.workflow_version,
+            experiment_arm=arm,
+            engine_latency_ms=result.latency_ms if result else 0,
+            steps=steps,
+            tokens_in=sum(step["tokens_in"] for step in steps),
+            tokens_out=sum(step["tokens_out"] for step in steps),
+            drafted_hold_reason=disposition.hold_reason,
+            retrieved_corrections=drafted.retrieved,
+            escalation=drafted.escalation,
+        )
+        if draft.status == Draft.Status.APPROVED:
+            transaction.on_commit(lambda: dispatch_later(draft.id))
+    if draft.experiment_arm:
+        guard_arm(draft.experiment_arm)
+    return draft
+
+
+def draft_record(*, decision: Decision, job_item=None, **fields) -> Draft:
+    """Saves what drafting produced: into the item's `queued` placeholder when it is live
+    work, else as a new draft linked to its item. Runs in the caller's transaction."""
+    placeholder = (
+        Draft.objects.select_for_update()
+        .filter(job_item=job_item, status=Draft.Status.QUEUED)
+        .first()
+        if job_item is not None and job_item.job_id is None
+        else None
+    )
+    if placeholder is None:
+        return Draft.objects.create(
+            decision=decision, thread=decision.thread, job_item=job_item, **fields
+        )
+    for name, value in fields.items():
+        setattr(placeholder, name, value)
+    placeholder.decision = decision
+    placeholder.save()
+    return placeholder

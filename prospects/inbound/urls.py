@@ -1,0 +1,8 @@
+from django.urls import path
+
+from prospects.inbound import views
+
+urlpatterns = [
+    path("threads/", views.thread_list, name="thread_list"),
+    path("threads/<uuid:thread_id>/", views.thread_detail, name="thread_detail"),
+]

@@ -1,0 +1,95 @@
+"""The workflow preview page: thin views over prospects/jobs/preview.py."""
+
+import uuid
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseStopPolling
+
+from builder.models import WorkflowVersion
+from config.roles import allow, can_run_preview_on_model, has_any_role
+from prospects import selectors
+from prospects.jobs.preview import preview_build, preview_run_request
+from prospects.models import Thread, WorkflowPreviewRun
+
+
+class PreviewRunForm(forms.Form):
+    thread = forms.ModelChoiceField(queryset=Thread.objects.all())
+
+
+def _version(workflow_id, number) -> WorkflowVersion:
+    return get_object_or_404(
+        WorkflowVersion.objects.select_related("workflow"), workflow_id=workflow_id, number=number
+    )
+
+
+def _latest_run(version, thread) -> WorkflowPreviewRun | None:
+    return WorkflowPreviewRun.objects.filter(version=version, thread=thread).first()
+
+
+@allow(has_any_role)
+def workflow_preview(request, workflow_id, number):
+    """A version on a chosen thread: the engine the rule picks, the template output, the
+    prompts per step, and the latest chain run on the model (made by the worker)."""
+    version = _version(workflow_id, number)
+    thread_id = request.GET.get("thread", "")
+    preview = run = None
+    if thread_id:
+        thread = get_object_or_404(Thread, id=_uuid_or_404(thread_id))
+        preview = preview_build(version=version, thread=thread)
+        run = _latest_run(version, thread)
+    return render(
+        request,
+        "prospects/workflow_preview.html",
+        {
+            "version": version,
+            "threads": selectors.threads_with_decisions(),
+            "thread_id": thread_id,
+            "preview": preview,
+            "run": run,
+            "can_run": can_run_preview_on_model(request.user),
+        },
+    )
+
+
+@allow(can_run_preview_on_model)
+@require_POST
+def workflow_preview_run(request, workflow_id, number):
+    """Queues the chain on the model for the worker; the page then polls the run."""
+    version = _version(workflow_id, number)
+    form = PreviewRunForm(request.POST)
+    if not form.is_valid():
+        raise Http404("No such thread.")
+    thread = form.cleaned_data["thread"]
+    run, problem = None, ""
+    try:
+        run = preview_run_request(version=version, thread=thread, user=request.user)
+    except ValueError as refused:
+        problem = str(refused)
+    if request.htmx:
+        return render(request, "prospects/_preview_run.html", {"run": run, "run_error": problem})
+    if problem:
+        messages.error(request, problem)
+    url = reverse("prospects:workflow_preview", args=[workflow_id, number])
+    return redirect(f"{url}?thread={thread.id}")
+
+
+@allow(has_any_role)
+def preview_run_progress_hx(request, run_id):
+    """The run's state, polled until it is done or failed; 286 stops the polling."""
+    run = get_object_or_404(WorkflowPreviewRun, id=run_id)
+    response = render(request, "prospects/_preview_run.html", {"run": run})
+    if run.is_finished:
+        response.status_code = HttpResponseStopPolling.status_code
+    return response
+
+
+def _uuid_or_404(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError as error:
+        raise Http404("No such thread.") from error

@@ -1,0 +1,212 @@
+"""REST API for review: approve, correct and reject drafts; label moves; corrections."""
+
+import django_filters
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.datetimes import UtcDateTimeField, UtcIsoDateTimeFilter
+from config.fields import StrictCharField
+from config.roles import Allows, can_read_corrections, can_review
+from prospects.inbound.api import DraftSerializer
+from prospects.jobs.services import draft_again
+from prospects.models import Correction, Decision, Draft, MoveLabel, ReasonTag
+from prospects.review.labels import move_label_correct
+from prospects.review.services import DraftConflict, draft_approve, draft_correct, draft_reject
+
+Reviewers = Allows(can_review)
+CorrectionReaders = Allows(can_read_corrections)
+
+
+class ConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    draft = DraftSerializer()
+
+
+class ReasonTagsSerializer(serializers.Serializer):
+    reason_tags = serializers.ListField(
+        child=serializers.ChoiceField(choices=ReasonTag.choices), required=False, max_length=20
+    )
+
+
+class CorrectSerializer(ReasonTagsSerializer):
+    body = StrictCharField(max_length=4000)
+    override = serializers.BooleanField(
+        required=False, default=False, help_text="Send even though the text fails the gate."
+    )
+
+
+class ApproveSerializer(serializers.Serializer):
+    override = serializers.BooleanField(
+        required=False, default=False, help_text="Send a draft that failed the gate anyway."
+    )
+
+
+class ReviewActionView(APIView):
+    """Runs one review action; 409 with the draft's state when it is not awaiting review."""
+
+    permission_classes = [Reviewers]
+    input_serializer = ReasonTagsSerializer
+
+    def act(self, draft: Draft, data: dict) -> Draft:
+        raise NotImplementedError
+
+    def post(self, request, pk):
+        draft = get_object_or_404(Draft, id=pk)
+        serializer = self.input_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            draft = self.act(draft, serializer.validated_data)
+        except DraftConflict as conflict:
+            return Response(
+                {"detail": str(conflict), "draft": DraftSerializer(conflict.draft).data},
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(DraftSerializer(draft).data)
+
+
+class DraftApproveView(ReviewActionView):
+    input_serializer = ApproveSerializer
+
+    @extend_schema(
+        request=ApproveSerializer, responses={200: DraftSerializer, 409: ConflictSerializer}
+    )
+    def post(self, request, pk):
+        return super().post(request, pk)
+
+    def act(self, draft, data):
+        return draft_approve(draft_id=draft.id, user=self.request.user, override=data["override"])
+
+
+class DraftAgainView(ReviewActionView):
+    """A held draft with no body goes back to the worker (`queued`)."""
+
+    input_serializer = serializers.Serializer
+
+    @extend_schema(request=None, responses={200: DraftSerializer})
+    def post(self, request, pk):
+        return super().post(request, pk)
+
+    def act(self, draft, data):
+        return draft_again(draft_id=draft.id, user=self.request.user)
+
+
+class DraftCorrectView(ReviewActionView):
+    input_serializer = CorrectSerializer
+
+    @extend_schema(
+        request=CorrectSerializer, responses={200: DraftSerializer, 409: ConflictSerializer}
+    )
+    def post(self, request, pk):
+        return super().post(request, pk)
+
+    def act(self, draft, data):
+        return draft_correct(
+            draft_id=draft.id,
+            user=self.request.user,
+            body=data["body"],
+            reason_tags=data.get("reason_tags", []),
+            override=data["override"],
+        )
+
+
+class DraftRejectView(ReviewActionView):
+    @extend_schema(
+        request=ReasonTagsSerializer, responses={200: DraftSerializer, 409: ConflictSerializer}
+    )
+    def post(self, request, pk):
+        return super().post(request, pk)
+
+    def act(self, draft, data):
+        return draft_reject(
+            draft_id=draft.id, user=self.request.user, reason_tags=data.get("reason_tags", [])
+        )
+
+
+class MoveLabelInputSerializer(serializers.Serializer):
+    move = StrictCharField(max_length=32, help_text="The right move (one of the twelve).")
+    reason = StrictCharField(
+        max_length=300, required=False, default="", help_text="One sentence: why."
+    )
+
+
+class MoveLabelSerializer(serializers.ModelSerializer):
+    created_at = UtcDateTimeField(read_only=True)
+
+    class Meta:
+        model = MoveLabel
+        fields = [
+            "id",
+            "decision",
+            "source",
+            "move",
+            "is_prospect",
+            "reason",
+            "classifier",
+            "decided_move",
+            "created_at",
+        ]
+
+
+class DecisionLabelView(APIView):
+    """A person's move for a decision ("wrong move"), bound to the classifier that decided
+    it; classifier training and evaluations read these labels."""
+
+    permission_classes = [Reviewers]
+
+    @extend_schema(request=MoveLabelInputSerializer, responses={200: MoveLabelSerializer})
+    def post(self, request, pk):
+        get_object_or_404(Decision, id=pk)
+        serializer = MoveLabelInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        label = move_label_correct(decision_id=pk, user=request.user, **serializer.validated_data)
+        return Response(MoveLabelSerializer(label).data)
+
+
+class CorrectionSerializer(serializers.ModelSerializer):
+    draft = serializers.UUIDField(source="draft_id", read_only=True)
+    author = serializers.CharField(source="author.username", default=None, read_only=True)
+
+    class Meta:
+        model = Correction
+        fields = [
+            "id",
+            "draft",
+            "kind",
+            "original_text",
+            "corrected_text",
+            "reason_tags",
+            "edit_distance",
+            "author",
+            "created_at",
+            "workflow_version",
+            "engine_id",
+            "experiment_arm",
+            "template_key",
+        ]
+
+
+class CorrectionFilter(django_filters.FilterSet):
+    engine = django_filters.CharFilter(field_name="engine_id")
+    workflow_version = django_filters.UUIDFilter(field_name="workflow_version_id")
+    since = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    kind = django_filters.ChoiceFilter(choices=Correction.Kind.choices)
+
+    class Meta:
+        model = Correction
+        fields = ["engine", "workflow_version", "since", "kind"]
+
+
+class CorrectionListView(generics.ListAPIView):
+    permission_classes = [CorrectionReaders]
+    serializer_class = CorrectionSerializer
+    filterset_class = CorrectionFilter
+    queryset = Correction.objects.select_related("author").order_by("-created_at", "id")
+
+
+class CorrectionDetailView(generics.RetrieveAPIView):
+    permission_classes = [CorrectionReaders]
+    serializer_class = CorrectionSerializer
+    queryset = Correction.objects.select_related("author")

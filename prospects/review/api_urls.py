@@ -1,0 +1,29 @@
+from django.urls import path
+
+from prospects.review import api
+
+urlpatterns = [
+    path(
+        "drafts/<uuid:pk>/approve/",
+        api.DraftApproveView.as_view(),
+        name="api-draft-approve",
+    ),
+    path(
+        "drafts/<uuid:pk>/correct/",
+        api.DraftCorrectView.as_view(),
+        name="api-draft-correct",
+    ),
+    path("drafts/<uuid:pk>/reject/", api.DraftRejectView.as_view(), name="api-draft-reject"),
+    path(
+        "drafts/<uuid:pk>/draft-again/",
+        api.DraftAgainView.as_view(),
+        name="api-draft-again",
+    ),
+    path(
+        "decisions/<uuid:pk>/label/",
+        api.DecisionLabelView.as_view(),
+        name="api-decision-label",
+    ),
+    path("corrections/", api.CorrectionListView.as_view(), name="api-corrections"),
+    path("corrections/<uuid:pk>/", api.CorrectionDetailView.as_view(), name="api-correction"),
+]

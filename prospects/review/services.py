@@ -1,0 +1,235 @@
+"""Review actions on drafts: claim, approve, edit-and-approve, reject and skip.
+
+Each is a conditional update (see ``draft_transition``), so of two coworkers acting on
+one draft exactly one wins; the other gets ``DraftConflict`` naming the draft's state.
+Opening a draft in the review queue claims it for REVIEW_CLAIM_SECONDS, so two
+coworkers working the queue are shown different drafts.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+
+from engines import gate
+from engines.clock import now
+from engines.holds import HoldReason
+from prospects.enqueue import dispatch_later
+from prospects.experiments.guardrails import guard_arm
+from prospects.models import Correction, Draft, ReasonTag, awaiting_review
+from prospects.review.labels import move_label_confirm
+from prospects.review.textdiff import edit_distance
+from prospects.review.transitions import draft_transition
+
+# A reviewed draft the bridge refused may be approved again: that only retries the send.
+RESEND_HOLDS = (HoldReason.NO_BRIDGE, HoldReason.BRIDGE_ERROR)
+
+
+class DraftConflict(Exception):
+    """The draft is no longer awaiting this user's review (someone got there first)."""
+
+    def __init__(self, draft: Draft, user=None):
+        super().__init__(conflict_message(draft, user))
+        self.draft = draft
+
+
+def conflict_message(draft: Draft, user=None) -> str:
+    if draft.status != Draft.Status.HELD:
+        return f"This draft is already {draft.get_status_display().lower()}."
+    if draft.reviewed_at is not None:
+        return "This draft was already reviewed."
+    if claimed_by_other(draft, user):
+        return f"{draft.review_claimed_by} is reviewing this draft."
+    return "This draft cannot be reviewed now."
+
+
+def claimed_by_other(draft: Draft, user) -> bool:
+    return (
+        draft.review_claimed_by_id is not None
+        and draft.review_claimed_by_id != getattr(user, "id", None)
+        and draft.review_claimed_until is not None
+        and draft.review_claimed_until > now()
+    )
+
+
+def review_claim(*, draft_id, user) -> bool:
+    """Marks the draft as open by ``user``; False when it is not free for them."""
+    return bool(
+        Draft.objects.awaiting_review(user)
+        .filter(id=draft_id)
+        .update(
+            review_claimed_by=user,
+            review_claimed_until=now() + timedelta(seconds=settings.REVIEW_CLAIM_SECONDS),
+        )
+    )
+
+
+# What an approval sets, with or without an edit: the bridge takes it from here.
+APPROVED = {
+    "status": Draft.Status.APPROVED,
+    "hold_reason": "",
+    "hold_detail": "",
+    "dispatch_claimed_at": None,
+}
+
+
+def _review(draft_id, user, *, reason: str, when: Q | None = None, **changes) -> Draft:
+    """Applies ``user``'s review action to a held draft awaiting their review (or matching
+    ``when``); raises ``DraftConflict`` when it is not theirs to act on any more."""
+    draft = draft_transition(
+        draft_id,
+        allowed_from=[Draft.Status.HELD],
+        when=when if when is not None else awaiting_review(user),
+        user=user,
+        reason=reason,
+        reviewed_by=user,
+        reviewed_at=now(),
+        review_claimed_by=None,
+        review_claimed_until=None,
+        **changes,
+    )
+    if draft is None:
+        raise DraftConflict(
+            Draft.objects.select_related("review_claimed_by").get(id=draft_id), user
+        )
+    return draft
+
+
+def draft_approve(*, draft_id, user, override: bool = False) -> Draft:
+    """Approves a draft awaiting review (or retries the send of one the bridge refused)
+    and enqueues its dispatch once the approval is committed.
+
+    Approving without an edit confirms the decision's move (a label for the classifier).
+    Never sends nothing: an empty draft raises ``ValidationError`` on ``body``. A draft
+    that failed the validation gate needs ``override`` (a person's explicit "send
+    anyway"), recorded with the rules it overrode; without it, ``ValidationError`` on
+    ``override`` names them.
+    """
+    current = Draft.objects.filter(id=draft_id).values("body", "gate_failed").first()
+    if current is None:
+        raise Draft.DoesNotExist(draft_id)
+    if not current["body"].strip():
+        raise ValidationError({"body": "This draft is empty: edit it, or draft it again."})
+    overridden = _overridden_rules(current["gate_failed"], override=override)
+    resend = Q(hold_reason__in=RESEND_HOLDS, reviewed_at__isnull=False)
+    draft = _review(
+        draft_id,
+        user,
+        reason="approve:override" if overridden else "approve",
+        # The body is what the gate judged: if it changed meanwhile, this approval is stale.
+        when=(awaiting_review(user) | resend) & Q(body=current["body"]),
+        overridden_rules=overridden,
+        **APPROVED,
+    )
+    # Approved as drafted: the person agrees with the move the draft answers.
+    move_label_confirm(decision_id=draft.decision_id, user=user)
+    transaction.on_commit(lambda: dispatch_later(draft.id))
+    return draft
+
+
+def _overridden_rules(failed: list[str], *, override: bool) -> list[str]:
+    """The gate rules a send overrides; ``ValidationError`` when some failed and no one
+    said to send anyway."""
+    if failed and not override:
+        raise ValidationError(
+            {
+                "override": f"It fails the validation gate ({', '.join(failed)}): "
+                "send anyway only if you are sure."
+            }
+        )
+    return list(failed)
+
+
+def clean_reason_tags(tags) -> list[str]:
+    """Known tags, deduplicated in the order given; raises ValidationError otherwise."""
+    if not isinstance(tags, list | tuple) or not all(isinstance(tag, str) for tag in tags):
+        raise ValidationError({"reason_tags": "Give a list of reason tags."})
+    unknown = sorted(set(tags) - set(ReasonTag.values))
+    if unknown:
+        raise ValidationError(
+            {
+                "reason_tags": f"Unknown reason tag(s): {', '.join(unknown)}. "
+                f"Known: {', '.join(ReasonTag.values)}."
+            }
+        )
+    return list(dict.fromkeys(tags))
+
+
+def draft_correct(*, draft_id, user, body: str, reason_tags=(), override: bool = False) -> Draft:
+    """Edit-and-approve: records a correction, then dispatches the corrected text.
+
+    An unchanged body is a plain approval (nothing was corrected). The corrected text
+    passes the validation gate like any draft: failing it needs ``override``, recorded
+    with the rules. Raises ``ValidationError`` for an empty body, unknown tags or a gate
+    failure without override, ``DraftConflict`` when the draft is not awaiting this
+    user's review.
+    """
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": "The corrected reply cannot be empty."})
+    tags = clean_reason_tags(list(reason_tags))
+    original = Draft.objects.filter(id=draft_id).values_list("body", flat=True).first()
+    if original is None:
+        raise Draft.DoesNotExist(draft_id)
+    if body == original.strip():
+        return draft_approve(draft_id=draft_id, user=user, override=override)
+    verdict = gate.check(body, max_chars=settings.DRAFT_MAX_CHARS)
+    overridden = _overridden_rules(verdict.as_json()["failed"], override=override)
+    with transaction.atomic():
+        # The body only changes through this transition, so ``original`` is what it replaces.
+        draft = _review(
+            draft_id,
+            user,
+            reason="correct:override" if overridden else "correct",
+            when=awaiting_review(user) & Q(body=original),
+            body=body,
+            overridden_rules=overridden,
+            **APPROVED,
+        )
+        _record_correction(draft, user, Correction.Kind.EDITED, original, body, tags)
+    transaction.on_commit(lambda: dispatch_later(draft.id))
+    return draft
+
+
+def draft_reject(*, draft_id, user, reason_tags=()) -> Draft:
+    """Rejects a draft awaiting review and records the rejection as a correction."""
+    tags = clean_reason_tags(list(reason_tags))
+    with transaction.atomic():
+        draft = _review(draft_id, user, reason="reject", status=Draft.Status.REJECTED)
+        _record_correction(draft, user, Correction.Kind.REJECTED, draft.body, None, tags)
+    if draft.experiment_arm:
+        guard_arm(draft.experiment_arm)
+    return draft
+
+
+def draft_skip(*, draft_id, user) -> Draft | None:
+    """Hands the draft back to the queue for someone else; None when it was not theirs."""
+    return draft_transition(
+        draft_id,
+        allowed_from=[Draft.Status.HELD],
+        when=Q(review_claimed_by=user),
+        user=user,
+        reason="skip",
+        review_claimed_by=None,
+        review_claimed_until=None,
+    )
+
+
+def _record_correction(draft: Draft, user, kind, original: str, corrected, tags) -> Correction:
+    decision = draft.decision
+    return Correction.objects.create(
+        draft=draft,
+        kind=kind,
+        original_text=original,
+        corrected_text=corrected,
+        reason_tags=tags,
+        edit_distance=edit_distance(original, corrected) if corrected is not None else None,
+        author=user,
+        workflow_version_id=draft.workflow_version_id,
+        engine_id=draft.engine_id,
+        experiment_arm=draft.experiment_arm,
+        template_key=decision.template_key,
+        inbound_text=decision.message.body,
+    )

@@ -1,0 +1,25 @@
+from django.urls import path
+
+from prospects.review import views
+
+urlpatterns = [
+    path("review/", views.review_queue, name="review"),
+    path("drafts/<uuid:draft_id>/approve_hx/", views.draft_approve_hx, name="draft_approve_hx"),
+    path("drafts/<uuid:draft_id>/reject_hx/", views.draft_reject_hx, name="draft_reject_hx"),
+    path(
+        "review/<uuid:draft_id>/<str:action>/",
+        views.review_action_hx,
+        name="review_action_hx",
+    ),
+    path("corrections/", views.correction_list, name="correction_list"),
+    path(
+        "corrections/<uuid:correction_id>/",
+        views.correction_detail,
+        name="correction_detail",
+    ),
+    path(
+        "workflows/<uuid:workflow_id>/scores_hx/",
+        views.workflow_scores_hx,
+        name="workflow_scores_hx",
+    ),
+]
