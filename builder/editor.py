@@ -60,18 +60,17 @@ def apply_step_op(steps: list[dict], op: tuple[str, int | None] | None) -> list[
     return steps
 
 
-def _editor_field(path: str, form: WorkflowEditorForm) -> str | None:
-    """The editor field that shows a top-level definition path; None for the form's head."""
+def _editor_field(path: str, fields, snippets: int) -> str | None:
+    """The editor field that shows a top-level definition path; None for the form's head.
+    ``snippets`` is how many ticked snippets lead the definition's context."""
     head, _, rest = path.partition(".")
     name = head.split("[", 1)[0]
     if name == "appliesTo":
         return _APPLIES_TO_FIELDS.get(rest.split("[", 1)[0])
     if name == "context":
-        # Ticked snippets come first in the definition's context, then the inline texts.
         match = re.match(r"context\[(\d+)\]", head)
-        snippets = len(form.cleaned_data.get("context_snippet", []))
         return "context_text" if match and int(match[1]) >= snippets else "context_snippet"
-    return name if name in form.fields else None
+    return name if name in fields else None
 
 
 def attach_definition_errors(
@@ -80,6 +79,8 @@ def attach_definition_errors(
     """Puts each error, as ``path: message``, on the field or step it belongs to; returns
     the errors about the steps as a whole (how many drafts, how many steps)."""
     about_steps = []
+    # Counted first: an error put on the field takes it out of cleaned_data.
+    snippets = len(form.cleaned_data["context_snippet"])
     for path, messages in errors.items():
         labelled = [f"{path}: {message}" for message in messages]
         if match := _STEP_PATH.match(path):
@@ -88,5 +89,5 @@ def attach_definition_errors(
         elif path == "steps":
             about_steps += labelled
         else:
-            form.add_error(_editor_field(path, form), labelled)
+            form.add_error(_editor_field(path, form.fields, snippets), labelled)
     return about_steps

@@ -150,6 +150,22 @@ def test_a_bad_max_chars_is_an_error_next_to_it(operator_client, max_chars, erro
     assert Workflow.objects.count() == 0
 
 
+def test_context_errors_land_on_the_snippets_or_the_inline_texts(operator_client):
+    def error(html: str, field_id: str) -> str:
+        return re.search(rf'<p class="field-error" id="{field_id}_error">([^<]*)', html)[1]
+
+    data = editor_post(pin=["canon:opener.welcome@9"])
+    html = operator_client.post("/workflows/new/", data).content.decode()
+    assert error(html, "id_context_snippet") == html_escape(
+        "context[0].snippet: No snippet 'canon:opener.welcome' version 9."
+    )
+    data = editor_post(context_text=["Fine.", "x" * 4001, ""])
+    html = operator_client.post("/workflows/new/", data).content.decode()
+    assert error(html, "id_context_text").startswith("context[3].text: ")
+    assert 'aria-describedby="id_context_text_error">Fine.</textarea>' in html
+    assert Workflow.objects.count() == 0
+
+
 def test_a_draft_step_before_a_think_step_is_marked_on_that_step(operator_client):
     steps = (("draft", "Write it.", "300"), ("think", "Then think.", ""))
     html = operator_client.post("/workflows/new/", editor_post(steps=steps)).content.decode()
