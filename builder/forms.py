@@ -1,4 +1,4 @@
-"""The builder panel's forms: every POST is read through one of these.
+"""The builder panel's forms: every panel POST that carries input is read through one.
 
 The editor's fields take their limits from builder/workflow.schema.json, so a number out
 of range is refused next to its field; the definition the form builds is then validated
