@@ -66,11 +66,12 @@ def workflow_list(request):
     return render(request, template, context)
 
 
-def _editor_page(request, *, workflow, form, steps, about_steps=()):
+def _editor_page(request, *, workflow, form, steps, about_steps=(), status=200):
     return render(
         request,
         "builder/editor.html",
         {"workflow": workflow, "form": form, "steps": steps, "about_steps": about_steps},
+        status=status,
     )
 
 
@@ -106,7 +107,7 @@ def workflow_editor(request, workflow_id=None):
         return _editor_page(request, workflow=workflow, form=form, steps=steps)
     steps = StepFormSet(request.POST)
     if not (form.is_valid() and steps.is_valid()):
-        return _editor_page(request, workflow=workflow, form=form, steps=steps)
+        return _editor_page(request, workflow=workflow, form=form, steps=steps, status=400)
     definition = form.definition([step.step() for step in steps])
     notes = form.cleaned_data["notes"]
     try:
@@ -124,11 +125,11 @@ def workflow_editor(request, workflow_id=None):
     except DefinitionInvalid as invalid:
         about_steps = attach_definition_errors(invalid.errors, form, steps)
         return _editor_page(
-            request, workflow=workflow, form=form, steps=steps, about_steps=about_steps
+            request, workflow=workflow, form=form, steps=steps, about_steps=about_steps, status=400
         )
     except ValidationError as invalid:
         _add_model_errors(form, invalid)
-        return _editor_page(request, workflow=workflow, form=form, steps=steps)
+        return _editor_page(request, workflow=workflow, form=form, steps=steps, status=400)
     messages.success(request, f"Saved draft {version.label}.")
     if form.cleaned_data["then"] == "publish":
         return _redirect(
@@ -177,6 +178,7 @@ def workflow_publish_page(request, workflow_id, number):
         request,
         "builder/publish.html",
         {"version": version, "live": live, "changed": changed, "form": form},
+        status=400 if form.is_bound else 200,
     )
 
 
@@ -246,7 +248,7 @@ def workflow_rollback_view(request, workflow_id, number):
     return _redirect(request, reverse("builder:workflow_history", args=[workflow_id]))
 
 
-def _snippet_list_page(request, form: SnippetForm):
+def _snippet_list_page(request, form: SnippetForm, status=200):
     return render(
         request,
         "builder/snippets.html",
@@ -255,6 +257,7 @@ def _snippet_list_page(request, form: SnippetForm):
             "form": form,
             "can_edit": can_edit_workflows(request.user),
         },
+        status=status,
     )
 
 
@@ -286,6 +289,7 @@ def snippet_detail(request, snippet_id):
             "form": form,
             "can_edit": can_edit_workflows(request.user),
         },
+        status=400 if form.is_bound else 200,
     )
 
 
@@ -300,4 +304,4 @@ def snippet_create(request):
             _add_model_errors(form, invalid)
         else:
             return redirect("builder:snippet_detail", snippet_id=version.snippet_id)
-    return _snippet_list_page(request, form)
+    return _snippet_list_page(request, form, status=400)

@@ -102,7 +102,7 @@ def test_saving_an_invalid_workflow_shows_errors_next_to_their_fields(operator_c
         editor_post(steps=(("think", "Why?", ""), ("draft", "", "300")), name=""),
     )
     html = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "The workflow was not saved" in html
     assert error_after(html, "id_name") == "This field is required."
     assert Workflow.objects.count() == 0
@@ -127,7 +127,7 @@ def test_saving_an_invalid_workflow_shows_errors_next_to_their_fields(operator_c
 def test_a_bad_priority_is_an_error_next_to_it(operator_client, priority, error):
     response = operator_client.post("/workflows/new/", editor_post(priority=priority))
     html = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert error_after(html, "id_priority") == error
     assert f'value="{priority}"' in html or not priority
     assert Workflow.objects.count() == 0
@@ -145,7 +145,7 @@ def test_a_bad_max_chars_is_an_error_next_to_it(operator_client, max_chars, erro
     steps = (("think", "What do they want?", ""), ("draft", "Write it.", max_chars))
     response = operator_client.post("/workflows/new/", editor_post(steps=steps))
     html = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert error_after(html, "id_step-1-max_chars") == error
     assert Workflow.objects.count() == 0
 
@@ -254,7 +254,7 @@ def test_a_bad_snippet_key_is_an_error_next_to_it_with_the_input_kept(operator_c
         "/snippets/new/", {"kind": "voice", "key": key, "text": "Keep this text."}
     )
     html = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert error_after(html, "id_key") == html_escape(error)
     assert "Keep this text.</textarea>" in html
     assert '<option value="voice" selected>' in html
@@ -274,7 +274,7 @@ def test_publishing_without_a_note_is_an_error_next_to_it(operator_client):
     operator_client.post("/workflows/new/", editor_post())
     workflow = Workflow.objects.get(slug="welcome")
     response = operator_client.post(f"/workflows/{workflow.id}/versions/1/publish/", {"note": " "})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert error_after(response.content.decode(), "id_note") == "This field is required."
     assert workflow.versions.get().status == "draft"
 
@@ -291,7 +291,7 @@ def test_comparing_needs_two_version_numbers(operator_client):
 @pytest.mark.parametrize("slug", ["", "Not a slug!"])
 def test_a_bad_slug_is_a_field_error_not_a_crash(operator_client, slug):
     response = operator_client.post("/workflows/new/", editor_post(slug=slug))
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert error_after(response.content.decode(), "id_slug")
 
 
