@@ -310,14 +310,19 @@ def workflow_scores_hx(request, workflow_id):
 
 def _review_action(request, draft_id, action):
     draft = get_object_or_404(Draft, id=draft_id)
+    status = 200
     try:
         draft = action(draft_id=draft.id, user=request.user)
     except DraftConflict as conflict:
         draft = conflict.draft
         messages.warning(request, f"Someone already acted on this draft: it is {draft.status}.")
     except ValidationError as invalid:
+        # No fields here to put it beside: the refusal shows in the draft, as an alert.
         messages.error(request, " ".join(invalid.messages) + " (The review queue can do it.)")
-    return render(request, "prospects/_draft.html", {"draft": draft, "can_review": True})
+        status = 400
+    return render(
+        request, "prospects/_draft.html", {"draft": draft, "can_review": True}, status=status
+    )
 
 
 @allow(can_review)
