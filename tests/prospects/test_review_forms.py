@@ -188,7 +188,7 @@ def test_a_failed_login_says_why_beside_the_form(coworker):
     browser = Client()
     wrong = browser.post("/accounts/login/", {"username": "cora", "password": "guess"})
     html = wrong.content.decode()
-    assert '<ul class="errorlist nonfield">' in html
+    assert '<ul class="errorlist nonfield"><li>Your username and password didn' in html
     assert 'value="cora"' in html
     missing = browser.post("/accounts/login/", {"username": "cora", "password": ""})
     assert "This field is required." in _error(missing.content.decode(), "id_password_error")
