@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import authenticate
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django_ratelimit.decorators import ratelimit
@@ -39,7 +40,16 @@ def login_rate_limited(view):
     return limit(key="ip")(limit(key="post:username")(view))
 
 
-login = public(login_rate_limited(auth_views.LoginView.as_view()))
+class LoginForm(AuthenticationForm):
+    """Django's sign-in form, refusing in the panel's words."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "Your username and password didn't match. Please try again.",
+    }
+
+
+login = public(login_rate_limited(auth_views.LoginView.as_view(authentication_form=LoginForm)))
 admin_login = public(login_rate_limited(admin.site.login))
 logout = public(auth_views.LogoutView.as_view())
 

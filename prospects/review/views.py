@@ -2,7 +2,6 @@
 scores of a workflow's versions."""
 
 import django_filters
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -21,10 +20,18 @@ from config.roles import (
     has_any_role,
 )
 from engines.holds import HoldReason
-from engines.moves import all_moves
 from prospects import selectors
 from prospects.jobs.services import draft_again
-from prospects.models import Correction, Draft, ReasonTag
+from prospects.models import Correction, Draft
+from prospects.review.forms import (
+    ApproveForm,
+    CorrectForm,
+    DraftAgainForm,
+    MoveForm,
+    QueueFiltersForm,
+    RejectForm,
+    SkipForm,
+)
 from prospects.review.labels import move_label_correct
 from prospects.review.services import (
     DraftConflict,
@@ -96,9 +103,10 @@ def _neighbours(queue, listed: list, draft: Draft) -> tuple:
     )
 
 
-def _pane(request, filter_data: QueryDict, *, at=None, extra=None):
+def _pane(request, filter_data: QueryDict, *, at=None, extra=None, refused=None):
     """The review pane: the draft ``at`` (else the oldest in the queue), claimed for the
-    user, with its thread, decision, chain and exemplars, and the queue beside it."""
+    user, with its thread, decision, chain and exemplars, its action forms, and the queue
+    beside it. ``refused`` is an action's form with errors, shown if its draft is."""
     queue_filter = _queue(request, filter_data)
     queue = queue_filter.qs if queue_filter.is_valid() else Draft.objects.none()
     sidebar = list(selectors.queue_sidebar(queue, QUEUE_SIDEBAR))
@@ -118,14 +126,19 @@ def _pane(request, filter_data: QueryDict, *, at=None, extra=None):
         # the count stops at the cap instead of sorting every match first.
         "queue_count": queue.order_by()[: QUEUE_COUNT_CAP + 1].count(),
         "queue_count_cap": QUEUE_COUNT_CAP,
-        "reason_tags": ReasonTag.choices,
-        "moves": all_moves(),
         **(extra or {}),
     }
     if current is not None:
         draft = selectors.review_item(current)
         previous, following = _neighbours(queue, listed, draft)
+        action_forms = {form_class.action: form_class(draft=draft) for form_class in PANE_FORMS}
+        if refused is not None and refused.draft.id != draft.id:
+            refused = None
+        if refused is not None:
+            action_forms[refused.action] = refused
         context |= {
+            "forms": action_forms,
+            "refused": refused,
             "draft": draft,
             "previous": previous,
             "next": following,
@@ -148,75 +161,95 @@ def review_queue(request):
 @require_POST
 def review_action_hx(request, draft_id, action):
     """Approve, correct, reject or skip, then the pane for the next draft in the queue."""
-    filter_data = QueryDict(request.POST.get("filters", ""), mutable=True)
-    draft = get_object_or_404(Draft, id=draft_id)
+    if action not in ACTIONS:
+        raise Http404
+    form_class, act = ACTIONS[action]
+    filters = QueueFiltersForm(request.POST)
+    filter_data = filters.cleaned_data["filters"] if filters.is_valid() else QueryDict(mutable=True)
+    draft = get_object_or_404(Draft.objects.select_related("decision"), id=draft_id)
+    form = form_class(request.POST, draft=draft)
     extra = {}
-    # A move correction labels the decision; the draft itself still waits for its review.
-    stay = draft.id if action == "move" else None
-    try:
-        extra = _act(request, draft, action)
-    except DraftConflict as conflict:
-        messages.warning(request, str(conflict))
-    except ValidationError as invalid:
-        # Keep the coworker on this draft with their text and the field errors (an approval's
-        # errors show by the buttons, a correction's by its text).
-        key = {"correct": "errors", "move": "move_errors"}.get(action, "approve_errors")
-        extra = {key: invalid.message_dict, "edited_body": request.POST.get("body", "")}
+    if form.is_valid():
+        try:
+            extra = act(request, draft, form.cleaned_data)
+        except DraftConflict as conflict:
+            messages.warning(request, str(conflict))
+        except ValidationError as invalid:
+            form.add_service_error(invalid)
+    if form.errors:
+        # The coworker stays on this draft, with what they typed and the errors beside it.
         return render(
             request,
             "prospects/_review_pane.html",
-            _pane(request, filter_data, at=draft.id, extra=extra),
+            _pane(request, filter_data, at=draft.id, refused=form),
+            status=400,
         )
+    # A move correction labels the decision; the draft itself still waits for its review.
+    stay = draft.id if action == "move" else None
     return render(
         request, "prospects/_review_pane.html", _pane(request, filter_data, at=stay, extra=extra)
     )
 
 
-class SendAnywayForm(forms.Form):
-    override = forms.BooleanField(required=False)
-
-
-def _act(request, draft: Draft, action: str) -> dict:
-    user, tags = request.user, request.POST.getlist("reason_tags")
-    send_anyway = SendAnywayForm(request.POST)
-    override = send_anyway.is_valid() and send_anyway.cleaned_data["override"]
-    if action == "approve":
-        draft_approve(draft_id=draft.id, user=user, override=override)
-        messages.success(request, "Approved; it is on its way.")
-    elif action == "again":
-        draft_again(draft_id=draft.id, user=user)
-        messages.success(request, "Queued for the worker to draft again.")
-    elif action == "correct":
-        original = draft.body
-        corrected = draft_correct(
-            draft_id=draft.id,
-            user=user,
-            body=request.POST.get("body", ""),
-            reason_tags=tags,
-            override=override,
-        )
-        messages.success(request, "Corrected and approved; the correction is recorded.")
-        correction = Correction.objects.filter(draft=corrected).first()
-        return {"last_diff": word_diff(original, corrected.body), "last_correction": correction}
-    elif action == "reject":
-        draft_reject(draft_id=draft.id, user=user, reason_tags=tags)
-        messages.success(request, "Rejected; the rejection is recorded.")
-    elif action == "move":
-        label = move_label_correct(
-            decision_id=draft.decision_id,
-            move=request.POST.get("move", ""),
-            reason=request.POST.get("reason", ""),
-            user=user,
-        )
-        messages.success(request, f"Move recorded as {label.move}; the classifier learns from it.")
-    elif action == "skip":
-        draft_skip(draft_id=draft.id, user=user)
-        skipped = request.session.get("review_skipped", [])
-        request.session["review_skipped"] = [*skipped, str(draft.id)][-MAX_SKIPPED:]
-        messages.info(request, "Skipped; it stays in the queue for others.")
-    else:
-        raise Http404
+def _approve(request, draft: Draft, data: dict) -> dict:
+    draft_approve(draft_id=draft.id, user=request.user, override=data["override"])
+    messages.success(request, "Approved; it is on its way.")
     return {}
+
+
+def _again(request, draft: Draft, data: dict) -> dict:
+    draft_again(draft_id=draft.id, user=request.user)
+    messages.success(request, "Queued for the worker to draft again.")
+    return {}
+
+
+def _correct(request, draft: Draft, data: dict) -> dict:
+    original = draft.body
+    corrected = draft_correct(
+        draft_id=draft.id,
+        user=request.user,
+        body=data["body"],
+        reason_tags=data["reason_tags"],
+        override=data["override"],
+    )
+    messages.success(request, "Corrected and approved; the correction is recorded.")
+    correction = Correction.objects.filter(draft=corrected).first()
+    return {"last_diff": word_diff(original, corrected.body), "last_correction": correction}
+
+
+def _reject(request, draft: Draft, data: dict) -> dict:
+    draft_reject(draft_id=draft.id, user=request.user, reason_tags=data["reason_tags"])
+    messages.success(request, "Rejected; the rejection is recorded.")
+    return {}
+
+
+def _move(request, draft: Draft, data: dict) -> dict:
+    label = move_label_correct(
+        decision_id=draft.decision_id, move=data["move"], reason=data["reason"], user=request.user
+    )
+    messages.success(request, f"Move recorded as {label.move}; the classifier learns from it.")
+    return {}
+
+
+def _skip(request, draft: Draft, data: dict) -> dict:
+    draft_skip(draft_id=draft.id, user=request.user)
+    skipped = request.session.get("review_skipped", [])
+    request.session["review_skipped"] = [*skipped, str(draft.id)][-MAX_SKIPPED:]
+    messages.info(request, "Skipped; it stays in the queue for others.")
+    return {}
+
+
+ACTIONS = {
+    "approve": (ApproveForm, _approve),
+    "again": (DraftAgainForm, _again),
+    "correct": (CorrectForm, _correct),
+    "reject": (RejectForm, _reject),
+    "move": (MoveForm, _move),
+    "skip": (SkipForm, _skip),
+}
+
+# The forms the pane draws for a draft (the other actions are buttons).
+PANE_FORMS = (ApproveForm, CorrectForm, RejectForm, MoveForm)
 
 
 def _uuid_or_none(value):
@@ -277,14 +310,19 @@ def workflow_scores_hx(request, workflow_id):
 
 def _review_action(request, draft_id, action):
     draft = get_object_or_404(Draft, id=draft_id)
+    status = 200
     try:
         draft = action(draft_id=draft.id, user=request.user)
     except DraftConflict as conflict:
         draft = conflict.draft
         messages.warning(request, f"Someone already acted on this draft: it is {draft.status}.")
     except ValidationError as invalid:
+        # No fields here to put it beside: the refusal shows in the draft, as an alert.
         messages.error(request, " ".join(invalid.messages) + " (The review queue can do it.)")
-    return render(request, "prospects/_draft.html", {"draft": draft, "can_review": True})
+        status = 400
+    return render(
+        request, "prospects/_draft.html", {"draft": draft, "can_review": True}, status=status
+    )
 
 
 @allow(can_review)

@@ -12,6 +12,8 @@ def test_too_many_sign_in_attempts_get_a_wait_page(page, screenshot, coworker, s
         page.fill("input[name=password]", "wrong guess")
         page.click("button[type=submit]")
         expect(page.locator("input[name=password]")).to_be_visible()
+        expect(page.locator(".errorlist.nonfield")).to_contain_text("didn't match")
+    screenshot("login-error")
     page.fill("input[name=username]", "cora")
     page.fill("input[name=password]", "wrong guess")
     page.click("button[type=submit]")

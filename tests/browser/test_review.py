@@ -174,7 +174,7 @@ def test_a_coworker_corrects_a_move_with_m_and_the_draft_waits_for_its_review(pa
         "select => { select.add(new Option('booking', 'booking')); select.value = 'booking'; }"
     )
     form.locator("button[type=submit]").click()
-    expect(page.locator("#move-form .field-error")).to_contain_text("move: One of: opener")
+    expect(page.locator("#move-form .field-error")).to_contain_text("One of: opener")
     screenshot("review-wrong-move-error")
 
     page.locator("#move-form select[name=move]").select_option("escalate")
@@ -189,3 +189,36 @@ def test_a_coworker_corrects_a_move_with_m_and_the_draft_waits_for_its_review(pa
     label = MoveLabel.objects.get()
     assert (label.move, label.classifier, label.source) == ("escalate", "rules", "corrected")
     assert Draft.objects.get(id=current).reviewed_at is None
+
+
+def test_a_correction_the_gate_refuses_keeps_the_edit_and_asks_for_send_anyway(page, screenshot):
+    demo_load(password=PASSWORD, experiment=False)
+    log_in(page, "coworker", PASSWORD)
+    page.goto("/review/")
+    page.wait_for_load_state("load")
+    current = page.locator("#review-item").get_attribute("data-draft")
+
+    page.keyboard.press("e")
+    form = page.locator("#edit-form")
+    # Blank but for spaces: past the browser's own "required", refused by the form.
+    form.locator("textarea[name=body]").fill("   ")
+    form.locator("button[type=submit]").click()
+    expect(form.locator("#correct_body_error")).to_have_text("The corrected reply cannot be empty.")
+
+    edit = "Lovely! Call me on 555-123-4567 tonight, " + "I would love to hear more. " * 12
+    form.locator("textarea[name=body]").fill(edit)
+    form.get_by_label("Tone or voice").check()
+    form.locator("button[type=submit]").click()
+    expect(form.locator("#correct_override_error")).to_contain_text(
+        "fails the validation gate (phone)"
+    )
+    expect(form.locator("textarea[name=body]")).to_have_value(edit)
+    expect(form.get_by_label("Tone or voice")).to_be_checked()
+    screenshot("review-correction-gate")
+
+    form.get_by_label("Send anyway, overriding the gate").check()
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#review-messages")).to_contain_text("Corrected and approved")
+    corrected = Draft.objects.get(id=current)
+    assert (corrected.overridden_rules, corrected.body) == (["phone"], edit.strip())
+    assert Correction.objects.get(draft=corrected).reason_tags == ["tone"]

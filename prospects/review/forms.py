@@ -1,0 +1,113 @@
+"""The review pane's forms, one per action on a draft, and the queue filters each action
+carries along so the pane that answers it shows the same queue."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.http import QueryDict
+
+from engines.moves import all_moves
+from prospects.models import Draft, ReasonTag
+from prospects.review.labels import MAX_REASON_CHARS
+
+
+class QueueFiltersForm(forms.Form):
+    """The queue's filters as the page's query string; ``ReviewQueueFilter`` judges them."""
+
+    filters = forms.CharField(required=False, strip=False)
+
+    def clean_filters(self) -> QueryDict:
+        return QueryDict(self.cleaned_data["filters"], mutable=True)
+
+
+class ReviewActionForm(forms.Form):
+    """An action's form. The pane draws every action's form at once, so each form's ids
+    start with its action rather than ``id_``."""
+
+    action = ""
+    # The id of the action's own <form> in the pane; the button actions have none, and
+    # their errors show in a box by the buttons.
+    form_id = ""
+
+    def __init__(self, *args, draft: Draft, **kwargs):
+        kwargs.setdefault("auto_id", f"{self.action}_%s")
+        super().__init__(*args, **kwargs)
+        self.draft = draft
+
+    def add_service_error(self, invalid: ValidationError) -> None:
+        """A service's errors beside their fields; those naming no field of this form (an
+        approval's empty body, a redraft refused) are the form's own."""
+        for field, errors in invalid.update_error_dict({}).items():
+            self.add_error(field if field in self.fields else None, errors)
+
+
+class ApproveForm(ReviewActionForm):
+    action = "approve"
+    override = forms.BooleanField(required=False, label="Send anyway, overriding the gate")
+
+
+class DraftAgainForm(ReviewActionForm):
+    action = "again"
+
+
+class SkipForm(ReviewActionForm):
+    action = "skip"
+
+
+def _reason_tags(label: str) -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        choices=ReasonTag.choices,
+        required=False,
+        label=label,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+class CorrectForm(ReviewActionForm):
+    action = "correct"
+    form_id = "edit-form"
+    body = forms.CharField(
+        label="Corrected reply",
+        widget=forms.Textarea(attrs={"rows": 5, "class": "wide"}),
+        error_messages={"required": "The corrected reply cannot be empty."},
+    )
+    reason_tags = _reason_tags("Why (optional)")
+    override = forms.BooleanField(required=False, label="Send anyway, overriding the gate")
+
+    def __init__(self, *args, draft: Draft, **kwargs):
+        kwargs.setdefault("initial", {"body": draft.body})
+        super().__init__(*args, draft=draft, **kwargs)
+
+
+class RejectForm(ReviewActionForm):
+    action = "reject"
+    form_id = "reject-form"
+    reason_tags = _reason_tags("Why")
+
+
+class MoveForm(ReviewActionForm):
+    """The right move for the draft's decision, its decided move marked and preselected."""
+
+    action = "move"
+    form_id = "move-form"
+    move = forms.ChoiceField(label="The right move")
+    reason = forms.CharField(
+        label="Why (one sentence, optional)",
+        required=False,
+        max_length=MAX_REASON_CHARS,
+        widget=forms.TextInput(
+            attrs={
+                "class": "wide",
+                "placeholder": "e.g. He offers to photograph her: a business opportunity.",
+            }
+        ),
+    )
+
+    def __init__(self, *args, draft: Draft, **kwargs):
+        decided = draft.decision.move
+        kwargs.setdefault("initial", {"move": decided})
+        super().__init__(*args, draft=draft, **kwargs)
+        moves = all_moves()
+        field = self.fields["move"]
+        field.choices = [(move, f"{move} (decided)" if move == decided else move) for move in moves]
+        # A stale page may offer a move no longer configured: name the ones that are.
+        field.error_messages["invalid_choice"] = f"One of: {', '.join(moves)}."
