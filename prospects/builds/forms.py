@@ -97,7 +97,10 @@ class PromotionGuardsForm(ServiceErrorsMixin, forms.Form):
                 required=False, label=f"{guardable.label} ({guardable.head})"
             )
             self.fields[f"margin_{metric}"] = forms.FloatField(
-                required=False, min_value=0, label=f"Margin for {guardable.label}"
+                required=False,
+                min_value=0,
+                label=f"Margin for {guardable.label}",
+                widget=forms.NumberInput({"aria-label": f"Margin for {guardable.label}"}),
             )
         self.service_names = {metric: f"margin_{metric}" for metric in GUARDABLE}
 
