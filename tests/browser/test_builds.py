@@ -75,6 +75,24 @@ def test_an_admin_compares_two_builds_and_promotes_through_the_gate(
     expect(page.locator("button:has-text('Promote to champion')")).to_be_disabled()
     screenshot("build-compare")
 
+    page.fill("#id_learning_rate", "0")
+    page.click("button:has-text('Start training')")
+    expect(page.locator("#id_learning_rate_error")).to_contain_text(
+        "Ensure this value is greater than or equal to 1e-07."
+    )
+    expect(page.locator("#id_learning_rate")).to_have_value("0")
+    screenshot("build-train-error")
+
+    page.fill("input[name=margin_hold_rate]", "-1")
+    page.click("button:has-text('Save guards')")
+    expect(page.locator("#id_margin_hold_rate_error")).to_contain_text(
+        "Ensure this value is greater than or equal to 0."
+    )
+    expect(page.locator("#messages")).not_to_contain_text("Promotion guards saved")
+    page.locator("#id_margin_hold_rate").scroll_into_view_if_needed()
+    screenshot("build-guards-error")
+
+    page.fill("input[name=margin_hold_rate]", "0.02")
     page.uncheck("input[name=guard_hold_rate]")
     page.uncheck("input[name=guard_gate_pass_rate]")
     page.check("input[name=guard_edit_distance_mean]")
@@ -102,9 +120,10 @@ def test_an_admin_sets_a_builds_max_concurrency_and_sees_its_history(page, scree
 
     page.fill("#id_max_concurrency", "0")
     serving.locator("button:has-text('Save')").click()
-    expect(page.locator("#messages")).to_contain_text(
-        "max_concurrency: Ensure this value is greater than or equal to 1."
+    expect(serving.locator("#id_max_concurrency_error")).to_have_text(
+        "Ensure this value is greater than or equal to 1."
     )
+    expect(page.locator("#id_max_concurrency")).to_have_value("0")
     expect(serving).to_contain_text("at most 64 model calls")
     screenshot("build-serving-error")
 
