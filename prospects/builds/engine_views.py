@@ -24,7 +24,7 @@ from engines.selectors import (
 )
 from prospects import selectors
 from prospects.builds.engine_api import tuning_response
-from prospects.builds.forms import EngineSwitchForm
+from prospects.builds.forms import EngineSwitchForm, add_service_error
 from prospects.builds.tuning import Format, Split
 from prospects.builds.tuning_views import build_page
 from prospects.engine_switch import classifier_engine_set, draft_engine_set
@@ -150,7 +150,7 @@ def engine_change_hx(request, which):
         try:
             switch.apply(engine_id=engine_id, user=request.user)
         except ValidationError as error:
-            form.add_service_error(error)
+            add_service_error(form, error)
         else:
             messages.success(request, f"{switch.title} is now {engine_id}.")
             if request.htmx:

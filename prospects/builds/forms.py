@@ -12,19 +12,16 @@ from engines.training import HYPER_MINIMUMS
 from prospects.builds.tuning import Split
 
 
-class ServiceErrorsMixin:
-    """Puts a service's field errors onto the form. The service may name a field its own
-    way (``service_names``); what the form has no field for is a form-wide error."""
-
-    service_names: dict[str, str] = {}
-
-    def add_service_error(self, error: ValidationError) -> None:
-        for key, problems in error.update_error_dict({}).items():
-            name = self.service_names.get(key, key)
-            self.add_error(name if name in self.fields else None, problems)
+def add_service_error(form: forms.BaseForm, error: ValidationError) -> None:
+    """Puts a service's field errors onto ``form``. The service may name a field its own
+    way (the form's ``service_names``); what the form has no field for is form-wide."""
+    names = getattr(form, "service_names", {})
+    for key, problems in error.update_error_dict({}).items():
+        name = names.get(key, key)
+        form.add_error(name if name in form.fields else None, problems)
 
 
-class EvaluateForm(ServiceErrorsMixin, forms.Form):
+class EvaluateForm(forms.Form):
     head = forms.ChoiceField(choices=Evaluation.Head.choices)
     # Left out, the held-out split: the one training never saw.
     split = forms.TypedChoiceField(
@@ -44,7 +41,7 @@ class EvaluateForm(ServiceErrorsMixin, forms.Form):
 HYPER_PARAMETERS = ("max_steps", "epochs", "learning_rate", "r", "alpha")
 
 
-class TrainForm(ServiceErrorsMixin, forms.Form):
+class TrainForm(forms.Form):
     head = forms.ChoiceField(choices=TrainingRun.Head.choices)
     new_engine_id = forms.CharField(
         required=False, max_length=200, label="New build id", widget=forms.TextInput({"size": 36})
@@ -76,6 +73,7 @@ class TrainForm(ServiceErrorsMixin, forms.Form):
         help_text="Default: the head's.",
     )
 
+    # The service's names for the numbers.
     service_names = {f"hyper_parameters.{name}": name for name in HYPER_PARAMETERS}
 
     def hyper_parameters(self) -> dict:
@@ -87,7 +85,7 @@ class TrainForm(ServiceErrorsMixin, forms.Form):
         }
 
 
-class PromotionGuardsForm(ServiceErrorsMixin, forms.Form):
+class PromotionGuardsForm(forms.Form):
     """A tick and a margin per guardable metric."""
 
     def __init__(self, *args, **kwargs):
@@ -102,6 +100,7 @@ class PromotionGuardsForm(ServiceErrorsMixin, forms.Form):
                 label=f"Margin for {guardable.label}",
                 widget=forms.NumberInput({"aria-label": f"Margin for {guardable.label}"}),
             )
+        # The service names a metric; its margin is what was wrong.
         self.service_names = {metric: f"margin_{metric}" for metric in GUARDABLE}
 
     @classmethod
@@ -127,7 +126,7 @@ class PromotionGuardsForm(ServiceErrorsMixin, forms.Form):
         }
 
 
-class EngineSwitchForm(ServiceErrorsMixin, forms.Form):
+class EngineSwitchForm(forms.Form):
     """One of the settings page's switches: the engine is posted under the switch's own
     field name, picked from what it may switch to; ``confirm`` is the second step."""
 
@@ -154,7 +153,7 @@ def gpu_engine_ids() -> list[str]:
     )
 
 
-class GpuActionForm(ServiceErrorsMixin, forms.Form):
+class GpuActionForm(forms.Form):
     engine_id = forms.ChoiceField(label="Build")
     action = forms.ChoiceField(choices=[("hold", "Hold warm"), ("release", "Release now")])
     minutes = forms.IntegerField(

@@ -24,7 +24,7 @@ from engines.selectors import (
     model_endpoints,
 )
 from engines.services import gpu_hold_warm, gpu_policy_update, gpu_release_now
-from prospects.builds.forms import GpuActionForm
+from prospects.builds.forms import GpuActionForm, add_service_error
 from prospects.builds.gpu import build_loads
 
 
@@ -91,7 +91,7 @@ def gpu_action_hx(request):
                 released = gpu_release_now(engine_id=engine_id, user=request.user)
                 messages.success(request, f"Releasing {released} instance(s) of {engine_id}.")
         except ValidationError as invalid:
-            form.add_service_error(invalid)
+            add_service_error(form, invalid)
         else:
             return HttpResponseClientRefresh()
     return render(request, "prospects/_gpu_confirm.html", {"form": form}, status=400)

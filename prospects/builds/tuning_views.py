@@ -30,7 +30,12 @@ from engines.promotion import (
 from engines.services import build_concurrency_set
 from prospects import selectors
 from prospects.builds.evaluation_runs import evaluation_start
-from prospects.builds.forms import EvaluateForm, PromotionGuardsForm, TrainForm
+from prospects.builds.forms import (
+    EvaluateForm,
+    PromotionGuardsForm,
+    TrainForm,
+    add_service_error,
+)
 from prospects.builds.promotion import PromotionRefused, build_promote, champion_of
 from prospects.builds.rules_champion import evaluation_pairs
 from prospects.builds.training_runs import training_run_start
@@ -184,7 +189,7 @@ def _attempt(request, engine_id, form, name: str, action, done: str):
         try:
             action()
         except ValidationError as invalid:
-            form.add_service_error(invalid)
+            add_service_error(form, invalid)
         else:
             messages.success(request, done)
             return _back(engine_id)

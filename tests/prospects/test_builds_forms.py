@@ -4,6 +4,7 @@ with bounds, choices from what exists, and every error next to its field."""
 import pytest
 from django.core.exceptions import ValidationError
 
+from engines.forms import BuildConcurrencyForm
 from engines.models import GpuOperatorAction
 from engines.services import MAX_HOLD_MINUTES, engine_build_register
 from prospects.builds.forms import (
@@ -11,6 +12,7 @@ from prospects.builds.forms import (
     GpuActionForm,
     PromotionGuardsForm,
     TrainForm,
+    add_service_error,
 )
 from prospects.selectors import pipeline_settings
 from tests.conftest import DO_BUILD, GEMMA
@@ -30,13 +32,14 @@ def test_train_form_hands_on_only_the_numbers_set_typed():
 def test_train_form_puts_the_services_hyper_parameter_errors_on_their_fields():
     form = TrainForm({"head": "voice"})
     assert form.is_valid()
-    form.add_service_error(
+    add_service_error(
+        form,
         ValidationError(
             {
                 "hyper_parameters.epochs": ["At least 0.01."],
                 "base_model": ["Name the base weights' folder."],
             }
-        )
+        ),
     )
     assert form.errors["epochs"] == ["At least 0.01."]
     assert form.non_field_errors() == ["Name the base weights' folder."]
@@ -48,7 +51,7 @@ def test_guards_form_takes_the_ticked_metrics_and_maps_the_services_errors():
     )
     assert form.is_valid(), form.errors
     assert form.guards() == {"hold_rate": 0.1}
-    form.add_service_error(ValidationError({"hold_rate": ["The margin is a number."]}))
+    add_service_error(form, ValidationError({"hold_rate": ["The margin is a number."]}))
     assert form.errors["margin_hold_rate"] == ["The margin is a number."]
 
 
@@ -67,7 +70,7 @@ def test_switch_form_offers_only_its_choices_under_its_own_name():
         {"draft_engine": "template"}, field="draft_engine", choices=["template"]
     )
     assert form.is_valid()
-    form.add_service_error(ValidationError({"draft_engine": "Not now."}))
+    add_service_error(form, ValidationError({"draft_engine": "Not now."}))
     assert form.errors["draft_engine"] == ["Not now."]
 
 
@@ -163,3 +166,14 @@ def test_the_settings_page_shows_each_switch_with_the_current_engine_selected(
     assert '<select name="draft_engine" id="id_draft_engine">' in page
     assert '<option value="template" selected>template</option>' in page
     assert '<option value="rules" selected>rules</option>' in page
+
+
+def test_a_model_form_takes_the_services_errors_by_the_same_names(gemma_build):
+    form = BuildConcurrencyForm({"max_concurrency": "4"}, instance=gemma_build)
+    assert form.is_valid()
+    add_service_error(
+        form,
+        ValidationError({"max_concurrency": ["Too many."], "engine_id": ["Not registered."]}),
+    )
+    assert form.errors["max_concurrency"] == ["Too many."]
+    assert form.non_field_errors() == ["Not registered."]
