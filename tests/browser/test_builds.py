@@ -5,6 +5,7 @@ from playwright.sync_api import expect
 from bench.fixed_latency_server import FixedLatencyServer
 from engines.breaker import breakers_forget
 from engines.evaluation import evaluation_create, evaluation_execute
+from engines.models import AdapterHead, EngineBuild
 from engines.registry import clients_close
 from engines.services import engine_build_register
 from engines.training import adapter_name, training_run_create, training_run_execute
@@ -139,3 +140,19 @@ def test_an_admin_sets_a_builds_max_concurrency_and_sees_its_history(page, scree
     llama.goto(f"{page.url.split('/engines/')[0]}/engines/endpoint-gemma3-270m_2026-11-23.1/")
     expect(llama.locator("section.serving")).to_contain_text("at most 1 model call ")
     llama.close()
+
+
+def test_a_switch_to_a_build_gone_meanwhile_is_named_next_to_the_select(page, screenshot):
+    demo_load(password=PASSWORD, experiment=False)
+    gemma = "endpoint-gemma3-270m_2026-11-23.1"
+    log_in(page, "admin", PASSWORD)
+    page.goto("/settings/")
+    page.select_option("select[name=draft_engine]", gemma)
+    # Another admin re-registers it as a classifier build: it drafts no more.
+    EngineBuild.objects.filter(engine_id=gemma).update(head=AdapterHead.CLASSIFIER)
+    page.click("text=Switch active draft engine…")
+    form = page.locator("#engine-form")
+    expect(form.locator("#id_draft_engine_error")).to_contain_text("Select a valid choice")
+    expect(form.locator("#id_draft_engine")).to_have_attribute("aria-invalid", "true")
+    screenshot("settings-switch-error")
+    assert pipeline_settings().draft_engine == "template"
