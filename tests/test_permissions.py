@@ -292,8 +292,9 @@ MATRIX = [
     ("POST", "/experiments/{experiment}/pause/", None, panel(302, *OPERATORS)),
     # --- panel: the build page's tuning loop (read any role; levers admin) ------------
     ("GET", f"/engines/{GEMMA}/tuning_hx/", None, panel(200, *ANY_ROLE)),
-    ("POST", f"/engines/{GEMMA}/evaluate/", {"head": "voice"}, panel(302, *ADMINS)),
-    ("POST", f"/engines/{GEMMA}/train/", {"head": "voice"}, panel(302, *ADMINS)),
+    # No reviewed cases or lines here: the page comes back with the errors by the fields.
+    ("POST", f"/engines/{GEMMA}/evaluate/", {"head": "voice"}, panel(400, *ADMINS)),
+    ("POST", f"/engines/{GEMMA}/train/", {"head": "voice"}, panel(400, *ADMINS)),
     ("POST", f"/engines/{GEMMA}/promote/", None, panel(302, *ADMINS)),
     ("POST", f"/engines/{GEMMA}/concurrency/", {"max_concurrency": "4"}, panel(302, *ADMINS)),
     (
@@ -337,7 +338,7 @@ MATRIX = [
         "POST",
         "/gpu/action_hx/",
         {"engine_id": DO_BUILD, "action": "hold", "minutes": "10"},
-        panel(200, *ADMINS),  # step one: the confirmation
+        panel(400, *ADMINS),  # DO_BUILD is not registered here: named next to the field
     ),
     # --- panel: workflow builder and snippets ------------------------------------------
     ("GET", "/workflows/", None, panel(200, *ANY_ROLE)),

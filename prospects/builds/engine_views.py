@@ -11,7 +11,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
-from builder.models import WorkflowVersion
 from config.roles import (
     allow,
     can_change_engine,
@@ -25,11 +24,12 @@ from engines.selectors import (
 )
 from prospects import selectors
 from prospects.builds.engine_api import tuning_response
+from prospects.builds.forms import EngineSwitchForm, add_service_error
 from prospects.builds.tuning import Format, Split
-from prospects.builds.tuning_views import serving_context, tuning_context
+from prospects.builds.tuning_views import build_page
 from prospects.engine_switch import classifier_engine_set, draft_engine_set
 from prospects.models import RULES, Draft
-from prospects.scores import Scores, draft_scores, scores_for
+from prospects.scores import Scores, draft_scores
 
 
 def _engine_ids() -> list[str]:
@@ -54,26 +54,7 @@ def _known_engine(engine_id: str) -> str:
 
 @allow(has_any_role)
 def engine_detail(request, engine_id):
-    engine_id = _known_engine(engine_id)
-    drafts = Draft.objects.filter(engine_id=engine_id)
-    by_version = draft_scores("workflow_version", drafts)
-    versions = WorkflowVersion.objects.select_related("workflow").in_bulk(
-        [key for key in by_version if key]
-    )
-    return render(
-        request,
-        "prospects/engine_detail.html",
-        {
-            "engine_id": engine_id,
-            "scores": scores_for("engine_id", engine_id),
-            "by_version": [(versions.get(key), score) for key, score in by_version.items()],
-            "corrections": selectors.corrections_list().filter(engine_id=engine_id)[:10],
-            "formats": list(Format),
-            "splits": list(Split),
-            **tuning_context(engine_id, request.user),
-            **serving_context(engine_id, request.user),
-        },
-    )
+    return build_page(request, _known_engine(engine_id))
 
 
 @allow(can_read_corrections)
@@ -102,11 +83,15 @@ class _Switch:
     choices: Callable[[], list[str]]
     apply: Callable[..., object]
 
-    def context(self, row, user, **extra) -> dict:
+    def form(self, data=None, **kwargs) -> EngineSwitchForm:
+        return EngineSwitchForm(data, field=self.field, choices=self.choices(), **kwargs)
+
+    def context(self, row, user, form: EngineSwitchForm | None = None, **extra) -> dict:
+        current = getattr(row, self.field)
         return {
             "switch": self,
-            "current": getattr(row, self.field),
-            "choices": self.choices(),
+            "current": current,
+            "form": form or self.form(initial={self.field: current}),
             "can_change": can_change_engine(user),
             **extra,
         }
@@ -150,25 +135,27 @@ def engine_settings(request):
 @allow(can_change_engine)
 @require_POST
 def engine_change_hx(request, which):
-    """Step one asks for confirmation; step two (``confirm=yes``) flips the setting."""
+    """Step one asks for confirmation; step two (``confirm``) flips the setting."""
     switch = SWITCHES[which]
-    engine_id = request.POST.get(switch.field, "")
+    form = switch.form(request.POST)
     row = selectors.pipeline_settings()
-    if request.POST.get("confirm") != "yes":
-        return render(
-            request,
-            "prospects/_engine_confirm.html",
-            switch.context(row, request.user, engine_id=engine_id),
-        )
-    try:
-        switch.apply(engine_id=engine_id, user=request.user)
-    except ValidationError as error:
-        return render(
-            request,
-            "prospects/_engine_form.html",
-            switch.context(row, request.user, error=" ".join(error.message_dict[switch.field])),
-        )
-    messages.success(request, f"{switch.title} is now {engine_id}.")
-    if request.htmx:
-        return HttpResponseClientRefresh()
-    return redirect("prospects:settings")
+    if form.is_valid():
+        engine_id = form.cleaned_data[switch.field]
+        if not form.cleaned_data["confirm"]:
+            return render(
+                request,
+                "prospects/_engine_confirm.html",
+                switch.context(row, request.user, engine_id=engine_id),
+            )
+        try:
+            switch.apply(engine_id=engine_id, user=request.user)
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, f"{switch.title} is now {engine_id}.")
+            if request.htmx:
+                return HttpResponseClientRefresh()
+            return redirect("prospects:settings")
+    return render(
+        request, "prospects/_engine_form.html", switch.context(row, request.user, form), status=400
+    )

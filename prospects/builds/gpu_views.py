@@ -24,8 +24,8 @@ from engines.selectors import (
     model_endpoints,
 )
 from engines.services import gpu_hold_warm, gpu_policy_update, gpu_release_now
+from prospects.builds.forms import GpuActionForm, add_service_error
 from prospects.builds.gpu import build_loads
-from prospects.jobs.views import flash_errors
 
 
 def _gpu_context(request) -> dict:
@@ -61,6 +61,7 @@ def gpu_page(request):
             "billing_rule": describe_billing(policy_settings().billing_rule(settings.DO_GPU_SIZE)),
             "form": form,
         },
+        status=400 if form.is_bound else 200,
     )
 
 
@@ -73,30 +74,24 @@ def gpu_builds_hx(request):
 @allow(can_use_gpu_levers)
 @require_POST
 def gpu_action_hx(request):
-    """Step one asks for confirmation; step two (``confirm=yes``) holds or releases."""
-    engine_id = request.POST.get("engine_id", "")
-    action = request.POST.get("action", "")
-    minutes = request.POST.get("minutes", "")
-    if action not in ("hold", "release"):
-        messages.error(request, "Choose hold or release.")
-        return HttpResponseClientRefresh()
-    if request.POST.get("confirm") != "yes":
-        context = {"engine_id": engine_id, "action": action, "minutes": minutes}
-        return render(request, "prospects/_gpu_confirm.html", context)
-    try:
-        if action == "hold":
-            gpu_hold_warm(engine_id=engine_id, minutes=_int_or_zero(minutes), user=request.user)
-            messages.success(request, f"{engine_id} is held warm for {minutes} minutes.")
+    """Step one asks for confirmation; step two (``confirm``) holds or releases. A problem
+    comes back in the confirmation's place, the fields open to fix it."""
+    form = GpuActionForm(request.POST)
+    if form.is_valid():
+        engine_id, action, minutes = (
+            form.cleaned_data[name] for name in ("engine_id", "action", "minutes")
+        )
+        if not form.cleaned_data["confirm"]:
+            return render(request, "prospects/_gpu_confirm.html", {"form": form})
+        try:
+            if action == "hold":
+                gpu_hold_warm(engine_id=engine_id, minutes=minutes, user=request.user)
+                messages.success(request, f"{engine_id} is held warm for {minutes} minutes.")
+            else:
+                released = gpu_release_now(engine_id=engine_id, user=request.user)
+                messages.success(request, f"Releasing {released} instance(s) of {engine_id}.")
+        except ValidationError as invalid:
+            add_service_error(form, invalid)
         else:
-            released = gpu_release_now(engine_id=engine_id, user=request.user)
-            messages.success(request, f"Releasing {released} instance(s) of {engine_id}.")
-    except ValidationError as invalid:
-        flash_errors(request, invalid)
-    return HttpResponseClientRefresh()
-
-
-def _int_or_zero(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        return 0
+            return HttpResponseClientRefresh()
+    return render(request, "prospects/_gpu_confirm.html", {"form": form}, status=400)

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from builder.models import WorkflowVersion
 from config.roles import allow, can_change_engine, can_train, has_any_role
 from engines.forms import BuildConcurrencyForm
 from engines.gpu_deploy import lora_arguments
@@ -27,11 +28,21 @@ from engines.promotion import (
     promotion_verdict,
 )
 from engines.services import build_concurrency_set
+from prospects import selectors
 from prospects.builds.evaluation_runs import evaluation_start
+from prospects.builds.forms import (
+    EvaluateForm,
+    PromotionGuardsForm,
+    TrainForm,
+    add_service_error,
+)
 from prospects.builds.promotion import PromotionRefused, build_promote, champion_of
 from prospects.builds.rules_champion import evaluation_pairs
 from prospects.builds.training_runs import training_run_start
+from prospects.builds.tuning import Format, Split
 from prospects.engine_switch import build_head
+from prospects.models import Draft
+from prospects.scores import draft_scores, scores_for
 
 ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
 RECENT = 10
@@ -73,7 +84,8 @@ def head_comparisons(pairs: dict, guards: dict) -> list[HeadComparison]:
     return comparisons
 
 
-def tuning_context(engine_id: str, user) -> dict:
+def tuning_context(engine_id: str, user, forms: dict | None = None) -> dict:
+    """The tuning section; ``forms`` holds a bound form posted back with its errors."""
     build = EngineBuild.objects.filter(engine_id=engine_id).first()
     if build is None or build.parsed.is_template:
         return {"build": None}
@@ -93,16 +105,15 @@ def tuning_context(engine_id: str, user) -> dict:
         "lora_arguments": " ".join(lora_arguments(build.lora_modules)),
         "comparisons": head_comparisons(pairs, guards),
         "verdict": None if is_champion else promotion_verdict(engine_id, champion, guards, pairs),
-        "guard_rows": [
-            (metric, guardable, metric in guards, guards.get(metric, 0))
-            for metric, guardable in GUARDABLE.items()
-        ],
         "runs": runs,
         "evaluations": evaluations,
         "busy": busy,
         "can_act": can_change_engine(user),
         "can_train": can_train(user),
-        "heads": Evaluation.Head.choices,
+        "evaluate_form": EvaluateForm(),
+        "train_form": TrainForm(),
+        "guards_form": PromotionGuardsForm.from_guards(guards),
+        **(forms or {}),
     }
 
 
@@ -117,7 +128,7 @@ def concurrency_history(build: EngineBuild) -> list:
     return changed[::-1][:RECENT]
 
 
-def serving_context(engine_id: str, user) -> dict:
+def serving_context(engine_id: str, user, form: BuildConcurrencyForm | None = None) -> dict:
     """The build page's serving section: how many calls the workers keep in flight."""
     build = EngineBuild.objects.filter(engine_id=engine_id).first()
     if build is None or build.parsed.is_template:
@@ -126,11 +137,35 @@ def serving_context(engine_id: str, user) -> dict:
         "serving": {
             "build": build,
             "default": default_concurrency(engine_id),
-            "form": BuildConcurrencyForm(instance=build),
+            "form": form or BuildConcurrencyForm(instance=build),
             "history": concurrency_history(build),
             "can_edit": can_change_engine(user),
         }
     }
+
+
+def build_page(request, engine_id: str, *, status: int = 200, **forms):
+    """The build page; an action's bound form comes back in ``forms``, with its errors."""
+    drafts = Draft.objects.filter(engine_id=engine_id)
+    by_version = draft_scores("workflow_version", drafts)
+    versions = WorkflowVersion.objects.select_related("workflow").in_bulk(
+        [key for key in by_version if key]
+    )
+    return render(
+        request,
+        "prospects/engine_detail.html",
+        {
+            "engine_id": engine_id,
+            "scores": scores_for("engine_id", engine_id),
+            "by_version": [(versions.get(key), score) for key, score in by_version.items()],
+            "corrections": selectors.corrections_list().filter(engine_id=engine_id)[:10],
+            "formats": list(Format),
+            "splits": list(Split),
+            **tuning_context(engine_id, request.user, forms),
+            **serving_context(engine_id, request.user, forms.get("concurrency_form")),
+        },
+        status=status,
+    )
 
 
 @allow(has_any_role)
@@ -143,25 +178,22 @@ def build_tuning_hx(request, engine_id):
     )
 
 
-def _field_errors(request, errors: dict) -> None:
-    """Each field's problems as a message: a ValidationError's message_dict, a form's errors."""
-    for field_name, problems in errors.items():
-        messages.error(request, f"{field_name}: {' '.join(problems)}")
-
-
 def _back(engine_id):
     return redirect("prospects:engine_detail", engine_id=engine_id)
 
 
-def _attempt(request, engine_id, action, done: str):
-    """Runs an admin's action; its field errors, or ``done``, come back as messages."""
-    try:
-        action()
-    except ValidationError as invalid:
-        _field_errors(request, invalid.message_dict)
-    else:
-        messages.success(request, done)
-    return _back(engine_id)
+def _attempt(request, engine_id, form, name: str, action, done: str):
+    """Runs an admin's action on a valid form; an invalid one, or the service's field
+    errors, come back on the page next to the fields."""
+    if form.is_valid():
+        try:
+            action()
+        except ValidationError as invalid:
+            add_service_error(form, invalid)
+        else:
+            messages.success(request, done)
+            return _back(engine_id)
+    return build_page(request, engine_id, status=400, **{name: form})
 
 
 @allow(can_change_engine)
@@ -170,12 +202,11 @@ def build_concurrency(request, engine_id):
     form = BuildConcurrencyForm(
         request.POST, instance=get_object_or_404(EngineBuild, engine_id=engine_id)
     )
-    if not form.is_valid():
-        _field_errors(request, form.errors)
-        return _back(engine_id)
     return _attempt(
         request,
         engine_id,
+        form,
+        "concurrency_form",
         lambda: build_concurrency_set(
             engine_id=engine_id,
             max_concurrency=form.cleaned_data["max_concurrency"],
@@ -188,45 +219,37 @@ def build_concurrency(request, engine_id):
 @allow(can_train)
 @require_POST
 def build_evaluate(request, engine_id):
+    form = EvaluateForm(request.POST)
     return _attempt(
         request,
         engine_id,
+        form,
+        "evaluate_form",
         lambda: evaluation_start(
             engine_id=engine_id,
-            head=request.POST.get("head", ""),
-            split=request.POST.get("split", "eval"),
+            head=form.cleaned_data["head"],
+            split=form.cleaned_data["split"],
             user=request.user,
         ),
         "Evaluation queued; the worker asks the build every case.",
     )
 
 
-def _hyper_parameters(post) -> dict:
-    """The form's optional numbers; a value that is not a number is left for the service
-    to name."""
-    chosen = {}
-    for name in ("max_steps", "epochs", "learning_rate", "r", "alpha"):
-        raw = post.get(name, "").strip()
-        if raw:
-            try:
-                chosen[name] = float(raw) if "." in raw or "e" in raw.lower() else int(raw)
-            except ValueError:
-                chosen[name] = raw
-    return chosen
-
-
 @allow(can_train)
 @require_POST
 def build_train(request, engine_id):
+    form = TrainForm(request.POST)
     return _attempt(
         request,
         engine_id,
+        form,
+        "train_form",
         lambda: training_run_start(
             source_engine_ids=[engine_id],
             parent_engine_id=engine_id,
-            head=request.POST.get("head", ""),
-            new_engine_id=request.POST.get("new_engine_id", "").strip(),
-            hyper_parameters=_hyper_parameters(request.POST),
+            head=form.cleaned_data["head"],
+            new_engine_id=form.cleaned_data["new_engine_id"],
+            hyper_parameters=form.hyper_parameters(),
             user=request.user,
         ),
         "Training run queued; follow it below.",
@@ -236,13 +259,15 @@ def build_train(request, engine_id):
 @allow(can_change_engine)
 @require_POST
 def build_promote_view(request, engine_id):
+    """No input to keep: what stops a promotion comes back as messages."""
     try:
         build_promote(engine_id=engine_id, user=request.user)
     except PromotionRefused as refused:
         for problem in refused.verdict.problems:
             messages.error(request, f"Not promoted: {problem}")
     except ValidationError as invalid:
-        _field_errors(request, invalid.message_dict)
+        for problem in invalid.messages:
+            messages.error(request, f"Not promoted: {problem}")
     else:
         role = "classifier" if build_head(engine_id) == AdapterHead.CLASSIFIER else "draft engine"
         messages.success(request, f"{engine_id} is now the {role}.")
@@ -252,17 +277,12 @@ def build_promote_view(request, engine_id):
 @allow(can_change_engine)
 @require_POST
 def promotion_guards(request, engine_id):
-    guards = {}
-    for metric in GUARDABLE:
-        if request.POST.get(f"guard_{metric}"):
-            raw = request.POST.get(f"margin_{metric}", "0").strip() or "0"
-            try:
-                guards[metric] = float(raw)
-            except ValueError:
-                guards[metric] = raw
+    form = PromotionGuardsForm(request.POST)
     return _attempt(
         request,
         engine_id,
-        lambda: promotion_policy_set(guards=guards, user=request.user),
+        form,
+        "guards_form",
+        lambda: promotion_policy_set(guards=form.guards(), user=request.user),
         "Promotion guards saved.",
     )

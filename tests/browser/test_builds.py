@@ -5,6 +5,7 @@ from playwright.sync_api import expect
 from bench.fixed_latency_server import FixedLatencyServer
 from engines.breaker import breakers_forget
 from engines.evaluation import evaluation_create, evaluation_execute
+from engines.models import AdapterHead, EngineBuild
 from engines.registry import clients_close
 from engines.services import engine_build_register
 from engines.training import adapter_name, training_run_create, training_run_execute
@@ -75,6 +76,24 @@ def test_an_admin_compares_two_builds_and_promotes_through_the_gate(
     expect(page.locator("button:has-text('Promote to champion')")).to_be_disabled()
     screenshot("build-compare")
 
+    page.fill("#id_learning_rate", "0")
+    page.click("button:has-text('Start training')")
+    expect(page.locator("#id_learning_rate_error")).to_contain_text(
+        "Ensure this value is greater than or equal to 1e-07."
+    )
+    expect(page.locator("#id_learning_rate")).to_have_value("0")
+    screenshot("build-train-error")
+
+    page.fill("input[name=margin_hold_rate]", "-1")
+    page.click("button:has-text('Save guards')")
+    expect(page.locator("#id_margin_hold_rate_error")).to_contain_text(
+        "Ensure this value is greater than or equal to 0."
+    )
+    expect(page.locator("#messages")).not_to_contain_text("Promotion guards saved")
+    page.locator("#id_margin_hold_rate").scroll_into_view_if_needed()
+    screenshot("build-guards-error")
+
+    page.fill("input[name=margin_hold_rate]", "0.02")
     page.uncheck("input[name=guard_hold_rate]")
     page.uncheck("input[name=guard_gate_pass_rate]")
     page.check("input[name=guard_edit_distance_mean]")
@@ -102,9 +121,10 @@ def test_an_admin_sets_a_builds_max_concurrency_and_sees_its_history(page, scree
 
     page.fill("#id_max_concurrency", "0")
     serving.locator("button:has-text('Save')").click()
-    expect(page.locator("#messages")).to_contain_text(
-        "max_concurrency: Ensure this value is greater than or equal to 1."
+    expect(serving.locator("#id_max_concurrency_error")).to_have_text(
+        "Ensure this value is greater than or equal to 1."
     )
+    expect(page.locator("#id_max_concurrency")).to_have_value("0")
     expect(serving).to_contain_text("at most 64 model calls")
     screenshot("build-serving-error")
 
@@ -120,3 +140,19 @@ def test_an_admin_sets_a_builds_max_concurrency_and_sees_its_history(page, scree
     llama.goto(f"{page.url.split('/engines/')[0]}/engines/endpoint-gemma3-270m_2026-11-23.1/")
     expect(llama.locator("section.serving")).to_contain_text("at most 1 model call ")
     llama.close()
+
+
+def test_a_switch_to_a_build_gone_meanwhile_is_named_next_to_the_select(page, screenshot):
+    demo_load(password=PASSWORD, experiment=False)
+    gemma = "endpoint-gemma3-270m_2026-11-23.1"
+    log_in(page, "admin", PASSWORD)
+    page.goto("/settings/")
+    page.select_option("select[name=draft_engine]", gemma)
+    # Another admin re-registers it as a classifier build: it drafts no more.
+    EngineBuild.objects.filter(engine_id=gemma).update(head=AdapterHead.CLASSIFIER)
+    page.click("text=Switch active draft engine…")
+    form = page.locator("#engine-form")
+    expect(form.locator("#id_draft_engine_error")).to_contain_text("Select a valid choice")
+    expect(form.locator("#id_draft_engine")).to_have_attribute("aria-invalid", "true")
+    screenshot("settings-switch-error")
+    assert pipeline_settings().draft_engine == "template"

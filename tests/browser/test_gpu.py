@@ -50,8 +50,19 @@ def test_admin_watches_a_gpu_come_up_holds_it_warm_and_releases_it(page, screens
     expect(page.locator("table.timeline")).to_contain_text("model_server_healthy")
     screenshot("gpu")
 
+    # A stale or forged choice: the server names it next to the field and keeps the rest.
+    row.locator("select[name=minutes]").evaluate("s => { s.options[s.selectedIndex].value = '0'; }")
     row.locator("text=Hold warm…").click()
+    lever = page.locator("#gpu-confirm .gpu-lever")
+    expect(lever.locator("#id_minutes_error")).to_have_text(
+        "Ensure this value is greater than or equal to 1."
+    )
+    expect(lever.locator("#id_engine_id")).to_have_value(DO_BUILD)
+    screenshot("gpu-lever-error")
+    lever.locator("#id_minutes").fill("30")
+    lever.locator("text=Continue…").click()
     expect(page.locator(".confirm")).to_contain_text("Hold warm?")
+    expect(page.locator(".confirm")).to_contain_text("up for 30 minutes")
     screenshot("gpu-confirm")
     page.click(".confirm >> text=Confirm")
     expect(row).to_contain_text("held warm until")
@@ -86,6 +97,12 @@ def test_without_a_price_nothing_is_rented_and_the_page_says_why(page, screensho
     expect(banner).to_contain_text("No hourly price is set for gpu-h100x1-80gb")
     expect(page.locator("table.gpu-builds")).to_contain_text("2 job items")
     screenshot("gpu-no-price")
+
+    page.fill("textarea[name=hourly_prices]", '{"gpu-h100x1-80gb": 3.39')
+    page.click("text=Save policy")
+    expect(page.locator("#id_hourly_prices_error")).to_have_text("Enter a valid JSON.")
+    page.locator("#id_hourly_prices").scroll_into_view_if_needed()
+    screenshot("gpu-policy-error")
 
     page.fill("textarea[name=hourly_prices]", '{"gpu-h100x1-80gb": 3.39}')
     page.click("text=Save policy")

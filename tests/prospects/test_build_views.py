@@ -6,8 +6,9 @@ from engines.models import Evaluation, TrainingRun
 from engines.promotion import promotion_policy
 from engines.services import engine_build_register
 from prospects.engine_switch import draft_engine_set
+from prospects.review.services import draft_approve, draft_correct
 from prospects.selectors import pipeline_settings
-from tests.conftest import GEMMA
+from tests.conftest import GEMMA, ingest, make_inbound
 from tests.prospects.test_promotion import scored
 from tests.prospects.test_views import logged_in
 
@@ -37,28 +38,99 @@ def test_any_role_reads_the_tuning_section_and_only_admins_see_the_levers(
     assert "Lineage and serving" not in page_text(logged_in(coworker), "template")
 
 
-def test_evaluate_queues_or_says_why_not(
-    builds, admin_user, settings, django_capture_on_commit_callbacks
+def field_error(page: str, field: str) -> str:
+    """The error the page shows right after ``field``'s widget (``id_<field>_error``)."""
+    marker = f'id="{field}_error">'
+    assert marker in page, f"no error next to {field}"
+    return page.split(marker, 1)[1].split("</span>", 1)[0]
+
+
+def test_evaluate_names_a_bad_head_or_an_empty_split_next_to_the_field(
+    builds, admin_user, django_capture_on_commit_callbacks
 ):
     client = logged_in(admin_user)
-    response = client.post(f"/engines/{CANDIDATE}/evaluate/", {"head": "voice"}, follow=True)
-    assert "no reviewed cases" in response.content.decode()
+    empty = client.post(f"/engines/{CANDIDATE}/evaluate/", {"head": "voice"})
+    assert empty.status_code == 400
+    assert "no reviewed cases" in field_error(empty.content.decode(), "id_evaluate_split")
+    oracle = client.post(f"/engines/{CANDIDATE}/evaluate/", {"head": "oracle", "split": "eval"})
+    assert oracle.status_code == 400
+    assert "Select a valid choice" in field_error(oracle.content.decode(), "id_evaluate_head")
+    bad_split = client.post(f"/engines/{CANDIDATE}/evaluate/", {"head": "voice", "split": "x"})
+    assert "Select a valid choice" in field_error(bad_split.content.decode(), "id_evaluate_split")
     assert not Evaluation.objects.exists()
-    response = client.post(f"/engines/{CANDIDATE}/evaluate/", {"head": "oracle"}, follow=True)
-    assert "head: One of" in response.content.decode()
 
 
-def test_train_names_bad_numbers_and_writes_nothing(builds, admin_user):
-    client = logged_in(admin_user)
-    response = client.post(
-        f"/engines/{CANDIDATE}/train/",
-        {"head": "voice", "max_steps": "lots", "learning_rate": "-1"},
-        follow=True,
+@pytest.fixture
+def reviewed(canon, coworker, settings):
+    """Two reviewed drafts, both in the train split."""
+    settings.TUNING_EVAL_PERCENT = 0
+    drafts = [ingest(make_inbound(f"Hi there {n}")).draft for n in range(2)]
+    draft_approve(draft_id=drafts[0].id, user=coworker)
+    draft_correct(draft_id=drafts[1].id, user=coworker, body="Hi! Lovely to hear from you.")
+
+
+def test_evaluate_queues_on_the_split_chosen(reviewed, builds, admin_user):
+    response = logged_in(admin_user).post(
+        f"/engines/{CANDIDATE}/evaluate/", {"head": "voice", "split": "train"}
     )
+    assert response.status_code == 302
+    assert Evaluation.objects.get().split == "train"
+
+
+@pytest.mark.parametrize(
+    ("field", "bad", "problem"),
+    [
+        ("max_steps", "lots", "Enter a whole number."),
+        ("max_steps", "2.5", "Enter a whole number."),
+        ("max_steps", "-2", "greater than or equal to -1"),
+        ("epochs", "1e9", "less than or equal to 100"),
+        ("learning_rate", "-1", "greater than or equal to 1e-07"),
+        ("learning_rate", "nan", "Enter a number."),
+        ("r", "0", "greater than or equal to 1"),
+        ("alpha", "many", "Enter a whole number."),
+        ("head", "oracle", "Select a valid choice"),
+    ],
+)
+def test_train_names_a_bad_number_next_to_its_field_keeps_the_input_and_writes_nothing(
+    builds, admin_user, field, bad, problem
+):
+    response = logged_in(admin_user).post(
+        f"/engines/{CANDIDATE}/train/", {"head": "voice", "epochs": "2", field: bad}
+    )
+    assert response.status_code == 400
     page = response.content.decode()
-    assert "hyper_parameters.max_steps: A number." in page
-    assert "hyper_parameters.learning_rate: At least" in page
+    assert problem in field_error(page, f"id_{field}")
+    if field != "head":
+        assert f'value="{bad}"' in page
     assert not TrainingRun.objects.exists()
+
+
+def test_train_service_errors_come_back_on_the_form(builds, admin_user):
+    response = logged_in(admin_user).post(
+        f"/engines/{CANDIDATE}/train/", {"head": "voice", "new_engine_id": "not an id"}
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "id_new_engine_id_error" in page
+    assert "No training lines" in page.split('class="errorlist nonfield"', 1)[1]
+    assert not TrainingRun.objects.exists()
+
+
+def test_train_hands_the_typed_numbers_to_the_run(reviewed, builds, admin_user, settings):
+    settings.TRAINING_BASE_MODEL = "/weights/base"
+    response = logged_in(admin_user).post(
+        f"/engines/{CANDIDATE}/train/",
+        {"head": "classifier", "max_steps": "12", "epochs": "2", "learning_rate": "1e-4", "r": "8"},
+    )
+    assert response.status_code == 302
+    hyper = TrainingRun.objects.get().hyper_parameters
+    assert (hyper["max_steps"], hyper["epochs"], hyper["learning_rate"], hyper["r"]) == (
+        12,
+        2.0,
+        0.0001,
+        8,
+    )
+    assert hyper["alpha"] == 32  # left blank: the head's default
 
 
 def test_a_refused_promotion_names_the_metric_and_a_passing_one_flips(builds, admin_user):
@@ -79,15 +151,24 @@ def test_a_refused_promotion_names_the_metric_and_a_passing_one_flips(builds, ad
     assert pipeline_settings().draft_engine == CANDIDATE
 
 
-def test_bad_guards_are_named_and_not_saved(builds, admin_user):
-    client = logged_in(admin_user)
-    page = client.post(
-        f"/engines/{CANDIDATE}/guards/",
-        {"guard_hold_rate": "1", "margin_hold_rate": "a lot"},
-        follow=True,
-    ).content.decode()
-    assert "hold_rate: The margin is a number" in page
+@pytest.mark.parametrize(
+    ("bad", "problem"),
+    [("a lot", "Enter a number."), ("-0.1", "greater than or equal to 0"), ("inf", "number")],
+)
+def test_bad_guards_are_named_next_to_the_margin_and_not_saved(builds, admin_user, bad, problem):
+    response = logged_in(admin_user).post(
+        f"/engines/{CANDIDATE}/guards/", {"guard_hold_rate": "on", "margin_hold_rate": bad}
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert problem in field_error(page, "id_margin_hold_rate")
+    assert 'name="guard_hold_rate" id="id_guard_hold_rate" checked' in page
     assert promotion_policy().guards == {"hold_rate": 0.02, "gate_pass_rate": 0.02}
+
+
+def test_a_ticked_guard_with_no_margin_guards_with_none(builds, admin_user):
+    logged_in(admin_user).post(f"/engines/{CANDIDATE}/guards/", {"guard_move_accuracy": "on"})
+    assert promotion_policy().guards == {"move_accuracy": 0.0}
 
 
 def test_the_section_polls_while_work_is_under_way(builds, admin_user):
@@ -125,9 +206,11 @@ def test_max_concurrency_is_edited_by_admins_with_history_and_bad_values_named(
         ("1025", "Ensure this value is less than or equal to 1024."),
         ("many", "Enter a whole number."),
     ):
-        admin.post(f"/engines/{gpu_build}/concurrency/", {"max_concurrency": bad})
-        page = page_text(admin, gpu_build)
-        assert f"max_concurrency: {problem}" in page
+        response = admin.post(f"/engines/{gpu_build}/concurrency/", {"max_concurrency": bad})
+        assert response.status_code == 400
+        page = response.content.decode()
+        assert field_error(page, "id_max_concurrency") == problem
+        assert f'value="{bad}"' in page
         assert "at most <strong>96</strong> model calls" in page
 
     admin.post(f"/engines/{gpu_build}/concurrency/", {"max_concurrency": ""})
