@@ -38,6 +38,7 @@ from builder.services import (
     workflow_rollback,
     workflow_save_draft,
 )
+from config.forms import add_service_error
 from config.roles import allow, can_edit_workflows, has_any_role
 
 WORKFLOWS_PER_PAGE = 25
@@ -82,11 +83,6 @@ def _steps_after_op(post) -> StepFormSet:
     return StepFormSet(initial=apply_step_op(steps_as_posted(StepFormSet(post)), op))
 
 
-def _add_model_errors(form, invalid: ValidationError) -> None:
-    for name, problems in invalid.message_dict.items():
-        form.add_error(name if name in form.fields else None, problems)
-
-
 @allow(can_edit_workflows)
 def workflow_editor(request, workflow_id=None):
     """GET shows the newest version; POST applies a step operation or saves a draft."""
@@ -128,7 +124,7 @@ def workflow_editor(request, workflow_id=None):
             request, workflow=workflow, form=form, steps=steps, about_steps=about_steps, status=400
         )
     except ValidationError as invalid:
-        _add_model_errors(form, invalid)
+        add_service_error(form, invalid)
         return _editor_page(request, workflow=workflow, form=form, steps=steps, status=400)
     messages.success(request, f"Saved draft {version.label}.")
     if form.cleaned_data["then"] == "publish":
@@ -301,7 +297,7 @@ def snippet_create(request):
         try:
             version = snippet_save(**form.cleaned_data, author=request.user)
         except ValidationError as invalid:
-            _add_model_errors(form, invalid)
+            add_service_error(form, invalid)
         else:
             return redirect("builder:snippet_detail", snippet_id=version.snippet_id)
     return _snippet_list_page(request, form, status=400)

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
+from config.forms import add_service_error
 from config.roles import (
     allow,
     can_change_engine,
@@ -24,7 +25,7 @@ from engines.selectors import (
 )
 from prospects import selectors
 from prospects.builds.engine_api import tuning_response
-from prospects.builds.forms import EngineSwitchForm, add_service_error
+from prospects.builds.forms import EngineSwitchForm
 from prospects.builds.tuning import Format, Split
 from prospects.builds.tuning_views import build_page
 from prospects.engine_switch import classifier_engine_set, draft_engine_set

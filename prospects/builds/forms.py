@@ -1,7 +1,6 @@
 """The forms behind the build page, the settings switches and the GPU levers."""
 
 from django import forms
-from django.core.exceptions import ValidationError
 
 from engines.ids import Provider, parse_engine_id
 from engines.models import Evaluation, TrainingRun
@@ -10,15 +9,6 @@ from engines.selectors import selectable_engine_ids
 from engines.services import MAX_HOLD_MINUTES
 from engines.training import HYPER_MINIMUMS
 from prospects.builds.tuning import Split
-
-
-def add_service_error(form: forms.BaseForm, error: ValidationError) -> None:
-    """Puts a service's field errors onto ``form``. The service may name a field its own
-    way (the form's ``service_names``); what the form has no field for is form-wide."""
-    names = getattr(form, "service_names", {})
-    for key, problems in error.update_error_dict({}).items():
-        name = names.get(key, key)
-        form.add_error(name if name in form.fields else None, problems)
 
 
 class EvaluateForm(forms.Form):

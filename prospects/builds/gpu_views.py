@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
+from config.forms import add_service_error
 from config.roles import (
     allow,
     can_use_gpu_levers,
@@ -24,7 +25,7 @@ from engines.selectors import (
     model_endpoints,
 )
 from engines.services import gpu_hold_warm, gpu_policy_update, gpu_release_now
-from prospects.builds.forms import GpuActionForm, add_service_error
+from prospects.builds.forms import GpuActionForm
 from prospects.builds.gpu import build_loads
 
 

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from builder.models import WorkflowVersion
+from config.forms import add_service_error
 from config.roles import allow, can_change_engine, can_train, has_any_role
 from engines.forms import BuildConcurrencyForm
 from engines.gpu_deploy import lora_arguments
@@ -34,7 +35,6 @@ from prospects.builds.forms import (
     EvaluateForm,
     PromotionGuardsForm,
     TrainForm,
-    add_service_error,
 )
 from prospects.builds.promotion import PromotionRefused, build_promote, champion_of
 from prospects.builds.rules_champion import evaluation_pairs

@@ -2,7 +2,6 @@
 carries along so the pane that answers it shows the same queue."""
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
 from engines.moves import all_moves
@@ -32,12 +31,6 @@ class ReviewActionForm(forms.Form):
         kwargs.setdefault("auto_id", f"{self.action}_%s")
         super().__init__(*args, **kwargs)
         self.draft = draft
-
-    def add_service_error(self, invalid: ValidationError) -> None:
-        """A service's errors beside their fields; those naming no field of this form (an
-        approval's empty body, a redraft refused) are the form's own."""
-        for field, errors in invalid.update_error_dict({}).items():
-            self.add_error(field if field in self.fields else None, errors)
 
 
 class ApproveForm(ReviewActionForm):

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from builder.models import Workflow
 from builder.selectors import workflow_version_choices
+from config.forms import add_service_error
 from config.roles import (
     allow,
     can_read_corrections,
@@ -175,7 +176,7 @@ def review_action_hx(request, draft_id, action):
         except DraftConflict as conflict:
             messages.warning(request, str(conflict))
         except ValidationError as invalid:
-            form.add_service_error(invalid)
+            add_service_error(form, invalid)
     if form.errors:
         # The coworker stays on this draft, with what they typed and the errors beside it.
         return render(

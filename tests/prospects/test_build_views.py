@@ -11,6 +11,7 @@ from prospects.selectors import pipeline_settings
 from tests.conftest import GEMMA, ingest, make_inbound
 from tests.prospects.test_promotion import scored
 from tests.prospects.test_views import logged_in
+from tests.support.html import field_error
 
 pytestmark = pytest.mark.django_db
 
@@ -36,13 +37,6 @@ def test_any_role_reads_the_tuning_section_and_only_admins_see_the_levers(
     assert "Start training" not in page
     assert "Save guards" not in page
     assert "Lineage and serving" not in page_text(logged_in(coworker), "template")
-
-
-def field_error(page: str, field: str) -> str:
-    """The error the page shows right after ``field``'s widget (``id_<field>_error``)."""
-    marker = f'id="{field}_error">'
-    assert marker in page, f"no error next to {field}"
-    return page.split(marker, 1)[1].split("</span>", 1)[0]
 
 
 def test_evaluate_names_a_bad_head_or_an_empty_split_next_to_the_field(

@@ -4,6 +4,7 @@ with bounds, choices from what exists, and every error next to its field."""
 import pytest
 from django.core.exceptions import ValidationError
 
+from config.forms import add_service_error
 from engines.forms import BuildConcurrencyForm
 from engines.models import GpuOperatorAction
 from engines.services import MAX_HOLD_MINUTES, engine_build_register
@@ -12,12 +13,11 @@ from prospects.builds.forms import (
     GpuActionForm,
     PromotionGuardsForm,
     TrainForm,
-    add_service_error,
 )
 from prospects.selectors import pipeline_settings
 from tests.conftest import DO_BUILD, GEMMA
-from tests.prospects.test_build_views import field_error
 from tests.prospects.test_views import HTMX, logged_in
+from tests.support.html import field_error
 
 pytestmark = pytest.mark.django_db
 

@@ -1,8 +1,6 @@
 """The review pane's forms: a bad value answers 400 with the pane, the error beside its field
 and the coworker's input kept, and writes nothing; good input still acts."""
 
-import re
-
 import pytest
 from django.test import Client
 
@@ -10,6 +8,7 @@ from engines.holds import HoldReason
 from prospects.models import Correction, Draft, MoveLabel
 from tests.conftest import PASSWORD, ingest, make_inbound
 from tests.prospects.test_views import csrf_post, logged_in
+from tests.support.html import field_error
 
 pytestmark = pytest.mark.django_db
 
@@ -24,18 +23,6 @@ def client(coworker):
     return logged_in(coworker, csrf_checks=True)
 
 
-def _error(html: str, error_id: str) -> str:
-    found = re.search(rf'<span class="field-error" id="{error_id}">([^<]*)</span>', html)
-    assert found, f"no #{error_id} in the pane"
-    return found.group(1)
-
-
-def _error_p(html: str, error_id: str) -> str:
-    found = re.search(rf'<p class="field-error" id="{error_id}">([^<]*)</p>', html)
-    assert found, f"no #{error_id} in the pane"
-    return found.group(1)
-
-
 def _unreviewed(draft: Draft) -> bool:
     draft.refresh_from_db()
     return draft.status == Draft.Status.HELD and draft.reviewed_at is None
@@ -46,7 +33,7 @@ def test_an_empty_correction_is_refused_beside_the_reply(client, draft):
     html = response.content.decode()
     assert response.status_code == 400
     assert "<html" not in html
-    assert "cannot be empty" in _error(html, "correct_body_error")
+    assert "cannot be empty" in field_error(html, "correct_body")
     assert 'aria-describedby="correct_body_error"' in html
     assert f'data-draft="{draft.id}"' in html
     assert '<form id="edit-form" class="review-form" ' in html
@@ -63,7 +50,7 @@ def test_an_unknown_reason_tag_is_refused_and_the_edit_is_kept(client, draft):
     )
     html = response.content.decode()
     assert response.status_code == 400
-    assert "rude is not one of the available choices" in _error(html, "correct_reason_tags_error")
+    assert "rude is not one of the available choices" in field_error(html, "correct_reason_tags")
     assert "\nHello there, friend</textarea>" in html
     assert 'value="tone" aria-invalid="true" id="correct_reason_tags_0" checked>' in html
     assert _unreviewed(draft)
@@ -75,7 +62,7 @@ def test_a_correction_failing_the_gate_asks_for_the_override_and_keeps_the_edit(
     refused = csrf_post(client, f"/review/{draft.id}/correct/", edit)
     html = refused.content.decode()
     assert refused.status_code == 400
-    assert "fails the validation gate (phone)" in _error(html, "correct_override_error")
+    assert "fails the validation gate (phone)" in field_error(html, "correct_override")
     assert 'name="override"' in html
     assert "\nSure, call me on 555-123-4567</textarea>" in html
     assert _unreviewed(draft)
@@ -95,7 +82,7 @@ def test_approving_a_gate_failed_draft_needs_send_anyway(client, draft):
     refused = csrf_post(client, f"/review/{draft.id}/approve/")
     html = refused.content.decode()
     assert refused.status_code == 400
-    assert "fails the validation gate (phone)" in _error_p(html, "approve_override_error")
+    assert "fails the validation gate (phone)" in field_error(html, "approve_override")
     assert 'aria-describedby="approve_override_error"' in html
     assert _unreviewed(draft)
 
@@ -122,7 +109,7 @@ def test_rejecting_with_an_unknown_tag_is_refused_beside_the_tags(client, draft)
     refused = csrf_post(client, f"/review/{draft.id}/reject/", {"reason_tags": ["rude"]})
     html = refused.content.decode()
     assert refused.status_code == 400
-    assert "rude is not one of the available choices" in _error(html, "reject_reason_tags_error")
+    assert "rude is not one of the available choices" in field_error(html, "reject_reason_tags")
     assert '<form id="reject-form" class="review-form" hidden' not in html
     assert _unreviewed(draft)
     assert not Correction.objects.exists()
@@ -133,18 +120,18 @@ def test_rejecting_with_an_unknown_tag_is_refused_beside_the_tags(client, draft)
 
 
 @pytest.mark.parametrize(
-    ("data", "error_id", "message"),
+    ("data", "field_id", "message"),
     [
-        ({"move": "booking"}, "move_move_error", "One of: opener"),
-        ({}, "move_move_error", "This field is required."),
-        ({"move": "spam", "reason": "x" * 301}, "move_reason_error", "at most 300 characters"),
+        ({"move": "booking"}, "move_move", "One of: opener"),
+        ({}, "move_move", "This field is required."),
+        ({"move": "spam", "reason": "x" * 301}, "move_reason", "at most 300 characters"),
     ],
 )
-def test_a_bad_move_is_refused_beside_its_field(client, draft, data, error_id, message):
+def test_a_bad_move_is_refused_beside_its_field(client, draft, data, field_id, message):
     response = csrf_post(client, f"/review/{draft.id}/move/", data)
     html = response.content.decode()
     assert response.status_code == 400
-    assert message in _error(html, error_id)
+    assert message in field_error(html, field_id)
     assert '<form id="move-form" class="review-form" hidden' not in html
     assert not MoveLabel.objects.exists()
 
@@ -191,6 +178,6 @@ def test_a_failed_login_says_why_beside_the_form(coworker):
     assert '<ul class="errorlist nonfield"><li>Your username and password didn' in html
     assert 'value="cora"' in html
     missing = browser.post("/accounts/login/", {"username": "cora", "password": ""})
-    assert "This field is required." in _error(missing.content.decode(), "id_password_error")
+    assert "This field is required." in field_error(missing.content.decode(), "id_password")
     signed_in = browser.post("/accounts/login/", {"username": "cora", "password": PASSWORD})
     assert signed_in.status_code == 302
