@@ -25,9 +25,7 @@ def threads(canon):
     return [ingest(make_inbound("Hi")).decision.thread for _ in range(2)]
 
 
-def test_an_unknown_hold_reason_is_shown_next_to_its_select_and_the_rest_is_kept(
-    threads, operator
-):
+def test_an_unknown_hold_reason_is_shown_next_to_its_select_and_the_rest_is_kept(threads, operator):
     response = logged_in(operator).post(
         "/jobs/new/",
         {
