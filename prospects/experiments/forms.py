@@ -28,9 +28,12 @@ class ExperimentForm(forms.Form):
     template_keys = forms.MultipleChoiceField(required=False, widget=forms.SelectMultiple)
     archetypes = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
     states = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+    # Left out, the service makes the first arm control.
     control = forms.TypedChoiceField(
         choices=[(index, f"Arm {index + 1}") for index in range(ARM_ROWS)],
         coerce=int,
+        empty_value=None,
+        required=False,
         initial=0,
         widget=forms.RadioSelect,
     )

@@ -63,7 +63,8 @@ def experiment_list(request):
 def experiment_new(request):
     data = request.POST if request.method == "POST" else None
     form, arms = ExperimentForm(data), ArmFormSet(data)
-    if data is not None and form.is_valid() and arms.is_valid():
+    # Both validated, so the arm cells show their errors with the experiment's.
+    if data is not None and all([form.is_valid(), arms.is_valid()]):
         try:
             experiment = experiment_create(
                 slug=form.cleaned_data["slug"],

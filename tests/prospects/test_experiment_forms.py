@@ -203,3 +203,18 @@ def test_a_refused_status_change_is_shown_by_the_buttons(experiment, operator):
     page = response.content.decode()
     assert response.status_code == 400
     assert '<ul class="errorlist nonfield"><li>A running experiment cannot be' in page
+
+
+def test_an_unknown_control_row_is_refused_and_none_makes_the_first_arm_control(
+    experiment_versions, operator
+):
+    client = logged_in(operator)
+    rows = two_arms(experiment_versions)
+    response = client.post("/experiments/new/", new_experiment(rows, control="9"))
+    assert response.status_code == 400
+    assert "Select a valid choice" in field_error(response.content.decode(), "control")
+    assert not Experiment.objects.exists()
+    data = new_experiment(rows)
+    del data["control"]
+    assert client.post("/experiments/new/", data).status_code == 302
+    assert Experiment.objects.get().arms.get(is_control=True).key == "A"
