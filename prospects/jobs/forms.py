@@ -19,9 +19,7 @@ class JobStartForm(forms.Form):
     thread_ids = forms.ModelMultipleChoiceField(
         queryset=Thread.objects.all(), required=False, widget=forms.MultipleHiddenInput
     )
-    draft_status = forms.ChoiceField(
-        choices=[("", "any"), *Draft.Status.choices], required=False, widget=forms.HiddenInput
-    )
+    draft_status = forms.ChoiceField(choices=[("", "any"), *Draft.Status.choices], required=False)
     hold_reason = forms.ChoiceField(required=False)
     template_key = forms.ChoiceField(required=False)
     engine_id = forms.ChoiceField(label="Engine", required=False)

@@ -11,7 +11,7 @@ from config.roles import allow, can_start_jobs, has_any_role
 from prospects import selectors
 from prospects.jobs.forms import JobStartForm
 from prospects.jobs.services import backlog, job_cancel, job_create, job_progress, job_retry_failed
-from prospects.models import Draft, DraftJob
+from prospects.models import DraftJob
 
 JOBS_PER_PAGE = 20
 
@@ -33,7 +33,7 @@ def _jobs_page(request, form: JobStartForm, status: int = 200):
 
 @allow(has_any_role)
 def job_list(request):
-    return _jobs_page(request, JobStartForm(initial={"draft_status": Draft.Status.HELD}))
+    return _jobs_page(request, JobStartForm())
 
 
 @allow(can_start_jobs)

@@ -71,6 +71,14 @@ def test_neither_threads_nor_a_filter_asks_for_one(threads, operator):
     assert response.status_code == 400
     assert '<ul class="errorlist nonfield">' in page
     assert "Tick threads on the threads page, or choose a filter." in page
+    assert '<input type="hidden" name="draft_status" value="held">' in page
+    assert not DraftJob.objects.exists()
+
+
+def test_an_unknown_draft_status_is_refused(threads, operator):
+    response = logged_in(operator).post("/jobs/new/", {"draft_status": "lost"})
+    assert response.status_code == 400
+    assert "Select a valid choice" in field_error(response.content.decode(), "draft_status")
     assert not DraftJob.objects.exists()
 
 
