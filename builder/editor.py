@@ -1,62 +1,56 @@
-"""The workflow editor's form <-> definition mapping and its step operations.
+"""The workflow editor's step operations and where its definition errors are shown.
 
-The editor posts plain repeated fields (``step_kind``, ``step_text``, ``step_max_chars``),
-so the step builder works with htmx and without it alike.
+Steps post as a formset (``step-0-kind``, ``step-0-text``, ``step-0-max_chars``...), so
+the step builder works with htmx and without it alike: an operation rebuilds the list
+from what was posted, unvalidated, and draws it again with nothing saved.
 """
 
 import re
-from dataclasses import dataclass, field
+
+from builder.forms import StepFormSet, WorkflowEditorForm
 
 DEFAULT_MAX_CHARS = 320
-_STEP_PATH = re.compile(r"^steps\[(\d+)\]")
+_STEP_PATH = re.compile(r"^steps\[(\d+)\]\.?(\w*)")
+_STEP_FIELDS = {"think": "text", "draft": "text", "maxChars": "max_chars"}
+_APPLIES_TO_FIELDS = {
+    "archetypes": "archetypes",
+    "states": "states",
+    "templateKeys": "template_keys",
+}
 
 
-@dataclass
-class EditorStep:
-    kind: str
-    text: str
-    max_chars: str = ""
-    errors: list[str] = field(default_factory=list)
-
-
-def _int_or_text(value: str):
-    value = value.strip()
-    return int(value) if value.lstrip("-").isdigit() else value
-
-
-def steps_from_post(post) -> list[EditorStep]:
-    kinds, texts = post.getlist("step_kind"), post.getlist("step_text")
-    max_chars = post.getlist("step_max_chars")
-    max_chars += [""] * (len(kinds) - len(max_chars))
+def steps_from_definition(definition: dict) -> list[dict]:
     return [
-        EditorStep(kind=kind, text=text, max_chars=limit)
-        for kind, text, limit in zip(kinds, texts, max_chars, strict=False)
-        if kind in ("think", "draft")
-    ]
-
-
-def steps_from_definition(definition: dict) -> list[EditorStep]:
-    return [
-        EditorStep("draft", step["draft"], str(step.get("maxChars", "")))
+        {"kind": "draft", "text": step["draft"], "max_chars": step.get("maxChars")}
         if "draft" in step
-        else EditorStep("think", step.get("think", ""))
+        else {"kind": "think", "text": step.get("think", "")}
         for step in definition.get("steps", [])
     ]
 
 
-def apply_step_op(steps: list[EditorStep], op: str) -> list[EditorStep]:
-    """``add_think``, ``add_draft``, ``delete:i``, ``up:i`` or ``down:i``; others do nothing."""
+def as_posted(form) -> dict:
+    """The form's fields as typed, valid or not: a step operation keeps them as they are."""
+    return {name: form[name].value() for name in form.fields}
+
+
+def steps_as_posted(formset) -> list[dict]:
+    return [as_posted(form) for form in formset]
+
+
+def apply_step_op(steps: list[dict], op: tuple[str, int | None] | None) -> list[dict]:
+    """``op`` as ``StepOpField`` cleans it; an index past the end does nothing."""
     steps = list(steps)
-    name, _, index_text = op.partition(":")
+    if op is None:
+        return steps
+    name, index = op
     if name == "add_think":
-        at = next((i for i, s in enumerate(steps) if s.kind == "draft"), len(steps))
-        steps.insert(at, EditorStep("think", ""))
+        at = next((i for i, s in enumerate(steps) if s["kind"] == "draft"), len(steps))
+        steps.insert(at, {"kind": "think", "text": ""})
         return steps
     if name == "add_draft":
-        return steps + [EditorStep("draft", "", str(DEFAULT_MAX_CHARS))]
-    if not index_text.isdigit() or int(index_text) >= len(steps):
+        return steps + [{"kind": "draft", "text": "", "max_chars": DEFAULT_MAX_CHARS}]
+    if index >= len(steps):
         return steps
-    index = int(index_text)
     if name == "delete":
         del steps[index]
     elif name == "up" and index > 0:
@@ -66,52 +60,34 @@ def apply_step_op(steps: list[EditorStep], op: str) -> list[EditorStep]:
     return steps
 
 
-def definition_from_post(post) -> dict:
-    """The definition the form describes: ticked snippets (keeping any pinned version) in
-    the order offered, then the inline texts; ``retrieval`` as ticked, always written, so
-    turning it off is recorded as the explicit baseline it is."""
-    pins = dict(pin.rsplit("@", 1) for pin in post.getlist("pin") if "@" in pin)
-    context = [
-        {"snippet": ref, "version": int(pins[ref])}
-        if pins.get(ref, "").isdigit()
-        else {"snippet": ref}
-        for ref in post.getlist("context_snippet")
-    ]
-    context += [{"text": text.strip()} for text in post.getlist("context_text") if text.strip()]
-    steps = []
-    for step in steps_from_post(post):
-        if step.kind == "draft":
-            steps.append({"draft": step.text.strip(), "maxChars": _int_or_text(step.max_chars)})
-        else:
-            steps.append({"think": step.text.strip()})
-    definition = {
-        "name": post.get("name", "").strip(),
-        "appliesTo": {
-            "archetypes": post.getlist("archetypes"),
-            "states": post.getlist("states"),
-            "templateKeys": post.getlist("template_keys"),
-        },
-        "context": context,
-        "steps": steps,
-        "priority": _int_or_text(post.get("priority", "0") or "0"),
-        "retrieval": bool(post.get("retrieval")),
-    }
-    return definition
+def _editor_field(path: str, fields, snippets: int) -> str | None:
+    """The editor field that shows a top-level definition path; None for the form's head.
+    ``snippets`` is how many ticked snippets lead the definition's context."""
+    head, _, rest = path.partition(".")
+    name = head.split("[", 1)[0]
+    if name == "appliesTo":
+        return _APPLIES_TO_FIELDS.get(rest.split("[", 1)[0])
+    if name == "context":
+        match = re.match(r"context\[(\d+)\]", head)
+        return "context_text" if match and int(match[1]) >= snippets else "context_snippet"
+    return name if name in fields else None
 
 
-def errors_by_field(errors: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Groups schema paths by the editor field that shows them (``step:2`` for steps[2])."""
-    grouped: dict[str, list[str]] = {}
+def attach_definition_errors(
+    errors: dict[str, list[str]], form: WorkflowEditorForm, steps: StepFormSet
+) -> list[str]:
+    """Puts each error, as ``path: message``, on the field or step it belongs to; returns
+    the errors about the steps as a whole (how many drafts, how many steps)."""
+    about_steps = []
+    # Counted first: an error put on the field takes it out of cleaned_data.
+    snippets = len(form.cleaned_data["context_snippet"])
     for path, messages in errors.items():
+        labelled = [f"{path}: {message}" for message in messages]
         if match := _STEP_PATH.match(path):
-            name = f"step:{match[1]}"
+            step = steps.forms[int(match[1])]
+            step.add_error(_STEP_FIELDS.get(match[2]), labelled)
+        elif path == "steps":
+            about_steps += labelled
         else:
-            name = re.split(r"[.\[]", path, maxsplit=1)[0]
-        grouped.setdefault(name, []).extend(f"{path}: {m}" for m in messages)
-    return grouped
-
-
-def attach_step_errors(steps: list[EditorStep], grouped: dict[str, list[str]]) -> list[EditorStep]:
-    for index, step in enumerate(steps):
-        step.errors = grouped.get(f"step:{index}", [])
-    return steps
+            form.add_error(_editor_field(path, form.fields, snippets), labelled)
+    return about_steps

@@ -13,12 +13,21 @@ from builder import selectors
 from builder.definition import DefinitionInvalid
 from builder.diff import version_diff
 from builder.editor import (
+    DEFAULT_MAX_CHARS,
     apply_step_op,
-    attach_step_errors,
-    definition_from_post,
-    errors_by_field,
+    as_posted,
+    attach_definition_errors,
+    steps_as_posted,
     steps_from_definition,
-    steps_from_post,
+)
+from builder.forms import (
+    CompareForm,
+    PublishForm,
+    SnippetForm,
+    SnippetTextForm,
+    StepFormSet,
+    StepOpForm,
+    WorkflowEditorForm,
 )
 from builder.models import Snippet, Workflow, WorkflowVersion
 from builder.services import (
@@ -32,6 +41,7 @@ from builder.services import (
 from config.roles import allow, can_edit_workflows, has_any_role
 
 WORKFLOWS_PER_PAGE = 25
+NEW_DEFINITION = {"steps": [{"draft": "", "maxChars": DEFAULT_MAX_CHARS}]}
 
 
 def _redirect(request, url: str):
@@ -56,26 +66,24 @@ def workflow_list(request):
     return render(request, template, context)
 
 
-def _editor_context(*, workflow, definition, steps, errors=None, notes="", slug=""):
-    context_items = definition.get("context", [])
-    selected_refs = [item["snippet"] for item in context_items if "snippet" in item]
-    pins = [f"{item['snippet']}@{item['version']}" for item in context_items if "version" in item]
-    inline_texts = [item["text"] for item in context_items if "text" in item]
-    grouped = errors_by_field(errors or {})
-    return {
-        "workflow": workflow,
-        "slug": slug or (workflow.slug if workflow else ""),
-        "definition": definition,
-        "applies_to": definition.get("appliesTo", {}),
-        "steps": attach_step_errors(steps, grouped),
-        "selected_refs": selected_refs,
-        "pins": pins,
-        "inline_texts": [*inline_texts, ""],
-        "snippets": selectors.snippets_with_latest(),
-        "vocabulary": selectors.vocabulary(),
-        "errors": grouped,
-        "notes": notes,
-    }
+def _editor_page(request, *, workflow, form, steps, about_steps=()):
+    return render(
+        request,
+        "builder/editor.html",
+        {"workflow": workflow, "form": form, "steps": steps, "about_steps": about_steps},
+    )
+
+
+def _steps_after_op(post) -> StepFormSet:
+    """The posted steps after the step button pressed; an unknown operation changes nothing."""
+    op_form = StepOpForm(post)
+    op = op_form.cleaned_data["op"] if op_form.is_valid() else None
+    return StepFormSet(initial=apply_step_op(steps_as_posted(StepFormSet(post)), op))
+
+
+def _add_model_errors(form, invalid: ValidationError) -> None:
+    for name, problems in invalid.message_dict.items():
+        form.add_error(name if name in form.fields else None, problems)
 
 
 @allow(can_edit_workflows)
@@ -84,47 +92,45 @@ def workflow_editor(request, workflow_id=None):
     workflow = get_object_or_404(Workflow, id=workflow_id) if workflow_id else None
     if request.method == "GET":
         latest = selectors.workflow_latest_version(workflow) if workflow else None
-        definition = latest.definition if latest else {"steps": [{"draft": "", "maxChars": 320}]}
-        context = _editor_context(
-            workflow=workflow,
-            definition=definition,
-            steps=steps_from_definition(definition),
-            notes=latest.notes if latest else "",
-        )
-        return render(request, "builder/editor.html", context)
+        definition = latest.definition if latest else NEW_DEFINITION
+        initial = WorkflowEditorForm.initial_from(definition, latest.notes if latest else "")
+        form = WorkflowEditorForm(workflow=workflow, initial=initial)
+        steps = StepFormSet(initial=steps_from_definition(definition))
+        return _editor_page(request, workflow=workflow, form=form, steps=steps)
 
-    definition = definition_from_post(request.POST)
-    steps = steps_from_post(request.POST)
-    slug = request.POST.get("slug", "").strip()
-    notes = request.POST.get("notes", "").strip()
-    if op := request.POST.get("op"):
-        steps = apply_step_op(steps, op)
-        context = _editor_context(
-            workflow=workflow, definition=definition, steps=steps, notes=notes, slug=slug
-        )
-        return render(request, "builder/editor.html", context)
+    form = WorkflowEditorForm(request.POST, workflow=workflow)
+    if "op" in request.POST:
+        # A step button pressed without JS: draw it all again as typed, nothing judged yet.
+        form = WorkflowEditorForm(workflow=workflow, initial=as_posted(form))
+        steps = _steps_after_op(request.POST)
+        return _editor_page(request, workflow=workflow, form=form, steps=steps)
+    steps = StepFormSet(request.POST)
+    if not (form.is_valid() and steps.is_valid()):
+        return _editor_page(request, workflow=workflow, form=form, steps=steps)
+    definition = form.definition([step.step() for step in steps])
+    notes = form.cleaned_data["notes"]
     try:
         if workflow is None:
             version = workflow_create(
-                slug=slug, definition=definition, author=request.user, notes=notes
+                slug=form.cleaned_data["slug"],
+                definition=definition,
+                author=request.user,
+                notes=notes,
             )
         else:
             version = workflow_save_draft(
                 workflow=workflow, definition=definition, author=request.user, notes=notes
             )
-    except (DefinitionInvalid, ValidationError) as invalid:
-        errors = invalid.errors if isinstance(invalid, DefinitionInvalid) else invalid.message_dict
-        context = _editor_context(
-            workflow=workflow,
-            definition=definition,
-            steps=steps,
-            errors=errors,
-            notes=notes,
-            slug=slug,
+    except DefinitionInvalid as invalid:
+        about_steps = attach_definition_errors(invalid.errors, form, steps)
+        return _editor_page(
+            request, workflow=workflow, form=form, steps=steps, about_steps=about_steps
         )
-        return render(request, "builder/editor.html", context)
+    except ValidationError as invalid:
+        _add_model_errors(form, invalid)
+        return _editor_page(request, workflow=workflow, form=form, steps=steps)
     messages.success(request, f"Saved draft {version.label}.")
-    if request.POST.get("then") == "publish":
+    if form.cleaned_data["then"] == "publish":
         return _redirect(
             request, reverse("builder:workflow_publish", args=[version.workflow_id, version.number])
         )
@@ -135,8 +141,7 @@ def workflow_editor(request, workflow_id=None):
 @require_POST
 def editor_steps_hx(request):
     """Re-renders the step builder after add/delete/reorder, without saving anything."""
-    steps = apply_step_op(steps_from_post(request.POST), request.POST.get("op", ""))
-    return render(request, "builder/_steps.html", {"steps": steps, "errors": {}})
+    return render(request, "builder/_steps.html", {"steps": _steps_after_op(request.POST)})
 
 
 @allow(has_any_role)
@@ -158,14 +163,12 @@ def workflow_publish_page(request, workflow_id, number):
     """Shows the diff against the live version and asks for a note before publishing."""
     version = _version(workflow_id, number)
     live = version.workflow.live_version
-    error = ""
-    if request.method == "POST":
+    form = PublishForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
         try:
-            workflow_publish(
-                version=version, user=request.user, note=request.POST.get("note", "").strip()
-            )
+            workflow_publish(version=version, user=request.user, note=form.cleaned_data["note"])
         except (DefinitionInvalid, ValueError) as problem:
-            error = str(problem)
+            form.add_error(None, str(problem))
         else:
             messages.success(request, f"Published {version.label}; it is live now.")
             return _redirect(request, reverse("builder:workflow_history", args=[workflow_id]))
@@ -173,7 +176,7 @@ def workflow_publish_page(request, workflow_id, number):
     return render(
         request,
         "builder/publish.html",
-        {"version": version, "live": live, "changed": changed, "error": error},
+        {"version": version, "live": live, "changed": changed, "form": form},
     )
 
 
@@ -195,11 +198,11 @@ def workflow_history(request, workflow_id):
 @allow(has_any_role)
 def workflow_diff(request, workflow_id):
     workflow = get_object_or_404(Workflow, id=workflow_id)
-    try:
-        a, b = int(request.GET.get("a", "")), int(request.GET.get("b", ""))
-    except ValueError as error:
-        raise Http404("Pick two versions to compare.") from error
-    version_a, version_b = _version(workflow.id, a), _version(workflow.id, b)
+    form = CompareForm(request.GET)
+    if not form.is_valid():
+        raise Http404("Pick two versions to compare.")
+    version_a = _version(workflow.id, form.cleaned_data["a"])
+    version_b = _version(workflow.id, form.cleaned_data["b"])
     return render(
         request,
         "builder/diff.html",
@@ -243,28 +246,34 @@ def workflow_rollback_view(request, workflow_id, number):
     return _redirect(request, reverse("builder:workflow_history", args=[workflow_id]))
 
 
-@allow(has_any_role)
-def snippet_list(request):
+def _snippet_list_page(request, form: SnippetForm):
     return render(
         request,
         "builder/snippets.html",
         {
             "snippets": selectors.snippets_with_latest(),
-            "kinds": Snippet.Kind.choices,
+            "form": form,
             "can_edit": can_edit_workflows(request.user),
         },
     )
 
 
+@allow(has_any_role)
+def snippet_list(request):
+    return _snippet_list_page(request, SnippetForm())
+
+
 @allow(has_any_role, write=can_edit_workflows)
 def snippet_detail(request, snippet_id):
     snippet = get_object_or_404(Snippet, id=snippet_id)
-    if request.method == "POST":
+    versions = list(snippet.versions.select_related("author"))
+    form = SnippetTextForm(
+        request.POST if request.method == "POST" else None,
+        initial={"text": versions[0].text if versions else ""},
+    )
+    if form.is_valid():
         version = snippet_save(
-            kind=snippet.kind,
-            key=snippet.key,
-            text=request.POST.get("text", ""),
-            author=request.user,
+            kind=snippet.kind, key=snippet.key, text=form.cleaned_data["text"], author=request.user
         )
         messages.success(request, f"Saved {snippet.ref} v{version.number}.")
         return redirect("builder:snippet_detail", snippet_id=snippet.id)
@@ -273,7 +282,8 @@ def snippet_detail(request, snippet_id):
         "builder/snippet_detail.html",
         {
             "snippet": snippet,
-            "versions": snippet.versions.select_related("author"),
+            "versions": versions,
+            "form": form,
             "can_edit": can_edit_workflows(request.user),
         },
     )
@@ -282,15 +292,12 @@ def snippet_detail(request, snippet_id):
 @allow(can_edit_workflows)
 @require_POST
 def snippet_create(request):
-    try:
-        version = snippet_save(
-            kind=request.POST.get("kind", ""),
-            key=request.POST.get("key", "").strip(),
-            text=request.POST.get("text", ""),
-            author=request.user,
-        )
-    except ValidationError as invalid:
-        for field, problems in invalid.message_dict.items():
-            messages.error(request, f"{field}: {' '.join(problems)}")
-        return redirect("builder:snippet_list")
-    return redirect("builder:snippet_detail", snippet_id=version.snippet_id)
+    form = SnippetForm(request.POST)
+    if form.is_valid():
+        try:
+            version = snippet_save(**form.cleaned_data, author=request.user)
+        except ValidationError as invalid:
+            _add_model_errors(form, invalid)
+        else:
+            return redirect("builder:snippet_detail", snippet_id=version.snippet_id)
+    return _snippet_list_page(request, form)

@@ -110,9 +110,13 @@ def editor_form(o) -> dict:
         "priority": "0",
         "template_keys": ["opener.welcome"],
         "context_snippet": ["canon:opener.welcome"],
-        "step_kind": ["think", "draft"],
-        "step_text": ["What do they want?", "Write it."],
-        "step_max_chars": ["", "300"],
+        "step-TOTAL_FORMS": "2",
+        "step-INITIAL_FORMS": "0",
+        "step-0-kind": "think",
+        "step-0-text": "What do they want?",
+        "step-1-kind": "draft",
+        "step-1-text": "Write it.",
+        "step-1-max_chars": "300",
         "then": "save",
     }
 

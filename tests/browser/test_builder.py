@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def step_texts(page) -> list[str]:
-    return page.locator("textarea[name=step_text]").evaluate_all("els => els.map(e => e.value)")
+    return page.locator("li.step textarea").evaluate_all("els => els.map(e => e.value)")
 
 
 def test_operator_builds_publishes_edits_diffs_and_rolls_back(page, screenshot):
@@ -43,8 +43,22 @@ def test_operator_builds_publishes_edits_diffs_and_rolls_back(page, screenshot):
     expect(page.locator("li.step textarea").nth(1)).to_have_value("Third think")
     assert step_texts(page)[:3] == ["First think", "Third think", "Second think"]
 
+    # A draft with no text and no character limit: the browser lets both through, the
+    # server marks each under its own field and keeps everything typed.
+    page.locator("li.step-draft input[type=number]").fill("")
     page.click("button:text-is('Save draft')")
-    expect(page.locator(".field-error").first).to_contain_text("steps[3].draft")
+    expect(page.locator("#id_step-3-text_error")).to_contain_text("steps[3].draft")
+    expect(page.locator("#id_step-3-max_chars_error")).to_have_text(
+        "steps[3].maxChars: This field is required."
+    )
+    expect(page.locator("#id_step-3-max_chars")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#id_step-3-max_chars")).to_have_attribute(
+        "aria-describedby", "id_step-3-max_chars_error"
+    )
+    assert step_texts(page)[:3] == ["First think", "Third think", "Second think"]
+    expect(page.locator("input[name=name]")).to_have_value("Polite vendor decline")
+    screenshot("workflow-editor-errors")
+    page.locator("li.step-draft input[type=number]").fill("300")
     page.locator("li.step-draft textarea").fill("Decline kindly in one sentence.")
     screenshot("workflow-editor")
     page.click("text=Save & publish…")
@@ -76,6 +90,28 @@ def test_operator_builds_publishes_edits_diffs_and_rolls_back(page, screenshot):
     screenshot("workflow-history")
     live = Workflow.objects.get(slug="vendor-polite").live_version
     assert (live.number, live.name) == (3, "Polite vendor decline")
+
+
+def test_a_new_snippet_with_a_taken_key_is_refused_next_to_the_key(page, screenshot):
+    demo_load(password=PASSWORD, experiment=False)
+    log_in(page, "operator", PASSWORD)
+    page.click("nav >> text=Canon & rules")
+    page.select_option("select[name=kind]", "canon")
+    page.fill("input[name=key]", "opener.welcome")
+    page.fill("textarea[name=text]", "Hello there, which day suits you?")
+    page.click("button:text-is('Create')")
+    expect(page.locator("#id_key_error")).to_have_text(
+        "canon:opener.welcome exists already; edit it on its own page."
+    )
+    expect(page.locator("#id_key")).to_have_attribute("aria-describedby", "id_key_error")
+    expect(page.locator("textarea[name=text]")).to_have_value("Hello there, which day suits you?")
+    expect(page.locator("select[name=kind]")).to_have_value("canon")
+    screenshot("snippet-create-error")
+
+    page.fill("input[name=key]", "opener.hello")
+    page.click("button:text-is('Create')")
+    expect(page.locator("h1")).to_contain_text("canon:opener.hello")
+    expect(page.locator("article.message")).to_contain_text("Hello there, which day suits you?")
 
 
 def test_operator_edits_canon_and_previews_a_workflow_on_a_thread(

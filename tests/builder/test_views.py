@@ -1,9 +1,10 @@
 import re
+from html import escape as html_escape
 
 import pytest
 from django.test import Client
 
-from builder.models import Workflow
+from builder.models import Snippet, SnippetVersion, Workflow
 from builder.services import snippets_load_file
 from tests.conftest import ingest, make_inbound
 
@@ -19,20 +20,47 @@ def operator_client(operator, canon, gemma_build):
     return client
 
 
-def editor_post(**overrides) -> dict:
+def steps_post(*steps: tuple[str, str, str]) -> dict:
+    """The step formset as the editor posts it: (kind, text, max chars) per step."""
+    data = {"step-TOTAL_FORMS": str(len(steps)), "step-INITIAL_FORMS": "0"}
+    for index, (kind, text, max_chars) in enumerate(steps):
+        data |= {
+            f"step-{index}-kind": kind,
+            f"step-{index}-text": text,
+            f"step-{index}-max_chars": max_chars,
+        }
+    return data
+
+
+STEPS = (("think", "What do they want?", ""), ("draft", "Write it.", "300"))
+
+
+def editor_post(*, steps=STEPS, **overrides) -> dict:
     data = {
         "slug": "welcome",
         "name": "Welcome",
         "priority": "0",
         "template_keys": ["opener.welcome"],
         "context_snippet": ["canon:opener.welcome", "voice:warm-brief"],
-        "step_kind": ["think", "draft"],
-        "step_text": ["What do they want?", "Write it."],
-        "step_max_chars": ["", "300"],
+        **steps_post(*steps),
         "then": "save",
     }
     data.update(overrides)
     return data
+
+
+def error_after(html: str, field_id: str) -> str:
+    """The error element a field's aria-describedby names, checking that it follows the
+    field with nothing but its label's end between them."""
+    field = re.search(rf'<(input|textarea|select)[^>]*id="{field_id}"[^>]*>', html)
+    assert field, f"no field {field_id}"
+    assert 'aria-invalid="true"' in field[0]
+    assert f'aria-describedby="{field_id}_error"' in field[0]
+    rest = html[field.end() :]
+    label_end = r"(?:[^<]*</textarea>)?\s*(?:</label>)?\s*"
+    error = re.match(rf'{label_end}<p class="field-error" id="{field_id}_error">([^<]*)</p>', rest)
+    assert error, rest[:300]
+    return error[1]
 
 
 def test_step_operations_rerender_only_the_steps(operator_client):
@@ -43,15 +71,106 @@ def test_step_operations_rerender_only_the_steps(operator_client):
     assert html.index("Write it.") < html.index("What do they want?")
 
 
-def test_saving_an_invalid_workflow_shows_errors_inline(operator_client):
+def test_step_operations_work_on_the_posted_steps(operator_client):
+    def texts(op: str) -> list[str]:
+        html = operator_client.post("/workflows/steps_hx/", editor_post(op=op), **HTMX)
+        return re.findall(r"<textarea[^>]*>\n?([^<]*)</textarea>", html.content.decode())
+
+    assert texts("down:0") == ["Write it.", "What do they want?"]
+    assert texts("delete:0") == ["Write it."]
+    assert texts("add_think") == ["What do they want?", "", "Write it."]
+    assert texts("add_draft") == ["What do they want?", "Write it.", ""]
+    for ignored in ("up:9", "up:x", "sideways:1", "delete:-1"):
+        assert texts(ignored) == ["What do they want?", "Write it."], ignored
+
+
+def test_a_step_operation_without_js_keeps_what_was_typed_and_judges_nothing(operator_client):
     response = operator_client.post(
-        "/workflows/new/", editor_post(step_max_chars=["", "5"], name="")
+        "/workflows/new/", editor_post(slug="", priority="soon", op="add_think")
     )
     html = response.content.decode()
     assert response.status_code == 200
-    assert "steps[1].maxChars" in html
-    assert "name:" in html
+    assert 'value="soon"' in html
+    assert "field-error" not in html
+    assert 'name="step-TOTAL_FORMS" value="3"' in html
     assert Workflow.objects.count() == 0
+
+
+def test_saving_an_invalid_workflow_shows_errors_next_to_their_fields(operator_client):
+    response = operator_client.post(
+        "/workflows/new/",
+        editor_post(steps=(("think", "Why?", ""), ("draft", "", "300")), name=""),
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "The workflow was not saved" in html
+    assert error_after(html, "id_name") == "This field is required."
+    assert Workflow.objects.count() == 0
+    # With the fields right, the schema's own error lands on the step it names.
+    html = operator_client.post(
+        "/workflows/new/", editor_post(steps=(("think", "Why?", ""), ("draft", "", "300")))
+    ).content.decode()
+    assert error_after(html, "id_step-1-text").startswith("steps[1].draft: ")
+    assert 'value="Why?"' in html or ">\nWhy?</textarea>" in html
+    assert Workflow.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("priority", "error"),
+    [
+        ("soon", "Enter a whole number."),
+        ("1.5", "Enter a whole number."),
+        ("5000", "Ensure this value is less than or equal to 1000."),
+        ("", "This field is required."),
+    ],
+)
+def test_a_bad_priority_is_an_error_next_to_it(operator_client, priority, error):
+    response = operator_client.post("/workflows/new/", editor_post(priority=priority))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert error_after(html, "id_priority") == error
+    assert f'value="{priority}"' in html or not priority
+    assert Workflow.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("max_chars", "error"),
+    [
+        ("lots", "Enter a whole number."),
+        ("5", "Ensure this value is greater than or equal to 20."),
+        ("", "steps[1].maxChars: This field is required."),
+    ],
+)
+def test_a_bad_max_chars_is_an_error_next_to_it(operator_client, max_chars, error):
+    steps = (("think", "What do they want?", ""), ("draft", "Write it.", max_chars))
+    response = operator_client.post("/workflows/new/", editor_post(steps=steps))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert error_after(html, "id_step-1-max_chars") == error
+    assert Workflow.objects.count() == 0
+
+
+def test_context_errors_land_on_the_snippets_or_the_inline_texts(operator_client):
+    def error(html: str, field_id: str) -> str:
+        return re.search(rf'<p class="field-error" id="{field_id}_error">([^<]*)', html)[1]
+
+    data = editor_post(pin=["canon:opener.welcome@9"])
+    html = operator_client.post("/workflows/new/", data).content.decode()
+    assert error(html, "id_context_snippet") == html_escape(
+        "context[0].snippet: No snippet 'canon:opener.welcome' version 9."
+    )
+    data = editor_post(context_text=["Fine.", "x" * 4001, ""])
+    html = operator_client.post("/workflows/new/", data).content.decode()
+    assert error(html, "id_context_text").startswith("context[3].text: ")
+    assert 'aria-describedby="id_context_text_error">Fine.</textarea>' in html
+    assert Workflow.objects.count() == 0
+
+
+def test_a_draft_step_before_a_think_step_is_marked_on_that_step(operator_client):
+    steps = (("draft", "Write it.", "300"), ("think", "Then think.", ""))
+    html = operator_client.post("/workflows/new/", editor_post(steps=steps)).content.decode()
+    first_step = html[html.index('<li class="step step-draft">') : html.index("id_step-1-kind")]
+    assert "steps[0]: The draft step must be the last step." in first_step
 
 
 def test_saving_creates_a_draft_and_redirects_to_history(operator_client):
@@ -115,28 +234,71 @@ def test_preview_renders_each_steps_prompt_on_a_thread(operator_client, publishe
 
 
 def test_snippet_edit_adds_a_version(operator_client):
-    from builder.models import Snippet
-
     snippet = Snippet.objects.get(kind="voice", key="warm-brief")
-    operator_client.post(f"/snippets/{snippet.id}/", {"text": "New voice."})
+    response = operator_client.post(f"/snippets/{snippet.id}/", {"text": "New voice."})
+    assert response.status_code == 302
     assert snippet.versions.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("key", "error"),
+    [
+        ("", "This field is required."),
+        ("bad key", "Use letters, digits, '.', '_' and '-' only."),
+        ("warm-brief", "voice:warm-brief exists already; edit it on its own page."),
+    ],
+)
+def test_a_bad_snippet_key_is_an_error_next_to_it_with_the_input_kept(operator_client, key, error):
+    before = SnippetVersion.objects.count()
     response = operator_client.post(
-        "/snippets/new/", {"kind": "voice", "key": "bad key", "text": "x"}, follow=True
+        "/snippets/new/", {"kind": "voice", "key": key, "text": "Keep this text."}
     )
-    assert "key:" in response.content.decode()
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert error_after(html, "id_key") == html_escape(error)
+    assert "Keep this text.</textarea>" in html
+    assert '<option value="voice" selected>' in html
+    assert SnippetVersion.objects.count() == before
+
+
+def test_a_new_snippet_is_created_and_shown(operator_client):
+    response = operator_client.post(
+        "/snippets/new/", {"kind": "safety", "key": "no-prices", "text": "Never quote prices."}
+    )
+    snippet = Snippet.objects.get(kind="safety", key="no-prices")
+    assert response.headers["Location"] == f"/snippets/{snippet.id}/"
+    assert snippet.versions.get().text == "Never quote prices."
+
+
+def test_publishing_without_a_note_is_an_error_next_to_it(operator_client):
+    operator_client.post("/workflows/new/", editor_post())
+    workflow = Workflow.objects.get(slug="welcome")
+    response = operator_client.post(f"/workflows/{workflow.id}/versions/1/publish/", {"note": " "})
+    assert response.status_code == 200
+    assert error_after(response.content.decode(), "id_note") == "This field is required."
+    assert workflow.versions.get().status == "draft"
+
+
+def test_comparing_needs_two_version_numbers(operator_client):
+    operator_client.post("/workflows/new/", editor_post())
+    workflow = Workflow.objects.get(slug="welcome")
+    assert (
+        operator_client.get(f"/workflows/{workflow.id}/diff/", {"a": "1", "b": "x"}).status_code
+        == 404
+    )
 
 
 @pytest.mark.parametrize("slug", ["", "Not a slug!"])
 def test_a_bad_slug_is_a_field_error_not_a_crash(operator_client, slug):
     response = operator_client.post("/workflows/new/", editor_post(slug=slug))
     assert response.status_code == 200
-    assert "slug:" in response.content.decode()
+    assert error_after(response.content.decode(), "id_slug")
 
 
 def test_a_duplicate_slug_is_a_field_error(operator_client):
     operator_client.post("/workflows/new/", editor_post())
     response = operator_client.post("/workflows/new/", editor_post())
-    assert "slug:" in response.content.decode()
+    assert "already exists" in error_after(response.content.decode(), "id_slug")
     assert Workflow.objects.count() == 1
 
 
@@ -176,10 +338,7 @@ def test_a_user_without_a_role_is_refused_every_panel_page(make_user, canon):
         assert client.get(url).status_code == 403, url
 
 
-def test_retrieval_is_on_unless_a_workflow_turns_it_off_as_a_baseline(canon, gemma_build):
-    from django.http import QueryDict
-
-    from builder.editor import definition_from_post
+def test_retrieval_is_on_unless_a_workflow_turns_it_off_as_a_baseline(operator_client):
     from builder.services import workflow_create
     from builder.spec import workflow_spec
     from tests.conftest import definition
@@ -189,5 +348,6 @@ def test_retrieval_is_on_unless_a_workflow_turns_it_off_as_a_baseline(canon, gem
     assert workflow_spec(silent).retrieval is True
     baseline = workflow_create(slug="baseline", definition=definition(retrieval=False))
     assert workflow_spec(baseline).retrieval is False
-    unticked = definition_from_post(QueryDict("name=x&step_kind=draft&step_text=Reply"))
-    assert unticked["retrieval"] is False
+    operator_client.post("/workflows/new/", editor_post(slug="unticked"))
+    unticked = Workflow.objects.get(slug="unticked").versions.get()
+    assert unticked.definition["retrieval"] is False
