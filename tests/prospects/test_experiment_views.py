@@ -49,7 +49,7 @@ def test_the_form_shows_field_errors_and_keeps_the_input(published_workflow, ope
     )
     page = response.content.decode()
     assert response.status_code == 400
-    assert '<span class="field-error" id="id_arm-0-workflow_version_error">Pick a' in page
+    assert '<p class="field-error" id="id_arm-0-workflow_version_error">Pick a' in page
     assert 'value="Try"' in page
     assert not Experiment.objects.exists()
 

@@ -140,7 +140,7 @@ def test_running_on_a_thread_that_does_not_exist_says_so_next_to_the_thread(
     assert page.status_code == 400
     html = page.content.decode()
     assert 'aria-describedby="id_thread_error"' in html
-    assert '<span class="field-error" id="id_thread_error">' in html
+    assert '<p class="field-error" id="id_thread_error">' in html
     assert not WorkflowPreviewRun.objects.exists()
 
 
