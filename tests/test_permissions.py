@@ -88,6 +88,8 @@ def experiment_form(o) -> dict:
         "metric": "accepted_unedited",
         "min_sample": "10",
         "template_keys": ["pursue.next_step"],
+        "arm-TOTAL_FORMS": "2",
+        "arm-INITIAL_FORMS": "0",
         **{
             f"arm-{index}-{field}": value
             for index, version in enumerate((o.live, o.challenger))
@@ -286,9 +288,9 @@ MATRIX = [
     ("POST", "/experiments/new/", experiment_form, panel(302, *OPERATORS)),
     ("GET", "/experiments/{experiment}/", None, panel(200, *ANY_ROLE)),
     ("GET", "/experiments/{experiment}/results.csv", None, panel(200, *ANY_ROLE)),
-    # No winner yet, nothing promoted: the error is flashed on the redirect.
-    ("POST", "/experiments/{experiment}/promote/", None, panel(302, *OPERATORS)),
-    ("POST", "/experiments/{experiment}/rollback/", None, panel(302, *OPERATORS)),
+    # No winner yet, nothing promoted: the page comes back with the error by the form.
+    ("POST", "/experiments/{experiment}/promote/", None, panel(400, *OPERATORS)),
+    ("POST", "/experiments/{experiment}/rollback/", None, panel(400, *OPERATORS)),
     ("POST", "/experiments/{experiment}/pause/", None, panel(302, *OPERATORS)),
     # --- panel: the build page's tuning loop (read any role; levers admin) ------------
     ("GET", f"/engines/{GEMMA}/tuning_hx/", None, panel(200, *ANY_ROLE)),

@@ -2,7 +2,6 @@
 
 import uuid
 
-from django import forms
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,12 +12,9 @@ from django_htmx.http import HttpResponseStopPolling
 from builder.models import WorkflowVersion
 from config.roles import allow, can_run_preview_on_model, has_any_role
 from prospects import selectors
+from prospects.jobs.forms import PreviewRunForm
 from prospects.jobs.preview import preview_build, preview_run_request
 from prospects.models import Thread, WorkflowPreviewRun
-
-
-class PreviewRunForm(forms.Form):
-    thread = forms.ModelChoiceField(queryset=Thread.objects.all())
 
 
 def _version(workflow_id, number) -> WorkflowVersion:
@@ -35,8 +31,10 @@ def _latest_run(version, thread) -> WorkflowPreviewRun | None:
 def workflow_preview(request, workflow_id, number):
     """A version on a chosen thread: the engine the rule picks, the template output, the
     prompts per step, and the latest chain run on the model (made by the worker)."""
-    version = _version(workflow_id, number)
-    thread_id = request.GET.get("thread", "")
+    return _preview_page(request, _version(workflow_id, number), request.GET.get("thread", ""))
+
+
+def _preview_page(request, version, thread_id: str, run_form=None, status: int = 200):
     preview = run = None
     if thread_id:
         thread = get_object_or_404(Thread, id=_uuid_or_404(thread_id))
@@ -51,8 +49,10 @@ def workflow_preview(request, workflow_id, number):
             "thread_id": thread_id,
             "preview": preview,
             "run": run,
+            "run_form": run_form,
             "can_run": can_run_preview_on_model(request.user),
         },
+        status=status,
     )
 
 
@@ -63,7 +63,9 @@ def workflow_preview_run(request, workflow_id, number):
     version = _version(workflow_id, number)
     form = PreviewRunForm(request.POST)
     if not form.is_valid():
-        raise Http404("No such thread.")
+        if request.htmx:
+            return render(request, "prospects/_preview_run.html", {"run_form": form}, status=400)
+        return _preview_page(request, version, "", run_form=form, status=400)
     thread = form.cleaned_data["thread"]
     run, problem = None, ""
     try:

@@ -7,25 +7,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from builder.selectors import known_template_keys
-from config.roles import (
-    allow,
-    can_start_jobs,
-    has_any_role,
-)
-from engines.holds import HoldReason
-from engines.selectors import (
-    selectable_engine_ids,
-)
+from config.roles import allow, can_start_jobs, has_any_role
 from prospects import selectors
+from prospects.jobs.forms import JobStartForm
 from prospects.jobs.services import backlog, job_cancel, job_create, job_progress, job_retry_failed
 from prospects.models import DraftJob
 
 JOBS_PER_PAGE = 20
 
 
-@allow(has_any_role)
-def job_list(request):
+def _jobs_page(request, form: JobStartForm, status: int = 200):
     page = Paginator(selectors.jobs_recent(), JOBS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -33,36 +24,34 @@ def job_list(request):
         {
             "page": page,
             "backlog": backlog(),
-            "engine_ids": selectable_engine_ids(),
-            "template_keys": known_template_keys(),
-            "hold_reasons": HoldReason.choices,
+            "form": form,
             "can_start": can_start_jobs(request.user),
         },
+        status=status,
     )
+
+
+@allow(has_any_role)
+def job_list(request):
+    return _jobs_page(request, JobStartForm())
 
 
 @allow(can_start_jobs)
 @require_POST
 def job_start(request):
     """Starts a job over the ticked threads, or over the held drafts a filter picks."""
-    thread_ids = request.POST.getlist("thread_ids")
-    filters = {
-        key: request.POST.get(key, "")
-        for key in ("draft_status", "hold_reason", "template_key")
-        if request.POST.get(key)
-    }
-    try:
-        job = job_create(
-            user=request.user,
-            thread_ids=thread_ids or None,
-            filters=None if thread_ids else filters,
-            engine_id=request.POST.get("engine_id", ""),
-        )
-    except ValidationError as invalid:
-        flash_errors(request, invalid)
-        return redirect("prospects:job_list")
-    messages.success(request, f"Started a drafting job over {job.items.count()} threads.")
-    return redirect("prospects:job_detail", job_id=job.id)
+    form = JobStartForm(request.POST)
+    if form.is_valid():
+        try:
+            job = job_create(
+                user=request.user, engine_id=form.cleaned_data["engine_id"], **form.scope
+            )
+        except ValidationError as invalid:
+            form.add_service_error(invalid)
+        else:
+            messages.success(request, f"Started a drafting job over {job.items.count()} threads.")
+            return redirect("prospects:job_detail", job_id=job.id)
+    return _jobs_page(request, form, status=400)
 
 
 @allow(has_any_role)
@@ -108,8 +97,3 @@ def job_retry_view(request, job_id):
     retried = job_retry_failed(job=job)
     messages.success(request, f"Queued {retried} failed or held items again.")
     return redirect("prospects:job_detail", job_id=job.id)
-
-
-def flash_errors(request, invalid: ValidationError) -> None:
-    for field, problems in invalid.message_dict.items():
-        messages.error(request, f"{field}: {' '.join(problems)}")

@@ -37,7 +37,7 @@ def test_an_admin_creates_runs_and_promotes_an_experiment(page, screenshot):
     page.select_option("select[name=arm-1-engine_id]", "template")
     page.fill("input[name=arm-1-weight]", "0")
     page.click("text=Create experiment")
-    expect(page.locator(".field-error")).to_contain_text("positive whole number")
+    expect(page.locator("#id_arm-1-weight_error")).to_contain_text("positive whole number")
     screenshot("experiment-new")
     assert not Experiment.objects.exists()
 
@@ -69,6 +69,9 @@ def test_an_admin_creates_runs_and_promotes_an_experiment(page, screenshot):
     assert experiment.champion.key == "B"
     assert pipeline_settings().draft_engine == "template"
 
+    page.click("button:has-text('Roll back')")
+    expect(page.locator("#id_confirm_engine_error")).to_contain_text("confirm the engine flip")
+    screenshot("experiment-rollback-error")
     page.check("input[name=confirm_engine]")
     page.click("button:has-text('Roll back')")
     expect(page.locator("#messages")).to_contain_text("previous champion is live again")

@@ -39,6 +39,8 @@ def test_the_form_shows_field_errors_and_keeps_the_input(published_workflow, ope
             "slug": "try",
             "metric": "accepted_unedited",
             "min_sample": "10",
+            "arm-TOTAL_FORMS": "4",
+            "arm-INITIAL_FORMS": "0",
             "arm-0-key": "A",
             "arm-0-workflow_version": "",
             "arm-0-engine_id": "template",
@@ -46,9 +48,8 @@ def test_the_form_shows_field_errors_and_keeps_the_input(published_workflow, ope
         },
     )
     page = response.content.decode()
-    assert response.status_code == 200
-    assert "An experiment needs at least two arms." in page
-    assert "Unknown workflow version." in page
+    assert response.status_code == 400
+    assert '<p class="field-error" id="id_arm-0-workflow_version_error">Pick a' in page
     assert 'value="Try"' in page
     assert not Experiment.objects.exists()
 

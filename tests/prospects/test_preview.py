@@ -126,6 +126,24 @@ def test_the_template_engine_runs_no_chain_and_nothing_is_queued(published_workf
     assert not WorkflowPreviewRun.objects.exists()
 
 
+@pytest.mark.parametrize("bad", ["", "not-a-uuid", "00000000-0000-0000-0000-000000000000"])
+def test_running_on_a_thread_that_does_not_exist_says_so_next_to_the_thread(
+    gemma_reachable, operator, bad
+):
+    live, _ = gemma_reachable
+    client = logged_in(operator)
+    partial = client.post(f"{preview_url(live)}run/", {"thread": bad}, **HTMX)
+    assert partial.status_code == 400
+    assert '<section id="preview-run" class="card"' in partial.content.decode()
+    assert '<p class="field-error" id="id_thread_error">Thread: ' in partial.content.decode()
+    page = client.post(f"{preview_url(live)}run/", {"thread": bad})
+    assert page.status_code == 400
+    html = page.content.decode()
+    assert 'aria-describedby="id_thread_error"' in html
+    assert '<p class="field-error" id="id_thread_error">' in html
+    assert not WorkflowPreviewRun.objects.exists()
+
+
 def test_coworkers_preview_but_cannot_run_the_chain(gemma_reachable, coworker):
     live, thread = gemma_reachable
     client = logged_in(coworker)

@@ -1,0 +1,60 @@
+from django import forms
+from django.core.exceptions import ValidationError
+
+from builder.selectors import known_template_keys
+from engines.holds import HoldReason
+from engines.selectors import selectable_engine_ids
+from prospects.models import Draft, Thread
+
+FILTERS = ("draft_status", "hold_reason", "template_key")
+
+
+class PreviewRunForm(forms.Form):
+    thread = forms.ModelChoiceField(queryset=Thread.objects.all())
+
+
+class JobStartForm(forms.Form):
+    """The threads ticked on the threads page, or the filter on the jobs page."""
+
+    thread_ids = forms.ModelMultipleChoiceField(
+        queryset=Thread.objects.all(), required=False, widget=forms.MultipleHiddenInput
+    )
+    draft_status = forms.ChoiceField(choices=[("", "any"), *Draft.Status.choices], required=False)
+    hold_reason = forms.ChoiceField(required=False)
+    template_key = forms.ChoiceField(required=False)
+    engine_id = forms.ChoiceField(label="Engine", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The labels are the values, as the reasons and keys show everywhere else.
+        self.fields["hold_reason"].choices = [("", "any"), *((v, v) for v in HoldReason.values)]
+        self.fields["template_key"].choices = [
+            ("", "any"),
+            *((key, key) for key in known_template_keys()),
+        ]
+        self.fields["engine_id"].choices = [
+            ("", "active engine"),
+            *((engine_id, engine_id) for engine_id in selectable_engine_ids()),
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("thread_ids") and not any(data.get(key) for key in FILTERS):
+            raise ValidationError(
+                "Tick threads on the threads page, or choose a filter.", code="no_scope"
+            )
+        return data
+
+    @property
+    def scope(self) -> dict:
+        """``job_create``'s thread_ids or filters: ticked threads win over the filter."""
+        threads = self.cleaned_data["thread_ids"]
+        if threads:
+            return {"thread_ids": [thread.id for thread in threads], "filters": None}
+        filters = {key: self.cleaned_data[key] for key in FILTERS if self.cleaned_data[key]}
+        return {"thread_ids": None, "filters": filters}
+
+    def add_service_error(self, invalid: ValidationError) -> None:
+        """``job_create``'s errors by field; its ``scope`` and ``filter`` concern the form."""
+        for name, problems in invalid.message_dict.items():
+            self.add_error(name if name in self.fields else None, problems)
