@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 
 from builder.models import Experiment, Metric, WorkflowVersion
 from builder.selectors import vocabulary
+from config.forms import add_service_error
 from engines.selectors import selectable_engine_ids
 from prospects.experiments.services import EngineFlipUnconfirmed
 
@@ -166,10 +167,7 @@ def add_refusal(form: forms.Form, problem: Exception) -> None:
     engine flip next to its confirm box, the rest by field or for the whole form."""
     if isinstance(problem, EngineFlipUnconfirmed):
         form.add_error("confirm_engine", str(problem))
-    elif isinstance(problem, ValidationError) and hasattr(problem, "error_dict"):
-        for name, problems in problem.message_dict.items():
-            form.add_error(name if name in form.fields else None, problems)
     elif isinstance(problem, ValidationError):
-        form.add_error(None, problem)
+        add_service_error(form, problem)
     else:
         form.add_error(None, str(problem))

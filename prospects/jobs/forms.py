@@ -53,8 +53,3 @@ class JobStartForm(forms.Form):
             return {"thread_ids": [thread.id for thread in threads], "filters": None}
         filters = {key: self.cleaned_data[key] for key in FILTERS if self.cleaned_data[key]}
         return {"thread_ids": None, "filters": filters}
-
-    def add_service_error(self, invalid: ValidationError) -> None:
-        """``job_create``'s errors by field; its ``scope`` and ``filter`` concern the form."""
-        for name, problems in invalid.message_dict.items():
-            self.add_error(name if name in self.fields else None, problems)

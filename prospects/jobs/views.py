@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
+from config.forms import add_service_error
 from config.roles import allow, can_start_jobs, has_any_role
 from prospects import selectors
 from prospects.jobs.forms import JobStartForm
@@ -47,7 +48,8 @@ def job_start(request):
                 user=request.user, engine_id=form.cleaned_data["engine_id"], **form.scope
             )
         except ValidationError as invalid:
-            form.add_service_error(invalid)
+            # job_create's scope and filter errors name no field: they concern the whole form.
+            add_service_error(form, invalid)
         else:
             messages.success(request, f"Started a drafting job over {job.items.count()} threads.")
             return redirect("prospects:job_detail", job_id=job.id)
