@@ -100,7 +100,9 @@ class Verdict:
 
     @property
     def problems(self) -> list[str]:
-        return [row.problem for row in self.comparisons if row.problem]
+        """Each problem once: a missing evaluation is the same problem for every metric of
+        its head."""
+        return list(dict.fromkeys(row.problem for row in self.comparisons if row.problem))
 
 
 def latest_evaluation(engine_id: str, head: str, cases_sha256: str = "") -> Evaluation | None:

@@ -50,6 +50,15 @@ def selectable_engine_ids() -> list[str]:
     return [TEMPLATE_ENGINE_ID, *drafters.values_list("engine_id", flat=True)]
 
 
+def gpu_drafter_ids() -> list[str]:
+    """The drafter builds served from an on-demand GPU: the ones the lifecycle manages."""
+    return sorted(
+        engine_id
+        for engine_id in selectable_engine_ids()
+        if parse_engine_id(engine_id).provider == Provider.DO_GPU
+    )
+
+
 def classifier_build_ids() -> list[str]:
     classifiers = EngineBuild.objects.filter(head=AdapterHead.CLASSIFIER)
     return list(classifiers.values_list("engine_id", flat=True))
@@ -77,11 +86,7 @@ def gpu_builds(loads: dict) -> list[dict]:
     """Per do-gpu build: its instances, the backlog the caller hands in, the idle grace the
     policy would use now, the admin's hold, and what it cost today and this month."""
     moment = now()
-    engine_ids = {
-        engine_id
-        for engine_id in selectable_engine_ids()
-        if parse_engine_id(engine_id).provider == Provider.DO_GPU
-    } | set(
+    engine_ids = set(gpu_drafter_ids()) | set(
         GpuInstance.objects.serving()
         .filter(state__in=GpuInstance.LIVE)
         .values_list("engine_id", flat=True)

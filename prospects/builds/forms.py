@@ -2,10 +2,9 @@
 
 from django import forms
 
-from engines.ids import Provider, parse_engine_id
 from engines.models import Evaluation, TrainingRun
 from engines.promotion import GUARDABLE
-from engines.selectors import selectable_engine_ids
+from engines.selectors import gpu_drafter_ids
 from engines.services import MAX_HOLD_MINUTES
 from engines.training import HYPER_MINIMUMS
 from prospects.builds.tuning import Split
@@ -134,15 +133,6 @@ class EngineSwitchForm(forms.Form):
         return self[self.field_name]
 
 
-def gpu_engine_ids() -> list[str]:
-    """The builds the GPU levers act on: those served from an on-demand GPU."""
-    return sorted(
-        engine_id
-        for engine_id in selectable_engine_ids()
-        if parse_engine_id(engine_id).provider == Provider.DO_GPU
-    )
-
-
 class GpuActionForm(forms.Form):
     engine_id = forms.ChoiceField(label="Build")
     action = forms.ChoiceField(choices=[("hold", "Hold warm"), ("release", "Release now")])
@@ -157,7 +147,7 @@ class GpuActionForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["engine_id"].choices = [
-            (engine_id, engine_id) for engine_id in gpu_engine_ids()
+            (engine_id, engine_id) for engine_id in gpu_drafter_ids()
         ]
 
     def clean(self):

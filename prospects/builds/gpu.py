@@ -4,8 +4,7 @@ from django.db.models import Exists, OuterRef
 
 from engines.gpu_lifecycle import BuildLoad, TickReport, lifecycle_tick
 from engines.gpu_policy import GAP_WINDOW
-from engines.ids import Provider, parse_engine_id
-from engines.selectors import selectable_engine_ids
+from engines.selectors import gpu_drafter_ids
 from prospects.jobs.services import backlog
 from prospects.models import RULES, DraftJob, DraftJobItem
 from prospects.selectors import pipeline_settings
@@ -33,20 +32,15 @@ def build_loads() -> dict[str, BuildLoad]:
     """Per on-demand GPU build: items waiting, the oldest one's age, and when its jobs
     arrived lately (the lifecycle manages nothing else)."""
     engines = {row["engine_id"]: row for row in backlog()}
-    gpu_builds = {
-        engine_id
-        for engine_id in selectable_engine_ids()
-        if parse_engine_id(engine_id).provider == Provider.DO_GPU
-    }
-    arrivals = {engine_id: recent_arrivals(engine_id) for engine_id in gpu_builds}
+    arrivals = {engine_id: recent_arrivals(engine_id) for engine_id in gpu_drafter_ids()}
     return {
         engine_id: BuildLoad(
             items=engines.get(engine_id, {}).get("items", 0),
             live_items=engines.get(engine_id, {}).get("live_items", 0),
             oldest_age_seconds=engines.get(engine_id, {}).get("oldest_age_seconds", 0),
-            arrivals=arrivals.get(engine_id, ()),
+            arrivals=arrivals[engine_id],
         )
-        for engine_id in gpu_builds
+        for engine_id in arrivals
     }
 
 

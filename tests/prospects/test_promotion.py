@@ -53,10 +53,13 @@ def test_a_build_must_be_evaluated_on_the_champions_cases(champion, admin_user):
     scored(CANDIDATE, cases_sha256="b" * 64, hold_rate=0.0, gate_pass_rate=1.0)
     verdict = promotion_verdict(CANDIDATE, CHAMPION, promotion_policy().guards)
     assert not verdict.ok
-    assert "no voice evaluation on the same cases" in verdict.problems[0]
+    # Both guarded voice metrics miss the same evaluation: it is said once.
+    [same_cases] = verdict.problems
+    assert "no voice evaluation on the same cases" in same_cases
     engine_build_register(engine_id="endpoint-other_1")
     unevaluated = promotion_verdict("endpoint-other_1", CHAMPION, promotion_policy().guards)
-    assert "evaluate it first" in unevaluated.problems[0]
+    [unevaluated_problem] = unevaluated.problems
+    assert "evaluate it first" in unevaluated_problem
 
 
 def test_over_the_template_champion_an_evaluated_build_passes(admin_user):
