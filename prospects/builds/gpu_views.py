@@ -42,13 +42,14 @@ def _gpu_context(request) -> dict:
 @allow(has_any_role, write=can_use_gpu_levers)
 def gpu_page(request):
     """The on-demand GPU: state per build, timeline, spend, and the admin's levers."""
-    form = GpuPolicyForm(instance=policy_settings())
-    if request.method == "POST":
-        form = GpuPolicyForm(request.POST, instance=policy_settings())
-        if form.is_valid():
-            gpu_policy_update(user=request.user, **form.cleaned_data)
-            messages.success(request, "GPU policy saved.")
-            return redirect("prospects:gpu")
+    policy = policy_settings()
+    # Described before the form binds: a refused post must not show its unsaved rule.
+    billing_rule = describe_billing(policy.billing_rule(settings.DO_GPU_SIZE))
+    form = GpuPolicyForm(request.POST if request.method == "POST" else None, instance=policy)
+    if form.is_valid():
+        gpu_policy_update(user=request.user, **form.cleaned_data)
+        messages.success(request, "GPU policy saved.")
+        return redirect("prospects:gpu")
     return render(
         request,
         "prospects/gpu.html",
@@ -59,7 +60,7 @@ def gpu_page(request):
             "actions": gpu_operator_actions(),
             "policy_history": gpu_policy_history(),
             "gpu_size": settings.DO_GPU_SIZE,
-            "billing_rule": describe_billing(policy_settings().billing_rule(settings.DO_GPU_SIZE)),
+            "billing_rule": billing_rule,
             "form": form,
         },
         status=400 if form.is_bound else 200,

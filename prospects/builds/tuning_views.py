@@ -84,11 +84,17 @@ def head_comparisons(pairs: dict, guards: dict) -> list[HeadComparison]:
     return comparisons
 
 
-def tuning_context(engine_id: str, user, forms: dict | None = None) -> dict:
-    """The tuning section; ``forms`` holds a bound form posted back with its errors."""
+def _tunable_build(engine_id: str) -> EngineBuild | None:
+    """The build a page tunes and serves; None for the template engine or an unknown id."""
     build = EngineBuild.objects.filter(engine_id=engine_id).first()
-    if build is None or build.parsed.is_template:
+    return None if build is None or build.parsed.is_template else build
+
+
+def tuning_context(build: EngineBuild | None, user, forms: dict | None = None) -> dict:
+    """The tuning section; ``forms`` holds a bound form posted back with its errors."""
+    if build is None:
         return {"build": None}
+    engine_id = build.engine_id
     champion = champion_of(engine_id)
     guards = guards_for(promotion_policy().guards, build.head)
     runs = TrainingRun.objects.filter(parent_engine_id=engine_id).defer("snapshot")[:RECENT]
@@ -128,15 +134,14 @@ def concurrency_history(build: EngineBuild) -> list:
     return changed[::-1][:RECENT]
 
 
-def serving_context(engine_id: str, user, form: BuildConcurrencyForm | None = None) -> dict:
+def serving_context(build: EngineBuild | None, user, form: BuildConcurrencyForm | None) -> dict:
     """The build page's serving section: how many calls the workers keep in flight."""
-    build = EngineBuild.objects.filter(engine_id=engine_id).first()
-    if build is None or build.parsed.is_template:
+    if build is None:
         return {"serving": None}
     return {
         "serving": {
             "build": build,
-            "default": default_concurrency(engine_id),
+            "default": default_concurrency(build.engine_id),
             "form": form or BuildConcurrencyForm(instance=build),
             "history": concurrency_history(build),
             "can_edit": can_change_engine(user),
@@ -146,6 +151,7 @@ def serving_context(engine_id: str, user, form: BuildConcurrencyForm | None = No
 
 def build_page(request, engine_id: str, *, status: int = 200, **forms):
     """The build page; an action's bound form comes back in ``forms``, with its errors."""
+    build = _tunable_build(engine_id)
     drafts = Draft.objects.filter(engine_id=engine_id)
     by_version = draft_scores("workflow_version", drafts)
     versions = WorkflowVersion.objects.select_related("workflow").in_bulk(
@@ -161,8 +167,8 @@ def build_page(request, engine_id: str, *, status: int = 200, **forms):
             "corrections": selectors.corrections_list().filter(engine_id=engine_id)[:10],
             "formats": list(Format),
             "splits": list(Split),
-            **tuning_context(engine_id, request.user, forms),
-            **serving_context(engine_id, request.user, forms.get("concurrency_form")),
+            **tuning_context(build, request.user, forms),
+            **serving_context(build, request.user, forms.get("concurrency_form")),
         },
         status=status,
     )
@@ -174,7 +180,7 @@ def build_tuning_hx(request, engine_id):
     return render(
         request,
         "prospects/_build_tuning.html",
-        {"engine_id": engine_id, **tuning_context(engine_id, request.user)},
+        {"engine_id": engine_id, **tuning_context(_tunable_build(engine_id), request.user)},
     )
 
 

@@ -46,14 +46,8 @@ from prospects.review.textdiff import word_diff
 from prospects.scores import Scores, draft_scores
 
 QUEUE_SIDEBAR = 30
-
-
 QUEUE_COUNT_CAP = 999
-
-
 CORRECTIONS_PER_PAGE = 25
-
-
 MAX_SKIPPED = 500
 
 
