@@ -19,26 +19,16 @@ import random
 import signal
 import statistics
 import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only")
+from _setup import ROOT  # first: sets Django up, its database created and migrated
+from django.contrib.auth.models import Group, User
+from django.test import Client
+from knox.models import AuthToken
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.contrib.auth.models import Group, User  # noqa: E402
-from django.test import Client  # noqa: E402
-from knox.models import AuthToken  # noqa: E402
-
-from config.roles import Role  # noqa: E402
-from prospects.models import Thread  # noqa: E402
+from config.roles import Role
+from prospects.models import Thread
 
 # What nginx adds in front of gunicorn: the request came in over TLS.
 FORWARDED_HTTPS = {"X-Forwarded-Proto": "https"}

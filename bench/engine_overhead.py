@@ -8,31 +8,18 @@ Prints per-run figures; the last line is `RESULT overhead_ratio=<engine / direct
 """
 
 import argparse
-import os
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only")
-os.environ.setdefault("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'bench.sqlite3'}")
+import _setup  # noqa: F401  first: sets Django up, its database created and migrated
+import httpx
 
-import django  # noqa: E402
-
-django.setup()
-
-import httpx  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-
-from engines.base import DraftRequest, Step, Turn, WorkflowSpec  # noqa: E402
-from engines.chain import step_prompt  # noqa: E402
-from engines.dialect import Dialect  # noqa: E402
-from engines.inference import InferenceClient  # noqa: E402
-from engines.model_engine import ModelEngine, draft_batch, max_tokens_for  # noqa: E402
-from engines.model_tasks import DRAFT  # noqa: E402
+from engines.base import DraftRequest, Step, Turn, WorkflowSpec
+from engines.chain import step_prompt
+from engines.dialect import Dialect
+from engines.inference import InferenceClient
+from engines.model_engine import ModelEngine, draft_batch, max_tokens_for
+from engines.model_tasks import DRAFT
 
 MESSAGES = [
     "Hi! Are you free this weekend?",
@@ -119,7 +106,6 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
-    call_command("migrate", verbosity=0)
     if args.server == "fixed":
         from bench.fixed_latency_server import FixedLatencyServer
 

@@ -16,31 +16,19 @@ ramp-up and the tail). Prints the figures and, last,
 """
 
 import argparse
-import os
-import sys
 import time
 import uuid
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only")
+import _setup  # noqa: F401  first: sets Django up, its database created and migrated
+from django.contrib.auth.models import User
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.contrib.auth.models import User  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-
-from bench.chains import STEPS, threads_to_redraft, three_step_workflow  # noqa: E402
-from bench.fixed_latency_server import FixedLatencyServer  # noqa: E402
-from builder.services import canon_load_file  # noqa: E402
-from engines.services import engine_build_register  # noqa: E402
-from prospects.jobs.services import job_cancel, job_create  # noqa: E402
-from prospects.models import DraftJobItem  # noqa: E402
-from scripts.local_worker import worker_start  # noqa: E402
+from bench.chains import STEPS, threads_to_redraft, three_step_workflow
+from bench.fixed_latency_server import FixedLatencyServer
+from builder.services import canon_load_file
+from engines.services import engine_build_register
+from prospects.jobs.services import job_cancel, job_create
+from prospects.models import DraftJobItem
+from scripts.local_worker import worker_start
 
 RUN = uuid.uuid4().hex[:8]
 ENGINE = f"endpoint-fixed-batch_2026-12-05.{RUN}"
@@ -58,7 +46,6 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1500)
     parser.add_argument("--settle", type=float, default=15.0)
     args = parser.parse_args()
-    call_command("migrate", verbosity=0)
     canon_load_file()
     admin, _ = User.objects.get_or_create(username="bench-admin", is_superuser=True)
 

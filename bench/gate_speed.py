@@ -11,27 +11,15 @@ Prints the total, p50/p95/max per reply and the normalisation's share; the last 
 """
 
 import argparse
-import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only")
-os.environ.setdefault("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'bench.sqlite3'}")
+from _setup import ROOT  # first: sets Django up, its database created and migrated
+from django.conf import settings
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.conf import settings  # noqa: E402
-
-from engines import gate  # noqa: E402
-from engines.gate_corpus import parse_labelled  # noqa: E402
-from engines.untrusted import normalise  # noqa: E402
+from engines import gate
+from engines.gate_corpus import parse_labelled
+from engines.untrusted import normalise
 
 CORPUS = ROOT / "tests" / "fixtures" / "gate"
 

@@ -14,30 +14,19 @@ no decision, or whose reply is still queued or missing. It must be 0.
 """
 
 import argparse
-import os
 import signal
-import sys
 import threading
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only")
+import _setup  # noqa: F401  first: sets Django up, its database created and migrated
+import httpx
+from knox.models import AuthToken
 
-import django  # noqa: E402
-
-django.setup()
-
-import httpx  # noqa: E402
-from knox.models import AuthToken  # noqa: E402
-
-from bench.api_latency import FORWARDED_HTTPS, bench_user, start_server  # noqa: E402
-from builder.services import canon_load_file  # noqa: E402
-from prospects.models import Decision, Draft, InboundMessage  # noqa: E402
-from scripts.local_worker import worker_start  # noqa: E402
+from bench.api_latency import FORWARDED_HTTPS, bench_user, start_server
+from builder.services import canon_load_file
+from prospects.models import Decision, Draft, InboundMessage
+from scripts.local_worker import worker_start
 
 RUN = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
 BODIES = [

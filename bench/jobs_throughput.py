@@ -14,36 +14,21 @@ last line is `RESULT jobs_vs_engine_ratio=<job / direct throughput>` (the worse 
 """
 
 import argparse
-import os
 import statistics
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only")
-# Short think steps and a fixed seed, in the environment so the worker drafts alike.
-os.environ.setdefault("GPU_THINK_MAX_TOKENS", "24")
-os.environ.setdefault("GPU_SEED", "7")
+import _setup  # noqa: F401  first: sets Django up, its database created and migrated
+from django.contrib.auth.models import User
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.contrib.auth.models import User  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-
-from builder.services import canon_load_file  # noqa: E402
-from config.celery import app as celery_app  # noqa: E402
-from prospects.inbound.pipeline import Inbound, draft_for_decision, inbound_ingest  # noqa: E402
-from prospects.jobs.services import job_create, live_draft_run  # noqa: E402
-from prospects.models import DraftJobItem, Thread  # noqa: E402
-from scripts.local_worker import worker_start  # noqa: E402
+from builder.services import canon_load_file
+from config.celery import app as celery_app
+from prospects.inbound.pipeline import Inbound, draft_for_decision, inbound_ingest
+from prospects.jobs.services import job_create, live_draft_run
+from prospects.models import DraftJobItem, Thread
+from scripts.local_worker import worker_start
 
 
 def seed(prefix: str, count: int) -> list[Thread]:
@@ -100,7 +85,6 @@ def main() -> None:
     parser.add_argument("--skip-template", action="store_true")
     parser.add_argument("--rounds", type=int, default=5, help="template rounds (median)")
     args = parser.parse_args()
-    call_command("migrate", verbosity=0)
     canon_load_file()
     user, _ = User.objects.get_or_create(username="bench")
     ratios = []

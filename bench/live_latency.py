@@ -15,36 +15,24 @@ p50 and p95 waits and, last, `RESULT live_p95_over_chain=<p95 wait / chain laten
 """
 
 import argparse
-import os
 import statistics
-import sys
 import threading
 import time
 import uuid
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only")
+import _setup  # noqa: F401  first: sets Django up, its database created and migrated
+from django.contrib.auth.models import User
+from django.db import connection
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.contrib.auth.models import User  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-
-from bench.chains import STEPS, inbound, threads_to_redraft, three_step_workflow  # noqa: E402
-from bench.fixed_latency_server import FixedLatencyServer  # noqa: E402
-from builder.services import canon_load_file  # noqa: E402
-from engines.services import engine_build_register  # noqa: E402
-from prospects.engine_switch import draft_engine_set  # noqa: E402
-from prospects.inbound.pipeline import inbound_ingest  # noqa: E402
-from prospects.jobs.services import job_cancel, job_create  # noqa: E402
-from prospects.models import Decision, Draft, DraftJobItem  # noqa: E402
-from scripts.local_worker import worker_start  # noqa: E402
+from bench.chains import STEPS, inbound, threads_to_redraft, three_step_workflow
+from bench.fixed_latency_server import FixedLatencyServer
+from builder.services import canon_load_file
+from engines.services import engine_build_register
+from prospects.engine_switch import draft_engine_set
+from prospects.inbound.pipeline import inbound_ingest
+from prospects.jobs.services import job_cancel, job_create
+from prospects.models import Decision, Draft, DraftJobItem
+from scripts.local_worker import worker_start
 
 RUN = uuid.uuid4().hex[:8]
 PREFIX = f"live-bench-{RUN}"
@@ -58,7 +46,6 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=2.0)
     parser.add_argument("--seconds", type=float, default=60.0)
     args = parser.parse_args()
-    call_command("migrate", verbosity=0)
     canon_load_file()
     admin, _ = User.objects.get_or_create(username="bench-admin", is_superuser=True)
 

@@ -285,10 +285,13 @@ def tiny_base(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def model_server():
-    """The real llama.cpp server with Gemma 3 270M, started once per test session."""
+    """The real llama.cpp server with Gemma 3 270M, started once per test session and
+    warmed (``server.warm_latency``: seconds of one warm completion), so no test pays for
+    the cold first completion and deadlines follow this machine's speed."""
     from scripts.local_model_server import ModelServer
 
     server = ModelServer().start()
+    server.warm()
     yield server
     server.stop()
 
