@@ -20,6 +20,7 @@ class HoldReason(models.TextChoices):
     TOO_MANY_ATTEMPTS = "too_many_attempts", "Drafting crashed on every attempt"
     NO_REPLY = "no_reply", "The move classifier found no reply to draft"
     ALREADY_ANSWERED = "already_answered", "A reply to this message was already sent"
+    UNCERTAIN_MOVE = "uncertain_move", "The move classifier was not sure of the move"
 
 
 # Holds that mean the engine gave no usable body (not a review or sending policy).
@@ -30,4 +31,5 @@ ENGINE_FAILURES = frozenset(HoldReason) - {
     HoldReason.BRIDGE_ERROR,
     HoldReason.NO_REPLY,
     HoldReason.ALREADY_ANSWERED,
+    HoldReason.UNCERTAIN_MOVE,
 }

@@ -1,6 +1,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F
 from simple_history.models import HistoricalRecords
@@ -85,6 +86,44 @@ class InboundMessage(models.Model):
         return mark_invisible(self.original_body)
 
 
+class SafetyCue(models.Model):
+    """A safety category one of a thread's messages tripped (Gate-2's safety rules). A
+    thread with an uncleared cue is person-only: every later reply in it is held and never
+    auto-sent, until an admin clears the thread's cues with a reason."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    thread = models.ForeignKey(Thread, related_name="safety_cues", on_delete=models.PROTECT)
+    message = models.ForeignKey(
+        InboundMessage, related_name="safety_cues", on_delete=models.PROTECT
+    )
+    category = models.CharField(max_length=32)
+    # The words that matched, as the sender wrote them after normalisation.
+    words = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=now)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, related_name="+", on_delete=models.SET_NULL
+    )
+    clear_reason = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "category"], name="safety_cue_once_per_message"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["thread"], name="safety_cue_open", condition=models.Q(cleared_at=None)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category}: {self.words}"
+
+
 class Decision(models.Model):
     """What the pipeline decided for one inbound message, with everything that led there."""
 
@@ -97,6 +136,8 @@ class Decision(models.Model):
     move = models.CharField(max_length=32)
     # The classifier that decided: a classifier build's engine id, or "rules".
     classified_by = models.CharField(max_length=MAX_ENGINE_ID_LENGTH, default="rules")
+    # The classifier's confidence in its move, 0..1; null where it gives none (the rules).
+    confidence = models.FloatField(null=True, blank=True, db_index=True)
     trace = models.TextField(blank=True)
     # Why the live classifier build gave no answer, when it gave none (the rules decided).
     classifier_problem = models.TextField(blank=True)
@@ -206,6 +247,8 @@ class Draft(models.Model):
     escalation = models.JSONField(default=dict, blank=True)
     # The validation-gate rules the reviewer (reviewed_by) overrode to send it anyway.
     overridden_rules = models.JSONField(default=list, blank=True)
+    # The person's one-line reason for sending past a safety, person-only or gate hold.
+    override_reason = models.TextField(blank=True)
     # Set by the one dispatcher that claimed the send; the claim is what makes it at-most-once.
     dispatch_claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -329,6 +372,7 @@ class MoveLabel(models.Model):
     class Source(models.TextChoices):
         CORRECTED = "corrected", "Corrected by a coworker"
         CONFIRMED = "confirmed", "Confirmed by an approval without edit"
+        LABELLED = "labelled", "Labelled on the Decisions page"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Evidence: a labelled decision cannot be deleted from under its label.
@@ -385,6 +429,12 @@ class PipelineSettings(models.Model):
         default=WithoutWorkflow.HOLD,
         help_text="What a live draft does when its model build is not ready in time "
         "(LIVE_DRAFT_MAX_WAIT_SECONDS).",
+    )
+    uncertain_move_threshold = models.FloatField(
+        default=0.0,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="A decision whose classifier is less confident than this (0 to 1) is held "
+        "for a person whatever the send mode; 0 never holds.",
     )
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
