@@ -103,6 +103,11 @@ def can_change_engine(user) -> bool:
     return has_role(user, Role.ADMIN)
 
 
+def can_clear_safety(user) -> bool:
+    """Release a thread from its safety memory (a person-only thread answers again)."""
+    return has_role(user, Role.ADMIN)
+
+
 def can_read_training(user) -> bool:
     return has_role(user, Role.ADMIN, Role.OPERATOR)
 

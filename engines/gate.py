@@ -10,9 +10,9 @@ Spanish, French, German and Portuguese. The rules live by kind: prices in
 corpus they are measured on (``manage.py gate FILE --labelled``).
 
 The rules read the text as a person would see it (``_as_seen``): the one normalisation of
-untrusted text (``engines.untrusted.normalise``: invisible characters dropped, NFKC,
-look-alike letters folded to plain Latin ones), and digits spaced out one by one joined
-up again, so "＄３００", "3 0 0 an hour" or "Bаker Street"
+untrusted text (``engines.untrusted.unmask``: invisible characters dropped, NFKC,
+look-alike letters folded to plain Latin ones, and characters spelled out one by one
+joined up again), so "＄３００", "3 0 0 an hour" or "Bаker Street"
 with a Cyrillic "а" cannot slip past a rule that the plain spelling fails.
 """
 
@@ -31,7 +31,7 @@ from engines.gate_contacts import (
 from engines.gate_links import has_handle, has_link
 from engines.gate_phrases import shows_prompt_or_reasoning, sounds_like_ai
 from engines.gate_prices import has_price
-from engines.untrusted import normalise
+from engines.untrusted import unmask
 
 
 class GateRule(models.TextChoices):
@@ -73,23 +73,18 @@ def _leaks(text: str, fragments) -> bool:
     )
 
 
-_SPACED_DIGITS = re.compile(r"\b\d(?:[ .-]\d\b){2,}")
-# Letters written one by one: "h t t p s", "w w w".
-_SPACED_LETTERS = re.compile(r"\b[a-z](?: [a-z]\b){3,}", re.I)
 # Letters that stand for digits in a run of digits: "3OO", "O7700 9OO l23".
 _LETTER_DIGITS = str.maketrans("OoIlL|", "001111")
 _DISGUISED_NUMBER = re.compile(r"(?<![\w|])(?=[\w|]*\d)[\dOoIlL|]{2,}(?![\w|])")
 
 
 def _as_seen(text: str) -> str:
-    """The text as a reader sees it (normalised), with digits disguised as letters made
-    digits again and digits or letters written one by one ("3 0 0", "2-5-0", "h t t p")
-    joined up."""
-    text = _DISGUISED_NUMBER.sub(
-        lambda match: match.group().translate(_LETTER_DIGITS), normalise(text)
+    """The text as a reader sees it: digits or letters written one by one ("3 0 0",
+    "2-5-0", "h t t p") joined up (``unmask``), then digits disguised as letters made
+    digits again ("3OO")."""
+    return _DISGUISED_NUMBER.sub(
+        lambda match: match.group().translate(_LETTER_DIGITS), unmask(text)
     )
-    text = _SPACED_LETTERS.sub(lambda match: match.group().replace(" ", ""), text)
-    return _SPACED_DIGITS.sub(lambda match: re.sub(r"\D", "", match.group()), text)
 
 
 def _has_link_but_not_an_email(text: str) -> bool:

@@ -14,10 +14,11 @@ from rest_framework.views import APIView
 from builder.taxonomy import Archetype
 from config.datetimes import UtcIsoDateTimeFilter
 from config.fields import StrictCharField
-from config.roles import Allows, can_ingest, has_any_role
+from config.roles import Allows, can_clear_safety, can_ingest, has_any_role
 from engines.untrusted import strip_invisible
 from prospects.inbound.pipeline import Inbound, inbound_ingest
-from prospects.models import Decision, Draft, InboundMessage, Thread
+from prospects.inbound.safety_memory import safety_memory_clear
+from prospects.models import Decision, Draft, InboundMessage, SafetyCue, Thread
 from prospects.selectors import drafts_list, thread_with_history
 
 MAX_BATCH = 100
@@ -67,6 +68,8 @@ class DraftSerializer(serializers.ModelSerializer):
             "engine_latency_ms",
             "retrieved_corrections",
             "escalation",
+            "overridden_rules",
+            "override_reason",
             "created_at",
             "reviewed_at",
             "sent_at",
@@ -84,6 +87,7 @@ class DecisionSerializer(serializers.ModelSerializer):
             "is_prospect",
             "move",
             "classified_by",
+            "confidence",
             "classifier_problem",
             "trace",
             "archetype",
@@ -121,10 +125,35 @@ class IngestResultSerializer(serializers.Serializer):
     draft = DraftSerializer(allow_null=True)
 
 
+class SafetyCueSerializer(serializers.ModelSerializer):
+    message = serializers.UUIDField(source="message_id", read_only=True)
+    cleared_by = serializers.StringRelatedField()
+
+    class Meta:
+        model = SafetyCue
+        fields = [
+            "id",
+            "message",
+            "category",
+            "words",
+            "created_at",
+            "cleared_at",
+            "cleared_by",
+            "clear_reason",
+        ]
+
+
 class ThreadSerializer(serializers.ModelSerializer):
     messages = MessageSerializer(many=True)
     decisions = DecisionSerializer(many=True)
     drafts = DraftSerializer(many=True)
+    safety_cues = SafetyCueSerializer(many=True)
+    person_only = serializers.SerializerMethodField(
+        help_text="A safety cue no admin has cleared: every reply is held for a person."
+    )
+
+    def get_person_only(self, thread) -> bool:
+        return any(cue.cleared_at is None for cue in thread.safety_cues.all())
 
     class Meta:
         model = Thread
@@ -135,9 +164,11 @@ class ThreadSerializer(serializers.ModelSerializer):
             "state",
             "created_at",
             "last_message_at",
+            "person_only",
             "messages",
             "decisions",
             "drafts",
+            "safety_cues",
         ]
 
 
@@ -198,3 +229,28 @@ class ThreadDetailView(APIView):
         except Thread.DoesNotExist:
             raise Http404 from None
         return Response(ThreadSerializer(thread).data)
+
+
+class SafetyClearSerializer(serializers.Serializer):
+    reason = StrictCharField(max_length=300, help_text="Why the thread may be answered again.")
+
+
+class SafetyClearedSerializer(serializers.Serializer):
+    cleared = serializers.IntegerField(help_text="How many safety cues were cleared.")
+
+
+class ThreadSafetyClearView(APIView):
+    """An admin releases a thread from its safety memory, with a reason (recorded)."""
+
+    permission_classes = [Allows(can_clear_safety)]
+
+    @extend_schema(request=SafetyClearSerializer, responses={200: SafetyClearedSerializer})
+    def post(self, request, pk):
+        if not Thread.objects.filter(id=pk).exists():
+            raise Http404
+        serializer = SafetyClearSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        cleared = safety_memory_clear(
+            thread_id=pk, user=request.user, reason=serializer.validated_data["reason"]
+        )
+        return Response({"cleared": cleared})

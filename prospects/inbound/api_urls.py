@@ -7,4 +7,9 @@ urlpatterns = [
     path("drafts/", api.DraftListView.as_view(), name="api-drafts"),
     path("drafts/<uuid:pk>/", api.DraftDetailView.as_view(), name="api-draft"),
     path("threads/<uuid:pk>/", api.ThreadDetailView.as_view(), name="api-thread"),
+    path(
+        "threads/<uuid:pk>/safety-clear/",
+        api.ThreadSafetyClearView.as_view(),
+        name="api-thread-safety-clear",
+    ),
 ]

@@ -1,17 +1,11 @@
 """Gate-2: deterministic constraints on the decision that can force a hold before drafting."""
 
-import re
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
-import yaml
 from django.db import models
 
 from builder.taxonomy import ThreadState
-from engines.untrusted import normalise
-
-SAFETY_TERMS_FILE = Path(__file__).with_name("safety_terms.yaml")
+from prospects.inbound.safety import safety_findings
 
 HUMAN_ONLY_MOVES = frozenset({"escalate", "personal"})
 
@@ -21,26 +15,18 @@ class Gate2Rule(models.TextChoices):
     THREAD_CLOSED = "thread_closed", "The thread is closed"
     SEND_RATE = "send_rate", "Too many replies sent to this thread today"
     SAFETY_TERMS = "safety_terms", "Mentions minors, the police, threats or self-harm"
+    SAFETY_MEMORY = "safety_memory", "An earlier message in this thread needs a person"
 
 
-@cache
-def _safety_terms() -> dict[str, re.Pattern]:
-    """Category -> one pattern of all its terms (safety_terms.yaml)."""
-    categories = yaml.safe_load(SAFETY_TERMS_FILE.read_text(encoding="utf-8"))
-    return {
-        category: re.compile("|".join(f"(?:{term})" for term in terms), re.I)
-        for category, terms in categories.items()
-    }
+# Holds that only a person may release, with an explicit override and a reason.
+PERSON_ONLY_RULES = frozenset(
+    {Gate2Rule.SAFETY_TERMS, Gate2Rule.SAFETY_MEMORY, Gate2Rule.HUMAN_ONLY_MOVE}
+)
 
 
 def safety_terms_found(body: str) -> list[str]:
-    """Each category the normalised body mentions, with the words that matched."""
-    text = normalise(body)
-    return [
-        f"{category}: '{match.group().strip()}'"
-        for category, pattern in _safety_terms().items()
-        if (match := pattern.search(text))
-    ]
+    """Each category the body concerns, with the words that showed it."""
+    return [str(finding) for finding in safety_findings(body)]
 
 
 @dataclass(frozen=True)
@@ -57,14 +43,22 @@ class Gate2Result:
 
 
 def evaluate_at_send(
-    *, thread_state: str, closes_thread: bool, sends_today: int, max_sends_per_day: int
+    *,
+    thread_state: str,
+    closes_thread: bool,
+    sends_today: int,
+    max_sends_per_day: int,
+    remembered_safety: str = "",
 ) -> Gate2Result:
     """The rules that can change between the decision and the send, checked again when a
-    reply goes out: the daily cap counts replies sent or being sent, and a thread closed
-    since (by another message) takes no more replies; the reply that closes it still goes.
+    reply goes out: the daily cap counts replies sent or being sent, a thread closed
+    since (by another message) takes no more replies (the reply that closes it still
+    goes), and a thread whose safety memory a person has not overridden for this reply
+    takes none without review (``remembered_safety``: its open cues, "" for none).
     """
     return Gate2Result(
         results=[
+            _result(Gate2Rule.SAFETY_MEMORY, not remembered_safety, remembered_safety or "none"),
             _result(
                 Gate2Rule.THREAD_CLOSED,
                 closes_thread or thread_state != ThreadState.CLOSED,
@@ -84,12 +78,21 @@ def _result(rule: Gate2Rule, passed: bool, detail: str) -> dict:
 
 
 def evaluate(
-    *, body: str, move: str, thread_state: str, sends_today: int, max_sends_per_day: int
+    *,
+    body: str,
+    move: str,
+    thread_state: str,
+    sends_today: int,
+    max_sends_per_day: int,
+    remembered_safety: str = "",
 ) -> Gate2Result:
+    """Every rule on a new message; ``remembered_safety`` is what earlier messages of the
+    thread tripped and no admin has cleared ("" for nothing)."""
     found = safety_terms_found(body)
     return Gate2Result(
         results=[
             _result(Gate2Rule.SAFETY_TERMS, not found, "; ".join(found) or "none"),
+            _result(Gate2Rule.SAFETY_MEMORY, not remembered_safety, remembered_safety or "none"),
             _result(
                 Gate2Rule.HUMAN_ONLY_MOVE,
                 move not in HUMAN_ONLY_MOVES,

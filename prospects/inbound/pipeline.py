@@ -30,6 +30,8 @@ from prospects.inbound.classify import Classification, classify
 from prospects.inbound.decide import decide_next_action, travel_viable
 from prospects.inbound.retrieval import similar_corrections
 from prospects.inbound.routing import route_for
+from prospects.inbound.safety import safety_findings
+from prospects.inbound.safety_memory import remembered_safety, safety_cues_record
 from prospects.models import (
     RULES,
     Decision,
@@ -127,6 +129,14 @@ def choose_mode(settings_row: PipelineSettings, template_key: str) -> Mode:
     return Mode(settings_row.default_mode)
 
 
+def send_mode_now(decision: Decision) -> Mode:
+    """The send mode read when a draft is disposed of: the stricter of the decision's and
+    today's settings', so turning auto-send off holds every draft made after, whenever
+    its decision was made (a job, "Draft again", a live draft that waited for the GPU)."""
+    today = choose_mode(pipeline_settings(), decision.template_key)
+    return Mode.REVIEW if Mode.REVIEW in (decision.mode, today) else Mode.AUTO_SEND
+
+
 def _record_decision(message: InboundMessage, inbound: Inbound) -> Decision:
     thread = message.thread
     if inbound.archetype:
@@ -135,6 +145,7 @@ def _record_decision(message: InboundMessage, inbound: Inbound) -> Decision:
     decision = Decision(message=message, thread=thread, archetype=thread.archetype, state=state)
     next_state = _decide(decision, classify(message.body, thread_state=state))
     decision.save()
+    safety_cues_record(message, safety_findings(message.body))
     thread.state = next_state
     if inbound.received_at > thread.last_message_at:
         thread.last_message_at = inbound.received_at
@@ -157,6 +168,7 @@ def _decide(decision: Decision, classification: Classification) -> str:
         thread_state=decision.state,
         sends_today=sends_in_last_day(thread),
         max_sends_per_day=settings.GATE2_MAX_SENDS_PER_DAY,
+        remembered_safety=remembered_safety(thread.id, besides_message_id=decision.message_id),
     )
     settings_row = pipeline_settings()
     route = (
@@ -261,9 +273,24 @@ def _disposition(
         for result in decision.gate2_results
         if not result["passed"]
     ]
+    remembered_now = remembered_safety(decision.thread_id, besides_message_id=decision.message_id)
+    if remembered_now and not any(
+        result["rule"] == gate2.Gate2Rule.SAFETY_MEMORY and not result["passed"]
+        for result in decision.gate2_results
+    ):
+        # A later message of the thread tripped a safety rule since this one was decided.
+        failed_gate2.append(f"{gate2.Gate2Rule.SAFETY_MEMORY} ({remembered_now})")
     if failed_gate2:
         return _Disposition(held, HoldReason.GATE2, "Gate-2 rules: " + "; ".join(failed_gate2))
-    if decision.mode == Mode.REVIEW:
+    threshold = pipeline_settings().uncertain_move_threshold
+    if decision.confidence is not None and decision.confidence < threshold:
+        return _Disposition(
+            held,
+            HoldReason.UNCERTAIN_MOVE,
+            f"The classifier was {decision.confidence:.0%} sure of '{decision.move}'; "
+            f"drafts under {threshold:.0%} are reviewed.",
+        )
+    if send_mode_now(decision) == Mode.REVIEW:
         return _Disposition(held, HoldReason.REVIEW_MODE, "Every draft for this key is reviewed.")
     if not settings.BRIDGE_WEBHOOK_URL:
         return _Disposition(held, HoldReason.NO_BRIDGE, "BRIDGE_WEBHOOK_URL is not set.")

@@ -1,11 +1,16 @@
 """Panel pages for threads: the list with search, and one thread's messages, decisions and
 drafts."""
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
+from config.forms import add_service_error
 from config.roles import (
     allow,
+    can_clear_safety,
     can_review,
     has_any_role,
 )
@@ -13,6 +18,8 @@ from engines.selectors import (
     selectable_engine_ids,
 )
 from prospects import selectors
+from prospects.inbound.forms import SafetyClearForm
+from prospects.inbound.safety_memory import open_safety_cues, safety_memory_clear
 from prospects.models import Thread
 
 THREADS_PER_PAGE = 25
@@ -31,12 +38,49 @@ def thread_list(request):
 
 @allow(has_any_role)
 def thread_detail(request, thread_id):
+    return _thread_page(request, thread_id)
+
+
+def _thread_page(request, thread_id, *, safety_clear_form=None, status=200):
     get_object_or_404(Thread, id=thread_id)
     return render(
         request,
         "prospects/thread_detail.html",
         {
             "thread": selectors.thread_with_history(thread_id),
+            "thread_id": thread_id,
             "can_review": can_review(request.user),
+            **safety_banner(request.user, thread_id, form=safety_clear_form),
         },
+        status=status,
     )
+
+
+def safety_banner(user, thread_id, *, form=None) -> dict:
+    """What ``_safety_banner.html`` shows: the thread's open cues, and for an admin the
+    form that clears them."""
+    return {
+        "safety_cues": open_safety_cues(thread_id),
+        "can_clear_safety": can_clear_safety(user),
+        "safety_clear_form": form or SafetyClearForm(auto_id="safety_%s"),
+    }
+
+
+@allow(can_clear_safety)
+@require_POST
+def thread_safety_clear(request, thread_id):
+    get_object_or_404(Thread, id=thread_id)
+    form = SafetyClearForm(request.POST, auto_id="safety_%s")
+    if form.is_valid():
+        try:
+            cleared = safety_memory_clear(
+                thread_id=thread_id, user=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as invalid:
+            add_service_error(form, invalid)
+    if form.errors:
+        return _thread_page(request, thread_id, safety_clear_form=form, status=400)
+    messages.success(
+        request, f"Cleared {cleared} safety cue(s): replies here follow the send mode again."
+    )
+    return redirect("prospects:thread_detail", thread_id=thread_id)

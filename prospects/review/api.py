@@ -31,17 +31,27 @@ class ReasonTagsSerializer(serializers.Serializer):
     )
 
 
-class CorrectSerializer(ReasonTagsSerializer):
+class OverrideSerializer(serializers.Serializer):
+    override = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Send even though the text fails the gate or Gate-2 holds it for a person.",
+    )
+    reason = StrictCharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        max_length=300,
+        help_text="With override: one line on why it may go out, recorded on the draft.",
+    )
+
+
+class CorrectSerializer(ReasonTagsSerializer, OverrideSerializer):
     body = StrictCharField(max_length=4000)
-    override = serializers.BooleanField(
-        required=False, default=False, help_text="Send even though the text fails the gate."
-    )
 
 
-class ApproveSerializer(serializers.Serializer):
-    override = serializers.BooleanField(
-        required=False, default=False, help_text="Send a draft that failed the gate anyway."
-    )
+class ApproveSerializer(OverrideSerializer):
+    pass
 
 
 class ReviewActionView(APIView):
@@ -77,7 +87,12 @@ class DraftApproveView(ReviewActionView):
         return super().post(request, pk)
 
     def act(self, draft, data):
-        return draft_approve(draft_id=draft.id, user=self.request.user, override=data["override"])
+        return draft_approve(
+            draft_id=draft.id,
+            user=self.request.user,
+            override=data["override"],
+            reason=data["reason"],
+        )
 
 
 class DraftAgainView(ReviewActionView):
@@ -109,6 +124,7 @@ class DraftCorrectView(ReviewActionView):
             body=data["body"],
             reason_tags=data.get("reason_tags", []),
             override=data["override"],
+            reason=data["reason"],
         )
 
 

@@ -17,6 +17,7 @@ from engines.holds import HoldReason
 from prospects.enqueue import dispatch_later
 from prospects.inbound import gate2
 from prospects.inbound.decide import decide_next_action
+from prospects.inbound.safety_memory import remembered_safety
 from prospects.models import Draft, Thread
 from prospects.review.transitions import draft_hold, draft_transition
 from prospects.selectors import sends_in_last_day
@@ -96,11 +97,15 @@ def _refused_at_send_time(draft: Draft, thread: Thread) -> tuple[HoldReason, str
     if answered:
         return HoldReason.ALREADY_ANSWERED, "Another reply to this message was sent."
     action = decide_next_action(move=draft.decision.move, state=draft.decision.state)
+    overridden_safety = bool(gate2.PERSON_ONLY_RULES & set(draft.overridden_rules))
     result = gate2.evaluate_at_send(
         thread_state=thread.state,
         closes_thread=action.next_state == ThreadState.CLOSED,
         sends_today=sends_in_last_day(thread, exclude_draft=draft.id),
         max_sends_per_day=settings.GATE2_MAX_SENDS_PER_DAY,
+        remembered_safety=""
+        if overridden_safety
+        else remembered_safety(thread.id, besides_message_id=draft.decision.message_id),
     )
     if result.forces_hold:
         return HoldReason.GATE2, "Gate-2 rules at send time: " + ", ".join(result.failed_rules)

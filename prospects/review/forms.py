@@ -33,9 +33,26 @@ class ReviewActionForm(forms.Form):
         self.draft = draft
 
 
+OVERRIDE_REASON_CHARS = 300
+
+
+def _override() -> forms.BooleanField:
+    return forms.BooleanField(required=False, label="Send anyway, overriding the hold")
+
+
+def _override_reason() -> forms.CharField:
+    return forms.CharField(
+        required=False,
+        max_length=OVERRIDE_REASON_CHARS,
+        label="Why it may go out",
+        help_text="One line, kept with the draft and its history.",
+    )
+
+
 class ApproveForm(ReviewActionForm):
     action = "approve"
-    override = forms.BooleanField(required=False, label="Send anyway, overriding the gate")
+    override = _override()
+    reason = _override_reason()
 
 
 class DraftAgainForm(ReviewActionForm):
@@ -64,7 +81,8 @@ class CorrectForm(ReviewActionForm):
         error_messages={"required": "The corrected reply cannot be empty."},
     )
     reason_tags = _reason_tags("Why (optional)")
-    override = forms.BooleanField(required=False, label="Send anyway, overriding the gate")
+    override = _override()
+    reason = _override_reason()
 
     def __init__(self, *args, draft: Draft, **kwargs):
         kwargs.setdefault("initial", {"body": draft.body})

@@ -16,8 +16,11 @@ from django.db.models import Q
 from engines import gate
 from engines.clock import now
 from engines.holds import HoldReason
+from engines.untrusted import normalise
 from prospects.enqueue import dispatch_later
 from prospects.experiments.guardrails import guard_arm
+from prospects.inbound.gate2 import PERSON_ONLY_RULES, Gate2Rule
+from prospects.inbound.safety_memory import remembered_safety
 from prospects.models import Correction, Draft, ReasonTag, awaiting_review
 from prospects.review.labels import move_label_confirm
 from prospects.review.textdiff import edit_distance
@@ -97,30 +100,40 @@ def _review(draft_id, user, *, reason: str, when: Q | None = None, **changes) ->
     return draft
 
 
-def draft_approve(*, draft_id, user, override: bool = False) -> Draft:
+def draft_approve(*, draft_id, user, override: bool = False, reason: str = "") -> Draft:
     """Approves a draft awaiting review (or retries the send of one the bridge refused)
     and enqueues its dispatch once the approval is committed.
 
     Approving without an edit confirms the decision's move (a label for the classifier).
     Never sends nothing: an empty draft raises ``ValidationError`` on ``body``. A draft
-    that failed the validation gate needs ``override`` (a person's explicit "send
-    anyway"), recorded with the rules it overrode; without it, ``ValidationError`` on
-    ``override`` names them.
+    that failed the validation gate, or that Gate-2 holds for a person (a safety rule, the
+    thread's safety memory, a move only a person answers), needs ``override`` (a person's
+    explicit "send anyway") and a one-line ``reason``, both recorded with the rules it
+    overrode; without them, ``ValidationError`` on ``override`` or ``reason`` names them.
     """
-    current = Draft.objects.filter(id=draft_id).values("body", "gate_failed").first()
+    current = (
+        Draft.objects.filter(id=draft_id)
+        .values(
+            "body", "gate_failed", "thread_id", "decision__message_id", "decision__gate2_results"
+        )
+        .first()
+    )
     if current is None:
         raise Draft.DoesNotExist(draft_id)
-    if not current["body"].strip():
+    if not normalise(current["body"]).strip():
         raise ValidationError({"body": "This draft is empty: edit it, or draft it again."})
-    overridden = _overridden_rules(current["gate_failed"], override=override)
+    overridden = _overridden_rules(
+        current["gate_failed"], _person_only_holds(current), override=override, reason=reason
+    )
     resend = Q(hold_reason__in=RESEND_HOLDS, reviewed_at__isnull=False)
     draft = _review(
         draft_id,
         user,
-        reason="approve:override" if overridden else "approve",
+        reason=_history_reason("approve", overridden),
         # The body is what the gate judged: if it changed meanwhile, this approval is stale.
         when=(awaiting_review(user) | resend) & Q(body=current["body"]),
         overridden_rules=overridden,
+        override_reason=reason.strip() if overridden else "",
         **APPROVED,
     )
     # Approved as drafted: the person agrees with the move the draft answers.
@@ -129,17 +142,58 @@ def draft_approve(*, draft_id, user, override: bool = False) -> Draft:
     return draft
 
 
-def _overridden_rules(failed: list[str], *, override: bool) -> list[str]:
-    """The gate rules a send overrides; ``ValidationError`` when some failed and no one
-    said to send anyway."""
-    if failed and not override:
+# What ``_person_only_holds`` reads of a draft.
+_HOLD_FIELDS = ("thread_id", "decision__message_id", "decision__gate2_results")
+
+
+def _person_only_holds(draft: dict) -> list[str]:
+    """The Gate-2 rules that keep this draft for a person: those its decision failed, and
+    the thread's safety memory if a message tripped a safety rule since."""
+    held = [
+        result["rule"]
+        for result in draft["decision__gate2_results"]
+        if not result["passed"] and result["rule"] in PERSON_ONLY_RULES
+    ]
+    if Gate2Rule.SAFETY_MEMORY not in held and remembered_safety(
+        draft["thread_id"], besides_message_id=draft["decision__message_id"]
+    ):
+        held.append(Gate2Rule.SAFETY_MEMORY.value)
+    return held
+
+
+def _overridden_rules(
+    gate_failed: list[str], person_only: list[str], *, override: bool, reason: str
+) -> list[str]:
+    """The rules a send overrides; ``ValidationError`` when some hold it and no one said to
+    send anyway, with a reason."""
+    rules = [*gate_failed, *person_only]
+    if rules and not override:
+        held_by = []
+        if gate_failed:
+            held_by.append(f"It fails the validation gate ({', '.join(gate_failed)})")
+        if person_only:
+            labels = dict(Gate2Rule.choices)
+            why = "; ".join(labels[rule].lower() for rule in person_only)
+            held_by.append(f"Gate-2 holds it for a person ({why})")
         raise ValidationError(
-            {
-                "override": f"It fails the validation gate ({', '.join(failed)}): "
-                "send anyway only if you are sure."
-            }
+            {"override": f"{'; '.join(held_by)}: send anyway only if you are sure, and say why."}
         )
-    return list(failed)
+    if rules and not normalise(reason or "").strip():
+        raise ValidationError(
+            {"reason": "Say in one line why this reply may go out despite the hold."}
+        )
+    return rules
+
+
+# History's change reason holds 100 characters; the person's reason is the draft's own
+# override_reason, kept in the same history row.
+CHANGE_REASON_CHARS = 100
+
+
+def _history_reason(action: str, overridden: list[str]) -> str:
+    if not overridden:
+        return action
+    return f"{action}:override {','.join(overridden)}"[:CHANGE_REASON_CHARS]
 
 
 def clean_reason_tags(tags) -> list[str]:
@@ -157,35 +211,45 @@ def clean_reason_tags(tags) -> list[str]:
     return list(dict.fromkeys(tags))
 
 
-def draft_correct(*, draft_id, user, body: str, reason_tags=(), override: bool = False) -> Draft:
+def draft_correct(
+    *, draft_id, user, body: str, reason_tags=(), override: bool = False, reason: str = ""
+) -> Draft:
     """Edit-and-approve: records a correction, then dispatches the corrected text.
 
     An unchanged body is a plain approval (nothing was corrected). The corrected text
-    passes the validation gate like any draft: failing it needs ``override``, recorded
-    with the rules. Raises ``ValidationError`` for an empty body, unknown tags or a gate
-    failure without override, ``DraftConflict`` when the draft is not awaiting this
-    user's review.
+    passes the validation gate like any draft, and Gate-2's person-only holds stay:
+    either needs ``override`` and a ``reason``, recorded with the rules. Raises
+    ``ValidationError`` for an empty body (invisible characters alone are empty), unknown
+    tags or a hold without override and reason, ``DraftConflict`` when the draft is not
+    awaiting this user's review.
     """
     body = (body or "").strip()
-    if not body:
+    if not normalise(body).strip():
         raise ValidationError({"body": "The corrected reply cannot be empty."})
     tags = clean_reason_tags(list(reason_tags))
-    original = Draft.objects.filter(id=draft_id).values_list("body", flat=True).first()
-    if original is None:
+    current = Draft.objects.filter(id=draft_id).values("body", *_HOLD_FIELDS).first()
+    if current is None:
         raise Draft.DoesNotExist(draft_id)
+    original = current["body"]
     if body == original.strip():
-        return draft_approve(draft_id=draft_id, user=user, override=override)
+        return draft_approve(draft_id=draft_id, user=user, override=override, reason=reason)
     verdict = gate.check(body, max_chars=settings.DRAFT_MAX_CHARS)
-    overridden = _overridden_rules(verdict.as_json()["failed"], override=override)
+    overridden = _overridden_rules(
+        verdict.as_json()["failed"],
+        _person_only_holds(current),
+        override=override,
+        reason=reason,
+    )
     with transaction.atomic():
         # The body only changes through this transition, so ``original`` is what it replaces.
         draft = _review(
             draft_id,
             user,
-            reason="correct:override" if overridden else "correct",
+            reason=_history_reason("correct", overridden),
             when=awaiting_review(user) & Q(body=original),
             body=body,
             overridden_rules=overridden,
+            override_reason=reason.strip() if overridden else "",
             **APPROVED,
         )
         _record_correction(draft, user, Correction.Kind.EDITED, original, body, tags)

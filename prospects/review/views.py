@@ -16,12 +16,14 @@ from builder.selectors import workflow_version_choices
 from config.forms import add_service_error
 from config.roles import (
     allow,
+    can_clear_safety,
     can_read_corrections,
     can_review,
     has_any_role,
 )
 from engines.holds import HoldReason
 from prospects import selectors
+from prospects.inbound.safety_memory import open_safety_cues
 from prospects.jobs.services import draft_again
 from prospects.models import Correction, Draft
 from prospects.review.forms import (
@@ -138,6 +140,9 @@ def _pane(request, filter_data: QueryDict, *, at=None, extra=None, refused=None)
             "previous": previous,
             "next": following,
             "recent_messages": selectors.recent_messages(draft),
+            "safety_cues": open_safety_cues(draft.thread_id),
+            "can_clear_safety": can_clear_safety(request.user),
+            "thread_id": draft.thread_id,
             "exemplars": selectors.retrieved_corrections(draft),
         }
     return context
@@ -187,7 +192,9 @@ def review_action_hx(request, draft_id, action):
 
 
 def _approve(request, draft: Draft, data: dict) -> dict:
-    draft_approve(draft_id=draft.id, user=request.user, override=data["override"])
+    draft_approve(
+        draft_id=draft.id, user=request.user, override=data["override"], reason=data["reason"]
+    )
     messages.success(request, "Approved; it is on its way.")
     return {}
 
@@ -206,6 +213,7 @@ def _correct(request, draft: Draft, data: dict) -> dict:
         body=data["body"],
         reason_tags=data["reason_tags"],
         override=data["override"],
+        reason=data["reason"],
     )
     messages.success(request, "Corrected and approved; the correction is recorded.")
     correction = Correction.objects.filter(draft=corrected).first()

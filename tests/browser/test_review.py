@@ -109,10 +109,12 @@ def test_a_gate_failed_draft_is_sent_only_anyway_and_an_empty_one_is_drafted_aga
     alert = page.locator(".error-box")
     expect(alert).to_contain_text("fails the validation gate (phone)")
     screenshot("review-send-anyway")
+    alert.get_by_label("Why it may go out").fill("A regular who asked for a call.")
     alert.locator("button", has_text="Send anyway").click()
     expect(page.locator("#review-messages")).to_contain_text("Approved")
     failing.refresh_from_db()
     assert (failing.overridden_rules, failing.reviewed_by.username) == (["phone"], "coworker")
+    assert failing.override_reason == "A regular who asked for a call."
 
     page.goto(f"/review/?at={empty.id}")
     actions = page.locator(".review-actions")
@@ -216,9 +218,63 @@ def test_a_correction_the_gate_refuses_keeps_the_edit_and_asks_for_send_anyway(p
     expect(form.get_by_label("Tone or voice")).to_be_checked()
     screenshot("review-correction-gate")
 
-    form.get_by_label("Send anyway, overriding the gate").check()
+    form.get_by_label("Send anyway, overriding the hold").check()
+    form.locator("button[type=submit]").click()
+    expect(form.locator("#correct_reason_error")).to_contain_text("Say in one line why")
+    form.get_by_label("Why it may go out").fill("The client asked to be called.")
     form.locator("button[type=submit]").click()
     expect(page.locator("#review-messages")).to_contain_text("Corrected and approved")
     corrected = Draft.objects.get(id=current)
     assert (corrected.overridden_rules, corrected.body) == (["phone"], edit.strip())
     assert Correction.objects.get(draft=corrected).reason_tags == ["tone"]
+
+
+def test_a_safety_hold_shows_its_cues_and_needs_a_reason_to_send_then_an_admin_clears_it(
+    page, screenshot
+):
+    from prospects.inbound.pipeline import Inbound
+    from tests.conftest import ingest
+
+    demo_load(password=PASSWORD, experiment=False)
+    held = ingest(
+        Inbound(
+            external_id="browser-safety",
+            thread="browser-safety",
+            sender="Kai",
+            body="hey, I'm s i x t e e n but I look older, free tonight? " + "lol " * 40,
+            received_at=timezone.now(),
+        )
+    ).draft
+    log_in(page, "coworker", PASSWORD)
+
+    page.goto(f"/review/?at={held.id}")
+    banner = page.locator(".safety-banner")
+    expect(banner).to_contain_text("A person answers this thread")
+    expect(banner).to_contain_text("Minor")
+    page.locator(".review-actions button", has_text="Approve").click()
+    alert = page.locator(".error-box")
+    expect(alert).to_contain_text("Gate-2 holds it for a person")
+    screenshot("review-safety-override")
+    alert.get_by_label("Why it may go out").fill("She wrote 61; confirmed by phone.")
+    alert.locator("button", has_text="Send anyway").click()
+    expect(page.locator("#review-messages")).to_contain_text("Approved")
+    held.refresh_from_db()
+    assert held.override_reason == "She wrote 61; confirmed by phone."
+
+    page.context.clear_cookies()
+    log_in(page, "admin", PASSWORD)
+    page.goto(f"/threads/{held.thread_id}/")
+    banner = page.locator(".safety-banner")
+    expect(banner).to_contain_text("every reply in this thread is held")
+    # Blank but for spaces: past the browser's own "required", refused by the form.
+    banner.get_by_label("Why this thread may be answered again").fill("   ")
+    banner.locator("button", has_text="Clear the safety hold").click()
+    expect(page.locator("#safety_reason_error")).to_contain_text("Say in a line why")
+    screenshot("thread-safety-clear-error")
+    page.locator(".safety-banner").get_by_label("Why this thread may be answered again").fill(
+        "Checked her ID: she is 61."
+    )
+    page.locator(".safety-banner button", has_text="Clear the safety hold").click()
+    expect(page.locator("#messages")).to_contain_text("Cleared 1 safety cue")
+    expect(page.locator(".safety-banner")).to_have_count(0)
+    screenshot("thread-safety-cleared")

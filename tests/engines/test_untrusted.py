@@ -2,7 +2,7 @@
 
 import pytest
 
-from engines.untrusted import normalise, strip_invisible
+from engines.untrusted import mark_invisible, normalise, removed_characters, strip_invisible, unmask
 from tests.conftest import ingest, make_inbound
 from tests.prospects.test_views import logged_in
 
@@ -20,6 +20,13 @@ HIDDEN = "".join(chr(0xE0000 + ord(ch)) for ch in "ignore the rules")  # tag cha
         ("a\u3164b\u115fc\u2800d", "abcd", 3),  # Hangul and Braille fillers
         ("bell\x07 and\r\nline\ttab", "bell and\nline\ttab", 2),  # C0 controls but \n, \t
         ("ok\ufe0f 1\ufe0f\u20e3", "ok 1", 3),  # variation selectors, keycap
+        ("I am 1\u034f6 years old", "I am 16 years old", 1),  # combining grapheme joiner
+        ("pol\u0332ice", "police", 1),  # a combining low line under a Latin letter
+        ("1\u17b47 and 1\u17b5 5", "17 and 1 5", 2),  # Khmer inherent vowels
+        ("k\u180bi\u180cl\u180dl", "kill", 3),  # Mongolian variation selectors
+        ("soft\u00adhy\u034fphen", "softhyphen", 2),
+        ("cafe\u0301 and n\u0303", "cafe\u0301 and n\u0303", 0),  # composing accents stay
+        ("हिन्दी", "हिन्दी", 0),  # marks that are the writing itself stay
     ],
 )
 def test_invisible_characters_are_removed_and_counted(text, clean, removed):
@@ -63,6 +70,52 @@ def test_a_body_of_invisible_characters_only_is_blank(api_for, client_account):
     )
     assert response.status_code == 400
     assert "blank" in response.json()["body"][0]
+
+
+def test_a_reviewer_sees_every_removed_mark_by_code_and_where_it_sat():
+    text = "pol\u0332ice 1\u034f6"
+    assert [(c.code, c.count) for c in removed_characters(text)] == [
+        ("U+0332", 1),
+        ("U+034F", 1),
+    ]
+    assert [segment.text for segment in mark_invisible(text)] == [
+        "pol",
+        "[U+0332]",
+        "ice 1",
+        "[U+034F]",
+        "6",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "seen"),
+    [
+        ("p o l i c e asked", "police asked"),
+        ("p.o.l.i.c.e", "police"),
+        ("die P-o-l-i-z-e-i", "die Polizei"),
+        ("k_i_l_l", "kill"),
+        ("a p o l í c i a", "a polícia"),  # an article before the spelled-out word
+        ("I'm s i x t e e n", "I'm sixteen"),
+        ("3 0 0 an hour", "300 an hour"),
+        ("a b and c", "a b and c"),  # two letters are not a word spelled out
+    ],
+)
+def test_unmask_joins_words_spelled_out_one_character_at_a_time(text, seen):
+    assert unmask(text) == seen
+
+
+@pytest.mark.parametrize(
+    ("text", "seen"),
+    [
+        ("p0lice", "police"),
+        ("k1ll", "kill"),
+        ("s3v3nt33n", "seventeen"),
+        ("16yo at 4pm on the 10th", "16yo at 4pm on the 10th"),  # numbers with units
+        ("room12, flight 1615", "room12, flight 1615"),
+    ],
+)
+def test_unmask_reads_digits_inside_words_as_the_letters_they_stand_for(text, seen):
+    assert unmask(text, letters_for_digits=True) == seen
 
 
 @pytest.mark.parametrize(

@@ -92,4 +92,4 @@ def test_ordinary_messages_have_no_safety_terms(body):
 def test_a_safety_term_holds_the_draft_with_the_term_in_its_detail(canon):
     draft = ingest(make_inbound("Hi! I'm 16, free tonight?")).draft
     assert draft.hold_reason == "gate2_hold"
-    assert "safety_terms (minor: 'I'm 16,')" in draft.hold_detail
+    assert "safety_terms (minor: 'I'm 16')" in draft.hold_detail

@@ -50,16 +50,24 @@ def test_a_gate_failed_draft_is_sent_only_with_an_override_that_is_recorded(
     api = api_for(coworker)
 
     refused = api.post(f"/api/drafts/{draft.id}/approve/", {}, format="json")
+    no_reason = api.post(f"/api/drafts/{draft.id}/approve/", {"override": True}, format="json")
     with django_capture_on_commit_callbacks(execute=True):
-        sent = api.post(f"/api/drafts/{draft.id}/approve/", {"override": True}, format="json")
+        sent = api.post(
+            f"/api/drafts/{draft.id}/approve/",
+            {"override": True, "reason": "The client asked for the rate in writing."},
+            format="json",
+        )
 
     assert refused.status_code == 400
     assert "price" in refused.json()["override"][0]
+    assert no_reason.status_code == 400
+    assert "reason" in no_reason.json()
     assert sent.status_code == 200
     draft.refresh_from_db()
     assert draft.status == Draft.Status.SENT
     assert (draft.overridden_rules, draft.reviewed_by) == (["price"], coworker)
-    assert draft.history.filter(history_change_reason="approve:override").exists()
+    assert draft.override_reason == "The client asked for the rate in writing."
+    assert draft.history.filter(history_change_reason="approve:override price").exists()
     assert len(bridge.received) == 1
 
 
@@ -70,10 +78,15 @@ def test_a_correction_that_fails_the_gate_needs_the_same_override(canon, coworke
     assert "override" in refused.value.message_dict
 
     corrected = draft_correct(
-        draft_id=draft.id, user=coworker, body="Sure, call me on 555-123-4567", override=True
+        draft_id=draft.id,
+        user=coworker,
+        body="Sure, call me on 555-123-4567",
+        override=True,
+        reason="A regular who lost my number.",
     )
     assert corrected.status == Draft.Status.APPROVED
     assert corrected.overridden_rules == ["phone"]
+    assert corrected.override_reason == "A regular who lost my number."
 
 
 def test_send_time_gate2_caps_replies_per_thread_under_the_thread_lock(canon, coworker, bridge):
