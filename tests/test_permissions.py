@@ -172,6 +172,13 @@ MATRIX = [
     # The template engine's draft has a body: 400 once authorized.
     ("POST", "/api/drafts/{draft}/draft-again/", None, api(400, *REVIEWERS)),
     ("POST", "/api/decisions/{decision}/label/", {"move": "spam"}, api(200, *REVIEWERS)),
+    ("GET", "/api/decisions/", None, api(200, *REVIEWERS)),
+    (
+        "POST",
+        "/api/decisions/labels/",
+        lambda o: {"decisions": [str(o.decision.id)], "move": "spam"},
+        api(200, *REVIEWERS),
+    ),
     ("GET", "/api/corrections/", None, api(200, *PEOPLE)),
     ("GET", "/api/corrections/{correction}/", None, api(200, *PEOPLE)),
     ("GET", "/api/exports/tuning/?engine=template&format=sft", None, api(200, *PEOPLE)),
@@ -257,6 +264,19 @@ MATRIX = [
     ("GET", "/threads/", None, panel(200, *ANY_ROLE)),
     ("GET", "/threads/{thread}/", None, panel(200, *ANY_ROLE)),
     ("POST", "/threads/{thread}/safety-clear/", {"reason": "Checked."}, panel(302, *ADMINS)),
+    ("GET", "/decisions/", None, panel(200, *REVIEWERS)),
+    (
+        "POST",
+        "/decisions/label/",
+        lambda o: {"decisions": [str(o.decision.id)], "move": "spam"},
+        panel(302, *REVIEWERS),
+    ),
+    (
+        "POST",
+        "/decisions/{decision}/label_hx/",
+        lambda o: {f"d{o.decision.id.hex}-move": "spam"},
+        panel(200, *REVIEWERS),
+    ),
     ("POST", "/drafts/{draft}/approve_hx/", None, panel(200, *REVIEWERS)),
     ("POST", "/drafts/{draft}/reject_hx/", None, panel(200, *REVIEWERS)),
     ("GET", "/review/", None, panel(200, *REVIEWERS)),

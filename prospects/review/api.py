@@ -1,4 +1,5 @@
-"""REST API for review: approve, correct and reject drafts; label moves; corrections."""
+"""REST API for review: approve, correct and reject drafts; list and label decisions;
+corrections."""
 
 import django_filters
 from django.shortcuts import get_object_or_404
@@ -13,7 +14,8 @@ from config.roles import Allows, can_read_corrections, can_review
 from prospects.inbound.api import DraftSerializer
 from prospects.jobs.services import draft_again
 from prospects.models import Correction, Decision, Draft, MoveLabel, ReasonTag
-from prospects.review.labels import move_label_correct
+from prospects.review.decision_filters import DecisionFilter, decisions_to_label
+from prospects.review.labels import MAX_LABELS_AT_ONCE, move_label_correct, move_labels_set
 from prospects.review.services import DraftConflict, draft_approve, draft_correct, draft_reject
 
 Reviewers = Allows(can_review)
@@ -179,6 +181,76 @@ class DecisionLabelView(APIView):
         serializer.is_valid(raise_exception=True)
         label = move_label_correct(decision_id=pk, user=request.user, **serializer.validated_data)
         return Response(MoveLabelSerializer(label).data)
+
+
+class LabelledDecisionSerializer(serializers.ModelSerializer):
+    """A decision as the Decisions page shows it: the message, what was decided and how
+    sure the classifier was, and the label people gave it."""
+
+    sender = serializers.CharField(source="message.sender", read_only=True)
+    body = serializers.CharField(source="message.body", read_only=True)
+    thread = serializers.UUIDField(source="thread_id", read_only=True)
+    label = MoveLabelSerializer(read_only=True, allow_null=True)
+    created_at = UtcDateTimeField(read_only=True)
+
+    class Meta:
+        model = Decision
+        fields = [
+            "id",
+            "thread",
+            "sender",
+            "body",
+            "move",
+            "is_prospect",
+            "template_key",
+            "classified_by",
+            "confidence",
+            "label",
+            "created_at",
+        ]
+
+
+class DecisionListView(generics.ListAPIView):
+    """Decisions, least certain first; filter by move, classifier, confidence, date and
+    whether a person labelled them."""
+
+    permission_classes = [Reviewers]
+    serializer_class = LabelledDecisionSerializer
+    filterset_class = DecisionFilter
+    queryset = decisions_to_label().select_related("label__author")
+
+
+class BulkLabelInputSerializer(serializers.Serializer):
+    decisions = serializers.ListField(
+        child=serializers.UUIDField(), min_length=1, max_length=MAX_LABELS_AT_ONCE
+    )
+    move = StrictCharField(max_length=32, help_text="The move for every decision listed.")
+    reason = StrictCharField(
+        max_length=300, required=False, default="", help_text="One sentence: why."
+    )
+
+
+class BulkLabelledSerializer(serializers.Serializer):
+    labelled = serializers.IntegerField()
+
+
+class DecisionBulkLabelView(APIView):
+    """Labels several decisions with one move at once (spam that got no draft, say)."""
+
+    permission_classes = [Reviewers]
+
+    @extend_schema(request=BulkLabelInputSerializer, responses={200: BulkLabelledSerializer})
+    def post(self, request):
+        serializer = BulkLabelInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        labelled = move_labels_set(
+            decision_ids=data["decisions"],
+            move=data["move"],
+            reason=data["reason"],
+            user=request.user,
+        )
+        return Response({"labelled": labelled})
 
 
 class CorrectionSerializer(serializers.ModelSerializer):

@@ -19,6 +19,8 @@ urlpatterns = [
         api.DraftAgainView.as_view(),
         name="api-draft-again",
     ),
+    path("decisions/", api.DecisionListView.as_view(), name="api-decisions"),
+    path("decisions/labels/", api.DecisionBulkLabelView.as_view(), name="api-decision-labels"),
     path(
         "decisions/<uuid:pk>/label/",
         api.DecisionLabelView.as_view(),

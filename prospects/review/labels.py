@@ -1,10 +1,11 @@
 """People's word on decisions' moves: the labels classifier training and evaluations read.
 
-A coworker corrects a move in the review pane ("wrong move"), or confirms it by approving
-the decision's draft without an edit. Either way the label is bound to the classifier that
-decided (a build's engine id, or "rules"), so each build is scored on what people said of
-its own decisions. A correction outranks a confirmation; a confirmation never overwrites
-a correction.
+A coworker corrects a move in the review pane ("wrong move"), labels any decision on the
+Decisions page (spam that got no draft too, one by one or several at once), or confirms a
+move by approving the decision's draft without an edit. Either way the label is bound to
+the classifier that decided (a build's engine id, or "rules"), so each build is scored on
+what people said of its own decisions. A person's word outranks a confirmation; a
+confirmation never overwrites it.
 """
 
 from django.core.exceptions import ValidationError
@@ -27,6 +28,31 @@ def move_label_correct(*, decision_id, move: str, reason: str = "", user) -> Mov
     """Records a person's move for a decision (``is_prospect`` follows from the move, as
     the contract's invariant says). ``ValidationError`` names the field on bad input;
     ``Decision.DoesNotExist`` for an unknown decision."""
+    return _label(decision_id, move, reason, user, MoveLabel.Source.CORRECTED)
+
+
+MAX_LABELS_AT_ONCE = 200
+
+
+@transaction.atomic
+def move_labels_set(*, decision_ids, move: str, reason: str = "", user) -> int:
+    """Labels several decisions with one move (the Decisions page's bulk action); returns
+    how many. ``ValidationError`` names the field: an unknown move, no decision, too
+    many, or a decision that does not exist."""
+    decision_ids = list(dict.fromkeys(decision_ids))
+    if not decision_ids:
+        raise ValidationError({"decisions": ["Tick at least one decision."]})
+    if len(decision_ids) > MAX_LABELS_AT_ONCE:
+        raise ValidationError({"decisions": [f"At most {MAX_LABELS_AT_ONCE} at once."]})
+    found = set(Decision.objects.filter(id__in=decision_ids).values_list("id", flat=True))
+    if len(found) != len(decision_ids):
+        raise ValidationError({"decisions": ["Some of these decisions no longer exist."]})
+    for decision_id in decision_ids:
+        _label(decision_id, move, reason, user, MoveLabel.Source.LABELLED)
+    return len(decision_ids)
+
+
+def _label(decision_id, move: str, reason: str, user, source: str) -> MoveLabel:
     decision = Decision.objects.select_for_update().get(id=decision_id)
     errors = {}
     if move not in all_moves():
@@ -37,11 +63,15 @@ def move_label_correct(*, decision_id, move: str, reason: str = "", user) -> Mov
     if errors:
         raise ValidationError(errors)
     if not reason:
-        reason = f"A coworker read this as {move}, not {decision.move}"
+        reason = (
+            f"A coworker read this as {move}"
+            if move == decision.move
+            else f"A coworker read this as {move}, not {decision.move}"
+        )
     label, _ = MoveLabel.objects.update_or_create(
         decision=decision,
         defaults={
-            "source": MoveLabel.Source.CORRECTED,
+            "source": source,
             "move": move,
             "is_prospect": is_prospect_move(move),
             "reason": _sentence(reason),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from prospects.review import views
+from prospects.review import decisions, views
 
 urlpatterns = [
     path("review/", views.review_queue, name="review"),
@@ -10,6 +10,13 @@ urlpatterns = [
         "review/<uuid:draft_id>/<str:action>/",
         views.review_action_hx,
         name="review_action_hx",
+    ),
+    path("decisions/", decisions.decision_list, name="decision_list"),
+    path("decisions/label/", decisions.decision_label_bulk, name="decision_label_bulk"),
+    path(
+        "decisions/<uuid:decision_id>/label_hx/",
+        decisions.decision_label_hx,
+        name="decision_label_hx",
     ),
     path("corrections/", views.correction_list, name="correction_list"),
     path(
