@@ -67,7 +67,14 @@ def test_a_correction_failing_the_gate_asks_for_the_override_and_keeps_the_edit(
     assert "\nSure, call me on 555-123-4567</textarea>" in html
     assert _unreviewed(draft)
 
-    sent = csrf_post(client, f"/review/{draft.id}/correct/", {**edit, "override": "on"})
+    no_reason = csrf_post(client, f"/review/{draft.id}/correct/", {**edit, "override": "on"})
+    assert no_reason.status_code == 400
+    assert "Say in one line why" in field_error(no_reason.content.decode(), "correct_reason")
+    sent = csrf_post(
+        client,
+        f"/review/{draft.id}/correct/",
+        {**edit, "override": "on", "reason": "A regular who lost my number."},
+    )
     assert sent.status_code == 200
     assert "Corrected and approved" in sent.content.decode()
     draft.refresh_from_db()
@@ -86,7 +93,9 @@ def test_approving_a_gate_failed_draft_needs_send_anyway(client, draft):
     assert 'aria-describedby="approve_override_error"' in html
     assert _unreviewed(draft)
 
-    sent = csrf_post(client, f"/review/{draft.id}/approve/", {"override": "on"})
+    sent = csrf_post(
+        client, f"/review/{draft.id}/approve/", {"override": "on", "reason": "Asked to call."}
+    )
     assert sent.status_code == 200
     draft.refresh_from_db()
     assert draft.overridden_rules == ["phone"]
