@@ -20,6 +20,7 @@ from builder.definition import (
     without_retired_keys,
 )
 from builder.models import Workflow, WorkflowVersion
+from builder.safe_yaml import yaml_file_load
 from builder.selectors import snippet_exists, snippet_version, workflow_latest_version
 from builder.services import workflow_create, workflow_publish, workflow_save_draft
 from builder.snippet_files import (
@@ -101,7 +102,7 @@ def _read(path: Path, exists) -> tuple[dict | None, dict[str, list[str]], list[s
     ``exists(ref, number)`` says whether a snippet version is stored or in the folder.
     """
     try:
-        document = yaml.safe_load(path.read_text())
+        document = yaml_file_load(path)
     except yaml.YAMLError as error:
         return None, {"(file)": [f"Not valid YAML: {error}"]}, []
     if not isinstance(document, dict):

@@ -12,6 +12,7 @@ import yaml
 from django.core.exceptions import ValidationError
 
 from builder.models import Snippet, SnippetVersion
+from builder.safe_yaml import yaml_file_load
 from builder.selectors import snippet_version
 from builder.services import snippet_version_restore
 
@@ -59,7 +60,7 @@ def snippet_versions_read(directory: Path) -> tuple[SnippetTexts, dict[str, list
     if not path.exists():
         return {}, {}
     try:
-        document = yaml.safe_load(path.read_text())
+        document = yaml_file_load(path)
     except yaml.YAMLError as error:
         return {}, {"(file)": [f"Not valid YAML: {error}"]}
     if not isinstance(document, dict):

@@ -258,3 +258,35 @@ def test_a_file_from_an_older_install_loses_its_engine_with_a_note(demo_context,
     assert "Note: general-reply.yaml: definition.engine: dropped" in out.getvalue()
     live = Workflow.objects.get(slug="general-reply").live_version
     assert "engine" not in live.definition
+
+
+BILLION_LAUGHS = "\n".join(
+    ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    + [f"{chr(98 + n)}: &{chr(98 + n)} [{', '.join([f'*{chr(97 + n)}'] * 9)}]" for n in range(8)]
+)
+
+
+def test_yaml_aliases_are_refused_before_they_expand(demo_context, tmp_path):
+    (tmp_path / "laughs.yaml").write_text(BILLION_LAUGHS)
+    assert len(BILLION_LAUGHS) < 700
+    with pytest.raises(WorkflowFileError) as error:
+        workflow_import(tmp_path)
+    assert (
+        "aliases (*name) are not allowed, line 2" in error.value.errors["laughs.yaml"]["(file)"][0]
+    )
+
+
+def test_a_file_larger_than_any_workflow_is_not_read(demo_context, tmp_path):
+    (tmp_path / "huge.yaml").write_text("slug: huge\n" + "# padding\n" * 30_000)
+    with pytest.raises(WorkflowFileError) as error:
+        workflow_import(tmp_path)
+    assert "at most 262,144 are read" in error.value.errors["huge.yaml"]["(file)"][0]
+
+
+def test_a_snippet_file_with_aliases_is_refused(tmp_path):
+    from builder.snippet_files import snippet_versions_read
+
+    (tmp_path / SNIPPETS_FILE).parent.mkdir(parents=True)
+    (tmp_path / SNIPPETS_FILE).write_text(BILLION_LAUGHS)
+    _, errors = snippet_versions_read(tmp_path)
+    assert "aliases" in errors["(file)"][0]
