@@ -147,7 +147,13 @@ class ExperimentDetailView(APIView):
     @extend_schema(request=ExperimentWriteSerializer, responses=ExperimentSerializer)
     def put(self, request, pk):
         experiment = get_object_or_404(Experiment, id=pk)
-        data = _valid(ExperimentWriteSerializer, {"slug": experiment.slug, **request.data})
+        # The slug is the experiment's; a body that is not an object is the serializer's
+        # to refuse, by name, not a TypeError here.
+        body = request.data
+        data = _valid(
+            ExperimentWriteSerializer,
+            {"slug": experiment.slug, **body} if isinstance(body, dict) else body,
+        )
         return experiment_response(experiment_update(experiment=experiment, **_written(data)))
 
     @extend_schema(responses={204: None})

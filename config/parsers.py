@@ -1,11 +1,14 @@
-"""JSON bodies are read once, and poison in them is a 400 that names the field.
+"""JSON bodies are read once, and poison in them is a 400 that names the field; so is
+poison in a query string.
 
-PostgreSQL cannot store a NUL or an unpaired UTF-16 surrogate in text, and Python's JSON
-parser recurses once per nesting level: left alone, each of these ends in a 500 after
-part of a batch was written. They are refused here, before any view or serializer runs,
-for every write endpoint at once.
+PostgreSQL cannot store a NUL or an unpaired UTF-16 surrogate in text, nor compare text
+with one, and Python's JSON parser recurses once per nesting level: left alone, each of
+these ends in a 500 (after part of a batch was written, or on a search such as
+``?q=%00``). They are refused here, before any view or serializer runs, for every
+endpoint at once.
 """
 
+from django.http import HttpResponseBadRequest, JsonResponse
 from rest_framework import serializers
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
@@ -57,3 +60,23 @@ class UntrustedJSONParser(JSONParser):
             field, problem = found
             raise serializers.ValidationError({field: [problem]})
         return data
+
+
+class PoisonQueryMiddleware:
+    """A query parameter (name or value) with a NUL or an unpaired surrogate answers 400
+    naming the parameter: JSON under /api/, a line of text on a panel page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        for name, values in request.GET.lists():
+            problem = next(filter(None, (_problem(text) for text in (name, *values))), None)
+            if problem:
+                if request.path.startswith("/api/"):
+                    return JsonResponse({name: [problem]}, status=400)
+                return HttpResponseBadRequest(
+                    f"The query parameter '{name}' is refused: {problem}",
+                    content_type="text/plain; charset=utf-8",
+                )
+        return self.get_response(request)

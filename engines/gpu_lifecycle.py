@@ -59,6 +59,7 @@ from engines.models import (
     ModelCall,
     RunStatus,
     TrainingRun,
+    price_problem,
 )
 from engines.registry import client_for, instance_endpoint
 from engines.training_tokens import report_token
@@ -345,7 +346,10 @@ def policy_for(engine_id: str) -> gpu_policy.Policy:
 
 
 def hourly_price(knobs: GpuPolicySettings) -> float:
-    return float(knobs.hourly_prices.get(settings.DO_GPU_SIZE, 0.0))
+    """The size's price, 0 (nothing is provisioned) when it has none or an invalid one
+    stored before prices were validated: the page that shows it must still open."""
+    price = knobs.hourly_prices.get(settings.DO_GPU_SIZE)
+    return 0.0 if price_problem(price) else float(price)
 
 
 def observed_boot_seconds(engine_id: str) -> float:

@@ -1,3 +1,4 @@
+import math
 import uuid
 
 from django.conf import settings
@@ -133,6 +134,32 @@ def default_billing_rule() -> dict:
     return dict(DEFAULT_RULE)
 
 
+def price_problem(price) -> str | None:
+    """Why ``price`` is not an hourly price in USD (a finite number above zero), or None.
+    "3,39" or "nan" must never reach the budget arithmetic: the first breaks every page
+    that reads it, the second compares false with every cap and fails open."""
+    if isinstance(price, bool) or not isinstance(price, int | float):
+        return "must be a number of US dollars an hour, written with a dot, e.g. 3.39"
+    if not math.isfinite(price):
+        return "must be a finite number"
+    if price <= 0:
+        return "must be more than 0"
+    return None
+
+
+def validate_hourly_prices(value) -> None:
+    """A JSON object of size slug -> USD per hour, each a finite number above zero."""
+    if not isinstance(value, dict):
+        raise ValidationError(
+            'Must be an object of size slug -> US dollars an hour, e.g. {"gpu-h100x1-80gb": 3.39}.'
+        )
+    errors = [
+        f"{slug}: {problem}" for slug, price in value.items() if (problem := price_problem(price))
+    ]
+    if errors:
+        raise ValidationError(errors)
+
+
 def validate_billing_rules(value) -> None:
     """A JSON object of size slug -> rule, each rule as ``engines/gpu_billing.py`` reads it."""
     if not isinstance(value, dict):
@@ -264,6 +291,7 @@ class GpuPolicySettings(models.Model):
     hourly_prices = models.JSONField(
         default=dict,
         blank=True,
+        validators=[validate_hourly_prices],
         help_text='USD per hour by size slug, e.g. {"gpu-h100x1-80gb": 3.39}.',
     )
     billing_rules = models.JSONField(

@@ -163,3 +163,39 @@ def test_whatever_a_reviewer_posts_never_answers_500_and_a_refusal_changes_nothi
     if response.status_code != 200:
         assert Draft.objects.get(id=draft.id).status == draft.status
         assert Correction.objects.count() == corrections
+
+
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("/threads/?q=%00", "q"),
+        ("/workflows/?template_key=a%00b", "template_key"),
+        ("/decisions/?classifier=%00", "classifier"),
+        ("/threads/?q%00=x", "q\x00"),
+    ],
+)
+def test_a_nul_in_a_panel_query_string_is_a_400_naming_it(admin_user, url, name):
+    from tests.prospects.test_views import logged_in
+
+    response = logged_in(admin_user).get(url)
+    assert response.status_code == 400
+    assert f"The query parameter '{name}' is refused: Contains a NUL" in response.content.decode()
+
+
+def test_a_nul_in_an_api_query_string_is_a_400_naming_it(api_for, admin_user):
+    response = api_for(admin_user).get("/api/workflows/", {"template_key": "x\x00"})
+    assert (response.status_code, response.json()) == (
+        400,
+        {"template_key": ["Contains a NUL character."]},
+    )
+
+
+def test_a_put_of_anything_but_an_object_is_a_400(api_for, operator, experiment):
+    for body in ([], ["slug"], "text", 12, None):
+        response = api_for(operator).generic(
+            "PUT",
+            f"/api/experiments/{experiment.id}/",
+            json.dumps(body),
+            content_type="application/json",
+        )
+        assert response.status_code == 400, body

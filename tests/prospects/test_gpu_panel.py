@@ -1,11 +1,12 @@
 """The GPU page and /api/gpu/: wiring, permissions and field errors."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 
-from engines.gpu_lifecycle import lifecycle_tick
+from engines.gpu_lifecycle import hourly_price, lifecycle_tick, policy_settings
 from engines.models import GpuInstance, GpuOperatorAction, GpuPolicySettings
-from engines.services import gpu_hold_warm
+from engines.services import gpu_hold_warm, gpu_policy_update
 from prospects.builds.gpu import build_loads
 from tests.conftest import DO_BUILD, PASSWORD
 
@@ -154,3 +155,49 @@ def test_a_billing_rule_is_validated_shown_and_kept_in_history(db, admin_user):
     assert GpuPolicySettings.objects.get().history.first().billing_rules == {
         "gpu-h100x1-80gb": {"rule": "per_started_hour"}
     }
+
+
+@pytest.mark.parametrize(
+    ("prices", "problem"),
+    [
+        ('{"gpu-h100x1-80gb": "3,39"}', "written with a dot, e.g. 3.39"),
+        ('{"gpu-h100x1-80gb": NaN}', "must be a finite number"),
+        ('{"gpu-h100x1-80gb": Infinity}', "must be a finite number"),
+        ('{"gpu-h100x1-80gb": 0}', "must be more than 0"),
+        ('{"gpu-h100x1-80gb": true}', "written with a dot"),
+        ("[3.39]", "Must be an object of size slug"),
+    ],
+)
+def test_a_price_that_is_not_a_finite_positive_number_is_refused_by_its_field(
+    db, admin_user, prices, problem
+):
+    refused = logged_in(admin_user).post(
+        "/gpu/",
+        {
+            "idle_grace_seconds": "",
+            "deep_backlog_items": 50,
+            "max_instances": 1,
+            "boot_timeout_seconds": 900,
+            "max_lifetime_seconds": 43200,
+            "daily_budget_usd": "100.00",
+            "hourly_prices": prices,
+            "drain_items_per_second": 0.5,
+        },
+    )
+    assert refused.status_code == 400
+    assert problem in refused.content.decode()
+    with pytest.raises(ValidationError):
+        gpu_policy_update(user=admin_user, hourly_prices={"gpu-h100x1-80gb": float("nan")})
+
+
+def test_a_bad_price_stored_before_validation_still_opens_the_pages_and_provisions_nothing(
+    db, admin_user, api_for
+):
+    policy_settings()
+    GpuPolicySettings.objects.update(hourly_prices={"gpu-h100x1-80gb": "3,39"})
+
+    page = logged_in(admin_user).get("/gpu/")
+    api = api_for(admin_user).get("/api/gpu/")
+
+    assert (page.status_code, api.status_code) == (200, 200)
+    assert hourly_price(GpuPolicySettings.objects.get()) == 0.0
