@@ -1,5 +1,4 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
 from config.admin import EvidenceAdmin, EvidenceHistoryAdmin
 from prospects.models import (
@@ -9,14 +8,13 @@ from prospects.models import (
     InboundMessage,
     MoveLabel,
     PipelineSettings,
+    SafetyCue,
     Thread,
 )
 
 admin.site.register([Thread, InboundMessage, Decision], EvidenceAdmin)
-admin.site.register([Draft, Correction, MoveLabel], EvidenceHistoryAdmin)
-
-
-@admin.register(PipelineSettings)
-class PipelineSettingsAdmin(SimpleHistoryAdmin):
-    # The active engine changes only through draft_engine_set (registry check, history).
-    readonly_fields = ["draft_engine"]
+admin.site.register([Draft, Correction, MoveLabel, SafetyCue], EvidenceHistoryAdmin)
+# The pipeline settings change only through the panel and the API: the engine switches
+# check the registry and ask for a confirmation, every setting is validated and kept in
+# history with who changed it. Django admin shows them, with that history, and no form.
+admin.site.register(PipelineSettings, EvidenceHistoryAdmin)

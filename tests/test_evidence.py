@@ -146,3 +146,23 @@ class TestAdmin:
         assert browser.get(url).status_code == 200
         assert browser.post(url, {"body": "rewritten", "status": "held"}).status_code == 403
         assert Draft.objects.get(id=draft.id).status == Draft.Status.REJECTED
+
+
+def test_pipeline_settings_are_read_only_in_django_admin(db):
+    from prospects.selectors import pipeline_settings
+
+    row = pipeline_settings()
+    browser = Client()
+    browser.force_login(User.objects.create_superuser("root", password=PASSWORD))
+    change = reverse("admin:prospects_pipelinesettings_change", args=[row.pk])
+
+    page = browser.get(change)
+    posted = browser.post(
+        change, {"classifier_engine": "endpoint-nothing_1", "default_mode": "auto_send"}
+    )
+
+    assert page.status_code == 200
+    assert b'name="_save"' not in page.content
+    assert posted.status_code == 403
+    row.refresh_from_db()
+    assert (row.classifier_engine, row.default_mode) == ("rules", "review")
