@@ -23,6 +23,7 @@ from schemathesis.specs.openapi.checks import (
 
 from config.roles import Role
 from config.wsgi import application
+from tests import test_permissions
 
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "5"))
 ROLES = (None, Role.COWORKER, Role.OPERATOR, Role.ADMIN, Role.CLIENT)
@@ -84,3 +85,34 @@ def test_no_server_errors_and_no_schema_violations(case, role_headers):
         case.validate_response(
             response, checks=[response_schema_conformance, content_type_conformance]
         )
+
+
+# What a schema-following generator never sends: bodies of the wrong shape altogether.
+MISSHAPEN_BODIES = ([], ["x"], "text", 12, None, True, {"": None}, {"a": {"b": [1, {}]}})
+# The permissions matrix's callers and objects: every endpoint's path filled with rows
+# that exist, so a body reaches the endpoint's validation instead of a 404.
+callers = test_permissions.callers
+objects = test_permissions.objects
+
+
+def test_every_write_endpoint_answers_a_misshapen_body_without_a_server_error(
+    objects, callers, api_for
+):
+    """Every API write endpoint of the permissions matrix (whose walk of the URL resolver
+    makes sure none is missing), as an admin, with each misshapen body."""
+    names = {name: getattr(value, "id", "") for name, value in vars(objects).items()}
+    endpoints = {
+        (method, path.format(**names))
+        for method, path, _, _ in test_permissions.MATRIX
+        if path.startswith("/api/") and method in ("POST", "PUT", "PATCH")
+    }
+    server_errors = []
+    for method, url in sorted(endpoints):
+        for body in MISSHAPEN_BODIES:
+            # A fresh token each time: the logout endpoints revoke the one they are sent.
+            api = api_for(callers["admin"])
+            response = api.generic(method, url, json.dumps(body), content_type="application/json")
+            if response.status_code >= 500:
+                server_errors.append((method, url, body))
+    assert len(endpoints) >= 30
+    assert server_errors == []
