@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "knox",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "simple_history",
     "engines",
@@ -182,6 +183,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # The schema and its viewer are public, as the README's API table is.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # Swagger UI's files from the pinned drf-spectacular-sidecar, through our static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # Choice sets that share a field name ("state", "kind") each get their own schema name.
     "ENUM_NAME_OVERRIDES": {
         "ThreadStateEnum": "builder.taxonomy.ThreadState",
