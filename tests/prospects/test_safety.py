@@ -95,9 +95,7 @@ def test_times_dates_prices_adult_ages_and_idioms_pass(body):
 
 def test_the_words_keep_the_case_and_the_letters_the_sender_wrote():
     # The rules match a lower-case copy; the words come from the message itself.
-    assert [str(f) for f in safety_findings("Call the POLİCE now")] == [
-        "law enforcement: 'POLİCE'"
-    ]
+    assert [str(f) for f in safety_findings("Call the POLİCE now")] == ["law enforcement: 'POLİCE'"]
 
 
 def test_the_screen_reads_a_whole_inbound_message(settings):
