@@ -180,6 +180,7 @@ def test_invisible_characters_neither_hide_a_rule_nor_make_a_body():
         "hxxps://evil.example/x",  # defanged scheme
         "See www.annak.net",
         "Everything is on [my page](https://x.co/p)",
+        "Everything is on [my page](profile/anna)",
         "find me at annak[.]com",
         "annak(dot)com has it all",
         "annak dot com",
