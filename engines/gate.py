@@ -106,7 +106,8 @@ _RULES = (
 
 
 def check(text: str, *, max_chars: int, prompt_fragments=()) -> GateVerdict:
-    """Runs every rule on ``text``; the verdict lists the failed rules in a fixed order.
+    """Runs every rule on ``text`` (the content rules on its first ``max_chars``
+    characters); the verdict lists the failed rules in a fixed order.
 
     ``prompt_fragments`` are prompt lines that must not appear in the reply.
     """
