@@ -33,11 +33,11 @@ from prospects.inbound.safety import safety_findings
 CORPUS = ROOT / "tests" / "fixtures" / "gate"
 WORST_CASE_CHARS = 10_000
 # Each starts something a rule reads (a mailbox, a phone number, a hyphenated domain, a
-# word spelled out, a number word) and never finishes it.
+# word spelled out, a number word, a markdown link) and never finishes it.
 ADVERSARIAL_UNITS = (
     "a", "a.", "a ", "1", "1 ", "a@", "a at ", "a1.", "a-", "a+", "a . ", "A B ", "I'm ",
     "12 ", "a [at] ", "http", "www.", "1:", "A1", "a1", "a_", "1.", "1-", "1, ", "Aa ",
-    "1a ", "a.a ",
+    "1a ", "a.a ", "[a](", "one-", "five5 ", "10 for ", "40.1 ",
 )  # fmt: skip
 
 
