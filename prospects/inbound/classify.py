@@ -14,8 +14,8 @@ from prospects.models import RULES
 
 RULES_FILE = Path(__file__).with_name("classification_rules.yaml")
 # The rules read the first 1,000 characters of a message: a move's cue is in how it opens
-# (the labelled messages are under 310), and the rules' time grows with what they read,
-# some 10 ms a thousand characters. Gate-2's safety screen reads the whole message.
+# (the labelled messages are under 310), and each of some 65 patterns reads all it is
+# given, so their time grows with it. Gate-2's safety screen reads the whole message.
 READ_CHARS = 1000
 
 
