@@ -4,10 +4,16 @@ four lines to a reply by default (about 200 characters, a draft's length), after
 warm-up. The gate runs on every draft; the target is under 1 ms a reply on the 2-core dev
 machine.
 
-    python bench/gate_speed.py [--replies 1000] [--lines-each 4]
+Then the worst case: 10,000 adversarial characters (a few characters repeated that a
+pattern without bounds would start reading again at every position: "a1", "12 ", "a-",
+"www."...) through the gate, the move rules and Gate-2's safety screen; the target is
+under 50 ms for each, on the slowest text.
 
-Prints the total, p50/p95/max per reply and the normalisation's share; the last line is
-`RESULT gate_ms_per_reply=<mean>`.
+    python bench/gate_speed.py [--replies 1000] [--lines-each 4] [--max-chars N]
+
+Prints the total, p50/p95/max per reply and the normalisation's share, then each worst
+case with its text; one line a figure: `RESULT gate_ms_per_reply=<mean>`,
+`RESULT gate_worst_ms=…`, `RESULT move_rules_worst_ms=…`, `RESULT safety_worst_ms=…`.
 """
 
 import argparse
@@ -17,11 +23,22 @@ import time
 from _setup import ROOT  # first: sets Django up, its database created and migrated
 from django.conf import settings
 
+from builder.taxonomy import ThreadState
 from engines import gate
 from engines.gate_corpus import parse_labelled
 from engines.untrusted import normalise
+from prospects.inbound.classify import classify
+from prospects.inbound.safety import safety_findings
 
 CORPUS = ROOT / "tests" / "fixtures" / "gate"
+WORST_CASE_CHARS = 10_000
+# Each starts something a rule reads (a mailbox, a phone number, a hyphenated domain, a
+# word spelled out, a number word, a markdown link) and never finishes it.
+ADVERSARIAL_UNITS = (
+    "a", "a.", "a ", "1", "1 ", "a@", "a at ", "a1.", "a-", "a+", "a . ", "A B ", "I'm ",
+    "12 ", "a [at] ", "http", "www.", "1:", "A1", "a1", "a_", "1.", "1-", "1, ", "Aa ",
+    "1a ", "a.a ", "[a](", "one-", "five5 ", "10 for ", "40.1 ",
+)  # fmt: skip
 
 
 def replies(count: int, lines_each: int) -> list[str]:
@@ -48,13 +65,29 @@ def timed(function, texts: list[str]) -> list[float]:
     return seconds
 
 
+def worst_case(function) -> tuple[float, str]:
+    """The slowest of the adversarial texts through ``function``, in ms (the best of three
+    runs, so a busy machine's pause is not counted), and the unit it repeats."""
+    timings = []
+    for unit in ADVERSARIAL_UNITS:
+        text = (unit * WORST_CASE_CHARS)[:WORST_CASE_CHARS]
+        timings.append((min(timed(function, [text] * 3)) * 1000, unit))
+    return max(timings)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replies", type=int, default=1000)
     parser.add_argument("--lines-each", type=int, default=4, help="corpus lines per reply")
+    parser.add_argument(
+        "--max-chars",
+        type=int,
+        default=settings.DRAFT_MAX_CHARS,
+        help="the gate's max_chars (a workflow may allow up to 4000)",
+    )
     args = parser.parse_args()
     texts = replies(args.replies, args.lines_each)
-    check = lambda text: gate.check(text, max_chars=settings.DRAFT_MAX_CHARS)  # noqa: E731
+    check = lambda text: gate.check(text, max_chars=args.max_chars)  # noqa: E731
     timed(check, texts[:100])  # warm-up: regex compilation, the suffix list, caches
     seconds = timed(check, texts)
     normalising = timed(normalise, texts)
@@ -68,6 +101,17 @@ def main() -> None:
     )
     print(f"normalisation alone: {sum(normalising) * 1000 / len(texts):.3f} ms a reply")
     print(f"RESULT gate_ms_per_reply={mean:.3f}")
+    print(f"worst case, {WORST_CASE_CHARS} adversarial characters (max_chars {args.max_chars}):")
+    figures = {
+        "gate_worst_ms": check,
+        "move_rules_worst_ms": lambda text: classify(text, thread_state=ThreadState.NEW),
+        # Uncached: the screen keeps its recent answers for the thread's memory.
+        "safety_worst_ms": safety_findings.__wrapped__,
+    }
+    for name, function in figures.items():
+        ms, unit = worst_case(function)
+        print(f"{name}: slowest on {unit!r} repeated")
+        print(f"RESULT {name}={ms:.1f}")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from engines.gate_contacts import (
 from engines.gate_links import has_handle, has_link
 from engines.gate_phrases import shows_prompt_or_reasoning, sounds_like_ai
 from engines.gate_prices import has_price
-from engines.untrusted import unmask
+from engines.untrusted import normalise, unmask
 
 
 class GateRule(models.TextChoices):
@@ -106,16 +106,21 @@ _RULES = (
 
 
 def check(text: str, *, max_chars: int, prompt_fragments=()) -> GateVerdict:
-    """Runs every rule on ``text``; the verdict lists the failed rules in a fixed order.
+    """Runs every rule on ``text`` (the content rules on its first ``max_chars``
+    characters); the verdict lists the failed rules in a fixed order.
 
     ``prompt_fragments`` are prompt lines that must not appear in the reply.
     """
-    seen = _as_seen(text or "")
-    if not seen.strip():
+    text = text or ""
+    if not normalise(text).strip():
         return GateVerdict(failed=(GateRule.EMPTY,))
     failed = []
     if len(text) > max_chars:
         failed.append(GateRule.TOO_LONG)
+    # The content rules read what may be sent, the first ``max_chars`` characters: a
+    # longer draft fails too_long, and a person who reads it whole must override that to
+    # send it. Their cost grows with what they read (the phone numbers library's most).
+    seen = _as_seen(text[:max_chars])
     failed.extend(rule for rule, breaks in _RULES if breaks(seen))
     if _leaks(seen, prompt_fragments):
         failed.append(GateRule.LEAKED_PROMPT)

@@ -103,14 +103,21 @@ _MAIL_SUFFIXES = r"com|net|org|info|me|io|co|de|fr|es|pt|br|it|uk|eu|ch|at|nl|ru
 # Words before a spelled "at" that say where something is, not whose address it is:
 # "my profile is at anna.co.uk" is a link.
 _NOT_A_MAILBOX = r"(?:is|are|me|you|us|it|am|here|there|page|site|profile|form|link|all)\b"
+# A mailbox is read once, from the start of its run of address characters
+# (``_MAILBOX``): started again at each character of "a1a1a1…" it would read the rest of
+# the run each time, quadratic in the run's length. Possessive, since nothing after it
+# ("@", a space, a bracket) is an address character.
+_MAILBOX = r"(?<![\w.+-])[\w.+-]++"
 EMAIL_PATTERNS = [
-    re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
+    re.compile(rf"{_MAILBOX}@[\w-]++(?:\.[\w-]++)+"),
     # With a real "@", spaces around the dot change nothing: "kate @ icloud . com".
-    re.compile(rf"[\w.+-]+\s*@\s*[a-z][\w-]*\s*\.\s*(?:{_MAIL_SUFFIXES})\b"),
+    re.compile(rf"{_MAILBOX}\s*@\s*[a-z][\w-]*+\s*\.\s*(?:{_MAIL_SUFFIXES})\b"),
     # A bare "." must touch the domain: with spaces, "see you at 8. Bye" would read as
-    # "you" at "8" dot "Bye".
+    # "you" at "8" dot "Bye". The mailbox starts at the run's first word boundary that
+    # is not one of those words (atomic: found once, not again from each later one).
     re.compile(
-        rf"\b(?!{_NOT_A_MAILBOX})[\w.+-]+(?:{_AT})[a-z][\w-]*(?:(?:{_SPELLED_DOT})(?:{_MAIL_SUFFIXES})\b|\.[a-z]{{2,6}}\b)",
+        rf"(?<![\w.+-])(?>[\w.+-]*?\b(?!{_NOT_A_MAILBOX}))[\w.+-]++(?:{_AT})[a-z][\w-]*+"
+        rf"(?:(?:{_SPELLED_DOT})(?:{_MAIL_SUFFIXES})\b|\.[a-z]{{2,6}}\b)",
     ),
 ]
 # A provider named, then a user name: "my gmail is anna.k22", "proton mail annak".

@@ -23,7 +23,9 @@ _SPELLED_SUFFIXES = frozenset(["com", "net", "org", "info", "biz", "me", "io", "
 _SITE_NAME = re.compile(r"[-\d]")
 _SPELLED_DOTS = frozenset(_DOT_WORDS.split("|"))
 _SCHEME = re.compile(r"\b(?:h[tx]{2}ps?|ftp)\s*(?::|\[:\])\s*/\s*/|\bwww" + rf"(?:{_DOT})")
-_MARKDOWN_LINK = re.compile(r"\[[^\]\n]{1,80}\]\(\s*[^)\s]{3,}\s*\)")
+# The address stops at a "[": read past it, "[a]([a]([a](…" would be read to its end again
+# from each label, quadratic. An address with one (an IPv6 host) has a scheme.
+_MARKDOWN_LINK = re.compile(r"\[[^\]\n]{1,80}\]\(\s*[^)\s\[]{3,}\s*\)")
 _BARE_DOMAIN = re.compile(
     rf"\b([a-zA-Z0-9][a-zA-Z0-9-]{{0,62}})({_DOT_ANY_CASE})([a-zA-Z]{{2,24}})\b"
 )

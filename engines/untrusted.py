@@ -236,7 +236,9 @@ def _join_spelled_out(match: re.Match) -> str:
 
 # Digits that stand for the letter they look like, inside a word.
 _DIGIT_LETTERS = str.maketrans("013457@$", "oieastas")
-_MIXED_WORD = re.compile(r"[\w@$]*[^\W\d_][\w@$]*")
+# A whole run of word characters with a letter in it, read from the run's start only: tried
+# again from each character of "1111…" it would read the rest of the run each time.
+_MIXED_WORD = re.compile(r"(?<![\w@$])(?=[\w@$]*?[^\W\d_])[\w@$]++")
 # A number with its unit or ordinal ("16yo", "17ans", "4pm", "10th", "2x"), or a word with
 # a number after it ("room12", "covid19"): words that mix letters and digits honestly.
 _NUMBER_AND_UNIT = re.compile(r"^\d+[^\W\d_]{1,6}$|^[^\W\d_]+\d{2,}$", re.IGNORECASE)

@@ -233,6 +233,12 @@ def draft_correct(
     original = current["body"]
     if body == original.strip():
         return draft_approve(draft_id=draft_id, user=user, override=override, reason=reason)
+    # The gate reads the text only for a draft awaiting this user's review: anyone else
+    # is told who has it, and cannot make the server read text it will never send.
+    if not Draft.objects.awaiting_review(user).filter(id=draft_id).exists():
+        raise DraftConflict(
+            Draft.objects.select_related("review_claimed_by").get(id=draft_id), user
+        )
     verdict = gate.check(body, max_chars=settings.DRAFT_MAX_CHARS)
     overridden = _overridden_rules(
         verdict.as_json()["failed"],

@@ -50,6 +50,18 @@ def test_too_long_is_named():
     assert failed("x" * 11, max_chars=10) == {GateRule.TOO_LONG}
 
 
+def test_the_content_rules_read_only_what_may_be_sent():
+    # Past max_chars the draft is held too_long and a person reads it whole.
+    assert failed("See you soon. " * 10 + "Call 0207 946 0958", max_chars=140) == {
+        GateRule.TOO_LONG
+    }
+    assert GateRule.PHONE in failed("Call 0207 946 0958. " + "See you soon. " * 10, max_chars=140)
+
+
+def test_a_long_body_of_invisible_characters_is_empty_not_too_long():
+    assert failed("\u200b" * 600) == {GateRule.EMPTY}
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -119,6 +131,11 @@ def test_phone_numbers_are_caught(text):
         "anna at example dot com",
         "anna @ example.com",
         "anna＠example．com",
+        # The mailbox is read from the start of its run, whatever the run holds before it.
+        "write to " + "a1" * 200 + "@example.com",
+        "a.b.c+anna@example.com",
+        "is.anna at example dot com",
+        "-anna at example.com",
     ],
 )
 def test_email_addresses_are_caught(text):
@@ -163,6 +180,7 @@ def test_invisible_characters_neither_hide_a_rule_nor_make_a_body():
         "hxxps://evil.example/x",  # defanged scheme
         "See www.annak.net",
         "Everything is on [my page](https://x.co/p)",
+        "Everything is on [my page](profile/anna)",
         "find me at annak[.]com",
         "annak(dot)com has it all",
         "annak dot com",

@@ -21,10 +21,18 @@ from prospects.inbound.classify import classify
         ("Mom says dinner is at 7", "personal"),
         ("Our agency offers a photography package", "vendor"),
         ("Make money with crypto, click here", "spam"),
+        # A hyphenated domain is read once from its first label, also past a glued word.
+        ("deals at my_site-best-deals.com", "spam"),
+        ("deals at --best-deals.com", "spam"),
     ],
 )
 def test_rules_pick_the_move(body, move):
     assert classify(body, thread_state=ThreadState.ENGAGED).move == move
+
+
+def test_the_rules_read_the_first_characters_only():
+    assert classify("mmm " * 300 + "crypto", thread_state=ThreadState.NEW).move == "opener"
+    assert classify("crypto " + "mmm " * 300, thread_state=ThreadState.NEW).move == "spam"
 
 
 def test_no_match_on_a_new_thread_is_an_opener():

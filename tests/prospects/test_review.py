@@ -163,6 +163,16 @@ def test_a_claimed_draft_is_taken_until_the_claim_lapses(held, coworker, make_us
     assert Draft.objects.get(id=draft.id).reviewed_by == other
 
 
+def test_a_correction_of_a_draft_someone_else_has_is_refused_before_the_gate_reads_it(
+    held, coworker, make_user
+):
+    draft = held()
+    assert review_claim(draft_id=draft.id, user=coworker)
+    # Read by the gate, this text would be refused for its phone number instead.
+    with pytest.raises(DraftConflict, match="cora is reviewing this draft"):
+        draft_correct(draft_id=draft.id, user=make_user("olga"), body="Call 0207 946 0958")
+
+
 def test_skip_hands_the_draft_back_and_is_in_its_history(held, coworker, make_user):
     draft = held()
     review_claim(draft_id=draft.id, user=coworker)

@@ -93,6 +93,17 @@ def test_times_dates_prices_adult_ages_and_idioms_pass(body):
     assert categories(body) == set()
 
 
+def test_the_words_keep_the_case_and_the_letters_the_sender_wrote():
+    # The rules match a lower-case copy; the words come from the message itself.
+    assert [str(f) for f in safety_findings("Call the POLİCE now")] == ["law enforcement: 'POLİCE'"]
+
+
+def test_the_screen_reads_a_whole_inbound_message(settings):
+    body = "Hello. " * (settings.INBOUND_MAX_BODY_CHARS // 7 - 2) + "I'm 16"
+    assert categories(body) == {"minor"}
+    assert categories(body + " " * settings.INBOUND_MAX_BODY_CHARS + "police") == {"minor"}
+
+
 def test_the_unmasked_view_reads_number_words_and_disguises_as_digits():
     _, unmasked = safety_views("I'm s i x t e e n, she's s3venteen")
     assert "16" in unmasked
