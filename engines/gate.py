@@ -105,8 +105,16 @@ _RULES = (
 )
 
 
+# The longest reply anything may send: a workflow's maxChars and a correction stop here,
+# and review refuses to send a longer one even with an override. The content rules read
+# all of it, so whatever a person overrides (too_long included) was read; reading no
+# further keeps their cost bounded (it grows with the text, the phone numbers library's
+# most).
+READ_CHARS = 4000
+
+
 def check(text: str, *, max_chars: int, prompt_fragments=()) -> GateVerdict:
-    """Runs every rule on ``text`` (the content rules on its first ``max_chars``
+    """Runs every rule on ``text`` (the content rules on its first ``READ_CHARS``
     characters); the verdict lists the failed rules in a fixed order.
 
     ``prompt_fragments`` are prompt lines that must not appear in the reply.
@@ -117,10 +125,7 @@ def check(text: str, *, max_chars: int, prompt_fragments=()) -> GateVerdict:
     failed = []
     if len(text) > max_chars:
         failed.append(GateRule.TOO_LONG)
-    # The content rules read what may be sent, the first ``max_chars`` characters: a
-    # longer draft fails too_long, and a person who reads it whole must override that to
-    # send it. Their cost grows with what they read (the phone numbers library's most).
-    seen = _as_seen(text[:max_chars])
+    seen = _as_seen(text[:READ_CHARS])
     failed.extend(rule for rule, breaks in _RULES if breaks(seen))
     if _leaks(seen, prompt_fragments):
         failed.append(GateRule.LEAKED_PROMPT)

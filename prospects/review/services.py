@@ -122,6 +122,7 @@ def draft_approve(*, draft_id, user, override: bool = False, reason: str = "") -
         raise Draft.DoesNotExist(draft_id)
     if not normalise(current["body"]).strip():
         raise ValidationError({"body": "This draft is empty: edit it, or draft it again."})
+    _refuse_unreadably_long(current["body"])
     overridden = _overridden_rules(
         current["gate_failed"], _person_only_holds(current), override=override, reason=reason
     )
@@ -140,6 +141,17 @@ def draft_approve(*, draft_id, user, override: bool = False, reason: str = "") -
     move_label_confirm(decision_id=draft.decision_id, user=user)
     transaction.on_commit(lambda: dispatch_later(draft.id))
     return draft
+
+
+def _refuse_unreadably_long(body: str) -> None:
+    """No override sends more than the gate reads (``gate.READ_CHARS``)."""
+    if len(body) > gate.READ_CHARS:
+        raise ValidationError(
+            {
+                "body": f"This reply is {len(body):,} characters; no reply is sent past "
+                f"{gate.READ_CHARS:,}: shorten it."
+            }
+        )
 
 
 # What ``_person_only_holds`` reads of a draft.
@@ -226,6 +238,7 @@ def draft_correct(
     body = (body or "").strip()
     if not normalise(body).strip():
         raise ValidationError({"body": "The corrected reply cannot be empty."})
+    _refuse_unreadably_long(body)
     tags = clean_reason_tags(list(reason_tags))
     current = Draft.objects.filter(id=draft_id).values("body", *_HOLD_FIELDS).first()
     if current is None:

@@ -1,5 +1,6 @@
 import pytest
 
+from engines import gate
 from engines.gate import GateRule, check
 
 
@@ -50,12 +51,16 @@ def test_too_long_is_named():
     assert failed("x" * 11, max_chars=10) == {GateRule.TOO_LONG}
 
 
-def test_the_content_rules_read_only_what_may_be_sent():
-    # Past max_chars the draft is held too_long and a person reads it whole.
+def test_the_content_rules_read_everything_a_person_could_override_and_send():
+    # Past max_chars the draft is too_long, and the tail a person might send anyway is read.
     assert failed("See you soon. " * 10 + "Call 0207 946 0958", max_chars=140) == {
+        GateRule.TOO_LONG,
+        GateRule.PHONE,
+    }
+    # Nothing past READ_CHARS is ever sent (review refuses it), so nothing past it is read.
+    assert failed("x" * gate.READ_CHARS + " Call 0207 946 0958", max_chars=140) == {
         GateRule.TOO_LONG
     }
-    assert GateRule.PHONE in failed("Call 0207 946 0958. " + "See you soon. " * 10, max_chars=140)
 
 
 def test_a_long_body_of_invisible_characters_is_empty_not_too_long():
