@@ -66,6 +66,12 @@ def _digit_words_to_digits(text: str) -> str:
         text = replaced
 
 
+# How many number-like stretches the library parses and validates (its default, 65,535,
+# let a text of "40.1 40.1 ..." take 90 ms here). A reply has a handful; past this many,
+# the run-of-digits fallback below still reads every one.
+PHONE_CANDIDATES_PARSED = 100
+
+
 def has_phone(text: str) -> bool:
     text = text.lower()
     if not _may_hold_a_number(text):
@@ -78,7 +84,10 @@ def has_phone(text: str) -> bool:
     # The library knows every country's formats (with a "+", or the home region's own);
     # the run of digits below is the fallback for another country's national format.
     matcher = phonenumbers.PhoneNumberMatcher(
-        digits, settings.GATE_PHONE_REGION, leniency=phonenumbers.Leniency.VALID
+        digits,
+        settings.GATE_PHONE_REGION,
+        leniency=phonenumbers.Leniency.VALID,
+        max_tries=PHONE_CANDIDATES_PARSED,
     )
     if matcher.has_next():
         return True

@@ -232,3 +232,11 @@ def test_handles_and_other_channels_are_caught(text):
 )
 def test_times_names_and_ordinary_words_are_not_links_or_handles(text):
     assert not failed(text) & {"link", "handle"}
+
+
+def test_a_phone_after_more_numbers_than_the_library_parses_is_still_caught():
+    from engines.gate_contacts import PHONE_CANDIDATES_PARSED
+
+    numbers = "40.1 " * (PHONE_CANDIDATES_PARSED + 50)
+    assert GateRule.PHONE in failed(numbers + "call +44 20 7946 0958", max_chars=4000)
+    assert GateRule.PHONE in failed(numbers + "call 0207 946 0958", max_chars=4000)
