@@ -144,9 +144,7 @@ def test_a_ready_droplet_has_nothing_left_to_fetch(do_build, fake_do, clock):
     assert fetch(instance.id, handover_token(user_data)).status_code == 410
 
 
-def test_without_the_apps_url_provisioning_fails_permanently_saying_so(
-    do_build, fake_do, settings
-):
+def test_without_the_apps_url_provisioning_fails_permanently_saying_so(do_build, fake_do, settings):
     settings.DROPLET_API_URL = ""
     lifecycle_tick(loads=WORK)
 
