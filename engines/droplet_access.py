@@ -15,6 +15,7 @@ reached inside the app's VPC, its own TLS certificate, both made when it is prov
 """
 
 import base64
+import logging
 import secrets
 import ssl
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from engines.gpu_deploy import CredentialsHandover, serving_credentials, trainin
 from engines.models import GpuInstance
 from engines.training_tokens import report_token
 
+logger = logging.getLogger(__name__)
 # The pin, not the dates, is what makes the certificate trusted; the dates only must not
 # fail a healthy droplet. A day back absorbs clock skew; a year outlives any droplet.
 CERTIFICATE_BACKDATE = timedelta(days=1)
@@ -140,11 +142,11 @@ def credentials_handover(instance: GpuInstance) -> CredentialsHandover:
         )
     return CredentialsHandover(
         url=f"{base}/api/gpu/instances/{instance.id}/credentials/",
-        token=handover_token(instance.id),
+        token=_handover_token(instance.id),
     )
 
 
-def handover_token(instance_id, *, secret_key: str | None = None) -> str:
+def _handover_token(instance_id, *, secret_key: str | None = None) -> str:
     return salted_hmac(
         _HANDOVER_SALT, str(instance_id), secret=secret_key, algorithm="sha256"
     ).hexdigest()
@@ -162,6 +164,8 @@ def credentials_hand_over(instance_id, token: str) -> dict[str, str]:
     if problem := _handover_closed(instance):
         raise CredentialsClosed(problem)
     files = _credentials_files(instance)
+    # The same conditions again, in the update itself: a racing fetch, or the instance's
+    # end, may have come between the read above and this write.
     fetched = GpuInstance.objects.filter(
         id=instance.id,
         credentials_fetched_at__isnull=True,
@@ -170,6 +174,7 @@ def credentials_hand_over(instance_id, token: str) -> dict[str, str]:
     ).update(credentials_fetched_at=now(), tls_private_key_sealed="")
     if fetched != 1:
         raise CredentialsClosed("The credentials were fetched already or the window closed.")
+    logger.info("GPU instance %s fetched its credentials", instance.id)
     return files
 
 
@@ -177,7 +182,7 @@ def _handover_token_valid(instance_id, token: str) -> bool:
     # A rotation's old keys still open a handover made just before it, as they unseal.
     secret_keys = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
     return bool(token) and any(
-        constant_time_compare(handover_token(instance_id, secret_key=key), token)
+        constant_time_compare(_handover_token(instance_id, secret_key=key), token)
         for key in secret_keys
     )
 
