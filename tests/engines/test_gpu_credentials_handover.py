@@ -7,6 +7,8 @@ import shlex
 import stat
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import yaml
@@ -14,7 +16,15 @@ from django.conf import settings as django_settings
 from django.db import connection
 from rest_framework.test import APIClient
 
-from engines.droplet_access import unseal
+from engines.clock import now
+from engines.droplet_access import (
+    CredentialsClosed,
+    credentials_hand_over,
+    credentials_handover,
+    new_api_key,
+    seal,
+    unseal,
+)
 from engines.gpu_deploy import HANDOVER_SCRIPT_PATH, HANDOVER_TOKEN_PATH
 from engines.gpu_lifecycle import BuildLoad, lifecycle_tick
 from engines.models import GpuInstance
@@ -227,3 +237,32 @@ def test_the_boot_script_writes_root_only_files_from_the_one_fetch(
     again = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     assert again.returncode == 1
     assert "credentials refused: 410" in again.stderr
+
+
+def test_two_racing_fetches_get_one_answer(transactional_db, settings):
+    """The handover is a conditional update: however the two interleave, one wins."""
+    settings.DROPLET_API_URL = "https://panel.example.test"
+    instance = GpuInstance.objects.create(
+        engine_id=DO_BUILD,
+        size_slug="gpu-h100x1-80gb",
+        hourly_price=3.39,
+        state=State.BOOTING,
+        state_changed_at=now(),
+        api_key_sealed=seal(new_api_key()),
+    )
+    token = credentials_handover(instance).token
+    start = threading.Barrier(2)
+
+    def fetch_once():
+        start.wait()
+        try:
+            return credentials_hand_over(instance.id, token)
+        except CredentialsClosed as closed:
+            return closed
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = list(pool.map(lambda _: fetch_once(), range(2)))
+
+    assert sorted(type(outcome).__name__ for outcome in outcomes) == ["CredentialsClosed", "dict"]
