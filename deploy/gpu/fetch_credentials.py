@@ -30,6 +30,17 @@ class Refused(Exception):
     """The app said no (a spent, expired or wrong token): retrying cannot help."""
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """The token goes to the URL the user data names and nowhere else: a redirect is an
+    error (a 3xx answer), never followed with the token."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 def main(argv=None) -> int:
     arguments = _parser().parse_args(argv)
     targets = dict(_target(value) for value in arguments.files)
@@ -56,7 +67,7 @@ def fetch(url: str, token: str, *, deadline: float) -> dict:
     )
     while True:
         try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as answer:
+            with _OPENER.open(request, timeout=TIMEOUT_SECONDS) as answer:
                 return json.load(answer)["files"]
         except urllib.error.HTTPError as error:
             if error.code < 500 and error.code != 429:
