@@ -399,6 +399,12 @@ GPU_SERVER_PORT = env.int("GPU_SERVER_PORT", default=8000)
 # The app's address: the droplet's firewall admits the model port from here only.
 GPU_APP_CIDR = env.str("GPU_APP_CIDR", default="")
 GPU_BOOT_SECONDS = env.float("GPU_BOOT_SECONDS", default=300.0)
+# A droplet's user data holds no working secret: at boot the droplet fetches its credentials
+# (API key, TLS key; a training droplet's run token) once, from this URL of the app, within
+# DROPLET_CREDENTIALS_TTL_SECONDS of being provisioned. https://, unless droplets are
+# reached inside the app's VPC and region. Unset: GPU droplets fail to provision, saying so.
+DROPLET_API_URL = env.str("DROPLET_API_URL", default=TRAINING_API_URL)
+DROPLET_CREDENTIALS_TTL_SECONDS = env.int("DROPLET_CREDENTIALS_TTL_SECONDS", default=900)
 
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="prospector-demo")
 

@@ -1,12 +1,19 @@
 """What boots the GPU droplet: cloud-init user data that starts vLLM for one engine build.
 
-One place renders it, so the firewall, the weights mount, the API-key handling and the exact
-``vllm serve`` command line cannot drift between the provider that creates droplets, the
-runbook and the tests. Everything that ends up in a shell, a systemd unit or a firewall rule is
-validated here first: a droplet that fails to boot costs GPU time before anyone notices, and a
-value that slips into a command line is a remote shell on a box holding the weights.
+One place renders it, so the firewall, the weights mount, the credentials handover and the
+exact ``vllm serve`` command line cannot drift between the provider that creates droplets,
+the runbook and the tests. Everything that ends up in a shell, a systemd unit or a firewall
+rule is validated here first: a droplet that fails to boot costs GPU time before anyone
+notices, and a value that slips into a command line is a remote shell on a box holding the
+weights.
 
-The template is ``deploy/gpu/cloud-init.yaml`` (``string.Template`` placeholders).
+User data stays readable from the droplet's metadata service for its whole life, so it
+holds no secret that still works: only a one-time token, which a oneshot unit spends at
+boot to fetch the droplet's credentials from the app (``deploy/gpu/fetch_credentials.py``,
+``engines/droplet_access.py``).
+
+The templates are ``deploy/gpu/cloud-init.yaml`` and ``training-cloud-init.yaml``
+(``string.Template`` placeholders).
 """
 
 import ipaddress
@@ -34,6 +41,17 @@ VLLM_VERSION = "0.33.0"
 TLS_CERT_PATH = "/etc/vllm/tls/cert.pem"
 TLS_KEY_PATH = "/etc/vllm/tls/key.pem"
 TLS_CREDENTIALS = f"      LoadCredential=tls-key:{TLS_KEY_PATH}"
+VLLM_ENV_PATH = "/etc/vllm/vllm.env"
+RUN_TOKEN_PATH = "/etc/prospector/run-token"
+# The credentials handover at boot: the token the user data carries (root's, removed once
+# spent), the stdlib script that spends it, and the unit that runs it before the service.
+HANDOVER_TOKEN_PATH = "/etc/prospector/handover-token"
+HANDOVER_SCRIPT_PATH = "/usr/local/lib/prospector/fetch_credentials.py"
+HANDOVER_UNIT = "droplet-credentials.service"
+# What a droplet fetches, by name; the unit maps each name to its root-only file.
+VLLM_ENV = "vllm.env"
+TLS_KEY = "tls-key.pem"
+RUN_TOKEN = "run-token"
 # DigitalOcean refuses user data above 64 KiB; failing here beats a rejected create call.
 MAX_USER_DATA_BYTES = 64 * 1024
 
@@ -82,11 +100,9 @@ class ServeConfig:
     model_path: str
     served_model: str
     lora_modules: dict[str, str] = field(default_factory=dict)
-    api_key: str = field(repr=False)
-    # The droplet's own certificate and private key (PEM): vLLM serves TLS with them. Both
-    # empty when the app reaches the droplet inside its VPC.
+    # The droplet's own certificate (PEM, public): vLLM serves TLS with it and the private
+    # key the droplet fetches at boot. Empty when the app reaches the droplet inside its VPC.
     tls_certificate: str = ""
-    tls_private_key: str = field(default="", repr=False)
     port: int = 8000
     allowed_cidr: str
     # SSH by key from the app; without keys, no SSH at all (see ssh_runcmd).
@@ -100,6 +116,45 @@ class ServeConfig:
         # A copy, so a caller mutating its dict later cannot change a validated config.
         object.__setattr__(self, "lora_modules", dict(self.lora_modules))
         _validate(self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CredentialsHandover:
+    """Where a droplet fetches its credentials at boot (the app's URL for this instance),
+    and the one-time token it shows there. Invalid values raise ``ValueError``."""
+
+    url: str
+    token: str = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.url.startswith(("https://", "http://")) or not _PATH.fullmatch(self.url):
+            raise ValueError(f"credentials url: {self.url!r} is not an http(s) URL.")
+        if not self.token or not _API_KEY.fullmatch(self.token):
+            raise ValueError("credentials token: letters, digits and ._~+/=- only.")
+
+
+def serving_credentials(*, api_key: str, tls_private_key: str = "") -> dict[str, str]:
+    """What a serving droplet fetches at boot, by name: its API key as vLLM's environment
+    file (``VLLM_API_KEY``, so the key never shows in ``ps`` or ``systemctl status``) and
+    its TLS private key, when it serves TLS."""
+    if not api_key:
+        raise ValueError("api_key: an API key is required; the model port must not be open.")
+    if not _API_KEY.fullmatch(api_key):
+        raise ValueError(
+            "api_key: use only letters, digits and . _ ~ + / = - (e.g. secrets.token_urlsafe)."
+        )
+    _check_pem("tls_private_key", tls_private_key, "PRIVATE KEY")
+    files = {VLLM_ENV: f"VLLM_API_KEY={api_key}\n"}
+    if tls_private_key:
+        files[TLS_KEY] = tls_private_key
+    return files
+
+
+def training_credentials(*, run_token: str) -> dict[str, str]:
+    """What a training droplet fetches at boot: its run's report token."""
+    if not _API_KEY.fullmatch(run_token):
+        raise ValueError("run_token: letters, digits and ._~+/=- only.")
+    return {RUN_TOKEN: f"{run_token}\n"}
 
 
 def vllm_command(config: ServeConfig) -> list[str]:
@@ -145,15 +200,20 @@ def lora_arguments(lora_modules: dict[str, str]) -> list[str]:
     return ["--lora-modules", *(f"{name}={path}" for name, path in lora_modules.items())]
 
 
-def render_user_data(config: ServeConfig) -> str:
-    """The ``#cloud-config`` user data for a droplet serving ``config``."""
+def render_user_data(config: ServeConfig, handover: CredentialsHandover) -> str:
+    """The ``#cloud-config`` user data for a droplet serving ``config``, which fetches its
+    API key (and TLS private key) at boot through ``handover``."""
     _validate(config)
+    targets = {VLLM_ENV: VLLM_ENV_PATH}
+    if config.tls_certificate:
+        targets[TLS_KEY] = TLS_KEY_PATH
     template = Template(
         (settings.BASE_DIR / "deploy" / "gpu" / "cloud-init.yaml").read_text(encoding="utf-8")
     )
     rendered = template.substitute(
         engine_id=config.engine_id,
-        api_key=config.api_key,
+        handover_files=_handover_files(handover, targets, service="vllm.service"),
+        handover_unit=HANDOVER_UNIT,
         tls_files=_tls_files(config),
         tls_credentials=TLS_CREDENTIALS if config.tls_certificate else "",
         exec_start=" ".join(shlex.quote(arg) for arg in vllm_command(config)),
@@ -199,16 +259,15 @@ def render_training_user_data(
     *,
     run_id: str,
     api_url: str,
-    token: str,
+    handover: CredentialsHandover,
     volume_name: str,
     out_dir: str,
     allowed_cidr: str = "",
     has_ssh_keys: bool = False,
 ) -> str:
     """The ``#cloud-config`` user data for a droplet that trains one run and reports: as
-    closed as a serving droplet (no port open, SSH only by key from the app, if at all)."""
-    if not _API_KEY.fullmatch(token):
-        raise ValueError("token: letters, digits and ._~+/=- only.")
+    closed as a serving droplet (no port open, SSH only by key from the app, if at all).
+    Its run's report token is fetched at boot through ``handover``."""
     if not _VOLUME_NAME.fullmatch(volume_name):
         raise ValueError("volume_name: a DigitalOcean volume name is required.")
     if not api_url.startswith(("https://", "http://")) or not _PATH.fullmatch(api_url):
@@ -223,7 +282,7 @@ def render_training_user_data(
         "--run",
         str(uuid.UUID(run_id)),
         "--token-file",
-        "/etc/prospector/run-token",
+        RUN_TOKEN_PATH,
         "--out",
         out_dir,
     ]
@@ -234,7 +293,9 @@ def render_training_user_data(
     )
     return template.substitute(
         run_id=str(uuid.UUID(run_id)),
-        token=token,
+        handover_files=_handover_files(
+            handover, {RUN_TOKEN: RUN_TOKEN_PATH}, service="prospector-training.service"
+        ),
         exec_start=" ".join(shlex.quote(arg) for arg in command),
         weights_volume_files=_weights_volume_files(
             volume_name, service="prospector-training.service", read_only=False
@@ -244,7 +305,7 @@ def render_training_user_data(
 
 
 def _tls_files(config: ServeConfig) -> str:
-    """write_files entries for the droplet's certificate and its root-only private key."""
+    """The write_files entry for the droplet's certificate (its private key is fetched)."""
     if not config.tls_certificate:
         return ""
     return f"""\
@@ -253,16 +314,66 @@ def _tls_files(config: ServeConfig) -> str:
     permissions: "0644"
     content: |
 {_indented(config.tls_certificate)}
-  - path: {TLS_KEY_PATH}
-    owner: root:root
-    permissions: "0600"
-    content: |
-{_indented(config.tls_private_key)}
 """
 
 
-def _indented(pem: str) -> str:
-    return "\n".join(f"      {line}" for line in pem.strip().splitlines())
+def _handover_files(handover: CredentialsHandover, targets: dict[str, str], *, service: str) -> str:
+    """write_files entries for the one-time token, the script that spends it and the unit
+    that runs it before ``service``, which cannot start without it."""
+    script = (settings.BASE_DIR / "deploy" / "gpu" / "fetch_credentials.py").read_text(
+        encoding="utf-8"
+    )
+    command = [
+        "/usr/bin/python3",
+        HANDOVER_SCRIPT_PATH,
+        "--url",
+        handover.url,
+        "--token-file",
+        HANDOVER_TOKEN_PATH,
+        *(f"{name}={path}" for name, path in targets.items()),
+    ]
+    return f"""\
+  - path: {HANDOVER_TOKEN_PATH}
+    owner: root:root
+    permissions: "0600"
+    content: |
+      {handover.token}
+
+  - path: {HANDOVER_SCRIPT_PATH}
+    owner: root:root
+    permissions: "0644"
+    content: |
+{_indented(script)}
+
+  - path: /etc/systemd/system/{HANDOVER_UNIT}
+    owner: root:root
+    permissions: "0644"
+    content: |
+      [Unit]
+      Description=This droplet's credentials, fetched once from the app
+      Wants=network-online.target
+      After=network-online.target
+      Before={service}
+      # The token is removed once spent: after a reboot the files are there already.
+      ConditionPathExists={HANDOVER_TOKEN_PATH}
+
+      [Service]
+      Type=oneshot
+      RemainAfterExit=yes
+      ExecStart={" ".join(shlex.quote(arg) for arg in command)}
+
+  - path: /etc/systemd/system/{service}.d/credentials.conf
+    owner: root:root
+    permissions: "0644"
+    content: |
+      [Unit]
+      Requires={HANDOVER_UNIT}
+      After={HANDOVER_UNIT}
+"""
+
+
+def _indented(text: str) -> str:
+    return "\n".join(f"      {line}".rstrip() for line in text.strip().splitlines())
 
 
 def _weights_volume_files(volume_name: str, *, service: str, read_only: bool) -> str:
@@ -341,17 +452,7 @@ def _validate(config: ServeConfig) -> None:
             raise ValueError(f"lora_modules: LoRA {name!r} has no path.")
         _check_path(f"lora_modules[{name}]", path)
 
-    if not config.api_key:
-        raise ValueError("api_key: an API key is required; the model port must not be open.")
-    if not _API_KEY.fullmatch(config.api_key):
-        raise ValueError(
-            "api_key: use only letters, digits and . _ ~ + / = - (e.g. secrets.token_urlsafe)."
-        )
-
-    if bool(config.tls_certificate) != bool(config.tls_private_key):
-        raise ValueError("tls: a certificate and its private key go together, or neither.")
     _check_pem("tls_certificate", config.tls_certificate, "CERTIFICATE")
-    _check_pem("tls_private_key", config.tls_private_key, "PRIVATE KEY")
 
     if isinstance(config.port, bool) or not isinstance(config.port, int):
         raise ValueError(f"port: {config.port!r} is not an integer.")

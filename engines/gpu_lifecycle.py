@@ -34,7 +34,7 @@ from django.db.models import Max, Q
 from engines import gpu_policy
 from engines.clock import now
 from engines.dialect import Dialect
-from engines.droplet_access import droplet_credentials
+from engines.droplet_access import credentials_handover, droplet_credentials_make
 from engines.gpu_billing import billing_for
 from engines.gpu_costs import spent_between, today_start
 from engines.gpu_deploy import (
@@ -62,7 +62,6 @@ from engines.models import (
     price_problem,
 )
 from engines.registry import client_for, instance_endpoint
-from engines.training_tokens import report_token
 
 logger = logging.getLogger(__name__)
 State = GpuInstance.State
@@ -222,9 +221,9 @@ def _step_provisioning(instance, provider, machines, companions=()) -> None:
             ),
             image=settings.DO_TRAINING_IMAGE if training else settings.DO_GPU_IMAGE,
         )
-        # The create has gone out: the certificate's private key is the droplet's alone now.
+        # The certificate's private key stays sealed here until the droplet fetches it.
         GpuInstance.objects.filter(id=instance.id).update(
-            droplet_id=machine.handle, billed_from=now(), tls_private_key_sealed=""
+            droplet_id=machine.handle, billed_from=now()
         )
         instance.droplet_id = machine.handle
         if machines is not None:
@@ -532,17 +531,16 @@ def _user_data(instance: GpuInstance, companions=()) -> str:
         raise ProviderError(f"'{engine_id}' is not in the engine-build registry.", permanent=True)
     modules, ranks = served_heads(build, companions)
     GpuInstance.objects.filter(id=instance.id).update(adapters=sorted(modules))
-    api_key, tls = droplet_credentials(instance, server_name=_droplet_name(instance))
+    certificate = droplet_credentials_make(instance, server_name=_droplet_name(instance))
     try:
+        handover = credentials_handover(instance)
         config = ServeConfig(
             engine_id=engine_id,
             model_path=build.model_path or f"{WEIGHTS_MOUNT}/model",
             served_model=build.served_model or settings.GPU_LLM_MODEL,
             lora_modules=modules,
             max_lora_rank=max_lora_rank(ranks.values()),
-            api_key=api_key,
-            tls_certificate=tls.certificate if tls else "",
-            tls_private_key=tls.private_key if tls else "",
+            tls_certificate=certificate,
             port=settings.GPU_SERVER_PORT,
             allowed_cidr=settings.GPU_APP_CIDR,
             has_ssh_keys=bool(settings.DO_SSH_KEYS),
@@ -550,7 +548,7 @@ def _user_data(instance: GpuInstance, companions=()) -> str:
         )
     except ValueError as error:
         raise ProviderError(f"Serve configuration: {error}", permanent=True) from error
-    return render_user_data(config)
+    return render_user_data(config, handover)
 
 
 # 5. Training machines -----------------------------------------------------------------
@@ -615,7 +613,7 @@ def _training_user_data(instance: GpuInstance) -> str:
         return render_training_user_data(
             run_id=str(run.id),
             api_url=settings.TRAINING_API_URL,
-            token=report_token(run.id),
+            handover=credentials_handover(instance),
             volume_name=settings.DO_WEIGHTS_VOLUME,
             out_dir=adapter_dir_on_volume(run.new_engine_id),
             allowed_cidr=settings.GPU_APP_CIDR,

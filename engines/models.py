@@ -216,11 +216,13 @@ class GpuInstance(models.Model):
     adapters = models.JSONField(default=list, blank=True)
     # The droplet's own credentials (engines/droplet_access.py), made at provision time.
     # Sealed: the API key, until the instance ends, and the certificate's private key, until
-    # the create call has gone out (a create retried after a crash must send the same one).
-    # The certificate is public; empty when the droplet is reached inside the VPC.
+    # the droplet has fetched it at boot (the user data carries neither, only a one-time
+    # token). The certificate is public; empty when the droplet is reached inside the VPC.
     api_key_sealed = models.TextField(blank=True, editable=False)
     tls_certificate = models.TextField(blank=True, editable=False)
     tls_private_key_sealed = models.TextField(blank=True, editable=False)
+    # When the droplet fetched its credentials: set once, and the token is spent from then.
+    credentials_fetched_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Set for a training machine: booted from the training image for this run, released
     # when it ends. Serving plans leave these alone.
     training_run = models.ForeignKey(

@@ -123,7 +123,6 @@ def serve(base: Path, adapters: dict[str, Path], vllm_bin: Path) -> tuple[subpro
         model_path=str(base),
         served_model="tiny",
         lora_modules={"voice": str(adapters["voice"]), "moves": str(adapters["classifier"])},
-        api_key=api_key,
         port=PORT,
         allowed_cidr="127.0.0.1/32",
         max_model_len=256,  # the tiny model's max_position_embeddings

@@ -391,6 +391,8 @@ def gpu_box(settings):
     # TLS, as this plain-HTTP server does (tests of the TLS path start their own).
     settings.DO_VPC_UUID = "5a4d7c1e-2f0b-4c4e-9b1a-3f2d6e8c9a01"
     settings.DO_APP_REGION = settings.DO_REGION
+    # Where droplets fetch their credentials at boot (inside the VPC: plain HTTP will do).
+    settings.DROPLET_API_URL = "http://10.0.0.5"
     settings.GPU_BOOT_SECONDS = 180
     clients_close()
     breaker_reset(server.url)

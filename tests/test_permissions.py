@@ -23,9 +23,12 @@ from rest_framework.views import APIView
 
 from builder.experiments import ArmSpec, experiment_create
 from builder.models import Snippet
+from engines.clock import now
+from engines.droplet_access import new_api_key, seal
 from engines.evaluation import evaluation_create
 from engines.forms import GpuPolicyForm
 from engines.gpu_lifecycle import policy_settings
+from engines.models import GpuInstance
 from engines.training import training_run_create
 from prospects.jobs.services import job_create
 from prospects.models import Correction, Draft, WorkflowPreviewRun
@@ -204,6 +207,8 @@ MATRIX = [
     ("GET", "/api/gpu/", None, api(200, *ANY_ROLE)),
     ("POST", "/api/gpu/hold/", {"engine_id": DO_BUILD, "minutes": 10}, api(200, *ADMINS)),
     ("POST", "/api/gpu/release/", {"engine_id": DO_BUILD}, api(200, *ADMINS)),
+    # A booting droplet's one-time fetch takes its own token, never a user's.
+    ("POST", "/api/gpu/instances/{gpu_instance}/credentials/", None, everyone(403)),
     # --- API: workflows and snippets (read any role, write operators) ------------------
     ("GET", "/api/workflows/", None, api(200, *ANY_ROLE)),
     (
@@ -463,8 +468,17 @@ def objects(request, canon, gemma_build, callers):
         engine_id=GEMMA,
         status=WorkflowPreviewRun.Status.DONE,
     )
+    gpu_instance = GpuInstance.objects.create(
+        engine_id=DO_BUILD,
+        size_slug="gpu-h100x1-80gb",
+        hourly_price=3.39,
+        state=GpuInstance.State.BOOTING,
+        state_changed_at=now(),
+        api_key_sealed=seal(new_api_key()),
+    )
     o = SimpleNamespace(
         evaluation=evaluation,
+        gpu_instance=gpu_instance,
         preview_run=preview_run,
         thread=first.decision.thread,
         decision=first.decision,

@@ -35,4 +35,9 @@ urlpatterns = [
     path("gpu/", gpu_api.GpuView.as_view(), name="api-gpu"),
     path("gpu/hold/", gpu_api.GpuHoldView.as_view(), name="api-gpu-hold"),
     path("gpu/release/", gpu_api.GpuReleaseView.as_view(), name="api-gpu-release"),
+    path(
+        "gpu/instances/<uuid:pk>/credentials/",
+        gpu_api.DropletCredentialsView.as_view(),
+        name="api-gpu-instance-credentials",
+    ),
 ]

@@ -2,17 +2,21 @@
 
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.fields import StrictCharField
 from config.roles import Allows, can_use_gpu_levers, has_any_role
+from engines.droplet_access import CredentialsClosed, credentials_hand_over
 from engines.gpu_lifecycle import provision_blocker
 from engines.models import GpuInstance, GpuTransition
 from engines.selectors import gpu_builds, gpu_spend, gpu_timeline
 from engines.services import MAX_HOLD_MINUTES, gpu_hold_warm, gpu_release_now
 from prospects.builds.gpu import build_loads
+from prospects.builds.training_api import _bearer
 
 GpuLevers = Allows(has_any_role, write=can_use_gpu_levers)
 
@@ -117,3 +121,29 @@ class GpuReleaseView(APIView):
         serializer.is_valid(raise_exception=True)
         released = gpu_release_now(**serializer.validated_data, user=request.user)
         return Response({**serializer.validated_data, "released": released})
+
+
+class DropletCredentialsSerializer(serializers.Serializer):
+    files = serializers.DictField(child=serializers.CharField())
+
+
+class HandoverGone(APIException):
+    status_code = status.HTTP_410_GONE
+
+
+class DropletCredentialsView(APIView):
+    """For a booting droplet: its credentials, once, with ``Authorization: Bearer <token>``
+    (the one-time token in its user data). Not a user's token: every user gets what an
+    anonymous caller gets."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=None, responses=DropletCredentialsSerializer)
+    def post(self, request, pk):
+        try:
+            files = credentials_hand_over(pk, _bearer(request))
+        except CredentialsClosed as error:
+            raise HandoverGone(str(error)) from error
+        # Secrets: no cache on the way may keep a copy.
+        return Response({"files": files}, headers={"Cache-Control": "no-store"})

@@ -7,11 +7,24 @@ import pytest
 import yaml
 
 from engines.droplet_access import issue_certificate
-from engines.gpu_deploy import ServeConfig, max_lora_rank, render_user_data, vllm_command
+from engines.gpu_deploy import (
+    CredentialsHandover,
+    ServeConfig,
+    max_lora_rank,
+    render_user_data,
+    serving_credentials,
+    vllm_command,
+)
 
 API_KEY = "k3y-0nly-in-the-env-file_xyz"
 APP_CIDR = "203.0.113.7/32"
 TLS = issue_certificate("prospector-gpu-0a1b2c3d")
+PEM_BEGIN, PEM_END = "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----"
+INSTANCE = "6f1c1d7e-1111-4000-8000-000000000001"
+HANDOVER = CredentialsHandover(
+    url=f"https://panel.example.test/api/gpu/instances/{INSTANCE}/credentials/",
+    token="0ne-time-t0ken",
+)
 
 
 def sample(**changes) -> ServeConfig:
@@ -23,7 +36,6 @@ def sample(**changes) -> ServeConfig:
             "moves": "/mnt/weights/loras/moves",
             "voice": "/mnt/weights/loras/voice",
         },
-        api_key=API_KEY,
         allowed_cidr=APP_CIDR,
         volume_name="weights-2026-06-29-1",
     )
@@ -31,7 +43,7 @@ def sample(**changes) -> ServeConfig:
 
 
 def parsed(config: ServeConfig) -> dict:
-    text = render_user_data(config)
+    text = render_user_data(config, HANDOVER)
     assert text.startswith("#cloud-config\n")
     return yaml.safe_load(text)
 
@@ -48,7 +60,7 @@ def exec_start(document: dict) -> str:
 
 
 def test_user_data_is_cloud_config_with_every_placeholder_filled():
-    text = render_user_data(sample())
+    text = render_user_data(sample(), HANDOVER)
     assert text.startswith("#cloud-config\n")
     assert "$" not in text
     assert isinstance(yaml.safe_load(text), dict)
@@ -82,41 +94,69 @@ def test_lora_flags_are_left_out_when_there_are_no_heads():
     assert "--enable-lora" not in exec_start(parsed(sample(lora_modules={})))
 
 
-def test_api_key_stays_out_of_the_command_line():
+def test_the_user_data_holds_only_a_one_time_token_in_a_root_only_file():
+    document = parsed(sample(tls_certificate=TLS.certificate))
+    holders = [e for e in document["write_files"] if HANDOVER.token in e["content"]]
+    assert [entry["path"] for entry in holders] == ["/etc/prospector/handover-token"]
+    [token_file] = holders
+    assert token_file["content"] == f"{HANDOVER.token}\n"
+    assert token_file["permissions"] == "0600"
+    assert token_file["owner"] == "root:root"
+    text = render_user_data(sample(tls_certificate=TLS.certificate), HANDOVER)
+    assert "VLLM_API_KEY=" not in text
+    assert "PRIVATE KEY" not in text
+    assert not any(HANDOVER.token in command for command in document["runcmd"])
+
+
+def test_a_oneshot_unit_fetches_the_credentials_before_vllm_and_vllm_needs_it():
+    document = parsed(sample(tls_certificate=TLS.certificate))
+    unit = file_content(document, "/etc/systemd/system/droplet-credentials.service")
+    assert "Type=oneshot" in unit
+    assert "Before=vllm.service" in unit
+    # Spent once: the script removes the token, so a reboot skips the fetch.
+    assert "ConditionPathExists=/etc/prospector/handover-token" in unit
+    [line] = [line for line in unit.splitlines() if line.startswith("ExecStart=")]
+    assert line == (
+        "ExecStart=/usr/bin/python3 /usr/local/lib/prospector/fetch_credentials.py "
+        f"--url {HANDOVER.url} --token-file /etc/prospector/handover-token "
+        "vllm.env=/etc/vllm/vllm.env tls-key.pem=/etc/vllm/tls/key.pem"
+    )
+    assert HANDOVER.token not in unit
+    drop_in = file_content(document, "/etc/systemd/system/vllm.service.d/credentials.conf")
+    assert "Requires=droplet-credentials.service" in drop_in
+    assert "After=droplet-credentials.service" in drop_in
+    script = file_content(document, "/usr/local/lib/prospector/fetch_credentials.py")
+    assert "os.O_CREAT | os.O_EXCL, 0o600" in script
+
+
+def test_the_token_is_spent_before_the_long_install_not_after_it():
+    runcmd = parsed(sample())["runcmd"]
+    fetch = runcmd.index("systemctl start droplet-credentials.service")
+    assert runcmd.index("ufw --force enable") < fetch
+    assert fetch < next(i for i, step in enumerate(runcmd) if "pip install" in step)
+
+
+def test_api_key_stays_out_of_the_command_line_and_reaches_vllm_by_its_env_file():
     document = parsed(sample())
-    assert API_KEY not in " ".join(vllm_command(sample()))
     assert "--api-key" not in exec_start(document)
     unit = file_content(document, "/etc/systemd/system/vllm.service")
-    assert API_KEY not in unit
     assert "EnvironmentFile=/etc/vllm/vllm.env" in unit
+    assert serving_credentials(api_key=API_KEY) == {"vllm.env": f"VLLM_API_KEY={API_KEY}\n"}
 
 
-def test_api_key_lives_only_in_a_root_only_env_file():
-    document = parsed(sample())
-    holders = [entry for entry in document["write_files"] if API_KEY in entry["content"]]
-    assert [entry["path"] for entry in holders] == ["/etc/vllm/vllm.env"]
-    [env_file] = holders
-    assert env_file["content"] == f"VLLM_API_KEY={API_KEY}\n"
-    assert env_file["permissions"] == "0600"
-    assert env_file["owner"] == "root:root"
-    assert not any(API_KEY in command for command in document["runcmd"])
-
-
-def test_tls_certificate_and_root_only_key_are_files_vllm_serves_https_with():
-    document = parsed(sample(tls_certificate=TLS.certificate, tls_private_key=TLS.private_key))
+def test_tls_certificate_is_a_file_and_its_fetched_key_is_what_vllm_serves_https_with():
+    document = parsed(sample(tls_certificate=TLS.certificate))
     certificate = [e for e in document["write_files"] if e["path"] == "/etc/vllm/tls/cert.pem"]
-    key_holders = [e for e in document["write_files"] if "PRIVATE KEY" in e["content"]]
     assert certificate[0]["content"].strip() == TLS.certificate.strip()
-    assert [entry["path"] for entry in key_holders] == ["/etc/vllm/tls/key.pem"]
-    assert key_holders[0]["content"].strip() == TLS.private_key.strip()
-    assert key_holders[0]["permissions"] == "0600"
-    assert key_holders[0]["owner"] == "root:root"
+    assert certificate[0]["permissions"] == "0644"
+    assert not [e for e in document["write_files"] if e["path"] == "/etc/vllm/tls/key.pem"]
+    fetched = serving_credentials(api_key=API_KEY, tls_private_key=TLS.private_key)
+    assert fetched["tls-key.pem"] == TLS.private_key
     unit = file_content(document, "/etc/systemd/system/vllm.service")
     # systemd copies the key, as root, where only the vllm user's service can read it.
     assert "LoadCredential=tls-key:/etc/vllm/tls/key.pem" in unit
     command = exec_start(document)
     assert "--ssl-certfile /etc/vllm/tls/cert.pem --ssl-keyfile %d/tls-key" in command
-    assert "PRIVATE KEY" not in command
 
 
 def test_inside_the_vpc_vllm_serves_plain_http_and_no_certificate_is_written():
@@ -124,6 +164,8 @@ def test_inside_the_vpc_vllm_serves_plain_http_and_no_certificate_is_written():
     assert "--ssl" not in exec_start(document)
     assert "LoadCredential" not in file_content(document, "/etc/systemd/system/vllm.service")
     assert not [entry for entry in document["write_files"] if "/tls/" in entry["path"]]
+    unit = file_content(document, "/etc/systemd/system/droplet-credentials.service")
+    assert "tls-key.pem" not in unit
 
 
 def test_the_metadata_service_with_the_user_data_is_refused_to_vllm_before_it_starts():
@@ -179,13 +221,16 @@ def test_weights_volume_is_mounted_read_only_before_vllm_starts():
 
 
 def test_no_volume_means_no_mount_at_all():
-    text = render_user_data(sample(volume_name=""))
+    text = render_user_data(sample(volume_name=""), HANDOVER)
     document = yaml.safe_load(text)
     assert "scsi-0DO_Volume" not in text
     assert "weights-volume" not in text
     assert [entry["path"] for entry in document["write_files"]] == [
         "/etc/ssh/sshd_config.d/10-prospector.conf",
-        "/etc/vllm/vllm.env",
+        "/etc/prospector/handover-token",
+        "/usr/local/lib/prospector/fetch_credentials.py",
+        "/etc/systemd/system/droplet-credentials.service",
+        "/etc/systemd/system/vllm.service.d/credentials.conf",
         "/etc/systemd/system/metadata-guard.service",
         "/etc/systemd/system/vllm.service",
     ]
@@ -217,9 +262,6 @@ def test_config_does_not_follow_later_changes_to_the_callers_dict():
         ({"model_path": "/mnt/weights/$(reboot)"}, "model_path"),
         ({"served_model": ""}, "served_model"),
         ({"served_model": "gen erator"}, "served_model"),
-        ({"api_key": ""}, "api_key"),
-        ({"api_key": "key with space"}, "api_key"),
-        ({"api_key": "key\nEXTRA=1"}, "api_key"),
         ({"lora_modules": {"moves head": "/mnt/weights/loras/moves"}}, "lora_modules"),
         ({"lora_modules": {"moves=x": "/mnt/weights/loras/moves"}}, "lora_modules"),
         ({"lora_modules": {"moves": "/mnt/weights/loras/my moves"}}, "lora_modules"),
@@ -240,22 +282,42 @@ def test_config_does_not_follow_later_changes_to_the_callers_dict():
         ({"gpu_memory_utilization": 1.5}, "gpu_memory_utilization"),
         ({"max_model_len": 0}, "max_model_len"),
         ({"max_lora_rank": 12}, "max_lora_rank"),
-        ({"tls_certificate": TLS.certificate}, "tls"),
-        ({"tls_private_key": TLS.private_key}, "tls"),
-        (
-            {"tls_certificate": "-----BEGIN CERTIFICATE-----\n$(reboot)\n-----END CERTIFICATE-----"}
-            | {"tls_private_key": TLS.private_key},
-            "tls_certificate",
-        ),
-        (
-            {"tls_certificate": TLS.certificate, "tls_private_key": TLS.certificate},
-            "tls_private_key",
-        ),
+        ({"tls_certificate": f"{PEM_BEGIN}\n$(reboot)\n{PEM_END}"}, "tls_certificate"),
+        ({"tls_certificate": TLS.private_key}, "tls_certificate"),
     ],
 )
 def test_invalid_input_raises_value_error_naming_the_field(changes, field):
     with pytest.raises(ValueError, match=rf"^{re.escape(field)}"):
-        render_user_data(sample(**changes))
+        render_user_data(sample(**changes), HANDOVER)
+
+
+@pytest.mark.parametrize(
+    ("credentials", "field"),
+    [
+        ({"api_key": ""}, "api_key"),
+        ({"api_key": "key with space"}, "api_key"),
+        ({"api_key": "key\nEXTRA=1"}, "api_key"),
+        ({"api_key": API_KEY, "tls_private_key": TLS.certificate}, "tls_private_key"),
+    ],
+)
+def test_credentials_that_would_break_the_env_or_key_file_are_refused(credentials, field):
+    with pytest.raises(ValueError, match=rf"^{re.escape(field)}"):
+        serving_credentials(**credentials)
+
+
+@pytest.mark.parametrize(
+    ("url", "token", "field"),
+    [
+        ("ftp://panel.example.test/x/", "t0ken", "credentials url"),
+        ("https://panel.example.test/$(reboot)/", "t0ken", "credentials url"),
+        ("https://panel.example.test/a b/", "t0ken", "credentials url"),
+        ("https://panel.example.test/x/", "", "credentials token"),
+        ("https://panel.example.test/x/", "t0ken\nEXTRA", "credentials token"),
+    ],
+)
+def test_a_handover_that_would_break_the_unit_is_refused(url, token, field):
+    with pytest.raises(ValueError, match=rf"^{re.escape(field)}"):
+        CredentialsHandover(url=url, token=token)
 
 
 @pytest.mark.parametrize(

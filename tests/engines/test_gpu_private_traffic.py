@@ -11,9 +11,11 @@ import pytest
 import yaml
 from django.db import connection
 from django.test import Client
+from rest_framework.test import APIClient
 
 from bench.fixed_latency_server import FixedLatencyServer
 from engines.droplet_access import issue_certificate, pinned_context, unseal
+from engines.gpu_deploy import HANDOVER_TOKEN_PATH
 from engines.gpu_lifecycle import BuildLoad, lifecycle_tick
 from engines.inference import Failure, InferenceClient, InferenceError
 from engines.models import GpuInstance
@@ -39,16 +41,30 @@ def droplet_file(user_data: dict, path: str) -> str:
     return entry["content"]
 
 
-def droplet_key(user_data: dict) -> str:
-    return droplet_file(user_data, "/etc/vllm/vllm.env").removeprefix("VLLM_API_KEY=").strip()
+def handed_over(instance: GpuInstance, user_data: dict) -> dict[str, str]:
+    """What the droplet's boot unit fetches with the token in its user data."""
+    api = APIClient()
+    token = droplet_file(user_data, HANDOVER_TOKEN_PATH).strip()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    answer = api.post(f"/api/gpu/instances/{instance.id}/credentials/")
+    assert answer.status_code == 200, answer.content
+    return answer.json()["files"]
 
 
-def boot(clock, fake_do, loads=WORK) -> GpuInstance:
+def droplet_key(files: dict[str, str]) -> str:
+    return files["vllm.env"].removeprefix("VLLM_API_KEY=").strip()
+
+
+def boot(clock, fake_do, loads=WORK) -> tuple[GpuInstance, dict[str, str]]:
+    """Provision, let the droplet fetch its credentials, wait until it serves: the
+    instance, and the files it was handed."""
     lifecycle_tick(loads=loads)
+    instance = GpuInstance.objects.get(state__in=GpuInstance.LIVE)
+    files = handed_over(instance, creates(fake_do)[-1])
     clock.shift(fake_do.boot_seconds + 1)
     lifecycle_tick(loads=loads)
     lifecycle_tick(loads=loads)
-    return GpuInstance.objects.get(state__in=GpuInstance.LIVE)
+    return GpuInstance.objects.get(state__in=GpuInstance.LIVE), files
 
 
 def raw_column(instance: GpuInstance, column: str) -> str:
@@ -76,8 +92,10 @@ class TlsBox(FixedLatencyServer):
 
 @pytest.fixture
 def outside_the_region(settings, fake_do):
-    """The app runs in another region than the droplets: public address, TLS."""
+    """The app runs in another region than the droplets: public address, TLS, and the
+    droplet fetches its credentials from the app's public https URL."""
     settings.DO_APP_REGION = "nyc3"
+    settings.DROPLET_API_URL = "https://panel.example.test"
     fake_do.private_ip_address = "10.118.0.9"  # not reachable from here, nor used
 
 
@@ -86,7 +104,7 @@ def test_droplets_join_the_apps_vpc_and_are_reached_on_their_private_address(
 ):
     fake_do.ip_address = "192.0.2.10"  # the public address: never used, and unreachable
 
-    instance = boot(clock, fake_do)
+    instance, _ = boot(clock, fake_do)
 
     [create] = [call for call in fake_do.requests if call.method == "POST"]
     assert create.body["vpc_uuid"] == settings.DO_VPC_UUID
@@ -97,13 +115,12 @@ def test_droplets_join_the_apps_vpc_and_are_reached_on_their_private_address(
 
 
 def test_each_droplet_has_its_own_key_and_the_client_sends_it(do_build, fake_do, clock):
-    first = boot(clock, fake_do)
+    first, first_files = boot(clock, fake_do)
     gpu_release_now(engine_id=DO_BUILD, user=None)
     lifecycle_tick(loads={})
-    second = boot(clock, fake_do)
+    second, second_files = boot(clock, fake_do)
 
-    keys = [droplet_key(user_data) for user_data in creates(fake_do)]
-    assert len(keys) == 2
+    keys = [droplet_key(first_files), droplet_key(second_files)]
     assert keys[0] != keys[1]
     assert first.id != second.id
     endpoint = endpoint_for(DO_BUILD)
@@ -114,9 +131,8 @@ def test_each_droplet_has_its_own_key_and_the_client_sends_it(do_build, fake_do,
 def test_the_key_is_sealed_in_the_database_and_wiped_once_the_droplet_is_destroyed(
     do_build, fake_do, clock
 ):
-    instance = boot(clock, fake_do)
-    [user_data] = creates(fake_do)
-    key = droplet_key(user_data)
+    instance, files = boot(clock, fake_do)
+    key = droplet_key(files)
 
     sealed = raw_column(instance, "api_key_sealed")
     assert key not in sealed
@@ -139,15 +155,14 @@ def test_outside_the_region_the_droplet_serves_tls_with_a_certificate_made_for_i
     instance = GpuInstance.objects.get()
     [user_data] = creates(fake_do)
     certificate = droplet_file(user_data, "/etc/vllm/tls/cert.pem")
-    private_key = droplet_file(user_data, "/etc/vllm/tls/key.pem")
     assert certificate.strip() == instance.tls_certificate.strip()
+    private_key = handed_over(instance, user_data)["tls-key.pem"]
     assert "PRIVATE KEY" in private_key
-    # The create has gone out: the private key is the droplet's alone.
+    # Fetched: the private key is the droplet's alone.
     assert raw_column(instance, "tls_private_key_sealed") == ""
     unit = droplet_file(user_data, "/etc/systemd/system/vllm.service")
     [exec_start] = [line for line in unit.splitlines() if line.startswith("ExecStart=")]
     assert "--ssl-keyfile %d/tls-key" in exec_start
-    assert droplet_key(user_data) not in unit
 
 
 def test_outside_the_region_the_client_reaches_the_pinned_droplet_over_tls(
@@ -157,7 +172,7 @@ def test_outside_the_region_the_client_reaches_the_pinned_droplet_over_tls(
     [user_data] = creates(fake_do)
     box = TlsBox(
         droplet_file(user_data, "/etc/vllm/tls/cert.pem"),
-        droplet_file(user_data, "/etc/vllm/tls/key.pem"),
+        handed_over(GpuInstance.objects.get(), user_data)["tls-key.pem"],
         tmp_path,
     ).start()
     settings.GPU_SERVER_PORT = box.server_address[1]
@@ -202,7 +217,7 @@ def test_the_key_never_shows_on_the_gpu_page_the_api_or_in_the_logs(
     do_build, fake_do, clock, admin_user, api_for, caplog
 ):
     caplog.set_level(logging.DEBUG)
-    instance = boot(clock, fake_do)
+    instance, _ = boot(clock, fake_do)
     key = unseal(instance.api_key_sealed)
     client_for(endpoint_for(DO_BUILD)).models()
 

@@ -65,8 +65,17 @@ def test_a_gpu_run_starts_a_training_droplet_that_reports_and_is_released(
     assert create.body["image"] == "prospector-training-2026-11"
     cloud = yaml.safe_load(create.body["user_data"])
     files = {entry["path"]: entry["content"] for entry in cloud["write_files"]}
-    assert files["/etc/prospector/run-token"].strip() == report_token(run.id)
+    # The run's token is not in the user data: the droplet fetches it once, at boot.
+    assert report_token(run.id) not in create.body["user_data"]
+    fetch = files["/etc/systemd/system/droplet-credentials.service"]
+    assert "Before=prospector-training.service" in fetch
+    assert fetch.rstrip().endswith("run-token=/etc/prospector/run-token")
+    assert (
+        "Requires=droplet-credentials.service"
+        in files["/etc/systemd/system/prospector-training.service.d/credentials.conf"]
+    )
     unit = files["/etc/systemd/system/prospector-training.service"]
+    assert "--token-file /etc/prospector/run-token" in unit
     assert f"--run {run.id}" in unit
     assert f"--out /mnt/weights/adapters/{NEW_BUILD}" in unit
     assert "--api https://panel.example.test" in unit

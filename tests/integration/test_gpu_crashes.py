@@ -56,6 +56,7 @@ def tick_process() -> subprocess.Popen:
         DO_VPC_UUID=settings.DO_VPC_UUID,
         DO_APP_REGION=settings.DO_APP_REGION,
         GPU_APP_CIDR=settings.GPU_APP_CIDR,
+        DROPLET_API_URL=settings.DROPLET_API_URL,
         GPU_TICK_LEASE_SECONDS=str(LEASE_SECONDS),
     )
     return subprocess.Popen(
