@@ -58,9 +58,7 @@ class Deliveries:
             return True
 
 
-def answer(
-    *, raw_body: bytes, headers, secret: bytes, deliveries: Deliveries
-) -> tuple[int, bool]:
+def answer(*, raw_body: bytes, headers, secret: bytes, deliveries: Deliveries) -> tuple[int, bool]:
     """The HTTP status to answer, and whether to deliver the message: 401 for a forged or
     stale request; 200 without delivering for a key already delivered (a replay, or our
     own retry of a send that arrived); 202 and deliver for a new one."""
