@@ -143,7 +143,10 @@ def _refused_at_send_time(draft: Draft, thread: Thread) -> tuple[HoldReason, str
         .exists()
     )
     if answered:
-        return HoldReason.ALREADY_ANSWERED, "Another reply to this message was sent."
+        return (
+            HoldReason.ALREADY_ANSWERED,
+            "Another reply to this message is out: sent, being sent, or posted with no answer.",
+        )
     action = decide_next_action(move=draft.decision.move, state=draft.decision.state)
     overridden_safety = bool(gate2.PERSON_ONLY_RULES & set(draft.overridden_rules))
     result = gate2.evaluate_at_send(

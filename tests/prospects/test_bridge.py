@@ -3,6 +3,7 @@ too, replays refused by the documented verifier, and a post that timed out never
 by a second reply."""
 
 import json
+import socket
 
 import httpx
 import pytest
@@ -165,9 +166,11 @@ class TestTimeout:
     def test_a_bridge_that_cannot_be_reached_is_a_bridge_error(
         self, auto_send_opener, bridge, settings, django_capture_on_commit_callbacks
     ):
-        settings.BRIDGE_WEBHOOK_URL = "http://127.0.0.1:9/send"  # discard: nothing listens
-        with django_capture_on_commit_callbacks(execute=True):
-            draft = ingest(make_inbound("Hi")).draft
+        with socket.socket() as bound:  # bound, never listening: the connection is refused
+            bound.bind(("127.0.0.1", 0))
+            settings.BRIDGE_WEBHOOK_URL = f"http://127.0.0.1:{bound.getsockname()[1]}/send"
+            with django_capture_on_commit_callbacks(execute=True):
+                draft = ingest(make_inbound("Hi")).draft
 
         draft = Draft.objects.get(id=draft.id)
         assert (draft.hold_reason, draft.dispatch_claimed_at) == (HoldReason.BRIDGE_ERROR, None)
