@@ -175,3 +175,13 @@ class TestTimeout:
         draft = Draft.objects.get(id=draft.id)
         assert (draft.hold_reason, draft.dispatch_claimed_at) == (HoldReason.BRIDGE_ERROR, None)
         assert Draft.objects.replies_out().count() == 0
+
+    @pytest.mark.parametrize(
+        ("status", "reason"), [(504, HoldReason.BRIDGE_UNKNOWN), (503, HoldReason.BRIDGE_ERROR)]
+    )
+    def test_a_gateway_timeout_is_unknown_and_a_refusal_an_error(
+        self, status, reason, canon, coworker, bridge
+    ):
+        bridge.fail_with = status
+
+        assert _sent(coworker).hold_reason == reason
