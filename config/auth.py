@@ -4,7 +4,8 @@ API tokens are knox tokens: stored as a hash, expiring after API_TOKEN_TTL_HOURS
 revocable one by one (log out) or all at once.
 """
 
-from functools import partial
+import unicodedata
+from functools import wraps
 
 from django.conf import settings
 from django.contrib import admin
@@ -13,12 +14,13 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpResponse
 from django.template.loader import render_to_string
-from django_ratelimit.decorators import ratelimit
+from django_ratelimit.core import is_ratelimited
+from django_ratelimit.exceptions import Ratelimited
 from drf_spectacular.utils import extend_schema, inline_serializer
 from knox.models import AuthToken
 from knox.views import LogoutAllView, LogoutView
 from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -32,12 +34,42 @@ def _login_rate(group, request) -> str:
     return settings.LOGIN_RATE_LIMIT
 
 
+def login_budget_spent(request, *, username: str) -> bool:
+    """Counts a sign-in attempt against two budgets, per client address and per username
+    (LOGIN_RATE_LIMIT each); True when either is spent. The panel, Django admin and the API
+    token endpoint share both, so neither many names from one address nor one name from
+    many addresses (or surfaces) gets more guesses. The address is read where
+    RATELIMIT_IP_META_KEY says (behind nginx, the header it sets)."""
+    # The sign-in form reads the name as NFKC, and any case may be typed: one budget for
+    # all. Prefixed, so that no name shares a budget with the address it spells.
+    name = "username:" + unicodedata.normalize("NFKC", username).casefold()
+    spent = [
+        is_ratelimited(
+            request,
+            group="login",
+            key=key,
+            rate=_login_rate,
+            method="POST",
+            increment=True,
+        )
+        for key in ("ip", lambda group, request: name)
+    ]
+    return any(spent)
+
+
 def login_rate_limited(view):
-    """Per address and per username, so neither many names from one address nor one name
-    from many addresses gets more guesses; one group, so guesses at the panel's form and
-    Django admin's count together."""
-    limit = partial(ratelimit, group="login", rate=_login_rate, method="POST", block=True)
-    return limit(key="ip")(limit(key="post:username")(view))
+    """The panel's and Django admin's sign-in views, refused (429, RATELIMIT_VIEW) once a
+    budget of ``login_budget_spent`` is spent."""
+
+    @wraps(view)
+    def limited(request, *args, **kwargs):
+        if request.method == "POST" and login_budget_spent(
+            request, username=request.POST.get("username", "")
+        ):
+            raise Ratelimited()
+        return view(request, *args, **kwargs)
+
+    return limited
 
 
 class LoginForm(AuthenticationForm):
@@ -83,6 +115,8 @@ class TokenView(APIView):
     def post(self, request):
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        if login_budget_spent(request, username=data.validated_data["username"]):
+            raise Throttled(detail="Too many sign-in attempts. Try again in a minute.")
         user = authenticate(request, **data.validated_data)
         if user is None:
             raise ValidationError(

@@ -9,6 +9,7 @@ class HoldReason(models.TextChoices):
     GATE_FAILED = "gate_failed", "Validation gate failed"
     NO_BRIDGE = "no_bridge", "No messaging bridge configured"
     BRIDGE_ERROR = "bridge_error", "Messaging bridge refused or failed"
+    BRIDGE_UNKNOWN = "bridge_unknown", "The bridge did not answer: the reply may have been sent"
     UNKNOWN_TEMPLATE_KEY = "unknown_template_key", "No canon for this template key"
     EMPTY_CANON = "empty_canon", "Canon text is empty"
     NO_WORKFLOW = "no_workflow", "No published workflow matches the situation"
@@ -29,6 +30,7 @@ ENGINE_FAILURES = frozenset(HoldReason) - {
     HoldReason.GATE2,
     HoldReason.NO_BRIDGE,
     HoldReason.BRIDGE_ERROR,
+    HoldReason.BRIDGE_UNKNOWN,
     HoldReason.NO_REPLY,
     HoldReason.ALREADY_ANSWERED,
     HoldReason.UNCERTAIN_MOVE,

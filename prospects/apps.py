@@ -8,4 +8,7 @@ class ProspectsConfig(AppConfig):
     def ready(self) -> None:
         # Registers the tasks in every process (web included): the services enqueue them
         # by name (prospects/enqueue.py) and never import them.
+        # `check --deploy` for the project's own settings (the bridge secret, logins' client
+        # address, the metrics token, cookies).
+        import config.checks  # noqa: F401
         import prospects.tasks  # noqa: F401

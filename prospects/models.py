@@ -190,6 +190,19 @@ class DraftQuerySet(models.QuerySet):
     def awaiting_review(self, user) -> "DraftQuerySet":
         return self.filter(awaiting_review(user))
 
+    def replies_out(self, *, since=None) -> "DraftQuerySet":
+        """Replies the bridge has, or may have: sent; being sent (approved and claimed by a
+        dispatcher); or held ``bridge_unknown``, posted with no answer (a timeout may come
+        after delivery). Gate-2's daily cap and "already answered" count all three. With
+        ``since``, those sent or posted since then, and every one in flight."""
+        sent = models.Q(status="sent")
+        unknown = models.Q(status="held", hold_reason=HoldReason.BRIDGE_UNKNOWN)
+        if since is not None:
+            sent &= models.Q(sent_at__gte=since)
+            unknown &= models.Q(dispatch_claimed_at__gte=since)
+        sending = models.Q(status="approved", dispatch_claimed_at__isnull=False)
+        return self.filter(sent | sending | unknown)
+
 
 class Draft(models.Model):
     class Status(models.TextChoices):

@@ -22,15 +22,12 @@ def pipeline_settings() -> PipelineSettings:
 
 
 def sends_in_last_day(thread: Thread, *, exclude_draft=None) -> int:
-    """Replies sent to the thread in the last day, and those being sent now (approved and
-    claimed by a dispatcher): both count towards Gate-2's daily cap."""
+    """Replies out to the thread in the last day (``Draft.objects.replies_out``): they all
+    count towards Gate-2's daily cap."""
     since = now() - timedelta(days=1)
     return (
-        Draft.objects.filter(
-            Q(status=Draft.Status.SENT, sent_at__gte=since)
-            | Q(status=Draft.Status.APPROVED, dispatch_claimed_at__isnull=False),
-            thread=thread,
-        )
+        Draft.objects.replies_out(since=since)
+        .filter(thread=thread)
         .exclude(id=exclude_draft)
         .count()
     )

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from bench.fixed_latency_server import FixedLatencyServer
 from builder.services import canon_load_file
 from config.roles import Role
+from deploy.bridge_verifier import Deliveries, answer
 from engines.clock import now
 from prospects.inbound.pipeline import Inbound, IngestResult
 from tests.support.do_api import FakeDigitalOcean
@@ -131,13 +132,25 @@ def ingest(inbound: Inbound) -> IngestResult:
     return replace(result, draft=draft, decision=draft.decision)
 
 
+# The bridge's copy of BRIDGE_SIGNING_SECRET (the `bridge` fixture sets both).
+BRIDGE_SECRET = "a-test-bridge-signing-secret-well-over-32-bytes"
+
+
 class _Bridge(ThreadingHTTPServer):
+    """Answers as deploy/bridge_verifier.py says: forged or stale requests refused, a key
+    delivered once."""
+
     daemon_threads = True
 
     def __init__(self):
         super().__init__(("127.0.0.1", 0), _BridgeHandler)
-        self.received: list[dict] = []
+        self.received: list[dict] = []  # delivered, once per key
+        self.keys: list[str] = []  # the Idempotency-Key of every request
+        self.deliveries = Deliveries()
         self.fail_with: int | None = None
+        # Deliver, then never answer (until the test ends): a timeout after delivery.
+        self.stall = False
+        self.released = threading.Event()
 
     @property
     def url(self) -> str:
@@ -148,13 +161,26 @@ class _BridgeHandler(BaseHTTPRequestHandler):
     def do_POST(self):  # noqa: N802 - the stdlib's name
         length = int(self.headers.get("Content-Length", 0))
         raw = self.rfile.read(length)
-        payload = json.loads(raw)
-        payload["idempotency_key"] = self.headers.get("Idempotency-Key")
-        payload["signature"] = self.headers.get("X-Prospector-Signature")
-        payload["raw"] = raw
-        status = self.server.fail_with or 202
-        if status < 400:
+        self.server.keys.append(self.headers.get("Idempotency-Key"))
+        if self.server.fail_with:
+            self.send_response(self.server.fail_with)
+            self.end_headers()
+            return
+        status, deliver = answer(
+            raw_body=raw,
+            headers=self.headers,
+            secret=BRIDGE_SECRET.encode(),
+            deliveries=self.server.deliveries,
+        )
+        if deliver:
+            payload = json.loads(raw)
+            payload["idempotency_key"] = self.headers.get("Idempotency-Key")
+            payload["signature"] = self.headers.get("X-Prospector-Signature")
+            payload["raw"] = raw
             self.server.received.append(payload)
+        if deliver and self.server.stall:
+            self.server.released.wait(timeout=60)
+            return
         self.send_response(status)
         self.end_headers()
 
@@ -169,7 +195,9 @@ def bridge(settings):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     settings.BRIDGE_WEBHOOK_URL = server.url
+    settings.BRIDGE_SIGNING_SECRET = BRIDGE_SECRET
     yield server
+    server.released.set()
     server.shutdown()
     server.server_close()
 

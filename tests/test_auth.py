@@ -80,3 +80,67 @@ def test_the_django_admin_login_is_rate_limited_with_the_panels(coworker, settin
     # One budget for both forms: guesses at the admin's count at the panel's too.
     refused = browser.post("/accounts/login/", {"username": "cora", "password": PASSWORD})
     assert refused.status_code == 429
+
+
+def _from(address: int) -> dict:
+    """A caller's address as nginx passes it on, and a forwarded-for it may forge."""
+    return {"HTTP_X_REAL_IP": f"203.0.113.{address}", "HTTP_X_FORWARDED_FOR": f"10.0.0.{address}"}
+
+
+@pytest.fixture
+def behind_nginx(settings, clock):
+    # The clock stopped: a rate limit's window never rolls over in the middle of a test.
+    settings.RATELIMIT_IP_META_KEY = "HTTP_X_REAL_IP"
+    return settings
+
+
+def test_one_username_gets_no_more_token_guesses_from_many_addresses(coworker, behind_nginx):
+    guesses = {"username": "cora", "password": "guess"}
+    statuses = [
+        APIClient().post("/api/auth/token/", guesses, format="json", **_from(n)).status_code
+        for n in range(14)
+    ]
+    right = APIClient().post(
+        "/api/auth/token/", {"username": "cora", "password": PASSWORD}, format="json", **_from(99)
+    )
+
+    assert statuses == [400] * 10 + [429] * 4
+    assert right.status_code == 429
+    assert "Too many sign-in attempts" in right.json()["detail"]
+    assert not AuthToken.objects.exists()
+
+
+def test_the_panel_and_the_api_share_one_budget_per_username(coworker, behind_nginx):
+    behind_nginx.LOGIN_RATE_LIMIT = "3/m"
+    for n in range(3):
+        Client().post("/accounts/login/", {"username": "cora", "password": "guess"}, **_from(n))
+
+    right = APIClient().post(
+        "/api/auth/token/", {"username": "cora", "password": PASSWORD}, format="json", **_from(99)
+    )
+
+    assert right.status_code == 429
+
+
+def test_a_username_typed_in_fullwidth_or_capitals_spends_the_same_budget(coworker, behind_nginx):
+    behind_nginx.LOGIN_RATE_LIMIT = "3/m"
+    for n, name in enumerate(["ｃｏｒａ", "CORA", "Cora"]):
+        Client().post("/accounts/login/", {"username": name, "password": "guess"}, **_from(n))
+
+    right = Client().post(
+        "/accounts/login/", {"username": "cora", "password": PASSWORD}, **_from(99)
+    )
+
+    assert right.status_code == 429
+
+
+def test_bad_logins_under_ten_names_lock_no_one_else_out(coworker, behind_nginx):
+    for n in range(10):
+        guess = {"username": f"guess-{n}", "password": "guess"}
+        Client().post("/accounts/login/", guess, **_from(n))
+
+    signed_in = Client().post(
+        "/accounts/login/", {"username": "cora", "password": PASSWORD}, **_from(99)
+    )
+
+    assert signed_in.status_code == 302

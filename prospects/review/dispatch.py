@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from builder.taxonomy import ThreadState
+from config.checks import weak_secret
 from engines.clock import now
 from engines.holds import HoldReason
 from prospects.enqueue import dispatch_later
@@ -31,11 +32,15 @@ def draft_dispatch(*, draft_id) -> Draft:
     1. Under a lock on the thread, so sends to one thread go one at a time: claim the
        send with a conditional update (if it fails, another process got there first, or
        the draft is not approved, and nothing is sent), then check again what may have
-       changed since the decision: a reply already sent to the same message holds with
-       ``already_answered``; Gate-2's daily cap and closed thread hold with ``gate2_hold``.
-    2. No bridge configured: hold with ``no_bridge``.
-    3. Post, signed, with the draft id as idempotency key; any bridge error holds the draft
-       with ``bridge_error`` and what went wrong (never the webhook's secret query).
+       changed since the decision: a reply already out to the same message
+       (``Draft.objects.replies_out``) holds with ``already_answered``; Gate-2's daily cap
+       and closed thread hold with ``gate2_hold``.
+    2. No bridge configured, or no signing secret strong enough: hold with ``no_bridge``.
+    3. Post, signed, with the draft id as idempotency key. A post that may have arrived
+       with no answer (a timeout) holds with ``bridge_unknown`` and keeps its claim, so it
+       still counts as a reply out; approving it again re-posts it under the same key. Any
+       other bridge error holds with ``bridge_error``. Details never carry the webhook's
+       secret query.
     4. Mark it sent.
     """
     with transaction.atomic():
@@ -50,30 +55,42 @@ def draft_dispatch(*, draft_id) -> Draft:
         refused = _refused_at_send_time(draft, thread)
         if refused is not None:
             return draft_hold(draft_id=draft.id, reason=refused[0], detail=refused[1])
+    unusable = bridge_unusable()
+    if unusable:
+        return draft_hold(draft_id=draft.id, reason=HoldReason.NO_BRIDGE, detail=unusable)
+    return _post(draft)
+
+
+def bridge_unusable() -> str | None:
+    """Why nothing may be posted to the bridge, in the operator's words; None when it may.
+    An unsigned or weakly signed webhook would let anyone who finds its URL send as us."""
     if not settings.BRIDGE_WEBHOOK_URL:
-        return draft_hold(
-            draft_id=draft.id,
-            reason=HoldReason.NO_BRIDGE,
-            detail="BRIDGE_WEBHOOK_URL is not set.",
-        )
-    body = json.dumps(
-        {"draft_id": str(draft.id), "thread": draft.thread.handle, "body": draft.body}
-    ).encode()
+        return "BRIDGE_WEBHOOK_URL is not set."
+    return weak_secret("BRIDGE_SIGNING_SECRET", settings.BRIDGE_SIGNING_SECRET)
+
+
+def _post(draft: Draft) -> Draft:
+    key = str(draft.id)
+    body = json.dumps({"draft_id": key, "thread": draft.thread.handle, "body": draft.body}).encode()
     try:
         response = httpx.post(
             settings.BRIDGE_WEBHOOK_URL,
             content=body,
             headers={
                 "Content-Type": "application/json",
-                "Idempotency-Key": str(draft.id),
-                SIGNATURE_HEADER: signature(body, timestamp=int(now().timestamp())),
+                "Idempotency-Key": key,
+                SIGNATURE_HEADER: signature(
+                    body, idempotency_key=key, timestamp=int(now().timestamp())
+                ),
             },
             timeout=settings.BRIDGE_TIMEOUT_SECONDS,
         )
         response.raise_for_status()
     except httpx.HTTPError as error:
         problem = _bridge_problem(error)
-        logger.warning("bridge refused draft %s: %s", draft.id, problem)
+        logger.warning("bridge post of draft %s failed: %s", draft.id, problem)
+        if _may_have_arrived(error):
+            return _hold_unknown(draft, problem)
         return draft_hold(draft_id=draft.id, reason=HoldReason.BRIDGE_ERROR, detail=problem)
     return draft_transition(
         draft.id,
@@ -84,18 +101,52 @@ def draft_dispatch(*, draft_id) -> Draft:
     )
 
 
+# Raised before any byte of the request left: the bridge cannot have it.
+_NOT_SENT = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.ProxyError,
+    httpx.UnsupportedProtocol,
+)
+
+
+def _may_have_arrived(error: httpx.HTTPError) -> bool:
+    """A post the bridge may have taken though we never heard so: anything after the
+    connection opened but before an answer, and a proxy's gateway timeout."""
+    if isinstance(error, httpx.HTTPStatusError):
+        return error.response.status_code == httpx.codes.GATEWAY_TIMEOUT
+    return not isinstance(error, _NOT_SENT)
+
+
+def _hold_unknown(draft: Draft, problem: str) -> Draft:
+    # The claim stays: its time is when the reply may have gone out, which the daily cap
+    # and "already answered" count (Draft.objects.replies_out).
+    return draft_transition(
+        draft.id,
+        allowed_from=[Draft.Status.APPROVED],
+        reason=f"hold:{HoldReason.BRIDGE_UNKNOWN}",
+        status=Draft.Status.HELD,
+        hold_reason=HoldReason.BRIDGE_UNKNOWN,
+        hold_detail=(
+            f"{problem} The reply may have been delivered. Approve it again to re-post it "
+            "under the same Idempotency-Key: the bridge delivers a key once."
+        ),
+    )
+
+
 def _refused_at_send_time(draft: Draft, thread: Thread) -> tuple[HoldReason, str] | None:
     answered = (
-        Draft.objects.filter(
-            Q(status=Draft.Status.SENT)
-            | Q(status=Draft.Status.APPROVED, dispatch_claimed_at__isnull=False),
-            decision__message_id=draft.decision.message_id,
-        )
+        Draft.objects.replies_out()
+        .filter(decision__message_id=draft.decision.message_id)
         .exclude(id=draft.id)
         .exists()
     )
     if answered:
-        return HoldReason.ALREADY_ANSWERED, "Another reply to this message was sent."
+        return (
+            HoldReason.ALREADY_ANSWERED,
+            "Another reply to this message is out: sent, being sent, or posted with no answer.",
+        )
     action = decide_next_action(move=draft.decision.move, state=draft.decision.state)
     overridden_safety = bool(gate2.PERSON_ONLY_RULES & set(draft.overridden_rules))
     result = gate2.evaluate_at_send(
@@ -115,19 +166,22 @@ def _refused_at_send_time(draft: Draft, thread: Thread) -> tuple[HoldReason, str
 SIGNATURE_HEADER = "X-Prospector-Signature"
 
 
-def signature(body: bytes, *, timestamp: int) -> str:
-    """``t=<unix time>,v1=<hex HMAC-SHA256 of "<t>." + body>`` with BRIDGE_SIGNING_SECRET:
-    the bridge recomputes it and refuses a stale timestamp (a replay)."""
-    digest = hmac.new(
-        settings.BRIDGE_SIGNING_SECRET.encode(), f"{timestamp}.".encode() + body, hashlib.sha256
-    ).hexdigest()
-    return f"t={timestamp},v1={digest}"
+def signature(body: bytes, *, idempotency_key: str, timestamp: int) -> str:
+    """``t=<unix time>,v2=<hex>``: the HMAC-SHA256, keyed with BRIDGE_SIGNING_SECRET, of
+    ``<t>.<Idempotency-Key>.<raw body>``. The key is signed so that a captured request
+    cannot be replayed under another key, past the bridge's de-duplication; the bridge
+    refuses a stale ``t`` (deploy/bridge_verifier.py)."""
+    signed = f"{timestamp}.{idempotency_key}.".encode() + body
+    digest = hmac.new(settings.BRIDGE_SIGNING_SECRET.encode(), signed, hashlib.sha256)
+    return f"t={timestamp},v2={digest.hexdigest()}"
 
 
 def _bridge_problem(error: httpx.HTTPError) -> str:
     """What went wrong, without the webhook URL: its query string may carry a secret."""
     if isinstance(error, httpx.HTTPStatusError):
         return f"The bridge answered {error.response.status_code}."
+    if isinstance(error, httpx.TimeoutException):
+        return f"The bridge did not answer within {settings.BRIDGE_TIMEOUT_SECONDS:g} s."
     return f"{type(error).__name__} reaching the bridge."
 
 

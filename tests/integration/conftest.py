@@ -55,7 +55,11 @@ def start_worker(transactional_db, real_queue):
     processes = []
 
     def start(**env_overrides) -> subprocess.Popen:
-        process = worker_start(BRIDGE_WEBHOOK_URL=settings.BRIDGE_WEBHOOK_URL, **env_overrides)
+        process = worker_start(
+            BRIDGE_WEBHOOK_URL=settings.BRIDGE_WEBHOOK_URL,
+            BRIDGE_SIGNING_SECRET=settings.BRIDGE_SIGNING_SECRET,
+            **env_overrides,
+        )
         processes.append(process)
         return process
 

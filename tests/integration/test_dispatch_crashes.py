@@ -12,7 +12,7 @@ import pytest
 from prospects.models import Draft
 from prospects.review.dispatch import drafts_dispatch_stale
 from prospects.review.services import draft_approve
-from tests.conftest import ingest, make_inbound
+from tests.conftest import BRIDGE_SECRET, ingest, make_inbound
 from tests.integration.conftest import wait_for
 
 pytestmark = pytest.mark.integration
@@ -77,6 +77,7 @@ def test_a_worker_killed_mid_send_loses_no_approved_draft(
 ):
     bridge = StallingBridge(stall).start()
     settings.BRIDGE_WEBHOOK_URL = bridge.url
+    settings.BRIDGE_SIGNING_SECRET = BRIDGE_SECRET
     settings.DISPATCH_STALE_SECONDS = STALE_SECONDS
     try:
         draft = ingest(make_inbound("Hi")).draft
