@@ -27,7 +27,11 @@ from prospects.review.textdiff import edit_distance
 from prospects.review.transitions import draft_transition
 
 # A reviewed draft the bridge refused may be approved again: that only retries the send.
-RESEND_HOLDS = (HoldReason.NO_BRIDGE, HoldReason.BRIDGE_ERROR)
+# A send the bridge may have taken (bridge_unknown) goes again under the same key, so a
+# bridge that has it drops the second.
+RESEND_HOLDS = (HoldReason.NO_BRIDGE, HoldReason.BRIDGE_ERROR, HoldReason.BRIDGE_UNKNOWN)
+# What ``_person_only_holds`` reads of a draft.
+_HOLD_FIELDS = ("thread_id", "decision__message_id", "decision__gate2_results")
 
 
 class DraftConflict(Exception):
@@ -111,13 +115,7 @@ def draft_approve(*, draft_id, user, override: bool = False, reason: str = "") -
     explicit "send anyway") and a one-line ``reason``, both recorded with the rules it
     overrode; without them, ``ValidationError`` on ``override`` or ``reason`` names them.
     """
-    current = (
-        Draft.objects.filter(id=draft_id)
-        .values(
-            "body", "gate_failed", "thread_id", "decision__message_id", "decision__gate2_results"
-        )
-        .first()
-    )
+    current = Draft.objects.filter(id=draft_id).values("body", "gate_failed", *_HOLD_FIELDS).first()
     if current is None:
         raise Draft.DoesNotExist(draft_id)
     if not normalise(current["body"]).strip():
@@ -152,10 +150,6 @@ def _refuse_unreadably_long(body: str) -> None:
                 f"{gate.READ_CHARS:,}: shorten it."
             }
         )
-
-
-# What ``_person_only_holds`` reads of a draft.
-_HOLD_FIELDS = ("thread_id", "decision__message_id", "decision__gate2_results")
 
 
 def _person_only_holds(draft: dict) -> list[str]:
@@ -240,10 +234,19 @@ def draft_correct(
         raise ValidationError({"body": "The corrected reply cannot be empty."})
     _refuse_unreadably_long(body)
     tags = clean_reason_tags(list(reason_tags))
-    current = Draft.objects.filter(id=draft_id).values("body", *_HOLD_FIELDS).first()
+    current = Draft.objects.filter(id=draft_id).values("body", "hold_reason", *_HOLD_FIELDS).first()
     if current is None:
         raise Draft.DoesNotExist(draft_id)
     original = current["body"]
+    if current["hold_reason"] == HoldReason.BRIDGE_UNKNOWN and body != original.strip():
+        # The bridge may have delivered the first text: an edit under the same key would be
+        # dropped there and recorded as sent here.
+        raise ValidationError(
+            {
+                "body": "This reply may already have been delivered: approve it to post it "
+                "again as it was, or reject it."
+            }
+        )
     if body == original.strip():
         return draft_approve(draft_id=draft_id, user=user, override=override, reason=reason)
     # The gate reads the text only for a draft awaiting this user's review: anyone else

@@ -7,6 +7,7 @@ import socket
 
 import httpx
 import pytest
+from django.core.exceptions import ValidationError
 
 from deploy.bridge_verifier import TOLERANCE_SECONDS, signature_valid
 from engines.clock import now
@@ -19,7 +20,7 @@ from prospects.review.dispatch import (
     draft_dispatch,
     signature,
 )
-from prospects.review.services import draft_approve
+from prospects.review.services import draft_approve, draft_correct
 from prospects.selectors import pipeline_settings
 from tests.conftest import BRIDGE_SECRET, ingest, make_inbound
 
@@ -162,6 +163,19 @@ class TestTimeout:
         assert Draft.objects.get(id=timed_out.id).status == Draft.Status.SENT
         assert bridge.keys == [str(timed_out.id)] * 2
         assert len(bridge.received) == 1  # the bridge delivered the key once
+
+    def test_a_reviewed_draft_held_unknown_is_approved_again_and_never_edited(
+        self, timed_out, coworker, bridge, django_capture_on_commit_callbacks
+    ):
+        Draft.objects.filter(id=timed_out.id).update(reviewed_at=timed_out.created_at)
+        with pytest.raises(ValidationError) as refused:
+            draft_correct(draft_id=timed_out.id, user=coworker, body="Another text altogether.")
+        with django_capture_on_commit_callbacks(execute=True):
+            draft_approve(draft_id=timed_out.id, user=coworker)
+
+        assert "may already have been delivered" in refused.value.message_dict["body"][0]
+        assert Draft.objects.get(id=timed_out.id).status == Draft.Status.SENT
+        assert bridge.keys == [str(timed_out.id)] * 2
 
     def test_a_bridge_that_cannot_be_reached_is_a_bridge_error(
         self, auto_send_opener, bridge, settings, django_capture_on_commit_callbacks
