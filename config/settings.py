@@ -185,6 +185,7 @@ SPECTACULAR_SETTINGS = {
     # Choice sets that share a field name ("state", "kind") each get their own schema name.
     "ENUM_NAME_OVERRIDES": {
         "ThreadStateEnum": "builder.taxonomy.ThreadState",
+        "WaitReasonEnum": "engines.holds.WaitReason",
         "GpuInstanceStateEnum": "engines.models.GpuInstance.State",
         "CorrectionKindEnum": "prospects.models.Correction.Kind",
         "SnippetKindEnum": "builder.models.Snippet.Kind",

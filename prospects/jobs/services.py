@@ -9,7 +9,9 @@ Guarantees, whatever is redelivered, killed or restarted:
   its draft instead of drafting again;
 - an item that crashed its worker ``JOB_MAX_ATTEMPTS`` times is held with a reason;
 - while the engine is not ready, items wait (re-scheduled later) without holding a worker;
-  live work waits at most LIVE_DRAFT_MAX_WAIT_SECONDS, then is held or falls back;
+  live work waits at most LIVE_DRAFT_MAX_WAIT_SECONDS (ENDPOINT_DOWN_HOLD_SECONDS on an
+  always-on endpoint that is down), then is held or falls back (``prospects.waiting``);
+- live work not started yet moves to the new active engine when an admin flips it;
 - live work goes on its own queue, which workers take before batch work.
 """
 
@@ -278,8 +280,8 @@ def _run_for_engine(engine_id: str, items: list[DraftJobItem], *, wait: bool) ->
     """Drafts one engine's items; while the engine is not ready they wait (live work until
     ``live_wait_over``). Returns the items left waiting."""
     waiting = []
-    if engine_waits := engine_wait(engine_id):
-        items = _give_up_waiting(items, engine_waits)
+    if why := engine_wait(engine_id):
+        items = _give_up_waiting(items, why)
         waiting = [item for item in items if _waits_for_engine(item)]
         items = [item for item in items if item not in waiting]
         DraftJobItem.objects.filter(
@@ -344,20 +346,17 @@ def drafted_draft(item: DraftJobItem) -> Draft | None:
     return draft if draft is not None and draft.status != Draft.Status.QUEUED else None
 
 
-def _give_up_waiting(items: list[DraftJobItem], engine_waits: EngineWait) -> list[DraftJobItem]:
+def _give_up_waiting(items: list[DraftJobItem], why: EngineWait) -> list[DraftJobItem]:
     """Live work that waited long enough for its engine (``live_wait_over``) is held with
     the reason, or drafted by the template engine when the pipeline settings say to fall
     back. Returns the items that go on waiting."""
-    over = {
-        item.id: give_up
-        for item in items
-        if item.job_id is None
-        and (
-            give_up := live_wait_over(
-                engine_id=item.engine_id, created_at=item.created_at, wait=engine_waits
-            )
+    over = {}
+    for item in items:
+        give_up = item.job_id is None and live_wait_over(
+            engine_id=item.engine_id, created_at=item.created_at, wait=why
         )
-    }
+        if give_up:
+            over[item.id] = give_up
     if not over:
         return items
     expired = [item for item in items if item.id in over]
