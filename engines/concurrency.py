@@ -19,7 +19,7 @@ from django.conf import settings
 
 from engines.model_tasks import ModelTask
 from engines.models import EngineBuild, default_concurrency
-from engines.slot_leases import lease_give_back, lease_take, leases_in_use
+from engines.slot_leases import lease_give_back, lease_take, leases_in_use, leases_waiting
 
 # A build's limit is read again after this long, so an edit on the build page reaches
 # running workers without a restart.
@@ -107,6 +107,10 @@ class SharedSlots:
     @property
     def in_use(self) -> int:
         return leases_in_use(self.engine_id)
+
+    @property
+    def waiting(self) -> int:
+        return leases_waiting(self.engine_id)
 
 
 _slots: dict[str, tuple[Slots | SharedSlots, float]] = {}

@@ -77,6 +77,12 @@ def _client() -> redis.Redis:
     return redis.Redis.from_url(settings.ENGINE_SLOTS_REDIS_URL, socket_timeout=5)
 
 
+@cache
+def _script(source: str):
+    # Sent once, then called by its hash: a waiter asks every POLL_SECONDS.
+    return _client().register_script(source)
+
+
 def _keys(engine_id: str) -> list[str]:
     base = f"prospector:slots:{engine_id}"
     return [f"{base}:held", f"{base}:line", f"{base}:seen"]
@@ -96,7 +102,7 @@ def lease_take(engine_id: str, *, limit: int, rank: int) -> str:
     # the sum stays within a double's exact integers (ranks are under 200).
     args = [limit, _lease_ms(), token, rank * 10**13]
     try:
-        while not _client().eval(_TAKE, len(keys), *keys, *args):
+        while not _script(_TAKE)(keys=keys, args=args):
             time.sleep(POLL_SECONDS)
     except BaseException:
         _client().zrem(keys[1], token)
@@ -115,7 +121,12 @@ def lease_give_back(engine_id: str, token: str) -> None:
 def leases_in_use(engine_id: str) -> int:
     """The build's slots held now, by every process."""
     held = _keys(engine_id)[0]
-    return _client().eval(_COUNT, 1, held)
+    return _script(_COUNT)(keys=[held])
+
+
+def leases_waiting(engine_id: str) -> int:
+    """How many chains wait in line for the build's slots, in every process."""
+    return _client().zcard(_keys(engine_id)[1])
 
 
 class _Renewals:
@@ -146,14 +157,16 @@ class _Renewals:
                 held = {key: list(tokens) for key, tokens in self._held.items() if tokens}
             for key, tokens in held.items():
                 try:
-                    lost = _client().eval(_RENEW, 1, key, _lease_ms(), *tokens)
+                    lost = _script(_RENEW)(keys=[key], args=[_lease_ms(), *tokens])
                 except redis.RedisError:
                     logger.exception("could not renew the slot leases of %s", key)
                     continue
                 if lost:
                     # Not renewed in time (the process stalled): the build may now run
-                    # more chains than its limit until these end.
+                    # more chains than its limit until these end. Said once, not renewed.
                     logger.warning("%d slot leases of %s had expired", len(lost), key)
+                for token in lost:
+                    self.drop(key, token.decode())
 
 
 _renewals = _Renewals()
