@@ -190,6 +190,7 @@ SPECTACULAR_SETTINGS = {
     # Choice sets that share a field name ("state", "kind") each get their own schema name.
     "ENUM_NAME_OVERRIDES": {
         "ThreadStateEnum": "builder.taxonomy.ThreadState",
+        "WaitReasonEnum": "engines.holds.WaitReason",
         "GpuInstanceStateEnum": "engines.models.GpuInstance.State",
         "CorrectionKindEnum": "prospects.models.Correction.Kind",
         "SnippetKindEnum": "builder.models.Snippet.Kind",
@@ -362,6 +363,18 @@ BREAKER_REDIS_URL = env.str(
     "BREAKER_REDIS_URL",
     default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "",
 )
+# A live draft on an always-on endpoint build whose breaker has been open this long is
+# held (or falls back) without waiting out LIVE_DRAFT_MAX_WAIT_SECONDS: nothing is
+# booting it back. An on-demand GPU that is starting keeps the longer wait.
+ENDPOINT_DOWN_HOLD_SECONDS = env.float("ENDPOINT_DOWN_HOLD_SECONDS", default=120.0)
+# Each build's max_concurrency is one budget for every worker process on every host,
+# kept in this Redis (unset, as in the zero-service demo: counted per process). A slot is
+# a lease its process renews; a dead worker's slots come free within one lease.
+ENGINE_SLOTS_REDIS_URL = env.str(
+    "ENGINE_SLOTS_REDIS_URL",
+    default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "",
+)
+ENGINE_SLOT_LEASE_SECONDS = env.float("ENGINE_SLOT_LEASE_SECONDS", default=30.0)
 
 # The on-demand GPU (engines/gpu_lifecycle.py): DigitalOcean droplets for do-gpu builds.
 # No DO_TOKEN: do-gpu builds are never provisioned, and their work waits.

@@ -35,3 +35,13 @@ ENGINE_FAILURES = frozenset(HoldReason) - {
     HoldReason.ALREADY_ANSWERED,
     HoldReason.UNCERTAIN_MOVE,
 }
+
+
+class WaitReason(models.TextChoices):
+    """Why a queued draft is not drafted yet: shown on the draft, never stored."""
+
+    IN_LINE = "in_line", "In line for a worker"
+    DRAFTING = "drafting", "A worker is drafting it"
+    ENGINE_NOT_READY = "engine_not_ready", "No endpoint serves the engine"
+    BOOTING = "booting", "The on-demand GPU is starting"
+    BREAKER_OPEN = "breaker_open", "The model endpoint's circuit breaker is open"

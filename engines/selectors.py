@@ -1,9 +1,13 @@
+from dataclasses import dataclass
+from datetime import datetime
+
 import redis
 
-from engines.breaker import breaker_admits, breaker_state
+from engines.breaker import breaker_admits, breaker_down_since, breaker_state
 from engines.clock import now
 from engines.gpu_costs import month_start, spent_between, today_start
 from engines.gpu_lifecycle import BuildLoad, hold_warm_until, plan_build
+from engines.holds import WaitReason
 from engines.ids import TEMPLATE_ENGINE_ID, InvalidEngineId, Provider, parse_engine_id
 from engines.models import (
     AdapterHead,
@@ -35,13 +39,68 @@ def engine_id_problem(engine_id: str) -> str | None:
     return None
 
 
-def engine_ready(engine_id: str) -> bool:
-    """Whether the engine can draft now: the template engine always; a model build when
-    an endpoint serves it and its breaker admits calls."""
-    if parse_engine_id(engine_id).is_template:
-        return True
+@dataclass(frozen=True)
+class EngineWait:
+    """Why an engine cannot draft now, and since when (None where nobody knows)."""
+
+    reason: WaitReason
+    detail: str
+    since: datetime | None = None
+
+
+def engine_wait(engine_id: str) -> EngineWait | None:
+    """Why the engine cannot draft now; None when it can: the template engine always, a
+    model build when an endpoint serves it and its breaker admits calls."""
+    parsed = parse_engine_id(engine_id)
+    if parsed.is_template:
+        return None
     endpoint = endpoint_for(engine_id)
-    return endpoint is not None and breaker_admits(endpoint.url.rstrip("/"))
+    if endpoint is None and parsed.provider == Provider.DO_GPU:
+        return _gpu_wait(engine_id)
+    if endpoint is None:
+        return EngineWait(
+            WaitReason.ENGINE_NOT_READY,
+            f"No endpoint serves '{engine_id}': set its endpoint URL and served model, "
+            "or GPU_INFERENCE_URL and GPU_LLM_MODEL.",
+        )
+    url = endpoint.url.rstrip("/")
+    if breaker_admits(url):
+        return None
+    since = breaker_down_since(url)
+    return EngineWait(
+        WaitReason.BREAKER_OPEN,
+        f"{url} failed its last calls; its breaker is open"
+        + (f" since {since:%Y-%m-%d %H:%M:%S} UTC." if since else "."),
+        since,
+    )
+
+
+def _gpu_wait(engine_id: str) -> EngineWait:
+    """An on-demand build with no ready machine: one is starting, or none is yet."""
+    starting = (
+        GpuInstance.objects.serving()
+        .filter(
+            engine_id=engine_id,
+            state__in=[GpuInstance.State.PROVISIONING, GpuInstance.State.BOOTING],
+        )
+        .order_by("created_at")
+        .first()
+    )
+    if starting is None:
+        return EngineWait(
+            WaitReason.ENGINE_NOT_READY,
+            f"No GPU machine serves '{engine_id}' yet; the lifecycle starts one for waiting work.",
+        )
+    return EngineWait(
+        WaitReason.BOOTING,
+        f"The GPU machine for '{engine_id}' is {starting.get_state_display().lower()}, "
+        f"since {starting.created_at:%Y-%m-%d %H:%M:%S} UTC.",
+        starting.created_at,
+    )
+
+
+def engine_ready(engine_id: str) -> bool:
+    return engine_wait(engine_id) is None
 
 
 def selectable_engine_ids() -> list[str]:

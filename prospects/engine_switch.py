@@ -4,16 +4,20 @@ Promoting a build through its promotion gate lives in prospects/builds/promotion
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from simple_history.utils import bulk_update_with_history
 
+from engines.clock import now
 from engines.models import AdapterHead, EngineBuild
 from engines.selectors import engine_id_problem
-from prospects.models import RULES, PipelineSettings
+from prospects.models import RULES, Decision, Draft, DraftJobItem, PipelineSettings
 from prospects.selectors import pipeline_settings
+from prospects.work_queue import ITEM_ROUTE, items_enqueue
 
 
 @transaction.atomic
 def draft_engine_set(*, engine_id: str, user) -> PipelineSettings:
     """Makes ``engine_id`` the active draft engine; kept in history with who and when.
+    Live drafts not started yet move to it with the switch.
 
     Raises ``ValidationError`` (field ``draft_engine``) for a malformed id, a model build
     missing from the engine-build registry, or a classifier build (it decides moves).
@@ -29,7 +33,44 @@ def draft_engine_set(*, engine_id: str, user) -> PipelineSettings:
     row.draft_engine = engine_id
     row._history_user = user
     row.save()
+    _queued_drafts_move(engine_id=engine_id, user=user)
     return row
+
+
+def queued_drafts_moving(engine_id: str) -> int:
+    """How many queued live drafts switching to ``engine_id`` would move (the confirmation
+    says it)."""
+    return DraftJobItem.objects.moving_to(engine_id).count()
+
+
+def _queued_drafts_move(*, engine_id: str, user) -> None:
+    """Moves live work not started yet to ``engine_id``, the new active engine: the item,
+    its queued draft and its decision's route, in the caller's transaction; each item is
+    enqueued again for its new engine once that commits. A thread on an experiment arm
+    keeps the arm's engine. An item a worker claims meanwhile is not moved: its lock is
+    taken first, and a running item is no longer queued."""
+    moving = list(
+        DraftJobItem.objects.moving_to(engine_id)
+        .select_for_update(of=("self",))
+        .values_list(*ITEM_ROUTE, "decision_id")
+    )
+    ids = [item_id for item_id, *_ in moving]
+    DraftJobItem.objects.filter(id__in=ids).update(
+        engine_id=engine_id, status=DraftJobItem.Status.QUEUED, enqueued_at=now()
+    )
+    Decision.objects.filter(id__in=[row[-1] for row in moving]).update(engine_id=engine_id)
+    drafts = list(Draft.objects.filter(job_item_id__in=ids, status=Draft.Status.QUEUED))
+    for draft in drafts:
+        draft.engine_id = engine_id
+    bulk_update_with_history(
+        drafts,
+        Draft,
+        ["engine_id"],
+        default_user=user,
+        default_change_reason="the active draft engine changed",
+    )
+    routes = [(item_id, engine_id, job_id) for item_id, _, job_id, _ in moving]
+    transaction.on_commit(lambda: items_enqueue(routes))
 
 
 def build_head(engine_id: str) -> str | None:

@@ -502,6 +502,18 @@ class DraftJob(models.Model):
         return self.status in self.LIVE
 
 
+class DraftJobItemQuerySet(models.QuerySet):
+    def moving_to(self, engine_id: str) -> "DraftJobItemQuerySet":
+        """Live work that follows the active engine when it becomes ``engine_id``: not
+        started yet (queued or waiting), on no experiment arm (an arm keeps its engine),
+        and on another engine now."""
+        return self.filter(
+            job__isnull=True,
+            status__in=[DraftJobItem.Status.QUEUED, DraftJobItem.Status.WAITING],
+            decision__experiment_arm="",
+        ).exclude(engine_id=engine_id)
+
+
 class DraftJobItem(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -532,6 +544,8 @@ class DraftJobItem(models.Model):
     # arrival history and the live wait limit read it.
     created_at = models.DateTimeField(default=now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = DraftJobItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["job", "thread__handle"]

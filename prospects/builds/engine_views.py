@@ -28,7 +28,11 @@ from prospects.builds.engine_api import tuning_response
 from prospects.builds.forms import EngineSwitchForm
 from prospects.builds.tuning import Format, Split
 from prospects.builds.tuning_views import build_page
-from prospects.engine_switch import classifier_engine_set, draft_engine_set
+from prospects.engine_switch import (
+    classifier_engine_set,
+    draft_engine_set,
+    queued_drafts_moving,
+)
 from prospects.models import RULES, Draft
 from prospects.scores import Scores, draft_scores
 
@@ -83,6 +87,8 @@ class _Switch:
     effect: str  # what changes once switched, for the confirmation
     choices: Callable[[], list[str]]
     apply: Callable[..., object]
+    # How many queued drafts would move to the engine switched to, for the confirmation.
+    moving: Callable[[str], int] | None = None
 
     def form(self, data=None, **kwargs) -> EngineSwitchForm:
         return EngineSwitchForm(data, field=self.field, choices=self.choices(), **kwargs)
@@ -107,6 +113,7 @@ SWITCHES = {
         "New drafts will be produced by",
         selectable_engine_ids,
         draft_engine_set,
+        queued_drafts_moving,
     ),
     "classifier_engine": _Switch(
         "classifier_engine",
@@ -143,10 +150,11 @@ def engine_change_hx(request, which):
     if form.is_valid():
         engine_id = form.cleaned_data[switch.field]
         if not form.cleaned_data["confirm"]:
+            moving = switch.moving(engine_id) if switch.moving else None
             return render(
                 request,
                 "prospects/_engine_confirm.html",
-                switch.context(row, request.user, engine_id=engine_id),
+                switch.context(row, request.user, engine_id=engine_id, moving=moving),
             )
         try:
             switch.apply(engine_id=engine_id, user=request.user)

@@ -6,7 +6,7 @@ import json
 import django_filters
 from django.conf import settings
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,11 +15,13 @@ from builder.taxonomy import Archetype
 from config.datetimes import UtcIsoDateTimeFilter
 from config.fields import StrictCharField
 from config.roles import Allows, can_clear_safety, can_ingest, has_any_role
+from engines.holds import WaitReason
 from engines.untrusted import strip_invisible
 from prospects.inbound.pipeline import Inbound, inbound_ingest
 from prospects.inbound.safety_memory import safety_memory_clear
 from prospects.models import Decision, Draft, InboundMessage, SafetyCue, Thread
 from prospects.selectors import drafts_list, thread_with_history
+from prospects.waiting import WaitingReader
 
 MAX_BATCH = 100
 MAX_METADATA_CHARS = 10_000
@@ -47,9 +49,25 @@ class InboundInputSerializer(serializers.Serializer):
         return value
 
 
+class WaitingSerializer(serializers.Serializer):
+    """Why a queued draft is not drafted yet (``prospects.waiting``)."""
+
+    reason = serializers.ChoiceField(choices=WaitReason.choices)
+    detail = serializers.CharField()
+    since = serializers.DateTimeField(allow_null=True)
+    position = serializers.IntegerField(help_text="Its place in its engine's line; 1 is next.")
+
+
 class DraftSerializer(serializers.ModelSerializer):
     thread = serializers.UUIDField(source="thread_id", read_only=True)
     decision = serializers.UUIDField(source="decision_id", read_only=True)
+    waiting = serializers.SerializerMethodField()
+
+    @extend_schema_field(WaitingSerializer(allow_null=True))
+    def get_waiting(self, draft):
+        # One reader per response: each engine's state is read once, not once per draft.
+        waiting = self.context.setdefault("waiting", WaitingReader()).for_draft(draft)
+        return WaitingSerializer(waiting).data if waiting else None
 
     class Meta:
         model = Draft
@@ -61,6 +79,7 @@ class DraftSerializer(serializers.ModelSerializer):
             "body",
             "hold_reason",
             "hold_detail",
+            "waiting",
             "gate_failed",
             "engine_id",
             "workflow_version",

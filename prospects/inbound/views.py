@@ -21,6 +21,7 @@ from prospects import selectors
 from prospects.inbound.forms import SafetyClearForm
 from prospects.inbound.safety_memory import open_safety_cues, safety_memory_clear
 from prospects.models import Thread
+from prospects.waiting import WaitingReader
 
 THREADS_PER_PAGE = 25
 
@@ -43,11 +44,15 @@ def thread_detail(request, thread_id):
 
 def _thread_page(request, thread_id, *, safety_clear_form=None, status=200):
     get_object_or_404(Thread, id=thread_id)
+    thread = selectors.thread_with_history(thread_id)
+    reader = WaitingReader()
+    for draft in thread.drafts.all():
+        draft.waiting = reader.for_draft(draft)
     return render(
         request,
         "prospects/thread_detail.html",
         {
-            "thread": selectors.thread_with_history(thread_id),
+            "thread": thread,
             "thread_id": thread_id,
             "can_review": can_review(request.user),
             **safety_banner(request.user, thread_id, form=safety_clear_form),

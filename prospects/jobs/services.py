@@ -9,16 +9,20 @@ Guarantees, whatever is redelivered, killed or restarted:
   its draft instead of drafting again;
 - an item that crashed its worker ``JOB_MAX_ATTEMPTS`` times is held with a reason;
 - while the engine is not ready, items wait (re-scheduled later) without holding a worker;
-  live work waits at most LIVE_DRAFT_MAX_WAIT_SECONDS, then is held or falls back;
+  live work waits at most LIVE_DRAFT_MAX_WAIT_SECONDS (ENDPOINT_DOWN_HOLD_SECONDS on an
+  always-on endpoint that is down), then is held or falls back (``prospects.waiting``);
+- live work not started yet moves to the new active engine when an admin flips it;
 - live work goes on its own queue, which workers take before batch work.
 """
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -29,11 +33,11 @@ from django.db.models.functions import Coalesce
 from builder.models import WorkflowVersion
 from builder.selectors import canon_texts
 from engines.clock import now
-from engines.concurrency import Priority, Slots, slots_for
+from engines.concurrency import Priority, slots_for
 from engines.holds import ENGINE_FAILURES, HoldReason
 from engines.ids import TEMPLATE_ENGINE_ID, parse_engine_id
 from engines.model_tasks import DRAFT, MOVE
-from engines.selectors import engine_id_problem, engine_ready
+from engines.selectors import EngineWait, engine_id_problem, engine_ready, engine_wait
 from prospects.experiments.guardrails import guard_arm
 from prospects.inbound.pipeline import (
     decision_classify_on_worker,
@@ -43,6 +47,7 @@ from prospects.inbound.pipeline import (
 )
 from prospects.models import Decision, Draft, DraftJob, DraftJobItem, Thread, WithoutWorkflow
 from prospects.selectors import PROGRESS_STATUSES, pipeline_settings, with_progress
+from prospects.waiting import live_wait_over
 from prospects.work_queue import ITEM_ROUTE, items_enqueue
 
 logger = logging.getLogger(__name__)
@@ -185,8 +190,9 @@ def job_retry_failed(*, job: DraftJob) -> int:
     return len(retried)
 
 
-def _claim(item_ids) -> list[DraftJobItem]:
-    """Takes the items no live worker holds, in one transaction; returns them, counted."""
+def _claim(item_ids, *, engine_id: str) -> list[DraftJobItem]:
+    """Takes the items no live worker holds, in one transaction; returns them, counted.
+    An item moved to another engine since it was read is left to that engine's task."""
     stale = now() - timedelta(seconds=settings.JOB_ITEM_STALE_SECONDS)
     with transaction.atomic():
         ids = list(
@@ -196,6 +202,7 @@ def _claim(item_ids) -> list[DraftJobItem]:
                 | Q(status=Item.RUNNING, updated_at__lt=stale),
                 _OPEN_WORK,
                 id__in=item_ids,
+                engine_id=engine_id,
             )
             .values_list("id", flat=True)
         )
@@ -261,10 +268,22 @@ def job_chunk_run(*, item_ids, wait: bool = True) -> Outcome:
     _finish_items([(item, drafted[item.id]) for item in open_items if item.id in drafted])
     todo = [item for item in open_items if item.id not in drafted]
     waiting = []
-    if todo and not engine_ready(todo[0].engine_id):
-        todo = _give_up_waiting(todo)
-        waiting = [item for item in todo if _waits_for_engine(item)]
-        todo = [item for item in todo if item not in waiting]
+    # One engine's items, unless an admin moved some to the new active engine meanwhile.
+    for engine_id in dict.fromkeys(item.engine_id for item in todo):
+        engine_items = [item for item in todo if item.engine_id == engine_id]
+        waiting += _run_for_engine(engine_id, engine_items, wait=wait)
+    _finish_jobs_if_complete(job_ids)
+    return Outcome.WAIT if waiting else Outcome.DONE
+
+
+def _run_for_engine(engine_id: str, items: list[DraftJobItem], *, wait: bool) -> list:
+    """Drafts one engine's items; while the engine is not ready they wait (live work until
+    ``live_wait_over``). Returns the items left waiting."""
+    waiting = []
+    if why := engine_wait(engine_id):
+        items = _give_up_waiting(items, why)
+        waiting = [item for item in items if _waits_for_engine(item)]
+        items = [item for item in items if item not in waiting]
         DraftJobItem.objects.filter(
             id__in=[item.id for item in waiting], status__in=[Item.QUEUED, Item.WAITING]
         ).update(status=Item.WAITING, updated_at=now())
@@ -272,12 +291,11 @@ def job_chunk_run(*, item_ids, wait: bool = True) -> Outcome:
             id__in={item.job_id for item in waiting},
             status__in=[DraftJob.Status.QUEUED, DraftJob.Status.RUNNING],
         ).update(status=DraftJob.Status.WAITING_FOR_ENGINE)
-    if todo and parse_engine_id(todo[0].engine_id).is_template:
-        _draft_here(todo)
-    elif todo:
-        _draft_in_slots(todo, wait=wait)
-    _finish_jobs_if_complete(job_ids)
-    return Outcome.WAIT if waiting else Outcome.DONE
+    if items and parse_engine_id(engine_id).is_template:
+        _draft_here(items)
+    elif items:
+        _draft_in_slots(items, wait=wait)
+    return waiting
 
 
 def _waits_for_engine(item: DraftJobItem) -> bool:
@@ -328,26 +346,30 @@ def drafted_draft(item: DraftJobItem) -> Draft | None:
     return draft if draft is not None and draft.status != Draft.Status.QUEUED else None
 
 
-def _give_up_waiting(items: list[DraftJobItem]) -> list[DraftJobItem]:
-    """Live work that waited past LIVE_DRAFT_MAX_WAIT_SECONDS for its engine is held
-    `engine_unavailable`, or drafted by the template engine when the pipeline settings say
-    to fall back. Returns the items that go on waiting."""
-    limit = now() - timedelta(seconds=settings.LIVE_DRAFT_MAX_WAIT_SECONDS)
-    expired = [item for item in items if item.job_id is None and item.created_at <= limit]
-    if not expired:
+def _give_up_waiting(items: list[DraftJobItem], why: EngineWait) -> list[DraftJobItem]:
+    """Live work that waited long enough for its engine (``live_wait_over``) is held with
+    the reason, or drafted by the template engine when the pipeline settings say to fall
+    back. Returns the items that go on waiting."""
+    over = {}
+    for item in items:
+        give_up = item.job_id is None and live_wait_over(
+            engine_id=item.engine_id, created_at=item.created_at, wait=why
+        )
+        if give_up:
+            over[item.id] = give_up
+    if not over:
         return items
+    expired = [item for item in items if item.id in over]
     if pipeline_settings().engine_wait_fallback == WithoutWorkflow.TEMPLATE:
-        claimed = _claim([item.id for item in expired])
+        claimed = _claim([item.id for item in expired], engine_id=expired[0].engine_id)
         drafted = [
             (item, _draft_item(item, None, engine_id=TEMPLATE_ENGINE_ID)) for item in claimed
         ]
         _finish_items([(item, draft) for item, draft in drafted if draft is not None])
     else:
-        waited = settings.LIVE_DRAFT_MAX_WAIT_SECONDS
         for item in expired:
-            detail = f"{item.engine_id} was not ready within {waited:g} s."
-            _hold_item(item, HoldReason.ENGINE_UNAVAILABLE, detail)
-    return [item for item in items if item not in expired]
+            _hold_item(item, over[item.id].reason, over[item.id].detail)
+    return [item for item in items if item.id not in over]
 
 
 def _mark_jobs_running(items: list[DraftJobItem]) -> None:
@@ -357,9 +379,9 @@ def _mark_jobs_running(items: list[DraftJobItem]) -> None:
     ).update(status=DraftJob.Status.RUNNING, started_at=Coalesce("started_at", Value(now())))
 
 
-def _claim_runnable(item_ids) -> list[DraftJobItem]:
+def _claim_runnable(item_ids, *, engine_id: str) -> list[DraftJobItem]:
     """Claims the items; one that crashed its worker too often is held instead."""
-    claimed = _claim(item_ids)
+    claimed = _claim(item_ids, engine_id=engine_id)
     _mark_jobs_running(claimed)
     poison = [item for item in claimed if item.attempts > settings.JOB_MAX_ATTEMPTS]
     for item in poison:
@@ -369,7 +391,7 @@ def _claim_runnable(item_ids) -> list[DraftJobItem]:
 
 def _draft_here(items: list[DraftJobItem]) -> None:
     """Template items: cheap, CPU-bound, drafted one after another in this thread."""
-    runnable = _claim_runnable([item.id for item in items])
+    runnable = _claim_runnable([item.id for item in items], engine_id=items[0].engine_id)
     canon = canon_texts(item.decision.template_key for item in runnable)
     drafted = [(item, _draft_item(item, canon)) for item in runnable]
     _finish_items([(item, draft) for item, draft in drafted if draft is not None])
@@ -383,18 +405,19 @@ def _draft_in_slots(items: list[DraftJobItem], *, wait: bool) -> None:
     canon = canon_texts(item.decision.template_key for item in items)
     started = []
     for item in items:
-        slots.acquire(_slot_priority(item))
+        token = slots.acquire(_slot_priority(item))
+        release = partial(slots.release, token)
         try:
-            claimed = _claim_runnable([item.id])
+            claimed = _claim_runnable([item.id], engine_id=item.engine_id)
         except BaseException:
-            slots.release()
+            release()
             raise
         if not claimed:
-            slots.release()
+            release()
         elif len(items) == 1:
-            _draft_in_slot(claimed[0], canon, slots)
+            _draft_in_slot(claimed[0], canon, release)
         else:
-            started.append(_drafting_threads().submit(_draft_on_thread, claimed[0], canon, slots))
+            started.append(_drafting_threads().submit(_draft_on_thread, claimed[0], canon, release))
     if wait:
         for future in started:
             future.result()
@@ -422,7 +445,7 @@ def _drafting_threads() -> ThreadPoolExecutor:
         return _threads
 
 
-def _draft_in_slot(item: DraftJobItem, canon: dict, slots: Slots) -> None:
+def _draft_in_slot(item: DraftJobItem, canon: dict, release: Callable[[], None]) -> None:
     """Drafts one claimed item and gives its slot back; an engine that stopped admitting
     calls (breaker open, endpoint gone) since the chunk began defers the item, once the
     slot is back (run inline, the deferral may draft again at once)."""
@@ -435,14 +458,14 @@ def _draft_in_slot(item: DraftJobItem, canon: dict, slots: Slots) -> None:
             if item.job_id:
                 _finish_jobs_if_complete({item.job_id})
     finally:
-        slots.release()
+        release()
     if not ready:
         _defer([item])
 
 
-def _draft_on_thread(item: DraftJobItem, canon: dict, slots: Slots) -> None:
+def _draft_on_thread(item: DraftJobItem, canon: dict, release: Callable[[], None]) -> None:
     try:
-        _draft_in_slot(item, canon, slots)
+        _draft_in_slot(item, canon, release)
     finally:
         connection.close()
 

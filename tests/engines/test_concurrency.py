@@ -3,11 +3,12 @@ work first, and no chunk waits for its slowest chain."""
 
 import threading
 import time
+import uuid
 
 import pytest
 
 from bench.fixed_latency_server import FixedLatencyServer
-from engines.concurrency import Priority, Slots, slots_for, slots_reset
+from engines.concurrency import Priority, SharedSlots, Slots, slots_for, slots_reset
 from engines.model_tasks import DRAFT, JUDGE, MOVE
 from engines.registry import clients_close
 from engines.services import build_concurrency_set, engine_build_register
@@ -77,6 +78,36 @@ def test_a_larger_limit_admits_waiters_at_once_and_a_smaller_one_holds_new_ones(
     slots.release()
     threads[0].join(timeout=1)
     assert late == [LIVE]
+
+
+def test_live_work_goes_first_across_processes_sharing_a_builds_slots():
+    """Two SharedSlots on one build stand for two worker processes: one budget, one line."""
+    engine_id = f"endpoint-slots{uuid.uuid4().hex[:8]}_1"
+    here, there = SharedSlots(engine_id, 1), SharedSlots(engine_id, 1)
+    holder = here.acquire(BATCH)
+    assert there.in_use == 1
+    served = []
+
+    def take(slots, priority):
+        token = slots.acquire(priority)
+        served.append((priority, token))
+
+    waiters = []
+    # The batch chain asks first, in this process; the live one after it, in the other.
+    for count, (slots, priority) in enumerate(((here, BATCH), (there, LIVE)), start=1):
+        waiters.append(threading.Thread(target=take, args=(slots, priority), daemon=True))
+        waiters[-1].start()
+        wait_until(lambda count=count: here.waiting == count)
+    here.release(holder)
+    wait_until(lambda: len(served) == 1)
+    assert served[0][0] == LIVE
+    assert here.in_use == 1
+    there.release(served[0][1])
+    wait_until(lambda: len(served) == 2)
+    here.release(served[1][1])
+    assert (here.in_use, here.waiting) == (0, 0)
+    for waiter in waiters:
+        waiter.join(timeout=1)
 
 
 @pytest.mark.django_db

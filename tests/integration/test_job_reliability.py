@@ -19,7 +19,12 @@ from tests.integration.conftest import wait_for
 
 pytestmark = pytest.mark.integration
 
-FAST_RECOVERY = {"JOB_ITEM_STALE_SECONDS": "3", "JOB_SWEEP_AFTER_SECONDS": "3"}
+# A killed worker's items go stale, and its slots come free, within seconds.
+FAST_RECOVERY = {
+    "JOB_ITEM_STALE_SECONDS": "3",
+    "JOB_SWEEP_AFTER_SECONDS": "3",
+    "ENGINE_SLOT_LEASE_SECONDS": "3",
+}
 
 
 @pytest.fixture
