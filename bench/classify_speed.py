@@ -1,0 +1,114 @@
+"""The linear move head's speed: per message, and what deciding with it costs ingest.
+
+    DATABASE_URL=postgres://.../prospector_bench python bench/classify_speed.py
+
+Trains a head on tests/fixtures/moves/labelled.jsonl and second_set.jsonl (what
+`manage.py moves train --labels` does), then, in this one process:
+1. asks it every message of the three corpus files `--repeat` times, through the path
+   ingest takes (the registry's loaded head, the contract's checks), after one warm-up
+   pass that loads it: p50 and p99 per message (target: p99 under 2 ms);
+2. ingests `--messages` messages (the third set's bodies, each its own thread) with the
+   rules live, then as many with the head live, alternating for `--rounds` rounds:
+   `inbound_ingest` stores, decides and queues in one transaction, as the API does
+   (without HTTP, which would only add the same cost to both sides). The median of each
+   side's rounds, and their ratio (target: head / rules at least 0.95).
+Prints `RESULT head_p99_ms=<p99> ingest_ratio=<head / rules>`.
+"""
+
+import argparse
+import statistics
+import time
+from datetime import UTC, datetime
+
+import _setup  # noqa: F401  first: sets Django up, its database created and migrated
+
+from builder.services import canon_load_file
+from engines.classifier import classify_move
+from prospects.builds.move_head import move_head_train
+from prospects.engine_switch import classifier_engine_set
+from prospects.inbound.move_corpus import labelled_files
+from prospects.inbound.pipeline import Inbound, inbound_ingest
+from prospects.models import RULES, Draft
+from prospects.selectors import pipeline_settings
+
+CORPUS = _setup.ROOT / "tests" / "fixtures" / "moves"
+RUN = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+
+
+def percentile(ordered: list[float], share: float) -> float:
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def head_latencies(engine_id: str, bodies: list[str], repeat: int) -> list[float]:
+    for body in bodies:  # warm-up: the first answer loads the head
+        classify_move(body, engine_id)
+    seconds = []
+    for _ in range(repeat):
+        for body in bodies:
+            start = time.perf_counter()
+            outcome = classify_move(body, engine_id)
+            seconds.append(time.perf_counter() - start)
+            assert outcome.answer is not None, outcome.problem
+    return sorted(seconds)
+
+
+def ingest_rate(classifier: str, bodies: list[str], label: str) -> tuple[float, int]:
+    """Messages a second, and how many drafts were queued, with ``classifier`` live."""
+    classifier_engine_set(engine_id=classifier, user=None)
+    start = time.perf_counter()
+    for number, body in enumerate(bodies):
+        name = f"speed-{RUN}-{label}-{number}"
+        inbound_ingest(
+            inbound=Inbound(
+                external_id=name,
+                thread=name,
+                sender="Bench",
+                body=body,
+                received_at=datetime.now(UTC),
+            )
+        )
+    rate = len(bodies) / (time.perf_counter() - start)
+    drafts = Draft.objects.filter(thread__handle__startswith=f"speed-{RUN}-{label}-").count()
+    return rate, drafts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--messages", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+
+    canon_load_file()
+    live_before = pipeline_settings().classifier_engine
+    training = move_head_train(
+        extra=labelled_files([CORPUS / "labelled.jsonl", CORPUS / "second_set.jsonl"])
+    )
+    engine_id = training.build.engine_id
+    print(f"head {engine_id}: {training.run.data_lines} lines, {training.result_line()}")
+
+    corpus = labelled_files(sorted(CORPUS.glob("**/*.jsonl")))
+    seconds = head_latencies(engine_id, [item.body for item in corpus], args.repeat)
+    p50, p99 = percentile(seconds, 0.5) * 1000, percentile(seconds, 0.99) * 1000
+    print(f"head per message: {len(seconds)} answers, p50 {p50:.3f} ms, p99 {p99:.3f} ms")
+
+    third = [item.body for item in labelled_files([CORPUS / "held_out" / "third_set.jsonl"])]
+    bodies = [third[number % len(third)] for number in range(args.messages)]
+    rates: dict[str, list[float]] = {RULES: [], engine_id: []}
+    try:
+        for round_number in range(args.rounds):
+            for classifier in rates:
+                label = f"{'rules' if classifier == RULES else 'head'}{round_number}"
+                rate, drafts = ingest_rate(classifier, bodies, label)
+                rates[classifier].append(rate)
+                print(f"round {round_number + 1} {label[:-1]:5}: {rate:7.1f} msgs/s, {drafts} drafts")
+    finally:
+        classifier_engine_set(engine_id=live_before, user=None)
+    rules_rate = statistics.median(rates[RULES])
+    head_rate = statistics.median(rates[engine_id])
+    print(f"ingest (median of {args.rounds}): rules {rules_rate:.1f} msgs/s, head {head_rate:.1f}")
+    print(f"RESULT head_p99_ms={p99:.3f} ingest_ratio={head_rate / rules_rate:.3f}")
+
+
+if __name__ == "__main__":
+    main()
