@@ -101,7 +101,8 @@ def main() -> None:
                 label = f"{'rules' if classifier == RULES else 'head'}{round_number}"
                 rate, drafts = ingest_rate(classifier, bodies, label)
                 rates[classifier].append(rate)
-                print(f"round {round_number + 1} {label[:-1]:5}: {rate:7.1f} msgs/s, {drafts} drafts")
+                side = label[:-1]
+                print(f"round {round_number + 1} {side:5}: {rate:7.1f} msgs/s, {drafts} drafts")
     finally:
         classifier_engine_set(engine_id=live_before, user=None)
     rules_rate = statistics.median(rates[RULES])
