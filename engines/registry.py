@@ -129,18 +129,35 @@ def engine_for(engine_id: str) -> DraftEngine:
     )
 
 
-# A few builds at most are asked in a process's life (the live one, the one before it
-# while a promotion lands); each holds its n-gram vocabularies, some megabytes.
-@lru_cache(maxsize=4)
 def move_head_for(engine_id: str) -> MoveHead:
     """The head of a local build, loaded from the database once per process. An engine id
     pins its artefact (a retrain registers a new build), so the cache never goes stale,
     and a build promoted by another process is loaded here the first time the settings
-    name it: no restart. ``HeadUnusable`` (not cached) when it cannot be loaded."""
+    name it: no restart. ``HeadUnusable`` when it cannot be loaded."""
+    head = _stored_head(engine_id)
+    if isinstance(head, str):
+        raise HeadUnusable(head)
+    return head
+
+
+# A few builds at most are asked in a process's life (the live one, the one before it
+# while a promotion lands); each holds its n-gram vocabularies, some megabytes. Why one
+# cannot be loaded is kept too: it would not load on the next message either, and trying
+# costs a query and an unpickling on every ingest.
+@lru_cache(maxsize=4)
+def _stored_head(engine_id: str) -> MoveHead | str:
     row = MoveHeadArtefact.objects.filter(build__engine_id=engine_id).first()
     if row is None:
-        raise HeadUnusable(f"'{engine_id}' has no stored head")
+        return f"'{engine_id}' has no stored head"
     data = bytes(row.artefact)
     if hashlib.sha256(data).hexdigest() != row.sha256:
-        raise HeadUnusable(f"'{engine_id}': the stored head does not match its sha256")
-    return MoveHead.loads(data)
+        return f"'{engine_id}': the stored head does not match its sha256"
+    try:
+        return MoveHead.loads(data)
+    except HeadUnusable as error:
+        return f"'{engine_id}': {error}"
+
+
+def move_heads_forget() -> None:
+    """Drops this process's loaded heads (tests, whose databases reuse build ids)."""
+    _stored_head.cache_clear()

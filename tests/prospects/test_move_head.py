@@ -3,8 +3,10 @@ files), registered with its lineage, evaluated on people's held-out labels, prom
 through the gate, deciding at ingest in the process with its confidence, retrained on a
 schedule once enough labels arrived, and picked up by another process without a restart."""
 
+import hashlib
 import json
 import os
+import pickle
 import re
 import select
 import subprocess
@@ -19,7 +21,7 @@ from django.core.management.base import CommandError
 
 from engines.evaluation import evaluation_create, evaluation_execute
 from engines.models import EngineBuild, Evaluation, ModelCall, MoveHeadArtefact, TrainingRun
-from engines.registry import move_head_for
+from engines.registry import move_heads_forget
 from engines.services import engine_build_register
 from engines.training import training_run_create
 from prospects.builds.evaluation_runs import evaluation_start
@@ -59,9 +61,9 @@ def _no_stale_heads(settings):
     database); the per-process cache must not hand one test another's head."""
     settings.TUNING_EVAL_PERCENT = 50
     settings.MOVE_HEAD_STARTING_SET = []
-    move_head_for.cache_clear()
+    move_heads_forget()
     yield
-    move_head_for.cache_clear()
+    move_heads_forget()
 
 
 def labelled(per_move: int, *, rotate_train: bool = False) -> list:
@@ -164,6 +166,23 @@ def test_a_head_that_cannot_be_loaded_leaves_the_rules_to_decide_with_the_reason
         "classifier local-moves-linear_2026-01-01.1: "
         "'local-moves-linear_2026-01-01.1' has no stored head"
     )
+
+
+def test_a_head_another_scikit_learn_pickled_gives_no_answer_and_the_rules_decide():
+    labelled(2)
+    build = move_head_train().build
+    artefact = MoveHeadArtefact.objects.get(build=build)
+    stored = pickle.loads(bytes(artefact.artefact))
+    stored["sklearn"] = "0.1.0"
+    artefact.artefact = pickle.dumps(stored)
+    artefact.sha256 = hashlib.sha256(artefact.artefact).hexdigest()
+    artefact.save()
+    move_heads_forget()  # a process started after an upgrade of scikit-learn
+    classifier_engine_set(engine_id=build.engine_id, user=None)
+    for _ in range(2):  # the second message is refused from memory, as the first was
+        decision = inbound_ingest(inbound=make_inbound("the zorblat kind")).decision
+        assert decision.classified_by == "rules"
+        assert "made with scikit-learn 0.1.0" in decision.classifier_problem
 
 
 def test_the_classify_command_scores_a_head_on_a_file(tmp_path):
