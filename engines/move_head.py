@@ -19,7 +19,7 @@ regression.
 - ``C=30``: the rows are L2-normalised TF-IDF vectors over tens of thousands of n-grams; at
   the default ``C=1`` the few hundred labels leave every probability near 1/12 (and the
   accuracy 10 to 15 points lower), so a confidence threshold would have nothing to separate.
-- lbfgs is deterministic: the same lines fit the same head. A fit takes about a second
+- lbfgs is deterministic: the same lines fit the same head. A fit takes a few seconds
   for hundreds of lines; an answer well under a millisecond.
 
 Pure scikit-learn and no database: ``engines.registry`` loads a build's head by its
@@ -38,7 +38,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 
 from engines.untrusted import normalise
 
-# What a build records and ``head_fit`` reads; a retrain may name others.
+# How a head is fitted, recorded on its training run.
 DEFAULT_HYPER_PARAMETERS = {
     "char_ngrams": [2, 5],
     "word_ngrams": [1, 2],

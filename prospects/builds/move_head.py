@@ -94,9 +94,7 @@ def next_engine_id() -> str:
     return f"{PREFIX}{day}.{taken + 1}"
 
 
-def move_head_train(
-    *, extra: list[LabelledMessage] = (), hyper: dict | None = None, user=None
-) -> HeadTraining:
+def move_head_train(*, extra: list[LabelledMessage] = ()) -> HeadTraining:
     """Fits a head on the train split of people's labels and ``extra``, and registers it
     as a classifier build. Guarantees: the run row (the champion it descends from, the
     exact lines) is written before the fit; a fit that fails leaves the run failed with
@@ -105,7 +103,7 @@ def move_head_train(
     lines = people_lines() + file_lines(list(extra))
     train = [line for line in lines if line.split == Split.TRAIN]
     held_out = [line for line in lines if line.split != Split.TRAIN]
-    hyper = {**DEFAULT_HYPER_PARAMETERS, **(hyper or {})}
+    hyper = dict(DEFAULT_HYPER_PARAMETERS)
     snapshot = [
         json.dumps({**asdict(line.item), "origin": line.origin}, ensure_ascii=False)
         for line in train
@@ -123,7 +121,6 @@ def move_head_train(
         data_sha256=lines_digest(snapshot),
         data_lines=len(snapshot),
         hyper_parameters=hyper,
-        created_by=user,
     )
     try:
         head = head_fit(
