@@ -29,12 +29,9 @@ engine id, and prospects feeds the training lines (people's labels).
 import pickle
 from collections import Counter
 from dataclasses import dataclass
+from importlib.metadata import version
 
 import numpy as np
-import sklearn
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion, Pipeline
 
 from engines.untrusted import normalise
 
@@ -46,7 +43,10 @@ DEFAULT_HYPER_PARAMETERS = {
     "max_iter": 2000,
 }
 CUES = 3
-LIBRARY = f"scikit-learn {sklearn.__version__}"
+# scikit-learn itself is imported only to fit, and by unpickling a head: every web and
+# worker process imports this module, and importing scikit-learn takes seconds.
+SKLEARN_VERSION = version("scikit-learn")
+LIBRARY = f"scikit-learn {SKLEARN_VERSION}"
 
 
 class HeadUnusable(ValueError):
@@ -91,7 +91,7 @@ class MoveHead:
     short message, the arithmetic 0.1 ms, and this runs inside the ingest request.
     ``probabilities`` equals the pipeline's ``predict_proba`` (tests hold it to that)."""
 
-    def __init__(self, pipeline: Pipeline, prospect_moves: tuple[str, ...], hyper: dict):
+    def __init__(self, pipeline, prospect_moves: tuple[str, ...], hyper: dict):
         self.pipeline = pipeline
         self.prospect_moves = tuple(prospect_moves)
         self.hyper = dict(hyper)
@@ -140,11 +140,13 @@ class MoveHead:
         ]
 
     def dumps(self) -> bytes:
-        """The artefact: trusted bytes only (it is unpickled), kept in our own database."""
+        """The artefact: trusted bytes only (it is unpickled), kept in our own database.
+        The fitted pipeline is pickled inside plain data that names the scikit-learn
+        version, so another version is refused before its estimators are unpickled."""
         return pickle.dumps(
             {
-                "sklearn": sklearn.__version__,
-                "pipeline": self.pipeline,
+                "sklearn": SKLEARN_VERSION,
+                "pipeline": pickle.dumps(self.pipeline, protocol=pickle.HIGHEST_PROTOCOL),
                 "prospect_moves": self.prospect_moves,
                 "hyper": self.hyper,
             },
@@ -159,14 +161,15 @@ class MoveHead:
             stored = pickle.loads(data)  # noqa: S301 - our own artefact, from our database
         except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as error:
             raise HeadUnusable(f"not a move head artefact: {error}") from error
-        if not isinstance(stored, dict) or "pipeline" not in stored:
+        if not isinstance(stored, dict) or not isinstance(stored.get("pipeline"), bytes):
             raise HeadUnusable("not a move head artefact")
-        if stored["sklearn"] != sklearn.__version__:
+        if stored["sklearn"] != SKLEARN_VERSION:
             raise HeadUnusable(
                 f"made with scikit-learn {stored['sklearn']}, this process has "
-                f"{sklearn.__version__}: retrain it"
+                f"{SKLEARN_VERSION}: retrain it"
             )
-        return cls(stored["pipeline"], stored["prospect_moves"], stored["hyper"])
+        pipeline = pickle.loads(stored["pipeline"])  # noqa: S301 - as above
+        return cls(pipeline, stored["prospect_moves"], stored["hyper"])
 
 
 def head_fit(
@@ -178,6 +181,10 @@ def head_fit(
 ) -> MoveHead:
     """Fits a head on ``texts`` labelled ``moves``; ``ValueError`` when there is not enough
     to learn from (fewer than two moves)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
     if len(set(moves)) < 2:
         raise ValueError("A head needs labels of at least two moves to learn from.")
     hyper = {**DEFAULT_HYPER_PARAMETERS, **(hyper or {})}
