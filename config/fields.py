@@ -21,3 +21,14 @@ class StrictCharField(_StringsOnly, serializers.CharField):
 
 class StrictSlugField(_StringsOnly, serializers.SlugField):
     pass
+
+
+class StrictFloatField(serializers.FloatField):
+    """A JSON number only: the text "0.5" or a boolean is a 400, not read as a number."""
+
+    default_error_messages = {"not_a_number": "Must be a number, not {kind}."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("not_a_number", kind=type(data).__name__)
+        return super().to_internal_value(data)

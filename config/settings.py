@@ -251,6 +251,8 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-drafting-jobs": {"task": "prospects.tasks.sweep_jobs", "schedule": 30.0},
     "sweep-stale-dispatches": {"task": "prospects.tasks.sweep_dispatches", "schedule": 30.0},
     "sweep-training-and-evaluations": {"task": "prospects.tasks.sweep_runs", "schedule": 60.0},
+    # Cheap when there is nothing to do: it counts the labels added since the last head.
+    "retrain-move-head": {"task": "prospects.tasks.retrain_move_head", "schedule": 3600.0},
     "gpu-lifecycle-tick": {
         "task": "prospects.tasks.gpu_tick",
         "schedule": GPU_TICK_SECONDS,
@@ -289,6 +291,17 @@ TUNING_EVAL_PERCENT = env.int("TUNING_EVAL_PERCENT", default=10)
 TRAINING_BASE_MODEL = env.str("TRAINING_BASE_MODEL", default="")
 TRAINING_OUTPUT_DIR = env.str("TRAINING_OUTPUT_DIR", default=str(VAR_DIR / "adapters"))
 TRAINING_TIME_LIMIT = env.int("TRAINING_TIME_LIMIT", default=3000)
+# The linear move head (prospects/builds/move_head.py): the scheduled retrain trains a
+# challenger once this many labels were added or changed since the last head's training,
+# on people's labels plus the shipped starting set (JSONL files, comma-separated).
+MOVE_HEAD_RETRAIN_MIN_LABELS = env.int("MOVE_HEAD_RETRAIN_MIN_LABELS", default=50)
+MOVE_HEAD_STARTING_SET = env.list(
+    "MOVE_HEAD_STARTING_SET",
+    default=[
+        str(BASE_DIR / "tests" / "fixtures" / "moves" / "labelled.jsonl"),
+        str(BASE_DIR / "tests" / "fixtures" / "moves" / "second_set.jsonl"),
+    ],
+)
 # Evaluations ask a build at most this many held-out cases (one model call each).
 EVALUATION_MAX_CASES = env.int("EVALUATION_MAX_CASES", default=200)
 EVALUATION_TIME_LIMIT = env.int("EVALUATION_TIME_LIMIT", default=3000)

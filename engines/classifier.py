@@ -1,7 +1,8 @@
-"""The LoRA move classifier head: strict JSON, validated here whatever the server promised.
+"""The move classifier builds: the LoRA head (strict JSON, validated here whatever the
+server promised) and the in-process linear head (``engines/move_head.py``).
 
-Additive: with no ready instance serving the build, or on any failure, it returns "no
-answer" (never raises) and the fast rules decide.
+Additive: with no ready instance serving the build, a head that cannot be loaded, or any
+failure, it returns "no answer" (never raises) and the fast rules decide.
 """
 
 import json
@@ -10,10 +11,12 @@ from dataclasses import dataclass
 
 from jsonschema import Draft202012Validator
 
+from engines.ids import parse_engine_id
 from engines.inference import InferenceError
 from engines.model_tasks import MOVE
+from engines.move_head import HeadUnusable
 from engines.moves import all_moves, invariant_holds, prospect_moves
-from engines.registry import client_for, endpoint_for
+from engines.registry import client_for, endpoint_for, move_head_for
 from engines.untrusted import normalise
 
 logger = logging.getLogger(__name__)
@@ -44,6 +47,7 @@ class MoveAnswer:
     is_prospect: bool
     move: str
     trace: str
+    confidence: float | None = None  # the head's probability of its move; the LoRA head gives none
 
 
 @dataclass(frozen=True)
@@ -93,9 +97,28 @@ def move_messages(body: str) -> list[dict]:
     ]
 
 
+def local_move_answer(body: str, engine_id: str) -> MoveAnswer:
+    """The in-process head's answer, held to the same contract as a served head's:
+    ``HeadUnusable`` when it cannot be loaded, ``MalformedAnswer`` when its move is not one
+    of the configured moves any more (the settings changed since it was fitted)."""
+    answer = move_head_for(engine_id).answer(body)
+    if not invariant_holds(is_prospect=answer.is_prospect, move=answer.move):
+        raise MalformedAnswer(
+            MalformedAnswer.INVARIANT, f"is_prospect={answer.is_prospect} with move '{answer.move}'"
+        )
+    return MoveAnswer(answer.is_prospect, answer.move, answer.trace, answer.confidence)
+
+
 def classify_move(body: str, engine_id: str) -> MoveOutcome:
-    """Asks the classifier build ``engine_id`` through the registry, as drafts are asked,
-    so its calls reach (and keep warm) the machine that serves it."""
+    """Asks the classifier build ``engine_id``: a local build in this process; any other
+    through the registry, as drafts are asked, so its calls reach (and keep warm) the
+    machine that serves it."""
+    if parse_engine_id(engine_id).runs_in_process:
+        try:
+            return MoveOutcome(local_move_answer(body, engine_id))
+        except (HeadUnusable, MalformedAnswer) as problem:
+            logger.warning("move head gave no answer: %s", problem)
+            return MoveOutcome(None, f"classifier {engine_id}: {problem}")
     endpoint = endpoint_for(engine_id)
     if endpoint is None:
         return MoveOutcome(None, f"classifier {engine_id}: no ready instance serves it")

@@ -16,36 +16,58 @@ from django.core.exceptions import ValidationError
 from rapidfuzz.distance import Levenshtein
 
 from engines import gate
-from engines.classifier import MalformedAnswer, move_messages, move_schema, parse_move_answer
+from engines.classifier import (
+    MalformedAnswer,
+    MoveAnswer,
+    local_move_answer,
+    move_messages,
+    move_schema,
+    parse_move_answer,
+)
 from engines.clock import now
 from engines.embeddings import cosine_similarities
 from engines.inference import InferenceClient, InferenceError
 from engines.model_tasks import DRAFT, MOVE
 from engines.models import EngineBuild, Evaluation
+from engines.move_head import HeadUnusable
 from engines.registry import client_for, endpoint_for
 
 DRAFT_MAX_TOKENS = 200
 
 
 def classifier_scores(client: InferenceClient, model: str, cases: list[dict], engine_id="") -> dict:
-    """Accuracy counts every case: no answer, or a malformed one, is a miss."""
+    """A served head, asked over the OpenAI-compatible API with the strict move schema."""
+
+    def ask(case: dict) -> MoveAnswer:
+        text = client.chat(
+            task=MOVE,
+            model=model,
+            messages=move_messages(case["text"]),
+            max_tokens=160,
+            schema=move_schema(),
+            engine_id=engine_id,
+        ).text
+        return parse_move_answer(text)
+
+    return classifier_metrics(cases, ask)
+
+
+def local_classifier_scores(engine_id: str, cases: list[dict]) -> dict:
+    """An in-process head (a local build), held to the same contract."""
+    return classifier_metrics(cases, lambda case: local_move_answer(case["text"], engine_id))
+
+
+def classifier_metrics(cases: list[dict], ask) -> dict:
+    """Accuracy counts every case: no answer (``ask`` raising ``InferenceError``), or a
+    malformed one (``MalformedAnswer``), is a miss."""
     valid_json = violations = off_schema = errors = prospect_hits = move_hits = 0
     confusion: dict[str, dict[str, int]] = {}
     for case in cases:
         try:
-            text = client.chat(
-                task=MOVE,
-                model=model,
-                messages=move_messages(case["text"]),
-                max_tokens=160,
-                schema=move_schema(),
-                engine_id=engine_id,
-            ).text
+            answer = ask(case)
         except InferenceError:
             errors += 1
             continue
-        try:
-            answer = parse_move_answer(text)
         except MalformedAnswer as malformed:
             valid_json += malformed.kind != MalformedAnswer.NOT_JSON
             violations += malformed.kind == MalformedAnswer.INVARIANT
@@ -162,15 +184,28 @@ def evaluation_execute(evaluation_id) -> Evaluation:
     if not claimed:
         return evaluation
     engine_id = evaluation.build.engine_id
-    endpoint = endpoint_for(engine_id)
-    if endpoint is None:
-        return _finish(evaluation, Evaluation.Status.FAILED, f"{engine_id} is not served now.")
-    client = client_for(endpoint)
     try:
-        metrics = SCORERS[evaluation.head](client, endpoint.model, evaluation.cases, engine_id)
+        metrics = _scores(evaluation, engine_id)
+    except HeadUnusable as error:
+        return _finish(evaluation, Evaluation.Status.FAILED, f"{engine_id}: {error}")
     except Exception as error:  # noqa: BLE001 - any failure is the evaluation's, named
         return _finish(evaluation, Evaluation.Status.FAILED, f"{type(error).__name__}: {error}")
+    if metrics is None:
+        return _finish(evaluation, Evaluation.Status.FAILED, f"{engine_id} is not served now.")
     return _finish(evaluation, Evaluation.Status.SUCCEEDED, "", metrics)
+
+
+def _scores(evaluation: Evaluation, engine_id: str) -> dict | None:
+    """The build's scores on the evaluation's cases; None when nothing serves it now."""
+    if evaluation.build.parsed.runs_in_process:
+        if evaluation.head != Evaluation.Head.CLASSIFIER:
+            raise HeadUnusable("an in-process head decides moves: evaluate it as a classifier")
+        return local_classifier_scores(engine_id, evaluation.cases)
+    endpoint = endpoint_for(engine_id)
+    if endpoint is None:
+        return None
+    client = client_for(endpoint)
+    return SCORERS[evaluation.head](client, endpoint.model, evaluation.cases, engine_id)
 
 
 def _finish(evaluation: Evaluation, status: str, detail: str, metrics=None) -> Evaluation:

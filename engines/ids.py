@@ -1,9 +1,11 @@
 """Engine ids: the one place that parses and validates them.
 
-``template`` is the zero-dependency baseline. Every other id names an OSS model build
-reached over an OpenAI-compatible endpoint: ``<provider>-<model>_<build>``, e.g.
-``do-gpu-mistral-nemo-12b-uncensored_2026-06-29.1``. The build pins the weights so each
-decision traces to the model that made it.
+``template`` is the zero-dependency baseline. Every other id names a build:
+``<provider>-<model>_<build>``, e.g. ``do-gpu-mistral-nemo-12b-uncensored_2026-06-29.1``.
+The build pins the weights so each decision traces to the model that made it. ``do-gpu``
+and ``endpoint`` builds are reached over an OpenAI-compatible endpoint; a ``local`` build
+is loaded into the process that asks it (``local-moves-linear_2026-12-07.1``, the linear
+move head), and only the models named in ``LOCAL_MODELS`` run that way.
 """
 
 import re
@@ -19,6 +21,11 @@ MAX_ENGINE_ID_LENGTH = 120
 class Provider(StrEnum):
     DO_GPU = "do-gpu"  # an on-demand DigitalOcean GPU droplet, lifecycle-managed
     ENDPOINT = "endpoint"  # an always-on URL that someone already runs
+    LOCAL = "local"  # loaded into the process that asks it, on its CPU
+
+
+# What a local build can be: the model names code in this project knows how to load.
+LOCAL_MODELS = ("moves-linear",)
 
 
 _MODEL = r"[a-z0-9](?:[a-z0-9.\-]*[a-z0-9])?"
@@ -44,6 +51,11 @@ class EngineId:
     def is_template(self) -> bool:
         return self.provider is None
 
+    @property
+    def runs_in_process(self) -> bool:
+        """Answered inside the asking process, no model server involved (a local build)."""
+        return self.provider == Provider.LOCAL
+
     def __str__(self) -> str:
         return self.value
 
@@ -63,6 +75,11 @@ def parse_engine_id(value: str) -> EngineId:
             f"'{value}' is not an engine id: use 'template' or "
             f"'<provider>-<model>_<build>' with provider one of {providers}, a lower-case "
             "model name and a build tag, e.g. 'endpoint-gemma3-270m_2026-11-23.1'."
+        )
+    if match["provider"] == Provider.LOCAL and match["model"] not in LOCAL_MODELS:
+        raise InvalidEngineId(
+            f"'{value}' names no local model: a local build is one of "
+            f"{', '.join(LOCAL_MODELS)}, e.g. 'local-moves-linear_2026-12-07.1'."
         )
     return EngineId(
         value,

@@ -91,6 +91,24 @@ class EngineBuild(models.Model):
         return self.max_concurrency or default_concurrency(self.engine_id)
 
 
+class MoveHeadArtefact(models.Model):
+    """The fitted head of an in-process classifier build (``local-moves-linear_…``): kept in
+    the database every web and worker process reads, so a build promoted anywhere is
+    loadable everywhere, with no shared disk and no restart. Written once with its build;
+    a retrain is a new build."""
+
+    build = models.OneToOneField(
+        EngineBuild, on_delete=models.PROTECT, related_name="move_head", primary_key=True
+    )
+    artefact = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    library = models.CharField(max_length=60, help_text="What fitted it, e.g. scikit-learn 1.9.1.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.build_id} ({len(self.artefact)} bytes)"
+
+
 def default_concurrency(engine_id: str) -> int:
     """vLLM (what a do-gpu machine runs) batches dozens of sequences at once; an endpoint
     may be anything, so it gets ENGINE_CONCURRENCY."""

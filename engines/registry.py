@@ -1,7 +1,10 @@
-"""Maps an engine id to the engine that drafts for it, and a build to its endpoint."""
+"""Maps an engine id to the engine that drafts for it, a build to its endpoint, and a
+local classifier build to its head loaded in this process."""
 
+import hashlib
 import random
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from django.conf import settings
 
@@ -12,7 +15,8 @@ from engines.holds import HoldReason
 from engines.ids import Provider, parse_engine_id
 from engines.inference import InferenceClient
 from engines.model_engine import ModelEngine
-from engines.models import EngineBuild, GpuInstance
+from engines.models import EngineBuild, GpuInstance, MoveHeadArtefact
+from engines.move_head import HeadUnusable, MoveHead
 from engines.template import TemplateEngine
 
 
@@ -30,7 +34,10 @@ class Endpoint:
 def endpoint_for(engine_id: str) -> Endpoint | None:
     """Where a model build is served now: a do-gpu build at a ready GPU instance (none while
     the lifecycle has not booted one); an endpoint build at its registered URL, else
-    ``GPU_INFERENCE_URL``. Requests name the build's adapter when it has one."""
+    ``GPU_INFERENCE_URL``. Requests name the build's adapter when it has one. A local
+    build is served by no endpoint: it runs in the asking process (``move_head_for``)."""
+    if parse_engine_id(engine_id).runs_in_process:
+        return None
     build = EngineBuild.objects.filter(engine_id=engine_id).first()
     model = (build.adapter or build.served_model if build else "") or settings.GPU_LLM_MODEL
     dialect = Dialect((build.json_dialect if build else "") or settings.GPU_JSON_DIALECT)
@@ -100,6 +107,12 @@ def engine_for(engine_id: str) -> DraftEngine:
     parsed = parse_engine_id(engine_id)
     if parsed.is_template:
         return TemplateEngine()
+    if parsed.runs_in_process:
+        raise EngineError(
+            HoldReason.ENGINE_ERROR,
+            f"'{engine_id}' is an in-process move head: it decides moves, it does not draft.",
+            permanent=True,
+        )
     endpoint = endpoint_for(engine_id)
     if endpoint is None:
         raise EngineError(
@@ -114,3 +127,37 @@ def engine_for(engine_id: str) -> DraftEngine:
         model=endpoint.model,
         escalation_model=settings.GPU_ESCALATION_MODEL,
     )
+
+
+def move_head_for(engine_id: str) -> MoveHead:
+    """The head of a local build, loaded from the database once per process. An engine id
+    pins its artefact (a retrain registers a new build), so the cache never goes stale,
+    and a build promoted by another process is loaded here the first time the settings
+    name it: no restart. ``HeadUnusable`` when it cannot be loaded."""
+    head = _stored_head(engine_id)
+    if isinstance(head, str):
+        raise HeadUnusable(head)
+    return head
+
+
+# A few builds at most are asked in a process's life (the live one, the one before it
+# while a promotion lands); each holds its n-gram vocabularies, some megabytes. Why one
+# cannot be loaded is kept too: it would not load on the next message either, and trying
+# costs a query and an unpickling on every ingest.
+@lru_cache(maxsize=4)
+def _stored_head(engine_id: str) -> MoveHead | str:
+    row = MoveHeadArtefact.objects.filter(build__engine_id=engine_id).first()
+    if row is None:
+        return f"'{engine_id}' has no stored head"
+    data = bytes(row.artefact)
+    if hashlib.sha256(data).hexdigest() != row.sha256:
+        return f"'{engine_id}': the stored head does not match its sha256"
+    try:
+        return MoveHead.loads(data)
+    except HeadUnusable as error:
+        return f"'{engine_id}': {error}"
+
+
+def move_heads_forget() -> None:
+    """Drops this process's loaded heads (tests, whose databases reuse build ids)."""
+    _stored_head.cache_clear()

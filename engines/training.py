@@ -100,6 +100,11 @@ def training_run_create(
         errors["parent_engine_id"] = [f"'{parent_engine_id}' is not a registered build."]
     elif parent.parsed.is_template:
         errors["parent_engine_id"] = ["The template engine has no weights to adapt."]
+    elif parent.parsed.runs_in_process:
+        errors["parent_engine_id"] = [
+            "An in-process move head has no weights to adapt: train a new one with "
+            "'manage.py moves train' (or let the schedule retrain it)."
+        ]
     elif parent.parsed.provider == Provider.DO_GPU and (
         training_placement() == TrainingRun.Placement.WORKER
     ):

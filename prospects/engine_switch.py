@@ -1,4 +1,5 @@
-"""The engine switch: which engine drafts replies and which decides moves, kept in history.
+"""The engine switch: which engine drafts replies, which decides moves, and how sure the
+classifier must be before a draft may go out without a person; kept in history.
 
 Promoting a build through its promotion gate lives in prospects/builds/promotion.py."""
 
@@ -98,6 +99,25 @@ def classifier_engine_set(*, engine_id: str, user) -> PipelineSettings:
         raise ValidationError({"classifier_engine": problem})
     row = PipelineSettings.objects.select_for_update().get(id=pipeline_settings().id)
     row.classifier_engine = engine_id
+    row._history_user = user
+    row.save()
+    return row
+
+
+@transaction.atomic
+def uncertain_move_threshold_set(*, threshold: float, user) -> PipelineSettings:
+    """A decision whose classifier is less confident than ``threshold`` (0 to 1) has its
+    draft held ``uncertain_move`` whatever the send mode; 0 holds none, and the rules,
+    which give no confidence, are never held by it. Kept in history with who and when.
+    Field errors name ``uncertain_move_threshold``."""
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float):
+        raise ValidationError({"uncertain_move_threshold": "A number from 0 to 1."})
+    if not 0 <= threshold <= 1:
+        raise ValidationError(
+            {"uncertain_move_threshold": "From 0 (never hold) to 1 (hold every head's move)."}
+        )
+    row = PipelineSettings.objects.select_for_update().get(id=pipeline_settings().id)
+    row.uncertain_move_threshold = float(threshold)
     row._history_user = user
     row.save()
     return row

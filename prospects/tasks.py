@@ -11,6 +11,7 @@ from config.logs import log_context
 from engines.evaluation import evaluation_execute
 from engines.training import runs_sweep, training_run_execute
 from prospects.builds.gpu import gpu_tick_run
+from prospects.builds.move_head import move_head_retrain
 from prospects.jobs.preview import preview_run_execute
 from prospects.jobs.services import Outcome, job_chunk_run, jobs_sweep
 from prospects.review.dispatch import draft_dispatch, drafts_dispatch_stale
@@ -82,3 +83,13 @@ def train_run(run_id: str) -> str:
 def evaluate_build(evaluation_id: str) -> str:
     with log_context(evaluation_id=evaluation_id):
         return evaluation_execute(evaluation_id).status
+
+
+@shared_task(
+    time_limit=settings.TRAINING_TIME_LIMIT, soft_time_limit=settings.TRAINING_TIME_LIMIT - 30
+)
+def retrain_move_head() -> str:
+    """Trains a linear move head challenger once enough labels arrived (Celery beat);
+    its training run row says what became of it."""
+    training = move_head_retrain()
+    return training.build.engine_id if training else ""

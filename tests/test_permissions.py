@@ -168,6 +168,13 @@ MATRIX = [
     ("PUT", "/api/settings/draft-engine/", {"draft_engine": "template"}, api(200, *ADMINS)),
     ("GET", "/api/settings/classifier-engine/", None, api(200, *ANY_ROLE)),
     ("PUT", "/api/settings/classifier-engine/", {"classifier_engine": "rules"}, api(200, *ADMINS)),
+    ("GET", "/api/settings/uncertain-move-threshold/", None, api(200, *ANY_ROLE)),
+    (
+        "PUT",
+        "/api/settings/uncertain-move-threshold/",
+        {"uncertain_move_threshold": 0.5},
+        api(200, *ADMINS),
+    ),
     # --- API: review, corrections, tuning export ---------------------------------------
     ("POST", "/api/drafts/{draft}/approve/", {}, api(200, *REVIEWERS)),
     ("POST", "/api/drafts/{draft}/correct/", {"body": "Hello!"}, api(200, *REVIEWERS)),
@@ -344,6 +351,12 @@ MATRIX = [
         "POST",
         "/settings/classifier_hx/",
         {"classifier_engine": "rules", "confirm": "yes"},
+        panel(302, *ADMINS),
+    ),
+    (
+        "POST",
+        "/settings/uncertain_move_hx/",
+        {"uncertain_move_threshold": "0.5"},
         panel(302, *ADMINS),
     ),
     ("GET", "/jobs/", None, panel(200, *ANY_ROLE)),

@@ -10,6 +10,11 @@ urlpatterns = [
         engine_api.ClassifierEngineView.as_view(),
         name="api-classifier-engine",
     ),
+    path(
+        "settings/uncertain-move-threshold/",
+        engine_api.UncertainMoveThresholdView.as_view(),
+        name="api-uncertain-move-threshold",
+    ),
     path("training-runs/", training_api.TrainingRunListView.as_view(), name="api-training-runs"),
     path(
         "training-runs/<uuid:pk>/",

@@ -8,11 +8,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.datetimes import UtcDateTimeField
-from config.fields import StrictCharField
+from config.fields import StrictCharField, StrictFloatField
 from config.roles import Allows, can_change_engine, can_read_corrections, has_any_role
 from engines.ids import validate_engine_id
 from prospects.builds.tuning import Format, Split, tuning_jsonl
-from prospects.engine_switch import classifier_engine_set, draft_engine_set
+from prospects.engine_switch import (
+    classifier_engine_set,
+    draft_engine_set,
+    uncertain_move_threshold_set,
+)
 from prospects.selectors import pipeline_settings
 
 
@@ -64,6 +68,32 @@ class DraftEngineView(EngineSettingView):
 
     def apply(self, **change):
         return draft_engine_set(**change)
+
+
+class UncertainMoveThresholdSerializer(serializers.Serializer):
+    uncertain_move_threshold = StrictFloatField(min_value=0.0, max_value=1.0)
+
+
+class UncertainMoveThresholdView(generics.GenericAPIView):
+    """How sure the classifier must be: a draft whose decision is less confident is held
+    ``uncertain_move``. Read by any role, set by an admin, kept in history."""
+
+    permission_classes = [Allows(has_any_role, write=can_change_engine)]
+    serializer_class = UncertainMoveThresholdSerializer
+
+    def get_object(self):
+        return pipeline_settings()
+
+    def get(self, request):
+        return Response({"uncertain_move_threshold": self.get_object().uncertain_move_threshold})
+
+    def put(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        row = uncertain_move_threshold_set(
+            threshold=serializer.validated_data["uncertain_move_threshold"], user=request.user
+        )
+        return Response({"uncertain_move_threshold": row.uncertain_move_threshold})
 
 
 class TuningExportQuerySerializer(serializers.Serializer):

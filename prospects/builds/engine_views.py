@@ -25,13 +25,14 @@ from engines.selectors import (
 )
 from prospects import selectors
 from prospects.builds.engine_api import tuning_response
-from prospects.builds.forms import EngineSwitchForm
+from prospects.builds.forms import EngineSwitchForm, UncertainMoveThresholdForm
 from prospects.builds.tuning import Format, Split
 from prospects.builds.tuning_views import build_page
 from prospects.engine_switch import (
     classifier_engine_set,
     draft_engine_set,
     queued_drafts_moving,
+    uncertain_move_threshold_set,
 )
 from prospects.models import RULES, Draft
 from prospects.scores import Scores, draft_scores
@@ -135,6 +136,7 @@ def engine_settings(request):
         "prospects/settings.html",
         {
             "switches": [switch.context(row, request.user) for switch in SWITCHES.values()],
+            **_threshold_context(row, request.user),
             "history": selectors.settings_history(),
         },
     )
@@ -168,3 +170,34 @@ def engine_change_hx(request, which):
     return render(
         request, "prospects/_engine_form.html", switch.context(row, request.user, form), status=400
     )
+
+
+def _threshold_context(row, user, form: UncertainMoveThresholdForm | None = None) -> dict:
+    threshold = row.uncertain_move_threshold
+    return {
+        "threshold": threshold,
+        "threshold_form": form
+        or UncertainMoveThresholdForm(initial={"uncertain_move_threshold": threshold}),
+        "can_change": can_change_engine(user),
+    }
+
+
+@allow(can_change_engine)
+@require_POST
+def uncertain_move_hx(request):
+    """Sets how sure the classifier must be before a draft may go out without a person."""
+    form = UncertainMoveThresholdForm(request.POST)
+    if form.is_valid():
+        try:
+            uncertain_move_threshold_set(
+                threshold=form.cleaned_data["uncertain_move_threshold"], user=request.user
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, "The uncertain-move threshold is saved.")
+            if request.htmx:
+                return HttpResponseClientRefresh()
+            return redirect("prospects:settings")
+    context = _threshold_context(selectors.pipeline_settings(), request.user, form)
+    return render(request, "prospects/_uncertain_move_form.html", context, status=400)

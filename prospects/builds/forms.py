@@ -133,6 +133,16 @@ class EngineSwitchForm(forms.Form):
         return self[self.field_name]
 
 
+class UncertainMoveThresholdForm(forms.Form):
+    uncertain_move_threshold = forms.FloatField(
+        min_value=0,
+        max_value=1,
+        label="Hold below this confidence",
+        help_text="0 to 1; 0 never holds. The rules give no confidence and are never held.",
+        widget=forms.NumberInput({"step": "0.01"}),
+    )
+
+
 class GpuActionForm(forms.Form):
     engine_id = forms.ChoiceField(label="Build")
     action = forms.ChoiceField(choices=[("hold", "Hold warm"), ("release", "Release now")])

@@ -1,8 +1,12 @@
-"""The rules as the classifier champion: scored on the very cases a classifier build was
-evaluated on, so a build replaces the rules only where it is not worse than them."""
+"""In-process champions: the rules, or a linear move head, scored on the very cases a
+classifier build was evaluated on, so a build replaces them only where it is not worse.
+Both answer in no time, so there is nothing to queue or store."""
 
 from builder.taxonomy import ThreadState
+from engines.evaluation import local_classifier_scores
+from engines.ids import InvalidEngineId, parse_engine_id
 from engines.models import Evaluation
+from engines.move_head import HeadUnusable
 from engines.promotion import evaluation_pair
 from prospects.inbound.classify import classify
 from prospects.inbound.move_corpus import LabelledMessage, MoveScore
@@ -38,11 +42,38 @@ def rules_evaluation(candidate: Evaluation) -> Evaluation:
     )
 
 
+def head_evaluation(candidate: Evaluation, champion: str) -> Evaluation | None:
+    """An unsaved evaluation of the in-process head ``champion`` on ``candidate``'s cases;
+    None when it cannot be loaded (the gate then names the missing evaluation)."""
+    try:
+        metrics = local_classifier_scores(champion, candidate.cases)
+    except HeadUnusable:
+        return None
+    return Evaluation(
+        head=candidate.head,
+        split=candidate.split,
+        cases_sha256=candidate.cases_sha256,
+        status=Evaluation.Status.SUCCEEDED,
+        finished_at=candidate.finished_at,
+        metrics=metrics,
+    )
+
+
+def _runs_in_process(engine_id: str) -> bool:
+    try:
+        return parse_engine_id(engine_id).runs_in_process
+    except InvalidEngineId:
+        return False
+
+
 def evaluation_pairs(engine_id: str, champion: str) -> dict:
     """{head: (the build's latest evaluation, the champion's on the same cases)}; with the
-    rules as champion, the rules' score on the build's classifier cases."""
+    rules as champion, the rules' score on the build's classifier cases, and with a linear
+    head that has none stored on them, its score there and then."""
     pairs = {head: evaluation_pair(engine_id, champion, head) for head in Evaluation.Head.values}
-    mine, _ = pairs[Evaluation.Head.CLASSIFIER]
+    mine, theirs = pairs[Evaluation.Head.CLASSIFIER]
     if champion == RULES and mine is not None:
         pairs[Evaluation.Head.CLASSIFIER] = (mine, rules_evaluation(mine))
+    elif mine is not None and theirs is None and _runs_in_process(champion):
+        pairs[Evaluation.Head.CLASSIFIER] = (mine, head_evaluation(mine, champion))
     return pairs

@@ -135,8 +135,9 @@ def concurrency_history(build: EngineBuild) -> list:
 
 
 def serving_context(build: EngineBuild | None, user, form: BuildConcurrencyForm | None) -> dict:
-    """The build page's serving section: how many calls the workers keep in flight."""
-    if build is None:
+    """The build page's serving section: how many calls the workers keep in flight (none
+    for an in-process head: no call leaves the process)."""
+    if build is None or build.parsed.runs_in_process:
         return {"serving": None}
     return {
         "serving": {

@@ -19,6 +19,7 @@ urlpatterns = [
         {"which": "classifier_engine"},
         name="classifier_change_hx",
     ),
+    path("settings/uncertain_move_hx/", engine_views.uncertain_move_hx, name="uncertain_move_hx"),
     path(
         "engines/<str:engine_id>/tuning_hx/",
         tuning_views.build_tuning_hx,

@@ -1,13 +1,14 @@
 """Fast, data-driven classification: inbound text -> (is_prospect, move, trace)."""
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
 import yaml
 
 from builder.taxonomy import ThreadState
+from engines.ids import parse_engine_id
 from engines.moves import all_moves, is_prospect_move
 from engines.untrusted import normalise
 from prospects.models import RULES
@@ -25,11 +26,19 @@ class Classification:
     move: str
     trace: str
     classified_by: str = RULES
+    confidence: float | None = None  # the head's, 0..1; the rules give none
+    problem: str = ""  # why the classifier build gave no answer (the rules decided)
 
     @classmethod
     def of_head(cls, answer, engine_id: str) -> "Classification":
         """The answer (engines.classifier.MoveAnswer) of the classifier build ``engine_id``."""
-        return cls(answer.is_prospect, answer.move, answer.trace, classified_by=engine_id)
+        return cls(
+            answer.is_prospect,
+            answer.move,
+            answer.trace,
+            classified_by=engine_id,
+            confidence=answer.confidence,
+        )
 
 
 @dataclass(frozen=True)
@@ -56,16 +65,31 @@ def _rules() -> tuple[_Rule, ...]:
 
 
 def classify_with_head(body: str, *, thread_state: str, classifier: str) -> Classification:
-    """The classifier build's answer when it gives one, else the rules' (what a live
-    message ends up decided by on the worker)."""
+    """The classifier build's answer when it gives one, else the rules', with the reason
+    (what a live message ends up decided by)."""
     from engines.classifier import classify_move
 
     if classifier == RULES:
         return classify(body, thread_state=thread_state)
-    answer = classify_move(body, classifier).answer
-    if answer is None:
-        return classify(body, thread_state=thread_state)
-    return Classification.of_head(answer, classifier)
+    outcome = classify_move(body, classifier)
+    if outcome.answer is None:
+        return replace(classify(body, thread_state=thread_state), problem=outcome.problem)
+    return Classification.of_head(outcome.answer, classifier)
+
+
+def runs_at_ingest(classifier: str) -> bool:
+    """Whether ``classifier`` may decide inside the request: the rules, or a head loaded
+    in the process. A head on a model server decides on the worker (no model server is
+    ever called in a request)."""
+    return classifier == RULES or parse_engine_id(classifier).runs_in_process
+
+
+def classify_at_ingest(body: str, *, thread_state: str, classifier: str) -> Classification:
+    """The live classifier's decision where it may run in a request; else the rules',
+    until the worker asks the build."""
+    if runs_at_ingest(classifier):
+        return classify_with_head(body, thread_state=thread_state, classifier=classifier)
+    return classify(body, thread_state=thread_state)
 
 
 def classify(body: str, *, thread_state: str) -> Classification:

@@ -5,6 +5,7 @@ arrived in (``new`` when absent)."""
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from builder.taxonomy import ThreadState
 from engines.moves import all_moves, invariant_holds, is_prospect_move
@@ -45,6 +46,25 @@ def parse_labelled(line: str, *, labelled: bool) -> LabelledMessage:
         expected = "true" if is_prospect_move(move) else "false"
         raise CorpusInvalid(f'"is_prospect" must be {expected} for {move}')
     return LabelledMessage(body=body, thread_state=state, move=move, is_prospect=is_prospect)
+
+
+def labelled_files(paths: list) -> list[LabelledMessage]:
+    """Every labelled line of the files, in order; ``CorpusInvalid`` names the file and
+    the line (or why the file cannot be read)."""
+    items = []
+    for path in map(Path, paths):
+        try:
+            lines = path.read_text().splitlines()
+        except OSError as error:
+            raise CorpusInvalid(f"cannot read {path}: {error.strerror}") from error
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                items.append(parse_labelled(line, labelled=True))
+            except CorpusInvalid as error:
+                raise CorpusInvalid(f"{path}:{number}: {error}") from error
+    return items
 
 
 @dataclass

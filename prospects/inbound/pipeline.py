@@ -26,7 +26,7 @@ from engines.untrusted import strip_invisible
 from prospects.enqueue import dispatch_later
 from prospects.experiments.guardrails import guard_arm
 from prospects.inbound import gate2
-from prospects.inbound.classify import Classification, classify
+from prospects.inbound.classify import Classification, classify_at_ingest, runs_at_ingest
 from prospects.inbound.decide import decide_next_action, travel_viable
 from prospects.inbound.retrieval import similar_corrections
 from prospects.inbound.routing import route_for
@@ -71,19 +71,20 @@ def inbound_ingest(*, inbound: Inbound) -> IngestResult:
 
     Guarantees: the message, its decision and (when there is a reply to draft) a `queued`
     draft with its live work item commit in one transaction, so a crash loses nothing and
-    never leaves a decision without its draft (with the move head configured, a message
-    the rules leave unanswered gets a live item too: the head decides it again); the
-    worker drafts after the commit, and the sweeper enqueues again what made no progress.
-    One message and one decision per external id whatever the concurrency (a duplicate
-    answers ``created=False``). No engine or model call happens here: this runs inside
-    HTTP requests.
+    never leaves a decision without its draft (with a LoRA move head configured, a message
+    the rules leave unanswered gets a live item too: the head decides it again on the
+    worker); the worker drafts after the commit, and the sweeper enqueues again what made
+    no progress. One message and one decision per external id whatever the concurrency (a
+    duplicate answers ``created=False``). No model server is called here: this runs inside
+    HTTP requests. The decision is the rules', or an in-process linear head's when that is
+    the live classifier (a few hundred microseconds on the CPU).
     """
     try:
         with transaction.atomic():
             message = _record_message(inbound)
             decision = _record_decision(message, inbound)
             draft = live_draft_queue(decision) if decision.template_key else None
-            if draft is None and pipeline_settings().classifier_engine != RULES:
+            if draft is None and not runs_at_ingest(pipeline_settings().classifier_engine):
                 # The rules see no reply to draft; the classifier build may, on the worker.
                 live_item_create(decision)
     except IntegrityError:
@@ -143,7 +144,10 @@ def _record_decision(message: InboundMessage, inbound: Inbound) -> Decision:
         thread.archetype = inbound.archetype
     state = thread.state
     decision = Decision(message=message, thread=thread, archetype=thread.archetype, state=state)
-    next_state = _decide(decision, classify(message.body, thread_state=state))
+    classification = classify_at_ingest(
+        message.body, thread_state=state, classifier=pipeline_settings().classifier_engine
+    )
+    next_state = _decide(decision, classification)
     decision.save()
     safety_cues_record(message, safety_findings(message.body))
     thread.state = next_state
@@ -185,6 +189,8 @@ def _decide(decision: Decision, classification: Classification) -> str:
     decision.is_prospect = classification.is_prospect
     decision.move = classification.move
     decision.classified_by = classification.classified_by
+    decision.confidence = classification.confidence
+    decision.classifier_problem = classification.problem
     decision.trace = classification.trace
     decision.template_key = action.template_key or ""
     decision.gate2_results = gate2_result.results
@@ -227,9 +233,11 @@ def decision_classify_on_worker(decision: Decision) -> Decision:
     """Asks the live classifier build about a decision the rules made at ingest (the
     worker's first step for a live message). A valid answer re-decides the message in the
     state it arrived in; no answer keeps the rules' decision, with the reason beside it.
-    Safe to repeat: a decision a classifier build already made is left alone."""
+    Safe to repeat: a decision a classifier build already made is left alone, and so is
+    one the live classifier could make at ingest (the rules, an in-process head: it
+    decided there, or its reason for not answering is on the decision already)."""
     classifier = pipeline_settings().classifier_engine
-    if decision.classified_by != RULES or classifier == RULES:
+    if decision.classified_by != RULES or runs_at_ingest(classifier):
         return decision
     outcome = classify_move(decision.message.body, classifier)
     if outcome.answer is None:

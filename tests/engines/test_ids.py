@@ -26,6 +26,22 @@ def test_endpoint_id_parses():
     )
 
 
+def test_a_local_id_names_an_in_process_model():
+    parsed = parse_engine_id("local-moves-linear_2026-12-07.1")
+    assert (parsed.provider, parsed.model, parsed.build) == (
+        Provider.LOCAL,
+        "moves-linear",
+        "2026-12-07.1",
+    )
+    assert parsed.runs_in_process
+    assert not parse_engine_id("endpoint-gemma3-270m_2026-11-23.1").runs_in_process
+
+
+def test_a_local_id_for_a_model_no_code_here_loads_is_refused():
+    with pytest.raises(InvalidEngineId, match="names no local model: .* moves-linear"):
+        parse_engine_id("local-gemma3-270m_1")
+
+
 @pytest.mark.parametrize(
     "value",
     [

@@ -1,0 +1,225 @@
+"""The linear move head's builds: people's labels (plus labelled files, the shipped
+starting set) in, a registered in-process classifier build out, with its lineage (a
+training run: the champion it challenges, the exact lines, their sha256), its held-out
+scores, and an evaluation on people's labels that the promotion gate compares with the
+champion's.
+
+The split: a label goes where its thread goes (``split_of``, as the tuning exports and
+the evaluations split), so no build is scored on a thread it learned from; a line of a
+file is its own thread, split by its text, so a line repeated in two files never sits on
+both sides.
+"""
+
+import hashlib
+import json
+import logging
+from dataclasses import asdict, dataclass
+
+from django.conf import settings
+from django.db import transaction
+
+from engines.clock import now
+from engines.evaluation import evaluation_create, evaluation_execute
+from engines.ids import LOCAL_MODELS, Provider, parse_engine_id
+from engines.models import AdapterHead, EngineBuild, Evaluation, MoveHeadArtefact, TrainingRun
+from engines.move_head import DEFAULT_HYPER_PARAMETERS, LIBRARY, MoveHead, head_fit
+from engines.moves import prospect_moves
+from engines.services import engine_build_register
+from engines.trainer import lines_digest
+from prospects.builds.evaluation_cases import classifier_cases
+from prospects.builds.promotion import PromotionRefused, build_promote
+from prospects.builds.tuning import Split, split_of
+from prospects.inbound.classify import Classification
+from prospects.inbound.move_corpus import LabelledMessage, MoveScore, labelled_files
+from prospects.models import RULES, MoveLabel
+from prospects.selectors import pipeline_settings
+
+logger = logging.getLogger(__name__)
+
+MODEL = LOCAL_MODELS[0]
+PREFIX = f"{Provider.LOCAL}-{MODEL}_"
+
+
+@dataclass(frozen=True)
+class TrainingLine:
+    item: LabelledMessage
+    origin: str  # "label" (a person's, from the database) or "file"
+    split: Split
+
+
+def people_lines() -> list[TrainingLine]:
+    """Every label people gave, each in its thread's split."""
+    labels = MoveLabel.objects.select_related("decision__message").order_by(
+        "decision__message__received_at", "id"
+    )
+    return [
+        TrainingLine(
+            LabelledMessage(
+                body=label.decision.message.body,
+                thread_state=label.decision.state,
+                move=label.move,
+                is_prospect=label.is_prospect,
+            ),
+            "label",
+            split_of(label.decision.thread_id),
+        )
+        for label in labels.iterator(chunk_size=500)
+    ]
+
+
+def file_lines(items: list[LabelledMessage]) -> list[TrainingLine]:
+    return [TrainingLine(item, "file", split_of(f"line:{item.body}")) for item in items]
+
+
+@dataclass(frozen=True)
+class HeadTraining:
+    build: EngineBuild
+    run: TrainingRun
+    held_out: MoveScore
+    evaluation: Evaluation | None  # on people's labels; None while there are none held out
+
+    def result_line(self) -> str:
+        return (
+            f"RESULT build={self.build.engine_id} "
+            f"move_accuracy={self.held_out.move_accuracy:.3f} "
+            f"is_prospect_accuracy={self.held_out.is_prospect_accuracy:.3f} "
+            f"held_out={self.held_out.total}"
+        )
+
+
+def next_engine_id() -> str:
+    """``local-moves-linear_<date>.<n>``, the n-th head registered that day."""
+    day = now().strftime("%Y-%m-%d")
+    taken = EngineBuild.objects.filter(engine_id__startswith=f"{PREFIX}{day}.").count()
+    return f"{PREFIX}{day}.{taken + 1}"
+
+
+def move_head_train(*, extra: list[LabelledMessage] = ()) -> HeadTraining:
+    """Fits a head on the train split of people's labels and ``extra``, and registers it
+    as a classifier build. Guarantees: the run row (the champion it descends from, the
+    exact lines) is written before the fit; a fit that fails leaves the run failed with
+    its reason and raises ``ValueError``; the build, its artefact and the run's end commit
+    together. Nothing is promoted here: that is the promotion gate's call."""
+    lines = people_lines() + file_lines(list(extra))
+    train = [line for line in lines if line.split == Split.TRAIN]
+    held_out = [line for line in lines if line.split != Split.TRAIN]
+    hyper = dict(DEFAULT_HYPER_PARAMETERS)
+    snapshot = [
+        json.dumps({**asdict(line.item), "origin": line.origin}, ensure_ascii=False)
+        for line in train
+    ]
+    engine_id = next_engine_id()
+    run = TrainingRun.objects.create(
+        head=AdapterHead.CLASSIFIER,
+        placement=TrainingRun.Placement.WORKER,
+        status=TrainingRun.Status.RUNNING,
+        started_at=now(),
+        device="cpu",
+        parent_engine_id=pipeline_settings().classifier_engine,
+        new_engine_id=engine_id,
+        snapshot="\n".join(snapshot),
+        data_sha256=lines_digest(snapshot),
+        data_lines=len(snapshot),
+        hyper_parameters=hyper,
+    )
+    try:
+        head = head_fit(
+            [line.item.body for line in train],
+            [line.item.move for line in train],
+            prospect_moves=prospect_moves(),
+            hyper=hyper,
+        )
+    except ValueError as error:
+        TrainingRun.finish(run.id, TrainingRun.Status.FAILED, str(error))
+        raise
+    score = held_out_score(head, held_out)
+    metrics = {
+        "train_lines": len(train),
+        "train_labels": sum(line.origin == "label" for line in train),
+        "held_out": score.total,
+        "held_out_labels": sum(line.origin == "label" for line in held_out),
+        "move_accuracy": round(score.move_accuracy, 4) if score.total else None,
+        "is_prospect_accuracy": round(score.is_prospect_accuracy, 4) if score.total else None,
+    }
+    build = _register(run, head, metrics)
+    return HeadTraining(
+        build=build,
+        run=TrainingRun.objects.get(id=run.id),
+        held_out=score,
+        evaluation=_evaluate(build),
+    )
+
+
+def held_out_score(head: MoveHead, lines: list[TrainingLine]) -> MoveScore:
+    score = MoveScore()
+    for line in lines:
+        answer = head.answer(line.item.body)
+        score.add(line.item, Classification(answer.is_prospect, answer.move, answer.trace))
+    return score
+
+
+@transaction.atomic
+def _register(run: TrainingRun, head: MoveHead, metrics: dict) -> EngineBuild:
+    build = engine_build_register(
+        engine_id=run.new_engine_id,
+        description=f"Linear move head (scikit-learn) from training run {run.id}",
+        head=AdapterHead.CLASSIFIER,
+    )
+    data = head.dumps()
+    MoveHeadArtefact.objects.create(
+        build=build,
+        artefact=data,
+        sha256=hashlib.sha256(data).hexdigest(),
+        library=LIBRARY,
+    )
+    TrainingRun.finish(
+        run.id, TrainingRun.Status.SUCCEEDED, metrics=metrics, device="cpu", build=build
+    )
+    return build
+
+
+def _evaluate(build: EngineBuild) -> Evaluation | None:
+    """The evaluation the promotion gate reads: people's held-out labels, the same cases
+    the build page's "Evaluate" asks any classifier build, answered here and now (an
+    in-process head needs no worker)."""
+    cases = classifier_cases(Split.EVAL, settings.EVALUATION_MAX_CASES)
+    if not cases:
+        return None
+    evaluation = evaluation_create(
+        engine_id=build.engine_id, head=Evaluation.Head.CLASSIFIER, cases=cases
+    )
+    return evaluation_execute(evaluation.id)
+
+
+def labels_since_last_head() -> int:
+    """Labels added or changed since the last head's training started (all of them before
+    the first head): what a retrain would learn that the last one did not."""
+    last = (
+        TrainingRun.objects.filter(
+            new_engine_id__startswith=PREFIX, status=TrainingRun.Status.SUCCEEDED
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    changes = MoveLabel.history.all()
+    if last is not None:
+        changes = changes.filter(history_date__gte=last.created_at)
+    return changes.values("id").distinct().count()
+
+
+def move_head_retrain() -> HeadTraining | None:
+    """The schedule's step: once ``MOVE_HEAD_RETRAIN_MIN_LABELS`` labels arrived since the
+    last head, trains a challenger on people's labels and the starting set
+    (``MOVE_HEAD_STARTING_SET``). It replaces a live linear head only through the promotion
+    gate; with the rules or a LoRA head live (the admin's choice of kind), it waits on its
+    build page for an admin. None when too few labels arrived."""
+    if labels_since_last_head() < settings.MOVE_HEAD_RETRAIN_MIN_LABELS:
+        return None
+    training = move_head_train(extra=labelled_files(settings.MOVE_HEAD_STARTING_SET))
+    live = pipeline_settings().classifier_engine
+    if live != RULES and parse_engine_id(live).runs_in_process:
+        try:
+            build_promote(engine_id=training.build.engine_id, user=None)
+        except PromotionRefused as refused:
+            logger.info("move head %s stays a challenger: %s", training.build.engine_id, refused)
+    return training
