@@ -30,6 +30,7 @@ from engines.promotion import (
 )
 from engines.services import build_concurrency_set
 from prospects import selectors
+from prospects.builds.charts import learning_curve_chart
 from prospects.builds.evaluation_runs import evaluation_start
 from prospects.builds.forms import (
     EvaluateForm,
@@ -108,6 +109,9 @@ def tuning_context(build: EngineBuild | None, user, forms: dict | None = None) -
         "champion": champion,
         "is_champion": is_champion,
         "produced_by": produced_by,
+        "learning_curve": learning_curve_chart(
+            (produced_by.metrics or {}).get("learning_curve", []) if produced_by else []
+        ),
         "lora_arguments": " ".join(lora_arguments(build.lora_modules)),
         "comparisons": head_comparisons(pairs, guards),
         "verdict": None if is_champion else promotion_verdict(engine_id, champion, guards, pairs),

@@ -63,7 +63,7 @@ def _interval_label(result, proportion: bool) -> str:
     return f"{_format(result.rate, proportion)} [{low}, {high}]"
 
 
-def _scale(low: float, high: float, start: float, end: float):
+def scale(low: float, high: float, start: float, end: float):
     span = (high - low) or 1.0
     return lambda value: start + (value - low) / span * (end - start)
 
@@ -81,8 +81,8 @@ def experiment_charts(results: ExperimentResults, *, proportion: bool) -> Charts
     """The metric over time per arm (cumulative by day) and each arm's 95% interval."""
     low, high = _value_range(results, proportion)
     days: list[date] = sorted({day for result in results.arms for day, _ in result.series})
-    x = _scale(0, max(len(days) - 1, 1), LEFT, WIDTH - RIGHT)
-    y = _scale(low, high, HEIGHT - BOTTOM, TOP)
+    x = scale(0, max(len(days) - 1, 1), LEFT, WIDTH - RIGHT)
+    y = scale(low, high, HEIGHT - BOTTOM, TOP)
     day_index = {day: index for index, day in enumerate(days)}
     lines = []
     for index, result in enumerate(results.arms):
@@ -109,7 +109,7 @@ def experiment_charts(results: ExperimentResults, *, proportion: bool) -> Charts
     ]
 
     row, bar_height = 28, 28 * len(results.arms) + BOTTOM
-    bx = _scale(low, high, LEFT, WIDTH - RIGHT)
+    bx = scale(low, high, LEFT, WIDTH - RIGHT)
     bars = [
         Bar(
             key=result.arm.key,

@@ -319,3 +319,28 @@ def test_a_head_switched_on_in_one_process_decides_in_another_without_a_restart(
         web.stdin.close()
         web.wait(timeout=30)
         web.stdout.close()
+
+
+def test_a_head_draws_its_learning_curve_and_the_build_page_shows_it(tmp_path, admin_user):
+    from tests.prospects.test_views import logged_in
+
+    corpus = tmp_path / "corpus.jsonl"
+    lines = [
+        {"body": f"the {word} kind, case {n}", "move": move, "is_prospect": move == "pursue"}
+        for n in range(12)
+        for word, move in PATTERN.items()
+    ]
+    corpus.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    engine_id = RESULT.match(run_moves("train", "--labels", corpus)[-1]).group(1)
+
+    curve = TrainingRun.objects.get(build__engine_id=engine_id).metrics["learning_curve"]
+    sizes = [point["lines"] for point in curve]
+    page = logged_in(admin_user).get(f"/engines/{engine_id}/").content.decode()
+
+    assert len(curve) >= 3
+    assert sizes == sorted(sizes)
+    assert sizes[-1] == TrainingRun.objects.get(build__engine_id=engine_id).data_lines
+    assert curve[-1]["move_accuracy"] == 1.0
+    assert all(0 <= point["is_prospect_accuracy"] <= 1 for point in curve)
+    assert 'id="learning-curve"' in page
+    assert page.count('data-series="') == 2
