@@ -49,9 +49,10 @@ def safe_name(name: str, fallback: str = "Client") -> str:
     return cleaned or fallback
 
 
-def data_block(request: DraftRequest, text: str) -> str:
+def data_block(boundary: str, text: str) -> str:
+    """``text`` as data: between lines that carry ``boundary``, each line quoted."""
     quoted = "\n".join(f"> {line}" for line in text.strip().splitlines() or [""])
-    return f"[data {request.boundary}]\n{quoted}\n[/data {request.boundary}]"
+    return f"[data {boundary}]\n{quoted}\n[/data {boundary}]"
 
 
 def _shortened(text: str, limit: int) -> str:
@@ -76,7 +77,7 @@ def _situation(request: DraftRequest) -> str:
     if not turns:
         turns = [(request.thread_handle, request.inbound_body)]
     conversation = "\n".join(f"{safe_name(sender)}: {body}" for sender, body in turns)
-    lines.append(data_block(request, conversation))
+    lines.append(data_block(request.boundary, conversation))
     return "\n".join(lines + _exemplar_lines(request))
 
 
@@ -96,7 +97,7 @@ def _exemplar_lines(request: DraftRequest) -> list[str]:
 def _exemplar(request: DraftRequest, exemplar, label: str, note: str = "") -> str:
     """The coworker's reply, and the other thread's message shortened and quoted."""
     client = _shortened(exemplar.message, EXEMPLAR_MESSAGE_CHARS)
-    return data_block(request, f"Client: {client}\n{label}: {exemplar.reply}{note}")
+    return data_block(request.boundary, f"Client: {client}\n{label}: {exemplar.reply}{note}")
 
 
 def step_prompt(request: DraftRequest, index: int, earlier_outputs: list[str]) -> StepPrompt:
@@ -104,7 +105,7 @@ def step_prompt(request: DraftRequest, index: int, earlier_outputs: list[str]) -
     step = request.workflow.steps[index]
     parts = [_situation(request)]
     for number, output in enumerate(earlier_outputs, start=1):
-        parts.append(f"Notes from step {number}:\n{data_block(request, output)}")
+        parts.append(f"Notes from step {number}:\n{data_block(request.boundary, output)}")
     instruction = step.instruction.strip()
     if step.kind == "draft":
         instruction += "\n" + DRAFT_SUFFIX.format(max_chars=step.max_chars)
