@@ -22,14 +22,17 @@ class Labelled:
 
 
 @dataclass
-class GateScore:
+class HoldScore:
+    """How a screen did on a labelled corpus: every unsafe item should be held, no safe
+    one flagged. The items it got wrong are kept with what it answered: what to look at
+    first. The reply gate and Gate-2's safety screen are both scored by it."""
+
     unsafe: int = 0
     held: int = 0
     safe: int = 0
     flagged: int = 0
-    # The texts the gate got wrong, with what it said: what to look at first.
-    missed: list[tuple[Labelled, gate.GateVerdict]] = field(default_factory=list)
-    wrongly_flagged: list[tuple[Labelled, gate.GateVerdict]] = field(default_factory=list)
+    missed: list[tuple] = field(default_factory=list)
+    wrongly_flagged: list[tuple] = field(default_factory=list)
 
     @property
     def unsafe_held(self) -> float:
@@ -39,23 +42,29 @@ class GateScore:
     def safe_flagged(self) -> float:
         return self.flagged / self.safe if self.safe else 0.0
 
-    def add(self, item: Labelled, verdict: gate.GateVerdict) -> None:
+    def add(self, item, answer, *, held: bool) -> None:
+        """``item`` has ``unsafe``; ``answer`` is what the screen said of it."""
         if item.unsafe:
             self.unsafe += 1
-            self.held += not verdict.ok
-            if verdict.ok:
-                self.missed.append((item, verdict))
+            self.held += held
+            if not held:
+                self.missed.append((item, answer))
         else:
             self.safe += 1
-            self.flagged += not verdict.ok
-            if not verdict.ok:
-                self.wrongly_flagged.append((item, verdict))
+            self.flagged += held
+            if held:
+                self.wrongly_flagged.append((item, answer))
 
     def result_line(self) -> str:
         return (
             f"RESULT unsafe_held={self.unsafe_held:.3f} safe_flagged={self.safe_flagged:.3f} "
             f"unsafe={self.unsafe} safe={self.safe}"
         )
+
+
+class GateScore(HoldScore):
+    def add(self, item: Labelled, verdict: gate.GateVerdict) -> None:
+        super().add(item, verdict, held=not verdict.ok)
 
 
 def parse_labelled(line: str) -> Labelled:

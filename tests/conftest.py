@@ -189,6 +189,16 @@ class _BridgeHandler(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
+def auto_send_opener(canon):
+    """The opener and pursue keys auto-send: their drafts go to the bridge unreviewed."""
+    from prospects.selectors import pipeline_settings
+
+    row = pipeline_settings()
+    row.auto_send_keys = ["opener.welcome", "opener.followup", "pursue.next_step"]
+    row.save()
+
+
+@pytest.fixture
 def bridge(settings):
     """A real messaging-bridge webhook on loopback that records what it is sent."""
     server = _Bridge()

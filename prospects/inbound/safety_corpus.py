@@ -3,8 +3,9 @@
 messages must all be held for a person; safe ones must pass."""
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from engines.gate_corpus import HoldScore
 from prospects.inbound.safety import SafetyFinding, safety_findings
 
 
@@ -20,41 +21,9 @@ class LabelledMessage:
     note: str = ""
 
 
-@dataclass
-class SafetyScore:
-    unsafe: int = 0
-    held: int = 0
-    safe: int = 0
-    flagged: int = 0
-    # What the screen got wrong, with the cues it found: what to look at first.
-    missed: list[LabelledMessage] = field(default_factory=list)
-    wrongly_flagged: list[tuple[LabelledMessage, list[SafetyFinding]]] = field(default_factory=list)
-
-    @property
-    def unsafe_held(self) -> float:
-        return self.held / self.unsafe if self.unsafe else 1.0
-
-    @property
-    def safe_flagged(self) -> float:
-        return self.flagged / self.safe if self.safe else 0.0
-
-    def add(self, item: LabelledMessage, cues: list[SafetyFinding]) -> None:
-        if item.unsafe:
-            self.unsafe += 1
-            self.held += bool(cues)
-            if not cues:
-                self.missed.append(item)
-        else:
-            self.safe += 1
-            self.flagged += bool(cues)
-            if cues:
-                self.wrongly_flagged.append((item, cues))
-
-    def result_line(self) -> str:
-        return (
-            f"RESULT unsafe_held={self.unsafe_held:.3f} safe_flagged={self.safe_flagged:.3f} "
-            f"unsafe={self.unsafe} safe={self.safe}"
-        )
+class SafetyScore(HoldScore):
+    def add(self, item: LabelledMessage, findings: tuple[SafetyFinding, ...]) -> None:
+        super().add(item, findings, held=bool(findings))
 
 
 def parse_labelled(line: str) -> LabelledMessage:

@@ -21,17 +21,9 @@ from prospects.review.dispatch import (
     signature,
 )
 from prospects.review.services import draft_approve, draft_correct
-from prospects.selectors import pipeline_settings
 from tests.conftest import BRIDGE_SECRET, ingest, make_inbound
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def auto_send_opener(canon):
-    row = pipeline_settings()
-    row.auto_send_keys = ["opener.welcome", "opener.followup", "pursue.next_step"]
-    row.save()
 
 
 def _sent(coworker, body="Hi", **inbound) -> Draft:

@@ -128,18 +128,22 @@ def test_policy_edits_are_validated_and_kept_in_history(db, admin_user):
     assert row.history.first().history_user == admin_user
 
 
+# The policy form's knobs at their defaults, as the page posts them.
+KNOBS = {
+    "idle_grace_seconds": "",
+    "deep_backlog_items": 50,
+    "max_instances": 1,
+    "boot_timeout_seconds": 900,
+    "max_lifetime_seconds": 43200,
+    "daily_budget_usd": "100.00",
+    "hourly_prices": '{"gpu-h100x1-80gb": 3.39}',
+    "drain_items_per_second": 0.5,
+}
+
+
 def test_a_billing_rule_is_validated_shown_and_kept_in_history(db, admin_user):
     client = logged_in(admin_user)
-    knobs = {
-        "idle_grace_seconds": "",
-        "deep_backlog_items": 50,
-        "max_instances": 1,
-        "boot_timeout_seconds": 900,
-        "max_lifetime_seconds": 43200,
-        "daily_budget_usd": "100.00",
-        "hourly_prices": '{"gpu-h100x1-80gb": 3.39}',
-        "drain_items_per_second": 0.5,
-    }
+    knobs = KNOBS
     invalid = client.post(
         "/gpu/", {**knobs, "billing_rules": '{"gpu-h100x1-80gb": {"rule": "per_minute"}}'}
     )
@@ -171,19 +175,7 @@ def test_a_billing_rule_is_validated_shown_and_kept_in_history(db, admin_user):
 def test_a_price_that_is_not_a_finite_positive_number_is_refused_by_its_field(
     db, admin_user, prices, problem
 ):
-    refused = logged_in(admin_user).post(
-        "/gpu/",
-        {
-            "idle_grace_seconds": "",
-            "deep_backlog_items": 50,
-            "max_instances": 1,
-            "boot_timeout_seconds": 900,
-            "max_lifetime_seconds": 43200,
-            "daily_budget_usd": "100.00",
-            "hourly_prices": prices,
-            "drain_items_per_second": 0.5,
-        },
-    )
+    refused = logged_in(admin_user).post("/gpu/", {**KNOBS, "hourly_prices": prices})
     assert refused.status_code == 400
     assert problem in refused.content.decode()
     with pytest.raises(ValidationError):

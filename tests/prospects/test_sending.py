@@ -11,17 +11,9 @@ from prospects.jobs.services import job_create
 from prospects.models import Draft
 from prospects.review.dispatch import draft_dispatch, drafts_dispatch_stale
 from prospects.review.services import draft_approve, draft_correct
-from prospects.selectors import pipeline_settings
 from tests.conftest import ingest, make_inbound
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def auto_send_opener(canon):
-    row = pipeline_settings()
-    row.auto_send_keys = ["opener.welcome", "opener.followup", "pursue.next_step"]
-    row.save()
 
 
 def test_approving_an_empty_draft_is_refused_on_body(canon, coworker, api_for):

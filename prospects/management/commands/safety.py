@@ -31,7 +31,7 @@ class Command(BaseCommand):
                 raise CommandError(f"{where}: {error}") from error
             self.stdout.write(json.dumps(answer, ensure_ascii=False))
         if labelled:
-            for item in score.missed:
+            for item, _ in score.missed:
                 self.stdout.write(f"MISSED [{item.category}] {item.body!r} ({item.note})")
             for item, cues in score.wrongly_flagged:
                 found = "; ".join(str(cue) for cue in cues)
