@@ -57,4 +57,8 @@ def test_a_heads_build_page_shows_its_lineage_and_its_score_beside_the_rules(
     expect(page.locator("dd", has_text="in the process that asks it")).to_be_visible()
     expect(page.locator("text=Train an adapter")).to_have_count(0)
     expect(page.locator("section.serving")).to_have_count(0)
+    curve = page.locator("#learning-curve")
+    expect(curve).to_be_visible()
+    expect(curve.locator("polyline")).to_have_count(2)
+    curve.scroll_into_view_if_needed()
     screenshot("build-move-head")
