@@ -16,7 +16,7 @@ from engines.models import GpuInstance, GpuTransition
 from engines.selectors import gpu_builds, gpu_spend, gpu_timeline
 from engines.services import MAX_HOLD_MINUTES, gpu_hold_warm, gpu_release_now
 from prospects.builds.gpu import build_loads
-from prospects.builds.training_api import _bearer
+from prospects.builds.training_api import bearer_token
 
 GpuLevers = Allows(has_any_role, write=can_use_gpu_levers)
 
@@ -142,7 +142,7 @@ class DropletCredentialsView(APIView):
     @extend_schema(request=None, responses=DropletCredentialsSerializer)
     def post(self, request, pk):
         try:
-            files = credentials_hand_over(pk, _bearer(request))
+            files = credentials_hand_over(pk, bearer_token(request))
         except CredentialsClosed as error:
             raise HandoverGone(str(error)) from error
         # Secrets: no cache on the way may keep a copy.

@@ -85,7 +85,9 @@ class TrainingRunDetailView(generics.RetrieveAPIView):
     queryset = TrainingRun.objects.select_related("build").defer("snapshot")
 
 
-def _bearer(request) -> str:
+def bearer_token(request) -> str:
+    """The token of an ``Authorization: Bearer`` header: what a droplet authenticates with
+    (a run's report token, an instance's credentials token); "" when there is none."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" else ""
 
@@ -120,7 +122,7 @@ class TrainingJobView(APIView):
 
     @extend_schema(responses=TrainingJobSerializer)
     def get(self, request, pk):
-        return Response(training_job(pk, _bearer(request)))
+        return Response(training_job(pk, bearer_token(request)))
 
 
 class HoldsRunToken(BasePermission):
@@ -128,7 +130,7 @@ class HoldsRunToken(BasePermission):
     never parsed."""
 
     def has_permission(self, request, view) -> bool:
-        run_for_droplet(view.kwargs["pk"], _bearer(request))
+        run_for_droplet(view.kwargs["pk"], bearer_token(request))
         return True
 
 
@@ -142,5 +144,5 @@ class TrainingReportView(APIView):
     def post(self, request, pk):
         serializer = TrainingReportSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        run = training_run_report(pk, _bearer(request), **serializer.validated_data)
+        run = training_run_report(pk, bearer_token(request), **serializer.validated_data)
         return Response(TrainingRunSerializer(run).data)
