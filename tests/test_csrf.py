@@ -23,6 +23,7 @@ NO_SESSION = {
     "api/auth/logout-all/": "knox: a token of the user, in the Authorization header",
     "api/training-runs/<uuid:pk>/job/": "the training droplet's run token",
     "api/training-runs/<uuid:pk>/report/": "the training droplet's run token",
+    "api/gpu/instances/<uuid:pk>/credentials/": "the serving droplet's one-time token",
 }
 
 ALL_ROUTES = list(routes())

@@ -77,7 +77,7 @@ def test_the_chain_feeds_each_think_output_into_the_next_step(fixed_server):
     assert isinstance(result, DraftResult), result
     think, draft = result.steps
     assert (think["kind"], think["output"]) == ("think", NOTE)
-    assert data_block(asked, NOTE) in draft["messages"][-1]["content"]
+    assert data_block(asked.boundary, NOTE) in draft["messages"][-1]["content"]
     assert NOTE not in think["messages"][-1]["content"]
     assert (draft["kind"], result.body) == ("draft", REPLY)
     assert result.tokens_in == think["tokens_in"] + draft["tokens_in"] > 0
@@ -95,7 +95,7 @@ def test_a_draft_cut_off_at_max_tokens_is_malformed_output_and_keeps_its_prompt(
     think, draft = outcome.steps
     assert think["output"] == NOTE
     # The reviewer still sees what the cut-off step was asked, the note included.
-    assert data_block(asked, NOTE) in draft["messages"][-1]["content"]
+    assert data_block(asked.boundary, NOTE) in draft["messages"][-1]["content"]
     assert (draft["output"], draft["finish_reason"]) == ("", "error")
     outcomes = ModelCall.objects.order_by("started_at").values_list("outcome", flat=True)
     assert list(outcomes) == ["ok", "truncated"]
@@ -110,5 +110,5 @@ def test_smoke_the_chain_runs_on_the_real_model_server(gpu_path, model_server):
         outcome = draft_batch(engine, [asked], concurrency=1)[0]
     think, draft = outcome.steps
     assert (think["kind"], draft["kind"]) == ("think", "draft")
-    assert data_block(asked, think["output"]) in draft["messages"][-1]["content"]
+    assert data_block(asked.boundary, think["output"]) in draft["messages"][-1]["content"]
     assert ModelCall.objects.filter(task="prospect.draft", model=GENERATOR).count() == 2
