@@ -121,29 +121,38 @@ class Demo:
             if "Traceback" in line or re.search(r'HTTP/1\.\d" 5\d\d ', line)
         ]
 
-    def stop(self, *, timeout: float = 180) -> list[int]:
-        """Ctrl-C, as a terminal sends it to the whole group; returns the pids left behind.
+    def stop(self, *, warm: float = 60, cold: float = 120) -> list[int]:
+        """Ctrl-C, as a terminal sends it to the whole group, and a second one if the first
+        has not ended everything after ``warm`` seconds, as a person does when the worker
+        says "Hitting Ctrl+C again will initiate cold shutdown"; returns the pids still
+        left ``cold`` seconds after that (then killed).
 
         The worker's warm shutdown first finishes the task it is running, and a task may
         wait up to SQLite's 30 s lock timeout more than once on a loaded machine."""
         if self.process is None:
             return []
         group = self.process.pid
-        try:
-            os.killpg(group, signal.SIGINT)
-        except ProcessLookupError:
-            return []
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            left = processes_in_group(group)
-            if not left:
+        for patience in (warm, cold):
+            try:
+                os.killpg(group, signal.SIGINT)
+            except ProcessLookupError:
+                return []
+            if self._ended(group, within=patience):
                 self.process.wait(timeout=5)
                 return []
-            time.sleep(0.2)
         left = processes_in_group(group)
         os.killpg(group, signal.SIGKILL)
         self.process.wait(timeout=10)
         return left
+
+    @staticmethod
+    def _ended(group: int, *, within: float) -> bool:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            if not processes_in_group(group):
+                return True
+            time.sleep(0.2)
+        return False
 
 
 def processes_in_group(group: int) -> list[int]:
