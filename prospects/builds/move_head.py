@@ -123,12 +123,7 @@ def move_head_train(*, extra: list[LabelledMessage] = ()) -> HeadTraining:
         hyper_parameters=hyper,
     )
     try:
-        head = head_fit(
-            [line.item.body for line in train],
-            [line.item.move for line in train],
-            prospect_moves=prospect_moves(),
-            hyper=hyper,
-        )
+        head = _fit(train, hyper)
     except ValueError as error:
         TrainingRun.finish(run.id, TrainingRun.Status.FAILED, str(error))
         raise
@@ -170,16 +165,20 @@ def learning_curve(
     for fraction in CURVE_FRACTIONS:
         part = ordered[: round(len(ordered) * fraction)]
         try:
-            head = head_fit(
-                [line.item.body for line in part],
-                [line.item.move for line in part],
-                prospect_moves=prospect_moves(),
-                hyper=hyper,
-            )
+            head = _fit(part, hyper)
         except ValueError:
             continue
         points.append(_curve_point(part, held_out_score(head, held_out)))
     return points
+
+
+def _fit(lines: list[TrainingLine], hyper: dict) -> MoveHead:
+    return head_fit(
+        [line.item.body for line in lines],
+        [line.item.move for line in lines],
+        prospect_moves=prospect_moves(),
+        hyper=hyper,
+    )
 
 
 def _curve_point(lines: list[TrainingLine], score: MoveScore) -> dict:

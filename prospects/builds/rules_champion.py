@@ -25,13 +25,9 @@ def rules_evaluation(candidate: Evaluation) -> Evaluation:
             is_prospect=case["is_prospect"],
         )
         score.add(item, classify(item.body, thread_state=item.thread_state))
-    return Evaluation(
-        head=candidate.head,
-        split=candidate.split,
-        cases_sha256=candidate.cases_sha256,
-        status=Evaluation.Status.SUCCEEDED,
-        finished_at=candidate.finished_at,
-        metrics={
+    return _unsaved_evaluation(
+        candidate,
+        {
             "cases": score.total,
             "move_accuracy": score.move_accuracy if score.total else None,
             "is_prospect_accuracy": score.is_prospect_accuracy if score.total else None,
@@ -49,6 +45,12 @@ def head_evaluation(candidate: Evaluation, champion: str) -> Evaluation | None:
         metrics = local_classifier_scores(champion, candidate.cases)
     except HeadUnusable:
         return None
+    return _unsaved_evaluation(candidate, metrics)
+
+
+def _unsaved_evaluation(candidate: Evaluation, metrics: dict) -> Evaluation:
+    """A champion's figures on ``candidate``'s own cases, as an evaluation row the gate
+    compares (never saved: computed on the spot)."""
     return Evaluation(
         head=candidate.head,
         split=candidate.split,
