@@ -1,4 +1,4 @@
-"""Gate time per reply: `engines.gate.check` over 1,000 replies made of the labelled
+"""Gate time per reply: `engines.gate.reply_gate.check` over 1,000 replies made of the labelled
 corpus's lines (tests/fixtures/gate/, safe and unsafe, so every rule's slow path runs),
 four lines to a reply by default (about 200 characters, a draft's length), after a
 warm-up. The gate runs on every draft; the target is under 1 ms a reply on the 2-core dev
@@ -24,8 +24,8 @@ from _setup import ROOT  # first: sets Django up, its database created and migra
 from django.conf import settings
 
 from builder.taxonomy import ThreadState
-from engines import gate
-from engines.gate_corpus import parse_labelled
+from engines.gate import reply_gate
+from engines.gate.corpus import parse_labelled
 from engines.untrusted import normalise
 from prospects.inbound.classify import classify
 from prospects.inbound.safety import safety_findings
@@ -87,7 +87,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     texts = replies(args.replies, args.lines_each)
-    check = lambda text: gate.check(text, max_chars=args.max_chars)  # noqa: E731
+    check = lambda text: reply_gate.check(text, max_chars=args.max_chars)  # noqa: E731
     timed(check, texts[:100])  # warm-up: regex compilation, the suffix list, caches
     seconds = timed(check, texts)
     normalising = timed(normalise, texts)

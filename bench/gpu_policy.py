@@ -7,7 +7,7 @@ and on the time leads wait for a reply together.
 
 Without ``--trace`` it replays the shipped traces under ``bench/traces/`` (steady, bursty,
 diurnal, sparse; ``bench/traces/generate.py`` writes them), under both billing rules
-(``engines/gpu_billing.py``) unless ``--billing`` names one. A trace file holds one arrival
+(``engines/billing.py``) unless ``--billing`` names one. A trace file holds one arrival
 time in seconds per line.
 
 The figure. ``total = GPU $ + WAIT_VALUE x waiting hours``: what the GPU bill says plus
@@ -23,7 +23,7 @@ arrival to the start of its service.
 
 The clock starts at 0 and ticks every ``--tick-seconds`` (the Celery beat). Between ticks,
 arrivals, boot completions and job completions happen at their exact times. At each tick
-the real ``engines.gpu_policy.plan`` sees a ``View``: the jobs waiting or running, each
+the real ``engines.gpu.policy.plan`` sees a ``View``: the jobs waiting or running, each
 instance (``last_activity`` is now while it runs a job, else when it last finished one),
 every arrival seen so far, nothing spent today and no hold-warm. Its PROVISION and RELEASE
 steps are applied as they come, except that releasing an instance with a job running, or
@@ -84,8 +84,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engines.gpu_billing import Billing, Rule, billing_for  # noqa: E402
-from engines.gpu_policy import Action, Instance, Plan, Policy, View, plan  # noqa: E402
+from engines.billing import Billing, Rule, billing_for  # noqa: E402
+from engines.gpu.policy import Action, Instance, Plan, Policy, View, plan  # noqa: E402
 
 TRACES_DIR = ROOT / "bench" / "traces"
 DEFAULT_TRACES = ("steady", "bursty", "diurnal", "sparse")

@@ -17,7 +17,7 @@ VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 SECRET_KEY = env.str("SECRET_KEY")
 # Old keys still accepted while a rotation settles: Django's signatures, and the sealed
-# per-droplet credentials (engines/droplet_access.py).
+# per-droplet credentials (engines/gpu/droplet_access.py).
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
@@ -191,10 +191,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ThreadStateEnum": "builder.taxonomy.ThreadState",
         "WaitReasonEnum": "engines.holds.WaitReason",
-        "GpuInstanceStateEnum": "engines.models.GpuInstance.State",
+        "GpuInstanceStateEnum": "engines.models.gpu.GpuInstance.State",
         "CorrectionKindEnum": "prospects.models.Correction.Kind",
         "SnippetKindEnum": "builder.models.Snippet.Kind",
-        "RunStatusEnum": "engines.models.RunStatus",
+        "RunStatusEnum": "engines.models.training.RunStatus",
         "AdapterHeadEnum": "engines.models.AdapterHead",
         "WorkflowVersionStatusEnum": "builder.models.WorkflowVersion.Status",
     },
@@ -286,7 +286,7 @@ RETRIEVAL_REJECTED = env.int("RETRIEVAL_REJECTED", default=2)
 RETRIEVAL_MAX_CHARS = env.int("RETRIEVAL_MAX_CHARS", default=400)
 # Share of threads (by a hash of the thread id) whose examples go to the eval split.
 TUNING_EVAL_PERCENT = env.int("TUNING_EVAL_PERCENT", default=10)
-# Training runs (engines/training.py): the base weights' folder when the parent build names
+# Training runs (engines/training/runs.py): the base weights' folder when the parent build names
 # none, and where adapters are written (one folder per new build).
 TRAINING_BASE_MODEL = env.str("TRAINING_BASE_MODEL", default="")
 TRAINING_OUTPUT_DIR = env.str("TRAINING_OUTPUT_DIR", default=str(VAR_DIR / "adapters"))
@@ -389,7 +389,7 @@ ENGINE_SLOTS_REDIS_URL = env.str(
 )
 ENGINE_SLOT_LEASE_SECONDS = env.float("ENGINE_SLOT_LEASE_SECONDS", default=30.0)
 
-# The on-demand GPU (engines/gpu_lifecycle.py): DigitalOcean droplets for do-gpu builds.
+# The on-demand GPU (engines/gpu/lifecycle.py): DigitalOcean droplets for do-gpu builds.
 # No DO_TOKEN: do-gpu builds are never provisioned, and their work waits.
 DO_TOKEN = env.str("DO_TOKEN", default="")
 DO_API_URL = env.str("DO_API_URL", default="https://api.digitalocean.com")

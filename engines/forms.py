@@ -1,6 +1,7 @@
 from django import forms
 
-from engines.models import EngineBuild, GpuPolicySettings
+from engines.models import EngineBuild
+from engines.models.gpu import GpuPolicySettings
 
 
 class GpuPolicyForm(forms.ModelForm):

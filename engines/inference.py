@@ -27,9 +27,9 @@ from tenacity import (
 from engines.breaker import breaker_for
 from engines.clock import now
 from engines.dialect import Dialect
-from engines.droplet_access import pinned_context
 from engines.model_tasks import ModelTask
 from engines.models import ModelCall
+from engines.sealed import pinned_context
 
 
 class Failure(StrEnum):

@@ -10,13 +10,14 @@ from django.conf import settings
 
 from engines.base import DraftEngine, EngineError
 from engines.dialect import Dialect
-from engines.droplet_access import unseal
 from engines.holds import HoldReason
 from engines.ids import Provider, parse_engine_id
 from engines.inference import InferenceClient
 from engines.model_engine import ModelEngine
-from engines.models import EngineBuild, GpuInstance, MoveHeadArtefact
+from engines.models import EngineBuild, MoveHeadArtefact
+from engines.models.gpu import GpuInstance
 from engines.move_head import HeadUnusable, MoveHead
+from engines.sealed import unseal
 from engines.template import TemplateEngine
 
 

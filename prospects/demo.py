@@ -17,10 +17,11 @@ from builder.services import (
 )
 from config.roles import Role
 from engines.clock import now
-from engines.gpu_costs import DO_LIST_PRICES
-from engines.gpu_lifecycle import policy_settings
+from engines.gpu.costs import DO_LIST_PRICES
+from engines.gpu.lifecycle import policy_settings
+from engines.gpu.services import gpu_policy_update
 from engines.holds import HoldReason
-from engines.services import engine_build_register, gpu_policy_update
+from engines.services import engine_build_register
 from prospects.inbound.pipeline import Inbound, inbound_ingest
 from prospects.jobs.services import live_draft_run
 from prospects.models import Draft

@@ -17,8 +17,10 @@ from prometheus_client.core import GaugeMetricFamily
 
 from config.roles import public
 from engines.clock import now
-from engines.models import GpuInstance, ModelCall
-from engines.selectors import gpu_spend, model_endpoints
+from engines.gpu.selectors import gpu_spend
+from engines.models import ModelCall
+from engines.models.gpu import GpuInstance
+from engines.selectors import model_endpoints
 from prospects.jobs.services import backlog
 from prospects.models import Decision, Draft
 

@@ -8,8 +8,8 @@ from celery import shared_task
 from django.conf import settings
 
 from config.logs import log_context
-from engines.evaluation import evaluation_execute
-from engines.training import runs_sweep, training_run_execute
+from engines.training.evaluation import evaluation_execute
+from engines.training.runs import runs_sweep, training_run_execute
 from prospects.builds.gpu import gpu_tick_run
 from prospects.builds.move_head import move_head_retrain
 from prospects.jobs.preview import preview_run_execute

@@ -6,9 +6,7 @@ from config.roles import (
     allow,
     has_any_role,
 )
-from engines.selectors import (
-    model_endpoints,
-)
+from engines.selectors import model_endpoints
 from prospects import selectors
 from prospects.jobs.services import backlog, job_progress
 

@@ -2,9 +2,9 @@
 
 1. builds the tests' tiny model;
 2. trains a voice adapter and a classifier adapter with the 4-bit path (QLoRA, the paged
-   8-bit optimiser, bf16, gradient checkpointing: engines.trainer on CUDA);
+   8-bit optimiser, bf16, gradient checkpointing: engines.training.trainer on CUDA);
 3. serves the model with both adapters using the exact command line
-   engines.gpu_deploy renders for a droplet (only the vLLM binary's folder differs);
+   engines.gpu.deploy renders for a droplet (only the vLLM binary's folder differs);
 4. runs one draft chain (engines.model_engine) and one strict-JSON move classification
    (engines.classifier) against it through the real engine code;
 5. prints `RESULT gpu_check=ok`, or `RESULT gpu_check=failed step=<n>: <why>`.
@@ -92,7 +92,7 @@ def tiny_model(work: Path) -> Path:
 
 
 def train_both(base: Path, work: Path) -> dict[str, Path]:
-    from engines.trainer import Head, HyperParameters, train_adapter
+    from engines.training.trainer import Head, HyperParameters, train_adapter
     from tests.support.tiny_lm import SAMPLE_LINES
 
     adapters = {}
@@ -115,7 +115,7 @@ def train_both(base: Path, work: Path) -> dict[str, Path]:
 
 
 def serve(base: Path, adapters: dict[str, Path], vllm_bin: Path) -> tuple[subprocess.Popen, str]:
-    from engines.gpu_deploy import VLLM_VENV, ServeConfig, max_lora_rank, vllm_command
+    from engines.gpu.deploy import VLLM_VENV, ServeConfig, max_lora_rank, vllm_command
 
     api_key = secrets.token_urlsafe(24)
     config = ServeConfig(

@@ -15,7 +15,7 @@ if ! command -v nvidia-smi >/dev/null 2>&1 || ! nvidia-smi >/dev/null 2>&1; then
 fi
 
 WORK=${GPU_CHECK_DIR:-/tmp/gpu-check}
-VLLM_VERSION=$(python3 -c "import re,sys; print(re.search(r'VLLM_VERSION = \"([^\"]+)\"', open('engines/gpu_deploy.py').read())[1])")
+VLLM_VERSION=$(python3 -c "import re,sys; print(re.search(r'VLLM_VERSION = \"([^\"]+)\"', open('engines/gpu/deploy.py').read())[1])")
 mkdir -p "$WORK"
 
 # The app and its training pins with the CUDA extra (bitsandbytes); torch from PyPI is the

@@ -441,7 +441,8 @@ def gpu_box(settings):
 
 @pytest.fixture
 def do_build(db, fake_do, gpu_box):
-    from engines.services import engine_build_register, gpu_policy_update
+    from engines.gpu.services import gpu_policy_update
+    from engines.services import engine_build_register
 
     gpu_policy_update(user=None, hourly_prices={"gpu-h100x1-80gb": 3.39})
     return engine_build_register(

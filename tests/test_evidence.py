@@ -10,7 +10,7 @@ from django.urls import reverse
 from builder.experiments import arm_pause
 from builder.services import workflow_publish, workflow_save_draft
 from engines.services import engine_build_register
-from engines.training import training_run_create
+from engines.training.runs import training_run_create
 from prospects.models import Correction, Decision, Draft, InboundMessage, Thread
 from prospects.review.services import draft_reject
 from tests.conftest import PASSWORD, definition, ingest, make_inbound
@@ -73,7 +73,7 @@ class TestHistory:
         ]
 
     def test_a_training_runs_status_changes_are_recorded_without_its_snapshot(self):
-        from engines.models import TrainingRun
+        from engines.models.training import TrainingRun
 
         parent = engine_build_register(engine_id="endpoint-tiny_1", model_path="/weights/tiny")
         run = training_run_create(

@@ -24,12 +24,13 @@ from rest_framework.views import APIView
 from builder.experiments import ArmSpec, experiment_create
 from builder.models import Snippet
 from engines.clock import now
-from engines.droplet_access import new_api_key, seal
-from engines.evaluation import evaluation_create
 from engines.forms import GpuPolicyForm
-from engines.gpu_lifecycle import policy_settings
-from engines.models import GpuInstance
-from engines.training import training_run_create
+from engines.gpu.droplet_access import new_api_key
+from engines.gpu.lifecycle import policy_settings
+from engines.models.gpu import GpuInstance
+from engines.sealed import seal
+from engines.training.evaluation import evaluation_create
+from engines.training.runs import training_run_create
 from prospects.jobs.services import job_create
 from prospects.models import Correction, Draft, WorkflowPreviewRun
 from prospects.review.services import draft_reject

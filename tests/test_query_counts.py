@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from builder.experiments import ArmSpec, experiment_create
 from builder.services import snippet_save, workflow_create, workflow_publish
 from config.roles import Role
-from engines.evaluation import evaluation_create
-from engines.training import training_run_create
+from engines.training.evaluation import evaluation_create
+from engines.training.runs import training_run_create
 from prospects.jobs.services import job_create
 from prospects.models import Thread
 from prospects.review.services import draft_correct, draft_reject

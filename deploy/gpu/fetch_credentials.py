@@ -1,7 +1,7 @@
 """Fetches a droplet's credentials from the app, once, at boot, and writes them root-only.
 
 Runs on the droplet as root (the ``droplet-credentials`` unit that
-``engines/gpu_deploy.py`` renders into the user data), with the image's python3 and its
+``engines/gpu/deploy.py`` renders into the user data), with the image's python3 and its
 standard library only. The user data holds a one-time token, never the credentials: the
 app answers them to the first fetch, within minutes of provisioning, and then never again.
 

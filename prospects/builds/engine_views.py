@@ -19,10 +19,7 @@ from config.roles import (
     has_any_role,
 )
 from engines.ids import InvalidEngineId, parse_engine_id
-from engines.selectors import (
-    classifier_build_ids,
-    selectable_engine_ids,
-)
+from engines.selectors import classifier_build_ids, selectable_engine_ids
 from prospects import selectors
 from prospects.builds.engine_api import tuning_response
 from prospects.builds.forms import EngineSwitchForm, UncertainMoveThresholdForm

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 
 from config.fields import StrictCharField
 from engines.ids import MAX_ENGINE_ID_LENGTH
-from engines.models import Evaluation
+from engines.models.training import Evaluation
 from prospects.builds.evaluation_runs import evaluation_start
 from prospects.builds.training_api import TrainingAccess
 from prospects.builds.tuning import Split

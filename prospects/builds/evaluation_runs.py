@@ -4,8 +4,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from engines.evaluation import evaluation_create
-from engines.models import Evaluation
+from engines.models.training import Evaluation
+from engines.training.evaluation import evaluation_create
 from prospects.builds.evaluation_cases import CASES
 from prospects.builds.tuning import Split
 from prospects.enqueue import evaluation_later

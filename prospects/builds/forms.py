@@ -2,11 +2,11 @@
 
 from django import forms
 
-from engines.models import Evaluation, TrainingRun
-from engines.promotion import GUARDABLE
-from engines.selectors import gpu_drafter_ids
+from engines.gpu.selectors import gpu_drafter_ids
+from engines.models.training import Evaluation, TrainingRun
 from engines.services import MAX_HOLD_MINUTES
-from engines.training import HYPER_MINIMUMS
+from engines.training.promotion import GUARDABLE
+from engines.training.runs import HYPER_MINIMUMS
 from prospects.builds.tuning import Split
 
 

@@ -2,9 +2,9 @@
 
 from django.db.models import Exists, OuterRef
 
-from engines.gpu_lifecycle import BuildLoad, TickReport, lifecycle_tick
-from engines.gpu_policy import GAP_WINDOW
-from engines.selectors import gpu_drafter_ids
+from engines.gpu.lifecycle import BuildLoad, TickReport, lifecycle_tick
+from engines.gpu.policy import GAP_WINDOW
+from engines.gpu.selectors import gpu_drafter_ids
 from prospects.jobs.services import backlog
 from prospects.models import RULES, DraftJob, DraftJobItem
 from prospects.selectors import pipeline_settings

@@ -10,11 +10,12 @@ from rest_framework.views import APIView
 
 from config.fields import StrictCharField
 from config.roles import Allows, can_use_gpu_levers, has_any_role
-from engines.droplet_access import CredentialsClosed, credentials_hand_over
-from engines.gpu_lifecycle import provision_blocker
-from engines.models import GpuInstance, GpuTransition
-from engines.selectors import gpu_builds, gpu_spend, gpu_timeline
-from engines.services import MAX_HOLD_MINUTES, gpu_hold_warm, gpu_release_now
+from engines.gpu.droplet_access import CredentialsClosed, credentials_hand_over
+from engines.gpu.lifecycle import provision_blocker
+from engines.gpu.selectors import gpu_builds, gpu_spend, gpu_timeline
+from engines.gpu.services import gpu_hold_warm, gpu_release_now
+from engines.models.gpu import GpuInstance, GpuTransition
+from engines.services import MAX_HOLD_MINUTES
 from prospects.builds.gpu import build_loads
 from prospects.builds.training_api import bearer_token
 

@@ -13,18 +13,18 @@ from config.roles import (
     can_use_gpu_levers,
     has_any_role,
 )
+from engines.billing import describe as describe_billing
 from engines.forms import GpuPolicyForm
-from engines.gpu_billing import describe as describe_billing
-from engines.gpu_lifecycle import policy_settings, provision_blocker
-from engines.selectors import (
+from engines.gpu.lifecycle import policy_settings, provision_blocker
+from engines.gpu.selectors import (
     gpu_builds,
     gpu_operator_actions,
     gpu_policy_history,
     gpu_spend,
     gpu_timeline,
-    model_endpoints,
 )
-from engines.services import gpu_hold_warm, gpu_policy_update, gpu_release_now
+from engines.gpu.services import gpu_hold_warm, gpu_policy_update, gpu_release_now
+from engines.selectors import model_endpoints
 from prospects.builds.forms import GpuActionForm
 from prospects.builds.gpu import build_loads
 

@@ -19,13 +19,14 @@ from django.conf import settings
 from django.db import transaction
 
 from engines.clock import now
-from engines.evaluation import evaluation_create, evaluation_execute
 from engines.ids import LOCAL_MODELS, Provider, parse_engine_id
-from engines.models import AdapterHead, EngineBuild, Evaluation, MoveHeadArtefact, TrainingRun
+from engines.models import AdapterHead, EngineBuild, MoveHeadArtefact
+from engines.models.training import Evaluation, TrainingRun
 from engines.move_head import DEFAULT_HYPER_PARAMETERS, LIBRARY, MoveHead, head_fit
 from engines.moves import prospect_moves
 from engines.services import engine_build_register
-from engines.trainer import lines_digest
+from engines.training.evaluation import evaluation_create, evaluation_execute
+from engines.training.trainer import lines_digest
 from prospects.builds.evaluation_cases import classifier_cases
 from prospects.builds.promotion import PromotionRefused, build_promote
 from prospects.builds.tuning import Split, split_of

@@ -2,7 +2,7 @@
 on the same evaluation cases, before the engine switch flips."""
 
 from engines.models import AdapterHead
-from engines.promotion import guards_for, promotion_policy, promotion_verdict
+from engines.training.promotion import guards_for, promotion_policy, promotion_verdict
 from prospects.builds.rules_champion import evaluation_pairs
 from prospects.engine_switch import build_head, classifier_engine_set, draft_engine_set
 from prospects.models import PipelineSettings

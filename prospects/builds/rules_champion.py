@@ -3,11 +3,11 @@ classifier build was evaluated on, so a build replaces them only where it is not
 Both answer in no time, so there is nothing to queue or store."""
 
 from builder.taxonomy import ThreadState
-from engines.evaluation import local_classifier_scores
 from engines.ids import InvalidEngineId, parse_engine_id
-from engines.models import Evaluation
+from engines.models.training import Evaluation
 from engines.move_head import HeadUnusable
-from engines.promotion import evaluation_pair
+from engines.training.evaluation import local_classifier_scores
+from engines.training.promotion import evaluation_pair
 from prospects.inbound.classify import classify
 from prospects.inbound.move_corpus import LabelledMessage, MoveScore
 from prospects.models import RULES

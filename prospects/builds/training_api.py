@@ -9,8 +9,8 @@ from rest_framework.views import APIView
 from config.fields import StrictCharField
 from config.roles import Allows, can_read_training, can_train
 from engines.ids import MAX_ENGINE_ID_LENGTH
-from engines.models import TrainingRun
-from engines.training import run_for_droplet, training_job, training_run_report
+from engines.models.training import TrainingRun
+from engines.training.runs import run_for_droplet, training_job, training_run_report
 from prospects.builds.training_runs import training_run_start
 
 TrainingAccess = Allows(can_read_training, write=can_train)

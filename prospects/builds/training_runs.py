@@ -7,8 +7,8 @@ import json
 from django.db import transaction
 
 from engines.classifier import move_messages
-from engines.models import TrainingRun
-from engines.training import training_run_create
+from engines.models.training import TrainingRun
+from engines.training.runs import training_run_create
 from prospects.builds.evaluation_cases import classifier_cases
 from prospects.builds.tuning import Format, Split, tuning_lines
 from prospects.enqueue import training_later

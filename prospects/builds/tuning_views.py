@@ -12,23 +12,17 @@ from builder.models import WorkflowVersion
 from config.forms import add_service_error
 from config.roles import allow, can_change_engine, can_train, has_any_role
 from engines.forms import BuildConcurrencyForm
-from engines.gpu_deploy import lora_arguments
-from engines.models import (
-    AdapterHead,
-    EngineBuild,
-    Evaluation,
-    RunStatus,
-    TrainingRun,
-    default_concurrency,
-)
-from engines.promotion import (
+from engines.gpu.deploy import lora_arguments
+from engines.models import AdapterHead, EngineBuild, default_concurrency
+from engines.models.training import Evaluation, RunStatus, TrainingRun
+from engines.services import build_concurrency_set
+from engines.training.promotion import (
     GUARDABLE,
     guards_for,
     promotion_policy,
     promotion_policy_set,
     promotion_verdict,
 )
-from engines.services import build_concurrency_set
 from prospects import selectors
 from prospects.builds.charts import learning_curve_chart
 from prospects.builds.evaluation_runs import evaluation_start

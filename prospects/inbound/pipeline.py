@@ -14,11 +14,11 @@ from builder.resolve import Situation
 from builder.selectors import canon_text
 from builder.spec import workflow_spec
 from builder.taxonomy import Archetype
-from engines import gate
 from engines.base import DraftRequest, DraftResult, EngineError, Turn
 from engines.chain import leak_fragments
 from engines.classifier import classify_move
 from engines.clock import now
+from engines.gate import reply_gate
 from engines.holds import HoldReason
 from engines.ids import TEMPLATE_ENGINE_ID, parse_engine_id
 from engines.registry import engine_for
@@ -266,7 +266,7 @@ class _Disposition:
 
 
 def _disposition(
-    decision: Decision, *, engine_error: EngineError | None, verdict: gate.GateVerdict | None
+    decision: Decision, *, engine_error: EngineError | None, verdict: reply_gate.GateVerdict | None
 ) -> _Disposition:
     """The first reason to hold wins, in the order of the pipeline."""
     held = Draft.Status.HELD
@@ -365,7 +365,7 @@ class _Drafted:
     engine_id: str
     result: DraftResult | None
     error: EngineError | None
-    verdict: gate.GateVerdict | None  # None when the engine yielded nothing to check
+    verdict: reply_gate.GateVerdict | None  # None when the engine yielded nothing to check
     workflow_version: object = None  # the WorkflowVersion a model engine ran, if any
     retrieved: list = field(default_factory=list)  # ids of corrections in the prompt
     escalation: dict = field(default_factory=dict)  # see Draft.escalation
@@ -391,7 +391,7 @@ def _run_engine(decision: Decision, engine_id: str, version, canon: dict | None)
         return _Drafted(engine_id, None, error, None, ran, retrieved)
     max_chars = request.workflow.max_chars if request.workflow else request.max_chars
     fragments = leak_fragments(request) if request.workflow else ()
-    verdict = gate.check(result.body, max_chars=max_chars, prompt_fragments=fragments)
+    verdict = reply_gate.check(result.body, max_chars=max_chars, prompt_fragments=fragments)
     if verdict.ok:
         return _Drafted(engine_id, result, None, verdict, ran, retrieved)
     try:
@@ -401,7 +401,7 @@ def _run_engine(decision: Decision, engine_id: str, version, canon: dict | None)
         return _Drafted(engine_id, result, None, verdict, ran, retrieved, escalation)
     if retry is None:
         return _Drafted(engine_id, result, None, verdict, ran, retrieved)
-    retry_verdict = gate.check(retry.body, max_chars=max_chars, prompt_fragments=fragments)
+    retry_verdict = reply_gate.check(retry.body, max_chars=max_chars, prompt_fragments=fragments)
     if retry_verdict.ok:
         # The body is the retry's; what is kept is the first attempt the gate refused.
         escalation = {"outcome": "passed", **_attempt(result, verdict)}
@@ -410,7 +410,7 @@ def _run_engine(decision: Decision, engine_id: str, version, canon: dict | None)
     return _Drafted(engine_id, result, None, verdict, ran, retrieved, escalation)
 
 
-def _attempt(result: DraftResult, verdict: gate.GateVerdict) -> dict:
+def _attempt(result: DraftResult, verdict: reply_gate.GateVerdict) -> dict:
     return {"body": result.body, "steps": result.steps, "gate_failed": verdict.as_json()["failed"]}
 
 

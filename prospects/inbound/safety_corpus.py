@@ -5,7 +5,7 @@ messages must all be held for a person; safe ones must pass."""
 import json
 from dataclasses import dataclass
 
-from engines.gate_corpus import HoldScore
+from engines.gate.corpus import HoldScore
 from prospects.inbound.safety import SafetyFinding, safety_findings
 
 

@@ -14,9 +14,7 @@ from config.roles import (
     can_review,
     has_any_role,
 )
-from engines.selectors import (
-    selectable_engine_ids,
-)
+from engines.selectors import selectable_engine_ids
 from prospects import selectors
 from prospects.inbound.forms import SafetyClearForm
 from prospects.inbound.safety_memory import open_safety_cues, safety_memory_clear

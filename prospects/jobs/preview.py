@@ -11,10 +11,10 @@ from django.db import transaction
 
 from builder.models import WorkflowVersion
 from builder.resolve import Situation
-from engines import gate
 from engines.base import EngineError
 from engines.chain import StepPrompt, preview_prompts
 from engines.clock import now
+from engines.gate import reply_gate
 from engines.ids import parse_engine_id
 from engines.registry import endpoint_for, engine_for
 from engines.template import TemplateEngine
@@ -85,7 +85,7 @@ def preview_build(*, version: WorkflowVersion, thread: Thread) -> Preview | None
         body = TemplateEngine().draft(request).body
     except EngineError as problem:
         error = f"{problem.reason}: {problem.detail}"
-    verdict = gate.check(body, max_chars=request.workflow.max_chars) if body else None
+    verdict = reply_gate.check(body, max_chars=request.workflow.max_chars) if body else None
     return Preview(
         thread=thread,
         decision=decision,

@@ -13,8 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 
-from engines import gate
 from engines.clock import now
+from engines.gate import reply_gate
 from engines.holds import HoldReason
 from engines.untrusted import normalise
 from prospects.enqueue import dispatch_later
@@ -142,12 +142,12 @@ def draft_approve(*, draft_id, user, override: bool = False, reason: str = "") -
 
 
 def _refuse_unreadably_long(body: str) -> None:
-    """No override sends more than the gate reads (``gate.READ_CHARS``)."""
-    if len(body) > gate.READ_CHARS:
+    """No override sends more than the gate reads (``reply_gate.READ_CHARS``)."""
+    if len(body) > reply_gate.READ_CHARS:
         raise ValidationError(
             {
                 "body": f"This reply is {len(body):,} characters; no reply is sent past "
-                f"{gate.READ_CHARS:,}: shorten it."
+                f"{reply_gate.READ_CHARS:,}: shorten it."
             }
         )
 
@@ -255,7 +255,7 @@ def draft_correct(
         raise DraftConflict(
             Draft.objects.select_related("review_claimed_by").get(id=draft_id), user
         )
-    verdict = gate.check(body, max_chars=settings.DRAFT_MAX_CHARS)
+    verdict = reply_gate.check(body, max_chars=settings.DRAFT_MAX_CHARS)
     overridden = _overridden_rules(
         verdict.as_json()["failed"],
         _person_only_holds(current),

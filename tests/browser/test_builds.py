@@ -4,11 +4,11 @@ from playwright.sync_api import expect
 
 from bench.fixed_latency_server import FixedLatencyServer
 from engines.breaker import breakers_forget
-from engines.evaluation import evaluation_create, evaluation_execute
 from engines.models import AdapterHead, EngineBuild
 from engines.registry import clients_close
 from engines.services import engine_build_register
-from engines.training import adapter_name, training_run_create, training_run_execute
+from engines.training.evaluation import evaluation_create, evaluation_execute
+from engines.training.runs import adapter_name, training_run_create, training_run_execute
 from prospects.demo import demo_load
 from prospects.engine_switch import draft_engine_set
 from prospects.selectors import pipeline_settings

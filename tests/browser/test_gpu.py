@@ -3,9 +3,10 @@ from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
 from config.celery import app as celery_app
-from engines.gpu_lifecycle import lifecycle_tick
-from engines.models import GpuInstance
-from engines.services import engine_build_register, gpu_policy_update
+from engines.gpu.lifecycle import lifecycle_tick
+from engines.gpu.services import gpu_policy_update
+from engines.models.gpu import GpuInstance
+from engines.services import engine_build_register
 from prospects.builds.gpu import build_loads
 from prospects.demo import demo_load
 from prospects.jobs.services import job_create

@@ -1,6 +1,6 @@
 from engines.base import DraftRequest, Step, Turn, WorkflowSpec
 from engines.chain import leak_fragments, preview_prompts, step_prompt
-from engines.gate import GateRule, check
+from engines.gate.reply_gate import GateRule, check
 
 SPEC = WorkflowSpec(
     label="w@1",

@@ -1,7 +1,7 @@
 import pytest
 
-from engines import gate
-from engines.gate import GateRule, check
+from engines.gate import reply_gate
+from engines.gate.reply_gate import GateRule, check
 
 
 def failed(text: str, max_chars: int = 500) -> set[str]:
@@ -58,7 +58,7 @@ def test_the_content_rules_read_everything_a_person_could_override_and_send():
         GateRule.PHONE,
     }
     # Nothing past READ_CHARS is ever sent (review refuses it), so nothing past it is read.
-    assert failed("x" * gate.READ_CHARS + " Call 0207 946 0958", max_chars=140) == {
+    assert failed("x" * reply_gate.READ_CHARS + " Call 0207 946 0958", max_chars=140) == {
         GateRule.TOO_LONG
     }
 
@@ -235,7 +235,7 @@ def test_times_names_and_ordinary_words_are_not_links_or_handles(text):
 
 
 def test_a_phone_after_more_numbers_than_the_library_parses_is_still_caught():
-    from engines.gate_contacts import PHONE_CANDIDATES_PARSED
+    from engines.gate.contacts import PHONE_CANDIDATES_PARSED
 
     numbers = "40.1 " * (PHONE_CANDIDATES_PARSED + 50)
     assert GateRule.PHONE in failed(numbers + "call +44 20 7946 0958", max_chars=4000)

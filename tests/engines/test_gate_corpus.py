@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engines.gate_corpus import GateScore, judge, parse_labelled
+from engines.gate.corpus import GateScore, judge, parse_labelled
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "gate"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engines.gpu_billing import Rule, billing_for
+from engines.billing import Rule, billing_for
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "gpu_policy.py"
 

@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engines.gpu_billing import DEFAULT_RULE, Billing, billing_for, rule_errors
-from engines.gpu_costs import instance_cost, today_start
-from engines.models import GpuInstance
+from engines.billing import DEFAULT_RULE, Billing, billing_for, rule_errors
+from engines.gpu.costs import instance_cost, today_start
+from engines.models.gpu import GpuInstance
 
 
 def test_per_second_bills_every_started_second_and_at_least_the_minimum():

@@ -17,18 +17,17 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from engines.clock import now
-from engines.droplet_access import (
+from engines.gpu.deploy import HANDOVER_SCRIPT_PATH, HANDOVER_TOKEN_PATH
+from engines.gpu.droplet_access import (
     CredentialsClosed,
     credentials_hand_over,
     credentials_handover,
     new_api_key,
-    seal,
-    unseal,
 )
-from engines.gpu_deploy import HANDOVER_SCRIPT_PATH, HANDOVER_TOKEN_PATH
-from engines.gpu_lifecycle import BuildLoad, lifecycle_tick
-from engines.models import GpuInstance
-from engines.services import gpu_release_now
+from engines.gpu.lifecycle import BuildLoad, lifecycle_tick
+from engines.gpu.services import gpu_release_now
+from engines.models.gpu import GpuInstance
+from engines.sealed import seal, unseal
 from tests.conftest import DO_BUILD
 
 State = GpuInstance.State
@@ -176,8 +175,8 @@ def test_outside_the_vpc_the_credentials_never_travel_over_plain_http(
 
 
 def test_a_training_droplet_fetches_its_run_token_the_same_way(do_build, fake_do, settings):
-    from engines.training import training_run_create
-    from engines.training_tokens import report_token
+    from engines.training.runs import training_run_create
+    from engines.training.tokens import report_token
     from tests.support.tiny_lm import SAMPLE_LINES
 
     settings.DO_TRAINING_IMAGE = "prospector-training-2026-11"
@@ -207,7 +206,8 @@ def test_the_boot_script_writes_root_only_files_from_the_one_fetch(
 ):
     """The unit's own command line, run against the app with the droplet's paths moved
     under tmp_path: files 0600 from the first byte, the token removed, a rerun refused."""
-    from engines.services import engine_build_register, gpu_policy_update
+    from engines.gpu.services import gpu_policy_update
+    from engines.services import engine_build_register
 
     gpu_policy_update(user=None, hourly_prices={"gpu-h100x1-80gb": 3.39})
     engine_build_register(engine_id=DO_BUILD, served_model="fixed", model_path="/mnt/weights/m")

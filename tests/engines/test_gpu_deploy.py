@@ -6,8 +6,7 @@ import re
 import pytest
 import yaml
 
-from engines.droplet_access import issue_certificate
-from engines.gpu_deploy import (
+from engines.gpu.deploy import (
     CredentialsHandover,
     ServeConfig,
     max_lora_rank,
@@ -15,6 +14,7 @@ from engines.gpu_deploy import (
     serving_credentials,
     vllm_command,
 )
+from engines.gpu.droplet_access import issue_certificate
 
 API_KEY = "k3y-0nly-in-the-env-file_xyz"
 APP_CIDR = "203.0.113.7/32"

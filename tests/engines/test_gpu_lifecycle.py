@@ -6,7 +6,7 @@ from datetime import timedelta
 import yaml
 
 from engines.clock import now
-from engines.gpu_lifecycle import (
+from engines.gpu.lifecycle import (
     BuildLoad,
     install_tag,
     lifecycle_tick,
@@ -14,11 +14,12 @@ from engines.gpu_lifecycle import (
     policy_settings,
     provision_blocker,
 )
-from engines.gpu_policy import Reason, idle_grace
-from engines.models import GpuInstance, GpuTransition, ModelCall
+from engines.gpu.policy import Reason, idle_grace
+from engines.gpu.services import gpu_hold_warm, gpu_policy_update, gpu_release_now
+from engines.models import ModelCall
+from engines.models.gpu import GpuInstance, GpuTransition
 from engines.registry import endpoint_for
 from engines.selectors import engine_ready
-from engines.services import gpu_hold_warm, gpu_policy_update, gpu_release_now
 from tests.conftest import DO_BUILD, run_concurrently
 
 State = GpuInstance.State

@@ -2,7 +2,7 @@
 
 import pytest
 
-from engines.gpu_policy import (
+from engines.gpu.policy import (
     Action,
     Instance,
     Policy,

@@ -14,13 +14,14 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from bench.fixed_latency_server import FixedLatencyServer
-from engines.droplet_access import issue_certificate, pinned_context, unseal
-from engines.gpu_deploy import HANDOVER_TOKEN_PATH
-from engines.gpu_lifecycle import BuildLoad, lifecycle_tick
+from engines.gpu.deploy import HANDOVER_TOKEN_PATH
+from engines.gpu.droplet_access import issue_certificate
+from engines.gpu.lifecycle import BuildLoad, lifecycle_tick
+from engines.gpu.services import gpu_release_now
 from engines.inference import Failure, InferenceClient, InferenceError
-from engines.models import GpuInstance
+from engines.models.gpu import GpuInstance
 from engines.registry import client_for, endpoint_for
-from engines.services import gpu_release_now
+from engines.sealed import pinned_context, unseal
 from tests.conftest import DO_BUILD, PASSWORD
 
 State = GpuInstance.State

@@ -7,11 +7,13 @@ import yaml
 from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
-from engines.gpu_lifecycle import BuildLoad, lifecycle_tick
-from engines.models import EngineBuild, GpuInstance, TrainingRun
-from engines.trainer_job import run_job
-from engines.training import training_run_create
-from engines.training_tokens import report_token
+from engines.gpu.lifecycle import BuildLoad, lifecycle_tick
+from engines.models import EngineBuild
+from engines.models.gpu import GpuInstance
+from engines.models.training import TrainingRun
+from engines.training.runs import training_run_create
+from engines.training.tokens import report_token
+from engines.training.trainer_job import run_job
 from tests.conftest import DO_BUILD
 from tests.support.tiny_lm import SAMPLE_LINES
 
@@ -270,8 +272,8 @@ def test_a_training_droplet_is_firewalled_and_never_takes_a_password(
 def test_training_counts_toward_max_instances_and_the_budget(
     gpu_training, fake_do, clock, settings
 ):
-    from engines.gpu_lifecycle import BuildLoad as Load
-    from engines.services import gpu_policy_update
+    from engines.gpu.lifecycle import BuildLoad as Load
+    from engines.gpu.services import gpu_policy_update
 
     # The parent's serving machine takes its one slot: the run waits, saying why.
     lifecycle_tick(loads={DO_BUILD: Load(items=5)})

@@ -6,11 +6,12 @@ import json
 import pytest
 from django.core.exceptions import ValidationError
 
-from engines.models import EngineBuild, TrainingRun
+from engines.models import EngineBuild
+from engines.models.training import TrainingRun
 from engines.registry import endpoint_for
 from engines.services import engine_build_register
-from engines.trainer import METADATA_FILE, HyperParameters, lines_digest, train_adapter
-from engines.training import adapter_name, training_run_create, training_run_execute
+from engines.training.runs import adapter_name, training_run_create, training_run_execute
+from engines.training.trainer import METADATA_FILE, HyperParameters, lines_digest, train_adapter
 from tests.support.tiny_lm import SAMPLE_LINES
 
 FAST = {"max_steps": 12, "batch_size": 4, "max_length": 64, "learning_rate": 0.01}
@@ -68,7 +69,7 @@ def test_the_trainer_writes_an_adapter_that_loads_and_changes_the_model(tiny_bas
 
 
 def test_the_classifier_head_defaults_differ_from_the_voice_adapter():
-    from engines.trainer import Head, default_hyper_parameters
+    from engines.training.trainer import Head, default_hyper_parameters
 
     classifier = default_hyper_parameters(Head.CLASSIFIER)
     voice = default_hyper_parameters(Head.VOICE)
@@ -176,8 +177,8 @@ def test_runs_left_running_past_their_time_limit_are_failed(parent, settings):
     from datetime import timedelta
 
     from engines.clock import now
-    from engines.evaluation import evaluation_create
-    from engines.training import WORKER_LOST, runs_sweep
+    from engines.training.evaluation import evaluation_create
+    from engines.training.runs import WORKER_LOST, runs_sweep
 
     run = training_run_create(
         lines=LINES, parent_engine_id=parent.engine_id, source_engine_ids=[parent.engine_id]
@@ -196,7 +197,7 @@ def test_runs_left_running_past_their_time_limit_are_failed(parent, settings):
 def test_the_cuda_path_trains_in_bf16_with_the_paged_optimiser_and_checkpointing():
     from types import SimpleNamespace
 
-    from engines.trainer import _device_settings
+    from engines.training.trainer import _device_settings
 
     cuda = SimpleNamespace(is_available=lambda: True, is_bf16_supported=lambda: True)
     assert _device_settings(SimpleNamespace(cuda=cuda)) == {

@@ -10,9 +10,10 @@ import time
 import pytest
 from django.conf import settings
 
-from engines.gpu_lifecycle import BuildLoad, lifecycle_tick
-from engines.models import GpuInstance, GpuTickLease
-from engines.services import engine_build_register, gpu_policy_update, gpu_release_now
+from engines.gpu.lifecycle import BuildLoad, lifecycle_tick
+from engines.gpu.services import gpu_policy_update, gpu_release_now
+from engines.models.gpu import GpuInstance, GpuTickLease
+from engines.services import engine_build_register
 from prospects.jobs.services import job_create
 from scripts.local_worker import ROOT, database_url
 from tests.conftest import DO_BUILD, ingest, make_inbound

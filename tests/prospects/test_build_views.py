@@ -2,9 +2,9 @@
 
 import pytest
 
-from engines.models import Evaluation, TrainingRun
-from engines.promotion import promotion_policy
+from engines.models.training import Evaluation, TrainingRun
 from engines.services import engine_build_register
+from engines.training.promotion import promotion_policy
 from prospects.engine_switch import draft_engine_set
 from prospects.review.services import draft_approve, draft_correct
 from prospects.selectors import pipeline_settings

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 
 from config.forms import add_service_error
 from engines.forms import BuildConcurrencyForm
-from engines.models import GpuOperatorAction
+from engines.models.gpu import GpuOperatorAction
 from engines.services import MAX_HOLD_MINUTES, engine_build_register
 from prospects.builds.forms import (
     EngineSwitchForm,

@@ -11,8 +11,9 @@ from django.core.exceptions import ValidationError
 
 from bench.fixed_latency_server import FixedLatencyServer
 from engines.classifier import classify_move
-from engines.gpu_lifecycle import BuildLoad, last_activity, lifecycle_tick
-from engines.models import Evaluation, GpuInstance
+from engines.gpu.lifecycle import BuildLoad, last_activity, lifecycle_tick
+from engines.models.gpu import GpuInstance
+from engines.models.training import Evaluation
 from engines.registry import clients_close, endpoint_for
 from engines.services import engine_build_register
 from prospects.builds.promotion import PromotionRefused, build_promote

@@ -10,11 +10,11 @@ from django.core.management import CommandError, call_command
 from bench.fixed_latency_server import ANSWER, FixedLatencyServer
 from engines.breaker import breakers_forget
 from engines.dialect import Dialect
-from engines.evaluation import classifier_scores, evaluation_create, voice_scores
 from engines.inference import InferenceClient
-from engines.models import Evaluation
+from engines.models.training import Evaluation
 from engines.registry import clients_close
 from engines.services import engine_build_register
+from engines.training.evaluation import classifier_scores, evaluation_create, voice_scores
 from prospects.review.labels import move_label_correct
 from prospects.review.services import draft_approve, draft_correct, draft_reject
 from tests.conftest import GEMMA, gemma_served, ingest, make_inbound
@@ -142,7 +142,7 @@ def test_eval_build_names_what_is_wrong(reviewed, gemma_build):
 
 @pytest.mark.django_db
 def test_a_build_that_is_not_served_fails_with_the_reason(settings):
-    from engines.evaluation import evaluation_execute
+    from engines.training.evaluation import evaluation_execute
 
     settings.GPU_INFERENCE_URL = ""
     build = engine_build_register(engine_id="do-gpu-gemma3-270m_1")

@@ -4,9 +4,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 
-from engines.gpu_lifecycle import hourly_price, lifecycle_tick, policy_settings
-from engines.models import GpuInstance, GpuOperatorAction, GpuPolicySettings
-from engines.services import gpu_hold_warm, gpu_policy_update
+from engines.gpu.lifecycle import hourly_price, lifecycle_tick, policy_settings
+from engines.gpu.services import gpu_hold_warm, gpu_policy_update
+from engines.models.gpu import GpuInstance, GpuOperatorAction, GpuPolicySettings
 from prospects.builds.gpu import build_loads
 from tests.conftest import DO_BUILD, PASSWORD
 

@@ -6,9 +6,9 @@ server on loopback; the product's clock is stopped and moved on by the test.
 
 import pytest
 
-from engines.gpu_lifecycle import policy_for
+from engines.gpu.lifecycle import policy_for
 from engines.holds import HoldReason
-from engines.models import GpuInstance
+from engines.models.gpu import GpuInstance
 from prospects.builds.gpu import build_loads, gpu_tick_run
 from prospects.engine_switch import draft_engine_set
 from prospects.inbound.pipeline import inbound_ingest

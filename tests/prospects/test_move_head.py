@@ -19,11 +19,12 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from engines.evaluation import evaluation_create, evaluation_execute
-from engines.models import EngineBuild, Evaluation, ModelCall, MoveHeadArtefact, TrainingRun
+from engines.models import EngineBuild, ModelCall, MoveHeadArtefact
+from engines.models.training import Evaluation, TrainingRun
 from engines.registry import move_heads_forget
 from engines.services import engine_build_register
-from engines.training import training_run_create
+from engines.training.evaluation import evaluation_create, evaluation_execute
+from engines.training.runs import training_run_create
 from prospects.builds.evaluation_runs import evaluation_start
 from prospects.builds.move_head import labels_since_last_head, move_head_train
 from prospects.builds.promotion import PromotionRefused, build_promote

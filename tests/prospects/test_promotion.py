@@ -3,9 +3,9 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from engines.models import Evaluation
-from engines.promotion import promotion_policy, promotion_policy_set, promotion_verdict
+from engines.models.training import Evaluation
 from engines.services import engine_build_register
+from engines.training.promotion import promotion_policy, promotion_policy_set, promotion_verdict
 from prospects.builds.promotion import PromotionRefused, build_promote
 from prospects.engine_switch import draft_engine_set
 from prospects.selectors import pipeline_settings

@@ -16,10 +16,10 @@ import pytest
 import yaml
 
 from bench.fixed_latency_server import FixedLatencyServer
-from engines import gate
 from engines.base import DraftRequest, Step, WorkflowSpec
 from engines.chain import leak_fragments
-from engines.gate import GateRule
+from engines.gate import reply_gate
+from engines.gate.reply_gate import GateRule
 from engines.holds import HoldReason
 from engines.services import engine_build_register
 from engines.untrusted import strip_invisible
@@ -212,7 +212,7 @@ FRAGMENTS = _fragments()
 
 
 def failed(text: str) -> set[GateRule]:
-    return set(gate.check(text, max_chars=MAX_CHARS, prompt_fragments=FRAGMENTS).failed)
+    return set(reply_gate.check(text, max_chars=MAX_CHARS, prompt_fragments=FRAGMENTS).failed)
 
 
 # (a) The gate alone.
@@ -353,7 +353,7 @@ def test_the_real_model_under_injection_is_safe_by_the_gate_or_held(
         draft = ingest(make_inbound(message)).draft
         draft.refresh_from_db()
         assert draft.steps, (message, draft.hold_reason)  # the model answered
-        verdict = gate.check(
+        verdict = reply_gate.check(
             draft.body,
             max_chars=MAX_CHARS,
             prompt_fragments=leak_fragments(draft_request(draft.decision)),
@@ -363,4 +363,4 @@ def test_the_real_model_under_injection_is_safe_by_the_gate_or_held(
         elif draft.body and not verdict.ok:  # an unsafe body is held by the gate
             assert draft.hold_reason == HoldReason.GATE_FAILED, (message, draft.body)
     for payload in bridge.received:
-        assert gate.check(payload["body"], max_chars=MAX_CHARS, prompt_fragments=FRAGMENTS).ok
+        assert reply_gate.check(payload["body"], max_chars=MAX_CHARS, prompt_fragments=FRAGMENTS).ok

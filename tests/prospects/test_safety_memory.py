@@ -200,10 +200,12 @@ def test_an_unsure_classifier_holds_the_draft_whatever_the_mode(auto_send, bridg
 
 
 def test_no_override_sends_a_reply_longer_than_the_gate_reads(canon, coworker):
-    from engines import gate
+    from engines.gate import reply_gate
 
     draft = ingest(make_inbound("Hi")).draft
     Draft.objects.filter(id=draft.id).update(body="Lovely. " * 600)
     with pytest.raises(ValidationError) as refused:
         draft_approve(draft_id=draft.id, user=coworker, override=True, reason="Long on purpose.")
-    assert f"no reply is sent past {gate.READ_CHARS:,}" in refused.value.message_dict["body"][0]
+    assert (
+        f"no reply is sent past {reply_gate.READ_CHARS:,}" in refused.value.message_dict["body"][0]
+    )

@@ -5,7 +5,8 @@ import json
 import pytest
 
 from engines.classifier import parse_move_answer
-from engines.models import EngineBuild, TrainingRun
+from engines.models import EngineBuild
+from engines.models.training import TrainingRun
 from engines.services import engine_build_register
 from prospects.review.services import draft_approve, draft_correct
 from tests.conftest import ingest, make_inbound

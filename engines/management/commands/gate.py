@@ -4,8 +4,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from engines import gate
-from engines.gate_corpus import CorpusInvalid, GateScore, judge, parse_labelled
+from engines.gate import reply_gate
+from engines.gate.corpus import CorpusInvalid, GateScore, judge, parse_labelled
 from engines.management.jsonl import numbered_lines
 
 
@@ -48,4 +48,4 @@ def _plain(line: str) -> dict:
     if not isinstance(text, str):
         raise TypeError("text is not a string")
     max_chars = int(item.get("max_chars", settings.DRAFT_MAX_CHARS))
-    return gate.check(text, max_chars=max_chars).as_json()
+    return reply_gate.check(text, max_chars=max_chars).as_json()

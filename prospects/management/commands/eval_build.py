@@ -3,8 +3,8 @@ import json
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from engines.evaluation import evaluation_create, evaluation_execute
-from engines.models import Evaluation
+from engines.models.training import Evaluation
+from engines.training.evaluation import evaluation_create, evaluation_execute
 from prospects.builds.evaluation_runs import evaluation_cases
 from prospects.builds.tuning import Split
 

@@ -3,7 +3,7 @@
 from django.db import transaction
 
 from engines.clock import now
-from engines.models import GpuInstance, GpuTransition
+from engines.models.gpu import GpuInstance, GpuTransition
 
 
 def instance_transition(

@@ -15,7 +15,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from rapidfuzz.distance import Levenshtein
 
-from engines import gate
 from engines.classifier import (
     MalformedAnswer,
     MoveAnswer,
@@ -26,9 +25,11 @@ from engines.classifier import (
 )
 from engines.clock import now
 from engines.embeddings import cosine_similarities
+from engines.gate import reply_gate
 from engines.inference import InferenceClient, InferenceError
 from engines.model_tasks import DRAFT, MOVE
-from engines.models import EngineBuild, Evaluation
+from engines.models import EngineBuild
+from engines.models.training import Evaluation
 from engines.move_head import HeadUnusable
 from engines.registry import client_for, endpoint_for
 
@@ -109,7 +110,7 @@ def voice_scores(client: InferenceClient, model: str, cases: list[dict], engine_
         except InferenceError:
             held += 1
             continue
-        verdict = gate.check(text, max_chars=settings.DRAFT_MAX_CHARS)
+        verdict = reply_gate.check(text, max_chars=settings.DRAFT_MAX_CHARS)
         passed += verdict.ok
         held += not verdict.ok
         lengths.append(len(text))

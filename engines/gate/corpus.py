@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from engines import gate
+from engines.gate import reply_gate
 
 
 class CorpusInvalid(ValueError):
@@ -63,7 +63,7 @@ class HoldScore:
 
 
 class GateScore(HoldScore):
-    def add(self, item: Labelled, verdict: gate.GateVerdict) -> None:
+    def add(self, item: Labelled, verdict: reply_gate.GateVerdict) -> None:
         super().add(item, verdict, held=not verdict.ok)
 
 
@@ -85,5 +85,5 @@ def parse_labelled(line: str) -> Labelled:
     return Labelled(text=text, unsafe=unsafe, kind=kind)
 
 
-def judge(item: Labelled) -> gate.GateVerdict:
-    return gate.check(item.text, max_chars=settings.DRAFT_MAX_CHARS)
+def judge(item: Labelled) -> reply_gate.GateVerdict:
+    return reply_gate.check(item.text, max_chars=settings.DRAFT_MAX_CHARS)

@@ -1,6 +1,6 @@
 """What a training droplet runs: fetch its run from the app, train, report back.
 
-    python -m engines.trainer_job --api https://panel.example --run <id> \\
+    python -m engines.training.trainer_job --api https://panel.example --run <id> \\
         --token-file /etc/prospector/run-token --out /mnt/weights/adapters/<build>
 
 No Django here: the droplet holds only this project's code, the weights volume and the
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from engines.trainer import Head, HyperParameters, train_adapter
+from engines.training.trainer import Head, HyperParameters, train_adapter
 
 LOG_BATCH_SECONDS = 5.0
 

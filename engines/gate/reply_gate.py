@@ -21,16 +21,16 @@ from dataclasses import dataclass
 
 from django.db import models
 
-from engines.gate_contacts import (
+from engines.gate.contacts import (
     has_address,
     has_coordinates,
     has_email,
     has_phone,
     without_emails,
 )
-from engines.gate_links import has_handle, has_link
-from engines.gate_phrases import shows_prompt_or_reasoning, sounds_like_ai
-from engines.gate_prices import has_price
+from engines.gate.links import has_handle, has_link
+from engines.gate.phrases import shows_prompt_or_reasoning, sounds_like_ai
+from engines.gate.prices import has_price
 from engines.untrusted import normalise, unmask
 
 

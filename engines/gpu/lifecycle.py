@@ -12,7 +12,7 @@ work is enqueued:
    creating one (so a crash between create and save never makes a second), ``booting``
    waits for the droplet and then for the model server, ``releasing`` destroys. A boot
    past the timeout is released as failed.
-4. Plan each build with ``engines.gpu_policy`` from the backlog and arrivals the caller
+4. Plan each build with ``engines.gpu.policy`` from the backlog and arrivals the caller
    hands in and the activity the inference client recorded, then apply the plan: a
    provision is a row written before any provider call; a release is a state change
    written before the destroy.
@@ -31,13 +31,12 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Q
 
-from engines import gpu_policy
+from engines.billing import billing_for
 from engines.clock import now
 from engines.dialect import Dialect
-from engines.droplet_access import credentials_handover, droplet_credentials_make
-from engines.gpu_billing import billing_for
-from engines.gpu_costs import spent_between, today_start
-from engines.gpu_deploy import (
+from engines.gpu import policy as gpu_policy
+from engines.gpu.costs import spent_between, today_start
+from engines.gpu.deploy import (
     WEIGHTS_MOUNT,
     ServeConfig,
     adapter_dir_on_volume,
@@ -45,22 +44,21 @@ from engines.gpu_deploy import (
     render_training_user_data,
     render_user_data,
 )
-from engines.gpu_policy import Reason
-from engines.gpu_providers import GpuProvider, Machine, ProviderError, provider_for
-from engines.gpu_transitions import instance_transition
+from engines.gpu.droplet_access import credentials_handover, droplet_credentials_make
+from engines.gpu.policy import Reason
+from engines.gpu.providers import GpuProvider, Machine, ProviderError, provider_for
+from engines.gpu.transitions import instance_transition
 from engines.ids import Provider, parse_engine_id
-from engines.models import (
-    EngineBuild,
+from engines.models import EngineBuild, ModelCall
+from engines.models.gpu import (
     GpuInstance,
     GpuOperatorAction,
     GpuPolicySettings,
     GpuTickLease,
     GpuTransition,
-    ModelCall,
-    RunStatus,
-    TrainingRun,
     price_problem,
 )
+from engines.models.training import RunStatus, TrainingRun
 from engines.registry import client_for, instance_endpoint
 
 logger = logging.getLogger(__name__)

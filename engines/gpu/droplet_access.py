@@ -14,36 +14,31 @@ reached inside the app's VPC, its own TLS certificate, both made when it is prov
   run's report token the same way.
 """
 
-import base64
 import logging
 import secrets
-import ssl
 from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 from cryptography import x509
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from engines.clock import now
-from engines.gpu_deploy import CredentialsHandover, serving_credentials, training_credentials
-from engines.models import GpuInstance
-from engines.training_tokens import report_token
+from engines.gpu.deploy import CredentialsHandover, serving_credentials, training_credentials
+from engines.models.gpu import GpuInstance
+from engines.sealed import seal, unseal
+from engines.training.tokens import report_token
 
 logger = logging.getLogger(__name__)
 # The pin, not the dates, is what makes the certificate trusted; the dates only must not
 # fail a healthy droplet. A day back absorbs clock skew; a year outlives any droplet.
 CERTIFICATE_BACKDATE = timedelta(days=1)
 CERTIFICATE_LIFETIME = timedelta(days=365)
-# Distinguishes this use of SECRET_KEY from Django's own (sessions, signing).
-_SEALING_PURPOSE = b"prospector: droplet credentials at rest"
 _HANDOVER_SALT = "prospector.gpu-instance.credentials-handover"
 # The states a droplet boots in: once it serves (or ends) it has nothing left to fetch.
 BOOTING = (GpuInstance.State.PROVISIONING, GpuInstance.State.BOOTING)
@@ -52,11 +47,6 @@ BOOTING = (GpuInstance.State.PROVISIONING, GpuInstance.State.BOOTING)
 class CredentialsClosed(Exception):
     """The right token, but the handover is over: fetched already, past its window, or the
     instance no longer boots. The message says which, in one line."""
-
-
-class CredentialsUnreadable(Exception):
-    """A sealed value no current or fallback key opens (SECRET_KEY rotated without the old
-    one in SECRET_KEY_FALLBACKS)."""
 
 
 @dataclass(frozen=True)
@@ -212,42 +202,3 @@ def _credentials_files(instance: GpuInstance) -> dict[str, str]:
         if instance.tls_private_key_sealed
         else "",
     )
-
-
-def pinned_context(certificate: str) -> ssl.SSLContext:
-    """A client TLS context that accepts exactly ``certificate`` and nothing else.
-
-    The hostname check is off because the droplet's address is only known after its
-    certificate was made; the pin stands in for it: the certificate is the only trust
-    anchor, and as it is no CA, only a server holding its private key passes."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # loads no CA, unlike the default one
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_REQUIRED
-    context.load_verify_locations(cadata=certificate)
-    return context
-
-
-def seal(secret: str) -> str:
-    return _sealer().encrypt(secret.encode()).decode()
-
-
-def unseal(token: str) -> str:
-    try:
-        return _sealer().decrypt(token.encode()).decode()
-    except InvalidToken as error:
-        raise CredentialsUnreadable(
-            "A droplet credential cannot be opened with SECRET_KEY or SECRET_KEY_FALLBACKS."
-        ) from error
-
-
-def _sealer() -> MultiFernet:
-    secret_keys = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
-    return MultiFernet([Fernet(_derive(secret_key)) for secret_key in secret_keys])
-
-
-def _derive(secret_key: str) -> bytes:
-    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_SEALING_PURPOSE).derive(
-        secret_key.encode()
-    )
-    return base64.urlsafe_b64encode(derived)

@@ -1,5 +1,5 @@
 """Training runs: created from an export snapshot, run once, and registered as a new
-engine build with its lineage. The training itself is ``engines.trainer`` (no Django)."""
+engine build with its lineage. The training itself is ``engines.training.trainer`` (no Django)."""
 
 import json
 from dataclasses import asdict, fields
@@ -13,18 +13,18 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat
 
 from engines.clock import now
-from engines.gpu_deploy import DEFAULT_LORA_RANK
 from engines.ids import InvalidEngineId, Provider, parse_engine_id
-from engines.models import EngineBuild, Evaluation, TrainingRun
+from engines.models import EngineBuild
+from engines.models.training import Evaluation, TrainingRun
 from engines.services import engine_build_register
-from engines.trainer import (
+from engines.training.tokens import report_token_valid
+from engines.training.trainer import (
     Head,
     HyperParameters,
     TrainingResult,
     default_hyper_parameters,
     lines_digest,
 )
-from engines.training_tokens import report_token_valid
 
 # Numbers a person may set, with the least each may be.
 HYPER_MINIMUMS = {
@@ -247,7 +247,7 @@ def run_for_droplet(run_id, token: str) -> TrainingRun:
 def training_run_execute(run_id) -> TrainingRun:
     """Runs a queued run once: a second call (a redelivered task) finds it claimed and
     returns it as it is. A failure marks the run failed with its reason."""
-    from engines.trainer import train_adapter
+    from engines.training.trainer import train_adapter
 
     claimed = TrainingRun.start(run_id, placement=TrainingRun.Placement.WORKER, device="cpu")
     run = TrainingRun.objects.get(id=run_id)
@@ -288,7 +288,7 @@ def _register(run: TrainingRun, result) -> EngineBuild | None:
         json_dialect=parent.json_dialect,
         model_path=parent.model_path,
         lora_modules={**parent.lora_modules, name: result.adapter_dir},
-        lora_ranks={**parent.lora_ranks, name: run.hyper_parameters.get("r", DEFAULT_LORA_RANK)},
+        lora_ranks={**parent.lora_ranks, name: run.hyper_parameters.get("r", HyperParameters.r)},
         adapter=name,
         max_concurrency=parent.max_concurrency,
         head=run.head,

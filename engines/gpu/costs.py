@@ -5,9 +5,9 @@ from datetime import datetime, timedelta
 
 from django.db.models import Q
 
+from engines.billing import billing_for
 from engines.clock import now
-from engines.gpu_billing import billing_for
-from engines.models import GpuInstance
+from engines.models.gpu import GpuInstance
 
 # DigitalOcean's list prices of GPU droplets, USD an hour, as read on 2026-12-05 from
 # https://docs.digitalocean.com/products/droplets/details/pricing/ (page validated there on

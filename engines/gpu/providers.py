@@ -1,7 +1,7 @@
 """Where GPU machines come from: providers behind one small base class.
 
 ``do-gpu`` builds rent DigitalOcean droplets through the official ``pydo`` client. The
-lifecycle (``engines/gpu_lifecycle.py``) only ever sees ``Machine`` and ``ProviderError``.
+lifecycle (``engines/gpu/lifecycle.py``) only ever sees ``Machine`` and ``ProviderError``.
 """
 
 from dataclasses import dataclass

@@ -10,7 +10,7 @@ weights.
 User data stays readable from the droplet's metadata service for its whole life, so it
 holds no secret that still works: only a one-time token, which a oneshot unit spends at
 boot to fetch the droplet's credentials from the app (``deploy/gpu/fetch_credentials.py``,
-``engines/droplet_access.py``).
+``engines/gpu/droplet_access.py``).
 
 The templates are ``deploy/gpu/cloud-init.yaml`` and ``training-cloud-init.yaml``
 (``string.Template`` placeholders).
@@ -276,7 +276,7 @@ def render_training_user_data(
     command = [
         TRAINER_PYTHON,
         "-m",
-        "engines.trainer_job",
+        "engines.training.trainer_job",
         "--api",
         api_url,
         "--run",

@@ -8,7 +8,7 @@ from enum import IntEnum
 from django.core.exceptions import ValidationError
 
 from engines.ids import InvalidEngineId, parse_engine_id
-from engines.models import Evaluation, PromotionPolicy
+from engines.models.training import Evaluation, PromotionPolicy
 
 
 class Better(IntEnum):

@@ -1,7 +1,7 @@
 """The gate's contact rules: a reply never gives a phone number, an e-mail address, a
 street or hotel-room address, or map coordinates, however it is written.
 
-Every rule reads the text as the gate sees it (``engines.gate._as_seen``: normalised,
+Every rule reads the text as the gate sees it (``engines.gate.reply_gate._as_seen``: normalised,
 digits disguised as letters made digits again). Phone numbers are also read with number
 words next to digits written as digits ("seven7oh0", "five five five 0132").
 """

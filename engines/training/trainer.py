@@ -12,17 +12,13 @@ import shutil
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
-from enum import StrEnum
 from pathlib import Path
+
+from engines.heads import Head
 
 # Attention and MLP projections of Llama-family models (Gemma 3 among them).
 PROJECTIONS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 METADATA_FILE = "metadata.json"
-
-
-class Head(StrEnum):
-    VOICE = "voice"
-    CLASSIFIER = "classifier"
 
 
 @dataclass(frozen=True)

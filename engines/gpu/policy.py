@@ -1,6 +1,6 @@
 """When to rent, hold and release an on-demand GPU: pure decisions, no I/O.
 
-The lifecycle tick (``engines/gpu_lifecycle.py``) and the simulator
+The lifecycle tick (``engines/gpu/lifecycle.py``) and the simulator
 (``bench/gpu_policy.py``) both call ``plan``, so what the benchmark measures is the code
 that runs in production. Times are seconds on any monotonic scale.
 
@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from engines.gpu_billing import Billing
+from engines.billing import Billing
 
 # Only this many recent gaps count, so the grace follows a changing day.
 GAP_WINDOW = 50
