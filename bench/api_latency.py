@@ -27,7 +27,7 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 from knox.models import AuthToken
 
-from config.roles import Role
+from core.roles import Role
 from prospects.models import Thread
 
 # What nginx adds in front of gunicorn: the request came in over TLS.

@@ -24,9 +24,9 @@ from _setup import ROOT  # first: sets Django up, its database created and migra
 from django.conf import settings
 
 from builder.taxonomy import ThreadState
+from core.untrusted import normalise
 from engines.gate import reply_gate
 from engines.gate.corpus import parse_labelled
-from engines.untrusted import normalise
 from prospects.inbound.classify import classify
 from prospects.inbound.safety import safety_findings
 

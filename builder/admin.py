@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from builder.models import Snippet, SnippetVersion, Workflow, WorkflowVersion
-from config.admin import EvidenceAdmin, EvidenceHistoryAdmin
+from core.admin import EvidenceAdmin, EvidenceHistoryAdmin
 
 admin.site.register(Snippet)
 # Versions are immutable once written (a snippet's always, a workflow's once published),

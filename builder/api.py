@@ -21,9 +21,9 @@ from builder.services import (
     workflow_rollback,
     workflow_save_draft,
 )
-from config.fields import StrictCharField, StrictSlugField
-from config.pagination import PageSizePagination, page_of
-from config.roles import Allows, can_edit_workflows, has_any_role
+from core.fields import StrictCharField, StrictSlugField
+from core.pagination import PageSizePagination, page_of
+from core.roles import Allows, can_edit_workflows, has_any_role
 
 WorkflowEditors = Allows(has_any_role, write=can_edit_workflows)
 

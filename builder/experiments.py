@@ -18,7 +18,7 @@ from builder.models import Experiment, ExperimentArm, Metric, WorkflowVersion
 from builder.resolve import Situation
 from builder.selectors import vocabulary
 from builder.services import workflow_publish, workflow_rollback
-from engines.clock import now
+from core.clock import now
 from engines.selectors import engine_id_problem
 
 SCOPE_FIELDS = {"template_keys": "templateKeys", "archetypes": "archetypes", "states": "states"}

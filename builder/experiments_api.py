@@ -17,8 +17,8 @@ from builder.experiments import (
     experiment_update,
 )
 from builder.models import Experiment, Metric
-from config.fields import StrictCharField, StrictSlugField
-from config.pagination import page_of
+from core.fields import StrictCharField, StrictSlugField
+from core.pagination import page_of
 from engines.ids import MAX_ENGINE_ID_LENGTH
 
 

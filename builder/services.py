@@ -9,7 +9,7 @@ from django.db.models import Max
 from builder.definition import validate_definition
 from builder.models import Snippet, SnippetVersion, Workflow, WorkflowVersion
 from builder.selectors import snippet_exists, snippet_version
-from engines.clock import now
+from core.clock import now
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DEFAULT_CANON_FILE = FIXTURES / "canon.yaml"

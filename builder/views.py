@@ -38,8 +38,8 @@ from builder.services import (
     workflow_rollback,
     workflow_save_draft,
 )
-from config.forms import add_service_error
-from config.roles import allow, can_edit_workflows, has_any_role
+from core.forms import add_service_error
+from core.roles import allow, can_edit_workflows, has_any_role
 
 WORKFLOWS_PER_PAGE = 25
 NEW_DEFINITION = {"steps": [{"draft": "", "maxChars": DEFAULT_MAX_CHARS}]}

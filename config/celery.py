@@ -3,7 +3,7 @@ import os
 from celery import Celery
 from celery.signals import task_prerun
 
-import config.logs  # noqa: F401 - connects the signals that tag records with the task id
+import core.logs  # noqa: F401 - connects the signals that tag records with the task id
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 

@@ -46,15 +46,15 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "config.logs.RequestIdMiddleware",
-    "config.parsers.PoisonQueryMiddleware",
+    "core.logs.RequestIdMiddleware",
+    "core.parsers.PoisonQueryMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "config.roles.RolesRequiredMiddleware",
+    "core.roles.RolesRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -66,7 +66,7 @@ MIDDLEWARE = [
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
-FORM_RENDERER = "config.forms.PanelFormRenderer"
+FORM_RENDERER = "core.forms.PanelFormRenderer"
 
 TEMPLATES = [
     {
@@ -78,7 +78,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "config.roles.roles_context",
+                "core.roles.roles_context",
             ],
         },
     },
@@ -133,7 +133,7 @@ X_FRAME_OPTIONS = "DENY"
 
 REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": [
-        "config.parsers.UntrustedJSONParser",
+        "core.parsers.UntrustedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -141,8 +141,8 @@ REST_FRAMEWORK = {
         "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    # Deny by default: each API view names who may use it (config/roles.py).
-    "DEFAULT_PERMISSION_CLASSES": ["config.roles.DeclaredNothing"],
+    # Deny by default: each API view names who may use it (core/roles.py).
+    "DEFAULT_PERMISSION_CLASSES": ["core.roles.DeclaredNothing"],
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
@@ -152,11 +152,11 @@ REST_FRAMEWORK = {
         "user": env.str("API_THROTTLE_USER", default="6000/min"),
         "login": env.str("API_THROTTLE_LOGIN", default="10/min"),
     },
-    "DEFAULT_PAGINATION_CLASS": "config.pagination.PageSizePagination",
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.PageSizePagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
     # `?format=` belongs to the tuning export (sft|dpo), not to renderer selection.
     "URL_FORMAT_OVERRIDE": None,
 }
@@ -171,7 +171,7 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 # /metrics answers loopback only unless scrapers send this bearer token.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 LOGIN_RATE_LIMIT = env.str("LOGIN_RATE_LIMIT", default="10/m")
-RATELIMIT_VIEW = "config.auth.ratelimited"
+RATELIMIT_VIEW = "core.auth.ratelimited"
 # Behind nginx every request comes from 127.0.0.1: limit by the address nginx passes on
 # (deploy sets HTTP_X_REAL_IP). Never set it where clients reach gunicorn directly.
 RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
@@ -439,7 +439,7 @@ LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "config.logs.ContextFilter"}},
+    "filters": {"context": {"()": "core.logs.ContextFilter"}},
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",

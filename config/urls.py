@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config import auth, health
+from core import auth, health
 from prospects.metrics import metrics_view
 
 urlpatterns = [

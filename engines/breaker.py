@@ -22,7 +22,7 @@ import pybreaker
 import redis
 from django.conf import settings
 
-from engines.clock import now
+from core.clock import now
 
 
 @cache

@@ -14,8 +14,8 @@ are cut to a safe character set and length.
 import re
 from dataclasses import dataclass
 
+from core.untrusted import normalise
 from engines.base import DraftRequest, Step
-from engines.untrusted import normalise
 
 SYSTEM_PREAMBLE = (
     "You write replies in the voice of an independent, appointment-based professional. "

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from jsonschema import Draft202012Validator
 
+from core.untrusted import normalise
 from engines.chain import DATA_RULE, data_block
 from engines.ids import parse_engine_id
 from engines.inference import InferenceError
@@ -19,7 +20,6 @@ from engines.model_tasks import MOVE
 from engines.move_head import HeadUnusable
 from engines.moves import all_moves, invariant_holds, prospect_moves
 from engines.registry import client_for, endpoint_for, move_head_for
-from engines.untrusted import normalise
 
 logger = logging.getLogger(__name__)
 

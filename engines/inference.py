@@ -24,8 +24,8 @@ from tenacity import (
     wait_exponential,
 )
 
+from core.clock import now
 from engines.breaker import breaker_for
-from engines.clock import now
 from engines.dialect import Dialect
 from engines.model_tasks import ModelTask
 from engines.models import ModelCall

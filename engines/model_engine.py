@@ -5,12 +5,12 @@ from concurrent.futures import ThreadPoolExecutor
 from django.conf import settings
 from django.db import connection
 
+from core.untrusted import strip_invisible
 from engines.base import DraftEngine, DraftRequest, DraftResult, EngineError, Step
 from engines.chain import step_prompt
 from engines.holds import HoldReason
 from engines.inference import Failure, InferenceClient, InferenceError
 from engines.model_tasks import DRAFT
-from engines.untrusted import strip_invisible
 
 # Characters per token is about 4 in English; the margin lets the model finish a sentence.
 CHARS_PER_TOKEN = 3

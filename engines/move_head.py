@@ -33,7 +33,7 @@ from importlib.metadata import version
 
 import numpy as np
 
-from engines.untrusted import normalise
+from core.untrusted import normalise
 
 # How a head is fitted, recorded on its training run.
 DEFAULT_HYPER_PARAMETERS = {

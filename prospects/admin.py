@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from config.admin import EvidenceAdmin, EvidenceHistoryAdmin
+from core.admin import EvidenceAdmin, EvidenceHistoryAdmin
 from prospects.models import (
     Correction,
     Decision,

@@ -10,5 +10,5 @@ class ProspectsConfig(AppConfig):
         # by name (prospects/enqueue.py) and never import them.
         # `check --deploy` for the project's own settings (the bridge secret, logins' client
         # address, the metrics token, cookies).
-        import config.checks  # noqa: F401
+        import core.checks  # noqa: F401
         import prospects.tasks  # noqa: F401

@@ -15,8 +15,8 @@ from builder.services import (
     snippets_load_file,
     workflow_save_draft,
 )
-from config.roles import Role
-from engines.clock import now
+from core.clock import now
+from core.roles import Role
 from engines.gpu.costs import DO_LIST_PRICES
 from engines.gpu.lifecycle import policy_settings
 from engines.gpu.services import gpu_policy_update

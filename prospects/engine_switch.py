@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from simple_history.utils import bulk_update_with_history
 
-from engines.clock import now
+from core.clock import now
 from engines.models import AdapterHead, EngineBuild
 from engines.selectors import engine_id_problem
 from prospects.models import RULES, Decision, Draft, DraftJobItem, PipelineSettings

@@ -15,8 +15,8 @@ from django.http import HttpResponse, HttpResponseForbidden
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
-from config.roles import public
-from engines.clock import now
+from core.clock import now
+from core.roles import public
 from engines.gpu.selectors import gpu_spend
 from engines.models import ModelCall
 from engines.models.gpu import GpuInstance

@@ -8,10 +8,10 @@ from simple_history.models import HistoricalRecords
 
 from builder.models import WorkflowVersion
 from builder.taxonomy import Archetype, ThreadState
-from engines.clock import now
+from core.clock import now
+from core.untrusted import RemovedCharacter, Segment, mark_invisible, removed_characters
 from engines.holds import HoldReason
 from engines.ids import MAX_ENGINE_ID_LENGTH, TEMPLATE_ENGINE_ID, validate_engine_id
-from engines.untrusted import RemovedCharacter, Segment, mark_invisible, removed_characters
 
 # Who decided a move when no classifier build did (decisions record the build's id otherwise).
 RULES = "rules"
@@ -63,7 +63,7 @@ class InboundMessage(models.Model):
     external_id = models.CharField(max_length=200, unique=True)
     sender = models.CharField(max_length=200)
     body = models.TextField()
-    # Invisible characters stripped from the body on arrival (see engines.untrusted).
+    # Invisible characters stripped from the body on arrival (see core.untrusted).
     invisible_removed = models.PositiveIntegerField(default=0)
     # What the sender sent, for the audit trail, when it differs from ``body``.
     original_body = models.TextField(blank=True)

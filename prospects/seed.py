@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from django.db import connection, models
 
 from builder.taxonomy import Archetype, ThreadState
-from engines.clock import now
+from core.clock import now
 from engines.holds import HoldReason
 from prospects.inbound.decide import NEXT_ACTION
 from prospects.models import Decision, Draft, InboundMessage, Mode, Thread

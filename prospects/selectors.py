@@ -3,7 +3,7 @@ from datetime import timedelta
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from engines.clock import now
+from core.clock import now
 from prospects.models import (
     Correction,
     Decision,

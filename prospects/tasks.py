@@ -7,7 +7,7 @@ by name (``prospects/enqueue.py``).
 from celery import shared_task
 from django.conf import settings
 
-from config.logs import log_context
+from core.logs import log_context
 from engines.training.evaluation import evaluation_execute
 from engines.training.runs import runs_sweep, training_run_execute
 from prospects.builds.gpu import gpu_tick_run

@@ -2,7 +2,7 @@
 
 from django.shortcuts import render
 
-from config.roles import (
+from core.roles import (
     allow,
     has_any_role,
 )

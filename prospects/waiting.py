@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 
-from engines.clock import now
+from core.clock import now
 from engines.holds import HoldReason, WaitReason
 from engines.ids import Provider, parse_engine_id
 from engines.selectors import EngineWait, engine_wait

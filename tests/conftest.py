@@ -12,9 +12,9 @@ from rest_framework.test import APIClient
 
 from bench.fixed_latency_server import FixedLatencyServer
 from builder.services import canon_load_file
-from config.roles import Role
+from core.clock import now
+from core.roles import Role
 from deploy.bridge_verifier import Deliveries, answer
-from engines.clock import now
 from prospects.inbound.pipeline import Inbound, IngestResult
 from tests.support.do_api import FakeDigitalOcean
 

@@ -21,8 +21,8 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
-from config.roles import Role
 from config.wsgi import application
+from core.roles import Role
 from tests import test_permissions
 
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "5"))

@@ -8,7 +8,7 @@ from django.test import Client
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from engines.clock import now
+from core.clock import now
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db

@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 
-from config.roles import Role
+from core.roles import Role
 
 
 @pytest.mark.django_db

@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from pythonjsonlogger.json import JsonFormatter
 
-from config.logs import ContextFilter, log_context
+from core.logs import ContextFilter, log_context
 
 
 @pytest.fixture

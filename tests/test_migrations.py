@@ -58,7 +58,7 @@ def test_production_settings_pass_the_deploy_checks(tmp_path):
         ALLOWED_HOSTS="prospector.example.com",
         DATABASE_URL=os.environ["DATABASE_URL"],
         VAR_DIR=str(tmp_path),
-        # Behind nginx (config/checks.py warns while sign-in limits read REMOTE_ADDR).
+        # Behind nginx (core/checks.py warns while sign-in limits read REMOTE_ADDR).
         RATELIMIT_IP_META_KEY="HTTP_X_REAL_IP",
     )
     checked = manage("check", "--deploy", "--fail-level", "WARNING", env=env)

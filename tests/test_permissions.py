@@ -1,7 +1,7 @@
 """The permissions matrix: every role against every API endpoint and every panel page.
 
 One row per endpoint and method, one expected status per role; each cell is its own test.
-The expected values are read from ``config/roles.py``, the views and the README's API
+The expected values are read from ``core/roles.py``, the views and the README's API
 table, not recorded from what the code answers.
 
 The API is called with knox tokens (``api_for``), the panel with a session
@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 
 from builder.experiments import ArmSpec, experiment_create
 from builder.models import Snippet
-from engines.clock import now
+from core.clock import now
 from engines.forms import GpuPolicyForm
 from engines.gpu.droplet_access import new_api_key
 from engines.gpu.lifecycle import policy_settings
@@ -50,7 +50,7 @@ CLIENT = "client"  # the REST client's machine account
 CALLERS = (ANON, NO_ROLE, COWORKER, OPERATOR, ADMIN, CLIENT)
 SIGNED_IN = CALLERS[1:]
 
-# The groups of roles that config/roles.py and the views grant things to.
+# The groups of roles that core/roles.py and the views grant things to.
 ANY_ROLE = (COWORKER, OPERATOR, ADMIN, CLIENT)
 PEOPLE = (COWORKER, OPERATOR, ADMIN)  # panel roles; corrections and exports (not clients)
 REVIEWERS = (COWORKER, ADMIN)  # can_review

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from builder.experiments import ArmSpec, experiment_create
 from builder.services import snippet_save, workflow_create, workflow_publish
-from config.roles import Role
+from core.roles import Role
 from engines.training.evaluation import evaluation_create
 from engines.training.runs import training_run_create
 from prospects.jobs.services import job_create

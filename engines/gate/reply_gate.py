@@ -10,7 +10,7 @@ Spanish, French, German and Portuguese. The rules live by kind: prices in
 corpus they are measured on (``manage.py gate FILE --labelled``).
 
 The rules read the text as a person would see it (``_as_seen``): the one normalisation of
-untrusted text (``engines.untrusted.unmask``: invisible characters dropped, NFKC,
+untrusted text (``core.untrusted.unmask``: invisible characters dropped, NFKC,
 look-alike letters folded to plain Latin ones, and characters spelled out one by one
 joined up again), so "＄３００", "3 0 0 an hour" or "Bаker Street"
 with a Cyrillic "а" cannot slip past a rule that the plain spelling fails.
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from django.db import models
 
+from core.untrusted import normalise, unmask
 from engines.gate.contacts import (
     has_address,
     has_coordinates,
@@ -31,7 +32,6 @@ from engines.gate.contacts import (
 from engines.gate.links import has_handle, has_link
 from engines.gate.phrases import shows_prompt_or_reasoning, sounds_like_ai
 from engines.gate.prices import has_price
-from engines.untrusted import normalise, unmask
 
 
 class GateRule(models.TextChoices):

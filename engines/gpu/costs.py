@@ -5,8 +5,8 @@ from datetime import datetime, timedelta
 
 from django.db.models import Q
 
+from core.clock import now
 from engines.billing import billing_for
-from engines.clock import now
 from engines.models.gpu import GpuInstance
 
 # DigitalOcean's list prices of GPU droplets, USD an hour, as read on 2026-12-05 from

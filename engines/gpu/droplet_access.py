@@ -28,7 +28,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from engines.clock import now
+from core.clock import now
 from engines.gpu.deploy import CredentialsHandover, serving_credentials, training_credentials
 from engines.models.gpu import GpuInstance
 from engines.sealed import seal, unseal

@@ -31,8 +31,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Q
 
+from core.clock import now
 from engines.billing import billing_for
-from engines.clock import now
 from engines.dialect import Dialect
 from engines.gpu import policy as gpu_policy
 from engines.gpu.costs import spent_between, today_start

@@ -12,7 +12,7 @@ from azure.core.exceptions import AzureError, HttpResponseError
 from django.conf import settings
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
-from engines.clock import now
+from core.clock import now
 from engines.ids import Provider
 
 # A tick must not stall on a rate limit: wait at most this long before giving up until

@@ -1,4 +1,4 @@
-from engines.clock import now
+from core.clock import now
 from engines.gpu.costs import month_start, spent_between, today_start
 from engines.gpu.lifecycle import BuildLoad, hold_warm_until, plan_build
 from engines.ids import Provider, parse_engine_id

@@ -3,7 +3,7 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from engines.clock import now
+from core.clock import now
 from engines.gpu.lifecycle import policy_settings
 from engines.gpu.policy import Reason
 from engines.gpu.transitions import instance_transition

@@ -2,7 +2,7 @@
 
 from django.db import transaction
 
-from engines.clock import now
+from core.clock import now
 from engines.models.gpu import GpuInstance, GpuTransition
 
 

@@ -4,8 +4,8 @@ from django.conf import settings
 from django.db import models, transaction
 from simple_history.models import HistoricalRecords
 
-from engines.clock import now
-from engines.history import history_record_update
+from core.clock import now
+from core.history import history_record_update
 from engines.ids import MAX_ENGINE_ID_LENGTH, validate_engine_id
 from engines.models.core import AdapterHead, EngineBuild
 

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from rapidfuzz.distance import Levenshtein
 
+from core.clock import now
 from engines.classifier import (
     MalformedAnswer,
     MoveAnswer,
@@ -23,7 +24,6 @@ from engines.classifier import (
     move_schema,
     parse_move_answer,
 )
-from engines.clock import now
 from engines.embeddings import cosine_similarities
 from engines.gate import reply_gate
 from engines.inference import InferenceClient, InferenceError

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat
 
-from engines.clock import now
+from core.clock import now
 from engines.ids import InvalidEngineId, Provider, parse_engine_id
 from engines.models import EngineBuild
 from engines.models.training import Evaluation, TrainingRun

@@ -7,9 +7,9 @@ from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.datetimes import UtcDateTimeField
-from config.fields import StrictCharField, StrictFloatField
-from config.roles import Allows, can_change_engine, can_read_corrections, has_any_role
+from core.datetimes import UtcDateTimeField
+from core.fields import StrictCharField, StrictFloatField
+from core.roles import Allows, can_change_engine, can_read_corrections, has_any_role
 from engines.ids import validate_engine_id
 from prospects.builds.tuning import Format, Split, tuning_jsonl
 from prospects.engine_switch import (

@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
-from config.fields import StrictCharField
+from core.fields import StrictCharField
 from engines.ids import MAX_ENGINE_ID_LENGTH
 from engines.models.training import Evaluation
 from prospects.builds.evaluation_runs import evaluation_start

@@ -8,8 +8,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.fields import StrictCharField
-from config.roles import Allows, can_use_gpu_levers, has_any_role
+from core.fields import StrictCharField
+from core.roles import Allows, can_use_gpu_levers, has_any_role
 from engines.gpu.droplet_access import CredentialsClosed, credentials_hand_over
 from engines.gpu.lifecycle import provision_blocker
 from engines.gpu.selectors import gpu_builds, gpu_spend, gpu_timeline

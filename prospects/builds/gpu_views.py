@@ -7,8 +7,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
-from config.forms import add_service_error
-from config.roles import (
+from core.forms import add_service_error
+from core.roles import (
     allow,
     can_use_gpu_levers,
     has_any_role,

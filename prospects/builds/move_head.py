@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from django.conf import settings
 from django.db import transaction
 
-from engines.clock import now
+from core.clock import now
 from engines.ids import LOCAL_MODELS, Provider, parse_engine_id
 from engines.models import AdapterHead, EngineBuild, MoveHeadArtefact
 from engines.models.training import Evaluation, TrainingRun

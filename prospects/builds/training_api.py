@@ -6,8 +6,8 @@ from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.fields import StrictCharField
-from config.roles import Allows, can_read_training, can_train
+from core.fields import StrictCharField
+from core.roles import Allows, can_read_training, can_train
 from engines.ids import MAX_ENGINE_ID_LENGTH
 from engines.models.training import TrainingRun
 from engines.training.runs import run_for_droplet, training_job, training_run_report

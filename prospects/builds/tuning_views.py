@@ -9,8 +9,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from builder.models import WorkflowVersion
-from config.forms import add_service_error
-from config.roles import allow, can_change_engine, can_train, has_any_role
+from core.forms import add_service_error
+from core.roles import allow, can_change_engine, can_train, has_any_role
 from engines.forms import BuildConcurrencyForm
 from engines.gpu.deploy import lora_arguments
 from engines.models import AdapterHead, EngineBuild, default_concurrency

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from builder.api import WorkflowEditors, _valid
 from builder.experiments_api import ExperimentSerializer, experiment_response, experiments_with_arms
-from config.fields import StrictCharField
+from core.fields import StrictCharField
 from prospects.experiments.services import (
     EngineFlipUnconfirmed,
     experiment_promote,

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 
 from builder.models import Experiment, Metric, WorkflowVersion
 from builder.selectors import vocabulary
-from config.forms import add_service_error
+from core.forms import add_service_error
 from engines.selectors import selectable_engine_ids
 from prospects.experiments.services import EngineFlipUnconfirmed
 

@@ -20,7 +20,7 @@ from builder.experiments import experiment_promote_workflow, experiment_rollback
 from builder.models import PROPORTION_METRICS, Experiment, ExperimentArm, Metric
 from builder.results import ArmOutcome, ExperimentResults, experiment_results
 from builder.stats import Mean, Proportion, Sample
-from config.roles import can_change_engine
+from core.roles import can_change_engine
 from prospects.engine_switch import draft_engine_set
 from prospects.models import Draft
 from prospects.scores import ACCEPTED_UNEDITED, CORRECTED, HELD_BY_ENGINE, REVIEWED

@@ -15,7 +15,7 @@ from builder.experiments import (
 )
 from builder.experiments_api import experiments_with_arms
 from builder.models import PROPORTION_METRICS, Experiment
-from config.roles import allow, can_change_engine, can_edit_workflows, has_any_role
+from core.roles import allow, can_change_engine, can_edit_workflows, has_any_role
 from prospects.experiments.api import csv_download
 from prospects.experiments.charts import ARM_COLOURS, experiment_charts
 from prospects.experiments.forms import (

@@ -12,11 +12,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from builder.taxonomy import Archetype
-from config.datetimes import UtcIsoDateTimeFilter
-from config.fields import StrictCharField
-from config.roles import Allows, can_clear_safety, can_ingest, has_any_role
+from core.datetimes import UtcIsoDateTimeFilter
+from core.fields import StrictCharField
+from core.roles import Allows, can_clear_safety, can_ingest, has_any_role
+from core.untrusted import strip_invisible
 from engines.holds import WaitReason
-from engines.untrusted import strip_invisible
 from prospects.inbound.pipeline import Inbound, inbound_ingest
 from prospects.inbound.safety_memory import safety_memory_clear
 from prospects.models import Decision, Draft, InboundMessage, SafetyCue, Thread

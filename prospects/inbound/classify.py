@@ -8,9 +8,9 @@ from pathlib import Path
 import yaml
 
 from builder.taxonomy import ThreadState
+from core.untrusted import normalise
 from engines.ids import parse_engine_id
 from engines.moves import all_moves, is_prospect_move
-from engines.untrusted import normalise
 from prospects.models import RULES
 
 RULES_FILE = Path(__file__).with_name("classification_rules.yaml")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from builder.taxonomy import ThreadState
-from engines.untrusted import normalise
+from core.untrusted import normalise
 
 ANY_STATE = "*"
 

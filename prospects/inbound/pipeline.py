@@ -14,15 +14,15 @@ from builder.resolve import Situation
 from builder.selectors import canon_text
 from builder.spec import workflow_spec
 from builder.taxonomy import Archetype
+from core.clock import now
+from core.untrusted import strip_invisible
 from engines.base import DraftRequest, DraftResult, EngineError, Turn
 from engines.chain import leak_fragments
 from engines.classifier import classify_move
-from engines.clock import now
 from engines.gate import reply_gate
 from engines.holds import HoldReason
 from engines.ids import TEMPLATE_ENGINE_ID, parse_engine_id
 from engines.registry import engine_for
-from engines.untrusted import strip_invisible
 from prospects.enqueue import dispatch_later
 from prospects.experiments.guardrails import guard_arm
 from prospects.inbound import gate2

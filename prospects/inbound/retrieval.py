@@ -8,8 +8,8 @@ import re
 
 from django.conf import settings
 
+from core.untrusted import normalise
 from engines.base import Exemplar
-from engines.untrusted import normalise
 from prospects.models import Correction, ReasonTag
 
 WORD = re.compile(r"[\w']+")

@@ -5,7 +5,7 @@ remembers it (``prospects.inbound.safety_memory``).
 The rules (``safety_terms.yaml``) read two views of the body: the normalised text that
 every rule reads, and an unmasked one in which words spelled out one character at a
 time are joined and digits standing for letters read as letters (both from
-``engines.untrusted``, which the reply gate shares), and number words read as digits.
+``core.untrusted``, which the reply gate shares), and number words read as digits.
 A sender who writes "s1xteen", "s i x t e e n", "sechzehn" or "1\u034f6" is read as
 writing "16".
 
@@ -24,7 +24,7 @@ import yaml
 from django.conf import settings
 from text_to_num import alpha2digit
 
-from engines.untrusted import normalise, unmask
+from core.untrusted import normalise, unmask
 
 SAFETY_TERMS_FILE = Path(__file__).with_name("safety_terms.yaml")
 NUMBER_WORD_LANGUAGES = ("en", "es", "fr", "de", "pt")

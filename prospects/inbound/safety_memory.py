@@ -5,7 +5,7 @@ until an admin clears the thread with a reason (kept, with the cues' history).""
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from engines.clock import now
+from core.clock import now
 from prospects.inbound.safety import SafetyFinding
 from prospects.models import InboundMessage, SafetyCue
 

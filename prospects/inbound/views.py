@@ -7,8 +7,8 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from config.forms import add_service_error
-from config.roles import (
+from core.forms import add_service_error
+from core.roles import (
     allow,
     can_clear_safety,
     can_review,

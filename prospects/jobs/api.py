@@ -8,8 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from builder.models import WorkflowVersion
-from config.fields import StrictCharField
-from config.roles import Allows, can_start_jobs, has_any_role
+from core.fields import StrictCharField
+from core.roles import Allows, can_start_jobs, has_any_role
 from prospects.jobs.services import (
     backlog,
     job_cancel,

@@ -11,9 +11,9 @@ from django.db import transaction
 
 from builder.models import WorkflowVersion
 from builder.resolve import Situation
+from core.clock import now
 from engines.base import EngineError
 from engines.chain import StepPrompt, preview_prompts
-from engines.clock import now
 from engines.gate import reply_gate
 from engines.ids import parse_engine_id
 from engines.registry import endpoint_for, engine_for

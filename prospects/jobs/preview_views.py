@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from builder.models import WorkflowVersion
-from config.roles import allow, can_run_preview_on_model, has_any_role
+from core.roles import allow, can_run_preview_on_model, has_any_role
 from prospects import selectors
 from prospects.jobs.forms import PreviewRunForm
 from prospects.jobs.preview import preview_build, preview_run_request

@@ -32,7 +32,7 @@ from django.db.models.functions import Coalesce
 
 from builder.models import WorkflowVersion
 from builder.selectors import canon_texts
-from engines.clock import now
+from core.clock import now
 from engines.concurrency import Priority, slots_for
 from engines.holds import ENGINE_FAILURES, HoldReason
 from engines.ids import TEMPLATE_ENGINE_ID, parse_engine_id

@@ -7,8 +7,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from config.forms import add_service_error
-from config.roles import allow, can_start_jobs, has_any_role
+from core.forms import add_service_error
+from core.roles import allow, can_start_jobs, has_any_role
 from prospects import selectors
 from prospects.jobs.forms import JobStartForm
 from prospects.jobs.services import backlog, job_cancel, job_create, job_progress, job_retry_failed

@@ -3,7 +3,7 @@
 from django.db import migrations, models
 from django.db.models import F
 
-import engines.clock
+import core.clock
 
 
 def fill_missing(apps, schema_editor):
@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="thread",
             name="last_message_at",
-            field=models.DateTimeField(db_index=True, default=engines.clock.now),
+            field=models.DateTimeField(db_index=True, default=core.clock.now),
         ),
         migrations.AddIndex(
             model_name="thread",

@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import engines.clock
+import core.clock
 import simple_history.models
 import uuid
 from django.conf import settings
@@ -78,7 +78,7 @@ class Migration(migrations.Migration):
                 ('id', models.UUIDField(db_index=True, default=uuid.uuid4, editable=False)),
                 ('category', models.CharField(max_length=32)),
                 ('words', models.CharField(max_length=200)),
-                ('created_at', models.DateTimeField(default=engines.clock.now)),
+                ('created_at', models.DateTimeField(default=core.clock.now)),
                 ('cleared_at', models.DateTimeField(blank=True, null=True)),
                 ('clear_reason', models.TextField(blank=True)),
                 ('history_id', models.AutoField(primary_key=True, serialize=False)),
@@ -104,7 +104,7 @@ class Migration(migrations.Migration):
                 ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
                 ('category', models.CharField(max_length=32)),
                 ('words', models.CharField(max_length=200)),
-                ('created_at', models.DateTimeField(default=engines.clock.now)),
+                ('created_at', models.DateTimeField(default=core.clock.now)),
                 ('cleared_at', models.DateTimeField(blank=True, null=True)),
                 ('clear_reason', models.TextField(blank=True)),
                 ('cleared_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),

@@ -8,9 +8,9 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.datetimes import UtcDateTimeField, UtcIsoDateTimeFilter
-from config.fields import StrictCharField
-from config.roles import Allows, can_read_corrections, can_review
+from core.datetimes import UtcDateTimeField, UtcIsoDateTimeFilter
+from core.fields import StrictCharField
+from core.roles import Allows, can_read_corrections, can_review
 from prospects.inbound.api import DraftSerializer
 from prospects.jobs.services import draft_again
 from prospects.models import Correction, Decision, Draft, MoveLabel, ReasonTag

@@ -11,8 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from config.forms import add_service_error
-from config.roles import allow, can_review
+from core.forms import add_service_error
+from core.roles import allow, can_review
 from engines.moves import all_moves
 from prospects.models import Decision
 from prospects.review.decision_filters import DecisionFilter, decisions_to_label

@@ -12,8 +12,8 @@ from django.db import transaction
 from django.db.models import Q
 
 from builder.taxonomy import ThreadState
-from config.checks import weak_secret
-from engines.clock import now
+from core.checks import weak_secret
+from core.clock import now
 from engines.holds import HoldReason
 from prospects.enqueue import dispatch_later
 from prospects.inbound import gate2

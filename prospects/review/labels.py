@@ -11,8 +11,8 @@ confirmation never overwrites it.
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from core.untrusted import normalise
 from engines.moves import all_moves, is_prospect_move
-from engines.untrusted import normalise
 from prospects.models import Decision, MoveLabel
 
 MAX_REASON_CHARS = 300

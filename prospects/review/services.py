@@ -13,10 +13,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 
-from engines.clock import now
+from core.clock import now
+from core.untrusted import normalise
 from engines.gate import reply_gate
 from engines.holds import HoldReason
-from engines.untrusted import normalise
 from prospects.enqueue import dispatch_later
 from prospects.experiments.guardrails import guard_arm
 from prospects.inbound.gate2 import PERSON_ONLY_RULES, Gate2Rule

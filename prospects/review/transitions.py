@@ -3,8 +3,8 @@
 from django.db import transaction
 from django.db.models import Q
 
-from engines.clock import now
-from engines.history import history_record_update
+from core.clock import now
+from core.history import history_record_update
 from engines.holds import HoldReason
 from prospects.models import Draft
 
@@ -16,7 +16,7 @@ def draft_transition(
     still matches ``when``.
 
     Returns the updated draft, or None when another process got there first.
-    The audit row is written in the same transaction (``engines.history``).
+    The audit row is written in the same transaction (``core.history``).
     """
     with transaction.atomic():
         updated = Draft.objects.filter(when or Q(), id=draft_id, status__in=allowed_from).update(

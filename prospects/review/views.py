@@ -13,8 +13,8 @@ from django.views.decorators.http import require_POST
 
 from builder.models import Workflow
 from builder.selectors import workflow_version_choices
-from config.forms import add_service_error
-from config.roles import (
+from core.forms import add_service_error
+from core.roles import (
     allow,
     can_clear_safety,
     can_read_corrections,

@@ -16,7 +16,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 from rest_framework.test import APIClient
 
-from engines.clock import now
+from core.clock import now
 from engines.gpu.deploy import HANDOVER_SCRIPT_PATH, HANDOVER_TOKEN_PATH
 from engines.gpu.droplet_access import (
     CredentialsClosed,

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import yaml
 
-from engines.clock import now
+from core.clock import now
 from engines.gpu.lifecycle import (
     BuildLoad,
     install_tag,

@@ -10,9 +10,9 @@ from types import SimpleNamespace
 import pytest
 import sklearn
 
+from core.untrusted import normalise
 from engines.move_head import HeadUnusable, MoveHead, head_fit
 from engines.moves import invariant_holds, prospect_moves
-from engines.untrusted import normalise
 
 LABELLED = Path(__file__).resolve().parents[1] / "fixtures" / "moves" / "labelled.jsonl"
 

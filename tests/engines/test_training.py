@@ -176,7 +176,7 @@ def test_bad_runs_are_refused_field_by_field(parent, changes, field):
 def test_runs_left_running_past_their_time_limit_are_failed(parent, settings):
     from datetime import timedelta
 
-    from engines.clock import now
+    from core.clock import now
     from engines.training.evaluation import evaluation_create
     from engines.training.runs import WORKER_LOST, runs_sweep
 

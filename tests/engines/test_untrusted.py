@@ -2,7 +2,7 @@
 
 import pytest
 
-from engines.untrusted import mark_invisible, normalise, removed_characters, strip_invisible, unmask
+from core.untrusted import mark_invisible, normalise, removed_characters, strip_invisible, unmask
 from tests.conftest import ingest, make_inbound
 from tests.prospects.test_views import logged_in
 

@@ -8,7 +8,7 @@ from functools import partial
 import pytest
 
 from bench.fixed_latency_server import FixedLatencyServer
-from engines.clock import now
+from core.clock import now
 from engines.services import engine_build_register
 from prospects.engine_switch import draft_engine_set
 from prospects.jobs.services import job_create, jobs_sweep, linked_draft

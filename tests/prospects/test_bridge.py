@@ -9,8 +9,8 @@ import httpx
 import pytest
 from django.core.exceptions import ValidationError
 
+from core.clock import now
 from deploy.bridge_verifier import TOLERANCE_SECONDS, signature_valid
-from engines.clock import now
 from engines.holds import HoldReason
 from prospects.jobs.services import job_create
 from prospects.models import Draft

@@ -4,7 +4,7 @@ with bounds, choices from what exists, and every error next to its field."""
 import pytest
 from django.core.exceptions import ValidationError
 
-from config.forms import add_service_error
+from core.forms import add_service_error
 from engines.forms import BuildConcurrencyForm
 from engines.models.gpu import GpuOperatorAction
 from engines.services import MAX_HOLD_MINUTES, engine_build_register

@@ -9,7 +9,7 @@ from builder.experiments import assign_arm
 from builder.models import Experiment
 from builder.resolve import Situation
 from builder.stats import Proportion, two_proportion_test
-from engines.clock import now
+from core.clock import now
 from prospects.experiments.services import (
     EngineFlipUnconfirmed,
     arm_outcomes,

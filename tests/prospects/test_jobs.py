@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 
-from engines.clock import now
+from core.clock import now
 from engines.holds import HoldReason
 from prospects.jobs.services import (
     Outcome,

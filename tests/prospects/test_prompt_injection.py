@@ -16,13 +16,13 @@ import pytest
 import yaml
 
 from bench.fixed_latency_server import FixedLatencyServer
+from core.untrusted import strip_invisible
 from engines.base import DraftRequest, Step, WorkflowSpec
 from engines.chain import leak_fragments
 from engines.gate import reply_gate
 from engines.gate.reply_gate import GateRule
 from engines.holds import HoldReason
 from engines.services import engine_build_register
-from engines.untrusted import strip_invisible
 from prospects.engine_switch import draft_engine_set
 from prospects.inbound.decide import template_keys_in_use
 from prospects.inbound.pipeline import draft_request

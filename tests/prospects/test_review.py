@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 
-from engines.clock import now
+from core.clock import now
 from prospects.models import Correction, Draft
 from prospects.review.services import (
     DraftConflict,

@@ -73,7 +73,7 @@ def test_reject_then_any_action_answers_409_with_the_current_state(held, reviewe
 
 
 def test_a_draft_open_with_another_coworker_answers_409(held, reviewer, make_user, api_for):
-    from config.roles import Role
+    from core.roles import Role
     from prospects.review.services import review_claim
 
     draft = held()

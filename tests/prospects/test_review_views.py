@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from config.roles import Role
+from core.roles import Role
 from prospects.models import Correction, Draft
 from prospects.review.services import draft_correct
 from prospects.review.views import QUEUE_SIDEBAR

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from builder.services import canon_set
-from engines.clock import now
+from core.clock import now
 from engines.holds import HoldReason
 from prospects.jobs.services import job_create
 from prospects.models import Draft

@@ -8,7 +8,7 @@ import datasets
 import pytest
 from django.core.management import CommandError, call_command
 
-from engines.clock import now
+from core.clock import now
 from prospects.builds.tuning import Format, Split, split_of, tuning_lines, validator
 from prospects.models import Draft
 from prospects.review.services import draft_approve, draft_correct, draft_reject

@@ -76,7 +76,7 @@ def test_coworker_approves_a_held_draft_from_the_thread_page(canon, coworker, br
 
 
 def test_second_reviewer_gets_a_clear_message(canon, coworker, make_user):
-    from config.roles import Role
+    from core.roles import Role
 
     other = make_user("colin", Role.COWORKER)
     draft = ingest(make_inbound("Hi")).draft

@@ -13,7 +13,7 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup()
 
-from engines.clock import now  # noqa: E402 - Django is set up first
+from core.clock import now  # noqa: E402 - Django is set up first
 from prospects.inbound.pipeline import Inbound, inbound_ingest  # noqa: E402
 
 for number, line in enumerate(sys.stdin):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from config.roles import Role
+from core.roles import Role
 from prospects.demo import ensure_roles
 
 

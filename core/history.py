@@ -7,7 +7,7 @@ same transaction.
 
 from django.db import models
 
-from engines.clock import now
+from core.clock import now
 
 
 def history_record_update(model: type[models.Model], pk, *, reason: str, user=None):

@@ -26,8 +26,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from config.fields import StrictCharField
-from config.roles import public
+from core.fields import StrictCharField
+from core.roles import public
 
 
 def _login_rate(group, request) -> str:

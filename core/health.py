@@ -6,7 +6,7 @@ from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 from kombu import Connection
 
-from config.roles import public
+from core.roles import public
 
 
 @public
