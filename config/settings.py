@@ -352,8 +352,8 @@ DISPATCH_STALE_SECONDS = env.float("DISPATCH_STALE_SECONDS", default=120.0)
 
 # The validation gate's length limit for a reply, in characters.
 DRAFT_MAX_CHARS = env.int("DRAFT_MAX_CHARS", default=1000)
-# Places she does not travel to: an out_of_area message naming one is declined, not
-# offered an outcall (comma-separated, matched as whole words).
+# Places she does not travel to: an out_of_area message naming one is declined
+# (out_of_area.decline), not offered an outcall (comma-separated, matched as whole words).
 OUT_OF_AREA_DECLINED_PLACES = env.list("OUT_OF_AREA_DECLINED_PLACES", default=[])
 # The country whose national phone formats the gate knows without a "+" (ISO 3166 code);
 # numbers in any other format are caught by their run of digits.
@@ -387,7 +387,8 @@ GPU_INFERENCE_URL = env.str("GPU_INFERENCE_URL", default="")
 GPU_LLM_MODEL = env.str("GPU_LLM_MODEL", default="")
 # The key for endpoint builds (servers someone else runs); each do-gpu droplet has its own.
 GPU_API_KEY = env.str("GPU_API_KEY", default="")
-# "openai" (vLLM) or "llama_cpp" (llama-cpp-python's server): how JSON Schemas are sent.
+# How JSON Schemas are sent: "openai" (vLLM: response_format json_schema) or "llama_cpp"
+# (llama-cpp-python's server: json_object plus the schema).
 GPU_JSON_DIALECT = env.str("GPU_JSON_DIALECT", default="openai")
 # When set, a draft the gate refused gets one retry on this model.
 GPU_ESCALATION_MODEL = env.str("GPU_ESCALATION_MODEL", default="")
