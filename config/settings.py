@@ -1,7 +1,9 @@
 """One environment-driven settings module for every deployment.
 
-Every value comes from the environment (see README, "Configuration"); code reads
-``django.conf.settings`` and never ``os.environ``.
+Every value comes from the environment; code reads ``django.conf.settings`` and never
+``os.environ``. docs/configuration.md is generated from this file (``manage.py
+docs_tables``): each variable read, its default, and the comment that opens its paragraph,
+so every read needs one.
 """
 
 from datetime import timedelta
@@ -15,11 +17,15 @@ env = environ.Env()
 # The demo's SQLite file, its filesystem broker and worker-trained adapters live here.
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
+# Required, with no default, so that no deployment runs on a known key; `make run` keeps
+# one in var/secret_key.
 SECRET_KEY = env.str("SECRET_KEY")
 # Old keys still accepted while a rotation settles: Django's signatures, and the sealed
 # per-droplet credentials (engines/gpu/droplet_access.py).
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+# Development mode, off unless asked for (`make run` sets DEBUG=1).
 DEBUG = env.bool("DEBUG", default=False)
+# The host names served, and the origins CSRF trusts besides them (comma-separated).
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -85,6 +91,8 @@ TEMPLATES = [
 ]
 
 DATABASES = {
+    # PostgreSQL in production (postgres://user:pass@host:5432/db); the demo's SQLite file
+    # otherwise.
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'prospector.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
@@ -148,6 +156,7 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
+        # DRF's throttles: anonymous callers, signed-in users, and the token endpoint's sign-ins.
         "anon": env.str("API_THROTTLE_ANON", default="120/min"),
         "user": env.str("API_THROTTLE_USER", default="6000/min"),
         "login": env.str("API_THROTTLE_LOGIN", default="10/min"),
@@ -161,6 +170,7 @@ REST_FRAMEWORK = {
     "URL_FORMAT_OVERRIDE": None,
 }
 REST_KNOX = {
+    # API tokens expire (hours): a leaked one stops working on its own.
     "TOKEN_TTL": timedelta(hours=env.int("API_TOKEN_TTL_HOURS", default=24 * 30)),
     "AUTH_HEADER_PREFIX": "Token",
 }
@@ -170,6 +180,8 @@ REST_KNOX = {
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 # /metrics answers loopback only unless scrapers send this bearer token.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Sign-in attempts per client address and per username (however it is typed): the panel,
+# Django admin and POST /api/auth/token/ share both budgets (core/auth.py).
 LOGIN_RATE_LIMIT = env.str("LOGIN_RATE_LIMIT", default="10/m")
 RATELIMIT_VIEW = "core.auth.ratelimited"
 # Behind nginx every request comes from 127.0.0.1: limit by the address nginx passes on
@@ -181,7 +193,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Ingest inbound messages, fetch drafts and decisions, flip the draft engine.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    # The schema and its viewer are public, as the README's API table is.
+    # The schema and its viewer are public, as docs/api.md is.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     # Swagger UI's files from the pinned drf-spectacular-sidecar, through our static files.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -191,15 +203,16 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ThreadStateEnum": "builder.taxonomy.ThreadState",
         "WaitReasonEnum": "engines.holds.WaitReason",
-        "GpuInstanceStateEnum": "engines.models.gpu.GpuInstance.State",
+        "GpuInstanceStateEnum": "engines.models.GpuInstance.State",
         "CorrectionKindEnum": "prospects.models.Correction.Kind",
         "SnippetKindEnum": "builder.models.Snippet.Kind",
-        "RunStatusEnum": "engines.models.training.RunStatus",
+        "RunStatusEnum": "engines.models.RunStatus",
         "AdapterHeadEnum": "engines.models.AdapterHead",
         "WorkflowVersionStatusEnum": "builder.models.WorkflowVersion.Status",
     },
 }
 
+# Redis in production (redis://127.0.0.1:6379/0); the demo's filesystem broker otherwise.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 # kombu's filesystem transport can hand the worker a half-written message (config/fs_broker).
 CELERY_BROKER_TRANSPORT = (
@@ -219,6 +232,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
     }
     if CELERY_BROKER_URL.startswith("filesystem")
     else {
+        # Redis hands an unacknowledged task to another worker after this many seconds.
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
         # Take a worker's queues in the order its -Q lists them, not round robin: workers
         # list `live` first, so inbound messages never wait behind a drafting job.
@@ -227,6 +241,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
 )
 # Keep the LOGGING handlers (JSON, ids) in worker and beat processes too.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Tasks run in the calling process, as the tests run them, instead of on a worker.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
@@ -263,7 +278,8 @@ CELERY_BEAT_SCHEDULE = {
 # every worker command here also consumes (-Q celery,lifecycle).
 CELERY_TASK_ROUTES = {"prospects.tasks.gpu_tick": {"queue": "lifecycle"}}
 
-# Drafting jobs (see prospects/jobs/services.py).
+# Drafting jobs (see prospects/jobs/services.py): an item whose worker crashed this many
+# times is held `too_many_attempts`.
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
 # How long a live message's draft waits for a model build that is not ready (a droplet
 # booting) before it is held `engine_unavailable` or falls back to the template engine.
@@ -272,14 +288,20 @@ LIVE_DRAFT_MAX_WAIT_SECONDS = env.float("LIVE_DRAFT_MAX_WAIT_SECONDS", default=9
 # slots (max_concurrency) free up, with no wait for the rest of their chunk.
 JOB_CHUNK_SIZE = env.int("JOB_CHUNK_SIZE", default=100)
 JOB_MODEL_CHUNK_SIZE = env.int("JOB_MODEL_CHUNK_SIZE", default=32)
+# A chunk whose engine is not ready comes back this much later, instead of holding a worker.
 JOB_ENGINE_RETRY_SECONDS = env.float("JOB_ENGINE_RETRY_SECONDS", default=10.0)
+# An item whose drafting raised is tried again no sooner than this (a crash loop slowed down).
 JOB_RETRY_BACKOFF_SECONDS = env.float("JOB_RETRY_BACKOFF_SECONDS", default=30.0)
+# The sweeper re-enqueues a queued or waiting item left this long without progress.
 JOB_SWEEP_AFTER_SECONDS = env.float("JOB_SWEEP_AFTER_SECONDS", default=60.0)
 # A running item not updated for this long lost its worker (longer than the time limit).
 JOB_ITEM_STALE_SECONDS = env.float("JOB_ITEM_STALE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 30.0)
 
-# Review and corrections (see prospects/review/services.py and prospects/inbound/retrieval.py).
+# Review and corrections (see prospects/review/services.py and prospects/inbound/retrieval.py):
+# how long an opened draft stays with its reviewer.
 REVIEW_CLAIM_SECONDS = env.int("REVIEW_CLAIM_SECONDS", default=300)
+# Retrieval: the recent corrections searched, how many are sent as examples (accepted) and
+# as patterns to avoid (rejected), and the characters kept of each text.
 RETRIEVAL_CANDIDATES = env.int("RETRIEVAL_CANDIDATES", default=200)
 RETRIEVAL_ACCEPTED = env.int("RETRIEVAL_ACCEPTED", default=3)
 RETRIEVAL_REJECTED = env.int("RETRIEVAL_REJECTED", default=2)
@@ -287,7 +309,7 @@ RETRIEVAL_MAX_CHARS = env.int("RETRIEVAL_MAX_CHARS", default=400)
 # Share of threads (by a hash of the thread id) whose examples go to the eval split.
 TUNING_EVAL_PERCENT = env.int("TUNING_EVAL_PERCENT", default=10)
 # Training runs (engines/training/runs.py): the base weights' folder when the parent build names
-# none, and where adapters are written (one folder per new build).
+# none, where adapters are written (one folder per new build), and the seconds a run may take.
 TRAINING_BASE_MODEL = env.str("TRAINING_BASE_MODEL", default="")
 TRAINING_OUTPUT_DIR = env.str("TRAINING_OUTPUT_DIR", default=str(VAR_DIR / "adapters"))
 TRAINING_TIME_LIMIT = env.int("TRAINING_TIME_LIMIT", default=3000)
@@ -302,7 +324,8 @@ MOVE_HEAD_STARTING_SET = env.list(
         str(BASE_DIR / "tests" / "fixtures" / "moves" / "second_set.jsonl"),
     ],
 )
-# Evaluations ask a build at most this many held-out cases (one model call each).
+# Evaluations ask a build at most this many held-out cases (one model call each), in at most
+# this many seconds.
 EVALUATION_MAX_CASES = env.int("EVALUATION_MAX_CASES", default=200)
 EVALUATION_TIME_LIMIT = env.int("EVALUATION_TIME_LIMIT", default=3000)
 
@@ -314,18 +337,23 @@ EXPERIMENT_GUARDRAIL_REJECTION_RATE = env.float("EXPERIMENT_GUARDRAIL_REJECTION_
 # What a draft's tokens cost on the GPU (USD per 1,000 tokens in and out), for cost per draft.
 DRAFT_COST_PER_1K_TOKENS = env.float("DRAFT_COST_PER_1K_TOKENS", default=0.0004)
 
-# The messaging bridge that actually sends replies; unset means every draft is held.
+# The messaging bridge that actually sends replies; unset, every draft is held `no_bridge`. A
+# post with no answer in time is held `bridge_unknown`: it may have been delivered all the
+# same, so it counts as a reply out.
 BRIDGE_WEBHOOK_URL = env.str("BRIDGE_WEBHOOK_URL", default="")
 BRIDGE_TIMEOUT_SECONDS = env.float("BRIDGE_TIMEOUT_SECONDS", default=10.0)
-# Signs every webhook request (X-Prospector-Signature); the bridge checks it (README).
+# Signs every webhook request (X-Prospector-Signature); the bridge checks it (docs/bridge.md).
+# At least 32 bytes: with the webhook set and a shorter secret nothing is sent (held
+# `no_bridge`) and `check --deploy` fails.
 BRIDGE_SIGNING_SECRET = env.str("BRIDGE_SIGNING_SECRET", default="")
 # An approved draft whose send was claimed this long ago without being marked sent or held
 # (a worker died mid-send, a broker was down) is dispatched again, same Idempotency-Key.
 DISPATCH_STALE_SECONDS = env.float("DISPATCH_STALE_SECONDS", default=120.0)
 
+# The validation gate's length limit for a reply, in characters.
 DRAFT_MAX_CHARS = env.int("DRAFT_MAX_CHARS", default=1000)
-# Places she does not travel to: an out_of_area message naming one is declined, not
-# offered an outcall (comma-separated, matched as whole words).
+# Places she does not travel to: an out_of_area message naming one is declined
+# (out_of_area.decline), not offered an outcall (comma-separated, matched as whole words).
 OUT_OF_AREA_DECLINED_PLACES = env.list("OUT_OF_AREA_DECLINED_PLACES", default=[])
 # The country whose national phone formats the gate knows without a "+" (ISO 3166 code);
 # numbers in any other format are caught by their run of digits.
@@ -352,24 +380,32 @@ NOT_PROSPECT_MOVES = env.list(
     "NOT_PROSPECT_MOVES", default=["existing_client", "personal", "vendor", "spam"]
 )
 
-# The GPU path. Unset GPU_INFERENCE_URL: the path is off, the app boots clean and the
-# classifier and drafter answer "no answer" instead of raising.
+# The GPU path: the OpenAI-compatible base URL of the model server, and the generator's
+# served name (a build's own served_model wins). Unset GPU_INFERENCE_URL: the path is off,
+# the app boots clean and the classifier and drafter answer "no answer" instead of raising.
 GPU_INFERENCE_URL = env.str("GPU_INFERENCE_URL", default="")
 GPU_LLM_MODEL = env.str("GPU_LLM_MODEL", default="")
 # The key for endpoint builds (servers someone else runs); each do-gpu droplet has its own.
 GPU_API_KEY = env.str("GPU_API_KEY", default="")
-# "openai" (vLLM) or "llama_cpp" (llama-cpp-python's server): how JSON Schemas are sent.
+# How JSON Schemas are sent: "openai" (vLLM: response_format json_schema) or "llama_cpp"
+# (llama-cpp-python's server: json_object plus the schema).
 GPU_JSON_DIALECT = env.str("GPU_JSON_DIALECT", default="openai")
+# When set, a draft the gate refused gets one retry on this model.
 GPU_ESCALATION_MODEL = env.str("GPU_ESCALATION_MODEL", default="")
-# Model calls in flight per build and worker process, unless the build sets its own
-# max_concurrency: vLLM (do-gpu builds) batches continuously; an endpoint may be anything.
+# Model calls in flight against a build, all worker processes and hosts together (see
+# ENGINE_SLOTS_REDIS_URL), unless the build sets its own max_concurrency: vLLM (do-gpu
+# builds) batches continuously; an endpoint may be anything.
 VLLM_MAX_CONCURRENCY = env.int("VLLM_MAX_CONCURRENCY", default=64)
 ENGINE_CONCURRENCY = env.int("ENGINE_CONCURRENCY", default=8)
 # Drafting threads of a worker process, all builds together: above the builds' limits.
 WORKER_DRAFT_THREADS = env.int("WORKER_DRAFT_THREADS", default=256)
+# The token cap of each think step: a chain's reasoning stays short.
 GPU_THINK_MAX_TOKENS = env.int("GPU_THINK_MAX_TOKENS", default=160)
 # A fixed sampling seed makes model output repeatable (tests, evaluations); unset in prod.
 GPU_SEED = env.int("GPU_SEED", default=None)
+# The circuit breaker in front of each model server: it opens after this many failures in a
+# row and tries again after this many seconds; its state is in this Redis (by default a
+# Redis broker), shared by every process, or kept per process without one.
 BREAKER_FAIL_MAX = env.int("BREAKER_FAIL_MAX", default=3)
 BREAKER_RESET_SECONDS = env.float("BREAKER_RESET_SECONDS", default=30.0)
 BREAKER_REDIS_URL = env.str(
@@ -395,13 +431,17 @@ DO_TOKEN = env.str("DO_TOKEN", default="")
 DO_API_URL = env.str("DO_API_URL", default="https://api.digitalocean.com")
 # A CA bundle to trust for the API (a TLS-intercepting proxy, or the tests' local server).
 DO_API_CA_BUNDLE = env.str("DO_API_CA_BUNDLE", default="")
+# Seconds one DigitalOcean API call may take.
 DO_API_TIMEOUT_SECONDS = env.float("DO_API_TIMEOUT_SECONDS", default=15.0)
+# The region droplets are rented in.
 DO_REGION = env.str("DO_REGION", default="tor1")
 # The app's VPC in DO_REGION: serving droplets join it. When the app itself runs in
 # DO_REGION (DO_APP_REGION), it reaches them on their private address; otherwise on their
 # public one, over TLS pinned to each droplet's own certificate.
 DO_VPC_UUID = env.str("DO_VPC_UUID", default="")
 DO_APP_REGION = env.str("DO_APP_REGION", default="")
+# The droplet size and image rented for a do-gpu build, and the SSH keys it admits (from the
+# app's address only; none: no SSH at all).
 DO_GPU_SIZE = env.str("DO_GPU_SIZE", default="gpu-h100x1-80gb")
 DO_GPU_IMAGE = env.str("DO_GPU_IMAGE", default="gpu-h100x1-base")
 DO_SSH_KEYS = env.list("DO_SSH_KEYS", default=[])
@@ -421,9 +461,11 @@ DO_TAG = env.str("DO_TAG", default="")
 # The GPU policy's first hourly prices, USD by droplet size (admins edit them on the GPU
 # page, with history). None by default: a size without a price is never provisioned.
 GPU_HOURLY_PRICES = env.json("GPU_HOURLY_PRICES", default={})
+# The port vLLM listens on, on the droplet.
 GPU_SERVER_PORT = env.int("GPU_SERVER_PORT", default=8000)
 # The app's address: the droplet's firewall admits the model port from here only.
 GPU_APP_CIDR = env.str("GPU_APP_CIDR", default="")
+# How long a droplet takes to become ready, until there are boots to take the median of.
 GPU_BOOT_SECONDS = env.float("GPU_BOOT_SECONDS", default=300.0)
 # A droplet's user data holds no working secret: at boot the droplet fetches its credentials
 # (API key, TLS key; a training droplet's run token) once, from this URL of the app, within
@@ -432,9 +474,11 @@ GPU_BOOT_SECONDS = env.float("GPU_BOOT_SECONDS", default=300.0)
 DROPLET_API_URL = env.str("DROPLET_API_URL", default=TRAINING_API_URL)
 DROPLET_CREDENTIALS_TTL_SECONDS = env.int("DROPLET_CREDENTIALS_TTL_SECONDS", default=900)
 
+# The password of the demo users (admin, operator, coworker) that `make run` loads.
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="prospector-demo")
 
-# JSON lines in production (LOG_FORMAT=json), readable text in the demo.
+# JSON lines in production (LOG_FORMAT=json: one object per line, with request_id, task_id,
+# job_id and draft_id), readable text in the demo.
 LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
@@ -456,6 +500,7 @@ LOGGING = {
             "formatter": LOG_FORMAT,
         }
     },
+    # The lowest level logged.
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # httpx and azure-core (pydo) log every request at INFO; our own rows say the same.
     "loggers": {"httpx": {"level": "WARNING"}, "azure": {"level": "WARNING"}},

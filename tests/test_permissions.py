@@ -1,8 +1,8 @@
 """The permissions matrix: every role against every API endpoint and every panel page.
 
 One row per endpoint and method, one expected status per role; each cell is its own test.
-The expected values are read from ``core/roles.py``, the views and the README's API
-table, not recorded from what the code answers.
+The expected values are read from ``core/roles.py``, the views and docs/api.md, not
+recorded from what the code answers.
 
 The API is called with knox tokens (``api_for``), the panel with a session
 (``force_login``). The walk of the URL resolver fails the suite for an endpoint (or an
@@ -156,7 +156,7 @@ MATRIX = [
     # knox: any authenticated user may revoke their own tokens, roles or not.
     ("POST", "/api/auth/logout/", None, {ANON: 401, **dict.fromkeys(SIGNED_IN, 204)}),
     ("POST", "/api/auth/logout-all/", None, {ANON: 401, **dict.fromkeys(SIGNED_IN, 204)}),
-    # The OpenAPI schema and its viewer are public, as the README's API table is.
+    # The OpenAPI schema and its viewer are public, as docs/api.md is.
     ("GET", "/api/schema/", None, everyone(200)),
     ("GET", "/api/docs/", None, everyone(200)),
     # --- API: ingest, drafts, threads, the engine switch -------------------------------
