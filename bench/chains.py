@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 from builder.services import workflow_create, workflow_publish
 from config.celery import app as celery_app
-from prospects.inbound.pipeline import Inbound, inbound_ingest
+from prospects.inbound.ingest import Inbound, inbound_ingest
 
 STEPS = 3
 

@@ -28,9 +28,9 @@ import _setup  # noqa: F401  first: sets Django up, its database created and mig
 from builder.services import canon_load_file
 from engines.classifier import classify_move
 from prospects.builds.move_head import move_head_train
+from prospects.deciding.move_corpus import labelled_files
 from prospects.engine_switch import classifier_engine_set
-from prospects.inbound.move_corpus import labelled_files
-from prospects.inbound.pipeline import Inbound, inbound_ingest
+from prospects.inbound.ingest import Inbound, inbound_ingest
 from prospects.models import RULES, Draft
 from prospects.selectors import pipeline_settings
 

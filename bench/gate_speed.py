@@ -27,8 +27,8 @@ from builder.taxonomy import ThreadState
 from core.untrusted import normalise
 from engines.gate import reply_gate
 from engines.gate.corpus import parse_labelled
-from prospects.inbound.classify import classify
-from prospects.inbound.safety import safety_findings
+from prospects.deciding.classify import classify
+from prospects.deciding.safety import safety_findings
 
 CORPUS = ROOT / "tests" / "fixtures" / "gate"
 WORST_CASE_CHARS = 10_000

@@ -25,8 +25,10 @@ from django.contrib.auth.models import User
 
 from builder.services import canon_load_file
 from config.celery import app as celery_app
-from prospects.inbound.pipeline import Inbound, draft_for_decision, inbound_ingest
-from prospects.jobs.services import job_create, live_draft_run
+from prospects.drafting.pipeline import draft_for_decision
+from prospects.drafting.runner import live_draft_run
+from prospects.inbound.ingest import Inbound, inbound_ingest
+from prospects.jobs.services import job_create
 from prospects.models import DraftJobItem, Thread
 from scripts.local_worker import worker_start
 

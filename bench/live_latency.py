@@ -29,7 +29,7 @@ from bench.fixed_latency_server import FixedLatencyServer
 from builder.services import canon_load_file
 from engines.services import engine_build_register
 from prospects.engine_switch import draft_engine_set
-from prospects.inbound.pipeline import inbound_ingest
+from prospects.inbound.ingest import inbound_ingest
 from prospects.jobs.services import job_cancel, job_create
 from prospects.models import Decision, Draft, DraftJobItem
 from scripts.local_worker import worker_start

@@ -94,7 +94,7 @@ def validate_definition(definition, *, snippet_exists) -> dict:
 
 # Keys that definitions from older installs carry and that no longer mean anything, with
 # why each is dropped. A workflow used to name its engine; production ignored it while the
-# preview ran on it, so one rule (prospects/inbound/routing.py) now chooses the engine for both.
+# preview ran on it, so one rule (prospects/deciding/routing.py) now chooses the engine for both.
 RETIRED_KEYS = {
     "engine": (
         "dropped: a workflow no longer names its engine; the active draft engine, or the "

@@ -297,7 +297,7 @@ JOB_SWEEP_AFTER_SECONDS = env.float("JOB_SWEEP_AFTER_SECONDS", default=60.0)
 # A running item not updated for this long lost its worker (longer than the time limit).
 JOB_ITEM_STALE_SECONDS = env.float("JOB_ITEM_STALE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 30.0)
 
-# Review and corrections (see prospects/review/services.py and prospects/inbound/retrieval.py):
+# Review and corrections (see prospects/review/services.py and prospects/drafting/retrieval.py):
 # how long an opened draft stays with its reviewer.
 REVIEW_CLAIM_SECONDS = env.int("REVIEW_CLAIM_SECONDS", default=300)
 # Retrieval: the recent corrections searched, how many are sent as examples (accepted) and

@@ -22,8 +22,8 @@ from engines.gpu.lifecycle import policy_settings
 from engines.gpu.services import gpu_policy_update
 from engines.holds import HoldReason
 from engines.services import engine_build_register
-from prospects.inbound.pipeline import Inbound, inbound_ingest
-from prospects.jobs.services import live_draft_run
+from prospects.drafting.runner import live_draft_run
+from prospects.inbound.ingest import Inbound, inbound_ingest
 from prospects.models import Draft
 from prospects.review.services import draft_approve, draft_correct, draft_reject
 

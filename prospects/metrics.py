@@ -21,7 +21,7 @@ from engines.gpu.selectors import gpu_spend
 from engines.models import ModelCall
 from engines.models.gpu import GpuInstance
 from engines.selectors import model_endpoints
-from prospects.jobs.services import backlog
+from prospects.drafting.runner import backlog
 from prospects.models import Decision, Draft
 
 REQUESTS = Counter(

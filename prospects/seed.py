@@ -17,7 +17,7 @@ from django.db import connection, models
 from builder.taxonomy import Archetype, ThreadState
 from core.clock import now
 from engines.holds import HoldReason
-from prospects.inbound.decide import NEXT_ACTION
+from prospects.deciding.next_action import NEXT_ACTION
 from prospects.models import Decision, Draft, InboundMessage, Mode, Thread
 
 SEED_PREFIX = "seed-"

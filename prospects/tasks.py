@@ -12,9 +12,9 @@ from engines.training.evaluation import evaluation_execute
 from engines.training.runs import runs_sweep, training_run_execute
 from prospects.builds.gpu import gpu_tick_run
 from prospects.builds.move_head import move_head_retrain
+from prospects.drafting.dispatch import draft_dispatch, drafts_dispatch_stale
+from prospects.drafting.runner import Outcome, job_chunk_run, jobs_sweep
 from prospects.jobs.preview import preview_run_execute
-from prospects.jobs.services import Outcome, job_chunk_run, jobs_sweep
-from prospects.review.dispatch import draft_dispatch, drafts_dispatch_stale
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

@@ -8,7 +8,8 @@ from core.roles import (
 )
 from engines.selectors import model_endpoints
 from prospects import selectors
-from prospects.jobs.services import backlog, job_progress
+from prospects.drafting.runner import backlog
+from prospects.jobs.services import job_progress
 
 
 @allow(has_any_role)

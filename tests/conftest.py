@@ -15,7 +15,7 @@ from builder.services import canon_load_file
 from core.clock import now
 from core.roles import Role
 from deploy.bridge_verifier import Deliveries, answer
-from prospects.inbound.pipeline import Inbound, IngestResult
+from prospects.inbound.ingest import Inbound, IngestResult
 from tests.support.do_api import FakeDigitalOcean
 
 PASSWORD = "a-long-test-password"
@@ -122,8 +122,8 @@ def ingest(inbound: Inbound) -> IngestResult:
     """Ingests a message and drafts it right away, as the worker does after the commit
     (the engine not ready: it stays queued). Tests of the queue itself call
     ``inbound_ingest``."""
-    from prospects.inbound.pipeline import inbound_ingest
-    from prospects.jobs.services import live_draft_run
+    from prospects.drafting.runner import live_draft_run
+    from prospects.inbound.ingest import inbound_ingest
 
     result = inbound_ingest(inbound=inbound)
     if result.draft is None:
@@ -301,7 +301,7 @@ def review_with_winner(reviewer, drafts: int = 24) -> None:
     B's model build has no endpoint in these tests, so its drafts are put back in review
     as a drafted reply would be.
     """
-    from prospects.inbound.pipeline import inbound_ingest
+    from prospects.inbound.ingest import inbound_ingest
     from prospects.review.services import draft_approve, draft_correct
 
     for _ in range(drafts):

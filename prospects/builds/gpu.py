@@ -5,7 +5,7 @@ from django.db.models import Exists, OuterRef
 from engines.gpu.lifecycle import BuildLoad, TickReport, lifecycle_tick
 from engines.gpu.policy import GAP_WINDOW
 from engines.gpu.selectors import gpu_drafter_ids
-from prospects.jobs.services import backlog
+from prospects.drafting.runner import backlog
 from prospects.models import RULES, DraftJob, DraftJobItem
 from prospects.selectors import pipeline_settings
 

@@ -30,8 +30,8 @@ from engines.training.trainer import lines_digest
 from prospects.builds.evaluation_cases import classifier_cases
 from prospects.builds.promotion import PromotionRefused, build_promote
 from prospects.builds.tuning import Split, split_of
-from prospects.inbound.classify import Classification
-from prospects.inbound.move_corpus import LabelledMessage, MoveScore, labelled_files
+from prospects.deciding.classify import Classification
+from prospects.deciding.move_corpus import LabelledMessage, MoveScore, labelled_files
 from prospects.models import RULES, MoveLabel
 from prospects.selectors import pipeline_settings
 

@@ -8,8 +8,8 @@ from engines.models.training import Evaluation
 from engines.move_head import HeadUnusable
 from engines.training.evaluation import local_classifier_scores
 from engines.training.promotion import evaluation_pair
-from prospects.inbound.classify import classify
-from prospects.inbound.move_corpus import LabelledMessage, MoveScore
+from prospects.deciding.classify import classify
+from prospects.deciding.move_corpus import LabelledMessage, MoveScore
 from prospects.models import RULES
 
 

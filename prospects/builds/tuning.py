@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
 from engines.chain import DATA_MARK, reply_prompt
-from prospects.inbound.pipeline import draft_request
+from prospects.drafting.pipeline import draft_request
 from prospects.models import Correction, Draft
 
 SCHEMAS = Path(__file__).parent / "schemas"

@@ -17,8 +17,8 @@ from core.fields import StrictCharField
 from core.roles import Allows, can_clear_safety, can_ingest, has_any_role
 from core.untrusted import strip_invisible
 from engines.holds import WaitReason
-from prospects.inbound.pipeline import Inbound, inbound_ingest
-from prospects.inbound.safety_memory import safety_memory_clear
+from prospects.deciding.safety_memory import safety_memory_clear
+from prospects.inbound.ingest import Inbound, inbound_ingest
 from prospects.models import Decision, Draft, InboundMessage, SafetyCue, Thread
 from prospects.selectors import drafts_list, thread_with_history
 from prospects.waiting import WaitingReader

@@ -16,8 +16,8 @@ from core.roles import (
 )
 from engines.selectors import selectable_engine_ids
 from prospects import selectors
+from prospects.deciding.safety_memory import open_safety_cues, safety_memory_clear
 from prospects.inbound.forms import SafetyClearForm
-from prospects.inbound.safety_memory import open_safety_cues, safety_memory_clear
 from prospects.models import Thread
 from prospects.waiting import WaitingReader
 

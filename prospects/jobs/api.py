@@ -10,14 +10,8 @@ from rest_framework.views import APIView
 from builder.models import WorkflowVersion
 from core.fields import StrictCharField
 from core.roles import Allows, can_start_jobs, has_any_role
-from prospects.jobs.services import (
-    backlog,
-    job_cancel,
-    job_create,
-    job_progress,
-    job_retry_failed,
-    linked_draft,
-)
+from prospects.drafting.runner import backlog, linked_draft
+from prospects.jobs.services import job_cancel, job_create, job_progress, job_retry_failed
 from prospects.models import DraftJob, DraftJobItem
 from prospects.selectors import with_progress
 

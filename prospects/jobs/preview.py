@@ -1,7 +1,7 @@
 """Workflow preview on a real thread: the engine production would use and why, what each
 step would send, the template output, and the chain run on the model by the worker.
 
-The engine comes from ``prospects.inbound.routing``, the rule the pipeline drafts with, so the
+The engine comes from ``prospects.deciding.routing``, the rule the pipeline drafts with, so the
 preview never runs a thread on an engine production would not.
 """
 
@@ -18,9 +18,9 @@ from engines.gate import reply_gate
 from engines.ids import parse_engine_id
 from engines.registry import endpoint_for, engine_for
 from engines.template import TemplateEngine
+from prospects.deciding.routing import Route, route_for
+from prospects.drafting.pipeline import draft_request
 from prospects.enqueue import preview_later
-from prospects.inbound.pipeline import draft_request
-from prospects.inbound.routing import Route, route_for
 from prospects.models import Decision, Thread, WorkflowPreviewRun
 from prospects.selectors import pipeline_settings
 

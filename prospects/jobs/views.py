@@ -10,8 +10,9 @@ from django_htmx.http import HttpResponseStopPolling
 from core.forms import add_service_error
 from core.roles import allow, can_start_jobs, has_any_role
 from prospects import selectors
+from prospects.drafting.runner import backlog
 from prospects.jobs.forms import JobStartForm
-from prospects.jobs.services import backlog, job_cancel, job_create, job_progress, job_retry_failed
+from prospects.jobs.services import job_cancel, job_create, job_progress, job_retry_failed
 from prospects.models import DraftJob
 
 JOBS_PER_PAGE = 20

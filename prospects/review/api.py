@@ -11,8 +11,8 @@ from rest_framework.views import APIView
 from core.datetimes import UtcDateTimeField, UtcIsoDateTimeFilter
 from core.fields import StrictCharField
 from core.roles import Allows, can_read_corrections, can_review
+from prospects.drafting.queue import draft_again
 from prospects.inbound.api import DraftSerializer
-from prospects.jobs.services import draft_again
 from prospects.models import Correction, Decision, Draft, MoveLabel, ReasonTag
 from prospects.review.decision_filters import DecisionFilter, decisions_to_label
 from prospects.review.labels import MAX_LABELS_AT_ONCE, move_label_correct, move_labels_set

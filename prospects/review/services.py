@@ -17,14 +17,14 @@ from core.clock import now
 from core.untrusted import normalise
 from engines.gate import reply_gate
 from engines.holds import HoldReason
+from prospects.deciding.decision_gate import PERSON_ONLY_RULES, Gate2Rule
+from prospects.deciding.safety_memory import remembered_safety
+from prospects.drafting.transitions import draft_transition
 from prospects.enqueue import dispatch_later
 from prospects.experiments.guardrails import guard_arm
-from prospects.inbound.gate2 import PERSON_ONLY_RULES, Gate2Rule
-from prospects.inbound.safety_memory import remembered_safety
 from prospects.models import Correction, Draft, ReasonTag, awaiting_review
 from prospects.review.labels import move_label_confirm
 from prospects.review.textdiff import edit_distance
-from prospects.review.transitions import draft_transition
 
 # A reviewed draft the bridge refused may be approved again: that only retries the send.
 # A send the bridge may have taken (bridge_unknown) goes again under the same key, so a

@@ -23,8 +23,8 @@ from core.roles import (
 )
 from engines.holds import HoldReason
 from prospects import selectors
-from prospects.inbound.safety_memory import open_safety_cues
-from prospects.jobs.services import draft_again
+from prospects.deciding.safety_memory import open_safety_cues
+from prospects.drafting.queue import draft_again
 from prospects.models import Correction, Draft
 from prospects.review.forms import (
     ApproveForm,

@@ -3,7 +3,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from prospects.demo import demo_load
-from prospects.inbound.pipeline import Inbound
+from prospects.inbound.ingest import Inbound
 from prospects.models import Decision, MoveLabel
 from tests.browser.conftest import log_in
 from tests.conftest import PASSWORD, ingest

@@ -7,8 +7,8 @@ import pytest
 from playwright.sync_api import expect
 
 from prospects.builds.move_head import move_head_train
+from prospects.deciding.move_corpus import labelled_files
 from prospects.demo import demo_load
-from prospects.inbound.move_corpus import labelled_files
 from prospects.selectors import pipeline_settings
 from tests.browser.conftest import log_in
 from tests.conftest import PASSWORD

@@ -62,7 +62,7 @@ def test_a_gpu_draft_shows_its_chain_and_the_endpoint_its_breaker(page, screensh
     from engines.registry import clients_close
     from engines.services import engine_build_register
     from prospects.engine_switch import draft_engine_set
-    from prospects.inbound.pipeline import Inbound
+    from prospects.inbound.ingest import Inbound
 
     server = FixedLatencyServer(0.0, answers={"voice": "Lovely! Which evening suits you?"})
     server.start()

@@ -2,7 +2,7 @@ import pytest
 from playwright.sync_api import expect
 
 from prospects.engine_switch import draft_engine_set
-from prospects.inbound.pipeline import inbound_ingest
+from prospects.inbound.ingest import inbound_ingest
 from prospects.models import Draft
 from tests.browser.conftest import log_in
 from tests.conftest import GEMMA, PASSWORD, make_inbound

@@ -76,7 +76,7 @@ def test_a_gate_failed_draft_is_sent_only_anyway_and_an_empty_one_is_drafted_aga
     page, screenshot
 ):
     from engines.holds import HoldReason
-    from prospects.inbound.pipeline import Inbound
+    from prospects.inbound.ingest import Inbound
     from tests.conftest import ingest
 
     demo_load(password=PASSWORD, experiment=False)
@@ -127,7 +127,7 @@ def test_a_gate_failed_draft_is_sent_only_anyway_and_an_empty_one_is_drafted_aga
 
 
 def test_a_reviewer_sees_which_invisible_characters_were_removed_and_where(page, screenshot):
-    from prospects.inbound.pipeline import Inbound
+    from prospects.inbound.ingest import Inbound
     from tests.conftest import ingest
 
     demo_load(password=PASSWORD, experiment=False)
@@ -232,7 +232,7 @@ def test_a_correction_the_gate_refuses_keeps_the_edit_and_asks_for_send_anyway(p
 def test_a_safety_hold_shows_its_cues_and_needs_a_reason_to_send_then_an_admin_clears_it(
     page, screenshot
 ):
-    from prospects.inbound.pipeline import Inbound
+    from prospects.inbound.ingest import Inbound
     from tests.conftest import ingest
 
     demo_load(password=PASSWORD, experiment=False)

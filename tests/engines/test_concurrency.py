@@ -12,8 +12,9 @@ from engines.concurrency import Priority, SharedSlots, Slots, slots_for, slots_r
 from engines.model_tasks import DRAFT, JUDGE, MOVE
 from engines.registry import clients_close
 from engines.services import build_concurrency_set, engine_build_register
+from prospects.drafting.runner import job_chunk_run
 from prospects.engine_switch import draft_engine_set
-from prospects.jobs.services import job_chunk_run, job_create
+from prospects.jobs.services import job_create
 from prospects.models import DraftJobItem
 from tests.conftest import GEMMA, ingest, make_inbound
 

@@ -9,8 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from prospects.drafting.dispatch import drafts_dispatch_stale
 from prospects.models import Draft
-from prospects.review.dispatch import drafts_dispatch_stale
 from prospects.review.services import draft_approve
 from tests.conftest import BRIDGE_SECRET, ingest, make_inbound
 from tests.integration.conftest import wait_for

@@ -10,8 +10,9 @@ import pytest
 from bench.fixed_latency_server import FixedLatencyServer
 from core.clock import now
 from engines.services import engine_build_register
+from prospects.drafting.runner import jobs_sweep, linked_draft
 from prospects.engine_switch import draft_engine_set
-from prospects.jobs.services import job_create, jobs_sweep, linked_draft
+from prospects.jobs.services import job_create
 from prospects.models import Draft, DraftJob, DraftJobItem, Thread
 from prospects.selectors import pipeline_settings
 from tests.conftest import GEMMA, ingest, make_inbound

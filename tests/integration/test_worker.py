@@ -1,6 +1,6 @@
 import pytest
 
-from prospects.inbound.pipeline import inbound_ingest
+from prospects.inbound.ingest import inbound_ingest
 from prospects.models import Draft
 from prospects.selectors import pipeline_settings
 from tests.conftest import make_inbound

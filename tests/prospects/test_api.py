@@ -2,7 +2,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from engines.services import engine_build_register
-from prospects.jobs.services import live_draft_run
+from prospects.drafting.runner import live_draft_run
 from prospects.models import Decision, Draft
 
 pytestmark = pytest.mark.django_db

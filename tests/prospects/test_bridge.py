@@ -12,14 +12,14 @@ from django.core.exceptions import ValidationError
 from core.clock import now
 from deploy.bridge_verifier import TOLERANCE_SECONDS, signature_valid
 from engines.holds import HoldReason
-from prospects.jobs.services import job_create
-from prospects.models import Draft
-from prospects.review.dispatch import (
+from prospects.drafting.dispatch import (
     SIGNATURE_HEADER,
     bridge_unusable,
     draft_dispatch,
     signature,
 )
+from prospects.jobs.services import job_create
+from prospects.models import Draft
 from prospects.review.services import draft_approve, draft_correct
 from tests.conftest import BRIDGE_SECRET, ingest, make_inbound
 

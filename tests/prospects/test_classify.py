@@ -2,7 +2,7 @@ import pytest
 
 from builder.taxonomy import ThreadState
 from engines.moves import all_moves, invariant_holds
-from prospects.inbound.classify import classify
+from prospects.deciding.classify import classify
 
 
 @pytest.mark.parametrize(

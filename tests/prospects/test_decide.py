@@ -4,7 +4,7 @@ import yaml
 from builder.services import DEFAULT_CANON_FILE
 from builder.taxonomy import ThreadState
 from engines.moves import all_moves
-from prospects.inbound.decide import decide_next_action, template_keys_in_use
+from prospects.deciding.next_action import decide_next_action, template_keys_in_use
 
 
 def test_opener_on_a_new_thread_welcomes_and_engages():
@@ -48,7 +48,7 @@ def test_an_unknown_move_is_an_error():
 
 def test_out_of_area_offers_travel_unless_the_place_is_declined(settings):
     settings.OUT_OF_AREA_DECLINED_PLACES = ["Aberdeen", "New York"]
-    from prospects.inbound.decide import travel_viable
+    from prospects.deciding.next_action import travel_viable
 
     assert travel_viable("I'm in Leeds next week, do you travel?")
     assert not travel_viable("visiting new york on friday")

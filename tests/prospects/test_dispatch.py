@@ -1,7 +1,7 @@
 import pytest
 
+from prospects.drafting.dispatch import draft_dispatch
 from prospects.models import Draft
-from prospects.review.dispatch import draft_dispatch
 from tests.conftest import ingest, make_inbound, run_concurrently
 
 

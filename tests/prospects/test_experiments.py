@@ -10,6 +10,7 @@ from builder.models import Experiment
 from builder.resolve import Situation
 from builder.stats import Proportion, two_proportion_test
 from core.clock import now
+from prospects.drafting.pipeline import draft_for_decision
 from prospects.experiments.services import (
     EngineFlipUnconfirmed,
     arm_outcomes,
@@ -18,7 +19,6 @@ from prospects.experiments.services import (
     results_csv,
     results_for,
 )
-from prospects.inbound.pipeline import draft_for_decision
 from prospects.models import Draft
 from prospects.review.services import draft_approve, draft_correct, draft_reject
 from prospects.selectors import pipeline_settings

@@ -1,7 +1,7 @@
 import pytest
 
 from builder.taxonomy import ThreadState
-from prospects.inbound.gate2 import Gate2Rule, evaluate, safety_terms_found
+from prospects.deciding.decision_gate import Gate2Rule, evaluate, safety_terms_found
 from tests.conftest import ingest, make_inbound
 
 

@@ -5,7 +5,7 @@ import pytest
 from engines.services import engine_build_register
 from prospects.builds.gpu import build_loads
 from prospects.engine_switch import draft_engine_set
-from prospects.inbound.pipeline import inbound_ingest
+from prospects.inbound.ingest import inbound_ingest
 from prospects.jobs.services import job_cancel, job_create
 from tests.conftest import DO_BUILD, ingest, make_inbound
 

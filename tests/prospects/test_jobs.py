@@ -5,16 +5,8 @@ from django.core.exceptions import ValidationError
 
 from core.clock import now
 from engines.holds import HoldReason
-from prospects.jobs.services import (
-    Outcome,
-    backlog,
-    job_cancel,
-    job_chunk_run,
-    job_create,
-    job_progress,
-    job_retry_failed,
-    jobs_sweep,
-)
+from prospects.drafting.runner import Outcome, backlog, job_chunk_run, jobs_sweep
+from prospects.jobs.services import job_cancel, job_create, job_progress, job_retry_failed
 from prospects.models import Draft, DraftJob, DraftJobItem
 from tests.conftest import GEMMA, ingest, make_inbound
 

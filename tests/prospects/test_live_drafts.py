@@ -14,16 +14,10 @@ from engines.holds import HoldReason
 from engines.models import ModelCall
 from engines.registry import clients_close
 from engines.services import engine_build_register
+from prospects.drafting.runner import Outcome, backlog, job_chunk_run, jobs_sweep, live_draft_run
 from prospects.engine_switch import draft_engine_set
-from prospects.inbound.pipeline import inbound_ingest
-from prospects.jobs.services import (
-    Outcome,
-    backlog,
-    job_chunk_run,
-    job_create,
-    jobs_sweep,
-    live_draft_run,
-)
+from prospects.inbound.ingest import inbound_ingest
+from prospects.jobs.services import job_create
 from prospects.models import Draft, DraftJobItem, Lane
 from tests.conftest import GEMMA, classifier_live, ingest, make_inbound
 

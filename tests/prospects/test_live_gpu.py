@@ -10,9 +10,9 @@ from engines.gpu.lifecycle import policy_for
 from engines.holds import HoldReason
 from engines.models.gpu import GpuInstance
 from prospects.builds.gpu import build_loads, gpu_tick_run
+from prospects.drafting.runner import live_draft_run
 from prospects.engine_switch import draft_engine_set
-from prospects.inbound.pipeline import inbound_ingest
-from prospects.jobs.services import live_draft_run
+from prospects.inbound.ingest import inbound_ingest
 from prospects.models import Draft
 from tests.conftest import DO_BUILD, make_inbound
 

@@ -8,8 +8,8 @@ from collections import Counter
 from pathlib import Path
 
 from engines.moves import all_moves
-from prospects.inbound.classify import classify
-from prospects.inbound.move_corpus import MoveScore, parse_labelled
+from prospects.deciding.classify import classify
+from prospects.deciding.move_corpus import MoveScore, parse_labelled
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "moves"
 LABELLED = [

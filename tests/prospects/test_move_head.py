@@ -29,8 +29,9 @@ from prospects.builds.evaluation_runs import evaluation_start
 from prospects.builds.move_head import labels_since_last_head, move_head_train
 from prospects.builds.promotion import PromotionRefused, build_promote
 from prospects.builds.tuning import Split, split_of
+from prospects.drafting.pipeline import decision_classify_on_worker
 from prospects.engine_switch import classifier_engine_set
-from prospects.inbound.pipeline import decision_classify_on_worker, inbound_ingest
+from prospects.inbound.ingest import inbound_ingest
 from prospects.models import DraftJobItem, MoveLabel
 from prospects.review.labels import move_label_correct
 from prospects.selectors import pipeline_settings

@@ -7,9 +7,9 @@ from builder.selectors import canon_text
 from builder.services import canon_set
 from engines.holds import HoldReason
 from engines.services import engine_build_register
+from prospects.drafting.runner import live_draft_run
 from prospects.engine_switch import draft_engine_set
-from prospects.inbound.pipeline import inbound_ingest
-from prospects.jobs.services import live_draft_run
+from prospects.inbound.ingest import inbound_ingest
 from prospects.models import Decision, Draft, DraftJobItem, InboundMessage, Mode, WithoutWorkflow
 from prospects.review.services import DraftConflict, draft_approve, draft_reject
 from prospects.selectors import pipeline_settings

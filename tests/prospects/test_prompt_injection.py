@@ -23,9 +23,9 @@ from engines.gate import reply_gate
 from engines.gate.reply_gate import GateRule
 from engines.holds import HoldReason
 from engines.services import engine_build_register
+from prospects.deciding.next_action import template_keys_in_use
+from prospects.drafting.pipeline import draft_request
 from prospects.engine_switch import draft_engine_set
-from prospects.inbound.decide import template_keys_in_use
-from prospects.inbound.pipeline import draft_request
 from prospects.models import Draft
 from prospects.selectors import pipeline_settings
 from tests.conftest import GEMMA, gemma_served, ingest, make_inbound

@@ -9,8 +9,8 @@ from engines.breaker import breaker_down_since, breaker_for, breaker_reset
 from engines.holds import HoldReason, WaitReason
 from engines.services import engine_build_register
 from prospects.builds.gpu import gpu_tick_run
+from prospects.drafting.runner import live_draft_run
 from prospects.engine_switch import draft_engine_set
-from prospects.jobs.services import live_draft_run
 from prospects.models import Draft, DraftJobItem
 from scripts.local_model_server import free_port
 from tests.conftest import DO_BUILD, GEMMA, ingest, make_inbound

@@ -4,8 +4,8 @@ import pytest
 
 from engines.base import DraftRequest, Exemplar, Step, WorkflowSpec
 from engines.chain import step_prompt
+from prospects.drafting.retrieval import similar_corrections
 from prospects.engine_switch import draft_engine_set
-from prospects.inbound.retrieval import similar_corrections
 from prospects.models import Correction
 from prospects.review.services import draft_correct, draft_reject
 from tests.conftest import GEMMA, gemma_served, ingest, make_inbound

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from prospects.inbound.safety import safety_findings, safety_views
-from prospects.inbound.safety_corpus import SafetyScore, judge, parse_labelled
+from prospects.deciding.safety import safety_findings, safety_views
+from prospects.deciding.safety_corpus import SafetyScore, judge, parse_labelled
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "safety"
 # The sets the rules were written against; held_out/ is scored, never fitted.

@@ -6,11 +6,11 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from engines.holds import HoldReason
-from prospects.inbound.gate2 import Gate2Rule
-from prospects.inbound.safety_memory import open_safety_cues, safety_memory_clear
+from prospects.deciding.decision_gate import Gate2Rule
+from prospects.deciding.safety_memory import open_safety_cues, safety_memory_clear
+from prospects.drafting.dispatch import draft_dispatch
 from prospects.jobs.services import job_create
 from prospects.models import Decision, Draft, SafetyCue
-from prospects.review.dispatch import draft_dispatch
 from prospects.review.services import draft_approve, draft_correct
 from prospects.selectors import pipeline_settings
 from tests.conftest import ingest, make_inbound
@@ -46,8 +46,8 @@ def test_a_safety_cue_is_remembered_and_holds_every_later_reply(auto_send, bridg
 
 
 def test_a_draft_decided_before_the_cue_is_held_when_it_is_drafted_after(canon, coworker):
-    from prospects.inbound.pipeline import inbound_ingest
-    from prospects.jobs.services import live_draft_run
+    from prospects.drafting.runner import live_draft_run
+    from prospects.inbound.ingest import inbound_ingest
 
     first = inbound_ingest(inbound=make_inbound("Hi there", thread="t-race"))
     ingest(make_inbound(UNSAFE, thread="t-race"))
@@ -166,8 +166,8 @@ def test_an_approved_reply_is_held_at_send_time_when_the_thread_tripped_since(
 def test_turning_auto_send_off_holds_a_draft_decided_while_it_was_on(
     auto_send, operator, bridge, django_capture_on_commit_callbacks
 ):
-    from prospects.inbound.pipeline import inbound_ingest
-    from prospects.jobs.services import live_draft_run
+    from prospects.drafting.runner import live_draft_run
+    from prospects.inbound.ingest import inbound_ingest
 
     queued = inbound_ingest(inbound=make_inbound("Hi", thread="t-mode"))
     assert queued.decision.mode == "auto_send"
@@ -185,8 +185,8 @@ def test_turning_auto_send_off_holds_a_draft_decided_while_it_was_on(
 
 
 def test_an_unsure_classifier_holds_the_draft_whatever_the_mode(auto_send, bridge):
-    from prospects.inbound.pipeline import inbound_ingest
-    from prospects.jobs.services import live_draft_run
+    from prospects.drafting.runner import live_draft_run
+    from prospects.inbound.ingest import inbound_ingest
 
     auto_send.uncertain_move_threshold = 0.6
     auto_send.save()

@@ -7,9 +7,9 @@ from django.core.exceptions import ValidationError
 from builder.services import canon_set
 from core.clock import now
 from engines.holds import HoldReason
+from prospects.drafting.dispatch import draft_dispatch, drafts_dispatch_stale
 from prospects.jobs.services import job_create
 from prospects.models import Draft
-from prospects.review.dispatch import draft_dispatch, drafts_dispatch_stale
 from prospects.review.services import draft_approve, draft_correct
 from tests.conftest import ingest, make_inbound
 

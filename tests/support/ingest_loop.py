@@ -14,7 +14,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup()
 
 from core.clock import now  # noqa: E402 - Django is set up first
-from prospects.inbound.pipeline import Inbound, inbound_ingest  # noqa: E402
+from prospects.inbound.ingest import Inbound, inbound_ingest  # noqa: E402
 
 for number, line in enumerate(sys.stdin):
     name = f"loop-{os.getpid()}-{number}"

@@ -5,9 +5,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from engines.management.jsonl import numbered_lines
+from prospects.deciding.classify import classify_with_head
+from prospects.deciding.move_corpus import CorpusInvalid, MoveScore, parse_labelled
 from prospects.engine_switch import classifier_engine_problem
-from prospects.inbound.classify import classify_with_head
-from prospects.inbound.move_corpus import CorpusInvalid, MoveScore, parse_labelled
 from prospects.selectors import pipeline_settings
 
 

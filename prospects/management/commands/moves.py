@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from prospects.builds.move_head import move_head_train
-from prospects.inbound.move_corpus import CorpusInvalid, labelled_files
+from prospects.deciding.move_corpus import CorpusInvalid, labelled_files
 
 
 class Command(BaseCommand):

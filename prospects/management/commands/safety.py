@@ -4,8 +4,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from engines.management.jsonl import numbered_lines
-from prospects.inbound.safety import safety_findings
-from prospects.inbound.safety_corpus import CorpusInvalid, SafetyScore, judge, parse_labelled
+from prospects.deciding.safety import safety_findings
+from prospects.deciding.safety_corpus import CorpusInvalid, SafetyScore, judge, parse_labelled
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 """Gate-2's safety screen: does a message concern a minor, law enforcement, a threat or
 self-harm? Such a message is held for a person whatever its move, and its thread
-remembers it (``prospects.inbound.safety_memory``).
+remembers it (``prospects.deciding.safety_memory``).
 
 The rules (``safety_terms.yaml``) read two views of the body: the normalised text that
 every rule reads, and an unmasked one in which words spelled out one character at a

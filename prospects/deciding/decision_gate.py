@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.db import models
 
 from builder.taxonomy import ThreadState
-from prospects.inbound.safety import safety_findings
+from prospects.deciding.safety import safety_findings
 
 HUMAN_ONLY_MOVES = frozenset({"escalate", "personal"})
 

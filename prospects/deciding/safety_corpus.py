@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 
 from engines.gate.corpus import HoldScore
-from prospects.inbound.safety import SafetyFinding, safety_findings
+from prospects.deciding.safety import SafetyFinding, safety_findings
 
 
 class CorpusInvalid(ValueError):

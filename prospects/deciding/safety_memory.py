@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from core.clock import now
-from prospects.inbound.safety import SafetyFinding
+from prospects.deciding.safety import SafetyFinding
 from prospects.models import InboundMessage, SafetyCue
 
 MAX_WORDS = 200

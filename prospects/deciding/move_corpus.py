@@ -9,7 +9,7 @@ from pathlib import Path
 
 from builder.taxonomy import ThreadState
 from engines.moves import all_moves, invariant_holds, is_prospect_move
-from prospects.inbound.classify import Classification
+from prospects.deciding.classify import Classification
 
 
 class CorpusInvalid(ValueError):

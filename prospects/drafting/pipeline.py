@@ -1,21 +1,16 @@
-"""The pipeline: inbound -> classify -> decide -> Gate-2 -> mode -> engine -> gate -> send/hold.
+"""Drafting one decision on the worker: classify (a classifier build), request, engine, chain,
+reply gate, disposition, record.
 
 Every row is committed before any side effect; the engine runs outside database
-transactions; anything that yields no usable body holds the draft with a reason.
-"""
+transactions; anything that yields no usable body holds the draft with a reason."""
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
-from builder.resolve import Situation
 from builder.selectors import canon_text
 from builder.spec import workflow_spec
-from builder.taxonomy import Archetype
-from core.clock import now
-from core.untrusted import strip_invisible
 from engines.base import DraftRequest, DraftResult, EngineError, Turn
 from engines.chain import leak_fragments
 from engines.classifier import classify_move
@@ -23,210 +18,22 @@ from engines.gate import reply_gate
 from engines.holds import HoldReason
 from engines.ids import TEMPLATE_ENGINE_ID, parse_engine_id
 from engines.registry import engine_for
+from prospects.deciding import decision_gate
+from prospects.deciding.classify import Classification, runs_at_ingest
+from prospects.deciding.decide import decision_decide, send_mode_now
+from prospects.deciding.safety_memory import remembered_safety
+from prospects.drafting.retrieval import similar_corrections
 from prospects.enqueue import dispatch_later
 from prospects.experiments.guardrails import guard_arm
-from prospects.inbound import gate2
-from prospects.inbound.classify import Classification, classify_at_ingest, runs_at_ingest
-from prospects.inbound.decide import decide_next_action, travel_viable
-from prospects.inbound.retrieval import similar_corrections
-from prospects.inbound.routing import route_for
-from prospects.inbound.safety import safety_findings
-from prospects.inbound.safety_memory import remembered_safety, safety_cues_record
 from prospects.models import (
     RULES,
     Decision,
     Draft,
-    DraftJobItem,
-    InboundMessage,
     Mode,
-    PipelineSettings,
     Thread,
     WithoutWorkflow,
 )
-from prospects.selectors import pipeline_settings, sends_in_last_day
-from prospects.work_queue import items_enqueue
-
-
-@dataclass(frozen=True)
-class Inbound:
-    external_id: str
-    thread: str
-    sender: str
-    body: str
-    received_at: datetime
-    archetype: str | None = None
-    metadata: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class IngestResult:
-    message: InboundMessage
-    decision: Decision
-    draft: Draft | None
-    created: bool
-
-
-def inbound_ingest(*, inbound: Inbound) -> IngestResult:
-    """Stores an inbound message, decides it with the fast rules and queues its reply.
-
-    Guarantees: the message, its decision and (when there is a reply to draft) a `queued`
-    draft with its live work item commit in one transaction, so a crash loses nothing and
-    never leaves a decision without its draft (with a LoRA move head configured, a message
-    the rules leave unanswered gets a live item too: the head decides it again on the
-    worker); the worker drafts after the commit, and the sweeper enqueues again what made
-    no progress. One message and one decision per external id whatever the concurrency (a
-    duplicate answers ``created=False``). No model server is called here: this runs inside
-    HTTP requests. The decision is the rules', or an in-process linear head's when that is
-    the live classifier (a few hundred microseconds on the CPU).
-    """
-    try:
-        with transaction.atomic():
-            message = _record_message(inbound)
-            decision = _record_decision(message, inbound)
-            draft = live_draft_queue(decision) if decision.template_key else None
-            if draft is None and not runs_at_ingest(pipeline_settings().classifier_engine):
-                # The rules see no reply to draft; the classifier build may, on the worker.
-                live_item_create(decision)
-    except IntegrityError:
-        # A duplicate: the message is there already (or a concurrent ingest committed it
-        # first). Inserting and failing costs less than asking first for every new one.
-        return _existing_result(InboundMessage.objects.get(external_id=inbound.external_id))
-    return IngestResult(message=message, decision=decision, draft=draft, created=True)
-
-
-def _record_message(inbound: Inbound) -> InboundMessage:
-    """The message, in its thread; the thread is locked until the transaction ends (the
-    decision reads and moves its state)."""
-    thread, _ = Thread.objects.select_for_update().get_or_create(
-        handle=inbound.thread,
-        defaults={
-            "archetype": inbound.archetype or Archetype.NEW_CONTACT,
-            "last_message_at": inbound.received_at,
-        },
-    )
-    body = strip_invisible(inbound.body)
-    return InboundMessage.objects.create(
-        thread=thread,
-        external_id=inbound.external_id,
-        sender=inbound.sender,
-        body=body.text,
-        invisible_removed=body.removed,
-        original_body=inbound.body if body.removed else "",
-        received_at=inbound.received_at,
-        metadata=inbound.metadata,
-    )
-
-
-def _existing_result(message: InboundMessage) -> IngestResult:
-    decision = Decision.objects.select_related("message", "thread").get(message=message)
-    return IngestResult(
-        message=message, decision=decision, draft=decision.drafts.first(), created=False
-    )
-
-
-def choose_mode(settings_row: PipelineSettings, template_key: str) -> Mode:
-    if template_key in settings_row.auto_send_keys:
-        return Mode.AUTO_SEND
-    return Mode(settings_row.default_mode)
-
-
-def send_mode_now(decision: Decision) -> Mode:
-    """The send mode read when a draft is disposed of: the stricter of the decision's and
-    today's settings', so turning auto-send off holds every draft made after, whenever
-    its decision was made (a job, "Draft again", a live draft that waited for the GPU)."""
-    today = choose_mode(pipeline_settings(), decision.template_key)
-    return Mode.REVIEW if Mode.REVIEW in (decision.mode, today) else Mode.AUTO_SEND
-
-
-def _record_decision(message: InboundMessage, inbound: Inbound) -> Decision:
-    thread = message.thread
-    if inbound.archetype:
-        thread.archetype = inbound.archetype
-    state = thread.state
-    decision = Decision(message=message, thread=thread, archetype=thread.archetype, state=state)
-    classification = classify_at_ingest(
-        message.body, thread_state=state, classifier=pipeline_settings().classifier_engine
-    )
-    next_state = _decide(decision, classification)
-    decision.save()
-    safety_cues_record(message, safety_findings(message.body))
-    thread.state = next_state
-    if inbound.received_at > thread.last_message_at:
-        thread.last_message_at = inbound.received_at
-    thread.save()
-    return decision
-
-
-def _decide(decision: Decision, classification: Classification) -> str:
-    """Fills ``decision`` from a classification: next action, Gate-2, mode and route, in
-    the thread's state when the message arrived. Returns the thread's state after it."""
-    thread = decision.thread
-    action = decide_next_action(
-        move=classification.move,
-        state=decision.state,
-        viable=travel_viable(decision.message.body),
-    )
-    gate2_result = gate2.evaluate(
-        body=decision.message.body,
-        move=classification.move,
-        thread_state=decision.state,
-        sends_today=sends_in_last_day(thread),
-        max_sends_per_day=settings.GATE2_MAX_SENDS_PER_DAY,
-        remembered_safety=remembered_safety(thread.id, besides_message_id=decision.message_id),
-    )
-    settings_row = pipeline_settings()
-    route = (
-        route_for(
-            Situation(
-                archetype=thread.archetype, state=decision.state, template_key=action.template_key
-            ),
-            str(thread.id),
-            draft_engine=settings_row.draft_engine,
-        )
-        if action.template_key
-        else None
-    )
-    decision.is_prospect = classification.is_prospect
-    decision.move = classification.move
-    decision.classified_by = classification.classified_by
-    decision.confidence = classification.confidence
-    decision.classifier_problem = classification.problem
-    decision.trace = classification.trace
-    decision.template_key = action.template_key or ""
-    decision.gate2_results = gate2_result.results
-    decision.mode = choose_mode(settings_row, action.template_key or "")
-    decision.engine_id = route.engine_id if route else settings_row.draft_engine
-    decision.workflow_version = route.workflow_version if route else None
-    decision.experiment_arm = route.experiment_arm if route else ""
-    return action.next_state
-
-
-def live_draft_queue(decision: Decision) -> Draft:
-    """A `queued` placeholder draft and the live work item that drafts it; the item is
-    enqueued once the caller's transaction commits."""
-    item = live_item_create(decision)
-    draft = Draft.objects.create(
-        decision=decision,
-        thread=decision.thread,
-        status=Draft.Status.QUEUED,
-        engine_id=decision.engine_id,
-        experiment_arm=decision.experiment_arm,
-        job_item=item,
-    )
-    return draft
-
-
-def live_item_create(decision: Decision) -> DraftJobItem:
-    """The live work item that drafts ``decision`` on its engine, enqueued once the
-    caller's transaction commits."""
-    item = DraftJobItem.objects.create(
-        thread_id=decision.thread_id,
-        decision=decision,
-        engine_id=decision.engine_id,
-        enqueued_at=now(),
-    )
-    transaction.on_commit(lambda: items_enqueue([item]))
-    return item
+from prospects.selectors import pipeline_settings
 
 
 def decision_classify_on_worker(decision: Decision) -> Decision:
@@ -250,7 +57,7 @@ def decision_classify_on_worker(decision: Decision) -> Decision:
         if decision.classified_by != RULES:
             return decision
         decision.thread = thread
-        next_state = _decide(decision, Classification.of_head(answer, classifier))
+        next_state = decision_decide(decision, Classification.of_head(answer, classifier))
         decision.save()
         # Only the thread's latest message moves its state on.
         if not thread.decisions.filter(created_at__gt=decision.created_at).exists():
@@ -283,11 +90,11 @@ def _disposition(
     ]
     remembered_now = remembered_safety(decision.thread_id, besides_message_id=decision.message_id)
     if remembered_now and not any(
-        result["rule"] == gate2.Gate2Rule.SAFETY_MEMORY and not result["passed"]
+        result["rule"] == decision_gate.Gate2Rule.SAFETY_MEMORY and not result["passed"]
         for result in decision.gate2_results
     ):
         # A later message of the thread tripped a safety rule since this one was decided.
-        failed_gate2.append(f"{gate2.Gate2Rule.SAFETY_MEMORY} ({remembered_now})")
+        failed_gate2.append(f"{decision_gate.Gate2Rule.SAFETY_MEMORY} ({remembered_now})")
     if failed_gate2:
         return _Disposition(held, HoldReason.GATE2, "Gate-2 rules: " + "; ".join(failed_gate2))
     threshold = pipeline_settings().uncertain_move_threshold

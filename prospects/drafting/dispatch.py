@@ -15,12 +15,12 @@ from builder.taxonomy import ThreadState
 from core.checks import weak_secret
 from core.clock import now
 from engines.holds import HoldReason
+from prospects.deciding import decision_gate
+from prospects.deciding.next_action import decide_next_action
+from prospects.deciding.safety_memory import remembered_safety
+from prospects.drafting.transitions import draft_hold, draft_transition
 from prospects.enqueue import dispatch_later
-from prospects.inbound import gate2
-from prospects.inbound.decide import decide_next_action
-from prospects.inbound.safety_memory import remembered_safety
 from prospects.models import Draft, Thread
-from prospects.review.transitions import draft_hold, draft_transition
 from prospects.selectors import sends_in_last_day
 
 logger = logging.getLogger(__name__)
@@ -148,8 +148,8 @@ def _refused_at_send_time(draft: Draft, thread: Thread) -> tuple[HoldReason, str
             "Another reply to this message is out: sent, being sent, or posted with no answer.",
         )
     action = decide_next_action(move=draft.decision.move, state=draft.decision.state)
-    overridden_safety = bool(gate2.PERSON_ONLY_RULES & set(draft.overridden_rules))
-    result = gate2.evaluate_at_send(
+    overridden_safety = bool(decision_gate.PERSON_ONLY_RULES & set(draft.overridden_rules))
+    result = decision_gate.evaluate_at_send(
         thread_state=thread.state,
         closes_thread=action.next_state == ThreadState.CLOSED,
         sends_today=sends_in_last_day(thread, exclude_draft=draft.id),
