@@ -10,7 +10,7 @@ from django.test import Client
 from rest_framework.authentication import SessionAuthentication
 
 from tests.conftest import ingest, make_inbound
-from tests.prospects.test_views import HTMX, logged_in
+from tests.support.panel import HTMX, logged_in
 from tests.support.urls import routes
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from prospects.jobs.services import job_create
 from prospects.models import Thread
 from prospects.review.services import draft_correct, draft_reject
 from tests.conftest import GEMMA, definition, ingest, make_inbound
-from tests.prospects.test_views import logged_in
+from tests.support.panel import logged_in
 from tests.support.tiny_lm import SAMPLE_LINES
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from prospects.demo import demo_load
 from prospects.selectors import pipeline_settings
 from tests.browser.conftest import log_in
 from tests.conftest import PASSWORD
-from tests.prospects.test_move_head import labelled
+from tests.prospects.builds.test_move_head import labelled
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -1,27 +1,12 @@
 import pytest
-from django.test import Client
 
 from engines.services import engine_build_register
 from prospects.models import Draft
 from prospects.selectors import pipeline_settings
 from tests.conftest import ingest, make_inbound
+from tests.support.panel import HTMX, csrf_post, logged_in
 
 pytestmark = pytest.mark.django_db
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def logged_in(user, *, csrf_checks=False) -> Client:
-    client = Client(enforce_csrf_checks=csrf_checks)
-    client.force_login(user)
-    return client
-
-
-def csrf_post(client: Client, url: str, data=None):
-    """POST as htmx does: the token from the page's cookie in the X-CSRFToken header."""
-    client.get("/")
-    token = client.cookies["csrftoken"].value
-    return client.post(url, data or {}, HTTP_X_CSRFTOKEN=token, **HTMX)
 
 
 @pytest.mark.parametrize("url", ["/", "/threads/", "/settings/"])

@@ -16,8 +16,8 @@ from prospects.builds.forms import (
 )
 from prospects.selectors import pipeline_settings
 from tests.conftest import DO_BUILD, GEMMA
-from tests.prospects.test_views import HTMX, logged_in
 from tests.support.html import field_error
+from tests.support.panel import HTMX, logged_in
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,7 @@ from builder.models import Experiment
 from prospects.experiments.forms import ArmFormSet, ExperimentForm, add_experiment_error
 from prospects.selectors import pipeline_settings
 from tests.conftest import GEMMA, review_with_winner
-from tests.prospects.test_jobs_forms import field_error
-from tests.prospects.test_views import logged_in
+from tests.support.panel import field_error, logged_in
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from prospects.models import Decision, MoveLabel
 from prospects.review.labels import move_labels_set
 from tests.conftest import ingest, make_inbound
-from tests.prospects.test_views import logged_in
+from tests.support.panel import logged_in
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ import pytest
 
 from engines.billing import Rule, billing_for
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "gpu_policy.py"
+BENCH = Path(__file__).resolve().parents[3] / "bench" / "gpu_policy.py"
 
 
 @pytest.fixture(scope="module")

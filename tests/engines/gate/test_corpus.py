@@ -11,7 +11,7 @@ import pytest
 
 from engines.gate.corpus import GateScore, judge, parse_labelled
 
-CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "gate"
+CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "gate"
 
 
 LABELLED = [

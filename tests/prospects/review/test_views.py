@@ -11,7 +11,7 @@ from prospects.models import Correction, Draft
 from prospects.review.services import draft_correct
 from prospects.review.views import QUEUE_SIDEBAR
 from tests.conftest import ingest, make_inbound
-from tests.prospects.test_views import HTMX, csrf_post, logged_in
+from tests.support.panel import HTMX, csrf_post, logged_in
 
 pytestmark = pytest.mark.django_db
 

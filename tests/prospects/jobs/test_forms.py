@@ -1,23 +1,15 @@
 """Starting a drafting job from the panel: a bad value comes back next to its field on the
 jobs page, with the input kept and nothing started."""
 
-import re
 import uuid
 
 import pytest
 
 from prospects.models import DraftJob
 from tests.conftest import ingest, make_inbound
-from tests.prospects.test_views import logged_in
+from tests.support.panel import field_error, logged_in
 
 pytestmark = pytest.mark.django_db
-
-
-def field_error(page: str, field: str) -> str:
-    """The text of the error element right after the field ``field``."""
-    match = re.search(rf'<[a-z]+ class="field-error" id="id_{field}_error">([^<]*)<', page)
-    assert match, f"no error next to {field}"
-    return match[1]
 
 
 @pytest.fixture

@@ -173,7 +173,7 @@ SAFE_DRAFTS = [
 ]
 
 MAX_CHARS = 300
-FIXTURES = Path(__file__).resolve().parents[2] / "builder" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[3] / "builder" / "fixtures"
 CONTEXT_REFS = [
     "canon:opener.welcome",
     "safety:no-logistics-in-writing",

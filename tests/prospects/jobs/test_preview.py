@@ -12,7 +12,7 @@ from prospects.jobs.preview import preview_build, preview_run_execute
 from prospects.models import WorkflowPreviewRun
 from scripts.local_model_server import GENERATOR, free_port
 from tests.conftest import GEMMA, gemma_served, ingest, make_inbound
-from tests.prospects.test_views import HTMX, logged_in
+from tests.support.panel import HTMX, logged_in
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,9 @@ from prospects.engine_switch import draft_engine_set
 from prospects.review.services import draft_approve, draft_correct
 from prospects.selectors import pipeline_settings
 from tests.conftest import GEMMA, ingest, make_inbound
-from tests.prospects.test_promotion import scored
-from tests.prospects.test_views import logged_in
+from tests.prospects.builds.test_promotion import scored
 from tests.support.html import field_error
+from tests.support.panel import logged_in
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from engines.moves import all_moves
 from prospects.deciding.classify import classify
 from prospects.deciding.move_corpus import MoveScore, parse_labelled
 
-CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "moves"
+CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "moves"
 LABELLED = [
     parse_labelled(line, labelled=True)
     for path in sorted(CORPUS.glob("*.jsonl"))

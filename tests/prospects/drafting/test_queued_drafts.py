@@ -14,7 +14,7 @@ from prospects.engine_switch import draft_engine_set
 from prospects.models import Draft, DraftJobItem
 from scripts.local_model_server import free_port
 from tests.conftest import DO_BUILD, GEMMA, ingest, make_inbound
-from tests.prospects.test_views import HTMX, logged_in
+from tests.support.panel import HTMX, logged_in
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ from django.test import Client
 from engines.holds import HoldReason
 from prospects.models import Correction, Draft, MoveLabel
 from tests.conftest import PASSWORD, ingest, make_inbound
-from tests.prospects.test_views import csrf_post, logged_in
 from tests.support.html import field_error
+from tests.support.panel import csrf_post, logged_in
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from prospects.deciding.safety import safety_findings, safety_views
 from prospects.deciding.safety_corpus import SafetyScore, judge, parse_labelled
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "safety"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "safety"
 # The sets the rules were written against; held_out/ is scored, never fitted.
 FITTED_SETS = ("first_set.jsonl", "second_set.jsonl")
 

@@ -21,7 +21,7 @@ from prospects.engine_switch import classifier_engine_set, draft_engine_set
 from prospects.models import PipelineSettings
 from prospects.selectors import pipeline_settings
 from tests.conftest import DO_BUILD, GEMMA, ingest, make_inbound
-from tests.prospects.test_views import csrf_post, logged_in
+from tests.support.panel import csrf_post, logged_in
 
 pytestmark = pytest.mark.django_db
 

@@ -175,7 +175,7 @@ def test_whatever_a_reviewer_posts_never_answers_500_and_a_refusal_changes_nothi
     ],
 )
 def test_a_nul_in_a_panel_query_string_is_a_400_naming_it(admin_user, url, name):
-    from tests.prospects.test_views import logged_in
+    from tests.support.panel import logged_in
 
     response = logged_in(admin_user).get(url)
     assert response.status_code == 400

@@ -41,7 +41,7 @@ from tests.conftest import make_inbound
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 # Words no rule knows, each standing for one move: the rules call every one of these
 # messages an opener, a head that learned from the labels does not.
 PATTERN = {
@@ -324,7 +324,7 @@ def test_a_head_switched_on_in_one_process_decides_in_another_without_a_restart(
 
 
 def test_a_head_draws_its_learning_curve_and_the_build_page_shows_it(tmp_path, admin_user):
-    from tests.prospects.test_views import logged_in
+    from tests.support.panel import logged_in
 
     corpus = tmp_path / "corpus.jsonl"
     lines = [

@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from prospects.engine_switch import uncertain_move_threshold_set
 from prospects.models import PipelineSettings
 from prospects.selectors import pipeline_settings
-from tests.prospects.test_views import csrf_post, logged_in
 from tests.support.html import field_error
+from tests.support.panel import csrf_post, logged_in
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.checks import run_checks
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ENV_TEMPLATE = ROOT / "deploy" / "prospector.env.example"
 
 
