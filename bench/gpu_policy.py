@@ -81,11 +81,10 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from engines.billing import Billing, Rule, billing_for
+from engines.gpu.policy import Action, Instance, Plan, Policy, View, plan
 
-from engines.billing import Billing, Rule, billing_for  # noqa: E402
-from engines.gpu.policy import Action, Instance, Plan, Policy, View, plan  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 TRACES_DIR = ROOT / "bench" / "traces"
 DEFAULT_TRACES = ("steady", "bursty", "diurnal", "sparse")

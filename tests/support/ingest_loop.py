@@ -10,17 +10,23 @@ import sys
 
 import django
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django.setup()
 
-from core.clock import now  # noqa: E402 - Django is set up first
-from prospects.inbound.ingest import Inbound, inbound_ingest  # noqa: E402
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    django.setup()
+    # Models and services import only once Django is set up.
+    from core.clock import now
+    from prospects.inbound.ingest import Inbound, inbound_ingest
 
-for number, line in enumerate(sys.stdin):
-    name = f"loop-{os.getpid()}-{number}"
-    decision = inbound_ingest(
-        inbound=Inbound(
-            external_id=name, thread=name, sender="Sam", body=line.strip(), received_at=now()
-        )
-    ).decision
-    print(f"{decision.classified_by} vendor={decision.move == 'vendor'}", flush=True)
+    for number, line in enumerate(sys.stdin):
+        name = f"loop-{os.getpid()}-{number}"
+        decision = inbound_ingest(
+            inbound=Inbound(
+                external_id=name, thread=name, sender="Sam", body=line.strip(), received_at=now()
+            )
+        ).decision
+        print(f"{decision.classified_by} vendor={decision.move == 'vendor'}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
