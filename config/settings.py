@@ -278,7 +278,7 @@ CELERY_BEAT_SCHEDULE = {
 # every worker command here also consumes (-Q celery,lifecycle).
 CELERY_TASK_ROUTES = {"prospects.tasks.gpu_tick": {"queue": "lifecycle"}}
 
-# Drafting jobs (see prospects/jobs/services.py): an item whose worker crashed this many
+# Drafting work (see prospects/drafting/runner.py): an item whose worker crashed this many
 # times is held `too_many_attempts`.
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
 # How long a live message's draft waits for a model build that is not ready (a droplet
