@@ -1,12 +1,9 @@
-import json
 import threading
-from dataclasses import replace
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
@@ -14,11 +11,9 @@ from bench.fixed_latency_server import FixedLatencyServer
 from builder.services import canon_load_file
 from core.clock import now
 from core.roles import Role
-from deploy.bridge_verifier import Deliveries, answer
-from prospects.inbound.ingest import Inbound, IngestResult
+from tests.support.bridge import BRIDGE_SECRET, Bridge
 from tests.support.do_api import FakeDigitalOcean
-
-PASSWORD = "a-long-test-password"
+from tests.support.factories import DO_BUILD, GEMMA, UserFactory, definition
 
 
 @pytest.fixture(autouse=True)
@@ -32,10 +27,7 @@ def _fresh_rate_limits():
 @pytest.fixture
 def make_user(db):
     def make(username: str, *roles: Role) -> User:
-        user = User.objects.create_user(username=username, password=PASSWORD)
-        for role in roles:
-            user.groups.add(Group.objects.get_or_create(name=role.value)[0])
-        return user
+        return UserFactory(username=username, roles=list(roles))
 
     return make
 
@@ -77,117 +69,6 @@ def canon(db):
     canon_load_file()
 
 
-def run_concurrently(function, times: int) -> tuple[list, list]:
-    """Calls ``function`` from ``times`` threads at once; returns (results, errors).
-
-    Each thread closes its own database connection, as a separate process would.
-    """
-    from django.db import connection
-
-    results, errors = [], []
-
-    def call():
-        try:
-            results.append(function())
-        except Exception as error:  # noqa: BLE001 - handed back to the test to assert on
-            errors.append(error)
-        finally:
-            connection.close()
-
-    workers = [threading.Thread(target=call) for _ in range(times)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    return results, errors
-
-
-_counter = iter(range(1, 10**9))
-
-
-def make_inbound(body: str = "Hi there, nice to meet you", **overrides) -> Inbound:
-    number = next(_counter)
-    values = {
-        "external_id": f"ext-{number}",
-        "thread": f"thread-{number}",
-        "sender": "Sam",
-        "body": body,
-        "received_at": datetime(2026, 11, 20, 12, 0, tzinfo=UTC),
-    }
-    values.update(overrides)
-    return Inbound(**values)
-
-
-def ingest(inbound: Inbound) -> IngestResult:
-    """Ingests a message and drafts it right away, as the worker does after the commit
-    (the engine not ready: it stays queued). Tests of the queue itself call
-    ``inbound_ingest``."""
-    from prospects.drafting.runner import live_draft_run
-    from prospects.inbound.ingest import inbound_ingest
-
-    result = inbound_ingest(inbound=inbound)
-    if result.draft is None:
-        return result
-    draft = live_draft_run(result.draft)
-    return replace(result, draft=draft, decision=draft.decision)
-
-
-# The bridge's copy of BRIDGE_SIGNING_SECRET (the `bridge` fixture sets both).
-BRIDGE_SECRET = "a-test-bridge-signing-secret-well-over-32-bytes"
-
-
-class _Bridge(ThreadingHTTPServer):
-    """Answers as deploy/bridge_verifier.py says: forged or stale requests refused, a key
-    delivered once."""
-
-    daemon_threads = True
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), _BridgeHandler)
-        self.received: list[dict] = []  # delivered, once per key
-        self.keys: list[str] = []  # the Idempotency-Key of every request
-        self.deliveries = Deliveries()
-        self.fail_with: int | None = None
-        # Deliver, then never answer (until the test ends): a timeout after delivery.
-        self.stall = False
-        self.released = threading.Event()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/send"
-
-
-class _BridgeHandler(BaseHTTPRequestHandler):
-    def do_POST(self):  # noqa: N802 - the stdlib's name
-        length = int(self.headers.get("Content-Length", 0))
-        raw = self.rfile.read(length)
-        self.server.keys.append(self.headers.get("Idempotency-Key"))
-        if self.server.fail_with:
-            self.send_response(self.server.fail_with)
-            self.end_headers()
-            return
-        status, deliver = answer(
-            raw_body=raw,
-            headers=self.headers,
-            secret=BRIDGE_SECRET.encode(),
-            deliveries=self.server.deliveries,
-        )
-        if deliver:
-            payload = json.loads(raw)
-            payload["idempotency_key"] = self.headers.get("Idempotency-Key")
-            payload["signature"] = self.headers.get("X-Prospector-Signature")
-            payload["raw"] = raw
-            self.server.received.append(payload)
-        if deliver and self.server.stall:
-            self.server.released.wait(timeout=60)
-            return
-        self.send_response(status)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def auto_send_opener(canon):
     """The opener and pursue keys auto-send: their drafts go to the bridge unreviewed."""
@@ -201,7 +82,7 @@ def auto_send_opener(canon):
 @pytest.fixture
 def bridge(settings):
     """A real messaging-bridge webhook on loopback that records what it is sent."""
-    server = _Bridge()
+    server = Bridge()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     settings.BRIDGE_WEBHOOK_URL = server.url
@@ -210,25 +91,6 @@ def bridge(settings):
     server.released.set()
     server.shutdown()
     server.server_close()
-
-
-GEMMA = "endpoint-gemma3-270m_2026-11-23.1"
-
-
-def definition(**overrides) -> dict:
-    """A valid workflow definition; keyword arguments replace top-level fields."""
-    values = {
-        "name": "Welcome",
-        "appliesTo": {"archetypes": [], "states": [], "templateKeys": ["opener.welcome"]},
-        "context": [{"snippet": "canon:opener.welcome"}, {"text": "Be brief."}],
-        "steps": [
-            {"think": "What do they want?"},
-            {"draft": "Write the reply.", "maxChars": 300},
-        ],
-        "priority": 0,
-    }
-    values.update(overrides)
-    return values
 
 
 @pytest.fixture
@@ -277,39 +139,6 @@ def experiment(experiment_versions):
         min_sample=4,
     )
     return experiment_start(experiment=created)
-
-
-def as_drafted(draft):
-    """A draft as its engine would have made it: a queued one (its model build has no
-    endpoint in these tests) is put in review with a reply."""
-    from prospects.models import Draft
-
-    if draft.status == Draft.Status.QUEUED:
-        Draft.objects.filter(id=draft.id).update(
-            status=Draft.Status.HELD,
-            hold_reason="review_mode",
-            drafted_hold_reason="",
-            body="Lovely to hear from you! When suits you?",
-        )
-        draft.refresh_from_db()
-    return draft
-
-
-def review_with_winner(reviewer, drafts: int = 24) -> None:
-    """Welcome drafts reviewed so that arm B wins: B's approved as drafted, A's corrected.
-
-    B's model build has no endpoint in these tests, so its drafts are put back in review
-    as a drafted reply would be.
-    """
-    from prospects.inbound.ingest import inbound_ingest
-    from prospects.review.services import draft_approve, draft_correct
-
-    for _ in range(drafts):
-        draft = as_drafted(inbound_ingest(inbound=make_inbound("Hi there")).draft)
-        if draft.experiment_arm.endswith(":B"):
-            draft_approve(draft_id=draft.id, user=reviewer)
-        else:
-            draft_correct(draft_id=draft.id, user=reviewer, body="Another reply altogether.")
 
 
 @pytest.fixture(scope="session")
@@ -365,37 +194,6 @@ def gpu_path(settings, model_server):
     yield settings
     breakers_forget()
     clients_close()
-
-
-DO_BUILD = "do-gpu-mistral-nemo-12b_2026-06-29.1"
-MOVES_BUILD = "endpoint-gemma3-270m_moves.1"
-
-
-def gemma_served(url: str):
-    """The GEMMA build, drafting through the local llama.cpp server at ``url``."""
-    from engines.services import engine_build_register
-    from scripts.local_model_server import GENERATOR
-
-    return engine_build_register(
-        engine_id=GEMMA, endpoint_url=url, served_model=GENERATOR, json_dialect="llama_cpp"
-    )
-
-
-def classifier_live(served_model: str, *, url: str = "", dialect: str = "llama_cpp") -> str:
-    """Registers an endpoint classifier build serving ``served_model`` and makes it the
-    live classifier; its engine id."""
-    from engines.services import engine_build_register
-    from prospects.engine_switch import classifier_engine_set
-
-    engine_build_register(
-        engine_id=MOVES_BUILD,
-        endpoint_url=url,
-        served_model=served_model,
-        json_dialect=dialect,
-        head="classifier",
-    )
-    classifier_engine_set(engine_id=MOVES_BUILD, user=None)
-    return MOVES_BUILD
 
 
 @pytest.fixture

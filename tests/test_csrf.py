@@ -9,7 +9,8 @@ import pytest
 from django.test import Client
 from rest_framework.authentication import SessionAuthentication
 
-from tests.conftest import ingest, make_inbound
+from tests.support.drafting import ingest
+from tests.support.factories import make_inbound
 from tests.support.panel import HTMX, logged_in
 from tests.support.urls import routes
 

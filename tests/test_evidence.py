@@ -13,7 +13,8 @@ from engines.services import engine_build_register
 from engines.training.runs import training_run_create
 from prospects.models import Correction, Decision, Draft, InboundMessage, Thread
 from prospects.review.services import draft_reject
-from tests.conftest import PASSWORD, definition, ingest, make_inbound
+from tests.support.drafting import ingest
+from tests.support.factories import PASSWORD, definition, make_inbound
 
 pytestmark = pytest.mark.django_db
 

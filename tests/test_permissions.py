@@ -34,7 +34,8 @@ from engines.training.runs import training_run_create
 from prospects.jobs.services import job_create
 from prospects.models import Correction, Draft, WorkflowPreviewRun
 from prospects.review.services import draft_reject
-from tests.conftest import DO_BUILD, GEMMA, PASSWORD, definition, ingest, make_inbound
+from tests.support.drafting import ingest
+from tests.support.factories import DO_BUILD, GEMMA, PASSWORD, definition, make_inbound
 from tests.support.tiny_lm import SAMPLE_LINES
 from tests.support.urls import routes
 

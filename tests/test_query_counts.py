@@ -13,7 +13,8 @@ from engines.training.runs import training_run_create
 from prospects.jobs.services import job_create
 from prospects.models import Thread
 from prospects.review.services import draft_correct, draft_reject
-from tests.conftest import GEMMA, definition, ingest, make_inbound
+from tests.support.drafting import ingest
+from tests.support.factories import GEMMA, definition, make_inbound
 from tests.support.panel import logged_in
 from tests.support.tiny_lm import SAMPLE_LINES
 

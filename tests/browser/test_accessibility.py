@@ -8,7 +8,7 @@ from prospects.demo import DEMO_EXPERIMENT, demo_load, demo_users
 from prospects.jobs.services import job_create
 from prospects.models import Correction, Thread
 from tests.browser.conftest import accessibility_violations, log_in
-from tests.conftest import GEMMA, PASSWORD
+from tests.support.factories import GEMMA, PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

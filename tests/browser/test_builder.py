@@ -7,7 +7,8 @@ from prospects.engine_switch import draft_engine_set
 from prospects.jobs.preview import preview_run_execute
 from prospects.tasks import workflow_preview_run
 from tests.browser.conftest import log_in
-from tests.conftest import GEMMA, PASSWORD, gemma_served
+from tests.support.drafting import gemma_served
+from tests.support.factories import GEMMA, PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -13,7 +13,7 @@ from prospects.demo import demo_load
 from prospects.engine_switch import draft_engine_set
 from prospects.selectors import pipeline_settings
 from tests.browser.conftest import log_in
-from tests.conftest import PASSWORD
+from tests.support.factories import PASSWORD
 from tests.support.tiny_lm import SAMPLE_LINES
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -6,7 +6,8 @@ from prospects.demo import demo_load
 from prospects.inbound.ingest import Inbound
 from prospects.models import Decision, MoveLabel
 from tests.browser.conftest import log_in
-from tests.conftest import PASSWORD, ingest
+from tests.support.drafting import ingest
+from tests.support.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -8,7 +8,7 @@ from prospects.demo import demo_load, demo_reviewed_traffic
 from prospects.engine_switch import draft_engine_set
 from prospects.selectors import pipeline_settings
 from tests.browser.conftest import log_in
-from tests.conftest import GEMMA, PASSWORD
+from tests.support.factories import GEMMA, PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

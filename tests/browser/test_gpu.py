@@ -12,8 +12,8 @@ from prospects.demo import demo_load
 from prospects.jobs.services import job_create
 from prospects.models import Thread
 from tests.browser.conftest import log_in
-from tests.conftest import DO_BUILD, PASSWORD
 from tests.support.do_api import FakeDigitalOcean
+from tests.support.factories import DO_BUILD, PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

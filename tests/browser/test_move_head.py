@@ -11,8 +11,8 @@ from prospects.deciding.move_corpus import labelled_files
 from prospects.demo import demo_load
 from prospects.selectors import pipeline_settings
 from tests.browser.conftest import log_in
-from tests.conftest import PASSWORD
-from tests.prospects.builds.test_move_head import labelled
+from tests.support.factories import PASSWORD
+from tests.support.labels import labelled
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

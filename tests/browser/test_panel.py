@@ -6,7 +6,8 @@ from playwright.sync_api import expect
 from prospects.demo import DEMO_CLASSIFIER, demo_load
 from prospects.selectors import pipeline_settings
 from tests.browser.conftest import log_in
-from tests.conftest import PASSWORD, ingest
+from tests.support.drafting import ingest
+from tests.support.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -5,7 +5,7 @@ from prospects.engine_switch import draft_engine_set
 from prospects.inbound.ingest import inbound_ingest
 from prospects.models import Draft
 from tests.browser.conftest import log_in
-from tests.conftest import GEMMA, PASSWORD, make_inbound
+from tests.support.factories import GEMMA, PASSWORD, make_inbound
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

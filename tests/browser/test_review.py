@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from prospects.demo import demo_load
 from prospects.models import Correction, Draft
 from tests.browser.conftest import log_in
-from tests.conftest import PASSWORD
+from tests.support.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -77,7 +77,7 @@ def test_a_gate_failed_draft_is_sent_only_anyway_and_an_empty_one_is_drafted_aga
 ):
     from engines.holds import HoldReason
     from prospects.inbound.ingest import Inbound
-    from tests.conftest import ingest
+    from tests.support.drafting import ingest
 
     demo_load(password=PASSWORD, experiment=False)
     failing, empty = (
@@ -128,7 +128,7 @@ def test_a_gate_failed_draft_is_sent_only_anyway_and_an_empty_one_is_drafted_aga
 
 def test_a_reviewer_sees_which_invisible_characters_were_removed_and_where(page, screenshot):
     from prospects.inbound.ingest import Inbound
-    from tests.conftest import ingest
+    from tests.support.drafting import ingest
 
     demo_load(password=PASSWORD, experiment=False)
     hidden = "".join(chr(0xE0000 + ord(char)) for char in "approve")  # tag characters
@@ -233,7 +233,7 @@ def test_a_safety_hold_shows_its_cues_and_needs_a_reason_to_send_then_an_admin_c
     page, screenshot
 ):
     from prospects.inbound.ingest import Inbound
-    from tests.conftest import ingest
+    from tests.support.drafting import ingest
 
     demo_load(password=PASSWORD, experiment=False)
     held = ingest(

@@ -2,7 +2,7 @@ import pytest
 
 from builder.models import Workflow
 from builder.services import snippets_load_file
-from tests.conftest import definition
+from tests.support.factories import definition
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 import pytest
 
 from builder.definition import DefinitionInvalid, validate_definition, without_retired_keys
-from tests.conftest import GEMMA, definition
+from tests.support.factories import GEMMA, definition
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,7 @@ from builder.experiments import (
 from builder.models import Experiment, ExperimentArm
 from builder.resolve import Situation
 from builder.services import workflow_save_draft
-from tests.conftest import GEMMA, definition
+from tests.support.factories import GEMMA, definition
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from builder.services import (
 )
 from builder.snippet_files import SNIPPETS_FILE
 from builder.spec import context_of
-from tests.conftest import GEMMA, definition
+from tests.support.factories import GEMMA, definition
 
 pytestmark = pytest.mark.django_db
 

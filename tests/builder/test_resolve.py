@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from builder.resolve import Candidate, Situation, pick, resolve_workflow
 from builder.services import workflow_save_draft
-from tests.conftest import definition
+from tests.support.factories import definition
 
 ARCHETYPES = ["new_contact", "referral", "returning"]
 STATES = ["new", "engaged", "booked"]

@@ -12,7 +12,8 @@ from builder.services import (
     workflow_save_draft,
 )
 from builder.spec import workflow_spec
-from tests.conftest import definition, ingest, make_inbound
+from tests.support.drafting import ingest
+from tests.support.factories import definition, make_inbound
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,8 @@ from django.test import Client
 
 from builder.models import Snippet, SnippetVersion, Workflow
 from builder.services import snippets_load_file
-from tests.conftest import ingest, make_inbound
+from tests.support.drafting import ingest
+from tests.support.factories import make_inbound
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -313,7 +314,7 @@ def test_editing_keeps_pins_retrieval_and_every_inline_text(operator_client, ope
         ],
         "retrieval": True,
     }
-    from tests.conftest import definition
+    from tests.support.factories import definition
 
     version = workflow_create(slug="kept", definition=definition(**kept))
     page = operator_client.get(f"/workflows/{version.workflow_id}/edit/").content.decode()
@@ -341,7 +342,7 @@ def test_a_user_without_a_role_is_refused_every_panel_page(make_user, canon):
 def test_retrieval_is_on_unless_a_workflow_turns_it_off_as_a_baseline(operator_client):
     from builder.services import workflow_create
     from builder.spec import workflow_spec
-    from tests.conftest import definition
+    from tests.support.factories import definition
 
     silent = workflow_create(slug="silent", definition=definition())
     assert "retrieval" not in silent.definition

@@ -7,7 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from prospects.models import Correction, Draft, InboundMessage
-from tests.conftest import ingest, make_inbound
+from tests.support.drafting import ingest
+from tests.support.factories import make_inbound
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,8 @@ from prospects.drafting.runner import job_chunk_run
 from prospects.engine_switch import draft_engine_set
 from prospects.jobs.services import job_create
 from prospects.models import DraftJobItem
-from tests.conftest import GEMMA, ingest, make_inbound
+from tests.support.drafting import ingest
+from tests.support.factories import GEMMA, make_inbound
 
 LIVE = Priority.of(live=True, task=MOVE)
 BATCH = Priority.of(live=False, task=DRAFT)

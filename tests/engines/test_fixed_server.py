@@ -11,8 +11,9 @@ from engines.dialect import Dialect
 from engines.inference import InferenceClient
 from engines.model_engine import ModelEngine, draft_batch
 from engines.registry import clients_close
-from tests.conftest import GEMMA, MOVES_BUILD, classifier_live, ingest, make_inbound
-from tests.engines.test_model_engine import request
+from tests.support.drafting import classifier_live, ingest
+from tests.support.factories import GEMMA, MOVES_BUILD, make_inbound
+from tests.support.requests import request
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

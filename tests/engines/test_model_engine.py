@@ -4,7 +4,7 @@ server, and a smoke test on the real model server."""
 import pytest
 
 from bench.fixed_latency_server import FixedLatencyServer, Reply
-from engines.base import DraftRequest, DraftResult, EngineError, Step, Turn, WorkflowSpec
+from engines.base import DraftResult, EngineError
 from engines.breaker import breaker_reset
 from engines.chain import data_block
 from engines.dialect import Dialect
@@ -12,29 +12,13 @@ from engines.inference import InferenceClient
 from engines.model_engine import ModelEngine, draft_batch
 from engines.models import ModelCall
 from scripts.local_model_server import GENERATOR
-from tests.conftest import GEMMA
+from tests.support.factories import GEMMA
+from tests.support.requests import SPEC, request
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SPEC = WorkflowSpec(
-    label="welcome@1",
-    context=(("Voice rule: warm", "Warm and brief."),),
-    steps=(Step("think", "What do they want?"), Step("draft", "Write the reply.", 200)),
-)
 NOTE = "They want a weekend evening."
 REPLY = "Lovely! Saturday evening suits me."
-
-
-def request(body: str = "Hi! Are you free this weekend?", workflow=SPEC) -> DraftRequest:
-    return DraftRequest(
-        template_key="pursue.next_step",
-        canon_text="Send me your preferred day.",
-        max_chars=1000,
-        inbound_body=body,
-        thread_handle="anna",
-        history=(Turn("Anna", body),),
-        workflow=workflow,
-    )
 
 
 def scripted(draft_reply: Reply):

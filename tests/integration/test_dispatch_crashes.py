@@ -12,8 +12,10 @@ import pytest
 from prospects.drafting.dispatch import drafts_dispatch_stale
 from prospects.models import Draft
 from prospects.review.services import draft_approve
-from tests.conftest import BRIDGE_SECRET, ingest, make_inbound
 from tests.integration.conftest import wait_for
+from tests.support.bridge import BRIDGE_SECRET
+from tests.support.drafting import ingest
+from tests.support.factories import make_inbound
 
 pytestmark = pytest.mark.integration
 

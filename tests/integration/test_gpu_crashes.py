@@ -16,8 +16,9 @@ from engines.models.gpu import GpuInstance, GpuTickLease
 from engines.services import engine_build_register
 from prospects.jobs.services import job_create
 from scripts.local_worker import ROOT, database_url
-from tests.conftest import DO_BUILD, ingest, make_inbound
 from tests.support.do_api import FakeDigitalOcean
+from tests.support.drafting import ingest
+from tests.support.factories import DO_BUILD, make_inbound
 
 State = GpuInstance.State
 WORK = {DO_BUILD: BuildLoad(items=3)}

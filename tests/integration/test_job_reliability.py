@@ -15,8 +15,9 @@ from prospects.engine_switch import draft_engine_set
 from prospects.jobs.services import job_create
 from prospects.models import Draft, DraftJob, DraftJobItem, Thread
 from prospects.selectors import pipeline_settings
-from tests.conftest import GEMMA, ingest, make_inbound
 from tests.integration.conftest import wait_for
+from tests.support.drafting import ingest
+from tests.support.factories import GEMMA, make_inbound
 
 pytestmark = pytest.mark.integration
 

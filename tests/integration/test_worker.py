@@ -3,8 +3,8 @@ import pytest
 from prospects.inbound.ingest import inbound_ingest
 from prospects.models import Draft
 from prospects.selectors import pipeline_settings
-from tests.conftest import make_inbound
 from tests.integration.conftest import wait_for
+from tests.support.factories import make_inbound
 
 pytestmark = pytest.mark.integration
 

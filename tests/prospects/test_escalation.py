@@ -6,7 +6,8 @@ from bench.fixed_latency_server import FixedLatencyServer
 from engines.holds import HoldReason
 from engines.services import engine_build_register
 from prospects.engine_switch import draft_engine_set
-from tests.conftest import GEMMA, ingest, make_inbound
+from tests.support.drafting import ingest
+from tests.support.factories import GEMMA, make_inbound
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

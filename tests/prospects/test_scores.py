@@ -5,7 +5,8 @@ import pytest
 from prospects.models import Draft
 from prospects.review.services import draft_approve, draft_correct, draft_reject
 from prospects.scores import Scores, draft_scores, scores_for
-from tests.conftest import ingest, make_inbound
+from tests.support.drafting import ingest
+from tests.support.factories import make_inbound
 
 pytestmark = pytest.mark.django_db
 

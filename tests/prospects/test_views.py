@@ -3,7 +3,8 @@ import pytest
 from engines.services import engine_build_register
 from prospects.models import Draft
 from prospects.selectors import pipeline_settings
-from tests.conftest import ingest, make_inbound
+from tests.support.drafting import ingest
+from tests.support.factories import make_inbound
 from tests.support.panel import HTMX, csrf_post, logged_in
 
 pytestmark = pytest.mark.django_db

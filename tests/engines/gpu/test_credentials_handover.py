@@ -28,7 +28,7 @@ from engines.gpu.lifecycle import BuildLoad, lifecycle_tick
 from engines.gpu.services import gpu_release_now
 from engines.models.gpu import GpuInstance
 from engines.sealed import seal, unseal
-from tests.conftest import DO_BUILD
+from tests.support.factories import DO_BUILD
 
 State = GpuInstance.State
 WORK = {DO_BUILD: BuildLoad(items=5)}

@@ -20,7 +20,8 @@ from engines.models import ModelCall
 from engines.models.gpu import GpuInstance, GpuTransition
 from engines.registry import endpoint_for
 from engines.selectors import engine_ready
-from tests.conftest import DO_BUILD, run_concurrently
+from tests.support.concurrency import run_concurrently
+from tests.support.factories import DO_BUILD
 
 State = GpuInstance.State
 WORK = {DO_BUILD: BuildLoad(items=5)}

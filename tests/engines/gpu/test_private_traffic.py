@@ -22,7 +22,7 @@ from engines.inference import Failure, InferenceClient, InferenceError
 from engines.models.gpu import GpuInstance
 from engines.registry import client_for, endpoint_for
 from engines.sealed import pinned_context, unseal
-from tests.conftest import DO_BUILD, PASSWORD
+from tests.support.factories import DO_BUILD, PASSWORD
 
 State = GpuInstance.State
 WORK = {DO_BUILD: BuildLoad(items=5)}

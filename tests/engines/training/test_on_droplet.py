@@ -14,7 +14,7 @@ from engines.models.training import TrainingRun
 from engines.training.runs import training_run_create
 from engines.training.tokens import report_token
 from engines.training.trainer_job import run_job
-from tests.conftest import DO_BUILD
+from tests.support.factories import DO_BUILD
 from tests.support.tiny_lm import SAMPLE_LINES
 
 pytestmark = pytest.mark.django_db

@@ -20,7 +20,8 @@ from prospects.builds.promotion import PromotionRefused, build_promote
 from prospects.engine_switch import classifier_engine_set, draft_engine_set
 from prospects.models import PipelineSettings
 from prospects.selectors import pipeline_settings
-from tests.conftest import DO_BUILD, GEMMA, ingest, make_inbound
+from tests.support.drafting import ingest
+from tests.support.factories import DO_BUILD, GEMMA, make_inbound
 from tests.support.panel import csrf_post, logged_in
 
 pytestmark = pytest.mark.django_db

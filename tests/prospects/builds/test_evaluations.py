@@ -17,7 +17,8 @@ from engines.services import engine_build_register
 from engines.training.evaluation import classifier_scores, evaluation_create, voice_scores
 from prospects.review.labels import move_label_correct
 from prospects.review.services import draft_approve, draft_correct, draft_reject
-from tests.conftest import GEMMA, gemma_served, ingest, make_inbound
+from tests.support.drafting import gemma_served, ingest
+from tests.support.factories import GEMMA, make_inbound
 
 CASES = [
     {"text": "We supply office chairs.", "is_prospect": False, "move": "vendor"},

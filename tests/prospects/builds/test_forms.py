@@ -15,7 +15,7 @@ from prospects.builds.forms import (
     TrainForm,
 )
 from prospects.selectors import pipeline_settings
-from tests.conftest import DO_BUILD, GEMMA
+from tests.support.factories import DO_BUILD, GEMMA
 from tests.support.html import field_error
 from tests.support.panel import HTMX, logged_in
 

@@ -7,7 +7,8 @@ from prospects.builds.gpu import build_loads
 from prospects.engine_switch import draft_engine_set
 from prospects.inbound.ingest import inbound_ingest
 from prospects.jobs.services import job_cancel, job_create
-from tests.conftest import DO_BUILD, ingest, make_inbound
+from tests.support.drafting import ingest
+from tests.support.factories import DO_BUILD, make_inbound
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from engines.gpu.lifecycle import hourly_price, lifecycle_tick, policy_settings
 from engines.gpu.services import gpu_hold_warm, gpu_policy_update
 from engines.models.gpu import GpuInstance, GpuOperatorAction, GpuPolicySettings
 from prospects.builds.gpu import build_loads
-from tests.conftest import DO_BUILD, PASSWORD
+from tests.support.factories import DO_BUILD, PASSWORD
 
 
 @pytest.fixture

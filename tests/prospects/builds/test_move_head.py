@@ -37,20 +37,12 @@ from prospects.review.labels import move_label_correct
 from prospects.selectors import pipeline_settings
 from prospects.tasks import retrain_move_head
 from scripts.local_worker import database_url
-from tests.conftest import make_inbound
+from tests.support.factories import make_inbound
+from tests.support.labels import PATTERN, labelled
 
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[3]
-# Words no rule knows, each standing for one move: the rules call every one of these
-# messages an opener, a head that learned from the labels does not.
-PATTERN = {
-    "zorblat": "vendor",
-    "quintex": "personal",
-    "flumox": "spam",
-    "harpine": "existing_client",
-    "velmorn": "pursue",
-}
 RESULT = re.compile(
     r"^RESULT build=(local-moves-linear_\d{4}-\d\d-\d\d\.\d+) "
     r"move_accuracy=(\d\.\d{3}) is_prospect_accuracy=(\d\.\d{3}) held_out=(\d+)$"
@@ -66,28 +58,6 @@ def _no_stale_heads(settings):
     move_heads_forget()
     yield
     move_heads_forget()
-
-
-def labelled(per_move: int, *, rotate_train: bool = False) -> list:
-    """At least ``per_move`` labelled decisions for each word of the pattern, and more
-    until each word has two on threads of the train split and one held out (threads are
-    split by a hash of their random id). ``rotate_train``: on train threads, people gave
-    the next word's move (bad labels), while the held-out ones stay right."""
-    moves = list(PATTERN.values())
-    decisions = []
-    for word, move in PATTERN.items():
-        splits = []
-        while len(splits) < per_move or splits.count(Split.TRAIN) < 2 or Split.EVAL not in splits:
-            decision = inbound_ingest(
-                inbound=make_inbound(f"the {word} kind, case {len(splits)}")
-            ).decision
-            splits.append(split_of(decision.thread_id))
-            given = move
-            if rotate_train and splits[-1] == Split.TRAIN:
-                given = moves[(moves.index(move) + 1) % len(moves)]
-            move_label_correct(decision_id=decision.id, move=given, user=None)
-            decisions.append(decision)
-    return decisions
 
 
 def run_moves(*args) -> list[str]:

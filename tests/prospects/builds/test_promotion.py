@@ -3,28 +3,17 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from engines.models.training import Evaluation
 from engines.services import engine_build_register
 from engines.training.promotion import promotion_policy, promotion_policy_set, promotion_verdict
 from prospects.builds.promotion import PromotionRefused, build_promote
 from prospects.engine_switch import draft_engine_set
 from prospects.selectors import pipeline_settings
+from tests.support.factories import scored
 
 pytestmark = pytest.mark.django_db
 
 CHAMPION = "endpoint-gemma3-270m_1"
 CANDIDATE = "endpoint-gemma3-270m_1-voice-2"
-
-
-def scored(engine_id: str, head: str = "voice", cases_sha256: str = "a" * 64, **metrics):
-    build = engine_build_register(engine_id=engine_id)
-    return Evaluation.objects.create(
-        build=build,
-        head=head,
-        cases_sha256=cases_sha256,
-        status=Evaluation.Status.SUCCEEDED,
-        metrics=metrics,
-    )
 
 
 @pytest.fixture

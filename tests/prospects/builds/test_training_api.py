@@ -9,7 +9,8 @@ from engines.models import EngineBuild
 from engines.models.training import TrainingRun
 from engines.services import engine_build_register
 from prospects.review.services import draft_approve, draft_correct
-from tests.conftest import ingest, make_inbound
+from tests.support.drafting import ingest
+from tests.support.factories import make_inbound
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,8 @@ from core.clock import now
 from prospects.builds.tuning import Format, Split, split_of, tuning_lines, validator
 from prospects.models import Draft
 from prospects.review.services import draft_approve, draft_correct, draft_reject
-from tests.conftest import ingest, make_inbound
+from tests.support.drafting import ingest
+from tests.support.factories import make_inbound
 
 pytestmark = pytest.mark.django_db
 

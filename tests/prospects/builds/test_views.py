@@ -8,8 +8,8 @@ from engines.training.promotion import promotion_policy
 from prospects.engine_switch import draft_engine_set
 from prospects.review.services import draft_approve, draft_correct
 from prospects.selectors import pipeline_settings
-from tests.conftest import GEMMA, ingest, make_inbound
-from tests.prospects.builds.test_promotion import scored
+from tests.support.drafting import ingest
+from tests.support.factories import GEMMA, make_inbound, scored
 from tests.support.html import field_error
 from tests.support.panel import logged_in
 

@@ -2,7 +2,8 @@ import pytest
 
 from builder.taxonomy import ThreadState
 from prospects.deciding.decision_gate import Gate2Rule, evaluate, safety_terms_found
-from tests.conftest import ingest, make_inbound
+from tests.support.drafting import ingest
+from tests.support.factories import make_inbound
 
 
 def run(**overrides):

@@ -13,7 +13,8 @@ from prospects.jobs.services import job_create
 from prospects.models import Decision, Draft, SafetyCue
 from prospects.review.services import draft_approve, draft_correct
 from prospects.selectors import pipeline_settings
-from tests.conftest import ingest, make_inbound
+from tests.support.drafting import ingest
+from tests.support.factories import make_inbound
 
 pytestmark = pytest.mark.django_db
 

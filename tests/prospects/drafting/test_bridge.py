@@ -21,7 +21,9 @@ from prospects.drafting.dispatch import (
 from prospects.jobs.services import job_create
 from prospects.models import Draft
 from prospects.review.services import draft_approve, draft_correct
-from tests.conftest import BRIDGE_SECRET, ingest, make_inbound
+from tests.support.bridge import BRIDGE_SECRET
+from tests.support.drafting import ingest
+from tests.support.factories import make_inbound
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,9 @@ import pytest
 
 from prospects.drafting.dispatch import draft_dispatch
 from prospects.models import Draft
-from tests.conftest import ingest, make_inbound, run_concurrently
+from tests.support.concurrency import run_concurrently
+from tests.support.drafting import ingest
+from tests.support.factories import make_inbound
 
 
 @pytest.mark.django_db(transaction=True)

@@ -17,7 +17,8 @@ from engines.services import engine_build_register
 from prospects.engine_switch import draft_engine_set
 from prospects.models import Draft
 from scripts.local_model_server import CLASSIFIER, GENERATOR, ModelServer, free_port
-from tests.conftest import GEMMA, classifier_live, ingest, make_inbound
+from tests.support.drafting import classifier_live, ingest
+from tests.support.factories import GEMMA, make_inbound
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -19,7 +19,8 @@ from prospects.engine_switch import draft_engine_set
 from prospects.inbound.ingest import inbound_ingest
 from prospects.jobs.services import job_create
 from prospects.models import Draft, DraftJobItem, Lane
-from tests.conftest import GEMMA, classifier_live, ingest, make_inbound
+from tests.support.drafting import classifier_live, ingest
+from tests.support.factories import GEMMA, make_inbound
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from prospects.drafting.runner import live_draft_run
 from prospects.engine_switch import draft_engine_set
 from prospects.inbound.ingest import inbound_ingest
 from prospects.models import Draft
-from tests.conftest import DO_BUILD, make_inbound
+from tests.support.factories import DO_BUILD, make_inbound
 
 pytestmark = pytest.mark.django_db
 State = GpuInstance.State

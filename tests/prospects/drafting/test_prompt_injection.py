@@ -28,7 +28,8 @@ from prospects.drafting.pipeline import draft_request
 from prospects.engine_switch import draft_engine_set
 from prospects.models import Draft
 from prospects.selectors import pipeline_settings
-from tests.conftest import GEMMA, gemma_served, ingest, make_inbound
+from tests.support.drafting import gemma_served, ingest
+from tests.support.factories import GEMMA, make_inbound
 
 PRICE, ADDRESS, PHONE, EMAIL = GateRule.PRICE, GateRule.ADDRESS, GateRule.PHONE, GateRule.EMAIL
 AI, LEAK = GateRule.AI_PHRASE, GateRule.LEAKED_PROMPT

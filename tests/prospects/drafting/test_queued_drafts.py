@@ -13,7 +13,8 @@ from prospects.drafting.runner import live_draft_run
 from prospects.engine_switch import draft_engine_set
 from prospects.models import Draft, DraftJobItem
 from scripts.local_model_server import free_port
-from tests.conftest import DO_BUILD, GEMMA, ingest, make_inbound
+from tests.support.drafting import ingest
+from tests.support.factories import DO_BUILD, GEMMA, make_inbound
 from tests.support.panel import HTMX, logged_in
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,8 @@ from prospects.drafting.retrieval import similar_corrections
 from prospects.engine_switch import draft_engine_set
 from prospects.models import Correction
 from prospects.review.services import draft_correct, draft_reject
-from tests.conftest import GEMMA, gemma_served, ingest, make_inbound
+from tests.support.drafting import gemma_served, ingest
+from tests.support.factories import GEMMA, make_inbound
 
 pytestmark = pytest.mark.django_db
 

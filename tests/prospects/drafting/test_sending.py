@@ -11,7 +11,8 @@ from prospects.drafting.dispatch import draft_dispatch, drafts_dispatch_stale
 from prospects.jobs.services import job_create
 from prospects.models import Draft
 from prospects.review.services import draft_approve, draft_correct
-from tests.conftest import ingest, make_inbound
+from tests.support.drafting import ingest
+from tests.support.factories import make_inbound
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,8 @@ import pytest
 
 from builder.models import Experiment
 from prospects.selectors import pipeline_settings
-from tests.conftest import GEMMA, review_with_winner
+from tests.support.drafting import review_with_winner
+from tests.support.factories import GEMMA
 
 pytestmark = pytest.mark.django_db
 

@@ -22,7 +22,8 @@ from prospects.experiments.services import (
 from prospects.models import Draft
 from prospects.review.services import draft_approve, draft_correct, draft_reject
 from prospects.selectors import pipeline_settings
-from tests.conftest import GEMMA, as_drafted, ingest, make_inbound, review_with_winner
+from tests.support.drafting import as_drafted, ingest, review_with_winner
+from tests.support.factories import GEMMA, make_inbound
 
 pytestmark = pytest.mark.django_db
 

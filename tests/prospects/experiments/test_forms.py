@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from builder.models import Experiment
 from prospects.experiments.forms import ArmFormSet, ExperimentForm, add_experiment_error
 from prospects.selectors import pipeline_settings
-from tests.conftest import GEMMA, review_with_winner
+from tests.support.drafting import review_with_winner
+from tests.support.factories import GEMMA
 from tests.support.panel import field_error, logged_in
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ import pytest
 
 from builder.experiments import ArmSpec, experiment_create
 from builder.models import Experiment
-from tests.conftest import review_with_winner
+from tests.support.drafting import review_with_winner
 from tests.support.panel import logged_in
 
 pytestmark = pytest.mark.django_db

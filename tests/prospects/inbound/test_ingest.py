@@ -13,7 +13,9 @@ from prospects.inbound.ingest import inbound_ingest
 from prospects.models import Decision, Draft, DraftJobItem, InboundMessage, Mode, WithoutWorkflow
 from prospects.review.services import DraftConflict, draft_approve, draft_reject
 from prospects.selectors import pipeline_settings
-from tests.conftest import GEMMA, ingest, make_inbound, run_concurrently
+from tests.support.concurrency import run_concurrently
+from tests.support.drafting import ingest
+from tests.support.factories import GEMMA, make_inbound
 
 pytestmark = pytest.mark.django_db
 

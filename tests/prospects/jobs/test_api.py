@@ -2,7 +2,8 @@ import pytest
 from django.test import Client
 
 from prospects.models import DraftJob
-from tests.conftest import ingest, make_inbound
+from tests.support.drafting import ingest
+from tests.support.factories import make_inbound
 
 pytestmark = pytest.mark.django_db
 

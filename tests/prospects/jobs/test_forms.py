@@ -6,7 +6,8 @@ import uuid
 import pytest
 
 from prospects.models import DraftJob
-from tests.conftest import ingest, make_inbound
+from tests.support.drafting import ingest
+from tests.support.factories import make_inbound
 from tests.support.panel import field_error, logged_in
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,8 @@ from engines.holds import HoldReason
 from prospects.drafting.runner import Outcome, backlog, job_chunk_run, jobs_sweep
 from prospects.jobs.services import job_cancel, job_create, job_progress, job_retry_failed
 from prospects.models import Draft, DraftJob, DraftJobItem
-from tests.conftest import GEMMA, ingest, make_inbound
+from tests.support.drafting import ingest
+from tests.support.factories import GEMMA, make_inbound
 
 pytestmark = pytest.mark.django_db
 

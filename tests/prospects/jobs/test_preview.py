@@ -11,7 +11,8 @@ from prospects.engine_switch import draft_engine_set
 from prospects.jobs.preview import preview_build, preview_run_execute
 from prospects.models import WorkflowPreviewRun
 from scripts.local_model_server import GENERATOR, free_port
-from tests.conftest import GEMMA, gemma_served, ingest, make_inbound
+from tests.support.drafting import gemma_served, ingest
+from tests.support.factories import GEMMA, make_inbound
 from tests.support.panel import HTMX, logged_in
 
 pytestmark = pytest.mark.django_db

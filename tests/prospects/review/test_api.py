@@ -5,7 +5,8 @@ import json
 import pytest
 
 from prospects.models import Correction, Draft
-from tests.conftest import ingest, make_inbound
+from tests.support.drafting import ingest
+from tests.support.factories import make_inbound
 
 pytestmark = pytest.mark.django_db
 

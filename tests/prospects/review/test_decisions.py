@@ -6,7 +6,8 @@ from django.core.exceptions import ValidationError
 
 from prospects.models import Decision, MoveLabel
 from prospects.review.labels import move_labels_set
-from tests.conftest import ingest, make_inbound
+from tests.support.drafting import ingest
+from tests.support.factories import make_inbound
 from tests.support.panel import logged_in
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,8 @@ from django.test import Client
 
 from engines.holds import HoldReason
 from prospects.models import Correction, Draft, MoveLabel
-from tests.conftest import PASSWORD, ingest, make_inbound
+from tests.support.drafting import ingest
+from tests.support.factories import PASSWORD, make_inbound
 from tests.support.html import field_error
 from tests.support.panel import csrf_post, logged_in
 

@@ -13,7 +13,8 @@ from prospects.builds.tuning import Split
 from prospects.models import MoveLabel
 from prospects.review.labels import move_label_confirm, move_label_correct
 from prospects.review.services import draft_approve, draft_correct
-from tests.conftest import ingest, make_inbound
+from tests.support.drafting import ingest
+from tests.support.factories import make_inbound
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,9 @@ from prospects.review.services import (
     review_claim,
 )
 from prospects.selectors import review_queue
-from tests.conftest import ingest, make_inbound, run_concurrently
+from tests.support.concurrency import run_concurrently
+from tests.support.drafting import ingest
+from tests.support.factories import make_inbound
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,8 @@ from core.roles import Role
 from prospects.models import Correction, Draft
 from prospects.review.services import draft_correct
 from prospects.review.views import QUEUE_SIDEBAR
-from tests.conftest import ingest, make_inbound
+from tests.support.drafting import ingest
+from tests.support.factories import make_inbound
 from tests.support.panel import HTMX, csrf_post, logged_in
 
 pytestmark = pytest.mark.django_db
