@@ -1,6 +1,61 @@
-"""Serializer fields for what clients send."""
+"""Fields for what clients send, and the rule for text our own people write.
 
+Text a sender wrote is untrusted and kept as written (``core.untrusted`` cleans what rules
+read). Text a person of the team writes (a note, a name, a snippet, a workflow step) is
+refused when it holds a control character: a page cannot show one, and one pasted from a
+terminal or a log shows as garbage to everyone who reads it after.
+"""
+
+import unicodedata
+
+from django.core.exceptions import ValidationError
+from django.utils.deconstruct import deconstructible
 from rest_framework import serializers
+
+LINE_BREAKS = frozenset("\n\r")
+MULTILINE_CONTROLS = LINE_BREAKS | {"\t"}
+
+
+def control_character(text: str, *, multiline: bool) -> str | None:
+    """What in ``text`` cannot be stored as a person's text, in words ("a line break", "a
+    control character (U+0007)"); None when nothing. C0 and C1 controls are refused, and
+    DEL; tab and line breaks only in ``multiline`` text (a browser sends CR LF)."""
+    for char in text:
+        if unicodedata.category(char) != "Cc" or (multiline and char in MULTILINE_CONTROLS):
+            continue
+        if char in LINE_BREAKS:
+            return "a line break"
+        if char == "\t":
+            return "a tab"
+        return f"a control character (U+{ord(char):04X})"
+    return None
+
+
+def control_character_message(what: str, *, multiline: bool, subject: str = "") -> str:
+    """The sentence for ``control_character``'s answer, about ``subject`` when given
+    ("The name contains a tab: ...")."""
+    contains = f"{subject} contains" if subject else "contains"
+    if multiline:
+        sentence = f"{contains} {what}, which cannot be shown: remove it."
+    else:
+        sentence = f"{contains} {what}: this is one line of plain text."
+    return sentence[:1].upper() + sentence[1:]
+
+
+@deconstructible
+class NoControlCharacters:
+    """The rule as a validator, for Django form fields and DRF fields alike."""
+
+    code = "control_character"
+
+    def __init__(self, *, multiline: bool):
+        self.multiline = multiline
+
+    def __call__(self, value):
+        if isinstance(value, str) and (what := control_character(value, multiline=self.multiline)):
+            raise ValidationError(
+                control_character_message(what, multiline=self.multiline), code=self.code
+            )
 
 
 class _StringsOnly:
@@ -17,6 +72,15 @@ class _StringsOnly:
 
 class StrictCharField(_StringsOnly, serializers.CharField):
     pass
+
+
+class StrictTextField(StrictCharField):
+    """Text a person of the team writes: one line, or ``multiline`` (tab and line breaks
+    kept); any other control character is a 400 on the field."""
+
+    def __init__(self, *, multiline: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(NoControlCharacters(multiline=multiline))
 
 
 class StrictSlugField(_StringsOnly, serializers.SlugField):

@@ -5,9 +5,22 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.renderers import TemplatesSetting
 
+from core.fields import NoControlCharacters
+
 
 class PanelFormRenderer(TemplatesSetting):
     field_template_name = "forms/field.html"
+
+
+class PlainTextField(forms.CharField):
+    """Text a person of the team writes (``core.fields``' rule): one line, or ``multiline``
+    in a textarea; a control character is an error next to the field."""
+
+    def __init__(self, *, multiline: bool = False, **kwargs):
+        if multiline:
+            kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 2, "class": "wide"}))
+        super().__init__(**kwargs)
+        self.validators.append(NoControlCharacters(multiline=multiline))
 
 
 def add_service_error(form: forms.BaseForm, error: ValidationError) -> None:

@@ -1,0 +1,65 @@
+"""Text a person of the team writes refuses control characters, on the API and in forms."""
+
+import pytest
+from django import forms
+from rest_framework.exceptions import ValidationError
+
+from core.fields import StrictCharField, StrictTextField, control_character
+from core.forms import PlainTextField
+
+
+@pytest.mark.parametrize(
+    ("text", "multiline", "what"),
+    [
+        ("plain words, café", False, None),
+        ("two\nlines\r\nand\ta tab", True, None),
+        ("two\nlines", False, "a line break"),
+        ("carriage\rreturn", False, "a line break"),
+        ("a\ttab", False, "a tab"),
+        ("bell\x07", True, "a control character (U+0007)"),
+        ("escape\x1b[31m", True, "a control character (U+001B)"),
+        ("delete\x7f", True, "a control character (U+007F)"),
+        ("next line\x85", True, "a control character (U+0085)"),
+        ("csi\x9b", False, "a control character (U+009B)"),
+        ("vertical tab\x0b", True, "a control character (U+000B)"),
+        # Invisible format characters are not controls: core.untrusted deals with them.
+        ("zero\u200bwidth", False, None),
+    ],
+)
+def test_control_characters_are_named_in_words(text, multiline, what):
+    assert control_character(text, multiline=multiline) == what
+
+
+def test_the_api_field_refuses_them_with_a_sentence():
+    line, text = StrictTextField(), StrictTextField(multiline=True)
+    assert text.run_validation("Why:\r\n\tshorter") == "Why:\r\n\tshorter"
+    with pytest.raises(ValidationError) as refused:
+        line.run_validation("Tab\there")
+    assert refused.value.detail == ["Contains a tab: this is one line of plain text."]
+    with pytest.raises(ValidationError) as refused:
+        text.run_validation("Bell\x07")
+    assert refused.value.detail == [
+        "Contains a control character (U+0007), which cannot be shown: remove it."
+    ]
+
+
+def test_what_a_sender_writes_is_not_judged_by_it():
+    # A sender's message is stored as written; the normalisation cleans what rules read.
+    assert StrictCharField().run_validation("Bell\x07") == "Bell\x07"
+
+
+class NoteForm(forms.Form):
+    title = PlainTextField()
+    note = PlainTextField(multiline=True, required=False)
+
+
+def test_the_form_field_refuses_them_next_to_the_field():
+    form = NoteForm({"title": "Fine", "note": "Why:\r\n\tshorter"})
+    assert form.is_valid(), form.errors
+    form = NoteForm({"title": "Esc\x1b", "note": "C1\x9c"})
+    assert not form.is_valid()
+    assert form.errors == {
+        "title": ["Contains a control character (U+001B): this is one line of plain text."],
+        "note": ["Contains a control character (U+009C), which cannot be shown: remove it."],
+    }
+    assert 'rows="2"' in str(form["note"])
