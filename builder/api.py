@@ -21,7 +21,7 @@ from builder.services import (
     workflow_rollback,
     workflow_save_draft,
 )
-from core.fields import StrictCharField, StrictSlugField
+from core.fields import StrictCharField, StrictSlugField, StrictTextField
 from core.pagination import PageSizePagination, page_of
 from core.roles import Allows, can_edit_workflows, has_any_role
 
@@ -82,20 +82,26 @@ class WorkflowSerializer(serializers.ModelSerializer):
 class WorkflowCreateSerializer(serializers.Serializer):
     slug = StrictSlugField(max_length=100)
     definition = serializers.JSONField()
-    notes = StrictCharField(required=False, allow_blank=True, default="", max_length=2000)
+    notes = StrictTextField(
+        multiline=True, required=False, allow_blank=True, default="", max_length=2000
+    )
 
 
 class VersionCreateSerializer(serializers.Serializer):
     definition = serializers.JSONField()
-    notes = StrictCharField(required=False, allow_blank=True, default="", max_length=2000)
+    notes = StrictTextField(
+        multiline=True, required=False, allow_blank=True, default="", max_length=2000
+    )
 
 
 class NoteSerializer(serializers.Serializer):
-    note = StrictCharField(max_length=2000)
+    note = StrictTextField(multiline=True, max_length=2000)
 
 
 class RollbackSerializer(serializers.Serializer):
-    note = StrictCharField(required=False, allow_blank=True, default="", max_length=2000)
+    note = StrictTextField(
+        multiline=True, required=False, allow_blank=True, default="", max_length=2000
+    )
 
 
 class WorkflowListView(APIView):
@@ -292,11 +298,11 @@ class SnippetSerializer(serializers.ModelSerializer):
 class SnippetWriteSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Snippet.Kind.choices)
     key = StrictCharField(max_length=100)
-    text = StrictCharField(max_length=8000, allow_blank=True, trim_whitespace=False)
+    text = StrictTextField(multiline=True, max_length=8000, allow_blank=True, trim_whitespace=False)
 
 
 class SnippetTextSerializer(serializers.Serializer):
-    text = StrictCharField(max_length=8000, allow_blank=True, trim_whitespace=False)
+    text = StrictTextField(multiline=True, max_length=8000, allow_blank=True, trim_whitespace=False)
 
 
 class SnippetVersionSerializer(serializers.ModelSerializer):

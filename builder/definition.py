@@ -1,7 +1,9 @@
 """Workflow definitions: the JSON Schema (Draft 2020-12) plus the rules a schema cannot say.
 
 The API, the editor and import all validate through ``validate_definition``; errors are
-keyed by field path (``steps[2].maxChars``) so a person can find what to fix.
+keyed by field path (``steps[2].maxChars``), for the editor to put each next to its field
+and for API clients, and each message is a sentence about the field a person sees
+(``builder.definition_errors``).
 """
 
 import json
@@ -11,16 +13,16 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
+from builder.definition_errors import owner_name, schema_error_sentence, sentence, step_name
 from builder.taxonomy import Archetype, ThreadState
 
 SCHEMA_FILE = Path(__file__).with_name("workflow.schema.json")
 _REQUIRED = re.compile(r"^'([^']+)' is a required property$")
-_EXTRA = re.compile(r"\('([^']+)'")
 
 
 class DefinitionInvalid(Exception):
     def __init__(self, errors: dict[str, list[str]]):
-        super().__init__("; ".join(f"{path}: {' '.join(msgs)}" for path, msgs in errors.items()))
+        super().__init__(" ".join(message for messages in errors.values() for message in messages))
         self.errors = errors
 
 
@@ -46,14 +48,17 @@ def _schema_errors(definition) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     for error in _validator().iter_errors(definition):
         parts = list(error.absolute_path)
-        message = error.message
+        fields = [parts]
         if error.validator == "required" and (match := _REQUIRED.match(error.message)):
-            parts.append(match[1])
-            message = "This field is required."
-        elif error.validator == "additionalProperties" and (match := _EXTRA.search(message)):
-            parts.append(match[1])
-            message = "This field is not allowed here."
-        errors.setdefault(format_path(parts), []).append(message)
+            fields = [[*parts, match[1]]]
+        elif error.validator == "additionalProperties":
+            known = error.schema.get("properties", {})
+            fields = [[*parts, key] for key in error.instance if key not in known]
+        for field in fields:
+            messages = errors.setdefault(format_path(field), [])
+            # One mistake can break several branches of the schema, each saying the same.
+            if (message := schema_error_sentence(error, definition, field)) not in messages:
+                messages.append(message)
     return errors
 
 
@@ -61,21 +66,33 @@ def _rule_errors(definition: dict, snippet_exists) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     steps = definition["steps"]
     drafts = [index for index, step in enumerate(steps) if "draft" in step]
-    if len(drafts) != 1:
-        errors["steps"] = [f"Exactly one draft step is required; found {len(drafts)}."]
+    if not drafts:
+        errors["steps"] = ["The workflow needs a draft step, last, to write the reply."]
+    elif len(drafts) > 1:
+        errors["steps"] = [
+            f"The workflow has {len(drafts)} draft steps; it needs exactly one, the last."
+        ]
     elif drafts[0] != len(steps) - 1:
-        errors[f"steps[{drafts[0]}]"] = ["The draft step must be the last step."]
+        errors[f"steps[{drafts[0]}]"] = [
+            sentence(f"{step_name(definition, drafts[0])} must be the last step: ")
+            + "think steps come before it."
+        ]
     applies_to = definition.get("appliesTo", {})
-    for field, allowed in (("archetypes", Archetype.values), ("states", ThreadState.values)):
+    for field, choices in (("archetypes", Archetype.choices), ("states", ThreadState.choices)):
+        codes = [code for code, _ in choices]
         for index, value in enumerate(applies_to.get(field, [])):
-            if value not in allowed:
+            if value not in codes:
+                item = sentence(owner_name(definition, ["appliesTo", field, index]))
+                known = ", ".join(f"{code} ({words})" for code, words in choices)
                 errors[f"appliesTo.{field}[{index}]"] = [
-                    f"'{value}' is not one of {', '.join(allowed)}."
+                    f"{item}, “{value}”, is not one we know: use one of {known}."
                 ]
     for index, item in enumerate(definition.get("context", [])):
         if "snippet" in item and not snippet_exists(item["snippet"], item.get("version")):
             version = f" version {item['version']}" if "version" in item else ""
-            errors[f"context[{index}].snippet"] = [f"No snippet '{item['snippet']}'{version}."]
+            errors[f"context[{index}].snippet"] = [
+                f"There is no snippet {item['snippet']}{version}."
+            ]
     return errors
 
 

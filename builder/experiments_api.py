@@ -17,7 +17,7 @@ from builder.experiments import (
     experiment_update,
 )
 from builder.models import Experiment, Metric
-from core.fields import StrictCharField, StrictSlugField
+from core.fields import StrictCharField, StrictSlugField, StrictTextField
 from core.pagination import page_of
 from engines.ids import MAX_ENGINE_ID_LENGTH
 
@@ -39,7 +39,7 @@ class ScopeSerializer(serializers.Serializer):
 
 class ExperimentWriteSerializer(serializers.Serializer):
     slug = StrictSlugField(max_length=80)
-    name = StrictCharField(max_length=200)
+    name = StrictTextField(max_length=200)
     scope = ScopeSerializer(required=False)
     metric = serializers.ChoiceField(choices=Metric.choices, default=Metric.ACCEPTED_UNEDITED)
     min_sample = serializers.IntegerField(min_value=1, max_value=1_000_000, default=100)

@@ -42,12 +42,73 @@ def test_operator_creates_edits_publishes_and_diffs(ops):
     assert rollback.json()["number"] == 3
 
 
-def test_invalid_definitions_answer_400_with_paths(ops):
-    steps = [{"think": "a"}, {"think": "b"}, {"draft": "c", "maxChars": -1}]
+def test_invalid_definitions_answer_400_with_sentences_keyed_by_path(ops):
+    steps = [{"think": "a"}, {"think": "b"}, {"draft": "", "maxChars": -1}]
     response = create(ops, steps=steps)
     assert response.status_code == 400
-    assert "steps[2].maxChars" in response.json()["definition"]
+    assert response.json()["definition"] == {
+        "steps[2].draft": ["Step 3 (Draft) needs an instruction."],
+        "steps[2].maxChars": [
+            "The character limit of step 3 (Draft) must be a whole number between 20 and 4000."
+        ],
+    }
     assert Workflow.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("Escape \x1b[31m", "Contains a control character (U+001B), which cannot be shown"),
+        ("C1 \x9b here", "Contains a control character (U+009B), which cannot be shown"),
+        ("Delete \x7f", "Contains a control character (U+007F), which cannot be shown"),
+    ],
+)
+def test_notes_and_publish_notes_refuse_control_characters_like_nul(ops, text, problem):
+    response = ops.post(
+        "/api/workflows/",
+        {"slug": "welcome", "definition": definition(), "notes": text},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["notes"][0].startswith(problem)
+    assert Workflow.objects.count() == 0
+
+    workflow_id = create(ops, slug="noted").json()["workflow"]
+    base = f"/api/workflows/{workflow_id}/versions"
+    published = ops.post(f"{base}/1/publish/", {"note": text}, format="json")
+    assert published.status_code == 400
+    assert published.json()["note"][0].startswith(problem)
+    assert ops.post(f"{base}/1/publish/", {"note": "Fine"}, format="json").status_code == 200
+    rollback = ops.post(f"{base}/1/rollback/", {"note": text}, format="json")
+    assert rollback.status_code == 400
+    assert set(rollback.json()) == {"note"}
+    again = ops.post(f"{base}/", {"definition": definition(), "notes": text}, format="json")
+    assert again.status_code == 400
+    assert set(again.json()) == {"notes"}
+
+
+def test_notes_keep_their_tabs_and_line_breaks(ops):
+    notes = "Why:\r\n\tshorter"
+    response = ops.post(
+        "/api/workflows/",
+        {"slug": "welcome", "definition": definition(), "notes": notes},
+        format="json",
+    )
+    assert response.status_code == 201
+    assert response.json()["notes"] == notes
+
+
+def test_control_characters_in_a_definition_are_refused_on_their_field(ops):
+    steps = [{"think": "Ring \x07"}, {"draft": "Write.", "maxChars": 300}]
+    response = create(ops, name="Tab\tname", steps=steps)
+    assert response.status_code == 400
+    assert response.json()["definition"] == {
+        "name": ["The name contains a tab: this is one line of plain text."],
+        "steps[0].think": [
+            "The instruction of step 1 (Think) contains a control character (U+0007), "
+            "which cannot be shown: remove it."
+        ],
+    }
 
 
 def test_duplicate_slug_answers_400(ops):
@@ -114,6 +175,10 @@ def test_snippets_are_versioned_through_the_api(ops):
     bad_key = ops.post("/api/snippets/", {"kind": "voice", "key": "a b", "text": ""}, format="json")
     assert bad_key.status_code == 400
     assert set(bad_key.json()) == {"key"}
+    bad_text = ops.put(f"/api/snippets/{snippet_id}/", {"text": "Bell\x07"}, format="json")
+    assert bad_text.status_code == 400
+    assert set(bad_text.json()) == {"text"}
+    assert ops.get(f"/api/snippets/{snippet_id}/").json()["snippet"]["version"] == 2
 
 
 def test_a_body_from_an_older_install_loses_its_engine_with_a_warning(ops):
