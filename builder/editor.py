@@ -12,6 +12,30 @@ from builder.forms import StepFormSet, WorkflowEditorForm
 DEFAULT_MAX_CHARS = 320
 _STEP_PATH = re.compile(r"^steps\[(\d+)\]\.?(\w*)")
 _STEP_FIELDS = {"think": "text", "draft": "text", "maxChars": "max_chars"}
+# The editor's fields above the steps, in the order the page shows them; the notes follow
+# the steps.
+_HEAD_FIELDS = (
+    "slug",
+    "name",
+    "priority",
+    "archetypes",
+    "states",
+    "template_keys",
+    "context_snippet",
+    "pin",
+    "context_text",
+    "retrieval",
+)
+# Fields the template draws by hand, and what it marks for each: a pin is a hidden input,
+# shown with the snippet boxes.
+_DRAWN_BY_TEMPLATE = {
+    "archetypes": "archetypes",
+    "states": "states",
+    "template_keys": "template_keys",
+    "context_snippet": "context_snippet",
+    "pin": "context_snippet",
+    "context_text": "context_text",
+}
 _APPLIES_TO_FIELDS = {
     "archetypes": "archetypes",
     "states": "states",
@@ -76,18 +100,42 @@ def _editor_field(path: str, fields, snippets: int) -> str | None:
 def attach_definition_errors(
     errors: dict[str, list[str]], form: WorkflowEditorForm, steps: StepFormSet
 ) -> list[str]:
-    """Puts each error, as ``path: message``, on the field or step it belongs to; returns
-    the errors about the steps as a whole (how many drafts, how many steps)."""
+    """Puts each error, a sentence, on the field or step its path names; returns the errors
+    about the steps as a whole (how many drafts, how many steps)."""
     about_steps = []
     # Counted first: an error put on the field takes it out of cleaned_data.
     snippets = len(form.cleaned_data["context_snippet"])
     for path, messages in errors.items():
-        labelled = [f"{path}: {message}" for message in messages]
         if match := _STEP_PATH.match(path):
             step = steps.forms[int(match[1])]
-            step.add_error(_STEP_FIELDS.get(match[2]), labelled)
+            step.add_error(_STEP_FIELDS.get(match[2]), messages)
         elif path == "steps":
-            about_steps += labelled
+            about_steps += messages
         else:
-            form.add_error(_editor_field(path, form.fields, snippets), labelled)
+            form.add_error(_editor_field(path, form.fields, snippets), messages)
     return about_steps
+
+
+def focus_first_error(form: WorkflowEditorForm, steps: StepFormSet, about_steps) -> str | None:
+    """Gives the first field with an error, in the order the page shows them, the focus
+    when the page loads, so the browser scrolls to it (``autofocus``: no script needed).
+
+    A field drawn by its widget gets the attribute here; the name returned is for what
+    the template draws itself: a group of boxes, the inline texts, or "steps" when the
+    steps as a whole are wrong. None when only the form as a whole is (shown at the top).
+    """
+    ordered = [form[name] for name in form.fields if name in _HEAD_FIELDS]
+    fields = [field for field in ordered if field.errors]
+    if not fields and (about_steps or steps.non_form_errors()):
+        return "steps"
+    for step in steps:
+        fields += [field for field in (step["text"], step["max_chars"]) if field.errors]
+    if "notes" in form.errors:
+        fields.append(form["notes"])
+    if not fields:
+        return None
+    first = fields[0]
+    if first.name in _DRAWN_BY_TEMPLATE:
+        return _DRAWN_BY_TEMPLATE[first.name]
+    first.field.widget.attrs["autofocus"] = True
+    return first.name

@@ -10,17 +10,55 @@ from django.core.exceptions import ValidationError
 
 from builder import selectors
 from builder.definition import schema
+from builder.definition_errors import whole_number
 from builder.models import Snippet
+from builder.taxonomy import Archetype, ThreadState
+from core.fields import NoControlCharacters
+from core.forms import PlainTextField
+from engines.moves import all_moves
 
 STEP_KINDS = [("think", "Think"), ("draft", "Draft")]
 
 
-def _limits(node: dict) -> dict:
-    return {"min_value": node["minimum"], "max_value": node["maximum"]}
+def _whole_number(subject: str, node: dict) -> dict:
+    """An integer field's limits from its schema node, and one sentence for every way a
+    value can miss them (the schema's own errors say the same)."""
+    message = whole_number(subject, node)
+    return {
+        "min_value": node["minimum"],
+        "max_value": node["maximum"],
+        "error_messages": dict.fromkeys(("required", "invalid", "min_value", "max_value"), message),
+    }
 
 
 _PROPERTIES = schema()["properties"]
 _MAX_CHARS = _PROPERTIES["steps"]["items"]["then"]["properties"]["maxChars"]
+_CONTEXT_TEXT = _PROPERTIES["context"]["items"]["else"]["properties"]["text"]
+
+
+class TemplateKeyBoxes(forms.CheckboxSelectMultiple):
+    """Template keys as boxes grouped by move, each key and move in words (the widget's
+    template reads them through the vocabulary's ``say`` filter)."""
+
+    template_name = "builder/widgets/template_keys.html"
+
+
+def template_key_choices(keys) -> list[tuple[str, list[tuple[str, str]]]]:
+    """``keys`` grouped by their move (the part before the dot), the moves in their
+    configured order."""
+    order = {move: index for index, move in enumerate(all_moves())}
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for key in sorted(keys, key=lambda key: (order.get(key.partition(".")[0], len(order)), key)):
+        groups.setdefault(key.partition(".")[0], []).append((key, key))
+    return list(groups.items())
+
+
+def set_situation_choices(form: forms.Form) -> None:
+    """What a form's ``archetypes``, ``states`` and ``template_keys`` offer: every
+    archetype and state by its label, and the template keys canon exists for."""
+    form.fields["archetypes"].choices = Archetype.choices
+    form.fields["states"].choices = ThreadState.choices
+    form.fields["template_keys"].choices = template_key_choices(selectors.known_template_keys())
 
 
 class PinsField(forms.Field):
@@ -48,10 +86,26 @@ class TextListWidget(forms.Widget):
 
 
 class TextListField(forms.Field):
+    """Texts of one name, each held to ``max_length`` and to the rule for a person's text."""
+
     widget = TextListWidget
+
+    def __init__(self, *, max_length: int, **kwargs):
+        super().__init__(**kwargs)
+        self.max_length = max_length
 
     def to_python(self, value) -> list[str]:
         return [text.strip() for text in value or []]
+
+    def validate(self, value):
+        super().validate(value)
+        for text in value:
+            NoControlCharacters(multiline=True)(text)
+            if len(text) > self.max_length:
+                raise ValidationError(
+                    f"A note can hold at most {self.max_length} characters; one has {len(text)}.",
+                    code="max_length",
+                )
 
 
 class StepOpField(forms.CharField):
@@ -76,12 +130,15 @@ class StepOpForm(forms.Form):
 
 class StepForm(forms.Form):
     kind = forms.ChoiceField(choices=STEP_KINDS, widget=forms.HiddenInput)
-    # Blank text and a draft without a limit are left to the schema, whose messages
-    # name the step's path like every other definition error.
-    text = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2, "class": "wide"})
+    # Blank text and a draft without a limit are left to the schema, whose sentences name
+    # the step ("Step 3 (Draft) needs an instruction.") like every other definition error.
+    text = PlainTextField(multiline=True, required=False)
+    max_chars = forms.IntegerField(
+        label="Character limit",
+        required=False,
+        help_text="The longest reply this step may write.",
+        **_whole_number("the character limit", _MAX_CHARS),
     )
-    max_chars = forms.IntegerField(required=False, **_limits(_MAX_CHARS))
 
     def step(self) -> dict:
         data = self.cleaned_data
@@ -101,19 +158,50 @@ class StepFormSet(forms.formset_factory(StepForm, extra=0)):
 
 class WorkflowEditorForm(forms.Form):
     slug = forms.SlugField(
-        max_length=100, widget=forms.TextInput(attrs={"placeholder": "e.g. opener-welcome"})
+        max_length=100,
+        help_text=(
+            "The workflow’s permanent id, in links, exported files and the API: letters, "
+            "digits and hyphens, e.g. opener-welcome. It cannot be changed later."
+        ),
+        error_messages={
+            "required": "The workflow needs a slug, e.g. opener-welcome.",
+            "invalid": "Use letters, digits, hyphens and underscores only, e.g. opener-welcome.",
+        },
+        widget=forms.TextInput(attrs={"placeholder": "e.g. opener-welcome"}),
     )
-    name = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"class": "wide"}))
-    priority = forms.IntegerField(initial=0, **_limits(_PROPERTIES["priority"]))
+    name = PlainTextField(
+        max_length=_PROPERTIES["name"]["maxLength"],
+        error_messages={"required": "The workflow needs a name."},
+        help_text="What people see in lists and on the version history.",
+        widget=forms.TextInput(attrs={"class": "wide"}),
+    )
+    priority = forms.IntegerField(
+        initial=0,
+        help_text=(
+            "Settles a tie: when two live workflows fit a message equally closely, the one "
+            "with the higher priority runs. Leave 0 unless two workflows overlap."
+        ),
+        **_whole_number("the priority", _PROPERTIES["priority"]),
+    )
     archetypes = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
     states = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
-    template_keys = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+    template_keys = forms.MultipleChoiceField(required=False, widget=TemplateKeyBoxes)
     context_snippet = forms.MultipleChoiceField(required=False)
     pin = PinsField(required=False)
-    context_text = TextListField(required=False)
-    retrieval = forms.BooleanField(required=False, initial=True)
-    notes = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2, "class": "wide"})
+    context_text = TextListField(required=False, max_length=_CONTEXT_TEXT["maxLength"])
+    retrieval = forms.BooleanField(
+        label="Retrieve past corrections as exemplars",
+        required=False,
+        initial=True,
+        help_text=(
+            "Shows the model replies people accepted or corrected in similar threads. "
+            "Untick only to measure a baseline without them."
+        ),
+    )
+    notes = PlainTextField(
+        multiline=True,
+        required=False,
+        help_text="For the team, not the model: what this version changes and why.",
     )
     then = forms.ChoiceField(
         choices=[("save", "Save draft"), ("publish", "Save and publish")], required=False
@@ -124,13 +212,7 @@ class WorkflowEditorForm(forms.Form):
         # A workflow's slug is its identity: set once, when it is created.
         if workflow is not None:
             del self.fields["slug"]
-        known = selectors.vocabulary()
-        for name, vocabulary_name in (
-            ("archetypes", "archetypes"),
-            ("states", "states"),
-            ("template_keys", "templateKeys"),
-        ):
-            self.fields[name].choices = [(value, value) for value in known[vocabulary_name]]
+        set_situation_choices(self)
         # The template draws these boxes itself, each with a link to its snippet.
         self.snippets = list(selectors.snippets_with_latest())
         self.fields["context_snippet"].choices = [
@@ -185,15 +267,18 @@ class CompareForm(forms.Form):
 
 
 class PublishForm(forms.Form):
-    note = forms.CharField(
+    note = PlainTextField(
+        multiline=True,
         label="Publish note (what changed and why)",
         widget=forms.Textarea(attrs={"rows": 3, "class": "wide"}),
     )
 
 
 class SnippetTextForm(forms.Form):
-    text = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 5, "class": "wide"})
+    text = PlainTextField(
+        multiline=True,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5, "class": "wide"}),
     )
 
 
@@ -209,8 +294,10 @@ class SnippetForm(forms.Form):
             }
         )
     )
-    text = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 3, "class": "wide"})
+    text = PlainTextField(
+        multiline=True,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "wide"}),
     )
 
     def clean(self):

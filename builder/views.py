@@ -17,6 +17,7 @@ from builder.editor import (
     apply_step_op,
     as_posted,
     attach_definition_errors,
+    focus_first_error,
     steps_as_posted,
     steps_from_definition,
 )
@@ -67,12 +68,20 @@ def workflow_list(request):
     return render(request, template, context)
 
 
-def _editor_page(request, *, workflow, form, steps, about_steps=(), status=200):
+def _editor_page(request, *, workflow, form, steps, about_steps=(), refused=False):
+    """The editor; ``refused``: after a save that failed, its first error has the focus."""
+    focus = focus_first_error(form, steps, about_steps) if refused else None
     return render(
         request,
         "builder/editor.html",
-        {"workflow": workflow, "form": form, "steps": steps, "about_steps": about_steps},
-        status=status,
+        {
+            "workflow": workflow,
+            "form": form,
+            "steps": steps,
+            "about_steps": about_steps,
+            "focus": focus,
+        },
+        status=400 if refused else 200,
     )
 
 
@@ -103,7 +112,7 @@ def workflow_editor(request, workflow_id=None):
         return _editor_page(request, workflow=workflow, form=form, steps=steps)
     steps = StepFormSet(request.POST)
     if not (form.is_valid() and steps.is_valid()):
-        return _editor_page(request, workflow=workflow, form=form, steps=steps, status=400)
+        return _editor_page(request, workflow=workflow, form=form, steps=steps, refused=True)
     definition = form.definition([step.step() for step in steps])
     notes = form.cleaned_data["notes"]
     try:
@@ -121,11 +130,16 @@ def workflow_editor(request, workflow_id=None):
     except DefinitionInvalid as invalid:
         about_steps = attach_definition_errors(invalid.errors, form, steps)
         return _editor_page(
-            request, workflow=workflow, form=form, steps=steps, about_steps=about_steps, status=400
+            request,
+            workflow=workflow,
+            form=form,
+            steps=steps,
+            about_steps=about_steps,
+            refused=True,
         )
     except ValidationError as invalid:
         add_service_error(form, invalid)
-        return _editor_page(request, workflow=workflow, form=form, steps=steps, status=400)
+        return _editor_page(request, workflow=workflow, form=form, steps=steps, refused=True)
     messages.success(request, f"Saved draft {version.label}.")
     if form.cleaned_data["then"] == "publish":
         return _redirect(

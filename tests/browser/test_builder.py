@@ -6,7 +6,8 @@ from prospects.demo import demo_load
 from prospects.engine_switch import draft_engine_set
 from prospects.jobs.preview import preview_run_execute
 from prospects.tasks import workflow_preview_run
-from tests.browser.conftest import log_in
+from prospects.vocabulary import raw_codes
+from tests.browser.conftest import SCREENSHOTS, log_in
 from tests.support.drafting import gemma_served
 from tests.support.factories import GEMMA, PASSWORD
 
@@ -17,7 +18,31 @@ def step_texts(page) -> list[str]:
     return page.locator("li.step textarea").evaluate_all("els => els.map(e => e.value)")
 
 
+def viewer(page):
+    """Saves what the window shows now, at the desk's size and a phone's (the screenshot
+    fixture saves the whole page)."""
+
+    def view(name: str) -> None:
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-view.png"))
+        desk = page.viewport_size
+        page.set_viewport_size(PHONE)
+        height = page.evaluate("document.documentElement.scrollHeight")
+        # In pieces a phone's screen high: one long picture shrinks past reading.
+        for number, top in enumerate(range(0, height, PHONE["height"]), start=1):
+            clip = {"x": 0, "y": top, "width": PHONE["width"], "height": PHONE["height"]}
+            page.screenshot(
+                path=str(SCREENSHOTS / f"{name}-phone-{number}.png"), full_page=True, clip=clip
+            )
+        page.set_viewport_size(desk)
+
+    return view
+
+
+PHONE = {"width": 390, "height": 844}
+
+
 def test_operator_builds_publishes_edits_diffs_and_rolls_back(page, screenshot):
+    view = viewer(page)
     demo_load(password=PASSWORD, experiment=False)
     log_in(page, "operator", PASSWORD)
     page.click("nav >> text=Workflows")
@@ -27,7 +52,7 @@ def test_operator_builds_publishes_edits_diffs_and_rolls_back(page, screenshot):
 
     page.fill("input[name=slug]", "vendor-polite")
     page.fill("input[name=name]", "Polite vendor decline")
-    page.check("input[name=template_keys][value='vendor.decline']")
+    page.get_by_role("group", name="Vendor").get_by_label("Vendor: decline").check()
     page.check("input[name=context_snippet][value='canon:vendor.decline']")
     page.check("input[name=context_snippet][value='safety:no-ai-talk']")
     page.locator("a:has-text('preview')").first.click()
@@ -45,19 +70,27 @@ def test_operator_builds_publishes_edits_diffs_and_rolls_back(page, screenshot):
     assert step_texts(page)[:3] == ["First think", "Third think", "Second think"]
 
     # A draft with no text and no character limit: the browser lets both through, the
-    # server marks each under its own field and keeps everything typed.
+    # server says what is missing under each, in words, keeps everything typed, and the
+    # page opens on the first of them, not at its top.
     page.locator("li.step-draft input[type=number]").fill("")
     page.click("button:text-is('Save draft')")
-    expect(page.locator("#id_step-3-text_error")).to_contain_text("steps[3].draft")
-    expect(page.locator("#id_step-3-max_chars_error")).to_have_text(
-        "steps[3].maxChars: This field is required."
+    expect(page.locator("#id_step-3-text_error")).to_have_text(
+        "Step 4 (Draft) needs an instruction."
     )
+    expect(page.locator("#id_step-3-max_chars_error")).to_have_text(
+        "Step 4 (Draft) needs a character limit."
+    )
+    expect(page.locator("#id_step-3-text")).to_be_focused()
+    expect(page.locator("#id_step-3-text")).to_be_in_viewport()
+    assert page.evaluate("window.scrollY") > 800
     expect(page.locator("#id_step-3-max_chars")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#id_step-3-max_chars")).to_have_attribute(
-        "aria-describedby", "id_step-3-max_chars_error"
+        "aria-describedby", "id_step-3-max_chars_helptext id_step-3-max_chars_error"
     )
     assert step_texts(page)[:3] == ["First think", "Third think", "Second think"]
     expect(page.locator("input[name=name]")).to_have_value("Polite vendor decline")
+    assert raw_codes(page.locator("main").inner_text()) == []
+    view("workflow-editor-errors")
     screenshot("workflow-editor-errors")
     page.locator("li.step-draft input[type=number]").fill("300")
     page.locator("li.step-draft textarea").fill("Decline kindly in one sentence.")

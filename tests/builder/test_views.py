@@ -52,16 +52,26 @@ def editor_post(*, steps=STEPS, **overrides) -> dict:
 
 def error_after(html: str, field_id: str) -> str:
     """The error element a field's aria-describedby names, checking that it follows the
-    field with nothing but its label's end between them."""
+    field with nothing but its label's end and its help between them."""
     field = re.search(rf'<(input|textarea|select)[^>]*id="{field_id}"[^>]*>', html)
     assert field, f"no field {field_id}"
     assert 'aria-invalid="true"' in field[0]
-    assert f'aria-describedby="{field_id}_error"' in field[0]
+    described_by = re.search(r'aria-describedby="([^"]*)"', field[0])
+    assert described_by, field[0]
+    assert f"{field_id}_error" in described_by[1].split()
     rest = html[field.end() :]
     label_end = r"(?:[^<]*</textarea>)?\s*(?:</label>)?\s*"
-    error = re.match(rf'{label_end}<p class="field-error" id="{field_id}_error">([^<]*)</p>', rest)
+    help_text = rf'(?:<span class="muted helptext" id="{field_id}_helptext">[^<]*</span>\s*)?'
+    error = re.match(
+        rf'{label_end}{help_text}<p class="field-error" id="{field_id}_error">([^<]*)</p>', rest
+    )
     assert error, rest[:300]
     return error[1]
+
+
+def focused(html: str) -> list[str]:
+    """The opening tags that ask for the focus when the page loads."""
+    return re.findall(r"<[^>]*\bautofocus\b[^>]*>", html)
 
 
 def test_step_operations_rerender_only_the_steps(operator_client):
@@ -105,31 +115,50 @@ def test_saving_an_invalid_workflow_shows_errors_next_to_their_fields(operator_c
     html = response.content.decode()
     assert response.status_code == 400
     assert "The workflow was not saved" in html
-    assert error_after(html, "id_name") == "This field is required."
+    assert error_after(html, "id_name") == "The workflow needs a name."
     assert Workflow.objects.count() == 0
-    # With the fields right, the schema's own error lands on the step it names.
+    # With the fields right, the schema's own error lands on the step it names, in words.
     html = operator_client.post(
         "/workflows/new/", editor_post(steps=(("think", "Why?", ""), ("draft", "", "300")))
     ).content.decode()
-    assert error_after(html, "id_step-1-text").startswith("steps[1].draft: ")
+    assert error_after(html, "id_step-1-text") == "Step 2 (Draft) needs an instruction."
+    assert "steps[1]" not in html
     assert 'value="Why?"' in html or ">\nWhy?</textarea>" in html
     assert Workflow.objects.count() == 0
 
 
-@pytest.mark.parametrize(
-    ("priority", "error"),
-    [
-        ("soon", "Enter a whole number."),
-        ("1.5", "Enter a whole number."),
-        ("5000", "Ensure this value is less than or equal to 1000."),
-        ("", "This field is required."),
-    ],
-)
-def test_a_bad_priority_is_an_error_next_to_it(operator_client, priority, error):
+def test_after_a_refused_save_the_first_error_in_page_order_has_the_focus(operator_client):
+    def autofocus(**changes) -> list[str]:
+        response = operator_client.post("/workflows/new/", editor_post(**changes))
+        assert response.status_code == 400
+        return focused(response.content.decode())
+
+    empty_draft = (("think", "Why?", ""), ("draft", "", "300"))
+    # The priority comes before the steps: it has the focus, and nothing else does.
+    [tag] = autofocus(priority="soon", steps=empty_draft)
+    assert 'id="id_priority"' in tag
+    [tag] = autofocus(steps=empty_draft)
+    assert 'id="id_step-1-text"' in tag
+    [tag] = autofocus(steps=(("think", "Why?", ""),))
+    assert tag.startswith('<p class="field-error"')
+    [tag] = autofocus(archetypes=["astronaut"], steps=empty_draft)
+    assert tag.startswith("<fieldset")
+    [tag] = autofocus(context_text=["Fine.", "x" * 4001, ""])
+    assert tag.startswith("<textarea")
+    [tag] = autofocus(notes="Bell \x07")
+    assert 'id="id_notes"' in tag
+    page = operator_client.get("/workflows/new/").content.decode()
+    assert focused(page) == []
+
+
+@pytest.mark.parametrize("priority", ["soon", "1.5", "5000", "-1001", ""])
+def test_a_bad_priority_is_a_sentence_next_to_it(operator_client, priority):
     response = operator_client.post("/workflows/new/", editor_post(priority=priority))
     html = response.content.decode()
     assert response.status_code == 400
-    assert error_after(html, "id_priority") == error
+    assert error_after(html, "id_priority") == (
+        "The priority must be a whole number between -1000 and 1000."
+    )
     assert f'value="{priority}"' in html or not priority
     assert Workflow.objects.count() == 0
 
@@ -137,9 +166,9 @@ def test_a_bad_priority_is_an_error_next_to_it(operator_client, priority, error)
 @pytest.mark.parametrize(
     ("max_chars", "error"),
     [
-        ("lots", "Enter a whole number."),
-        ("5", "Ensure this value is greater than or equal to 20."),
-        ("", "steps[1].maxChars: This field is required."),
+        ("lots", "The character limit must be a whole number between 20 and 4000."),
+        ("5", "The character limit must be a whole number between 20 and 4000."),
+        ("", "Step 2 (Draft) needs a character limit."),
     ],
 )
 def test_a_bad_max_chars_is_an_error_next_to_it(operator_client, max_chars, error):
@@ -157,13 +186,15 @@ def test_context_errors_land_on_the_snippets_or_the_inline_texts(operator_client
 
     data = editor_post(pin=["canon:opener.welcome@9"])
     html = operator_client.post("/workflows/new/", data).content.decode()
-    assert error(html, "id_context_snippet") == html_escape(
-        "context[0].snippet: No snippet 'canon:opener.welcome' version 9."
+    assert (
+        error(html, "id_context_snippet") == "There is no snippet canon:opener.welcome version 9."
     )
     data = editor_post(context_text=["Fine.", "x" * 4001, ""])
     html = operator_client.post("/workflows/new/", data).content.decode()
-    assert error(html, "id_context_text").startswith("context[3].text: ")
-    assert 'aria-describedby="id_context_text_error">Fine.</textarea>' in html
+    assert error(html, "id_context_text") == (
+        "A note can hold at most 4000 characters; one has 4001."
+    )
+    assert re.search(r'aria-describedby="id_context_text_error"[^>]*>Fine.</textarea>', html)
     assert Workflow.objects.count() == 0
 
 
@@ -171,7 +202,33 @@ def test_a_draft_step_before_a_think_step_is_marked_on_that_step(operator_client
     steps = (("draft", "Write it.", "300"), ("think", "Then think.", ""))
     html = operator_client.post("/workflows/new/", editor_post(steps=steps)).content.decode()
     first_step = html[html.index('<li class="step step-draft">') : html.index("id_step-1-kind")]
-    assert "steps[0]: The draft step must be the last step." in first_step
+    assert "Step 1 (Draft) must be the last step: think steps come before it." in first_step
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", "Tab\tin a name"),
+        ("name", "Line\nbreak"),
+        ("notes", "Bell \x07 here"),
+        ("notes", "C1 \x85 here"),
+        ("notes", "Delete \x7f here"),
+    ],
+)
+def test_control_characters_are_refused_next_to_their_field(operator_client, field, value):
+    response = operator_client.post("/workflows/new/", editor_post(**{field: value}))
+    assert response.status_code == 400
+    assert error_after(response.content.decode(), f"id_{field}").startswith("Contains ")
+    assert Workflow.objects.count() == 0
+
+
+def test_notes_and_steps_keep_their_line_breaks_and_tabs(operator_client):
+    steps = (("think", "First,\r\n\tthen", ""), ("draft", "Write it.", "300"))
+    data = editor_post(steps=steps, notes="Why:\r\n\tshorter")
+    assert operator_client.post("/workflows/new/", data).status_code == 302
+    version = Workflow.objects.get().versions.get()
+    assert version.notes == "Why:\r\n\tshorter"
+    assert version.definition["steps"][0] == {"think": "First,\r\n\tthen"}
 
 
 def test_saving_creates_a_draft_and_redirects_to_history(operator_client):
@@ -271,12 +328,19 @@ def test_a_new_snippet_is_created_and_shown(operator_client):
     assert snippet.versions.get().text == "Never quote prices."
 
 
-def test_publishing_without_a_note_is_an_error_next_to_it(operator_client):
+@pytest.mark.parametrize(
+    ("note", "error"),
+    [
+        (" ", "This field is required."),
+        ("Escape \x1b[31m red", "Contains a control character (U+001B), which cannot be shown"),
+    ],
+)
+def test_a_missing_or_garbled_publish_note_is_an_error_next_to_it(operator_client, note, error):
     operator_client.post("/workflows/new/", editor_post())
     workflow = Workflow.objects.get(slug="welcome")
-    response = operator_client.post(f"/workflows/{workflow.id}/versions/1/publish/", {"note": " "})
+    response = operator_client.post(f"/workflows/{workflow.id}/versions/1/publish/", {"note": note})
     assert response.status_code == 400
-    assert error_after(response.content.decode(), "id_note") == "This field is required."
+    assert error_after(response.content.decode(), "id_note").startswith(error)
     assert workflow.versions.get().status == "draft"
 
 
