@@ -258,7 +258,11 @@ class DiffView(APIView):
                 "a": a.label,
                 "b": b.label,
                 "sections": {
-                    diff.section: {"changed": diff.changed, "unified": diff.unified}
+                    diff.section: {
+                        "label": diff.label,
+                        "changed": diff.changed,
+                        "unified": diff.unified,
+                    }
                     for diff in version_diff(a, b)
                 },
             }

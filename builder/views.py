@@ -39,6 +39,7 @@ from builder.services import (
     workflow_rollback,
     workflow_save_draft,
 )
+from builder.versions import LIVE, version_stories
 from core.forms import add_service_error
 from core.roles import allow, can_edit_workflows, has_any_role
 
@@ -61,7 +62,7 @@ def workflow_list(request):
     context = {
         "page": page,
         "filters": filters,
-        "statuses": WorkflowVersion.Status.values,
+        "statuses": WorkflowVersion.Status.choices,
         "template_keys": selectors.known_template_keys(),
     }
     template = "builder/_workflow_table.html" if request.htmx else "builder/workflow_list.html"
@@ -187,21 +188,41 @@ def workflow_publish_page(request, workflow_id, number):
     return render(
         request,
         "builder/publish.html",
-        {"version": version, "live": live, "changed": changed, "form": form},
+        {
+            "version": version,
+            "live": live,
+            "a": live,
+            "b": version,
+            "changed": changed,
+            "form": form,
+        },
         status=400 if form.is_bound else 200,
     )
+
+
+def _compare_defaults(stories) -> tuple[int | None, int | None]:
+    """What the compare form offers first: the live version (else the one before the
+    newest) against the newest."""
+    numbers = [story.version.number for story in stories]
+    if len(numbers) < 2:
+        return None, None
+    live = next((s.version.number for s in stories if s.state == LIVE), None)
+    return (live if live not in (None, numbers[0]) else numbers[1]), numbers[0]
 
 
 @allow(has_any_role)
 def workflow_history(request, workflow_id):
     workflow = get_object_or_404(Workflow.objects.select_related("live_version"), id=workflow_id)
-    versions = workflow.versions.select_related("author", "published_by")
+    stories = version_stories(workflow)
+    compare_a, compare_b = _compare_defaults(stories)
     return render(
         request,
         "builder/history.html",
         {
             "workflow": workflow,
-            "versions": versions,
+            "stories": stories,
+            "compare_a": compare_a,
+            "compare_b": compare_b,
             "can_edit": can_edit_workflows(request.user),
         },
     )
@@ -209,12 +230,15 @@ def workflow_history(request, workflow_id):
 
 @allow(has_any_role)
 def workflow_diff(request, workflow_id):
-    workflow = get_object_or_404(Workflow, id=workflow_id)
+    workflow = get_object_or_404(Workflow.objects.select_related("live_version"), id=workflow_id)
     form = CompareForm(request.GET)
     if not form.is_valid():
         raise Http404("Pick two versions to compare.")
     version_a = _version(workflow.id, form.cleaned_data["a"])
     version_b = _version(workflow.id, form.cleaned_data["b"])
+    stories = version_stories(workflow)
+    by_number = {story.version.number: story for story in stories}
+    diffs = version_diff(version_a, version_b)
     return render(
         request,
         "builder/diff.html",
@@ -222,10 +246,11 @@ def workflow_diff(request, workflow_id):
             "workflow": workflow,
             "a": version_a,
             "b": version_b,
-            "diffs": [
-                (diff, diff.side_by_side_html(version_a.label, version_b.label))
-                for diff in version_diff(version_a, version_b)
-            ],
+            "story_a": by_number[version_a.number],
+            "story_b": by_number[version_b.number],
+            "stories": stories,
+            "diffs": diffs,
+            "changed": [diff.label for diff in diffs if diff.changed],
         },
     )
 

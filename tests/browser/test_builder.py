@@ -99,28 +99,42 @@ def test_operator_builds_publishes_edits_diffs_and_rolls_back(page, screenshot):
     expect(page.locator("h1")).to_contain_text("Publish vendor-polite@1")
     page.fill("textarea[name=note]", "First version")
     page.click("button:has-text('Publish vendor-polite@1')")
-    expect(page.locator("#version-1")).to_contain_text("live")
+    expect(page.locator("#version-1")).to_contain_text("Live since")
 
     page.click("a.button:has-text('Edit')")
     expect(page.locator("h1")).to_contain_text("Edit vendor-polite")
     assert step_texts(page)[:3] == ["First think", "Third think", "Second think"]
     page.fill("input[name=name]", "Very polite vendor decline")
     page.click("text=Save & publish…")
-    expect(page.locator("pre.unified")).to_contain_text("+Very polite vendor decline")
+    expect(page.locator("table.diff-rows ins")).to_have_text("Very polite")
+    view("workflow-publish")
     screenshot("workflow-publish")
     page.fill("textarea[name=note]", "Warmer name")
     page.click("button:has-text('Publish vendor-polite@2')")
-    expect(page.locator("#version-2")).to_contain_text("live")
+    expect(page.locator("#version-2")).to_contain_text("Live since")
+    expect(page.locator("#version-1")).to_contain_text("Was live")
+    expect(page.locator("#version-1")).to_contain_text("Differs from live v2 in Name.")
 
-    page.click("button:has-text('Compare A with B')")
+    # Compare sits above the versions, the one before the live one against it picked.
+    page.click("#compare button:text-is('Compare')")
     expect(page.locator(".diff-section.changed")).to_have_count(1)
-    expect(page.locator(".side-by-side")).to_contain_text("Very polite vendor decline")
+    expect(page.locator(".diff-section.changed h2")).to_contain_text("Name")
+    expect(page.locator(".diff-section.changed")).to_contain_text("Very polite vendor decline")
+    steps = page.locator(".diff-section details").filter(has_text="Steps")
+    expect(steps.locator("table")).to_be_hidden()
+    steps.locator("summary").click()
+    expect(steps.locator("table")).to_contain_text("Decline kindly in one sentence.")
+    assert raw_codes(page.locator("main").inner_text()) == []
+    view("workflow-diff")
     screenshot("workflow-diff")
 
     page.go_back()
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator("#version-1 >> text=Roll back to this").click()
-    expect(page.locator("#version-3")).to_contain_text("live")
+    expect(page.locator("#version-3")).to_contain_text("Live since")
+    expect(page.locator("#version-1")).to_contain_text("Same content as live v3.")
+    assert raw_codes(page.locator("main").inner_text()) == []
+    view("workflow-history")
     screenshot("workflow-history")
     live = Workflow.objects.get(slug="vendor-polite").live_version
     assert (live.number, live.name) == (3, "Polite vendor decline")

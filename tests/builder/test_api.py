@@ -34,7 +34,8 @@ def test_operator_creates_edits_publishes_and_diffs(ops):
     diff = ops.get(f"{base}/diff/", {"a": 1, "b": 2}).json()
     assert diff["sections"]["name"]["changed"] is True
     assert diff["sections"]["steps"]["changed"] is False
-    assert "+v2" in diff["sections"]["name"]["unified"]
+    assert diff["sections"]["appliesTo"]["label"] == "Applies to"
+    assert "-Name: Welcome\n+Name: v2" in diff["sections"]["name"]["unified"]
     versions = ops.get(f"{base}/versions/").json()
     assert [v["number"] for v in versions] == [2, 1]
     assert ops.get(f"{base}/").json()["live_version"]["number"] == 2

@@ -98,3 +98,41 @@ def test_the_live_version_cannot_be_archived_but_an_older_one_can(published_work
     with pytest.raises(ValueError, match="live"):
         workflow_archive(version=v2)
     assert workflow_archive(version=v1).status == WorkflowVersion.Status.ARCHIVED
+
+
+def test_each_version_says_what_it_is_and_how_it_differs_from_the_live_one(
+    published_workflow, clock
+):
+    from builder.versions import version_stories
+
+    first = published_workflow()
+    workflow = first.workflow
+    clock.shift(3600)
+    second = workflow_save_draft(workflow=workflow, definition=definition(name="Shorter"))
+    second = workflow_publish(version=second, note="shorter")
+    clock.shift(3600)
+    draft = workflow_save_draft(
+        workflow=workflow, definition=definition(name="Shorter", priority=5)
+    )
+    workflow.refresh_from_db()
+
+    stories = {story.version.number: story for story in version_stories(workflow)}
+    assert [stories[n].state_words for n in (3, 2, 1)] == ["Draft", "Live", "Was live"]
+    assert stories[2].changed is None
+    assert stories[1].replaced_by == second
+    assert stories[1].live_from == first.published_at
+    assert stories[1].live_until == second.published_at
+    assert stories[1].changed == ["Name"]
+    assert stories[3].changed == ["Priority"]
+    assert stories[3].live_from is None
+
+    workflow_archive(version=first)
+    same = workflow_rollback(version=second, note="again")
+    workflow.refresh_from_db()
+    stories = {story.version.number: story for story in version_stories(workflow)}
+    assert stories[same.number].state_words == "Live"
+    assert stories[2].changed == []
+    assert stories[2].replaced_by == same
+    assert stories[1].state_words == "Archived"
+    assert stories[draft.number].state_words == "Archived"
+    assert stories[draft.number].live_from is None

@@ -6,6 +6,7 @@ from django.test import Client
 
 from builder.models import Snippet, SnippetVersion, Workflow
 from builder.services import snippets_load_file
+from prospects.vocabulary import raw_codes
 from tests.support.drafting import ingest
 from tests.support.factories import make_inbound
 
@@ -238,30 +239,76 @@ def test_saving_creates_a_draft_and_redirects_to_history(operator_client):
     assert workflow.versions.get().status == "draft"
 
 
-def test_publish_page_shows_the_diff_and_publishes_with_a_note(operator_client, operator):
-    operator_client.post("/workflows/new/", editor_post())
+def two_versions(client, **second) -> Workflow:
+    """A workflow whose v1 is live and whose v2 is a draft made of ``second``'s fields."""
+    client.post("/workflows/new/", editor_post())
     workflow = Workflow.objects.get(slug="welcome")
-    operator_client.post(f"/workflows/{workflow.id}/versions/1/publish/", {"note": "first"})
-    operator_client.post(f"/workflows/{workflow.id}/edit/", editor_post(name="Welcome v2"))
+    client.post(f"/workflows/{workflow.id}/versions/1/publish/", {"note": "first"})
+    client.post(f"/workflows/{workflow.id}/edit/", editor_post(**second))
+    return workflow
+
+
+def test_publish_page_shows_the_diff_and_publishes_with_a_note(operator_client, operator):
+    workflow = two_versions(operator_client, name="Welcome v2")
     page = operator_client.get(f"/workflows/{workflow.id}/versions/2/publish/").content.decode()
-    # Only the name changed: its section's unified diff, and no other section's.
-    assert re.findall(r"<h3>(\w+)</h3>", page) == ["name"]
-    assert "-Welcome\n+Welcome v2" in page
+    # Only the name changed: its section, and no other.
+    assert re.findall(r"<h3>([^<]+)</h3>", page) == ["Name"]
+    assert '<span class="line-label">Name</span> Welcome' in page
+    assert "<ins> v2</ins>" in page
     operator_client.post(f"/workflows/{workflow.id}/versions/2/publish/", {"note": "renamed"})
     workflow.refresh_from_db()
     assert (workflow.live_version.number, workflow.live_version.publish_note) == (2, "renamed")
     assert workflow.live_version.published_by == operator
 
 
-def test_diff_page_renders_side_by_side(operator_client):
-    operator_client.post("/workflows/new/", editor_post())
-    workflow = Workflow.objects.get(slug="welcome")
-    operator_client.post(f"/workflows/{workflow.id}/versions/1/publish/", {"note": "x"})
-    operator_client.post(f"/workflows/{workflow.id}/edit/", editor_post(name="<b>v2</b>"))
+def test_diff_page_shows_changes_in_words_and_keeps_the_rest_reachable(operator_client):
+    workflow = two_versions(operator_client, name="<b>v2</b>", template_keys=["vendor.decline"])
     html = operator_client.get(f"/workflows/{workflow.id}/diff/", {"a": 1, "b": 2}).content.decode()
-    assert 'class="diff"' in html
+    assert "Name, Applies to changed; the rest is the same." in html
+    changed = re.findall(r'diff-section changed">\s*<h2>([^<]+)<', html)
+    assert [title.strip() for title in changed] == ["Name", "Applies to"]
+    assert "<del>Opener: welcome</del>" in html
+    assert "<ins>Vendor: decline</ins>" in html
+    # The unchanged steps are folded away with their content, not only called "unchanged".
+    steps = html[html.index("<summary><h2>Steps") :]
+    assert "the same in both: show it" in steps[:200]
+    assert '<span class="line-label">Step 2 (Draft)</span> Write it.' in steps
     assert "&lt;b&gt;v2&lt;/b&gt;" in html
     assert "<b>v2</b>" not in html
+    assert "appliesTo" not in html
+    assert raw_codes(re.sub(r"<[^>]+>", " ", html[html.index("<main>") :])) == []
+
+
+def test_comparing_a_version_with_itself_says_it_is_the_same(operator_client):
+    workflow = two_versions(operator_client)
+    html = operator_client.get(f"/workflows/{workflow.id}/diff/", {"a": 1, "b": 2}).content.decode()
+    assert "the same content; every section is below." in html
+    assert "diff-section changed" not in html
+    assert html.count("<details>") == 6
+
+
+def test_history_says_what_each_version_is_and_offers_compare_first(operator_client):
+    workflow = two_versions(operator_client, name="Welcome v2")
+    html = operator_client.get(f"/workflows/{workflow.id}/").content.decode()
+    v2 = html[html.index('id="version-2"') : html.index('id="version-1"')]
+    v1 = html[html.index('id="version-1"') :]
+    assert '<span class="pill draft">Draft</span>' in v2
+    assert "nothing drafts with it until it is" in v2
+    assert "Differs from live v1 in Name." in v2
+    assert f'href="/workflows/{workflow.id}/diff/?a=1&amp;b=2">Compare with live</a>' in v2
+    assert '<span class="pill live">Live</span>' in v1
+    assert "Live since " in v1
+    # Compare sits above the versions, the live one against the newest picked.
+    assert html.index('id="compare"') < html.index('id="version-2"')
+    assert '<option value="1" selected>v1 · live</option>' in html
+    assert '<option value="2" selected>v2 · draft</option>' in html
+
+    operator_client.post(f"/workflows/{workflow.id}/versions/2/publish/", {"note": "renamed"})
+    html = operator_client.get(f"/workflows/{workflow.id}/").content.decode()
+    v1 = html[html.index('id="version-1"') :]
+    assert '<span class="pill live_before">Was live</span>' in v1
+    assert "when v2 replaced it" in v1
+    assert "Differs from live v2 in Name." in v1
 
 
 def test_coworkers_cannot_edit(coworker, canon):
