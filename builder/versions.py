@@ -42,8 +42,9 @@ class VersionStory:
         return self.replaced_by.published_at if self.replaced_by else None
 
 
-def _state(version: WorkflowVersion, live: WorkflowVersion | None) -> str:
-    if live is not None and version.id == live.id:
+def version_state(version: WorkflowVersion) -> str:
+    """Live, was live, draft or archived (a key of ``STATE_WORDS``)."""
+    if version.id == version.workflow.live_version_id:
         return LIVE
     if version.status == WorkflowVersion.Status.ARCHIVED:
         return ARCHIVED
@@ -62,7 +63,7 @@ def version_stories(workflow: Workflow) -> list[VersionStory]:
     return [
         VersionStory(
             version=version,
-            state=_state(version, live),
+            state=version_state(version),
             live_from=version.published_at,
             replaced_by=replaced_by.get(version.id),
             changed=changed_sections(live, version) if live and version != live else None,

@@ -5,6 +5,7 @@ browser walk checks that no page shows a code raw (``raw_codes``)."""
 import re
 from functools import cache
 
+from builder.taxonomy import Archetype, ThreadState
 from engines.gate.reply_gate import GateRule
 from engines.holds import HoldReason, WaitReason
 from engines.moves import MOVE_WORDS, move_name
@@ -26,6 +27,8 @@ def vocabulary() -> dict[str, dict[str, str]]:
         "job_status": dict(DraftJob.Status.choices),
         "item_status": dict(DraftJobItem.Status.choices),
         "mode": dict(Mode.choices),
+        "archetype": dict(Archetype.choices),
+        "thread_state": dict(ThreadState.choices),
     }
 
 

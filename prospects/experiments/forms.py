@@ -3,9 +3,10 @@ import re
 from django import forms
 from django.core.exceptions import ValidationError
 
+from builder.forms import TemplateKeyBoxes, set_situation_choices
 from builder.models import Experiment, Metric, WorkflowVersion
-from builder.selectors import vocabulary
-from core.forms import add_service_error
+from builder.versions import STATE_WORDS, version_state
+from core.forms import PlainTextField, add_service_error
 from engines.selectors import selectable_engine_ids
 from prospects.experiments.services import EngineFlipUnconfirmed
 
@@ -15,18 +16,30 @@ POSITIVE_WEIGHT = "The weight must be a positive whole number."
 
 
 class ExperimentForm(forms.Form):
-    name = forms.CharField(max_length=200)
-    slug = forms.SlugField(max_length=80, help_text="Short id; drafts record slug:arm.")
+    name = PlainTextField(max_length=200, help_text="What people see in the experiments list.")
+    slug = forms.SlugField(
+        max_length=80,
+        help_text=(
+            "A short id: letters, digits and hyphens, e.g. shorter-welcome. Drafts and "
+            "decisions record it with their arm (shorter-welcome:B). It cannot be changed later."
+        ),
+        error_messages={
+            "invalid": "Use letters, digits, hyphens and underscores only, e.g. shorter-welcome."
+        },
+    )
     metric = forms.ChoiceField(
-        label="Primary metric", choices=Metric.choices, initial=Metric.ACCEPTED_UNEDITED
+        label="Primary metric",
+        choices=Metric.choices,
+        initial=Metric.ACCEPTED_UNEDITED,
+        help_text="What decides which arm wins.",
     )
     min_sample = forms.IntegerField(
         label="Minimum sample per arm",
         min_value=1,
         initial=100,
-        help_text="Observations per arm before any verdict.",
+        help_text="Drafts each arm needs, measured on the metric, before any verdict.",
     )
-    template_keys = forms.MultipleChoiceField(required=False, widget=forms.SelectMultiple)
+    template_keys = forms.MultipleChoiceField(required=False, widget=TemplateKeyBoxes)
     archetypes = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
     states = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
     # Left out, the service makes the first arm control.
@@ -41,13 +54,7 @@ class ExperimentForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        known = vocabulary()
-        for name, vocabulary_name in (
-            ("template_keys", "templateKeys"),
-            ("archetypes", "archetypes"),
-            ("states", "states"),
-        ):
-            self.fields[name].choices = [(value, value) for value in known[vocabulary_name]]
+        set_situation_choices(self)
 
     @property
     def scope(self) -> dict[str, list[str]]:
@@ -56,7 +63,8 @@ class ExperimentForm(forms.Form):
 
 class VersionChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        return f"{obj.label} ({obj.status}) — {obj.name}"
+        # "published" alone does not say which version drafts use now.
+        return f"{obj.label} ({STATE_WORDS[version_state(obj)].lower()}) — {obj.name}"
 
 
 class ArmForm(forms.Form):

@@ -7,13 +7,34 @@ from builder.services import workflow_save_draft
 from prospects.demo import demo_load, demo_reviewed_traffic
 from prospects.engine_switch import draft_engine_set
 from prospects.selectors import pipeline_settings
-from tests.browser.conftest import log_in
+from prospects.vocabulary import raw_codes
+from tests.browser.conftest import SCREENSHOTS, log_in
 from tests.support.factories import GEMMA, PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+PHONE = {"width": 390, "height": 844}
+
+
+def viewer(page):
+    """Saves the page at a phone's size, in pieces a screen high (the screenshot fixture
+    saves it at the desk's)."""
+
+    def view(name: str) -> None:
+        desk = page.viewport_size
+        page.set_viewport_size(PHONE)
+        height = page.evaluate("document.documentElement.scrollHeight")
+        for number, top in enumerate(range(0, height, PHONE["height"]), start=1):
+            clip = {"x": 0, "y": top, "width": PHONE["width"], "height": PHONE["height"]}
+            page.screenshot(
+                path=str(SCREENSHOTS / f"{name}-phone-{number}.png"), full_page=True, clip=clip
+            )
+        page.set_viewport_size(desk)
+
+    return view
 
 
 def test_an_admin_creates_runs_and_promotes_an_experiment(page, screenshot):
+    view = viewer(page)
     demo_load(password=PASSWORD, experiment=False)
     workflow = Workflow.objects.get(slug="opener-welcome")
     definition = dict(workflow.live_version.definition, name="Shorter welcome")
@@ -27,10 +48,12 @@ def test_an_admin_creates_runs_and_promotes_an_experiment(page, screenshot):
     page.fill("input[name=name]", "Shorter welcome replies")
     page.fill("input[name=slug]", "shorter-welcome")
     page.fill("input[name=min_sample]", "30")
-    page.select_option("select[name=template_keys]", "opener.welcome")
+    # Template keys are boxes grouped by move, each in words: no Ctrl-click list.
+    page.get_by_role("group", name="Opener").get_by_label("Opener: welcome").check()
+    expect(page.get_by_text("Drafts and decisions record it with their arm")).to_be_visible()
     page.select_option(
         "select[name=arm-0-workflow_version]",
-        label="opener-welcome@1 (published) — Welcome a new contact",
+        label="opener-welcome@1 (live) — Welcome a new contact",
     )
     page.select_option("select[name=arm-0-engine_id]", "template")
     page.select_option("select[name=arm-1-workflow_version]", str(challenger.id))
@@ -38,12 +61,16 @@ def test_an_admin_creates_runs_and_promotes_an_experiment(page, screenshot):
     page.fill("input[name=arm-1-weight]", "0")
     page.click("text=Create experiment")
     expect(page.locator("#id_arm-1-weight_error")).to_contain_text("positive whole number")
+    expect(page.get_by_label("Opener: welcome")).to_be_checked()
+    assert raw_codes(page.locator("main").inner_text()) == []
     screenshot("experiment-new")
+    view("experiment-new")
     assert not Experiment.objects.exists()
 
     page.fill("input[name=arm-1-weight]", "1")
     page.click("text=Create experiment")
     expect(page.locator("h1")).to_contain_text("Draft")
+    expect(page.locator("main")).to_contain_text("Opener: welcome · any archetype · any state")
     page.click("button:has-text('Start')")
     expect(page.locator("h1")).to_contain_text("Running")
 
