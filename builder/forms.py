@@ -283,16 +283,26 @@ class SnippetTextForm(forms.Form):
 
 
 class SnippetForm(forms.Form):
-    kind = forms.ChoiceField(choices=Snippet.Kind.choices)
+    kind = forms.ChoiceField(
+        choices=Snippet.Kind.choices,
+        help_text=(
+            "Canon is the reply the template engine sends for a template key; voice and "
+            "safety rules are context a workflow gives the model."
+        ),
+    )
     # The model's field brings its length and its key pattern.
     key = Snippet._meta.get_field("key").formfield(
+        help_text=(
+            "For canon, the template key it answers, written move.action; for a rule, a "
+            "short name (e.g. warm-brief)."
+        ),
         widget=forms.TextInput(
             attrs={
                 "maxlength": 100,
                 "pattern": r"[A-Za-z0-9_.\-]+",
                 "placeholder": "e.g. opener.welcome or warm-brief",
             }
-        )
+        ),
     )
     text = PlainTextField(
         multiline=True,
@@ -306,5 +316,8 @@ class SnippetForm(forms.Form):
         # Saving an existing kind:key would quietly add a version to that snippet; a new
         # snippet's form means a new one, and its page is where versions are added.
         if kind and key and Snippet.objects.filter(kind=kind, key=key).exists():
-            self.add_error("key", f"{kind}:{key} exists already; edit it on its own page.")
+            kind_words = Snippet.Kind(kind).label.lower()
+            self.add_error(
+                "key", f"A {kind_words} with this key exists already; edit it on its own page."
+            )
         return data

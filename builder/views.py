@@ -313,7 +313,7 @@ def snippet_detail(request, snippet_id):
         version = snippet_save(
             kind=snippet.kind, key=snippet.key, text=form.cleaned_data["text"], author=request.user
         )
-        messages.success(request, f"Saved {snippet.ref} v{version.number}.")
+        messages.success(request, f"Saved v{version.number}.")
         return redirect("builder:snippet_detail", snippet_id=snippet.id)
     return render(
         request,

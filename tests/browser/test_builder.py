@@ -149,16 +149,19 @@ def test_a_new_snippet_with_a_taken_key_is_refused_next_to_the_key(page, screens
     page.fill("textarea[name=text]", "Hello there, which day suits you?")
     page.click("button:text-is('Create')")
     expect(page.locator("#id_key_error")).to_have_text(
-        "canon:opener.welcome exists already; edit it on its own page."
+        "A canon with this key exists already; edit it on its own page."
     )
-    expect(page.locator("#id_key")).to_have_attribute("aria-describedby", "id_key_error")
+    expect(page.locator("#id_key")).to_have_attribute(
+        "aria-describedby", "id_key_helptext id_key_error"
+    )
     expect(page.locator("textarea[name=text]")).to_have_value("Hello there, which day suits you?")
     expect(page.locator("select[name=kind]")).to_have_value("canon")
     screenshot("snippet-create-error")
 
+    assert raw_codes(page.locator("main").inner_text()) == []
     page.fill("input[name=key]", "opener.hello")
     page.click("button:text-is('Create')")
-    expect(page.locator("h1")).to_contain_text("canon:opener.hello")
+    expect(page.locator("h1")).to_contain_text("Opener: hello")
     expect(page.locator("article.message")).to_contain_text("Hello there, which day suits you?")
 
 
@@ -168,7 +171,7 @@ def test_operator_edits_canon_and_previews_a_workflow_on_a_thread(
     demo_load(password=PASSWORD, experiment=False)
     log_in(page, "operator", PASSWORD)
     page.click("nav >> text=Canon & rules")
-    page.click("text=canon:opener.welcome")
+    page.click("text=Opener: welcome")
     page.fill("textarea[name=text]", "Hi, lovely to hear from you! Which day suits you?")
     page.click("text=Save new version")
     expect(page.locator(".flash")).to_contain_text("v2")

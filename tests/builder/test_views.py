@@ -350,7 +350,7 @@ def test_snippet_edit_adds_a_version(operator_client):
     [
         ("", "This field is required."),
         ("bad key", "Use letters, digits, '.', '_' and '-' only."),
-        ("warm-brief", "voice:warm-brief exists already; edit it on its own page."),
+        ("warm-brief", "A voice rule with this key exists already; edit it on its own page."),
     ],
 )
 def test_a_bad_snippet_key_is_an_error_next_to_it_with_the_input_kept(operator_client, key, error):
