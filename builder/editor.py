@@ -120,15 +120,19 @@ def focus_first_error(form: WorkflowEditorForm, steps: StepFormSet, about_steps)
     """Gives the first field with an error, in the order the page shows them, the focus
     when the page loads, so the browser scrolls to it (``autofocus``: no script needed).
 
-    A field drawn by its widget gets the attribute here; the name returned is for what
-    the template draws itself: a group of boxes, the inline texts, or "steps" when the
-    steps as a whole are wrong. None when only the form as a whole is (shown at the top).
+    A field drawn by its widget gets the attribute here. For what the template draws
+    itself, a group of boxes or the inline texts, the name it marks is returned, and
+    "steps" when the steps as a whole are wrong; None otherwise, and when only the form as
+    a whole is wrong (that error is at the top of the page).
     """
     ordered = [form[name] for name in form.fields if name in _HEAD_FIELDS]
     fields = [field for field in ordered if field.errors]
     if not fields and (about_steps or steps.non_form_errors()):
         return "steps"
     for step in steps:
+        # An error about the step itself sits above its text, which takes the focus.
+        if step.non_field_errors():
+            fields.append(step["text"])
         fields += [field for field in (step["text"], step["max_chars"]) if field.errors]
     if "notes" in form.errors:
         fields.append(form["notes"])
@@ -138,4 +142,4 @@ def focus_first_error(form: WorkflowEditorForm, steps: StepFormSet, about_steps)
     if first.name in _DRAWN_BY_TEMPLATE:
         return _DRAWN_BY_TEMPLATE[first.name]
     first.field.widget.attrs["autofocus"] = True
-    return first.name
+    return None

@@ -142,6 +142,8 @@ def test_after_a_refused_save_the_first_error_in_page_order_has_the_focus(operat
     assert 'id="id_step-1-text"' in tag
     [tag] = autofocus(steps=(("think", "Why?", ""),))
     assert tag.startswith('<p class="field-error"')
+    [tag] = autofocus(steps=(("draft", "Write it.", "300"), ("think", "Then think.", "")))
+    assert 'id="id_step-0-text"' in tag
     [tag] = autofocus(archetypes=["astronaut"], steps=empty_draft)
     assert tag.startswith("<fieldset")
     [tag] = autofocus(context_text=["Fine.", "x" * 4001, ""])
