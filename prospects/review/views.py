@@ -48,6 +48,7 @@ from prospects.review.services import (
 )
 from prospects.review.textdiff import word_diff
 from prospects.scores import Scores, draft_scores
+from prospects.vocabulary import say
 
 QUEUE_SIDEBAR = 30
 QUEUE_COUNT_CAP = 999
@@ -342,7 +343,8 @@ def _review_action(request, draft_id, action):
         draft = action(draft_id=draft.id, user=request.user)
     except DraftConflict as conflict:
         draft = conflict.draft
-        messages.warning(request, str(conflict))
+        now_is = say("draft_status", draft.status).lower()
+        messages.warning(request, f"Someone already acted on this draft: it is {now_is}.")
     except ValidationError as invalid:
         # No fields here to put it beside: the refusal shows in the draft, as an alert.
         messages.error(request, " ".join(invalid.messages) + " (The review queue can do it.)")
