@@ -37,6 +37,7 @@ def fits(page, size: dict) -> bool:
 
 
 def test_the_waiting_list_tells_drafts_apart_and_the_actions_stay_in_view(page):
+    from engines.holds import HoldReason
     from prospects.inbound.ingest import Inbound
     from tests.support.drafting import ingest
 
@@ -69,8 +70,25 @@ def test_the_waiting_list_tells_drafts_apart_and_the_actions_stay_in_view(page):
         assert fits(page, size)
         assert raw_codes(page.inner_text("main")) == []
         in_view(page, name, full_page=True)
+        page.locator(".review-actions button", has_text="Wrong move").click()
+        expect(page.locator("#move-form input[name=move]:checked")).to_be_focused()
+        in_view(page, f"{name}-wrong-move")
 
+    # Refused, the approval's error shows in view, though the buttons are far below it.
+    Draft.objects.filter(id=long.id).update(
+        hold_reason=HoldReason.GATE_FAILED, gate_failed=["phone"]
+    )
+    page.set_viewport_size(LAPTOP)
+    page.goto(f"/review/?at={long.id}")
+    page.wait_for_load_state("load")
     page.keyboard.press("a")
+    refusal = page.locator("#review-refusal")
+    expect(refusal).to_contain_text("It fails the validation gate (gives a phone number)")
+    expect(refusal).to_be_in_viewport()
+    expect(refusal.get_by_label("Why it may go out")).to_be_focused()
+    in_view(page, "review-refusal-in-view")
+    page.keyboard.type("She asked for a call.")
+    page.keyboard.press("Enter")
     expect(page.locator("#review-messages")).to_contain_text("Approved")
     expect(page.locator("#review-messages")).to_be_in_viewport()
     assert Draft.objects.get(id=long.id).reviewed_at is not None
