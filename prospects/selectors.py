@@ -1,7 +1,7 @@
 from datetime import timedelta
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Substr
 
 from core.clock import now
 from prospects.models import (
@@ -127,10 +127,17 @@ def review_queue(user) -> QuerySet[Draft]:
     return Draft.objects.awaiting_review(user).order_by("created_at", "id")
 
 
+# The review queue's sidebar shows this much of each message: enough to tell them apart.
+QUEUE_PREVIEW_CHARS = 80
+
+
 def queue_sidebar(queue: QuerySet[Draft], limit: int) -> QuerySet[Draft]:
-    """The first ``limit`` drafts of a review queue, with only what the sidebar lists."""
-    return queue.select_related("decision").only(
-        "id", "hold_reason", "created_at", "decision__template_key"
+    """The first ``limit`` drafts of a review queue, with only what the sidebar lists: why
+    each waits and since when, who wrote, and the first ``QUEUE_PREVIEW_CHARS`` characters
+    of what they wrote, and one more, so that a cut ``preview`` can say it is cut."""
+    return queue.only("id", "hold_reason", "created_at").annotate(
+        sender=F("decision__message__sender"),
+        preview=Substr("decision__message__body", 1, QUEUE_PREVIEW_CHARS + 1),
     )[:limit]
 
 

@@ -3,6 +3,7 @@ page, list, filter and confirmation. Pages show a stored code only through ``say
 browser walk checks that no page shows a code raw (``raw_codes``)."""
 
 import re
+from dataclasses import dataclass
 from functools import cache
 
 from builder.taxonomy import Archetype, ThreadState
@@ -11,7 +12,7 @@ from engines.holds import HoldReason, WaitReason
 from engines.moves import MOVE_WORDS, move_name
 from prospects.deciding.decision_gate import Gate2Rule
 from prospects.deciding.next_action import template_keys_in_use
-from prospects.models import Draft, DraftJob, DraftJobItem, Mode
+from prospects.models import Draft, DraftJob, DraftJobItem, Mode, ReasonTag
 
 
 @cache
@@ -28,6 +29,7 @@ def vocabulary() -> dict[str, dict[str, str]]:
         "item_status": dict(DraftJobItem.Status.choices),
         "mode": dict(Mode.choices),
         "archetype": dict(Archetype.choices),
+        "reason_tag": dict(ReasonTag.choices),
         "thread_state": dict(ThreadState.choices),
     }
 
@@ -46,6 +48,55 @@ def template_key_words(key: str) -> str:
     if not action:
         return move_name(move)
     return f"{move_name(move)}: {action.replace('_', ' ')}"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One of Gate-2's verdicts on a decision, as a person reads it: the rule, whether the
+    decision passed it, and what the rule found ("" when it found nothing)."""
+
+    words: str
+    passed: bool
+    detail: str
+
+
+# Gate-2 records a move or a thread state in a verdict's detail by its code
+# (``prospects/deciding/decision_gate.py``); stored rows keep that form.
+DETAIL_CODES = (
+    (re.compile(r"move '(\w+)'"), "move"),
+    (re.compile(r"thread state '(\w+)'"), "thread_state"),
+)
+
+
+def decision_checks(results: list[dict]) -> list[Check]:
+    """A decision's ``gate2_results`` in words."""
+    return [
+        Check(say("decision_gate", result["rule"]), result["passed"], _detail(result["detail"]))
+        for result in results
+    ]
+
+
+def _detail(detail: str) -> str:
+    if detail == "none":
+        return ""
+    for pattern, kind in DETAIL_CODES:
+        detail = pattern.sub(lambda found, kind=kind: say(kind, found[1]), detail)
+    return detail
+
+
+# The kinds whose codes a stored sentence may name (a hold's detail: "Gate-2 rules:
+# safety_terms (...)"), first kind first where two share a code.
+SENTENCE_KINDS = ("decision_gate", "reply_gate", "hold_reason", "wait_reason")
+
+
+def words_in(text: str) -> str:
+    """``text`` with each stored code it names in words: the codes ``raw_codes`` looks for,
+    and a move in quotes ("sure of 'of'")."""
+    for kind in SENTENCE_KINDS:
+        for code, words in vocabulary()[kind].items():
+            if "_" in code:
+                text = re.sub(rf"(?<![\w.-]){re.escape(code)}(?![\w-])", words, text)
+    return re.sub(r"'(\w+)'", lambda found: vocabulary()["move"].get(found[1], found[0]), text)
 
 
 def raw_codes(text: str) -> list[str]:

@@ -4,7 +4,7 @@ import django_filters
 from django import forms
 from django.db.models import F
 
-from engines.moves import all_moves
+from engines.moves import all_moves, move_name
 from prospects.models import Decision
 
 
@@ -16,7 +16,9 @@ def decisions_to_label():
 
 
 class DecisionFilter(django_filters.FilterSet):
-    move = django_filters.ChoiceFilter(choices=[(move, move) for move in all_moves()])
+    move = django_filters.ChoiceFilter(
+        label="Move", choices=[(move, move_name(move)) for move in all_moves()], empty_label="Any"
+    )
     classifier = django_filters.CharFilter(field_name="classified_by", label="Classifier")
     confidence_below = django_filters.NumberFilter(
         field_name="confidence",

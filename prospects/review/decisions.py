@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from core.forms import add_service_error
 from core.roles import allow, can_review
-from engines.moves import all_moves
+from engines.moves import all_moves, move_name
 from prospects.models import Decision
 from prospects.review.decision_filters import DecisionFilter, decisions_to_label
 from prospects.review.labels import MAX_LABELS_AT_ONCE, move_labels_set
@@ -22,7 +22,7 @@ DECISIONS_PER_PAGE = 50
 
 
 def _move_choices() -> list[tuple[str, str]]:
-    return [(move, move) for move in all_moves()]
+    return [(move, move_name(move)) for move in all_moves()]
 
 
 class BulkLabelForm(forms.Form):
@@ -133,5 +133,6 @@ def decision_label_bulk(request):
     filters = QueryDict(request.POST.get("query", ""))
     if form.errors:
         return _decisions_page(request, filters, bulk_form=form, status=400)
-    messages.success(request, f"Labelled {count} decision(s) as {form.cleaned_data['move']}.")
+    move = move_name(form.cleaned_data["move"])
+    messages.success(request, f"Labelled {count} decision(s) as {move}.")
     return redirect(f"{reverse('prospects:decision_list')}?{filters.urlencode()}")

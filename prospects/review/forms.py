@@ -4,9 +4,19 @@ carries along so the pane that answers it shows the same queue."""
 from django import forms
 from django.http import QueryDict
 
-from engines.moves import all_moves
+from engines.moves import all_moves, move_name, not_prospect_moves, prospect_moves
+from prospects.deciding.next_action import template_keys_in_use
 from prospects.models import Draft, ReasonTag
 from prospects.review.labels import MAX_REASON_CHARS
+from prospects.vocabulary import say
+
+
+def template_key_choices() -> list[tuple[str, str]]:
+    """The template keys in use as a filter's choices, each in words, sorted by them."""
+    return sorted(
+        ((key, say("template_key", key)) for key in template_keys_in_use()),
+        key=lambda choice: choice[1],
+    )
 
 
 class QueueFiltersForm(forms.Form):
@@ -96,11 +106,12 @@ class RejectForm(ReviewActionForm):
 
 
 class MoveForm(ReviewActionForm):
-    """The right move for the draft's decision, its decided move marked and preselected."""
+    """The right move for the draft's decision, its decided move marked and preselected;
+    the pane shows each move with its meaning, prospect moves apart from the others."""
 
     action = "move"
     form_id = "move-form"
-    move = forms.ChoiceField(label="The right move")
+    move = forms.ChoiceField(label="The right move", widget=forms.RadioSelect)
     reason = forms.CharField(
         label="Why (one sentence, optional)",
         required=False,
@@ -117,8 +128,18 @@ class MoveForm(ReviewActionForm):
         decided = draft.decision.move
         kwargs.setdefault("initial", {"move": decided})
         super().__init__(*args, draft=draft, **kwargs)
-        moves = all_moves()
         field = self.fields["move"]
-        field.choices = [(move, f"{move} (decided)" if move == decided else move) for move in moves]
-        # A stale page may offer a move no longer configured: name the ones that are.
-        field.error_messages["invalid_choice"] = f"One of: {', '.join(moves)}."
+        field.choices = [
+            (move, f"{move_name(move)} (decided)" if move == decided else move_name(move))
+            for move in all_moves()
+        ]
+        # A stale page may offer a move no longer configured.
+        field.error_messages["invalid_choice"] = "That move is not offered: choose one above."
+
+    def move_groups(self) -> list[tuple[str, list]]:
+        """The move's radio buttons: (group title, buttons), prospect moves first."""
+        radios = {radio.data["value"]: radio for radio in self["move"]}
+        return [
+            ("A prospect", [radios[move] for move in prospect_moves()]),
+            ("Not a prospect", [radios[move] for move in not_prospect_moves()]),
+        ]

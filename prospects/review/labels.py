@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from core.untrusted import normalise
-from engines.moves import all_moves, is_prospect_move
+from engines.moves import all_moves, is_prospect_move, move_name
 from prospects.models import Decision, MoveLabel
 
 MAX_REASON_CHARS = 300
@@ -64,9 +64,9 @@ def _label(decision_id, move: str, reason: str, user, source: str) -> MoveLabel:
         raise ValidationError(errors)
     if not reason:
         reason = (
-            f"A coworker read this as {move}"
+            f"A coworker read this as {move_name(move)}"
             if move == decision.move
-            else f"A coworker read this as {move}, not {decision.move}"
+            else f"A coworker read this as {move_name(move)}, not {move_name(decision.move)}"
         )
     label, _ = MoveLabel.objects.update_or_create(
         decision=decision,
@@ -96,7 +96,7 @@ def move_label_confirm(*, decision_id, user) -> MoveLabel | None:
             "source": MoveLabel.Source.CONFIRMED,
             "move": decision.move,
             "is_prospect": decision.is_prospect,
-            "reason": _sentence(decision.trace or f"Approved as {decision.move}"),
+            "reason": _sentence(decision.trace or f"Approved as {move_name(decision.move)}"),
             "classifier": decision.classified_by,
             "decided_move": decision.move,
             "author": user,

@@ -25,6 +25,7 @@ from prospects.experiments.guardrails import guard_arm
 from prospects.models import Correction, Draft, ReasonTag, awaiting_review
 from prospects.review.labels import move_label_confirm
 from prospects.review.textdiff import edit_distance
+from prospects.vocabulary import say
 
 # A reviewed draft the bridge refused may be approved again: that only retries the send.
 # A send the bridge may have taken (bridge_unknown) goes again under the same key, so a
@@ -176,10 +177,10 @@ def _overridden_rules(
     if rules and not override:
         held_by = []
         if gate_failed:
-            held_by.append(f"It fails the validation gate ({', '.join(gate_failed)})")
+            failed = "; ".join(say("reply_gate", rule).lower() for rule in gate_failed)
+            held_by.append(f"It fails the validation gate ({failed})")
         if person_only:
-            labels = dict(Gate2Rule.choices)
-            why = "; ".join(labels[rule].lower() for rule in person_only)
+            why = "; ".join(say("decision_gate", rule).lower() for rule in person_only)
             held_by.append(f"Gate-2 holds it for a person ({why})")
         raise ValidationError(
             {"override": f"{'; '.join(held_by)}: send anyway only if you are sure, and say why."}

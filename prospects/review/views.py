@@ -22,6 +22,7 @@ from core.roles import (
     has_any_role,
 )
 from engines.holds import HoldReason
+from engines.moves import move_meaning, move_name
 from prospects import selectors
 from prospects.deciding.safety_memory import open_safety_cues
 from prospects.drafting.queue import draft_again
@@ -34,6 +35,7 @@ from prospects.review.forms import (
     QueueFiltersForm,
     RejectForm,
     SkipForm,
+    template_key_choices,
 )
 from prospects.review.labels import move_label_correct
 from prospects.review.services import (
@@ -46,11 +48,13 @@ from prospects.review.services import (
 )
 from prospects.review.textdiff import word_diff
 from prospects.scores import Scores, draft_scores
+from prospects.vocabulary import say
 
 QUEUE_SIDEBAR = 30
 QUEUE_COUNT_CAP = 999
 CORRECTIONS_PER_PAGE = 25
 MAX_SKIPPED = 500
+ANY = "Any"
 
 
 class ByWorkflowVersion(django_filters.FilterSet):
@@ -58,7 +62,7 @@ class ByWorkflowVersion(django_filters.FilterSet):
     than model instances, and only when the form is drawn or a version is asked for: the
     review actions' panes never draw it."""
 
-    workflow_version = django_filters.ChoiceFilter()
+    workflow_version = django_filters.ChoiceFilter(label="Workflow version", empty_label=ANY)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -68,9 +72,16 @@ class ByWorkflowVersion(django_filters.FilterSet):
 
 
 class ReviewQueueFilter(ByWorkflowVersion):
-    template_key = django_filters.CharFilter(field_name="decision__template_key")
-    engine = django_filters.CharFilter(field_name="engine_id")
-    hold_reason = django_filters.ChoiceFilter(choices=HoldReason.choices)
+    template_key = django_filters.ChoiceFilter(
+        field_name="decision__template_key",
+        label="Reply",
+        choices=SimpleLazyObject(template_key_choices),
+        empty_label=ANY,
+    )
+    engine = django_filters.CharFilter(field_name="engine_id", label="Engine")
+    hold_reason = django_filters.ChoiceFilter(
+        label="Hold reason", choices=HoldReason.choices, empty_label=ANY
+    )
 
     class Meta:
         model = Draft
@@ -118,11 +129,13 @@ def _pane(request, filter_data: QueryDict, *, at=None, extra=None, refused=None)
     context = {
         "filter": queue_filter,
         "filters": filter_data.urlencode(),
+        "filtered": any(filter_data.values()),
         "queue": sidebar,
         # Counting past the cap would read every held draft on each action; unordered,
         # the count stops at the cap instead of sorting every match first.
         "queue_count": queue.order_by()[: QUEUE_COUNT_CAP + 1].count(),
         "queue_count_cap": QUEUE_COUNT_CAP,
+        "queue_preview_chars": selectors.QUEUE_PREVIEW_CHARS,
         **(extra or {}),
     }
     if current is not None:
@@ -178,12 +191,16 @@ def review_action_hx(request, draft_id, action):
             add_service_error(form, invalid)
     if form.errors:
         # The coworker stays on this draft, with what they typed and the errors beside it.
-        return render(
+        # An open form's errors are where the coworker is; a button's show in a box above
+        # the buttons, which the page scrolls to, as the buttons may be stuck far below it.
+        refused = render(
             request,
             "prospects/_review_pane.html",
             _pane(request, filter_data, at=draft.id, refused=form),
             status=400,
         )
+        refused["HX-Reswap"] = "innerHTML" + ("" if form.form_id else " show:#review-refusal:top")
+        return refused
     # A move correction labels the decision; the draft itself still waits for its review.
     stay = draft.id if action == "move" else None
     return render(
@@ -230,7 +247,11 @@ def _move(request, draft: Draft, data: dict) -> dict:
     label = move_label_correct(
         decision_id=draft.decision_id, move=data["move"], reason=data["reason"], user=request.user
     )
-    messages.success(request, f"Move recorded as {label.move}; the classifier learns from it.")
+    messages.success(
+        request,
+        f"Move recorded as {move_name(label.move)} ({move_meaning(label.move)}); "
+        "the classifier learns from it.",
+    )
     return {}
 
 
@@ -263,9 +284,13 @@ def _uuid_or_none(value):
 
 
 class CorrectionFilter(ByWorkflowVersion):
-    engine = django_filters.CharFilter(field_name="engine_id")
-    kind = django_filters.ChoiceFilter(choices=Correction.Kind.choices)
-    template_key = django_filters.CharFilter()
+    engine = django_filters.CharFilter(field_name="engine_id", label="Engine")
+    kind = django_filters.ChoiceFilter(
+        label="Kind", choices=Correction.Kind.choices, empty_label=ANY
+    )
+    template_key = django_filters.ChoiceFilter(
+        label="Reply", choices=SimpleLazyObject(template_key_choices), empty_label=ANY
+    )
 
     class Meta:
         model = Correction
@@ -318,7 +343,8 @@ def _review_action(request, draft_id, action):
         draft = action(draft_id=draft.id, user=request.user)
     except DraftConflict as conflict:
         draft = conflict.draft
-        messages.warning(request, f"Someone already acted on this draft: it is {draft.status}.")
+        now_is = say("draft_status", draft.status).lower()
+        messages.warning(request, f"Someone already acted on this draft: it is {now_is}.")
     except ValidationError as invalid:
         # No fields here to put it beside: the refusal shows in the draft, as an alert.
         messages.error(request, " ".join(invalid.messages) + " (The review queue can do it.)")

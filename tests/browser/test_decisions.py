@@ -65,5 +65,5 @@ def test_a_coworker_labels_from_the_keyboard_then_several_at_once(page, screensh
     page.get_by_label("Label the ticked decisions as").select_option("spam")
     screenshot("decisions")
     page.locator("#bulk-form button[type=submit]").click()
-    expect(page.locator("#messages")).to_contain_text("Labelled 2 decision(s) as spam.")
+    expect(page.locator("#messages")).to_contain_text("Labelled 2 decision(s) as Spam.")
     assert MoveLabel.objects.filter(move="spam", source="labelled").count() == 2

@@ -50,8 +50,8 @@ def test_admin_flips_the_engine_and_sees_a_held_draft_with_its_reason(page, scre
     page.click("#thread-list >> text=marco.r")
     draft = page.locator("article.draft").first
     expect(draft.locator(".pill")).to_have_text("Held for review")
-    expect(draft.locator(".reason code")).to_have_text("review_mode")
-    expect(page.locator(".gate2")).to_contain_text("human_only_move")
+    expect(draft.locator(".reason")).to_have_text("Review mode: waiting for a coworker")
+    expect(page.locator(".gate2")).to_contain_text("This kind of message needs a person: no")
     screenshot("thread")
 
     draft.locator("text=Reject").click()

@@ -20,7 +20,7 @@ def test_an_admin_sees_why_a_draft_waits_and_moves_it_with_the_engine_flip(
 
     page.goto(f"/threads/{draft.thread_id}/")
     waiting = page.locator(f"#draft-{draft.id} .waiting")
-    expect(waiting).to_contain_text("Waiting: engine_not_ready")
+    expect(waiting).to_contain_text("Waiting: No endpoint serves the engine.")
     expect(waiting).to_contain_text(f"No endpoint serves '{GEMMA}'")
     expect(waiting).to_contain_text("Place in line: 1.")
     screenshot("thread-draft-waiting")

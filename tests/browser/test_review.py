@@ -5,11 +5,118 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from prospects.demo import demo_load
-from prospects.models import Correction, Draft
-from tests.browser.conftest import log_in
+from prospects.models import Correction, Draft, Thread
+from prospects.vocabulary import raw_codes
+from tests.browser.conftest import AXE, AXE_FAILING_IMPACTS, SCREENSHOTS, log_in
 from tests.support.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+LAPTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+def in_view(page, name: str, *, full_page: bool = False) -> None:
+    """Saves what a person sees (without scrolling, unless ``full_page``), after checking
+    that anyone can use the page's content: axe's serious and critical violations in
+    ``main``. The header is the navigation's, checked with its own pages."""
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    found = page.evaluate("axe.run('main', {resultTypes: ['violations']})")["violations"]
+    serious = [v["id"] for v in found if v["impact"] in AXE_FAILING_IMPACTS]
+    assert not serious, f"accessibility of {page.url}: {serious}"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+
+
+def fits(page, size: dict) -> bool:
+    """Whether the page's content fits the window's width, with no sideways scrolling."""
+    return page.locator("main").evaluate("main => main.scrollWidth <= main.clientWidth") and (
+        page.locator("main").bounding_box()["width"] <= size["width"]
+    )
+
+
+def test_the_waiting_list_tells_drafts_apart_and_the_actions_stay_in_view(page):
+    from engines.holds import HoldReason
+    from prospects.inbound.ingest import Inbound
+    from tests.support.drafting import ingest
+
+    demo_load(password=PASSWORD, experiment=False)
+    long = ingest(
+        Inbound(
+            external_id="browser-long",
+            thread="browser-long",
+            sender="Nina",
+            body="Hi! Are you free on Friday evening? " + "I will tell you all about me. " * 60,
+            received_at=timezone.now(),
+        )
+    ).draft
+    log_in(page, "coworker", PASSWORD)
+
+    for size, name in ((LAPTOP, "review-laptop"), (PHONE, "review-phone")):
+        page.set_viewport_size(size)
+        page.goto(f"/review/?at={long.id}")
+        current = page.locator(".queue-list li.current")
+        expect(current).to_contain_text("Nina")
+        expect(current).to_contain_text("Hi! Are you free on Friday evening?")
+        expect(current).to_contain_text("Review mode: waiting for a coworker")
+        approve = page.locator(".review-actions button", has_text="Approve")
+        expect(approve).to_be_in_viewport()
+        in_view(page, f"{name}-top")
+        page.locator(".review-item .draft-body").scroll_into_view_if_needed()
+        page.mouse.wheel(0, 600)
+        expect(approve).to_be_in_viewport()
+        in_view(page, f"{name}-scrolled")
+        assert fits(page, size)
+        assert raw_codes(page.inner_text("main")) == []
+        in_view(page, name, full_page=True)
+        page.locator(".review-actions button", has_text="Wrong move").click()
+        expect(page.locator("#move-form input[name=move]:checked")).to_be_focused()
+        in_view(page, f"{name}-wrong-move")
+
+    # Refused, the approval's error shows in view, though the buttons are far below it.
+    Draft.objects.filter(id=long.id).update(
+        hold_reason=HoldReason.GATE_FAILED, gate_failed=["phone"]
+    )
+    page.set_viewport_size(LAPTOP)
+    page.goto(f"/review/?at={long.id}")
+    page.wait_for_load_state("load")
+    page.keyboard.press("a")
+    refusal = page.locator("#review-refusal")
+    expect(refusal).to_contain_text("It fails the validation gate (gives a phone number)")
+    expect(refusal).to_be_in_viewport()
+    expect(refusal.get_by_label("Why it may go out")).to_be_focused()
+    in_view(page, "review-refusal-in-view")
+    page.keyboard.type("She asked for a call.")
+    page.keyboard.press("Enter")
+    expect(page.locator("#review-messages")).to_contain_text("Approved")
+    expect(page.locator("#review-messages")).to_be_in_viewport()
+    assert Draft.objects.get(id=long.id).reviewed_at is not None
+
+
+def test_the_review_side_pages_say_every_code_in_words(page):
+    demo_load(password=PASSWORD, experiment=False)
+    log_in(page, "coworker", PASSWORD)
+    page.goto("/review/")
+    page.wait_for_load_state("load")
+    page.keyboard.press("r")
+    page.locator("#reject-form").get_by_label("Too long").check()
+    page.locator("#reject-form button[type=submit]").click()
+    expect(page.locator("#review-messages")).to_contain_text("Rejected")
+
+    pages = {
+        "thread-words": f"/threads/{Thread.objects.get(handle='marco.r').id}/",
+        "decisions-words": "/decisions/",
+        "corrections-words": "/corrections/",
+        "correction-words": f"/corrections/{Correction.objects.get().id}/",
+    }
+    for size, suffix in ((LAPTOP, ""), (PHONE, "-phone")):
+        page.set_viewport_size(size)
+        for name, url in pages.items():
+            page.goto(url)
+            assert raw_codes(page.inner_text("main")) == [], url
+            assert fits(page, size), url
+            in_view(page, name + suffix, full_page=True)
 
 
 def test_a_coworker_clears_three_drafts_with_the_keyboard_then_finds_the_work(page, screenshot):
@@ -107,7 +214,7 @@ def test_a_gate_failed_draft_is_sent_only_anyway_and_an_empty_one_is_drafted_aga
     page.goto(f"/review/?at={failing.id}")
     page.locator(".review-actions button", has_text="Approve").click()
     alert = page.locator(".error-box")
-    expect(alert).to_contain_text("fails the validation gate (phone)")
+    expect(alert).to_contain_text("fails the validation gate (gives a phone number)")
     screenshot("review-send-anyway")
     alert.get_by_label("Why it may go out").fill("A regular who asked for a call.")
     alert.locator("button", has_text="Send anyway").click()
@@ -170,22 +277,30 @@ def test_a_coworker_corrects_a_move_with_m_and_the_draft_waits_for_its_review(pa
     page.keyboard.press("m")
     form = page.locator("#move-form")
     expect(form).to_be_visible()
-    expect(form.locator("select[name=move]")).to_be_focused()
-    # A move no longer configured (a stale page) is named, not dropped.
-    form.locator("select[name=move]").evaluate(
-        "select => { select.add(new Option('booking', 'booking')); select.value = 'booking'; }"
+    # The decided move is chosen and has the focus; each move reads with its meaning.
+    expect(form.locator("input[name=move]:checked")).to_be_focused()
+    expect(form.locator("label.move-choice", has_text="Escalate")).to_contain_text(
+        "a photographer, a collaboration, a business opportunity"
     )
+    # A move no longer configured (a stale page) is refused in words, not dropped.
+    form.locator("input[name=move]:checked").evaluate("radio => { radio.value = 'booking'; }")
     form.locator("button[type=submit]").click()
-    expect(page.locator("#move-form .field-error")).to_contain_text("One of: opener")
+    expect(page.locator("#move-form .field-error")).to_have_text(
+        "That move is not offered: choose one above."
+    )
     screenshot("review-wrong-move-error")
 
-    page.locator("#move-form select[name=move]").select_option("escalate")
+    form.get_by_label("Escalate").check()
     page.fill("#move-form input[name=reason]", "He offers a paid photo shoot: her call.")
-    page.locator("#move-form button[type=submit]").click()
-    expect(page.locator("#review-messages")).to_contain_text("Move recorded as escalate")
+    form.get_by_label("Escalate").press("Enter")
+    confirmation = page.locator("#review-messages")
+    expect(confirmation).to_contain_text(
+        "Move recorded as Escalate (a photographer, a collaboration, a business opportunity)"
+    )
+    expect(confirmation).to_be_in_viewport()
     expect(item).to_have_attribute("data-draft", current)
     expect(page.locator(".label-note")).to_contain_text(
-        "Labelled escalate (corrected by a coworker): He offers a paid photo shoot: her call."
+        "Labelled Escalate (corrected by a coworker): He offers a paid photo shoot: her call."
     )
     screenshot("review-wrong-move")
     label = MoveLabel.objects.get()
@@ -212,7 +327,7 @@ def test_a_correction_the_gate_refuses_keeps_the_edit_and_asks_for_send_anyway(p
     form.get_by_label("Tone or voice").check()
     form.locator("button[type=submit]").click()
     expect(form.locator("#correct_override_error")).to_contain_text(
-        "fails the validation gate (phone)"
+        "fails the validation gate (gives a phone number)"
     )
     expect(form.locator("textarea[name=body]")).to_have_value(edit)
     expect(form.get_by_label("Tone or voice")).to_be_checked()

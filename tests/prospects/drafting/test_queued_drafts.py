@@ -155,7 +155,7 @@ class TestAQueuedDraftSaysWhyItWaits:
 
         page = logged_in(admin_user).get(f"/threads/{draft.thread_id}/").content.decode()
 
-        assert "Waiting: <code>engine_not_ready</code>" in page
+        assert f"Waiting: {WaitReason.ENGINE_NOT_READY.label}." in page
         assert "Place in line: 1." in page
 
 

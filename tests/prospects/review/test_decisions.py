@@ -3,9 +3,12 @@ or several at once, least certain first."""
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils.html import strip_tags
 
+from engines.moves import move_meaning
 from prospects.models import Decision, MoveLabel
 from prospects.review.labels import move_labels_set
+from prospects.vocabulary import raw_codes
 from tests.support.drafting import ingest
 from tests.support.factories import make_inbound
 from tests.support.panel import logged_in
@@ -65,6 +68,24 @@ def test_the_page_lists_the_least_certain_first_and_filters(decided, coworker):
     assert str(spam.id) in unlabelled
     assert str(sure.id) not in unlabelled
     assert "38%" in page
+
+
+def test_the_page_says_moves_replies_and_labels_in_words(decided, coworker):
+    spam, sure, _ = decided
+    move_labels_set(decision_ids=[sure.id], move="out_of_area", user=coworker)
+    client = logged_in(coworker)
+    shown = " ".join(strip_tags(client.get("/decisions/").content.decode()).split())
+    assert f"Spam {move_meaning('spam')} reply: none · by rules" in shown
+    assert "Out of area (labelled on the decisions page, cora)" in shown
+    assert '<option value="of">Free content</option>' in client.get("/decisions/").content.decode()
+    assert raw_codes(shown) == []
+
+    refused = client.get("/decisions/", {"confidence_below": "2"}).content.decode()
+    assert '<p class="field-error">Confidence below: Ensure this value' in refused
+
+    client.post("/decisions/label/", {"decisions": [str(spam.id)], "move": "existing_client"})
+    labelled = client.get("/decisions/").content.decode()
+    assert "Labelled 1 decision(s) as Existing client." in labelled
 
 
 def test_a_row_is_labelled_in_place_and_a_bad_move_is_refused_beside_it(decided, coworker):

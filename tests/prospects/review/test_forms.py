@@ -1,10 +1,13 @@
 """The review pane's forms: a bad value answers 400 with the pane, the error beside its field
 and the coworker's input kept, and writes nothing; good input still acts."""
 
+import re
+
 import pytest
 from django.test import Client
 
 from engines.holds import HoldReason
+from engines.moves import move_name
 from prospects.models import Correction, Draft, MoveLabel
 from tests.support.drafting import ingest
 from tests.support.factories import PASSWORD, make_inbound
@@ -63,7 +66,9 @@ def test_a_correction_failing_the_gate_asks_for_the_override_and_keeps_the_edit(
     refused = csrf_post(client, f"/review/{draft.id}/correct/", edit)
     html = refused.content.decode()
     assert refused.status_code == 400
-    assert "fails the validation gate (phone)" in field_error(html, "correct_override")
+    assert "fails the validation gate (gives a phone number)" in field_error(
+        html, "correct_override"
+    )
     assert 'name="override"' in html
     assert "\nSure, call me on 555-123-4567</textarea>" in html
     assert _unreviewed(draft)
@@ -90,7 +95,9 @@ def test_approving_a_gate_failed_draft_needs_send_anyway(client, draft):
     refused = csrf_post(client, f"/review/{draft.id}/approve/")
     html = refused.content.decode()
     assert refused.status_code == 400
-    assert "fails the validation gate (phone)" in field_error(html, "approve_override")
+    assert "fails the validation gate (gives a phone number)" in field_error(
+        html, "approve_override"
+    )
     assert 'aria-describedby="approve_override_error"' in html
     assert _unreviewed(draft)
 
@@ -132,7 +139,7 @@ def test_rejecting_with_an_unknown_tag_is_refused_beside_the_tags(client, draft)
 @pytest.mark.parametrize(
     ("data", "field_id", "message"),
     [
-        ({"move": "booking"}, "move_move", "One of: opener"),
+        ({"move": "booking"}, "move_move", "That move is not offered: choose one above."),
         ({}, "move_move", "This field is required."),
         ({"move": "spam", "reason": "x" * 301}, "move_reason", "at most 300 characters"),
     ],
@@ -160,7 +167,10 @@ def test_a_move_is_recorded_and_the_draft_stays(client, draft):
 def test_the_pane_marks_the_decided_move_and_keeps_the_queue_filters(client, draft):
     html = client.get("/review/").content.decode()
     decided = draft.decision.move
-    assert f'<option value="{decided}" selected>{decided} (decided)</option>' in html
+    assert re.findall(r'<input type="radio" name="move" value="(\w+)"[^>]* checked>', html) == [
+        decided
+    ]
+    assert f"<strong>{move_name(decided)} (decided)</strong>" in html
     skipped = csrf_post(client, f"/review/{draft.id}/skip/", {"filters": "engine=template"})
     assert 'name="filters" value="engine=template"' in skipped.content.decode()
     # A filter string no form takes (a NUL) is dropped, not an error page.
@@ -176,7 +186,7 @@ def test_refused_on_the_thread_page_the_draft_says_why(client, draft):
     html = response.content.decode()
     assert response.status_code == 400
     assert 'role="alert"' in html
-    assert "fails the validation gate (phone)" in html
+    assert "fails the validation gate (gives a phone number)" in html
     assert "The review queue can do it." in html
     assert _unreviewed(draft)
 

@@ -7,6 +7,7 @@ import json
 import pytest
 from django.core.exceptions import ValidationError
 
+from engines.moves import move_name
 from prospects.builds.evaluation_cases import classifier_cases
 from prospects.builds.training_runs import classifier_lines
 from prospects.builds.tuning import Split
@@ -44,7 +45,7 @@ def test_a_correction_is_bound_to_the_classifier_and_is_prospect_follows_the_mov
 def test_without_a_reason_the_trace_is_still_a_sentence(decided, coworker):
     decision = decided[0].decision
     label = move_label_correct(decision_id=decision.id, move="spam", user=coworker)
-    assert label.reason == f"A coworker read this as spam, not {decision.move}."
+    assert label.reason == f"A coworker read this as Spam, not {move_name(decision.move)}."
 
 
 @pytest.mark.parametrize(

@@ -5,11 +5,17 @@ import re
 import uuid
 
 import pytest
+from django.utils.html import strip_tags
 
 from core.roles import Role
-from prospects.models import Correction, Draft
-from prospects.review.services import draft_correct
+from engines.gate.reply_gate import GateRule
+from engines.holds import HoldReason
+from prospects.deciding.decision_gate import Gate2Rule
+from prospects.models import Correction, Draft, ReasonTag
+from prospects.review.services import draft_correct, draft_reject
 from prospects.review.views import QUEUE_SIDEBAR
+from prospects.selectors import QUEUE_PREVIEW_CHARS
+from prospects.vocabulary import raw_codes
 from tests.support.drafting import ingest
 from tests.support.factories import make_inbound
 from tests.support.panel import HTMX, csrf_post, logged_in
@@ -31,6 +37,87 @@ def test_the_queue_shows_the_oldest_draft_with_its_context(held, coworker):
     assert "Keyboard shortcuts" in page
     assert f"at={second.id}" in page  # "Next" and the queue list lead on
     assert Draft.objects.get(id=first.id).review_claimed_by == coworker
+
+
+def _shown(html: str) -> str:
+    """What a person reads of a page or a part of it: its text, spaces collapsed."""
+    return " ".join(strip_tags(html).split())
+
+
+def test_the_waiting_list_says_who_wrote_what_and_why_it_waits(canon, coworker):
+    long = "Hello! A friend told me about you and I would love to book an evening next week. " * 2
+    ingest(make_inbound("Hi, are you free Friday?", sender="Nina"))
+    ingest(make_inbound(long, sender="Omar"))
+    page = logged_in(coworker).get("/review/").content.decode()
+    waiting = _shown(page[page.index('<ol class="queue-list">') : page.index("</ol>")])
+    assert re.search(r"Nina waiting \d+s Hi, are you free Friday\?", waiting)
+    assert f"Omar waiting 0s {long[: QUEUE_PREVIEW_CHARS - 1]}…" in waiting
+    assert long[:QUEUE_PREVIEW_CHARS] not in waiting
+    assert waiting.count(HoldReason.REVIEW_MODE.label) == 2
+    assert raw_codes(_shown(page)) == []
+
+
+def test_the_pane_shows_the_sender_the_move_and_every_check_in_words(canon, coworker):
+    draft = ingest(make_inbound("Hi, are you free Friday?", sender="Nina")).draft
+    Draft.objects.filter(id=draft.id).update(
+        hold_reason=HoldReason.GATE_FAILED, gate_failed=[GateRule.PHONE, GateRule.TOO_LONG]
+    )
+    shown = _shown(logged_in(coworker).get("/review/").content.decode())
+    assert "Nina waiting" in shown
+    assert f"{HoldReason.GATE_FAILED.label} thread" in shown
+    assert "Pursue real booking interest: a rate, a day, availability, how it works" in shown
+    assert "Reply: Pursue: next step · Hold for review" in shown
+    assert f"{Gate2Rule.HUMAN_ONLY_MOVE.label}: no (Pursue)" in shown
+    assert f"{Gate2Rule.THREAD_CLOSED.label}: no (New)" in shown
+    # A rule that found nothing says only "no".
+    assert f"{Gate2Rule.SAFETY_TERMS.label}: no ✓ {Gate2Rule.SAFETY_MEMORY.label}: no ✓" in shown
+    assert f"Validation ✗ {GateRule.PHONE.label} ✗ {GateRule.TOO_LONG.label}" in shown
+    assert raw_codes(shown) == []
+
+
+def test_a_wrong_move_is_confirmed_with_its_name_and_meaning(canon, coworker):
+    draft = ingest(make_inbound("Hi, are you free Friday?")).draft
+    client = logged_in(coworker, csrf_checks=True)
+    saved = csrf_post(client, f"/review/{draft.id}/move/", {"move": "escalate"})
+    shown = _shown(saved.content.decode())
+    assert saved.status_code == 200
+    assert (
+        "Move recorded as Escalate (a photographer, a collaboration, a business opportunity); "
+        "the classifier learns from it." in shown
+    )
+    assert (
+        "Labelled Escalate (corrected by a coworker): "
+        "A coworker read this as Escalate, not Pursue." in shown
+    )
+    # The pane scrolls back to its top, where the confirmation is.
+    assert "HX-Reswap" not in saved.headers
+    assert raw_codes(shown) == []
+
+
+def test_a_refused_action_shows_its_error_where_the_coworker_looks(canon, coworker):
+    draft = ingest(make_inbound("Hi, are you free Friday?")).draft
+    client = logged_in(coworker, csrf_checks=True)
+    in_form = csrf_post(client, f"/review/{draft.id}/move/", {"move": "booking"})
+    assert in_form.status_code == 400
+    assert in_form.headers["HX-Reswap"] == "innerHTML"
+    Draft.objects.filter(id=draft.id).update(
+        hold_reason=HoldReason.GATE_FAILED, gate_failed=[GateRule.PHONE]
+    )
+    by_the_buttons = csrf_post(client, f"/review/{draft.id}/approve/")
+    assert by_the_buttons.status_code == 400
+    assert by_the_buttons.headers["HX-Reswap"] == "innerHTML show:#review-refusal:top"
+    assert 'id="review-refusal"' in by_the_buttons.content.decode()
+
+
+def test_the_filters_offer_replies_in_words_and_name_a_bad_one_by_its_label(canon, coworker):
+    ingest(make_inbound("Hi, are you free Friday?"))
+    client = logged_in(coworker)
+    page = client.get("/review/", {"template_key": "pursue.next_step"}).content.decode()
+    assert '<option value="pursue.next_step" selected>Pursue: next step</option>' in page
+    assert "Nothing to review" not in page
+    refused = client.get("/review/", {"template_key": "no.such_key"}).content.decode()
+    assert '<p class="field-error">Reply: Select a valid choice.' in refused
+    assert "Nothing to review" in refused
 
 
 def _step_links(page: str) -> tuple[str | None, str | None]:
@@ -148,6 +235,23 @@ def test_review_actions_need_the_csrf_token(held, coworker):
     draft = held()
     client = logged_in(coworker, csrf_checks=True)
     assert client.post(f"/review/{draft.id}/approve/", **HTMX).status_code == 403
+
+
+def test_corrections_say_their_reply_and_reasons_in_words(held, coworker, operator):
+    edited, rejected = held("Hi, are you free Friday?"), held("Hello again")
+    draft_correct(draft_id=edited.id, user=coworker, body="Hi! Friday works.")
+    draft_reject(draft_id=rejected.id, user=coworker, reason_tags=["too_long", "off_topic"])
+    client = logged_in(operator)
+    listing = _shown(client.get("/corrections/").content.decode())
+    assert f"{ReasonTag.TOO_LONG.label}, {ReasonTag.OFF_TOPIC.label}" in listing
+    assert "Pursue: next step" in listing
+    assert raw_codes(listing) == []
+    narrowed = client.get("/corrections/", {"template_key": "pursue.next_step"}).content.decode()
+    assert f"/corrections/{Correction.objects.get(draft=edited).id}/" in narrowed
+    assert f"/corrections/{Correction.objects.get(draft=rejected).id}/" not in narrowed
+    detail = client.get(f"/corrections/{Correction.objects.get(draft=rejected).id}/")
+    assert f'<span class="pill">{ReasonTag.OFF_TOPIC.label}</span>' in detail.content.decode()
+    assert raw_codes(_shown(detail.content.decode())) == []
 
 
 def test_corrections_pages_list_filter_and_show_the_diff(held, coworker, operator):
