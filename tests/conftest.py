@@ -6,6 +6,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import time_machine
+from django.conf import settings as django_settings
 from django.contrib.auth.models import Group, User
 from knox.models import AuthToken
 from rest_framework.test import APIClient
@@ -16,9 +17,28 @@ from config.roles import Role
 from deploy.bridge_verifier import Deliveries, answer
 from engines.clock import now
 from prospects.inbound.pipeline import Inbound, IngestResult
+from tests.support import parallel
 from tests.support.do_api import FakeDigitalOcean
 
 PASSWORD = "a-long-test-password"
+
+# Under pytest-xdist: this worker's own Redis database, before any test connects.
+parallel.worker_redis_isolate(django_settings)
+
+# Django's PBKDF2 (a million iterations) costs about 0.4 s of CPU for each user a test makes
+# and each password it checks: a quarter of a typical panel test. Django's own advice for
+# tests is a fast hasher; no test is about the hash, and the processes tests start keep
+# the configured ones (none of them checks a password made here).
+django_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config, items):
+    # Marked before xdist reads the groups, sorted after pytest-django's own ordering.
+    parallel.mark_by_fixture(items, groups=config.pluginmanager.hasplugin("xdist"))
+    yield
+    if parallel.worker_number() is not None:
+        parallel.longest_first(items)
 
 
 @pytest.fixture(autouse=True)
