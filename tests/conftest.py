@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
+from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from knox.models import AuthToken
 from rest_framework.test import APIClient
@@ -11,9 +12,28 @@ from bench.fixed_latency_server import FixedLatencyServer
 from builder.services import canon_load_file
 from core.clock import now
 from core.roles import Role
+from tests.support import parallel
 from tests.support.bridge import BRIDGE_SECRET, Bridge
 from tests.support.do_api import FakeDigitalOcean
 from tests.support.factories import DO_BUILD, GEMMA, UserFactory, definition
+
+# Under pytest-xdist: this worker's own Redis database, before any test connects.
+parallel.worker_redis_isolate(django_settings)
+
+# Django's PBKDF2 (a million iterations) costs about 0.4 s of CPU for each user a test makes
+# and each password it checks: a quarter of a typical panel test. Django's own advice for
+# tests is a fast hasher; no test is about the hash, and the processes tests start keep
+# the configured ones (none of them checks a password made here).
+django_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config, items):
+    # Marked before xdist reads the groups, sorted after pytest-django's own ordering.
+    parallel.mark_by_fixture(items, groups=config.pluginmanager.hasplugin("xdist"))
+    yield
+    if parallel.worker_number() is not None:
+        parallel.longest_first(items)
 
 
 @pytest.fixture(autouse=True)

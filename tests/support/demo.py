@@ -96,7 +96,10 @@ class Demo:
         args = [f"{name}={value}" for name, value in self.variables.items()]
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                ["make", self.target, *args],
+                # Ctrl-C reaches the demo as it does from a terminal, even where this suite
+                # was started in the background (nohup, `&` in a script): there SIGINT is
+                # ignored, children inherit that, and runserver would never end.
+                ["env", "--default-signal=INT", "make", self.target, *args],
                 cwd=self.tree,
                 env=newcomer_environment(),
                 stdout=log,
