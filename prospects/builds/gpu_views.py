@@ -24,7 +24,7 @@ from engines.gpu.selectors import (
     gpu_timeline,
 )
 from engines.gpu.services import gpu_hold_warm, gpu_policy_update, gpu_release_now
-from engines.selectors import model_endpoints
+from engines.selectors import gpu_account_connected, model_endpoints
 from prospects.builds.forms import GpuActionForm
 from prospects.builds.gpu import build_loads
 
@@ -33,7 +33,7 @@ def _gpu_context(request) -> dict:
     return {
         "builds": gpu_builds(build_loads()),
         "spend": gpu_spend(),
-        "provider_configured": bool(settings.DO_TOKEN),
+        "gpu_account_connected": gpu_account_connected(),
         "provision_blocked": provision_blocker(),
         "is_admin_user": can_use_gpu_levers(request.user),
     }

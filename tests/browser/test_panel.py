@@ -23,9 +23,18 @@ def test_admin_flips_the_engine_and_sees_a_held_draft_with_its_reason(page, scre
     page.click("text=Settings")
     page.select_option("select[name=draft_engine]", GEMMA)
     page.click("text=Switch active draft engine…")
-    expect(page.locator(".confirm")).to_contain_text(f"from template to {GEMMA}")
+    confirm = page.locator("#engine-form.confirm")
+    expect(confirm).to_contain_text(f"from template to {GEMMA}")
+    # Nothing serves the demo's build here: the confirmation says so, and asks twice.
+    expect(confirm.locator(".outlook")).to_contain_text(
+        "No model server address is set for this build, so it cannot draft."
+    )
+    confirm.get_by_role("button", name="Switch anyway").click()
+    expect(page.locator("#id_anyway_error")).to_contain_text("tick to switch anyway")
+    assert pipeline_settings().draft_engine == "template"
+    page.check("#id_anyway")
     screenshot("settings-confirm")
-    page.click("text=Confirm switch")
+    page.get_by_role("button", name="Switch anyway").click()
     expect(page.locator("#engine-form code.current-engine")).to_have_text(GEMMA)
     expect(page.locator("table")).to_contain_text("admin")
     assert pipeline_settings().draft_engine == GEMMA
