@@ -99,15 +99,26 @@ def test_without_a_price_nothing_is_rented_and_the_page_says_why(page, screensho
     expect(page.locator("table.gpu-builds")).to_contain_text("2 job items")
     screenshot("gpu-no-price")
 
-    page.fill("textarea[name=hourly_prices]", '{"gpu-h100x1-80gb": 3.39')
+    # The prices are rows of fields: a size and its price, one more row on demand.
+    prices = page.locator("#prices-rows")
+    prices.locator("input[name='prices-0-size_slug']").fill("gpu-h100x1-80gb")
+    prices.locator("input[name='prices-0-usd_per_hour']").fill("0")
+    page.click("text=Add a price")
+    expect(prices.locator("tbody tr")).to_have_count(2)
+    expect(prices.locator("input[name='prices-0-usd_per_hour']")).to_have_value("0")
     page.click("text=Save policy")
-    expect(page.locator("#id_hourly_prices_error")).to_have_text("Enter a valid JSON.")
-    page.locator("#id_hourly_prices").scroll_into_view_if_needed()
+    expect(page.locator("#id_prices-0-usd_per_hour_error")).to_have_text("Must be more than 0.")
+    expect(prices.locator(".errorlist")).to_contain_text(
+        "Row 1, US dollars an hour: Must be more than 0."
+    )
+    prices.scroll_into_view_if_needed()
     screenshot("gpu-policy-error")
 
-    page.fill("textarea[name=hourly_prices]", '{"gpu-h100x1-80gb": 3.39}')
+    prices.locator("input[name='prices-0-usd_per_hour']").fill("3.39")
     page.click("text=Save policy")
     expect(page.locator(".flash.success")).to_contain_text("GPU policy saved.")
     expect(page.locator("#provision-blocked")).to_have_count(0)
+    expect(prices.locator("input[name='prices-0-usd_per_hour']")).to_have_value("3.39")
+    screenshot("gpu-policy")
     lifecycle_tick(loads=build_loads())
     assert GpuInstance.objects.count() == 1
