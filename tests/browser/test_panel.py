@@ -127,3 +127,35 @@ def test_operator_starts_a_job_from_ticked_threads_and_watches_it_finish(
     page.click("h1 >> text=Jobs")
     expect(page.locator(".job-progress")).to_contain_text("2 / 2")
     screenshot("jobs")
+
+
+def test_a_running_jobs_rows_turn_with_its_header_without_a_reload(page, screenshot):
+    from config.celery import app as celery_app
+    from prospects.drafting.runner import job_chunk_run
+    from prospects.jobs.services import job_create
+    from prospects.models import Thread
+
+    demo_load(password=PASSWORD, experiment=False)
+    operator = User.objects.get(username="operator")
+    threads = Thread.objects.filter(handle__in=["anna.k", "ben.t"])
+    # Nobody consumes the broker here: the items wait until the test runs them.
+    celery_app.conf.task_always_eager = False
+    try:
+        job = job_create(user=operator, thread_ids=[thread.id for thread in threads])
+    finally:
+        celery_app.conf.task_always_eager = True
+    log_in(page, "operator", PASSWORD)
+    page.goto(f"/jobs/{job.id}/")
+    rows = page.locator("table.job-items tbody tr")
+    expect(rows.locator(".pill")).to_have_text(["Queued", "Queued"])
+    expect(page.get_by_role("button", name="Cancel job")).to_be_visible()
+    expect(page.locator(".job-facts")).to_contain_text("2 ticked on the threads page")
+    screenshot("job-running")
+
+    job_chunk_run(item_ids=list(job.items.values_list("id", flat=True)))
+
+    expect(page.locator(".job-progress .pill")).to_have_text("Done")
+    expect(rows.locator(".pill")).to_have_text(["Drafted", "Drafted"])
+    expect(rows.first).to_contain_text("Held for review")
+    expect(page.get_by_role("button", name="Cancel job")).to_have_count(0)
+    screenshot("job-finished")
