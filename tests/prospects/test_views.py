@@ -22,7 +22,7 @@ def test_dashboard_shows_counts_and_active_engine(canon, coworker):
     page = logged_in(coworker).get("/").content.decode()
     assert "Active engine" in page
     assert "template" in page
-    assert "opener.welcome" in page
+    assert "Opener: welcome" in page
 
 
 def test_thread_search_returns_the_partial_for_htmx(canon, coworker):
