@@ -21,7 +21,7 @@ class JobStartForm(forms.Form):
     )
     draft_status = forms.ChoiceField(choices=[("", "any"), *Draft.Status.choices], required=False)
     hold_reason = forms.ChoiceField(required=False)
-    template_key = forms.ChoiceField(required=False)
+    template_key = forms.ChoiceField(label="Reply", required=False)
     engine_id = forms.ChoiceField(label="Engine", required=False)
 
     def __init__(self, *args, **kwargs):
