@@ -49,22 +49,22 @@ MENU = (
             Page("Workflows", "builder:workflow_list", can_edit_workflows),
             Page("Experiments", "prospects:experiment_list", can_edit_workflows),
             Page("Canon & rules", "builder:snippet_list", can_edit_workflows),
-            Page("Drafting jobs", "prospects:job_list", can_start_jobs),
+            Page("Jobs", "prospects:job_list", can_start_jobs),
         ),
     ),
     Group(
         "Engines & GPU",
         (
             # Their scores, and the tuning exports of people's corrections.
-            Page("Engine builds", "prospects:engine_list", can_read_corrections),
-            Page("On-demand GPU", "prospects:gpu", can_use_gpu_levers),
+            Page("Engines", "prospects:engine_list", can_read_corrections),
+            Page("GPU", "prospects:gpu", can_use_gpu_levers),
         ),
     ),
     Group(
         "Settings",
         (
-            Page("Engine settings", "prospects:settings", can_change_engine),
-            Page("API docs", "api-docs", can_ingest),
+            Page("Settings", "prospects:settings", can_change_engine),
+            Page("API", "api-docs", can_ingest),
         ),
     ),
 )
@@ -89,8 +89,9 @@ class MenuGroup:
         return any(link.current for link in self.links)
 
 
-# Up to this many pages sit on the bar as they are; more, and groups fold under their titles.
-FLAT_LIMIT = 6
+# Up to this many pages sit on the bar as they are (one row at 1280 px, the Dashboard, the
+# brand and who is signed in beside them); more, and groups fold under their titles.
+FLAT_LIMIT = 8
 
 
 def menu_for(user, path: str) -> list[MenuGroup]:

@@ -6,7 +6,7 @@ from prospects.demo import demo_load
 from prospects.engine_switch import draft_engine_set
 from prospects.jobs.preview import preview_run_execute
 from prospects.tasks import workflow_preview_run
-from tests.browser.conftest import log_in, open_from_menu
+from tests.browser.conftest import log_in
 from tests.support.drafting import gemma_served
 from tests.support.factories import GEMMA, PASSWORD
 
@@ -20,7 +20,7 @@ def step_texts(page) -> list[str]:
 def test_operator_builds_publishes_edits_diffs_and_rolls_back(page, screenshot):
     demo_load(password=PASSWORD, experiment=False)
     log_in(page, "operator", PASSWORD)
-    open_from_menu(page, "Workflows")
+    page.click("nav >> text=Workflows")
     expect(page.locator("#workflow-table")).to_contain_text("opener-welcome")
     screenshot("workflow-list")
     page.click("text=New workflow")
@@ -96,7 +96,7 @@ def test_operator_builds_publishes_edits_diffs_and_rolls_back(page, screenshot):
 def test_a_new_snippet_with_a_taken_key_is_refused_next_to_the_key(page, screenshot):
     demo_load(password=PASSWORD, experiment=False)
     log_in(page, "operator", PASSWORD)
-    open_from_menu(page, "Canon & rules")
+    page.click("nav >> text=Canon & rules")
     page.select_option("select[name=kind]", "canon")
     page.fill("input[name=key]", "opener.welcome")
     page.fill("textarea[name=text]", "Hello there, which day suits you?")
@@ -120,7 +120,7 @@ def test_operator_edits_canon_and_previews_a_workflow_on_a_thread(
 ):
     demo_load(password=PASSWORD, experiment=False)
     log_in(page, "operator", PASSWORD)
-    open_from_menu(page, "Canon & rules")
+    page.click("nav >> text=Canon & rules")
     page.click("text=canon:opener.welcome")
     page.fill("textarea[name=text]", "Hi, lovely to hear from you! Which day suits you?")
     page.click("text=Save new version")
@@ -128,7 +128,7 @@ def test_operator_edits_canon_and_previews_a_workflow_on_a_thread(
     expect(page.locator("article.message")).to_have_count(2)
     screenshot("snippet-history")
 
-    open_from_menu(page, "Workflows")
+    page.click("nav >> text=Workflows")
     page.click("#workflow-table >> text=opener-welcome")
     expect(page.locator("#engine-rule")).to_contain_text("active draft engine")
     page.click("#version-1 >> text=Preview")

@@ -44,7 +44,7 @@ def test_admin_watches_a_gpu_come_up_holds_it_warm_and_releases_it(page, screens
         lifecycle_tick(loads=build_loads())
 
     log_in(page, "admin", PASSWORD)
-    open_from_menu(page, "On-demand GPU")
+    open_from_menu(page, "GPU")
     row = page.locator("table.gpu-builds tbody tr", has_text=DO_BUILD)
     expect(row.locator(".pill")).to_have_text("ready")
     expect(row).to_contain_text("2 job items")
@@ -93,7 +93,7 @@ def test_without_a_price_nothing_is_rented_and_the_page_says_why(page, screensho
     assert not GpuInstance.objects.exists()
 
     log_in(page, "admin", PASSWORD)
-    open_from_menu(page, "On-demand GPU")
+    open_from_menu(page, "GPU")
     banner = page.locator("#provision-blocked")
     expect(banner).to_contain_text("No hourly price is set for gpu-h100x1-80gb")
     expect(page.locator("table.gpu-builds")).to_contain_text("2 job items")

@@ -20,7 +20,7 @@ def test_admin_flips_the_engine_and_sees_a_held_draft_with_its_reason(page, scre
     expect(page.locator(".tile.engine code")).to_have_text("template")
     screenshot("dashboard")
 
-    open_from_menu(page, "Engine settings")
+    open_from_menu(page, "Settings")
     page.select_option("select[name=draft_engine]", GEMMA)
     page.click("text=Switch active draft engine…")
     confirm = page.locator("#engine-form.confirm")
@@ -164,7 +164,8 @@ def test_a_running_jobs_rows_turn_with_its_header_without_a_reload(page, screens
 def top_level_rows(page) -> int:
     """How many rows the bar's own items take (a folded group's pages are not its items)."""
     tops = page.locator(
-        ".topbar > .brand, #panel-nav > a, #panel-nav > details > summary, .whoami"
+        ".topbar > .brand, #panel-nav > a, #panel-nav > details > summary,"
+        " #panel-nav > .nav-cluster > a, .whoami"
     ).evaluate_all("els => els.map(e => Math.round(e.getBoundingClientRect().top))")
     return len(set(tops))
 
@@ -194,20 +195,35 @@ def test_each_role_gets_its_pages_grouped_on_one_row_and_a_menu_on_a_phone(page,
     expect(nav).to_be_hidden()
     screenshot("phone-dashboard")
     toggle.click()
-    expect(nav.get_by_role("link", name="On-demand GPU")).to_be_visible()
+    expect(nav.get_by_role("link", name="GPU")).to_be_visible()
     expect(page.locator(".whoami button")).to_be_visible()
     screenshot("phone-menu-open")
-    nav.get_by_role("link", name="On-demand GPU").click()
+    nav.get_by_role("link", name="GPU").click()
     expect(page.locator("h1")).to_have_text("On-demand GPU")
     screenshot("phone-gpu")
 
     page.set_viewport_size({"width": 1280, "height": 800})
     page.click("text=Log out")
     log_in(page, "coworker", PASSWORD)
-    expect(nav.locator("> a")).to_have_text(
-        ["Dashboard", "Review queue", "Threads", "Decisions", "Corrections", "Engine builds"]
+    expect(nav.locator("a")).to_have_text(
+        ["Dashboard", "Review queue", "Threads", "Decisions", "Corrections", "Engines"]
     )
     expect(nav.locator("details")).to_have_count(0)
     expect(page.locator(".whoami")).to_contain_text("coworker · coworker")
     assert top_level_rows(page) == 1
     screenshot("nav-coworker")
+
+    page.click("text=Log out")
+    log_in(page, "operator", PASSWORD)
+    expect(nav.locator(".nav-cluster")).to_have_count(4)
+    expect(nav.locator("a")).to_have_text(
+        [
+            "Dashboard",
+            *("Threads", "Corrections"),
+            *("Workflows", "Experiments", "Canon & rules", "Jobs"),
+            "Engines",
+            "API",
+        ]
+    )
+    assert top_level_rows(page) == 1
+    screenshot("nav-operator")
