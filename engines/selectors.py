@@ -2,6 +2,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import redis
+from django.conf import settings
 
 from engines.breaker import breaker_admits, breaker_down_since, breaker_state
 from engines.holds import WaitReason
@@ -65,8 +66,20 @@ def engine_wait(engine_id: str) -> EngineWait | None:
     )
 
 
+def gpu_account_connected() -> bool:
+    """Whether the GPU account (the cloud token, ``DO_TOKEN``) is set up: without it no
+    on-demand GPU build ever gets a machine, and its work waits."""
+    return bool(settings.DO_TOKEN)
+
+
 def _gpu_wait(engine_id: str) -> EngineWait:
-    """An on-demand build with no ready machine: one is starting, or none is yet."""
+    """An on-demand build with no ready machine: none can start (no GPU account), one is
+    starting, or none is yet."""
+    if not gpu_account_connected():
+        return EngineWait(
+            WaitReason.ENGINE_NOT_READY,
+            f"The GPU account is not connected, so no machine can start for '{engine_id}'.",
+        )
     starting = (
         GpuInstance.objects.serving()
         .filter(

@@ -3,11 +3,14 @@ classifier must be before a draft may go out without a person; kept in history.
 
 Promoting a build through its promotion gate lives in prospects/builds/promotion.py."""
 
+from dataclasses import dataclass
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from simple_history.utils import bulk_update_with_history
 
 from core.clock import now
+from engines.gpu.selectors import serving_outlook
 from engines.models import AdapterHead, EngineBuild
 from engines.selectors import engine_id_problem
 from prospects.models import RULES, Decision, Draft, DraftJobItem, PipelineSettings
@@ -38,10 +41,34 @@ def draft_engine_set(*, engine_id: str, user) -> PipelineSettings:
     return row
 
 
-def queued_drafts_moving(engine_id: str) -> int:
-    """How many queued live drafts switching to ``engine_id`` would move (the confirmation
-    says it)."""
-    return DraftJobItem.objects.moving_to(engine_id).count()
+@dataclass(frozen=True)
+class SwitchOutlook:
+    """What the confirmation of a draft-engine switch says: whether the engine can draft
+    now, whether it can at all as this install is set up, why, and the queued live drafts
+    that move to it and that would wait for it."""
+
+    now: bool
+    ever: bool
+    why: str
+    moving: int
+    waiting: int  # the moving ones, and those already queued for it
+
+    @property
+    def can_never_run(self) -> bool:
+        return not self.ever
+
+
+def draft_engine_outlook(engine_id: str) -> SwitchOutlook:
+    outlook = serving_outlook(engine_id)
+    moving = DraftJobItem.objects.moving_to(engine_id).count()
+    already = DraftJobItem.objects.filter(
+        job__isnull=True,
+        engine_id=engine_id,
+        status__in=[DraftJobItem.Status.QUEUED, DraftJobItem.Status.WAITING],
+    ).count()
+    return SwitchOutlook(
+        now=outlook.now, ever=outlook.ever, why=outlook.why, moving=moving, waiting=moving + already
+    )
 
 
 def _queued_drafts_move(*, engine_id: str, user) -> None:

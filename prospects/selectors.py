@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -13,6 +14,7 @@ from prospects.models import (
     InboundMessage,
     PipelineSettings,
     Thread,
+    awaiting_review,
 )
 
 
@@ -36,6 +38,35 @@ def sends_in_last_day(thread: Thread, *, exclude_draft=None) -> int:
 def draft_counts_by_status() -> dict[str, int]:
     counts = dict(Draft.objects.values_list("status").annotate(n=Count("id")).order_by())
     return {status: counts.get(status, 0) for status in Draft.Status.values}
+
+
+@dataclass(frozen=True)
+class HeldCounts:
+    """Every held draft counted once, by where it stands for one user: the dashboard's
+    held count and the review queue's "Waiting" both read these, so they cannot disagree
+    without the page saying why."""
+
+    waiting: int  # the user's review queue: ``Draft.objects.awaiting_review(user)``
+    open_by_others: int  # not reviewed yet, open (claimed) by another coworker now
+    after_review: int  # approved by a person, then held at sending: not reviewed again
+
+    @property
+    def held(self) -> int:
+        return self.waiting + self.open_by_others + self.after_review
+
+
+def held_counts(user) -> HeldCounts:
+    """One query over the held drafts."""
+    counts = Draft.objects.filter(status=Draft.Status.HELD).aggregate(
+        waiting=Count("id", filter=awaiting_review(user)),
+        unreviewed=Count("id", filter=Q(reviewed_at__isnull=True)),
+        held=Count("id"),
+    )
+    return HeldCounts(
+        waiting=counts["waiting"],
+        open_by_others=counts["unreviewed"] - counts["waiting"],
+        after_review=counts["held"] - counts["unreviewed"],
+    )
 
 
 def threads_search(query: str = "") -> QuerySet[Thread]:

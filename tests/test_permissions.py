@@ -9,7 +9,6 @@ The API is called with knox tokens (``api_for``), the panel with a session
 API method) with no row here. Not listed: ``django-admin/`` (Django's own, staff only).
 """
 
-import json
 from types import SimpleNamespace
 
 import pytest
@@ -127,10 +126,15 @@ def editor_form(o) -> dict:
 
 
 def gpu_policy_form(o) -> dict:
-    """The policy as it stands, saved again."""
-    data = model_to_dict(policy_settings(), fields=GpuPolicyForm.Meta.fields)
+    """The policy as it stands, saved again: its numbers, and its prices as the page's rows."""
+    policy = policy_settings()
+    data = model_to_dict(policy, fields=GpuPolicyForm.Meta.fields)
     data = {name: "" if value is None else value for name, value in data.items()}
-    return {**data, "hourly_prices": json.dumps(data["hourly_prices"])}
+    count = len(policy.hourly_prices)
+    data |= {"prices-TOTAL_FORMS": count, "prices-INITIAL_FORMS": count}
+    for n, (slug, price) in enumerate(policy.hourly_prices.items()):
+        data |= {f"prices-{n}-size_slug": slug, f"prices-{n}-usd_per_hour": price}
+    return {**data, "rules-TOTAL_FORMS": 0, "rules-INITIAL_FORMS": 0}
 
 
 MESSAGE = {

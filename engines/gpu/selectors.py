@@ -1,9 +1,12 @@
+from dataclasses import dataclass
+
 from core.clock import now
 from engines.gpu.costs import month_start, spent_between, today_start
-from engines.gpu.lifecycle import BuildLoad, hold_warm_until, plan_build
+from engines.gpu.lifecycle import BuildLoad, hold_warm_until, plan_build, provision_blocker
+from engines.holds import WaitReason
 from engines.ids import Provider, parse_engine_id
 from engines.models.gpu import GpuInstance, GpuOperatorAction, GpuPolicySettings, GpuTransition
-from engines.selectors import selectable_engine_ids
+from engines.selectors import engine_wait, gpu_account_connected, selectable_engine_ids
 
 
 def gpu_drafter_ids() -> list[str]:
@@ -72,3 +75,55 @@ def gpu_operator_actions(limit: int = 20):
 
 def gpu_policy_history(limit: int = 20):
     return GpuPolicySettings.history.select_related("history_user")[:limit]
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """Whether an engine can draft now, whether it can at all as this install is set up
+    (False: only the person who deploys can change that, not a lever in the panel), and
+    why, in words a person reads."""
+
+    now: bool
+    ever: bool
+    why: str
+
+
+def serving_outlook(engine_id: str) -> Outlook:
+    """What switching to ``engine_id`` means for the drafts that wait for it. Read from the
+    same ``engine_wait`` the worker reads, so the switch's promise is what the worker does."""
+    wait = engine_wait(engine_id)
+    if wait is None:
+        return Outlook(now=True, ever=True, why="It can draft now.")
+    if parse_engine_id(engine_id).provider == Provider.DO_GPU:
+        if not gpu_account_connected():
+            return Outlook(
+                now=False,
+                ever=False,
+                why="The GPU account is not connected, so this build cannot start a machine.",
+            )
+        if provision_blocker():
+            return Outlook(
+                now=False,
+                ever=True,
+                why="No GPU machine may be rented now (the GPU page says why), "
+                "so this build cannot start one.",
+            )
+        if wait.reason == WaitReason.BOOTING:
+            return Outlook(now=False, ever=True, why="Its GPU machine is starting.")
+        return Outlook(
+            now=False,
+            ever=True,
+            why="No GPU machine is up for this build: one starts for the drafts that wait, "
+            "which takes a few minutes.",
+        )
+    if wait.reason == WaitReason.BREAKER_OPEN:
+        return Outlook(
+            now=False,
+            ever=True,
+            why="Its model server failed its last calls; drafting resumes when it answers.",
+        )
+    return Outlook(
+        now=False,
+        ever=False,
+        why="No model server address is set for this build, so it cannot draft.",
+    )

@@ -26,9 +26,10 @@ from prospects.builds.forms import EngineSwitchForm, UncertainMoveThresholdForm
 from prospects.builds.tuning import Format, Split
 from prospects.builds.tuning_views import build_page
 from prospects.engine_switch import (
+    SwitchOutlook,
     classifier_engine_set,
+    draft_engine_outlook,
     draft_engine_set,
-    queued_drafts_moving,
     uncertain_move_threshold_set,
 )
 from prospects.models import RULES, Draft
@@ -85,11 +86,13 @@ class _Switch:
     effect: str  # what changes once switched, for the confirmation
     choices: Callable[[], list[str]]
     apply: Callable[..., object]
-    # How many queued drafts would move to the engine switched to, for the confirmation.
-    moving: Callable[[str], int] | None = None
+    # What switching to an engine means for the queued drafts, for the confirmation.
+    outlook: Callable[[str], SwitchOutlook] | None = None
 
     def form(self, data=None, **kwargs) -> EngineSwitchForm:
-        return EngineSwitchForm(data, field=self.field, choices=self.choices(), **kwargs)
+        return EngineSwitchForm(
+            data, field=self.field, choices=self.choices(), outlook=self.outlook, **kwargs
+        )
 
     def context(self, row, user, form: EngineSwitchForm | None = None, **extra) -> dict:
         current = getattr(row, self.field)
@@ -111,7 +114,7 @@ SWITCHES = {
         "New drafts will be produced by",
         selectable_engine_ids,
         draft_engine_set,
-        queued_drafts_moving,
+        draft_engine_outlook,
     ),
     "classifier_engine": _Switch(
         "classifier_engine",
@@ -142,18 +145,22 @@ def engine_settings(request):
 @allow(can_change_engine)
 @require_POST
 def engine_change_hx(request, which):
-    """Step one asks for confirmation; step two (``confirm``) flips the setting."""
+    """Step one asks for confirmation, saying what the switch means for the queued drafts;
+    step two (``confirm``) flips the setting. An engine that cannot draft as things are
+    set up needs ``anyway`` too: without it, the confirmation comes back with the error."""
     switch = SWITCHES[which]
     form = switch.form(request.POST)
     row = selectors.pipeline_settings()
+    if form.has_error("anyway"):
+        context = switch.context(row, request.user, form, engine_id=form.cleaned_data[switch.field])
+        return render(request, "prospects/_engine_confirm.html", context, status=400)
     if form.is_valid():
         engine_id = form.cleaned_data[switch.field]
         if not form.cleaned_data["confirm"]:
-            moving = switch.moving(engine_id) if switch.moving else None
             return render(
                 request,
                 "prospects/_engine_confirm.html",
-                switch.context(row, request.user, engine_id=engine_id, moving=moving),
+                switch.context(row, request.user, form, engine_id=engine_id),
             )
         try:
             switch.apply(engine_id=engine_id, user=request.user)

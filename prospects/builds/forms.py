@@ -117,20 +117,38 @@ class PromotionGuardsForm(forms.Form):
 
 class EngineSwitchForm(forms.Form):
     """One of the settings page's switches: the engine is posted under the switch's own
-    field name, picked from what it may switch to; ``confirm`` is the second step."""
+    field name, picked from what it may switch to; ``confirm`` is the second step.
+
+    With ``outlook`` (the draft engine's switch), an engine that cannot draft as this
+    install is set up needs ``anyway`` ticked on the confirmation as well."""
 
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    anyway = forms.BooleanField(required=False, label="I understand: these drafts will wait")
 
-    def __init__(self, *args, field: str, choices: list[str], **kwargs):
+    def __init__(self, *args, field: str, choices: list[str], outlook=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.field_name = field
         self.fields[field] = forms.ChoiceField(
             choices=[(engine_id, engine_id) for engine_id in choices], label="Switch to"
         )
+        self._outlook = outlook
+        self.outlook = None
 
     @property
     def engine(self):
         return self[self.field_name]
+
+    def clean(self):
+        cleaned = super().clean()
+        engine_id = cleaned.get(self.field_name)
+        if self._outlook is None or engine_id is None:
+            return cleaned
+        self.outlook = self._outlook(engine_id)
+        if cleaned.get("confirm") and self.outlook.can_never_run and not cleaned.get("anyway"):
+            self.add_error(
+                "anyway", "This build cannot draft as things are set up: tick to switch anyway."
+            )
+        return cleaned
 
 
 class UncertainMoveThresholdForm(forms.Form):

@@ -1,6 +1,5 @@
 """REST API for the on-demand GPU: state, spend and the admin's hold/release levers."""
 
-from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
@@ -15,6 +14,7 @@ from engines.gpu.lifecycle import provision_blocker
 from engines.gpu.selectors import gpu_builds, gpu_spend, gpu_timeline
 from engines.gpu.services import gpu_hold_warm, gpu_release_now
 from engines.models.gpu import GpuInstance, GpuTransition
+from engines.selectors import gpu_account_connected
 from engines.services import MAX_HOLD_MINUTES
 from prospects.builds.gpu import build_loads
 from prospects.builds.training_api import bearer_token
@@ -84,7 +84,7 @@ class GpuView(APIView):
     @extend_schema(responses=GpuOverviewSerializer)
     def get(self, request):
         overview = {
-            "provider_configured": bool(settings.DO_TOKEN),
+            "provider_configured": gpu_account_connected(),
             "provision_blocked": provision_blocker(),
             "spend": gpu_spend(),
             "builds": gpu_builds(build_loads()),

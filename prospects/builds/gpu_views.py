@@ -14,7 +14,8 @@ from core.roles import (
     has_any_role,
 )
 from engines.billing import describe as describe_billing
-from engines.forms import GpuPolicyForm
+from engines.billing import rule_errors
+from engines.forms import GpuPolicyForms
 from engines.gpu.lifecycle import policy_settings, provision_blocker
 from engines.gpu.selectors import (
     gpu_builds,
@@ -24,7 +25,7 @@ from engines.gpu.selectors import (
     gpu_timeline,
 )
 from engines.gpu.services import gpu_hold_warm, gpu_policy_update, gpu_release_now
-from engines.selectors import model_endpoints
+from engines.selectors import gpu_account_connected, model_endpoints
 from prospects.builds.forms import GpuActionForm
 from prospects.builds.gpu import build_loads
 
@@ -33,7 +34,7 @@ def _gpu_context(request) -> dict:
     return {
         "builds": gpu_builds(build_loads()),
         "spend": gpu_spend(),
-        "provider_configured": bool(settings.DO_TOKEN),
+        "gpu_account_connected": gpu_account_connected(),
         "provision_blocked": provision_blocker(),
         "is_admin_user": can_use_gpu_levers(request.user),
     }
@@ -45,11 +46,15 @@ def gpu_page(request):
     policy = policy_settings()
     # Described before the form binds: a refused post must not show its unsaved rule.
     billing_rule = describe_billing(policy.billing_rule(settings.DO_GPU_SIZE))
-    form = GpuPolicyForm(request.POST if request.method == "POST" else None, instance=policy)
+    form = GpuPolicyForms(request.POST if request.method == "POST" else None, policy=policy)
     if form.is_valid():
-        gpu_policy_update(user=request.user, **form.cleaned_data)
-        messages.success(request, "GPU policy saved.")
-        return redirect("prospects:gpu")
+        try:
+            gpu_policy_update(user=request.user, **form.cleaned())
+        except ValidationError as invalid:
+            add_service_error(form.knobs, invalid)
+        else:
+            messages.success(request, "GPU policy saved.")
+            return redirect("prospects:gpu")
     return render(
         request,
         "prospects/gpu.html",
@@ -58,13 +63,27 @@ def gpu_page(request):
             "timeline": gpu_timeline(),
             "endpoints": model_endpoints(),
             "actions": gpu_operator_actions(),
-            "policy_history": gpu_policy_history(),
+            "policy_history": _described(gpu_policy_history()),
             "gpu_size": settings.DO_GPU_SIZE,
             "billing_rule": billing_rule,
             "form": form,
         },
-        status=400 if form.is_bound else 200,
+        status=400 if form.is_bound and not form.adding_row else 200,
     )
+
+
+def _described(history) -> list[tuple]:
+    """Each policy record with its billing rules in words (size slug, words)."""
+    return [
+        (
+            record,
+            [
+                (slug, describe_billing(rule) if not rule_errors(rule) else "not a valid rule")
+                for slug, rule in record.billing_rules.items()
+            ],
+        )
+        for record in history
+    ]
 
 
 @allow(has_any_role)

@@ -2,9 +2,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from builder.selectors import known_template_keys
-from engines.holds import HoldReason
 from engines.selectors import selectable_engine_ids
 from prospects.models import Draft, Thread
+from prospects.vocabulary import say, vocabulary
 
 FILTERS = ("draft_status", "hold_reason", "template_key")
 
@@ -21,16 +21,16 @@ class JobStartForm(forms.Form):
     )
     draft_status = forms.ChoiceField(choices=[("", "any"), *Draft.Status.choices], required=False)
     hold_reason = forms.ChoiceField(required=False)
-    template_key = forms.ChoiceField(required=False)
+    template_key = forms.ChoiceField(label="Reply", required=False)
     engine_id = forms.ChoiceField(label="Engine", required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # The labels are the values, as the reasons and keys show everywhere else.
-        self.fields["hold_reason"].choices = [("", "any"), *((v, v) for v in HoldReason.values)]
+        # Offered in the words every page uses for them.
+        self.fields["hold_reason"].choices = [("", "any"), *vocabulary()["hold_reason"].items()]
         self.fields["template_key"].choices = [
             ("", "any"),
-            *((key, key) for key in known_template_keys()),
+            *((key, say("template_key", key)) for key in known_template_keys()),
         ]
         self.fields["engine_id"].choices = [
             ("", "active engine"),

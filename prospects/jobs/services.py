@@ -128,14 +128,23 @@ def job_cancel(*, job: DraftJob) -> int:
         )
 
 
+def _retryable(job: DraftJob):
+    """Items that failed, or whose draft the engine could not deliver (held for an engine
+    failure; a draft held for review is drafted)."""
+    return job.items.filter(
+        Q(status=Item.FAILED) | Q(status=Item.HELD, draft__hold_reason__in=ENGINE_FAILURES)
+    )
+
+
+def job_retryable_count(job: DraftJob) -> int:
+    """How many items ``job_retry_failed`` would queue again (the page offers it then)."""
+    return _retryable(job).count()
+
+
 def job_retry_failed(*, job: DraftJob) -> int:
     """Queues the failed and engine-held items again; the job runs again if it had ended."""
     with transaction.atomic():
-        retried = list(
-            job.items.filter(
-                Q(status=Item.FAILED) | Q(status=Item.HELD, draft__hold_reason__in=ENGINE_FAILURES)
-            ).values_list(*ITEM_ROUTE)
-        )
+        retried = list(_retryable(job).values_list(*ITEM_ROUTE))
         if not retried:
             return 0
         ids = [item_id for item_id, _, _ in retried]

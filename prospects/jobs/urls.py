@@ -6,6 +6,7 @@ urlpatterns = [
     path("jobs/", views.job_list, name="job_list"),
     path("jobs/new/", views.job_start, name="job_start"),
     path("jobs/<uuid:job_id>/", views.job_detail, name="job_detail"),
+    path("jobs/<uuid:job_id>/detail_hx/", views.job_detail_hx, name="job_detail_hx"),
     path("jobs/<uuid:job_id>/progress_hx/", views.job_progress_hx, name="job_progress_hx"),
     path("jobs/<uuid:job_id>/cancel/", views.job_cancel_view, name="job_cancel"),
     path("jobs/<uuid:job_id>/retry/", views.job_retry_view, name="job_retry"),

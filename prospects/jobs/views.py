@@ -12,7 +12,14 @@ from core.roles import allow, can_start_jobs, has_any_role
 from prospects import selectors
 from prospects.drafting.runner import backlog
 from prospects.jobs.forms import JobStartForm
-from prospects.jobs.services import job_cancel, job_create, job_progress, job_retry_failed
+from prospects.jobs.scope import scope_words
+from prospects.jobs.services import (
+    job_cancel,
+    job_create,
+    job_progress,
+    job_retry_failed,
+    job_retryable_count,
+)
 from prospects.models import DraftJob
 
 JOBS_PER_PAGE = 20
@@ -57,24 +64,37 @@ def job_start(request):
     return _jobs_page(request, form, status=400)
 
 
+def _job_context(request, job: DraftJob) -> dict:
+    return {
+        "job": job,
+        "progress": job_progress(job),
+        "scope": scope_words(job.scope),
+        "retryable": job_retryable_count(job),
+        "items": job.items.select_related("thread", "draft")[:500],
+        "can_start": can_start_jobs(request.user),
+    }
+
+
 @allow(has_any_role)
 def job_detail(request, job_id):
     job = get_object_or_404(DraftJob, id=job_id)
-    return render(
-        request,
-        "prospects/job_detail.html",
-        {
-            "job": job,
-            "progress": job_progress(job),
-            "items": job.items.select_related("thread", "draft")[:500],
-            "can_start": can_start_jobs(request.user),
-        },
-    )
+    return render(request, "prospects/job_detail.html", _job_context(request, job))
+
+
+@allow(has_any_role)
+def job_detail_hx(request, job_id):
+    """The job's progress, actions and rows together, polled while the job runs, so no row
+    says "Queued" under a header that says "Done"; 286 stops the polling."""
+    job = get_object_or_404(DraftJob, id=job_id)
+    response = render(request, "prospects/_job_body.html", _job_context(request, job))
+    if not job.is_live:
+        response.status_code = HttpResponseStopPolling.status_code
+    return response
 
 
 @allow(has_any_role)
 def job_progress_hx(request, job_id):
-    """The progress bar, polled while the job is live; 286 stops the polling."""
+    """The progress bar of a job in a list, polled while the job is live; 286 stops it."""
     job = get_object_or_404(DraftJob, id=job_id)
     response = render(
         request, "prospects/_job_progress.html", {"job": job, "progress": job_progress(job)}
@@ -88,8 +108,12 @@ def job_progress_hx(request, job_id):
 @require_POST
 def job_cancel_view(request, job_id):
     job = get_object_or_404(DraftJob, id=job_id)
-    cancelled = job_cancel(job=job)
-    messages.success(request, f"Cancelled the job; {cancelled} items will not run.")
+    if not job.is_live:
+        # The page offered it before the job finished.
+        messages.info(request, "The job had already finished: there was nothing to cancel.")
+    else:
+        cancelled = job_cancel(job=job)
+        messages.success(request, f"Cancelled the job; {cancelled} items will not run.")
     return redirect("prospects:job_detail", job_id=job.id)
 
 

@@ -126,3 +126,13 @@ def log_in(page, username: str, password: str) -> None:
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url("**/")
+
+
+def open_from_menu(page, label: str) -> None:
+    """Follows the menu's link ``label``, opening its group first where the menu folds it."""
+    nav = page.locator("#panel-nav")
+    # By its text: a link in a closed group is hidden, and a role query skips hidden ones.
+    link = f'a:text-is("{label}")'
+    if not nav.locator(link).is_visible():
+        nav.locator("details.nav-group", has=page.locator(link)).locator("summary").click()
+    nav.locator(link).click()

@@ -11,7 +11,7 @@ from prospects.builds.gpu import build_loads
 from prospects.demo import demo_load
 from prospects.jobs.services import job_create
 from prospects.models import Thread
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, open_from_menu
 from tests.support.do_api import FakeDigitalOcean
 from tests.support.factories import DO_BUILD, PASSWORD
 
@@ -44,7 +44,7 @@ def test_admin_watches_a_gpu_come_up_holds_it_warm_and_releases_it(page, screens
         lifecycle_tick(loads=build_loads())
 
     log_in(page, "admin", PASSWORD)
-    page.click("nav >> text=GPU")
+    open_from_menu(page, "GPU")
     row = page.locator("table.gpu-builds tbody tr", has_text=DO_BUILD)
     expect(row.locator(".pill")).to_have_text("ready")
     expect(row).to_contain_text("2 job items")
@@ -93,21 +93,32 @@ def test_without_a_price_nothing_is_rented_and_the_page_says_why(page, screensho
     assert not GpuInstance.objects.exists()
 
     log_in(page, "admin", PASSWORD)
-    page.click("nav >> text=GPU")
+    open_from_menu(page, "GPU")
     banner = page.locator("#provision-blocked")
     expect(banner).to_contain_text("No hourly price is set for gpu-h100x1-80gb")
     expect(page.locator("table.gpu-builds")).to_contain_text("2 job items")
     screenshot("gpu-no-price")
 
-    page.fill("textarea[name=hourly_prices]", '{"gpu-h100x1-80gb": 3.39')
+    # The prices are rows of fields: a size and its price, one more row on demand.
+    prices = page.locator("#prices-rows")
+    prices.locator("input[name='prices-0-size_slug']").fill("gpu-h100x1-80gb")
+    prices.locator("input[name='prices-0-usd_per_hour']").fill("0")
+    page.click("text=Add a price")
+    expect(prices.locator("tbody tr")).to_have_count(2)
+    expect(prices.locator("input[name='prices-0-usd_per_hour']")).to_have_value("0")
     page.click("text=Save policy")
-    expect(page.locator("#id_hourly_prices_error")).to_have_text("Enter a valid JSON.")
-    page.locator("#id_hourly_prices").scroll_into_view_if_needed()
+    expect(page.locator("#id_prices-0-usd_per_hour_error")).to_have_text("Must be more than 0.")
+    expect(prices.locator(".errorlist")).to_contain_text(
+        "Row 1, US dollars an hour: Must be more than 0."
+    )
+    prices.scroll_into_view_if_needed()
     screenshot("gpu-policy-error")
 
-    page.fill("textarea[name=hourly_prices]", '{"gpu-h100x1-80gb": 3.39}')
+    prices.locator("input[name='prices-0-usd_per_hour']").fill("3.39")
     page.click("text=Save policy")
     expect(page.locator(".flash.success")).to_contain_text("GPU policy saved.")
     expect(page.locator("#provision-blocked")).to_have_count(0)
+    expect(prices.locator("input[name='prices-0-usd_per_hour']")).to_have_value("3.39")
+    screenshot("gpu-policy")
     lifecycle_tick(loads=build_loads())
     assert GpuInstance.objects.count() == 1

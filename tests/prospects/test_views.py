@@ -22,7 +22,7 @@ def test_dashboard_shows_counts_and_active_engine(canon, coworker):
     page = logged_in(coworker).get("/").content.decode()
     assert "Active engine" in page
     assert "template" in page
-    assert "opener.welcome" in page
+    assert "Opener: welcome" in page
 
 
 def test_thread_search_returns_the_partial_for_htmx(canon, coworker):
@@ -79,7 +79,11 @@ def test_an_operator_cannot_review(canon, operator):
 
 
 def test_engine_switch_asks_for_confirmation_first(admin_user):
-    engine_build_register(engine_id="endpoint-gemma3-270m_2026-11-23.1")
+    engine_build_register(
+        engine_id="endpoint-gemma3-270m_2026-11-23.1",
+        endpoint_url="http://127.0.0.1:9/v1",
+        served_model="voice",
+    )
     client = logged_in(admin_user, csrf_checks=True)
     data = {"draft_engine": "endpoint-gemma3-270m_2026-11-23.1"}
     response = csrf_post(client, "/settings/engine_hx/", data)
