@@ -7,7 +7,7 @@ from prospects.engine_switch import draft_engine_set
 from prospects.jobs.preview import preview_run_execute
 from prospects.tasks import workflow_preview_run
 from prospects.vocabulary import raw_codes
-from tests.browser.conftest import SCREENSHOTS, log_in
+from tests.browser.conftest import SCREENSHOTS, log_in, open_from_menu
 from tests.support.drafting import gemma_served
 from tests.support.factories import GEMMA, PASSWORD
 
@@ -45,7 +45,7 @@ def test_operator_builds_publishes_edits_diffs_and_rolls_back(page, screenshot):
     view = viewer(page)
     demo_load(password=PASSWORD, experiment=False)
     log_in(page, "operator", PASSWORD)
-    page.click("nav >> text=Workflows")
+    open_from_menu(page, "Workflows")
     expect(page.locator("#workflow-table")).to_contain_text("opener-welcome")
     screenshot("workflow-list")
     page.click("text=New workflow")
@@ -143,7 +143,7 @@ def test_operator_builds_publishes_edits_diffs_and_rolls_back(page, screenshot):
 def test_a_new_snippet_with_a_taken_key_is_refused_next_to_the_key(page, screenshot):
     demo_load(password=PASSWORD, experiment=False)
     log_in(page, "operator", PASSWORD)
-    page.click("nav >> text=Canon & rules")
+    open_from_menu(page, "Canon & rules")
     page.select_option("select[name=kind]", "canon")
     page.fill("input[name=key]", "opener.welcome")
     page.fill("textarea[name=text]", "Hello there, which day suits you?")
@@ -170,7 +170,7 @@ def test_operator_edits_canon_and_previews_a_workflow_on_a_thread(
 ):
     demo_load(password=PASSWORD, experiment=False)
     log_in(page, "operator", PASSWORD)
-    page.click("nav >> text=Canon & rules")
+    open_from_menu(page, "Canon & rules")
     page.click("text=Opener: welcome")
     page.fill("textarea[name=text]", "Hi, lovely to hear from you! Which day suits you?")
     page.click("text=Save new version")
@@ -178,7 +178,7 @@ def test_operator_edits_canon_and_previews_a_workflow_on_a_thread(
     expect(page.locator("article.message")).to_have_count(2)
     screenshot("snippet-history")
 
-    page.click("nav >> text=Workflows")
+    open_from_menu(page, "Workflows")
     page.click("#workflow-table >> text=opener-welcome")
     expect(page.locator("#engine-rule")).to_contain_text("active draft engine")
     page.click("#version-1 >> text=Preview")

@@ -8,7 +8,7 @@ from prospects.demo import demo_load, demo_reviewed_traffic
 from prospects.engine_switch import draft_engine_set
 from prospects.selectors import pipeline_settings
 from prospects.vocabulary import raw_codes
-from tests.browser.conftest import SCREENSHOTS, log_in
+from tests.browser.conftest import SCREENSHOTS, log_in, open_from_menu
 from tests.support.factories import GEMMA, PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -44,7 +44,7 @@ def test_an_admin_creates_runs_and_promotes_an_experiment(page, screenshot):
 
     log_in(page, "admin", PASSWORD)
     page.click("nav summary:text-is('Workflows')")  # the admin's menu folds its groups
-    page.click("nav >> text=Experiments")
+    open_from_menu(page, "Experiments")
     page.click("text=New experiment")
     page.fill("input[name=name]", "Shorter welcome replies")
     page.fill("input[name=slug]", "shorter-welcome")
@@ -108,6 +108,6 @@ def test_an_admin_creates_runs_and_promotes_an_experiment(page, screenshot):
     assert pipeline_settings().draft_engine == GEMMA
 
     page.click("nav summary:text-is('Workflows')")  # the admin's menu folds its groups
-    page.click("nav >> text=Experiments")
+    open_from_menu(page, "Experiments")
     expect(page.locator("table")).to_contain_text("shorter-welcome")
     screenshot("experiments")

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from prospects.demo import demo_load
 from prospects.models import Correction, Draft, Thread
 from prospects.vocabulary import raw_codes
-from tests.browser.conftest import AXE, AXE_FAILING_IMPACTS, SCREENSHOTS, log_in
+from tests.browser.conftest import AXE, AXE_FAILING_IMPACTS, SCREENSHOTS, log_in, open_from_menu
 from tests.support.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -122,7 +122,7 @@ def test_the_review_side_pages_say_every_code_in_words(page):
 def test_a_coworker_clears_three_drafts_with_the_keyboard_then_finds_the_work(page, screenshot):
     demo_load(password=PASSWORD, experiment=False)
     log_in(page, "coworker", PASSWORD)
-    page.click("nav >> text=Review")
+    open_from_menu(page, "Review queue")
     # The shortcuts are deferred scripts: a key pressed before "load" reaches no handler.
     page.wait_for_load_state("load")
     item = page.locator("#review-item")
@@ -158,7 +158,7 @@ def test_a_coworker_clears_three_drafts_with_the_keyboard_then_finds_the_work(pa
     assert Correction.objects.get(draft_id=edited).corrected_text.startswith("Hi! Lovely")
     assert Correction.objects.get(draft_id=rejected).reason_tags == ["other"]
 
-    page.click("nav >> text=Corrections")
+    open_from_menu(page, "Corrections")
     rows = page.locator("table tbody tr")
     expect(rows).to_have_count(2)
     page.locator("tr", has_text="Edited and approved").locator("a").first.click()
@@ -166,7 +166,7 @@ def test_a_coworker_clears_three_drafts_with_the_keyboard_then_finds_the_work(pa
     expect(page.locator("body")).to_contain_text("Hi! Lovely to hear from you.")
     screenshot("correction")
 
-    page.click("nav >> text=Engines")
+    open_from_menu(page, "Engines")
     expect(page.locator("table")).to_contain_text("do-gpu-mistral-nemo-12b")
     screenshot("engines")
     page.locator("table a", has_text="template").click()
