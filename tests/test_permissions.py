@@ -368,6 +368,7 @@ MATRIX = [
     ("GET", "/jobs/", None, panel(200, *ANY_ROLE)),
     ("POST", "/jobs/new/", lambda o: {"thread_ids": [str(o.thread.id)]}, panel(302, *OPERATORS)),
     ("GET", "/jobs/{job}/", None, panel(200, *ANY_ROLE)),
+    ("GET", "/jobs/{job}/detail_hx/", None, panel(200, *ANY_ROLE)),
     ("GET", "/jobs/{job}/progress_hx/", None, panel(200, *ANY_ROLE)),
     ("POST", "/jobs/{job}/cancel/", None, panel(302, *OPERATORS)),
     ("POST", "/jobs/{job}/retry/", None, panel(302, *OPERATORS)),
