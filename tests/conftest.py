@@ -32,6 +32,10 @@ parallel.worker_redis_isolate(django_settings)
 django_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+def pytest_make_parametrize_id(config, val, argname):
+    return parallel.stable_parametrize_id(val)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_collection_modifyitems(config, items):
     # Marked before xdist reads the groups, sorted after pytest-django's own ordering.
