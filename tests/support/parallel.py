@@ -26,6 +26,7 @@ workers), the many short tests after them, to even out the end of the run.
 """
 
 import os
+import uuid
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -90,6 +91,19 @@ def worker_redis_isolate(settings) -> None:
             cache["LOCATION"] = redis_url_shifted(cache["LOCATION"], shift)
     if "CACHE_URL" in os.environ:
         os.environ["CACHE_URL"] = redis_url_shifted(os.environ["CACHE_URL"], shift)
+
+
+def stable_parametrize_id(value) -> str | None:
+    """The test id of a random UUID in a parametrize list (``str(uuid.uuid4())`` at import),
+    the same in every worker: each imports the module anew, and xdist refuses to run when
+    their collections differ. None for any other value: pytest's own id."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = uuid.UUID(value)
+    except ValueError:
+        return None
+    return "uuid4" if parsed.version == 4 else None
 
 
 def mark_by_fixture(items: list[pytest.Item], *, groups: bool) -> None:
