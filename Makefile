@@ -8,7 +8,7 @@ DEMO_PASSWORD ?= prospector-demo
 TEST_DATABASE_URL ?= postgres://prospector:prospector@127.0.0.1:5432/prospector
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run run-llm test venv venv-dev services lint lock clean bench screenshots
+.PHONY: run run-llm test test-fast venv venv-dev services lint lock clean bench screenshots
 
 # The CPU build of torch lies in /opt/wheels on these machines; PyPI's is the CUDA one.
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels)
@@ -64,12 +64,32 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
+# The suite runs in TEST_WORKERS pytest-xdist processes, each with its own test database
+# (<name>_gw<n>), Redis database (TEST_REDIS_URL's number + n) and ports; the tests that
+# share the model server, the browser or the tiny training model run on one worker each,
+# the longest work first (tests/support/parallel.py). Much of the suite waits on processes
+# and sockets, so three workers keep two cores busy (docs/benchmarks.md, "Test suite").
+# PYTEST_ARGS="-n 0" runs it in one process.
+TEST_WORKERS ?= 3
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+# Bytecode is cached under var/ even where PYTHONDONTWRITEBYTECODE is set: the suite starts
+# dozens of Python processes (workers, Celery, manage.py, the demo), and compiling the
+# libraries anew in each cost about 10 CPU seconds a pytest process.
+TEST_ENV := SECRET_KEY=test-secret-key-not-for-production DEBUG=0 SECURE_SSL_REDIRECT=0 \
+	SECURE_COOKIES=0 DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_REDIS_URL) \
+	CELERY_TASK_ALWAYS_EAGER=1 PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX=$(CURDIR)/var/pycache
+# What the inner loop leaves out: Chromium, the llama.cpp server and the `make run` demos.
+FAST_MARKERS := not browser and not model_server and not demo
+
 # The whole suite against real PostgreSQL and Redis, installed and started if missing.
 test: venv-dev node_modules/axe-core/axe.min.js
 	bash scripts/test_services.sh
-	SECRET_KEY=test-secret-key-not-for-production DEBUG=0 SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0 \
-	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_REDIS_URL) CELERY_TASK_ALWAYS_EAGER=1 \
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(TEST_ENV) $(BIN)/pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
+
+# The inner loop: the same suite without the browser, the model server and the demos.
+test-fast: venv-dev
+	bash scripts/test_services.sh
+	$(TEST_ENV) $(BIN)/pytest $(PYTEST_PARALLEL) -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
 
 # Tests write screenshots under var/; the tracked ones in docs/ change only when asked.
 screenshots:
