@@ -8,11 +8,32 @@ from functools import cache
 
 from builder.taxonomy import Archetype, ThreadState
 from engines.gate.reply_gate import GateRule
+from engines.gpu.policy import Reason
 from engines.holds import HoldReason, WaitReason
+from engines.models.gpu import GpuInstance
 from engines.moves import MOVE_WORDS, move_name
 from prospects.deciding.decision_gate import Gate2Rule
 from prospects.deciding.next_action import template_keys_in_use
 from prospects.models import Draft, DraftJob, DraftJobItem, Mode, ReasonTag
+
+# Why a GPU machine changed state: the policy's reasons and the lifecycle's own steps.
+GPU_REASON_WORDS = {
+    Reason.WORK_WAITING: "Work was waiting",
+    Reason.SCALE_OUT: "More work than the machines keep up with",
+    Reason.HOLD_WARM: "An admin holds it warm",
+    Reason.IDLE: "Idle past its grace period",
+    Reason.BUDGET: "The day's GPU budget is spent",
+    Reason.LIFETIME: "It reached its longest life",
+    Reason.RECYCLED: "It replaces a recycled machine",
+    Reason.BOOT_TIMEOUT: "It did not start in time",
+    Reason.ADMIN: "An admin released it",
+    Reason.VANISHED: "The machine vanished at the provider",
+    Reason.ORPHAN: "A machine no record owns",
+    Reason.PROVIDER_ERROR: "The provider refused or failed",
+    "droplet_active": "The machine is up",
+    "model_server_healthy": "The model server answers",
+    "destroyed": "The machine is destroyed",
+}
 
 
 @cache
@@ -31,6 +52,8 @@ def vocabulary() -> dict[str, dict[str, str]]:
         "archetype": dict(Archetype.choices),
         "reason_tag": dict(ReasonTag.choices),
         "thread_state": dict(ThreadState.choices),
+        "gpu_reason": GPU_REASON_WORDS,
+        "gpu_state": dict(GpuInstance.State.choices),
     }
 
 

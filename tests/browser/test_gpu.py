@@ -48,7 +48,7 @@ def test_admin_watches_a_gpu_come_up_holds_it_warm_and_releases_it(page, screens
     row = page.locator("table.gpu-builds tbody tr", has_text=DO_BUILD)
     expect(row.locator(".pill")).to_have_text("ready")
     expect(row).to_contain_text("2 job items")
-    expect(page.locator("table.timeline")).to_contain_text("model_server_healthy")
+    expect(page.locator("table.timeline")).to_contain_text("The model server answers")
     screenshot("gpu")
 
     # A stale or forged choice: the server names it next to the field and keeps the rest.
@@ -77,7 +77,7 @@ def test_admin_watches_a_gpu_come_up_holds_it_warm_and_releases_it(page, screens
     assert cloud.droplets == {}
 
     page.reload()
-    expect(page.locator("table.timeline")).to_contain_text("released_by_admin")
+    expect(page.locator("table.timeline")).to_contain_text("An admin released it")
     expect(row.locator(".pill")).to_have_text("off")
     screenshot("gpu-released")
 

@@ -62,3 +62,9 @@ def test_a_stored_sentence_reads_with_its_codes_in_words():
         words_in("The classifier was 40% sure of 'of'.")
         == "The classifier was 40% sure of Free content."
     )
+
+
+def test_every_reason_a_gpu_machine_changes_state_has_words():
+    from engines.gpu.policy import Reason
+
+    assert {str(reason) for reason in Reason} <= set(vocabulary()["gpu_reason"])
