@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from builder.taxonomy import Archetype, ThreadState
+from builder.versions import STATE_WORDS
 from engines.gate.reply_gate import GateRule
 from engines.gpu.policy import Reason
 from engines.holds import HoldReason, WaitReason
@@ -54,6 +55,7 @@ def vocabulary() -> dict[str, dict[str, str]]:
         "thread_state": dict(ThreadState.choices),
         "gpu_reason": GPU_REASON_WORDS,
         "gpu_state": dict(GpuInstance.State.choices),
+        "version_state": STATE_WORDS,
     }
 
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from builder.models import Workflow
 from builder.selectors import workflow_version_choices
+from builder.versions import version_state
 from core.forms import add_service_error
 from core.roles import (
     allow,
@@ -328,11 +329,14 @@ def correction_detail(request, correction_id):
 def workflow_scores_hx(request, workflow_id):
     """Scores per version, loaded into the builder's workflow page."""
     workflow = get_object_or_404(Workflow, id=workflow_id)
-    versions = list(workflow.versions.order_by("-number"))
+    versions = list(workflow.versions.select_related("workflow").order_by("-number"))
     scores = draft_scores(
         "workflow_version", Draft.objects.filter(workflow_version__workflow=workflow)
     )
-    rows = [(version, scores.get(version.id, Scores())) for version in versions]
+    rows = [
+        (version, version_state(version), scores.get(version.id, Scores()))
+        for version in versions
+    ]
     return render(request, "prospects/_version_scores.html", {"rows": rows})
 
 

@@ -64,10 +64,11 @@ def test_make_run_serves_every_page_to_every_role_and_drafts_a_message(demo_tree
     (port,) = spare_ports(1)
     demo = Demo(demo_tree, "run", port).start(timeout=300)
     try:
-        for username in ("admin", "operator", "coworker"):
+        # Each role's menu holds the pages it uses (prospects.navigation), the admin's all.
+        for username, fewest in (("admin", 12), ("operator", 6), ("coworker", 3)):
             with PanelSession(demo.url, username) as session:
                 pages = session.navigation()
-                assert len(pages) >= 10, pages
+                assert len(pages) >= fewest, (username, pages)
                 for page in pages:
                     answer = session.http.get(page)
                     assert answer.status_code == 200, f"{username} {page}: {answer.status_code}"

@@ -189,7 +189,7 @@ class PanelSession:
         self.home = answer
 
     def navigation(self) -> list[str]:
-        nav = re.search(r'<nav aria-label="Panel">(.*?)</nav>', self.home.text, re.S)
+        nav = re.search(r'<nav [^>]*aria-label="Panel"[^>]*>(.*?)</nav>', self.home.text, re.S)
         assert nav, "the panel has no navigation"
         return re.findall(r'href="([^"]+)"', nav.group(1))
 

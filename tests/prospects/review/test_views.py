@@ -291,3 +291,6 @@ def test_the_workflow_page_loads_scores_per_version(published_workflow, coworker
     assert f"/workflows/{version.workflow_id}/scores_hx/" in page
     partial = client.get(f"/workflows/{version.workflow_id}/scores_hx/", **HTMX).content.decode()
     assert version.label in partial
+    # Which version drafts now, in the words of the history above it, not "published".
+    assert ">Live</span>" in partial
+    assert "published" not in partial.replace('class="pill published"', "")
