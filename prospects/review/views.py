@@ -334,8 +334,7 @@ def workflow_scores_hx(request, workflow_id):
         "workflow_version", Draft.objects.filter(workflow_version__workflow=workflow)
     )
     rows = [
-        (version, version_state(version), scores.get(version.id, Scores()))
-        for version in versions
+        (version, version_state(version), scores.get(version.id, Scores())) for version in versions
     ]
     return render(request, "prospects/_version_scores.html", {"rows": rows})
 
