@@ -31,6 +31,10 @@ def preview_later(run_id) -> None:
     _task("workflow_preview_run").delay(str(run_id))
 
 
+def playground_later(run_id) -> None:
+    _task("playground_run").delay(str(run_id))
+
+
 def training_later(run_id) -> None:
     _task("train_run").delay(str(run_id))
 

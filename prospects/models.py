@@ -612,3 +612,46 @@ class WorkflowPreviewRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+
+
+class PlaygroundRun(models.Model):
+    """Any text through classify, decide, Gate-2 and the draft engine, on the worker.
+
+    No thread, decision or draft is made: nothing here has a path to the bridge, so
+    nothing the playground writes can be sent.
+    """
+
+    Status = WorkflowPreviewRun.Status
+    FINISHED = WorkflowPreviewRun.FINISHED
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    text = models.TextField()
+    # The situation the text is read in, as if a thread were in it.
+    thread_state = models.CharField(
+        max_length=16, choices=ThreadState.choices, default=ThreadState.NEW
+    )
+    archetype = models.CharField(
+        max_length=32, choices=Archetype.choices, default=Archetype.NEW_CONTACT
+    )
+    engine_id = models.CharField(max_length=MAX_ENGINE_ID_LENGTH)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    # Each stage as the pipeline saw it: {"stage": "classify", ...}; see jobs/playground.py.
+    stages = models.JSONField(default=list, blank=True)
+    body = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(default=now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"playground run {self.id} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED

@@ -12,6 +12,7 @@ from core.roles import (
     can_ingest,
     can_read_corrections,
     can_review,
+    can_run_preview_on_model,
     can_start_jobs,
     can_use_gpu_levers,
     has_any_role,
@@ -50,6 +51,7 @@ MENU = (
             Page("Experiments", "prospects:experiment_list", can_edit_workflows),
             Page("Canon & rules", "builder:snippet_list", can_edit_workflows),
             Page("Jobs", "prospects:job_list", can_start_jobs),
+            Page("Playground", "prospects:playground", can_run_preview_on_model),
         ),
     ),
     Group(

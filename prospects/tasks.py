@@ -14,6 +14,7 @@ from prospects.builds.gpu import gpu_tick_run
 from prospects.builds.move_head import move_head_retrain
 from prospects.drafting.dispatch import draft_dispatch, drafts_dispatch_stale
 from prospects.drafting.runner import Outcome, job_chunk_run, jobs_sweep
+from prospects.jobs.playground import playground_run_execute
 from prospects.jobs.preview import preview_run_execute
 
 
@@ -43,6 +44,13 @@ def workflow_preview_run(run_id: str) -> None:
     what became of it, and a delivered run never calls the model twice."""
     with log_context(preview_run_id=run_id):
         preview_run_execute(run_id=run_id)
+
+
+@shared_task
+def playground_run(run_id: str) -> None:
+    """Runs the playground's stages. Acked on receipt, as a preview run is."""
+    with log_context(playground_run_id=run_id):
+        playground_run_execute(run_id=run_id)
 
 
 @shared_task

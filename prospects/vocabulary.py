@@ -116,11 +116,14 @@ SENTENCE_KINDS = ("decision_gate", "reply_gate", "hold_reason", "wait_reason")
 
 def words_in(text: str) -> str:
     """``text`` with each stored code it names in words: the codes ``raw_codes`` looks for,
-    and a move in quotes ("sure of 'of'")."""
+    a template key ("No canon entry for template key 'opener.welcome'") and a move in
+    quotes ("sure of 'of'")."""
     for kind in SENTENCE_KINDS:
         for code, words in vocabulary()[kind].items():
             if "_" in code:
                 text = re.sub(rf"(?<![\w.-]){re.escape(code)}(?![\w-])", words, text)
+    for key in template_keys_in_use():
+        text = re.sub(rf"'?(?<![\w.-]){re.escape(key)}(?![\w-])'?", template_key_words(key), text)
     return re.sub(r"'(\w+)'", lambda found: vocabulary()["move"].get(found[1], found[0]), text)
 
 

@@ -31,7 +31,7 @@ from engines.sealed import seal
 from engines.training.evaluation import evaluation_create
 from engines.training.runs import training_run_create
 from prospects.jobs.services import job_create
-from prospects.models import Correction, Draft, WorkflowPreviewRun
+from prospects.models import Correction, Draft, PlaygroundRun, WorkflowPreviewRun
 from prospects.review.services import draft_reject
 from tests.support.drafting import ingest
 from tests.support.factories import DO_BUILD, GEMMA, PASSWORD, definition, make_inbound
@@ -380,6 +380,19 @@ MATRIX = [
         panel(302, *OPERATORS),  # can_run_preview_on_model
     ),
     ("GET", "/preview-runs/{preview_run}/progress_hx/", None, panel(286, *ANY_ROLE)),
+    ("GET", "/playground/", None, panel(200, *OPERATORS)),  # can_run_preview_on_model
+    (
+        "POST",
+        "/playground/run/",
+        {
+            "text": "Hi there",
+            "engine_id": "template",
+            "thread_state": "new",
+            "archetype": "new_contact",
+        },
+        panel(302, *OPERATORS),
+    ),
+    ("GET", "/playground/runs/{playground_run}/hx/", None, panel(286, *OPERATORS)),
     ("GET", "/gpu/", None, panel(200, *ANY_ROLE)),
     ("POST", "/gpu/", gpu_policy_form, panel(302, *ADMINS)),
     ("GET", "/gpu/builds_hx/", None, panel(200, *ANY_ROLE)),
@@ -488,6 +501,9 @@ def objects(request, canon, gemma_build, callers):
         engine_id=GEMMA,
         status=WorkflowPreviewRun.Status.DONE,
     )
+    playground_run = PlaygroundRun.objects.create(
+        text="Hi there", engine_id="template", status=PlaygroundRun.Status.DONE
+    )
     gpu_instance = GpuInstance.objects.create(
         engine_id=DO_BUILD,
         size_slug="gpu-h100x1-80gb",
@@ -500,6 +516,7 @@ def objects(request, canon, gemma_build, callers):
         evaluation=evaluation,
         gpu_instance=gpu_instance,
         preview_run=preview_run,
+        playground_run=playground_run,
         thread=first.decision.thread,
         decision=first.decision,
         draft=first.draft,

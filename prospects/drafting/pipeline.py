@@ -120,29 +120,50 @@ def draft_request(decision: Decision, *, version=None, canon: dict | None = None
     ``canon`` (template key -> text, from ``canon_texts``) spares a batch the look-up per
     draft."""
     version = version or decision.workflow_version
-    spec = workflow_spec(version) if version else None
     recent = decision.thread.messages.filter(received_at__lte=decision.message.received_at)
     turns = reversed(recent.order_by("-received_at")[:HISTORY_TURNS])
-    return DraftRequest(
+    return request_for(
         template_key=decision.template_key,
-        canon_text=(
-            canon.get(decision.template_key)
-            if canon is not None
-            else canon_text(decision.template_key)
-        ),
-        max_chars=settings.DRAFT_MAX_CHARS,
-        inbound_body=decision.message.body,
-        thread_handle=decision.thread.handle,
+        body=decision.message.body,
+        handle=decision.thread.handle,
         archetype=decision.archetype,
         state=decision.state,
         move=decision.move,
         history=tuple(Turn(sender=m.sender, body=m.body) for m in turns),
+        version=version,
+        canon=canon,
+    )
+
+
+def request_for(
+    *,
+    template_key: str,
+    body: str,
+    handle: str,
+    archetype: str,
+    state: str,
+    move: str,
+    history: tuple[Turn, ...],
+    version=None,
+    canon: dict | None = None,
+) -> DraftRequest:
+    """The request for a reply to ``body`` in a thread that need not exist (the
+    playground's text has none)."""
+    spec = workflow_spec(version) if version else None
+    return DraftRequest(
+        template_key=template_key,
+        canon_text=canon.get(template_key) if canon is not None else canon_text(template_key),
+        max_chars=settings.DRAFT_MAX_CHARS,
+        inbound_body=body,
+        thread_handle=handle,
+        archetype=archetype,
+        state=state,
+        move=move,
+        history=history,
         workflow=spec,
         exemplars=(
             similar_corrections(
-                template_key=decision.template_key,
-                message=decision.message.body,
-                workflow_id=version.workflow_id,
+                template_key=template_key, message=body, workflow_id=version.workflow_id
             )
             if spec and spec.retrieval
             else ()

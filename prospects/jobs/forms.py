@@ -1,9 +1,14 @@
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from builder.selectors import known_template_keys
+from builder.taxonomy import Archetype, ThreadState
+from core.untrusted import normalise
 from engines.selectors import selectable_engine_ids
+from prospects.jobs.playground import playground_engine_ids
 from prospects.models import Draft, Thread
+from prospects.selectors import pipeline_settings
 from prospects.vocabulary import say, vocabulary
 
 FILTERS = ("draft_status", "hold_reason", "template_key")
@@ -53,3 +58,44 @@ class JobStartForm(forms.Form):
             return {"thread_ids": [thread.id for thread in threads], "filters": None}
         filters = {key: self.cleaned_data[key] for key in FILTERS if self.cleaned_data[key]}
         return {"thread_ids": None, "filters": filters}
+
+
+class PlaygroundForm(forms.Form):
+    """Text as a client would write it, and the situation to read it in."""
+
+    text = forms.CharField(
+        label="Message",
+        max_length=settings.INBOUND_MAX_BODY_CHARS,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 4, "class": "wide"}),
+        help_text="Paste or write a client's message. It is read as the pipeline reads one, "
+        "invisible characters and all; nothing made from it can be sent.",
+    )
+    thread_state = forms.ChoiceField(
+        label="Conversation so far",
+        choices=ThreadState.choices,
+        initial=ThreadState.NEW,
+        help_text="Where the conversation stands when this message arrives.",
+    )
+    archetype = forms.ChoiceField(
+        label="Who writes",
+        choices=Archetype.choices,
+        initial=Archetype.NEW_CONTACT,
+    )
+    engine_id = forms.ChoiceField(
+        label="Build",
+        help_text="The template engine, or a build that can draft on a model now.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["engine_id"].choices = [(e, e) for e in playground_engine_ids()]
+        self.fields["engine_id"].initial = pipeline_settings().draft_engine
+
+    def clean_text(self):
+        text = self.cleaned_data["text"]
+        if not normalise(text).strip():
+            raise ValidationError(
+                "Write a message: this one is blank once invisible characters go."
+            )
+        return text

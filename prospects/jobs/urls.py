@@ -1,9 +1,16 @@
 from django.urls import path
 
-from prospects.jobs import preview_views, views
+from prospects.jobs import playground_views, preview_views, views
 
 urlpatterns = [
     path("jobs/", views.job_list, name="job_list"),
+    path("playground/", playground_views.playground, name="playground"),
+    path("playground/run/", playground_views.playground_run, name="playground_run"),
+    path(
+        "playground/runs/<uuid:run_id>/hx/",
+        playground_views.playground_run_hx,
+        name="playground_run_hx",
+    ),
     path("jobs/new/", views.job_start, name="job_start"),
     path("jobs/<uuid:job_id>/", views.job_detail, name="job_detail"),
     path("jobs/<uuid:job_id>/detail_hx/", views.job_detail_hx, name="job_detail_hx"),

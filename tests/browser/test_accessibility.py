@@ -42,6 +42,7 @@ PAGES = {
         "number": 1,
     },
     "prospects:gpu": None,
+    "prospects:playground": None,
     "builder:workflow_list": None,
     "builder:workflow_new": None,
     "builder:workflow_edit": lambda: {
@@ -80,6 +81,7 @@ NOT_PAGES = {
     "prospects:job_cancel",
     "prospects:job_retry",
     "prospects:workflow_preview_run",
+    "prospects:playground_run",
     "builder:workflow_rollback",
     "builder:workflow_archive",
     "builder:snippet_create",

@@ -62,6 +62,9 @@ def test_a_stored_sentence_reads_with_its_codes_in_words():
         words_in("The classifier was 40% sure of 'of'.")
         == "The classifier was 40% sure of Free content."
     )
+    assert words_in("No canon entry for template key 'opener.welcome'.") == (
+        f"No canon entry for template key {say('template_key', 'opener.welcome')}."
+    )
 
 
 def test_every_reason_a_gpu_machine_changes_state_has_words():

@@ -1,6 +1,7 @@
 """Signing in and posting to the panel as a browser (or htmx) does, and reading its forms."""
 
 import re
+from html import unescape
 
 from django.test import Client
 
@@ -25,3 +26,10 @@ def field_error(page: str, field: str) -> str:
     match = re.search(rf'<[a-z]+ class="field-error" id="id_{field}_error">([^<]*)<', page)
     assert match, f"no error next to {field}"
     return match[1]
+
+
+def visible_text(html: str) -> str:
+    """What a person reads on ``html``: the text between tags, not attributes or values
+    (a select's option values are codes by design; its labels are words)."""
+    without_markup = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", without_markup)).split())
