@@ -349,6 +349,9 @@ BRIDGE_SIGNING_SECRET = env.str("BRIDGE_SIGNING_SECRET", default="")
 # An approved draft whose send was claimed this long ago without being marked sent or held
 # (a worker died mid-send, a broker was down) is dispatched again, same Idempotency-Key.
 DISPATCH_STALE_SECONDS = env.float("DISPATCH_STALE_SECONDS", default=120.0)
+# A thread's time zone when ingest gave none and its sender's phone number names no single
+# zone: quiet hours are read in it (an IANA name; the panel's send pace sets the hours).
+THREAD_DEFAULT_TIME_ZONE = env.str("THREAD_DEFAULT_TIME_ZONE", default=TIME_ZONE)
 
 # The validation gate's length limit for a reply, in characters.
 DRAFT_MAX_CHARS = env.int("DRAFT_MAX_CHARS", default=1000)

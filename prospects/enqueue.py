@@ -14,8 +14,8 @@ def _task(name: str):
     return current_app.tasks[f"prospects.tasks.{name}"]
 
 
-def dispatch_later(draft_id) -> None:
-    _task("dispatch_draft").delay(str(draft_id))
+def dispatch_later(draft_id, *, countdown: float = 0) -> None:
+    _task("dispatch_draft").apply_async((str(draft_id),), countdown=countdown)
 
 
 def job_chunk_later(item_ids: list[str], *, queue: str, countdown: float = 0) -> None:

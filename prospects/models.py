@@ -1,6 +1,8 @@
 import uuid
+from datetime import time
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F
@@ -38,6 +40,9 @@ class Thread(models.Model):
         max_length=32, choices=Archetype.choices, default=Archetype.NEW_CONTACT
     )
     state = models.CharField(max_length=16, choices=ThreadState.choices, default=ThreadState.NEW)
+    # IANA name, e.g. "Europe/Madrid": given at ingest or read from the sender's phone
+    # number; blank is the install's THREAD_DEFAULT_TIME_ZONE (drafting/pace.py).
+    time_zone = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Never null: a thread is made with its first message. A nullable column would need
     # NULLS LAST in the index below, which SQLite (the demo's database) refuses.
@@ -264,6 +269,9 @@ class Draft(models.Model):
     override_reason = models.TextField(blank=True)
     # Set by the one dispatcher that claimed the send; the claim is what makes it at-most-once.
     dispatch_claimed_at = models.DateTimeField(null=True, blank=True)
+    # When an approved draft leaves, at a human pace (drafting/pace.py); until then a
+    # person may cancel it. Null: not scheduled.
+    release_at = models.DateTimeField(null=True, blank=True, db_index=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     # The drafting-job item that produced this draft, set in the draft's own insert: one
     # draft per item at most, so a redelivered item can never draft twice.
@@ -457,6 +465,49 @@ class PipelineSettings(models.Model):
 
     def __str__(self) -> str:
         return f"draft_engine={self.draft_engine}"
+
+
+class SendPace(models.Model):
+    """The singleton row of how fast replies leave, set by an admin: quiet hours in each
+    thread's time zone, and the bounds of the typing delay every send waits."""
+
+    SINGLETON_ID = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_ID, editable=False)
+    quiet_start = models.TimeField(
+        default=time(22, 0),
+        help_text="From this time, in the client's time zone, replies wait.",
+    )
+    quiet_end = models.TimeField(
+        default=time(8, 0),
+        help_text="Replies that waited leave after this time. The same time as the start "
+        "means no quiet hours.",
+    )
+    typing_chars_per_minute = models.PositiveIntegerField(
+        default=200,
+        validators=[MinValueValidator(20), MaxValueValidator(2000)],
+        help_text="How fast the typist the delay imitates writes (people type 150 to 300).",
+    )
+    min_delay_seconds = models.PositiveIntegerField(
+        default=20, help_text="The shortest wait before any reply leaves."
+    )
+    max_delay_seconds = models.PositiveIntegerField(
+        default=300, help_text="The longest typing wait, however long the reply."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "send pace"
+
+    def __str__(self) -> str:
+        return f"quiet {self.quiet_start:%H:%M}-{self.quiet_end:%H:%M}"
+
+    def clean(self):
+        if self.min_delay_seconds > self.max_delay_seconds:
+            raise ValidationError(
+                {"max_delay_seconds": "The longest wait must be at least the shortest."}
+            )
 
 
 class DraftJob(models.Model):

@@ -39,6 +39,7 @@ MENU = (
         "Review",
         (
             Page("Review queue", "prospects:review", can_review),
+            Page("Scheduled sends", "prospects:scheduled_sends", can_review),
             Page("Threads", "prospects:thread_list", has_any_role),
             Page("Decisions", "prospects:decision_list", can_review),
             Page("Corrections", "prospects:correction_list", can_read_corrections),

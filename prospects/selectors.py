@@ -199,3 +199,17 @@ def retrieved_corrections(draft: Draft) -> list[Correction]:
         for key, row in Correction.objects.in_bulk(draft.retrieved_corrections).items()
     }
     return [found[key] for key in draft.retrieved_corrections if key in found]
+
+
+def scheduled_sends() -> QuerySet[Draft]:
+    """Approved replies waiting for their release time (``drafting.pace``), soonest first:
+    the ones a person may still cancel."""
+    return (
+        Draft.objects.filter(
+            status=Draft.Status.APPROVED,
+            release_at__isnull=False,
+            dispatch_claimed_at__isnull=True,
+        )
+        .select_related("thread", "decision__message")
+        .order_by("release_at", "id")
+    )

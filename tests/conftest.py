@@ -1,5 +1,5 @@
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
 import pytest
 import time_machine
@@ -46,6 +46,27 @@ def _fresh_rate_limits():
     from django.core.cache import cache
 
     cache.clear()
+
+
+DB_FIXTURES = {"db", "transactional_db", "live_server"}
+
+
+@pytest.fixture(autouse=True)
+def _replies_leave_at_once(request):
+    """Approved replies leave as soon as they are approved, unless a test sets a pace: the
+    human pace (``drafting.pace``) is its own tests' subject, and every other test of a
+    send would otherwise wait out a typing delay."""
+    uses_database = request.node.get_closest_marker("django_db") or (
+        DB_FIXTURES & set(request.fixturenames)
+    )
+    if not uses_database:
+        return
+    request.getfixturevalue("db")  # as the test's marker asks: transactional or not
+    from prospects.models import SendPace
+
+    no_waiting = {"quiet_start": time(0), "quiet_end": time(0)}
+    no_waiting |= {"min_delay_seconds": 0, "max_delay_seconds": 0}
+    SendPace.objects.update_or_create(id=SendPace.SINGLETON_ID, defaults=no_waiting)
 
 
 @pytest.fixture

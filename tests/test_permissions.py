@@ -175,6 +175,20 @@ MATRIX = [
     ("GET", "/api/settings/classifier-engine/", None, api(200, *ANY_ROLE)),
     ("PUT", "/api/settings/classifier-engine/", {"classifier_engine": "rules"}, api(200, *ADMINS)),
     ("GET", "/api/settings/uncertain-move-threshold/", None, api(200, *ANY_ROLE)),
+    ("GET", "/api/settings/pace/", None, api(200, *ANY_ROLE)),
+    (
+        "PUT",
+        "/api/settings/pace/",
+        {
+            "quiet_start": "22:00",
+            "quiet_end": "08:00",
+            "typing_chars_per_minute": 200,
+            "min_delay_seconds": 0,
+            "max_delay_seconds": 0,
+            "reason": "matrix",
+        },
+        api(200, *ADMINS),
+    ),
     (
         "PUT",
         "/api/settings/uncertain-move-threshold/",
@@ -185,6 +199,8 @@ MATRIX = [
     ("POST", "/api/drafts/{draft}/approve/", {}, api(200, *REVIEWERS)),
     ("POST", "/api/drafts/{draft}/correct/", {"body": "Hello!"}, api(200, *REVIEWERS)),
     ("POST", "/api/drafts/{draft}/reject/", {"reason_tags": ["tone"]}, api(200, *REVIEWERS)),
+    # Held, not scheduled: nothing to cancel once authorized.
+    ("POST", "/api/drafts/{draft}/cancel-send/", None, api(409, *REVIEWERS)),
     # The template engine's draft has a body: 400 once authorized.
     ("POST", "/api/drafts/{draft}/draft-again/", None, api(400, *REVIEWERS)),
     ("POST", "/api/decisions/{decision}/label/", {"move": "spam"}, api(200, *REVIEWERS)),
@@ -380,6 +396,22 @@ MATRIX = [
         panel(302, *OPERATORS),  # can_run_preview_on_model
     ),
     ("GET", "/preview-runs/{preview_run}/progress_hx/", None, panel(286, *ANY_ROLE)),
+    ("GET", "/sends/", None, panel(200, *REVIEWERS)),
+    ("POST", "/sends/{draft}/cancel/", None, panel(302, *REVIEWERS)),  # not scheduled: said
+    ("GET", "/settings/pace/", None, panel(200, *ANY_ROLE)),
+    (
+        "POST",
+        "/settings/pace/",
+        {
+            "quiet_start": "22:00",
+            "quiet_end": "08:00",
+            "typing_chars_per_minute": "200",
+            "min_delay_seconds": "0",
+            "max_delay_seconds": "0",
+            "reason": "matrix",
+        },
+        panel(302, *ADMINS),
+    ),
     ("GET", "/playground/", None, panel(200, *OPERATORS)),  # can_run_preview_on_model
     (
         "POST",

@@ -30,8 +30,9 @@ def draft_dispatch(*, draft_id) -> Draft:
     """Posts an approved draft to the bridge webhook; safe to call any number of times.
 
     1. Under a lock on the thread, so sends to one thread go one at a time: claim the
-       send with a conditional update (if it fails, another process got there first, or
-       the draft is not approved, and nothing is sent), then check again what may have
+       send with a conditional update (if it fails, another process got there first, the
+       draft is not approved, or its release time (``drafting.pace``) has not come, and
+       nothing is sent), then check again what may have
        changed since the decision: a reply already out to the same message
        (``Draft.objects.replies_out``) holds with ``already_answered``; Gate-2's daily cap
        and closed thread hold with ``gate2_hold``.
@@ -47,7 +48,7 @@ def draft_dispatch(*, draft_id) -> Draft:
         thread_id = Draft.objects.filter(id=draft_id).values_list("thread_id", flat=True).get()
         thread = Thread.objects.select_for_update().get(id=thread_id)
         claimed = Draft.objects.filter(
-            id=draft_id, status=Draft.Status.APPROVED, dispatch_claimed_at__isnull=True
+            due(), id=draft_id, status=Draft.Status.APPROVED, dispatch_claimed_at__isnull=True
         ).update(dispatch_claimed_at=now())
         draft = Draft.objects.select_related("thread", "decision").get(id=draft_id)
         if claimed != 1:
@@ -185,20 +186,29 @@ def _bridge_problem(error: httpx.HTTPError) -> str:
     return f"{type(error).__name__} reaching the bridge."
 
 
+def due() -> Q:
+    """An approved draft whose release time has come (or that has none)."""
+    return Q(release_at__isnull=True) | Q(release_at__lte=now())
+
+
 def drafts_dispatch_stale() -> int:
-    """Dispatches again the approved drafts that were never sent: a send claimed longer
-    than DISPATCH_STALE_SECONDS ago (the worker died between the claim and the row update)
-    or never claimed (the enqueue was lost). The draft id stays the Idempotency-Key, so
-    a bridge that already took it does not deliver it twice. Returns how many."""
+    """Dispatches the approved drafts that were never sent: a send claimed longer than
+    DISPATCH_STALE_SECONDS ago (the worker died between the claim and the row update), a
+    scheduled one whose release time has come (too far off for a countdown, or its task
+    lost), or one never claimed (the enqueue was lost). The draft id stays the
+    Idempotency-Key, so a bridge that already took it does not deliver it twice. Returns
+    how many."""
     stale = now() - timedelta(seconds=settings.DISPATCH_STALE_SECONDS)
-    due = list(
+    # A scheduled send is due at its release time; the others once the enqueue is stale.
+    unsent = Q(dispatch_claimed_at__isnull=True) & (
+        Q(release_at__lte=now()) | Q(release_at__isnull=True, updated_at__lt=stale)
+    )
+    found = list(
         Draft.objects.filter(
-            Q(dispatch_claimed_at__lt=stale) | Q(dispatch_claimed_at__isnull=True),
-            status=Draft.Status.APPROVED,
-            updated_at__lt=stale,
+            Q(dispatch_claimed_at__lt=stale) | unsent, status=Draft.Status.APPROVED
         ).values_list("id", flat=True)[:1000]
     )
-    for draft_id in due:
+    for draft_id in found:
         # Conditional: of two sweepers, one re-opens the claim.
         reopened = Draft.objects.filter(
             Q(dispatch_claimed_at__lt=stale) | Q(dispatch_claimed_at__isnull=True),
@@ -207,4 +217,4 @@ def drafts_dispatch_stale() -> int:
         ).update(dispatch_claimed_at=None, updated_at=now())
         if reopened:
             dispatch_later(draft_id)
-    return len(due)
+    return len(found)

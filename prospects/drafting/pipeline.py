@@ -22,8 +22,8 @@ from prospects.deciding import decision_gate
 from prospects.deciding.classify import Classification, runs_at_ingest
 from prospects.deciding.decide import decision_decide, send_mode_now
 from prospects.deciding.safety_memory import remembered_safety
+from prospects.drafting.pace import send_schedule
 from prospects.drafting.retrieval import similar_corrections
-from prospects.enqueue import dispatch_later
 from prospects.experiments.guardrails import guard_arm
 from prospects.models import (
     RULES,
@@ -300,7 +300,7 @@ def draft_for_decision(
             escalation=drafted.escalation,
         )
         if draft.status == Draft.Status.APPROVED:
-            transaction.on_commit(lambda: dispatch_later(draft.id))
+            send_schedule(draft)
     if draft.experiment_arm:
         guard_arm(draft.experiment_arm)
     return draft

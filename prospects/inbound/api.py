@@ -18,6 +18,7 @@ from core.roles import Allows, can_clear_safety, can_ingest, has_any_role
 from core.untrusted import strip_invisible
 from engines.holds import WaitReason
 from prospects.deciding.safety_memory import safety_memory_clear
+from prospects.drafting.pace import known_time_zone
 from prospects.inbound.ingest import Inbound, inbound_ingest
 from prospects.models import Decision, Draft, InboundMessage, SafetyCue, Thread
 from prospects.selectors import drafts_list, thread_with_history
@@ -34,7 +35,22 @@ class InboundInputSerializer(serializers.Serializer):
     body = StrictCharField(max_length=settings.INBOUND_MAX_BODY_CHARS, trim_whitespace=False)
     received_at = serializers.DateTimeField()
     archetype = serializers.ChoiceField(choices=Archetype.choices, required=False)
+    time_zone = StrictCharField(
+        max_length=64,
+        required=False,
+        help_text="The client's IANA time zone, e.g. Europe/Lisbon: replies leave outside "
+        "quiet hours there. Left out: read from the sender's phone number, or the install's "
+        "default.",
+    )
     metadata = serializers.DictField(required=False, default=dict)
+
+    def validate_time_zone(self, value):
+        if not known_time_zone(value):
+            raise serializers.ValidationError(
+                f"{value!r} is not a time zone this server knows: use an IANA name such as "
+                "Europe/Lisbon."
+            )
+        return value
 
     def validate_body(self, value):
         if not strip_invisible(value).text.strip():
@@ -91,6 +107,7 @@ class DraftSerializer(serializers.ModelSerializer):
             "override_reason",
             "created_at",
             "reviewed_at",
+            "release_at",
             "sent_at",
         ]
 

@@ -12,6 +12,7 @@ from prospects.deciding.classify import classify_at_ingest, runs_at_ingest
 from prospects.deciding.decide import decision_decide
 from prospects.deciding.safety import safety_findings
 from prospects.deciding.safety_memory import safety_cues_record
+from prospects.drafting.pace import time_zone_from_phone
 from prospects.drafting.queue import live_draft_queue, live_item_create
 from prospects.models import (
     Decision,
@@ -31,6 +32,7 @@ class Inbound:
     received_at: datetime
     archetype: str | None = None
     metadata: dict = field(default_factory=dict)
+    time_zone: str = ""  # IANA; "" reads the sender's phone number, else the default
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ def _record_message(inbound: Inbound) -> InboundMessage:
             "last_message_at": inbound.received_at,
         },
     )
+    _thread_time_zone(thread, inbound)
     body = strip_invisible(inbound.body)
     return InboundMessage.objects.create(
         thread=thread,
@@ -90,6 +93,18 @@ def _record_message(inbound: Inbound) -> InboundMessage:
         received_at=inbound.received_at,
         metadata=inbound.metadata,
     )
+
+
+def _thread_time_zone(thread: Thread, inbound: Inbound) -> None:
+    """A zone given at ingest wins; a thread with none takes the one its sender's phone
+    number is from (or its handle's, for a bridge that keys threads by number). Parsing a
+    number takes microseconds and asks nothing outside the process."""
+    zone = inbound.time_zone
+    if not zone and not thread.time_zone:
+        zone = time_zone_from_phone(inbound.sender) or time_zone_from_phone(inbound.thread)
+    if zone and zone != thread.time_zone:
+        thread.time_zone = zone
+        thread.save(update_fields=["time_zone"])
 
 
 def _existing_result(message: InboundMessage) -> IngestResult:

@@ -16,7 +16,13 @@ from prospects.inbound.api import DraftSerializer
 from prospects.models import Correction, Decision, Draft, MoveLabel, ReasonTag
 from prospects.review.decision_filters import DecisionFilter, decisions_to_label
 from prospects.review.labels import MAX_LABELS_AT_ONCE, move_label_correct, move_labels_set
-from prospects.review.services import DraftConflict, draft_approve, draft_correct, draft_reject
+from prospects.review.services import (
+    DraftConflict,
+    draft_approve,
+    draft_correct,
+    draft_reject,
+    draft_send_cancel,
+)
 
 Reviewers = Allows(can_review)
 CorrectionReaders = Allows(can_read_corrections)
@@ -128,6 +134,19 @@ class DraftCorrectView(ReviewActionView):
             override=data["override"],
             reason=data["reason"],
         )
+
+
+class DraftCancelSendView(ReviewActionView):
+    """An approved reply waiting for its release time goes back to the review queue."""
+
+    input_serializer = serializers.Serializer
+
+    @extend_schema(request=None, responses={200: DraftSerializer, 409: ConflictSerializer})
+    def post(self, request, pk):
+        return super().post(request, pk)
+
+    def act(self, draft, data):
+        return draft_send_cancel(draft_id=draft.id, user=self.request.user)
 
 
 class DraftRejectView(ReviewActionView):

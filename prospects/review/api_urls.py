@@ -1,6 +1,6 @@
 from django.urls import path
 
-from prospects.review import api
+from prospects.review import api, pace_api
 
 urlpatterns = [
     path(
@@ -15,10 +15,16 @@ urlpatterns = [
     ),
     path("drafts/<uuid:pk>/reject/", api.DraftRejectView.as_view(), name="api-draft-reject"),
     path(
+        "drafts/<uuid:pk>/cancel-send/",
+        api.DraftCancelSendView.as_view(),
+        name="api-draft-cancel-send",
+    ),
+    path(
         "drafts/<uuid:pk>/draft-again/",
         api.DraftAgainView.as_view(),
         name="api-draft-again",
     ),
+    path("settings/pace/", pace_api.SendPaceView.as_view(), name="api-send-pace"),
     path("decisions/", api.DecisionListView.as_view(), name="api-decisions"),
     path("decisions/labels/", api.DecisionBulkLabelView.as_view(), name="api-decision-labels"),
     path(

@@ -19,8 +19,8 @@ from engines.gate import reply_gate
 from engines.holds import HoldReason
 from prospects.deciding.decision_gate import PERSON_ONLY_RULES, Gate2Rule
 from prospects.deciding.safety_memory import remembered_safety
+from prospects.drafting.pace import send_cancel, send_schedule
 from prospects.drafting.transitions import draft_transition
-from prospects.enqueue import dispatch_later
 from prospects.experiments.guardrails import guard_arm
 from prospects.models import Correction, Draft, ReasonTag, awaiting_review
 from prospects.review.labels import move_label_confirm
@@ -38,8 +38,8 @@ _HOLD_FIELDS = ("thread_id", "decision__message_id", "decision__gate2_results")
 class DraftConflict(Exception):
     """The draft is no longer awaiting this user's review (someone got there first)."""
 
-    def __init__(self, draft: Draft, user=None):
-        super().__init__(conflict_message(draft, user))
+    def __init__(self, draft: Draft, user=None, message: str = ""):
+        super().__init__(message or conflict_message(draft, user))
         self.draft = draft
 
 
@@ -107,7 +107,7 @@ def _review(draft_id, user, *, reason: str, when: Q | None = None, **changes) ->
 
 def draft_approve(*, draft_id, user, override: bool = False, reason: str = "") -> Draft:
     """Approves a draft awaiting review (or retries the send of one the bridge refused)
-    and enqueues its dispatch once the approval is committed.
+    and schedules its send at a human pace (``drafting.pace``) once the approval commits.
 
     Approving without an edit confirms the decision's move (a label for the classifier).
     Never sends nothing: an empty draft raises ``ValidationError`` on ``body``. A draft
@@ -126,19 +126,21 @@ def draft_approve(*, draft_id, user, override: bool = False, reason: str = "") -
         current["gate_failed"], _person_only_holds(current), override=override, reason=reason
     )
     resend = Q(hold_reason__in=RESEND_HOLDS, reviewed_at__isnull=False)
-    draft = _review(
-        draft_id,
-        user,
-        reason=_history_reason("approve", overridden),
-        # The body is what the gate judged: if it changed meanwhile, this approval is stale.
-        when=(awaiting_review(user) | resend) & Q(body=current["body"]),
-        overridden_rules=overridden,
-        override_reason=reason.strip() if overridden else "",
-        **APPROVED,
-    )
-    # Approved as drafted: the person agrees with the move the draft answers.
-    move_label_confirm(decision_id=draft.decision_id, user=user)
-    transaction.on_commit(lambda: dispatch_later(draft.id))
+    with transaction.atomic():
+        draft = _review(
+            draft_id,
+            user,
+            reason=_history_reason("approve", overridden),
+            # The body is what the gate judged: if it changed meanwhile, this approval is
+            # stale.
+            when=(awaiting_review(user) | resend) & Q(body=current["body"]),
+            overridden_rules=overridden,
+            override_reason=reason.strip() if overridden else "",
+            **APPROVED,
+        )
+        # Approved as drafted: the person agrees with the move the draft answers.
+        move_label_confirm(decision_id=draft.decision_id, user=user)
+        send_schedule(draft)
     return draft
 
 
@@ -276,7 +278,23 @@ def draft_correct(
             **APPROVED,
         )
         _record_correction(draft, user, Correction.Kind.EDITED, original, body, tags)
-    transaction.on_commit(lambda: dispatch_later(draft.id))
+        send_schedule(draft)
+    return draft
+
+
+def draft_send_cancel(*, draft_id, user) -> Draft:
+    """Takes an approved reply back before it leaves (``drafting.pace.send_cancel``): it
+    waits in the review queue again. ``DraftConflict`` once it has left or is leaving."""
+    draft = send_cancel(draft_id=draft_id, user=user)
+    if draft is None:
+        current = Draft.objects.get(id=draft_id)
+        raise DraftConflict(
+            current,
+            user,
+            "This reply has already left, or is being sent now."
+            if current.status in (Draft.Status.APPROVED, Draft.Status.SENT)
+            else conflict_message(current, user),
+        )
     return draft
 
 

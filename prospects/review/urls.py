@@ -1,6 +1,6 @@
 from django.urls import path
 
-from prospects.review import decisions, views
+from prospects.review import decisions, pace_views, views
 
 urlpatterns = [
     path("review/", views.review_queue, name="review"),
@@ -11,6 +11,9 @@ urlpatterns = [
         views.review_action_hx,
         name="review_action_hx",
     ),
+    path("sends/", pace_views.scheduled_sends, name="scheduled_sends"),
+    path("sends/<uuid:draft_id>/cancel/", pace_views.send_cancel_view, name="send_cancel"),
+    path("settings/pace/", pace_views.send_pace_settings, name="send_pace"),
     path("decisions/", decisions.decision_list, name="decision_list"),
     path("decisions/label/", decisions.decision_label_bulk, name="decision_label_bulk"),
     path(

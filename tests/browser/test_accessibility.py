@@ -43,6 +43,8 @@ PAGES = {
     },
     "prospects:gpu": None,
     "prospects:playground": None,
+    "prospects:scheduled_sends": None,
+    "prospects:send_pace": None,
     "builder:workflow_list": None,
     "builder:workflow_new": None,
     "builder:workflow_edit": lambda: {
@@ -82,6 +84,7 @@ NOT_PAGES = {
     "prospects:job_retry",
     "prospects:workflow_preview_run",
     "prospects:playground_run",
+    "prospects:send_cancel",
     "builder:workflow_rollback",
     "builder:workflow_archive",
     "builder:snippet_create",

@@ -16,10 +16,10 @@ def labels(user) -> dict[str, list[str]]:
 
 def test_a_coworker_gets_the_review_pages_and_the_builds_unfolded(coworker):
     assert labels(coworker) == {
-        "Review": ["Review queue", "Threads", "Decisions", "Corrections"],
+        "Review": ["Review queue", "Scheduled sends", "Threads", "Decisions", "Corrections"],
         "Engines & GPU": ["Engines"],
     }
-    # Five pages fit on the bar as they are.
+    # Six pages fit on the bar as they are.
     assert [group.folded for group in menu_for(coworker, "/")] == [False, False]
 
 
@@ -38,7 +38,7 @@ def test_an_admin_gets_every_page_in_four_folded_groups(admin_user):
     groups = menu_for(admin_user, "/")
 
     assert [group.title for group in groups] == ["Review", "Workflows", "Engines & GPU", "Settings"]
-    assert sum(len(group.links) for group in groups) == 13
+    assert sum(len(group.links) for group in groups) == 14
     assert all(group.folded for group in groups)
 
 
