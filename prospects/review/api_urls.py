@@ -19,7 +19,7 @@ urlpatterns = [
         api.DraftAgainView.as_view(),
         name="api-draft-again",
     ),
-    path("decisions/", api.DecisionListView.as_view(), name="api-decisions"),
+    path("decisions/to-label/", api.DecisionsToLabelView.as_view(), name="api-decisions-to-label"),
     path("decisions/labels/", api.DecisionBulkLabelView.as_view(), name="api-decision-labels"),
     path(
         "decisions/<uuid:pk>/label/",
