@@ -1,6 +1,6 @@
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.pagination import CursorPagination, PageNumberPagination
 
 
 class PageSizePagination(PageNumberPagination):
@@ -20,3 +20,14 @@ def page_of(serializer_class) -> serializers.Serializer:
             "results": serializer_class(many=True),
         },
     )
+
+
+class CreatedCursorPagination(CursorPagination):
+    """Newest first by ``created_at`` then ``id``: a cursor names a position, not a page
+    number, so rows added while a client walks the pages are neither repeated nor make it
+    skip any (they sort before the position it holds)."""
+
+    ordering = ("-created_at", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200

@@ -1,8 +1,8 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce, Substr
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Greatest, Substr
 
 from core.clock import now
 from prospects.models import (
@@ -13,6 +13,7 @@ from prospects.models import (
     DraftJobItem,
     InboundMessage,
     PipelineSettings,
+    SafetyCue,
     Thread,
     awaiting_review,
 )
@@ -104,6 +105,56 @@ def thread_with_history(thread_id) -> Thread:
             queryset=Draft.objects.select_related("reviewed_by", "workflow_version__workflow"),
         ),
     ).get(id=thread_id)
+
+
+def _per_thread(rows: QuerySet, aggregate):
+    """One figure over a thread's rows, as a subquery: counting across two joins at once
+    would multiply the rows of each."""
+    return Subquery(
+        rows.filter(thread=OuterRef("pk"))
+        .order_by()
+        .values("thread")
+        .annotate(x=aggregate)
+        .values("x")
+    )
+
+
+def threads_for_clients() -> QuerySet[Thread]:
+    """Threads with what a CRM keeps of each: the latest decision's move and template key,
+    the latest sender, counts of messages and drafts, when the last reply went out. Each
+    figure is a per-row subquery, computed for the page shown only (one query a page)."""
+    latest_decision = Decision.objects.filter(thread=OuterRef("pk")).order_by("-created_at", "-id")
+    latest_message = InboundMessage.objects.filter(thread=OuterRef("pk")).order_by(
+        "-received_at", "-created_at"
+    )
+    return Thread.objects.annotate(
+        latest_decision_id=Subquery(latest_decision.values("id")[:1]),
+        latest_move=Subquery(latest_decision.values("move")[:1]),
+        latest_template_key=Subquery(latest_decision.values("template_key")[:1]),
+        latest_sender=Subquery(latest_message.values("sender")[:1]),
+        latest_external_id=Subquery(latest_message.values("external_id")[:1]),
+        message_count=Coalesce(_per_thread(InboundMessage.objects, Count("id")), 0),
+        draft_count=Coalesce(_per_thread(Draft.objects, Count("id")), 0),
+        last_reply_sent_at=_per_thread(Draft.objects, Max("sent_at")),
+        updated_at=Greatest(
+            "created_at",
+            "last_message_at",
+            Coalesce(_per_thread(Draft.objects, Max("updated_at")), "created_at"),
+        ),
+        person_only=Exists(
+            SafetyCue.objects.filter(thread=OuterRef("pk"), cleared_at__isnull=True)
+        ),
+    )
+
+
+def decisions_for_clients() -> QuerySet[Decision]:
+    """Decisions with their message and the latest draft's id and status, one query a
+    page."""
+    latest_draft = Draft.objects.filter(decision=OuterRef("pk")).order_by("-created_at", "-id")
+    return Decision.objects.select_related("message").annotate(
+        latest_draft_id=Subquery(latest_draft.values("id")[:1]),
+        latest_draft_status=Subquery(latest_draft.values("status")[:1]),
+    )
 
 
 def threads_with_decisions(limit: int = 200) -> QuerySet[Thread]:

@@ -168,6 +168,8 @@ MATRIX = [
     ("POST", "/api/inbound/", MESSAGE, api(201, *INGESTERS)),
     ("GET", "/api/drafts/", None, api(200, *ANY_ROLE)),
     ("GET", "/api/drafts/{draft}/", None, api(200, *ANY_ROLE)),
+    ("GET", "/api/threads/", None, api(200, *ANY_ROLE)),
+    ("GET", "/api/decisions/", None, api(200, *ANY_ROLE)),
     ("GET", "/api/threads/{thread}/", None, api(200, *ANY_ROLE)),
     ("POST", "/api/threads/{thread}/safety-clear/", {"reason": "Checked."}, api(200, *ADMINS)),
     ("GET", "/api/settings/draft-engine/", None, api(200, *ANY_ROLE)),
@@ -204,7 +206,7 @@ MATRIX = [
     # The template engine's draft has a body: 400 once authorized.
     ("POST", "/api/drafts/{draft}/draft-again/", None, api(400, *REVIEWERS)),
     ("POST", "/api/decisions/{decision}/label/", {"move": "spam"}, api(200, *REVIEWERS)),
-    ("GET", "/api/decisions/", None, api(200, *REVIEWERS)),
+    ("GET", "/api/decisions/to-label/", None, api(200, *REVIEWERS)),
     (
         "POST",
         "/api/decisions/labels/",

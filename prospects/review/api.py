@@ -229,9 +229,10 @@ class LabelledDecisionSerializer(serializers.ModelSerializer):
         ]
 
 
-class DecisionListView(generics.ListAPIView):
-    """Decisions, least certain first; filter by move, classifier, confidence, date and
-    whether a person labelled them."""
+class DecisionsToLabelView(generics.ListAPIView):
+    """The labelling queue: decisions least certain first; filter by move, classifier,
+    confidence, date and whether a person labelled them. (``GET /api/decisions/`` is the
+    clients' list, newest first.)"""
 
     permission_classes = [Reviewers]
     serializer_class = LabelledDecisionSerializer

@@ -25,7 +25,7 @@ urlpatterns = [
         name="api-draft-again",
     ),
     path("settings/pace/", pace_api.SendPaceView.as_view(), name="api-send-pace"),
-    path("decisions/", api.DecisionListView.as_view(), name="api-decisions"),
+    path("decisions/to-label/", api.DecisionsToLabelView.as_view(), name="api-decisions-to-label"),
     path("decisions/labels/", api.DecisionBulkLabelView.as_view(), name="api-decision-labels"),
     path(
         "decisions/<uuid:pk>/label/",

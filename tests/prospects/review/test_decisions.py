@@ -123,12 +123,12 @@ def test_the_api_lists_and_labels_in_bulk(decided, coworker, api_for):
     spam, sure, unsure = decided
     api = api_for(coworker)
 
-    listed = api.get("/api/decisions/", {"confidence_below": "0.95"}).json()
+    listed = api.get("/api/decisions/to-label/", {"confidence_below": "0.95"}).json()
     labelled = api.post(
         "/api/decisions/labels/", {"decisions": [str(spam.id)], "move": "spam"}, format="json"
     )
     refused = api.post("/api/decisions/labels/", {"decisions": [], "move": "spam"}, format="json")
-    after = api.get("/api/decisions/", {"labelled": "true"}).json()
+    after = api.get("/api/decisions/to-label/", {"labelled": "true"}).json()
 
     assert [row["id"] for row in listed["results"]] == [str(unsure.id), str(sure.id)]
     assert listed["results"][0]["confidence"] == pytest.approx(0.38)
