@@ -22,6 +22,7 @@ class HoldReason(models.TextChoices):
     NO_REPLY = "no_reply", "The move classifier found no reply to draft"
     ALREADY_ANSWERED = "already_answered", "A reply to this message was already sent"
     UNCERTAIN_MOVE = "uncertain_move", "The move classifier was not sure of the move"
+    DAILY_SEND_CAP = "daily_send_cap", "Today's cap on replies sent without a person is reached"
 
 
 # Holds that mean the engine gave no usable body (not a review or sending policy).
@@ -34,6 +35,7 @@ ENGINE_FAILURES = frozenset(HoldReason) - {
     HoldReason.NO_REPLY,
     HoldReason.ALREADY_ANSWERED,
     HoldReason.UNCERTAIN_MOVE,
+    HoldReason.DAILY_SEND_CAP,
 }
 
 
