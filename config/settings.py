@@ -209,6 +209,8 @@ SPECTACULAR_SETTINGS = {
         "RunStatusEnum": "engines.models.RunStatus",
         "AdapterHeadEnum": "engines.models.AdapterHead",
         "WorkflowVersionStatusEnum": "builder.models.WorkflowVersion.Status",
+        "ModeEnum": "prospects.models.Mode",
+        "WithoutWorkflowEnum": "prospects.models.WithoutWorkflow",
     },
 }
 
