@@ -174,10 +174,11 @@ def _over_daily_send_cap(draft: Draft) -> tuple[HoldReason, str] | None:
         return None
     if sends_without_person_today(exclude_draft=draft.id) < cap.daily_send_cap:
         return None
+    sent = "1 reply was" if cap.daily_send_cap == 1 else f"{cap.daily_send_cap:,} replies were"
     return (
         HoldReason.DAILY_SEND_CAP,
-        f"{cap.daily_send_cap} replies were already sent without a person today (UTC): "
-        "approve it to send it.",
+        f"The daily send cap is reached: {sent} already sent without a person today (UTC). "
+        "Approve it to send it.",
     )
 
 
