@@ -38,8 +38,7 @@ class PipelineSettingsSerializer(serializers.Serializer):
     )
     daily_send_cap = StrictIntegerField(
         allow_null=True,
-        help_text="At most this many replies a day (UTC) are sent without a person; "
-        "null: no cap.",
+        help_text="At most this many replies a day (UTC) are sent without a person; null: no cap.",
     )
 
 

@@ -227,9 +227,7 @@ def pipeline_settings_history(limit: int = 20) -> list[Change]:
     """The latest changes to the settings row, newest first, each told against the row
     before it (engine switches included, by the engine they switched to)."""
     records = list(
-        PipelineSettings.history.select_related("history_user").order_by("-history_id")[
-            : limit + 1
-        ]
+        PipelineSettings.history.select_related("history_user").order_by("-history_id")[: limit + 1]
     )
     changes = []
     for record, before in zip(records, [*records[1:], None], strict=True):

@@ -12,9 +12,7 @@ from tests.support.factories import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_admin_caps_the_sends_and_lets_three_keys_send_without_review(
-    page, screenshot, admin_user
-):
+def test_admin_caps_the_sends_and_lets_three_keys_send_without_review(page, screenshot, admin_user):
     log_in(page, admin_user.username, PASSWORD)
     open_from_menu(page, "Pipeline")
     expect(page.locator("h1")).to_have_text("Pipeline settings")

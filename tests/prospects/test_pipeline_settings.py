@@ -124,8 +124,7 @@ class TestSummary:
             "Replies with no matching workflow will fall back to the template engine.",
             "Live drafts whose model build is not ready in time will fall back to the "
             "template engine.",
-            "Drafts whose move the classifier is less than 60% sure of will be held for a "
-            "person.",
+            "Drafts whose move the classifier is less than 60% sure of will be held for a person.",
             "At most 200 replies a day (UTC) will be sent without a person; past that, drafts "
             "are held for review.",
         ]
