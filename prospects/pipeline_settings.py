@@ -77,7 +77,7 @@ def _cap(value) -> int | None:
     return value
 
 
-RULES = {
+SETTING_RULES = {
     "default_mode": lambda value: _choice(value, Mode, "default_mode"),
     "auto_send_keys": _keys,
     "without_workflow": lambda value: _choice(value, WithoutWorkflow, "without_workflow"),
@@ -107,10 +107,10 @@ def pipeline_settings_clean(changes: dict, reason: str = "") -> tuple[dict, str]
         errors[NON_FIELD_ERRORS] = [f"Not a pipeline setting: {', '.join(unknown)}."]
     cleaned = {}
     for field, value in changes.items():
-        if field not in RULES:
+        if field not in SETTING_RULES:
             continue
         try:
-            cleaned[field] = RULES[field](value)
+            cleaned[field] = SETTING_RULES[field](value)
         except ValidationError as error:
             error.update_error_dict(errors)
     try:
