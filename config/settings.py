@@ -210,6 +210,8 @@ SPECTACULAR_SETTINGS = {
         "AdapterHeadEnum": "engines.models.AdapterHead",
         "WorkflowVersionStatusEnum": "builder.models.WorkflowVersion.Status",
         "DraftStatusEnum": "prospects.models.Draft.Status",
+        "ModeEnum": "prospects.models.Mode",
+        "WithoutWorkflowEnum": "prospects.models.WithoutWorkflow",
     },
 }
 

@@ -23,6 +23,7 @@ class HoldReason(models.TextChoices):
     ALREADY_ANSWERED = "already_answered", "A reply to this message was already sent"
     UNCERTAIN_MOVE = "uncertain_move", "The move classifier was not sure of the move"
     SEND_CANCELLED = "send_cancelled", "A person cancelled its scheduled send"
+    DAILY_SEND_CAP = "daily_send_cap", "Today's cap on replies sent without a person is reached"
 
 
 # Holds that mean the engine gave no usable body (not a review or sending policy).
@@ -36,6 +37,7 @@ ENGINE_FAILURES = frozenset(HoldReason) - {
     HoldReason.ALREADY_ANSWERED,
     HoldReason.UNCERTAIN_MOVE,
     HoldReason.SEND_CANCELLED,
+    HoldReason.DAILY_SEND_CAP,
 }
 
 

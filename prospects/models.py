@@ -457,6 +457,13 @@ class PipelineSettings(models.Model):
         help_text="A decision whose classifier is less confident than this (0 to 1) is held "
         "for a person whatever the send mode; 0 never holds.",
     )
+    daily_send_cap = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="At most this many replies a day (UTC) are sent without a person; "
+        "past it, drafts are held for review. Empty: no cap.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 

@@ -67,6 +67,7 @@ MENU = (
         "Settings",
         (
             Page("Settings", "prospects:settings", can_change_engine),
+            Page("Pipeline", "prospects:pipeline_settings", can_change_engine),
             Page("API", "api-docs", can_ingest),
         ),
     ),

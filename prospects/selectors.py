@@ -1,5 +1,5 @@
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest, Substr
@@ -31,6 +31,22 @@ def sends_in_last_day(thread: Thread, *, exclude_draft=None) -> int:
     return (
         Draft.objects.replies_out(since=since)
         .filter(thread=thread)
+        .exclude(id=exclude_draft)
+        .count()
+    )
+
+
+def utc_day_start():
+    """Midnight (UTC) that began today."""
+    return now().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def sends_without_person_today(*, exclude_draft=None) -> int:
+    """Replies out since midnight UTC that no person approved (``reviewed_by`` empty):
+    what the daily send cap counts."""
+    return (
+        Draft.objects.replies_out(since=utc_day_start())
+        .filter(reviewed_by__isnull=True)
         .exclude(id=exclude_draft)
         .count()
     )

@@ -2,12 +2,13 @@
 
 from django.urls import include, path
 
-from prospects import views
+from prospects import pipeline_views, views
 
 app_name = "prospects"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("pipeline/", pipeline_views.pipeline_settings_page, name="pipeline_settings"),
     path("", include("prospects.inbound.urls")),
     path("", include("prospects.review.urls")),
     path("", include("prospects.jobs.urls")),

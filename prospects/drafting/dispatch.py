@@ -20,8 +20,8 @@ from prospects.deciding.next_action import decide_next_action
 from prospects.deciding.safety_memory import remembered_safety
 from prospects.drafting.transitions import draft_hold, draft_transition
 from prospects.enqueue import dispatch_later
-from prospects.models import Draft, Thread
-from prospects.selectors import sends_in_last_day
+from prospects.models import Draft, PipelineSettings, Thread
+from prospects.selectors import pipeline_settings, sends_in_last_day, sends_without_person_today
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,8 @@ def draft_dispatch(*, draft_id) -> Draft:
        nothing is sent), then check again what may have
        changed since the decision: a reply already out to the same message
        (``Draft.objects.replies_out``) holds with ``already_answered``; Gate-2's daily cap
-       and closed thread hold with ``gate2_hold``.
+       and closed thread hold with ``gate2_hold``; a draft no person approved, past the
+       pipeline's daily send cap, holds with ``daily_send_cap``.
     2. No bridge configured, or no signing secret strong enough: hold with ``no_bridge``.
     3. Post, signed, with the draft id as idempotency key. A post that may have arrived
        with no answer (a timeout) holds with ``bridge_unknown`` and keeps its claim, so it
@@ -161,7 +162,25 @@ def _refused_at_send_time(draft: Draft, thread: Thread) -> tuple[HoldReason, str
     )
     if result.forces_hold:
         return HoldReason.GATE2, "Gate-2 rules at send time: " + ", ".join(result.failed_rules)
+    if draft.reviewed_by_id is None:
+        return _over_daily_send_cap(draft)
     return None
+
+
+def _over_daily_send_cap(draft: Draft) -> tuple[HoldReason, str] | None:
+    """The pipeline's daily send cap, for a draft no person approved. The settings row is
+    locked until the claim commits, so two dispatchers cannot both take the last send."""
+    cap = PipelineSettings.objects.select_for_update().get(id=pipeline_settings().id)
+    if cap.daily_send_cap is None:
+        return None
+    if sends_without_person_today(exclude_draft=draft.id) < cap.daily_send_cap:
+        return None
+    sent = "1 reply was" if cap.daily_send_cap == 1 else f"{cap.daily_send_cap:,} replies were"
+    return (
+        HoldReason.DAILY_SEND_CAP,
+        f"The daily send cap is reached: {sent} already sent without a person today (UTC). "
+        "Approve it to send it.",
+    )
 
 
 SIGNATURE_HEADER = "X-Prospector-Signature"
