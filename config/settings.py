@@ -265,6 +265,8 @@ GPU_TICK_LEASE_SECONDS = env.float("GPU_TICK_LEASE_SECONDS", default=120.0)
 CELERY_BEAT_SCHEDULE = {
     "sweep-drafting-jobs": {"task": "prospects.tasks.sweep_jobs", "schedule": 30.0},
     "sweep-stale-dispatches": {"task": "prospects.tasks.sweep_dispatches", "schedule": 30.0},
+    # Due webhook deliveries, and those whose task was lost: a lost task is not a lost event.
+    "sweep-webhook-deliveries": {"task": "prospects.tasks.sweep_webhooks", "schedule": 30.0},
     "sweep-training-and-evaluations": {"task": "prospects.tasks.sweep_runs", "schedule": 60.0},
     # Cheap when there is nothing to do: it counts the labels added since the last head.
     "retrain-move-head": {"task": "prospects.tasks.retrain_move_head", "schedule": 3600.0},
@@ -349,6 +351,15 @@ BRIDGE_SIGNING_SECRET = env.str("BRIDGE_SIGNING_SECRET", default="")
 # An approved draft whose send was claimed this long ago without being marked sent or held
 # (a worker died mid-send, a broker was down) is dispatched again, same Idempotency-Key.
 DISPATCH_STALE_SECONDS = env.float("DISPATCH_STALE_SECONDS", default=120.0)
+
+# Event webhooks for integrators (prospects/events/), signed as the bridge's: a post gets
+# this many seconds to answer, so a subscriber that hangs holds a worker no longer.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# A failed delivery is tried again after base x 2^(attempts - 1) seconds, never longer than the cap.
+WEBHOOK_BACKOFF_BASE_SECONDS = env.float("WEBHOOK_BACKOFF_BASE_SECONDS", default=30.0)
+WEBHOOK_BACKOFF_CAP_SECONDS = env.float("WEBHOOK_BACKOFF_CAP_SECONDS", default=3600.0)
+# After this many failed attempts a delivery gives up; "Send again" in the panel restarts it.
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 
 # The validation gate's length limit for a reply, in characters.
 DRAFT_MAX_CHARS = env.int("DRAFT_MAX_CHARS", default=1000)
