@@ -3,8 +3,8 @@ written with the change and posted after the commit; retries with a capped, doub
 pause; "send again"; a subscriber that is down never slows ingest or drafting."""
 
 import json
-from datetime import timedelta
 import time
+from datetime import timedelta
 
 import pytest
 import redis
