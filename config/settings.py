@@ -209,6 +209,7 @@ SPECTACULAR_SETTINGS = {
         "RunStatusEnum": "engines.models.RunStatus",
         "AdapterHeadEnum": "engines.models.AdapterHead",
         "WorkflowVersionStatusEnum": "builder.models.WorkflowVersion.Status",
+        "WebhookEventEnum": "prospects.events.models.EventName",
     },
 }
 

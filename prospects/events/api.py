@@ -122,13 +122,11 @@ class DeliveryListView(generics.ListAPIView):
             deliveries = deliveries.filter(status=wanted)
         subscription = self.request.query_params.get("subscription")
         if subscription:
-            field = serializers.UUIDField()
             try:
-                deliveries = deliveries.filter(
-                    subscription_id=field.to_internal_value(subscription)
-                )
+                subscription_id = serializers.UUIDField().to_internal_value(subscription)
             except serializers.ValidationError as invalid:
                 raise serializers.ValidationError({"subscription": invalid.detail}) from invalid
+            deliveries = deliveries.filter(subscription_id=subscription_id)
         return deliveries
 
 
@@ -144,9 +142,6 @@ class DeliveryRedeliverView(APIView):
     def post(self, request, pk):
         delivery = get_object_or_404(WebhookDelivery, id=pk)
         if not delivery_send_again(delivery=delivery):
-            raise serializers.ValidationError(
-                {
-                    "status": f"Only a failed or given-up delivery is sent again, not {delivery.status}."
-                }
-            )
+            problem = f"Only a failed or given-up delivery is sent again, not {delivery.status}."
+            raise serializers.ValidationError({"status": problem})
         return Response(DeliverySerializer(delivery).data)
