@@ -9,6 +9,7 @@ class SubscriptionForm(forms.Form):
         label="URL",
         max_length=500,
         assume_scheme="https",
+        widget=forms.URLInput(attrs={"class": "wide"}),
         help_text="Where each event is posted as JSON, signed with X-Prospector-Signature "
         "as the bridge's webhook is (docs/bridge.md). https, or http on a private network.",
     )
