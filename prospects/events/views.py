@@ -25,7 +25,7 @@ def _list_page(request, form: SubscriptionForm, status: int = 200):
     return render(
         request,
         "prospects/webhooks.html",
-        {"subscriptions": WebhookSubscription.objects.all(), "form": form},
+        {"subscriptions": WebhookSubscription.objects.select_related("created_by"), "form": form},
         status=status,
     )
 
