@@ -130,6 +130,15 @@ def thread_outcome_data(*, thread, outcome: str, recorded_at=None, **extra) -> d
     }
 
 
+def thread_outcome_emit(*, thread, outcome: str, recorded_at=None, **extra):
+    """``thread.outcome`` for integrators; call it inside the transaction that records the
+    outcome (the outcome service), so a rolled-back outcome tells no one."""
+    return event_emit(
+        EventName.THREAD_OUTCOME,
+        thread_outcome_data(thread=thread, outcome=outcome, recorded_at=recorded_at, **extra),
+    )
+
+
 # --- delivering ---------------------------------------------------------------------------
 
 

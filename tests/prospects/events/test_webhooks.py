@@ -22,6 +22,7 @@ from prospects.events.services import (
     delivery_send_again,
     event_emit,
     subscription_update,
+    thread_outcome_emit,
 )
 from prospects.models import Draft
 from tests.support.bridge import BRIDGE_SECRET
@@ -52,6 +53,17 @@ def test_emit_writes_a_delivery_only_for_active_subscribers_of_the_event(
     assert row.payload["data"] == {"draft_id": "d-1"}
     assert row.payload["id"] == row.idempotency_key
     assert len(queued) == 1  # the post waits for the commit
+
+
+def test_a_thread_outcome_goes_to_its_subscribers(canon, subscribe):
+    subscribe("https://crm.example/hooks", EventName.THREAD_OUTCOME)
+    thread = ingest(make_inbound("Hi there, nice to meet you")).draft.thread
+
+    (delivery,) = thread_outcome_emit(thread=thread, outcome="booked", drafts_sent=1)
+
+    assert delivery.event == "thread.outcome"
+    data = delivery.payload["data"]
+    assert (data["thread"], data["outcome"], data["drafts_sent"]) == (thread.handle, "booked", 1)
 
 
 def test_a_subscription_takes_only_known_events_and_http_urls(subscribe):
