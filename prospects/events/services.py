@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
+from core.checks import weak_secret
 from core.clock import now
 from core.signing import SIGNATURE_HEADER, signature
 from engines.holds import HoldReason
@@ -160,7 +161,8 @@ def delivery_attempt(*, delivery_id) -> WebhookDelivery | None:
        by a live worker. If that updates nothing, another worker got there first, or it
        was delivered or given up, and nothing is posted.
     2. Post the stored payload, outside any transaction, signed, with the delivery's own
-       Idempotency-Key (the same on every attempt) and a short timeout.
+       Idempotency-Key (the same on every attempt) and a short timeout. With no signing
+       secret strong enough nothing is posted, and the attempt fails with that reason.
     3. A 2xx answer: ``delivered``. Anything else: ``failed`` with the next try
        ``backoff_seconds`` later, or ``gave_up`` at ``WEBHOOK_MAX_ATTEMPTS``.
     Returns the row as left, or None when it was not claimed.
@@ -200,6 +202,10 @@ def delivery_attempt(*, delivery_id) -> WebhookDelivery | None:
 
 def _post(delivery: WebhookDelivery) -> tuple[int | None, str | None]:
     """The answer's status code and what went wrong (None when it was a 2xx)."""
+    unusable = weak_secret("BRIDGE_SIGNING_SECRET", settings.BRIDGE_SIGNING_SECRET)
+    if unusable:
+        # Unsigned or weakly signed, anyone who finds a subscriber's URL could post as us.
+        return None, f"Not sent: {unusable}"
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
     key = delivery.idempotency_key
     try:

@@ -1,7 +1,13 @@
 import pytest
 
 from prospects.events.services import subscription_create
+from tests.support.bridge import BRIDGE_SECRET
 from tests.support.demo import spare_ports
+
+
+@pytest.fixture(autouse=True)
+def _signing_secret(settings):
+    settings.BRIDGE_SIGNING_SECRET = BRIDGE_SECRET
 
 
 @pytest.fixture

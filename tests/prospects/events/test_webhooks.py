@@ -137,6 +137,18 @@ def test_a_down_subscriber_is_tried_again_later_then_given_up(settings, clock, d
     assert deliveries_sweep() == 0
 
 
+def test_nothing_is_posted_without_a_strong_signing_secret(settings, subscriber, subscribe):
+    subscribe(subscriber.url, EventName.DRAFT_SENT)
+    settings.BRIDGE_SIGNING_SECRET = "short"
+    (delivery,) = event_emit(EventName.DRAFT_SENT, {"draft_id": "d-6"})
+
+    failed = delivery_attempt(delivery_id=delivery.id)
+
+    assert failed.status == Status.FAILED
+    assert failed.last_error == "Not sent: BRIDGE_SIGNING_SECRET has 5 bytes; it needs at least 32."
+    assert subscriber.keys == []
+
+
 def test_send_again_delivers_a_given_up_event_under_its_key(
     settings, down_url, subscriber, subscribe, django_capture_on_commit_callbacks
 ):
