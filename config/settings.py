@@ -212,6 +212,7 @@ SPECTACULAR_SETTINGS = {
         "DraftStatusEnum": "prospects.models.Draft.Status",
         "ModeEnum": "prospects.models.Mode",
         "WithoutWorkflowEnum": "prospects.models.WithoutWorkflow",
+        "WebhookEventEnum": "prospects.events.models.EventName",
     },
 }
 
@@ -268,6 +269,8 @@ GPU_TICK_LEASE_SECONDS = env.float("GPU_TICK_LEASE_SECONDS", default=120.0)
 CELERY_BEAT_SCHEDULE = {
     "sweep-drafting-jobs": {"task": "prospects.tasks.sweep_jobs", "schedule": 30.0},
     "sweep-stale-dispatches": {"task": "prospects.tasks.sweep_dispatches", "schedule": 30.0},
+    # Due webhook deliveries, and those whose task was lost: a lost task is not a lost event.
+    "sweep-webhook-deliveries": {"task": "prospects.tasks.sweep_webhooks", "schedule": 30.0},
     "sweep-training-and-evaluations": {"task": "prospects.tasks.sweep_runs", "schedule": 60.0},
     # Cheap when there is nothing to do: it counts the labels added since the last head.
     "retrain-move-head": {"task": "prospects.tasks.retrain_move_head", "schedule": 3600.0},
@@ -355,6 +358,15 @@ DISPATCH_STALE_SECONDS = env.float("DISPATCH_STALE_SECONDS", default=120.0)
 # A thread's time zone when ingest gave none and its sender's phone number names no single
 # zone: quiet hours are read in it (an IANA name; the panel's send pace sets the hours).
 THREAD_DEFAULT_TIME_ZONE = env.str("THREAD_DEFAULT_TIME_ZONE", default=TIME_ZONE)
+
+# Event webhooks for integrators (prospects/events/), signed as the bridge's: a post gets
+# this many seconds to answer, so a subscriber that hangs holds a worker no longer.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# A failed delivery is tried again after base x 2^(attempts - 1) seconds, never longer than the cap.
+WEBHOOK_BACKOFF_BASE_SECONDS = env.float("WEBHOOK_BACKOFF_BASE_SECONDS", default=30.0)
+WEBHOOK_BACKOFF_CAP_SECONDS = env.float("WEBHOOK_BACKOFF_CAP_SECONDS", default=3600.0)
+# After this many failed attempts a delivery gives up; "Send again" in the panel restarts it.
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 
 # The validation gate's length limit for a reply, in characters.
 DRAFT_MAX_CHARS = env.int("DRAFT_MAX_CHARS", default=1000)

@@ -117,6 +117,12 @@ def can_train(user) -> bool:
     return has_role(user, Role.ADMIN)
 
 
+def can_manage_webhooks(user) -> bool:
+    """See and change integrators' webhook subscriptions and their delivery log: a
+    subscription sends every draft's text to a URL outside."""
+    return has_role(user, Role.ADMIN)
+
+
 def can_use_gpu_levers(user) -> bool:
     """Hold a GPU warm, release it, change the GPU policy: each one spends money."""
     return has_role(user, Role.ADMIN)

@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("prospects.jobs.api_urls")),
     path("", include("prospects.experiments.api_urls")),
     path("", include("prospects.builds.api_urls")),
+    path("", include("prospects.events.api_urls")),
 ]

@@ -41,3 +41,7 @@ def training_later(run_id) -> None:
 
 def evaluation_later(evaluation_id) -> None:
     _task("evaluate_build").delay(str(evaluation_id))
+
+
+def webhook_delivery_later(delivery_id) -> None:
+    _task("deliver_webhook").delay(str(delivery_id))

@@ -713,3 +713,5 @@ class PlaygroundRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+# Webhooks for integrators: their own module, tables of this app.
+from prospects.events.models import EventName, WebhookDelivery, WebhookSubscription  # noqa: E402, F401

@@ -10,6 +10,7 @@ from core.roles import (
     can_change_engine,
     can_edit_workflows,
     can_ingest,
+    can_manage_webhooks,
     can_read_corrections,
     can_review,
     can_run_preview_on_model,
@@ -69,6 +70,7 @@ MENU = (
             Page("Settings", "prospects:settings", can_change_engine),
             Page("Pipeline", "prospects:pipeline_settings", can_change_engine),
             Page("API", "api-docs", can_ingest),
+            Page("Webhooks", "prospects:webhook_list", can_manage_webhooks),
         ),
     ),
 )

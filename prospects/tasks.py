@@ -14,6 +14,7 @@ from prospects.builds.gpu import gpu_tick_run
 from prospects.builds.move_head import move_head_retrain
 from prospects.drafting.dispatch import draft_dispatch, drafts_dispatch_stale
 from prospects.drafting.runner import Outcome, job_chunk_run, jobs_sweep
+from prospects.events.services import deliveries_sweep, delivery_attempt
 from prospects.jobs.playground import playground_run_execute
 from prospects.jobs.preview import preview_run_execute
 
@@ -61,6 +62,20 @@ def sweep_jobs() -> int:
 @shared_task
 def sweep_dispatches() -> int:
     return drafts_dispatch_stale()
+
+
+@shared_task
+def deliver_webhook(delivery_id: str) -> None:
+    """Posts one event to one subscriber. Safe to run twice: its claim keeps a delivery to
+    one post at a time and a delivered one is never posted again; the sweeper queues it
+    again if this task is lost."""
+    with log_context(webhook_delivery_id=delivery_id):
+        delivery_attempt(delivery_id=delivery_id)
+
+
+@shared_task
+def sweep_webhooks() -> int:
+    return deliveries_sweep()
 
 
 @shared_task

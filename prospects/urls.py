@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("prospects.jobs.urls")),
     path("", include("prospects.experiments.urls")),
     path("", include("prospects.builds.urls")),
+    path("", include("prospects.events.urls")),
 ]

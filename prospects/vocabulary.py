@@ -15,7 +15,15 @@ from engines.models.gpu import GpuInstance
 from engines.moves import MOVE_WORDS, move_name
 from prospects.deciding.decision_gate import Gate2Rule
 from prospects.deciding.next_action import template_keys_in_use
-from prospects.models import Draft, DraftJob, DraftJobItem, Mode, ReasonTag
+from prospects.models import (
+    Draft,
+    DraftJob,
+    DraftJobItem,
+    EventName,
+    Mode,
+    ReasonTag,
+    WebhookDelivery,
+)
 
 # Why a GPU machine changed state: the policy's reasons and the lifecycle's own steps.
 GPU_REASON_WORDS = {
@@ -56,6 +64,8 @@ def vocabulary() -> dict[str, dict[str, str]]:
         "gpu_reason": GPU_REASON_WORDS,
         "gpu_state": dict(GpuInstance.State.choices),
         "version_state": STATE_WORDS,
+        "webhook_event": dict(EventName.choices),
+        "delivery_status": dict(WebhookDelivery.Status.choices),
     }
 
 

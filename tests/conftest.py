@@ -139,6 +139,20 @@ def bridge(settings):
 
 
 @pytest.fixture
+def subscriber(settings):
+    """A real webhook subscriber on loopback (issue 33's events) that checks the signature
+    as the bridge does (deploy/bridge_verifier.py) and records each event once per key."""
+    server = Bridge()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    settings.BRIDGE_SIGNING_SECRET = BRIDGE_SECRET
+    yield server
+    server.released.set()
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
 def gemma_build(db):
     from engines.services import engine_build_register
 

@@ -30,6 +30,8 @@ from engines.models.gpu import GpuInstance
 from engines.sealed import seal
 from engines.training.evaluation import evaluation_create
 from engines.training.runs import training_run_create
+from prospects.events.models import WebhookDelivery
+from prospects.events.services import subscription_create
 from prospects.jobs.services import job_create
 from prospects.models import Correction, Draft, PlaygroundRun, WorkflowPreviewRun
 from prospects.review.services import draft_reject
@@ -458,6 +460,36 @@ MATRIX = [
         {"engine_id": DO_BUILD, "action": "hold", "minutes": "10"},
         panel(400, *ADMINS),  # DO_BUILD is not registered here: named next to the field
     ),
+    # --- webhooks for integrators (can_manage_webhooks: admins), panel and API ---------
+    ("GET", "/webhooks/", None, panel(200, *ADMINS)),
+    (
+        "POST",
+        "/webhooks/new/",
+        {"url": "https://crm.example/hooks", "events": ["draft.sent"]},
+        panel(302, *ADMINS),
+    ),
+    ("GET", "/webhooks/{subscription}/", None, panel(200, *ADMINS)),
+    (
+        "POST",
+        "/webhooks/{subscription}/",
+        {"url": "https://crm.example/v2", "events": ["draft.held"]},
+        panel(302, *ADMINS),
+    ),
+    ("POST", "/webhooks/{subscription}/deactivate/", None, panel(302, *ADMINS)),
+    ("GET", "/webhooks/deliveries/", None, panel(200, *ADMINS)),
+    ("POST", "/webhooks/deliveries/{delivery}/send-again/", None, panel(302, *ADMINS)),
+    ("GET", "/api/webhooks/", None, api(200, *ADMINS)),
+    (
+        "POST",
+        "/api/webhooks/",
+        {"url": "https://crm.example/hooks", "events": ["draft.ready"]},
+        api(201, *ADMINS),
+    ),
+    ("GET", "/api/webhooks/{subscription}/", None, api(200, *ADMINS)),
+    ("PATCH", "/api/webhooks/{subscription}/", {"events": ["draft.sent"]}, api(200, *ADMINS)),
+    ("DELETE", "/api/webhooks/{subscription}/", None, api(204, *ADMINS)),
+    ("GET", "/api/webhooks/deliveries/", None, api(200, *ADMINS)),
+    ("POST", "/api/webhooks/deliveries/{delivery}/redeliver/", None, api(200, *ADMINS)),
     # --- panel: workflow builder and snippets ------------------------------------------
     ("GET", "/workflows/", None, panel(200, *ANY_ROLE)),
     ("GET", "/workflows/new/", None, panel(200, *OPERATORS)),
@@ -568,7 +600,21 @@ def objects(request, canon, gemma_build, callers):
         state_changed_at=now(),
         api_key_sealed=seal(new_api_key()),
     )
+    subscription = subscription_create(
+        url="https://crm.example/hooks", events=["draft.held"], user=callers[ADMIN]
+    )
+    # Given up: "send again" has something to do (its task, run inline, gives up again).
+    delivery = WebhookDelivery.objects.create(
+        subscription=subscription,
+        event="draft.held",
+        payload={"event": "draft.held", "data": {}},
+        idempotency_key="matrix-delivery",
+        status=WebhookDelivery.Status.GAVE_UP,
+        attempts=8,
+    )
     o = SimpleNamespace(
+        subscription=subscription,
+        delivery=delivery,
         evaluation=evaluation,
         gpu_instance=gpu_instance,
         preview_run=preview_run,

@@ -10,6 +10,7 @@ from builder.services import snippet_save, workflow_create, workflow_publish
 from core.roles import Role
 from engines.training.evaluation import evaluation_create
 from engines.training.runs import training_run_create
+from prospects.events.services import subscription_create
 from prospects.jobs.services import job_create
 from prospects.models import Thread
 from prospects.review.services import draft_correct, draft_reject
@@ -32,6 +33,8 @@ PAGES = [
     "/workflows/",
     "/snippets/",
     f"/engines/{GEMMA}/",
+    "/webhooks/",
+    "/webhooks/deliveries/",
 ]
 ENDPOINTS = [
     "/api/drafts/?page_size=200",
@@ -47,18 +50,27 @@ ENDPOINTS = [
     "/api/snippets/?page_size=200",
     "/api/training-runs/?page_size=200",
     "/api/evaluations/?page_size=200",
+    "/api/webhooks/?page_size=200",
+    "/api/webhooks/deliveries/?page_size=200",
 ]
 
 
 @pytest.fixture
 def grow(admin_user, gemma_build, canon):
     """Adds ``n`` of everything the lists show: threads with drafts, corrections, jobs,
-    workflows, experiments, snippets, training runs and evaluations."""
+    workflows, experiments, snippets, training runs, evaluations, webhook subscriptions
+    and deliveries."""
     made = {"n": 0}
 
     def add(n: int) -> None:
         for _ in range(n):
             number = made["n"] = made["n"] + 1
+            # Each held draft below makes a delivery to it.
+            subscription_create(
+                url=f"https://crm.example/{number}",
+                events=["draft.ready", "draft.held"],
+                user=admin_user,
+            )
             drafts = [ingest(make_inbound("Hi there")).draft for _ in range(3)]
             draft_reject(draft_id=drafts[0].id, user=admin_user, reason_tags=["tone"])
             draft_correct(draft_id=drafts[1].id, user=admin_user, body=f"Edited {number}.")

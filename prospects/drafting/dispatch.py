@@ -1,7 +1,5 @@
 """Dispatch: hand an approved draft to the messaging bridge, at most once."""
 
-import hashlib
-import hmac
 import json
 import logging
 from datetime import timedelta
@@ -14,12 +12,14 @@ from django.db.models import Q
 from builder.taxonomy import ThreadState
 from core.checks import weak_secret
 from core.clock import now
+from core.signing import SIGNATURE_HEADER, signature
 from engines.holds import HoldReason
 from prospects.deciding import decision_gate
 from prospects.deciding.next_action import decide_next_action
 from prospects.deciding.safety_memory import remembered_safety
 from prospects.drafting.transitions import draft_hold, draft_transition
 from prospects.enqueue import dispatch_later
+from prospects.events.services import draft_event_emit
 from prospects.models import Draft, PipelineSettings, Thread
 from prospects.selectors import pipeline_settings, sends_in_last_day, sends_without_person_today
 
@@ -94,13 +94,22 @@ def _post(draft: Draft) -> Draft:
         if _may_have_arrived(error):
             return _hold_unknown(draft, problem)
         return draft_hold(draft_id=draft.id, reason=HoldReason.BRIDGE_ERROR, detail=problem)
-    return draft_transition(
+    return _transition_and_tell(
         draft.id,
         allowed_from=[Draft.Status.APPROVED],
         reason="sent",
         status=Draft.Status.SENT,
         sent_at=now(),
     )
+
+
+def _transition_and_tell(draft_id, **transition) -> Draft | None:
+    """A status change and its event for integrators, in one transaction."""
+    with transaction.atomic():
+        draft = draft_transition(draft_id, **transition)
+        if draft is not None:
+            draft_event_emit(draft)
+    return draft
 
 
 # Raised before any byte of the request left: the bridge cannot have it.
@@ -124,7 +133,7 @@ def _may_have_arrived(error: httpx.HTTPError) -> bool:
 def _hold_unknown(draft: Draft, problem: str) -> Draft:
     # The claim stays: its time is when the reply may have gone out, which the daily cap
     # and "already answered" count (Draft.objects.replies_out).
-    return draft_transition(
+    return _transition_and_tell(
         draft.id,
         allowed_from=[Draft.Status.APPROVED],
         reason=f"hold:{HoldReason.BRIDGE_UNKNOWN}",
@@ -181,19 +190,6 @@ def _over_daily_send_cap(draft: Draft) -> tuple[HoldReason, str] | None:
         f"The daily send cap is reached: {sent} already sent without a person today (UTC). "
         "Approve it to send it.",
     )
-
-
-SIGNATURE_HEADER = "X-Prospector-Signature"
-
-
-def signature(body: bytes, *, idempotency_key: str, timestamp: int) -> str:
-    """``t=<unix time>,v2=<hex>``: the HMAC-SHA256, keyed with BRIDGE_SIGNING_SECRET, of
-    ``<t>.<Idempotency-Key>.<raw body>``. The key is signed so that a captured request
-    cannot be replayed under another key, past the bridge's de-duplication; the bridge
-    refuses a stale ``t`` (deploy/bridge_verifier.py)."""
-    signed = f"{timestamp}.{idempotency_key}.".encode() + body
-    digest = hmac.new(settings.BRIDGE_SIGNING_SECRET.encode(), signed, hashlib.sha256)
-    return f"t={timestamp},v2={digest.hexdigest()}"
 
 
 def _bridge_problem(error: httpx.HTTPError) -> str:

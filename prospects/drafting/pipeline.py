@@ -24,6 +24,7 @@ from prospects.deciding.decide import decision_decide, send_mode_now
 from prospects.deciding.safety_memory import remembered_safety
 from prospects.drafting.pace import send_schedule
 from prospects.drafting.retrieval import similar_corrections
+from prospects.events.services import draft_event_emit
 from prospects.experiments.guardrails import guard_arm
 from prospects.models import (
     RULES,
@@ -266,8 +267,8 @@ def draft_for_decision(
     canon texts (see ``draft_request``).
 
     The draft credits a workflow version only when a model engine ran it; the template
-    engine renders canon and records none. An approved draft's dispatch is enqueued only
-    after its row commits.
+    engine renders canon and records none. An approved draft's dispatch, and the event a
+    held draft makes for integrators, are enqueued only after its row commits.
     """
     engine_id = engine_id or decision.engine_id
     workflow_version = workflow_version or decision.workflow_version
@@ -301,6 +302,7 @@ def draft_for_decision(
         )
         if draft.status == Draft.Status.APPROVED:
             send_schedule(draft)
+        draft_event_emit(draft)
     if draft.experiment_arm:
         guard_arm(draft.experiment_arm)
     return draft

@@ -40,6 +40,7 @@ from prospects.drafting.pipeline import (
     draft_for_decision,
     draft_record,
 )
+from prospects.events.services import draft_event_emit
 from prospects.experiments.guardrails import guard_arm
 from prospects.models import Draft, DraftJob, DraftJobItem, WithoutWorkflow
 from prospects.selectors import pipeline_settings
@@ -397,6 +398,7 @@ def _hold_item(item: DraftJobItem, reason: HoldReason, detail: str) -> Draft:
             drafted_hold_reason=reason,
             engine_id=item.engine_id,
         )
+        draft_event_emit(draft)
     _finish_items([(item, draft)])
     if draft.experiment_arm:
         guard_arm(draft.experiment_arm)

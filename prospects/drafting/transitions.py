@@ -6,6 +6,7 @@ from django.db.models import Q
 from core.clock import now
 from core.history import history_record_update
 from engines.holds import HoldReason
+from prospects.events.services import draft_event_emit
 from prospects.models import Draft
 
 
@@ -28,14 +29,19 @@ def draft_transition(
 
 
 def draft_hold(*, draft_id, reason: HoldReason, detail: str = "", user=None) -> Draft | None:
-    """Puts an approved draft back on hold, e.g. when the bridge refused it."""
-    return draft_transition(
-        draft_id,
-        allowed_from=[Draft.Status.APPROVED],
-        user=user,
-        reason=f"hold:{reason}",
-        status=Draft.Status.HELD,
-        hold_reason=reason,
-        hold_detail=detail,
-        dispatch_claimed_at=None,
-    )
+    """Puts an approved draft back on hold, e.g. when the bridge refused it, and tells
+    integrators (``draft.held``) in the same transaction."""
+    with transaction.atomic():
+        draft = draft_transition(
+            draft_id,
+            allowed_from=[Draft.Status.APPROVED],
+            user=user,
+            reason=f"hold:{reason}",
+            status=Draft.Status.HELD,
+            hold_reason=reason,
+            hold_detail=detail,
+            dispatch_claimed_at=None,
+        )
+        if draft is not None:
+            draft_event_emit(draft)
+    return draft

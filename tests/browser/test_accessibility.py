@@ -5,6 +5,7 @@ from playwright.sync_api import expect
 
 from builder.models import Experiment, Snippet, Workflow
 from prospects.demo import DEMO_EXPERIMENT, demo_load, demo_users
+from prospects.events.services import subscription_create
 from prospects.jobs.services import job_create
 from prospects.models import Correction, Thread
 from tests.browser.conftest import accessibility_violations, log_in
@@ -45,6 +46,15 @@ PAGES = {
     "prospects:playground": None,
     "prospects:scheduled_sends": None,
     "prospects:send_pace": None,
+    "prospects:webhook_list": None,
+    "prospects:webhook_delivery_list": None,
+    "prospects:webhook_edit": lambda: {
+        "subscription_id": subscription_create(
+            url="https://crm.example/hooks",
+            events=["draft.sent"],
+            user=User.objects.get(username="admin"),
+        ).id
+    },
     "builder:workflow_list": None,
     "builder:workflow_new": None,
     "builder:workflow_edit": lambda: {
@@ -85,6 +95,9 @@ NOT_PAGES = {
     "prospects:workflow_preview_run",
     "prospects:playground_run",
     "prospects:send_cancel",
+    "prospects:webhook_create",
+    "prospects:webhook_deactivate",
+    "prospects:webhook_delivery_send_again",
     "builder:workflow_rollback",
     "builder:workflow_archive",
     "builder:snippet_create",

@@ -38,7 +38,7 @@ def test_an_admin_gets_every_page_in_four_folded_groups(admin_user):
     groups = menu_for(admin_user, "/")
 
     assert [group.title for group in groups] == ["Review", "Workflows", "Engines & GPU", "Settings"]
-    assert sum(len(group.links) for group in groups) == 15
+    assert sum(len(group.links) for group in groups) == 16
     assert all(group.folded for group in groups)
 
 
