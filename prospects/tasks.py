@@ -15,6 +15,7 @@ from prospects.builds.move_head import move_head_retrain
 from prospects.drafting.dispatch import draft_dispatch, drafts_dispatch_stale
 from prospects.drafting.runner import Outcome, job_chunk_run, jobs_sweep
 from prospects.jobs.preview import preview_run_execute
+from prospects.review.outcomes import outcomes_sweep_no_reply
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -58,6 +59,12 @@ def sweep_dispatches() -> int:
 @shared_task
 def sweep_runs() -> int:
     return runs_sweep()
+
+
+@shared_task
+def sweep_no_reply() -> int:
+    """Records ``no_reply`` for threads silent for ``NO_REPLY_DAYS`` after a reply."""
+    return outcomes_sweep_no_reply()
 
 
 @shared_task

@@ -15,7 +15,7 @@ from engines.models.gpu import GpuInstance
 from engines.moves import MOVE_WORDS, move_name
 from prospects.deciding.decision_gate import Gate2Rule
 from prospects.deciding.next_action import template_keys_in_use
-from prospects.models import Draft, DraftJob, DraftJobItem, Mode, ReasonTag
+from prospects.models import Draft, DraftJob, DraftJobItem, Mode, Outcome, ReasonTag, ThreadOutcome
 
 # Why a GPU machine changed state: the policy's reasons and the lifecycle's own steps.
 GPU_REASON_WORDS = {
@@ -53,6 +53,8 @@ def vocabulary() -> dict[str, dict[str, str]]:
         "archetype": dict(Archetype.choices),
         "reason_tag": dict(ReasonTag.choices),
         "thread_state": dict(ThreadState.choices),
+        "outcome": dict(Outcome.choices),
+        "outcome_source": dict(ThreadOutcome.Source.choices),
         "gpu_reason": GPU_REASON_WORDS,
         "gpu_state": dict(GpuInstance.State.choices),
         "version_state": STATE_WORDS,
