@@ -42,9 +42,7 @@ def thread_detail(request, thread_id):
     return _thread_page(request, thread_id)
 
 
-def _thread_page(
-    request, thread_id, *, safety_clear_form=None, outcome_form=None, status=200
-):
+def _thread_page(request, thread_id, *, safety_clear_form=None, outcome_form=None, status=200):
     get_object_or_404(Thread, id=thread_id)
     thread = selectors.thread_with_history(thread_id)
     reader = WaitingReader()
