@@ -46,6 +46,8 @@ class Command(BaseCommand):
             parse_engine_id(engine)
         except InvalidEngineId as error:
             raise CommandError(f"--engine: {error}") from error
+        if outcome is not None and outcome not in Outcome.values:
+            raise CommandError(f"--outcome: '{outcome}' is not one of {', '.join(Outcome.values)}.")
         lines = tuning_jsonl(
             engine_id=engine,
             fmt=Format(format),
