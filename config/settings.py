@@ -307,7 +307,7 @@ RETRIEVAL_CANDIDATES = env.int("RETRIEVAL_CANDIDATES", default=200)
 RETRIEVAL_ACCEPTED = env.int("RETRIEVAL_ACCEPTED", default=3)
 RETRIEVAL_REJECTED = env.int("RETRIEVAL_REJECTED", default=2)
 RETRIEVAL_MAX_CHARS = env.int("RETRIEVAL_MAX_CHARS", default=400)
-# Outcomes (prospects/review/outcomes.py): a thread with a reply sent, no outcome, and no
+# Outcomes (prospects/outcomes.py): a thread with a reply sent, no outcome, and no
 # inbound message for this many days is recorded `no_reply` by the hourly sweep.
 NO_REPLY_DAYS = env.int("NO_REPLY_DAYS", default=14)
 # Share of threads (by a hash of the thread id) whose examples go to the eval split.

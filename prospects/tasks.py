@@ -15,7 +15,7 @@ from prospects.builds.move_head import move_head_retrain
 from prospects.drafting.dispatch import draft_dispatch, drafts_dispatch_stale
 from prospects.drafting.runner import Outcome, job_chunk_run, jobs_sweep
 from prospects.jobs.preview import preview_run_execute
-from prospects.review.outcomes import outcomes_sweep_no_reply
+from prospects.outcomes import outcomes_sweep_no_reply
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

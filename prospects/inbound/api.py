@@ -29,7 +29,7 @@ from prospects.models import (
     Thread,
     ThreadOutcome,
 )
-from prospects.review.outcomes import outcome_record
+from prospects.outcomes import outcome_record
 from prospects.selectors import drafts_list, thread_with_history
 from prospects.waiting import WaitingReader
 

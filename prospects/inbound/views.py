@@ -20,7 +20,7 @@ from prospects import selectors
 from prospects.deciding.safety_memory import open_safety_cues, safety_memory_clear
 from prospects.inbound.forms import OutcomeForm, SafetyClearForm
 from prospects.models import Outcome, Thread, ThreadOutcome
-from prospects.review.outcomes import outcome_latest, outcome_record
+from prospects.outcomes import outcome_latest, outcome_record
 from prospects.waiting import WaitingReader
 
 THREADS_PER_PAGE = 25

@@ -3,7 +3,7 @@
 import pytest
 
 from prospects.models import Draft, Outcome
-from prospects.review.outcomes import outcome_record
+from prospects.outcomes import outcome_record
 from prospects.review.services import draft_approve, draft_correct, draft_reject
 from prospects.scores import Scores, draft_scores, scores_for
 from tests.support.drafting import ingest

@@ -18,7 +18,7 @@ from prospects.builds.tuning import (
     validator,
 )
 from prospects.models import Draft, Outcome
-from prospects.review.outcomes import outcome_record
+from prospects.outcomes import outcome_record
 from prospects.review.services import draft_approve, draft_correct, draft_reject
 from tests.support.drafting import ingest
 from tests.support.factories import make_inbound

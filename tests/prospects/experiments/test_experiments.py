@@ -20,7 +20,7 @@ from prospects.experiments.services import (
     results_for,
 )
 from prospects.models import Draft, Outcome
-from prospects.review.outcomes import outcome_record
+from prospects.outcomes import outcome_record
 from prospects.review.services import draft_approve, draft_correct, draft_reject
 from prospects.selectors import pipeline_settings
 from tests.support.drafting import as_drafted, ingest, review_with_winner

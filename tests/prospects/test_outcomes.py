@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from builder.taxonomy import ThreadState
 from core.clock import now
 from prospects.models import Outcome, OutcomeAttribution, Thread, ThreadOutcome
-from prospects.review.outcomes import outcome_record, outcomes_sweep_no_reply
+from prospects.outcomes import outcome_record, outcomes_sweep_no_reply
 from prospects.tasks import sweep_no_reply
 from tests.support.drafting import ingest
 from tests.support.factories import make_inbound
