@@ -185,10 +185,12 @@ class Metric(models.TextChoices):
     HOLD_RATE = "hold_rate", "Hold rate"
     LATENCY = "latency", "Latency (ms)"
     COST = "cost", "Cost per draft (USD)"
+    # Of the arm's threads with a sent reply, the share whose outcome was a booking.
+    BOOKED = "booked", "Booked"
 
 
-HIGHER_IS_BETTER = {Metric.ACCEPTED_UNEDITED: True}
-PROPORTION_METRICS = {Metric.ACCEPTED_UNEDITED, Metric.HOLD_RATE}
+HIGHER_IS_BETTER = {Metric.ACCEPTED_UNEDITED: True, Metric.BOOKED: True}
+PROPORTION_METRICS = {Metric.ACCEPTED_UNEDITED, Metric.HOLD_RATE, Metric.BOOKED}
 
 
 class Experiment(models.Model):

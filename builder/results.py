@@ -45,6 +45,12 @@ class ArmResult:
     latency_ms: float | None
     cost: float | None
     series: list[tuple[date, Sample]]
+    # Threads with a reply sent and those that booked, whatever the primary metric.
+    booked: Proportion = field(default_factory=lambda: Proportion(n=0, successes=0))
+
+    @property
+    def booked_interval(self) -> tuple[float, float]:
+        return stats.wilson_interval(self.booked)
 
     @property
     def n(self) -> int:
@@ -77,6 +83,11 @@ class ArmResult:
             "ci_high": self.interval[1] if self.interval else None,
             "latency_ms": self.latency_ms,
             "cost_per_draft": self.cost,
+            "booked_threads": self.booked.n,
+            "booked": self.booked.successes,
+            "booked_rate": self.booked.value,
+            "booked_ci_low": self.booked_interval[0] if self.booked.n else None,
+            "booked_ci_high": self.booked_interval[1] if self.booked.n else None,
             "comparison": (
                 {
                     "diff": self.comparison.diff,
@@ -161,6 +172,7 @@ def experiment_results(
                 latency_ms=sample_of(arm, Metric.LATENCY).value,
                 cost=sample_of(arm, Metric.COST).value,
                 series=outcome.series,
+                booked=sample_of(arm, Metric.BOOKED),
             )
         )
     return ExperimentResults(experiment=experiment, arms=results)

@@ -274,6 +274,7 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-training-and-evaluations": {"task": "prospects.tasks.sweep_runs", "schedule": 60.0},
     # Cheap when there is nothing to do: it counts the labels added since the last head.
     "retrain-move-head": {"task": "prospects.tasks.retrain_move_head", "schedule": 3600.0},
+    "record-no-reply-outcomes": {"task": "prospects.tasks.sweep_no_reply", "schedule": 3600.0},
     "gpu-lifecycle-tick": {
         "task": "prospects.tasks.gpu_tick",
         "schedule": GPU_TICK_SECONDS,
@@ -312,6 +313,9 @@ RETRIEVAL_CANDIDATES = env.int("RETRIEVAL_CANDIDATES", default=200)
 RETRIEVAL_ACCEPTED = env.int("RETRIEVAL_ACCEPTED", default=3)
 RETRIEVAL_REJECTED = env.int("RETRIEVAL_REJECTED", default=2)
 RETRIEVAL_MAX_CHARS = env.int("RETRIEVAL_MAX_CHARS", default=400)
+# Outcomes (prospects/outcomes.py): a thread with a reply sent, no outcome, and no
+# inbound message for this many days is recorded `no_reply` by the hourly sweep.
+NO_REPLY_DAYS = env.int("NO_REPLY_DAYS", default=14)
 # Share of threads (by a hash of the thread id) whose examples go to the eval split.
 TUNING_EVAL_PERCENT = env.int("TUNING_EVAL_PERCENT", default=10)
 # Training runs (engines/training/runs.py): the base weights' folder when the parent build names

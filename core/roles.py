@@ -70,6 +70,12 @@ def can_review(user) -> bool:
     return has_role(user, Role.ADMIN, Role.COWORKER)
 
 
+def can_record_outcome(user) -> bool:
+    """Record how a thread ended (booked, declined, ...): the reviewers on the thread
+    page, and the REST client (the bridge or a CRM) through the API."""
+    return has_role(user, Role.ADMIN, Role.COWORKER, Role.CLIENT)
+
+
 def can_ingest(user) -> bool:
     return has_role(user, Role.ADMIN, Role.OPERATOR, Role.CLIENT)
 

@@ -7,13 +7,16 @@ from prospects.models import (
     Draft,
     InboundMessage,
     MoveLabel,
+    OutcomeAttribution,
     PipelineSettings,
     SafetyCue,
     Thread,
+    ThreadOutcome,
 )
 
 admin.site.register([Thread, InboundMessage, Decision], EvidenceAdmin)
-admin.site.register([Draft, Correction, MoveLabel, SafetyCue], EvidenceHistoryAdmin)
+admin.site.register([Draft, Correction, MoveLabel, SafetyCue, ThreadOutcome], EvidenceHistoryAdmin)
+admin.site.register(OutcomeAttribution, EvidenceAdmin)
 # The pipeline settings change only through the panel and the API: the engine switches
 # check the registry and ask for a confirmation, every setting is validated and kept in
 # history with who changed it. Django admin shows them, with that history, and no form.

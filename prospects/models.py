@@ -713,5 +713,83 @@ class PlaygroundRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+
+
+class Outcome(models.TextChoices):
+    """How a thread ended, as the panel, the API (bridge or CRM) or the no-reply sweep says."""
+
+    BOOKED = "booked", "Booked"
+    DECLINED = "declined", "Declined"
+    NO_REPLY = "no_reply", "No reply"
+    BLOCKED = "blocked", "Blocked"
+
+
+# The thread state each outcome moves a thread to: booked is its own state, the others
+# end the conversation.
+STATE_AFTER_OUTCOME = {
+    Outcome.BOOKED: ThreadState.BOOKED,
+    Outcome.DECLINED: ThreadState.CLOSED,
+    Outcome.NO_REPLY: ThreadState.CLOSED,
+    Outcome.BLOCKED: ThreadState.CLOSED,
+}
+
+
+class ThreadOutcome(models.Model):
+    """One recorded outcome of a thread; the latest is the thread's. Attributed to every
+    draft sent in the thread before it (``OutcomeAttribution``)."""
+
+    class Source(models.TextChoices):
+        PANEL = "panel", "The thread page"
+        API = "api", "The API"
+        SWEEP = "sweep", "The no-reply sweep"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    thread = models.ForeignKey(Thread, related_name="outcomes", on_delete=models.PROTECT)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, related_name="+", on_delete=models.SET_NULL
+    )
+    recorded_at = models.DateTimeField(default=now, db_index=True)
+    drafts = models.ManyToManyField(Draft, through="OutcomeAttribution", related_name="outcomes")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-recorded_at"]
+        indexes = [models.Index(fields=["thread", "-recorded_at"], name="outcome_thread_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.outcome} ({self.thread_id})"
+
+
+class OutcomeAttribution(models.Model):
+    """A sent draft an outcome followed, with what produced the draft copied at the time
+    (workflow version, engine build, experiment arm), as corrections copy them."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    outcome = models.ForeignKey(
+        ThreadOutcome, related_name="attributions", on_delete=models.PROTECT
+    )
+    draft = models.ForeignKey(Draft, related_name="attributions", on_delete=models.PROTECT)
+    workflow_version = models.ForeignKey(
+        WorkflowVersion,
+        null=True,
+        blank=True,
+        related_name="outcome_attributions",
+        on_delete=models.PROTECT,
+    )
+    engine_id = models.CharField(max_length=MAX_ENGINE_ID_LENGTH)
+    experiment_arm = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["outcome", "draft"], name="attribution_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.outcome_id} <- draft {self.draft_id}"
+
+
 # Webhooks for integrators: their own module, tables of this app.
 from prospects.events.models import EventName, WebhookDelivery, WebhookSubscription  # noqa: E402, F401

@@ -6,16 +6,24 @@ experiments all read them from here.
 
 from dataclasses import dataclass
 
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 
 from engines.holds import ENGINE_FAILURES
-from prospects.models import Correction, Draft
+from prospects.models import Correction, Draft, Outcome, OutcomeAttribution
 
 REVIEWED = Q(reviewed_at__isnull=False)
 REJECTED = REVIEWED & Q(status=Draft.Status.REJECTED)
 CORRECTED = Q(correction__kind=Correction.Kind.EDITED)
 ACCEPTED_UNEDITED = REVIEWED & Q(correction__isnull=True) & ~Q(status=Draft.Status.REJECTED)
 HELD_BY_ENGINE = Q(drafted_hold_reason__in=sorted(ENGINE_FAILURES))
+SENT = Q(status=Draft.Status.SENT)
+
+
+def booked_after() -> Exists:
+    """A sent draft whose thread's booking was attributed to it (it was sent before)."""
+    return Exists(
+        OutcomeAttribution.objects.filter(draft=OuterRef("pk"), outcome__outcome=Outcome.BOOKED)
+    )
 
 
 @dataclass(frozen=True)
@@ -27,6 +35,8 @@ class Scores:
     rejected: int = 0
     held_by_engine: int = 0
     mean_edit_distance: float | None = None  # over edited drafts; None when there are none
+    threads_sent: int = 0  # threads where one of these drafts was sent
+    threads_booked: int = 0  # of those, the threads whose booking is attributed to one
 
     @property
     def accepted_rate(self) -> float | None:
@@ -42,6 +52,11 @@ class Scores:
         """Share of drafts the engine or the validation gate could not deliver."""
         return self.held_by_engine / self.drafts if self.drafts else None
 
+    @property
+    def booking_rate(self) -> float | None:
+        """Share of the threads these drafts were sent in that then booked."""
+        return self.threads_booked / self.threads_sent if self.threads_sent else None
+
     def as_json(self) -> dict:
         return {
             "drafts": self.drafts,
@@ -54,6 +69,9 @@ class Scores:
             "mean_edit_distance": self.mean_edit_distance,
             "rejection_rate": self.rejection_rate,
             "hold_rate": self.hold_rate,
+            "threads_sent": self.threads_sent,
+            "threads_booked": self.threads_booked,
+            "booking_rate": self.booking_rate,
         }
 
 
@@ -71,6 +89,8 @@ def draft_scores(group_by: str, drafts: QuerySet[Draft] | None = None) -> dict:
             rejected=Count("id", filter=REJECTED),
             held_by_engine=Count("id", filter=HELD_BY_ENGINE),
             mean_edit_distance=Avg("correction__edit_distance", filter=CORRECTED),
+            threads_sent=Count("thread", filter=SENT, distinct=True),
+            threads_booked=Count("thread", filter=SENT & Q(booked_after()), distinct=True),
         )
     )
     return {row.pop(group_by): Scores(**row) for row in rows}

@@ -15,6 +15,7 @@ from prospects.models import (
     PipelineSettings,
     SafetyCue,
     Thread,
+    ThreadOutcome,
     awaiting_review,
 )
 
@@ -159,6 +160,11 @@ def threads_for_clients() -> QuerySet[Thread]:
         ),
         person_only=Exists(
             SafetyCue.objects.filter(thread=OuterRef("pk"), cleared_at__isnull=True)
+        ),
+        outcome=Subquery(
+            ThreadOutcome.objects.filter(thread=OuterRef("pk"))
+            .order_by("-recorded_at")
+            .values("outcome")[:1]
         ),
     )
 

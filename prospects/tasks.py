@@ -17,6 +17,7 @@ from prospects.drafting.runner import Outcome, job_chunk_run, jobs_sweep
 from prospects.events.services import deliveries_sweep, delivery_attempt
 from prospects.jobs.playground import playground_run_execute
 from prospects.jobs.preview import preview_run_execute
+from prospects.outcomes import outcomes_sweep_no_reply
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -81,6 +82,12 @@ def sweep_webhooks() -> int:
 @shared_task
 def sweep_runs() -> int:
     return runs_sweep()
+
+
+@shared_task
+def sweep_no_reply() -> int:
+    """Records ``no_reply`` for threads silent for ``NO_REPLY_DAYS`` after a reply."""
+    return outcomes_sweep_no_reply()
 
 
 @shared_task

@@ -21,7 +21,9 @@ from prospects.models import (
     DraftJobItem,
     EventName,
     Mode,
+    Outcome,
     ReasonTag,
+    ThreadOutcome,
     WebhookDelivery,
 )
 
@@ -61,6 +63,8 @@ def vocabulary() -> dict[str, dict[str, str]]:
         "archetype": dict(Archetype.choices),
         "reason_tag": dict(ReasonTag.choices),
         "thread_state": dict(ThreadState.choices),
+        "outcome": dict(Outcome.choices),
+        "outcome_source": dict(ThreadOutcome.Source.choices),
         "gpu_reason": GPU_REASON_WORDS,
         "gpu_state": dict(GpuInstance.State.choices),
         "version_state": STATE_WORDS,

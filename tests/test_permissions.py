@@ -174,6 +174,13 @@ MATRIX = [
     ("GET", "/api/decisions/", None, api(200, *ANY_ROLE)),
     ("GET", "/api/threads/{thread}/", None, api(200, *ANY_ROLE)),
     ("POST", "/api/threads/{thread}/safety-clear/", {"reason": "Checked."}, api(200, *ADMINS)),
+    # can_record_outcome: reviewers and the bridge or CRM (REST client); 201 on each first try.
+    (
+        "POST",
+        "/api/threads/{thread}/outcome/",
+        {"outcome": "booked"},
+        api(201, *REVIEWERS, CLIENT),
+    ),
     ("GET", "/api/settings/draft-engine/", None, api(200, *ANY_ROLE)),
     ("PUT", "/api/settings/draft-engine/", {"draft_engine": "template"}, api(200, *ADMINS)),
     ("GET", "/api/settings/classifier-engine/", None, api(200, *ANY_ROLE)),
@@ -309,6 +316,7 @@ MATRIX = [
     ("GET", "/threads/", None, panel(200, *ANY_ROLE)),
     ("GET", "/threads/{thread}/", None, panel(200, *ANY_ROLE)),
     ("POST", "/threads/{thread}/safety-clear/", {"reason": "Checked."}, panel(302, *ADMINS)),
+    ("POST", "/threads/{thread}/outcome/", {"outcome": "booked"}, panel(302, *REVIEWERS, CLIENT)),
     ("GET", "/decisions/", None, panel(200, *REVIEWERS)),
     (
         "POST",

@@ -17,6 +17,7 @@ from prospects.engine_switch import (
     draft_engine_set,
     uncertain_move_threshold_set,
 )
+from prospects.models import Outcome
 from prospects.selectors import pipeline_settings
 
 
@@ -101,13 +102,23 @@ class TuningExportQuerySerializer(serializers.Serializer):
     format = serializers.ChoiceField(choices=[f.value for f in Format])
     since = UtcDateTimeField(required=False)
     split = serializers.ChoiceField(choices=[s.value for s in Split], default=Split.ALL.value)
+    outcome = serializers.ChoiceField(
+        choices=Outcome.choices,
+        required=False,
+        help_text="Only drafts sent before a recorded thread outcome of this kind.",
+    )
 
 
-def tuning_response(*, engine: str, format: str, since=None, split: str = "all"):
+def tuning_response(
+    *, engine: str, format: str, since=None, split: str = "all", outcome: str | None = None
+):
     """The export as a streamed JSONL download (the panel serves the same one)."""
-    lines = tuning_jsonl(engine_id=engine, fmt=Format(format), since=since, split=Split(split))
+    lines = tuning_jsonl(
+        engine_id=engine, fmt=Format(format), since=since, split=Split(split), outcome=outcome
+    )
     response = StreamingHttpResponse(lines, content_type="application/x-ndjson; charset=utf-8")
-    name = f"{engine}-{format}{'' if split == 'all' else '-' + split}.jsonl"
+    parts = [engine, format, *([outcome] if outcome else []), *([split] if split != "all" else [])]
+    name = "-".join(parts) + ".jsonl"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 

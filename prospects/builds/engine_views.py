@@ -32,7 +32,7 @@ from prospects.engine_switch import (
     draft_engine_set,
     uncertain_move_threshold_set,
 )
-from prospects.models import RULES, Draft
+from prospects.models import RULES, Draft, Outcome
 from prospects.scores import Scores, draft_scores
 
 
@@ -65,14 +65,19 @@ def engine_detail(request, engine_id):
 def engine_export(request, engine_id):
     """The same stream as ``GET /api/exports/tuning/``, for a click in the panel."""
     engine_id = _known_engine(engine_id)
+    outcome = request.GET.get("outcome") or None
     try:
         fmt, split = (
             Format(request.GET.get("format", "sft")),
             Split(request.GET.get("split", "all")),
         )
     except ValueError:
-        return HttpResponseBadRequest("format must be sft or dpo; split all, train or eval.")
-    return tuning_response(engine=engine_id, format=fmt.value, split=split.value)
+        return HttpResponseBadRequest(
+            "format must be sft, dpo or dpo-booked; split all, train or eval."
+        )
+    if outcome is not None and outcome not in Outcome.values:
+        return HttpResponseBadRequest(f"outcome must be one of {', '.join(Outcome.values)}.")
+    return tuning_response(engine=engine_id, format=fmt.value, split=split.value, outcome=outcome)
 
 
 @dataclass(frozen=True)

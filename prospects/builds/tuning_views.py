@@ -34,9 +34,9 @@ from prospects.builds.forms import (
 from prospects.builds.promotion import PromotionRefused, build_promote, champion_of
 from prospects.builds.rules_champion import evaluation_pairs
 from prospects.builds.training_runs import training_run_start
-from prospects.builds.tuning import Format, Split
+from prospects.builds.tuning import FORMAT_WORDS, Format, Split
 from prospects.engine_switch import build_head
-from prospects.models import Draft
+from prospects.models import Draft, Outcome
 from prospects.scores import draft_scores, scores_for
 
 ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
@@ -148,6 +148,15 @@ def serving_context(build: EngineBuild | None, user, form: BuildConcurrencyForm 
     }
 
 
+# The build page's export table: (format, outcome filter, what a person reads).
+EXPORT_ROWS = [
+    (Format.SFT, "", FORMAT_WORDS[Format.SFT]),
+    (Format.SFT, Outcome.BOOKED, f"{FORMAT_WORDS[Format.SFT]}, in threads that booked"),
+    (Format.DPO, "", FORMAT_WORDS[Format.DPO]),
+    (Format.DPO_BOOKED, "", FORMAT_WORDS[Format.DPO_BOOKED]),
+]
+
+
 def build_page(request, engine_id: str, *, status: int = 200, **forms):
     """The build page; an action's bound form comes back in ``forms``, with its errors."""
     build = _tunable_build(engine_id)
@@ -164,7 +173,7 @@ def build_page(request, engine_id: str, *, status: int = 200, **forms):
             "scores": scores_for("engine_id", engine_id),
             "by_version": [(versions.get(key), score) for key, score in by_version.items()],
             "corrections": selectors.corrections_list().filter(engine_id=engine_id)[:10],
-            "formats": list(Format),
+            "formats": EXPORT_ROWS,
             "splits": list(Split),
             **tuning_context(build, request.user, forms),
             **serving_context(build, request.user, forms.get("concurrency_form")),

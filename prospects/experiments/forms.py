@@ -37,7 +37,8 @@ class ExperimentForm(forms.Form):
         label="Minimum sample per arm",
         min_value=1,
         initial=100,
-        help_text="Drafts each arm needs, measured on the metric, before any verdict.",
+        help_text="Drafts each arm needs, measured on the metric, before any verdict "
+        "(for Booked: threads with a reply sent).",
     )
     template_keys = forms.MultipleChoiceField(required=False, widget=TemplateKeyBoxes)
     archetypes = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)

@@ -23,7 +23,14 @@ from builder.stats import Mean, Proportion, Sample
 from core.roles import can_change_engine
 from prospects.engine_switch import draft_engine_set
 from prospects.models import Draft
-from prospects.scores import ACCEPTED_UNEDITED, CORRECTED, HELD_BY_ENGINE, REVIEWED
+from prospects.scores import (
+    ACCEPTED_UNEDITED,
+    CORRECTED,
+    HELD_BY_ENGINE,
+    REVIEWED,
+    SENT,
+    booked_after,
+)
 from prospects.selectors import pipeline_settings
 
 
@@ -33,6 +40,9 @@ class _Measure:
 
     counts: Q
     value: object
+    # Counted per thread, not per draft: of the threads ``counts`` finds, those where a
+    # draft also meets ``success`` (a proportion; ``value`` is unused).
+    success: Q | None = None
 
 
 def _flag(condition: Q) -> Case:
@@ -49,13 +59,19 @@ def _measures() -> dict[str, _Measure]:
         ),
         Metric.LATENCY: _Measure(~HELD_BY_ENGINE, Cast(F("engine_latency_ms"), FloatField())),
         Metric.COST: _Measure(Q(), tokens * (settings.DRAFT_COST_PER_1K_TOKENS / 1000)),
+        # Threads, not drafts: one booking is one success however many replies led to it.
+        Metric.BOOKED: _Measure(SENT, None, success=SENT & Q(booked_after())),
     }
 
 
 def _aggregates(metrics) -> dict:
     aggregates = {"drafts": Count("id")}
     for name, measure in _measures().items():
-        if name in metrics:
+        if name in metrics and measure.success is not None:
+            aggregates[f"{name}__n"] = Count("thread", filter=measure.counts, distinct=True)
+            booked = Count("thread", filter=measure.success, distinct=True)
+            aggregates[f"{name}__sum"] = aggregates[f"{name}__sumsq"] = booked
+        elif name in metrics:
             aggregates[f"{name}__n"] = Count("id", filter=measure.counts)
             aggregates[f"{name}__sum"] = Sum(measure.value, filter=measure.counts)
             aggregates[f"{name}__sumsq"] = Sum(measure.value * measure.value, filter=measure.counts)

@@ -14,13 +14,23 @@ from rest_framework.views import APIView
 from builder.taxonomy import Archetype
 from core.datetimes import UtcIsoDateTimeFilter
 from core.fields import StrictCharField
-from core.roles import Allows, can_clear_safety, can_ingest, has_any_role
+from core.roles import Allows, can_clear_safety, can_ingest, can_record_outcome, has_any_role
 from core.untrusted import strip_invisible
 from engines.holds import WaitReason
 from prospects.deciding.safety_memory import safety_memory_clear
 from prospects.drafting.pace import known_time_zone
 from prospects.inbound.ingest import Inbound, inbound_ingest
-from prospects.models import Decision, Draft, InboundMessage, SafetyCue, Thread
+from prospects.models import (
+    Decision,
+    Draft,
+    InboundMessage,
+    Outcome,
+    OutcomeAttribution,
+    SafetyCue,
+    Thread,
+    ThreadOutcome,
+)
+from prospects.outcomes import outcome_record
 from prospects.selectors import drafts_list, thread_with_history
 from prospects.waiting import WaitingReader
 
@@ -290,3 +300,69 @@ class ThreadSafetyClearView(APIView):
             thread_id=pk, user=request.user, reason=serializer.validated_data["reason"]
         )
         return Response({"cleared": cleared})
+
+
+class OutcomeInputSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
+    note = StrictCharField(max_length=500, required=False, default="", allow_blank=True)
+
+
+class OutcomeAttributionSerializer(serializers.ModelSerializer):
+    draft = serializers.UUIDField(source="draft_id", read_only=True)
+    workflow_version = serializers.CharField(
+        source="workflow_version.label", allow_null=True, read_only=True
+    )
+
+    class Meta:
+        model = OutcomeAttribution
+        fields = ["draft", "workflow_version", "engine_id", "experiment_arm"]
+
+
+class ThreadOutcomeSerializer(serializers.ModelSerializer):
+    thread = serializers.UUIDField(source="thread_id", read_only=True)
+    thread_state = serializers.CharField(source="thread.state", read_only=True)
+    recorded_by = serializers.StringRelatedField()
+    attributions = OutcomeAttributionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ThreadOutcome
+        fields = [
+            "id",
+            "thread",
+            "thread_state",
+            "outcome",
+            "source",
+            "note",
+            "recorded_by",
+            "recorded_at",
+            "attributions",
+        ]
+
+
+class ThreadOutcomeView(APIView):
+    """Record how a thread ended: 201 with the new outcome, or 200 with the thread's
+    latest when it is already that outcome (nothing changes)."""
+
+    permission_classes = [Allows(can_record_outcome)]
+
+    @extend_schema(
+        request=OutcomeInputSerializer,
+        responses={201: ThreadOutcomeSerializer, 200: ThreadOutcomeSerializer},
+    )
+    def post(self, request, pk):
+        try:
+            thread = Thread.objects.get(id=pk)
+        except Thread.DoesNotExist:
+            raise Http404 from None
+        serializer = OutcomeInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        recorded = outcome_record(
+            thread=thread,
+            user=request.user,
+            source=ThreadOutcome.Source.API,
+            **serializer.validated_data,
+        )
+        return Response(
+            ThreadOutcomeSerializer(recorded.outcome).data,
+            status=status.HTTP_201_CREATED if recorded.created else status.HTTP_200_OK,
+        )

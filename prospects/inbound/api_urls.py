@@ -14,4 +14,5 @@ urlpatterns = [
         api.ThreadSafetyClearView.as_view(),
         name="api-thread-safety-clear",
     ),
+    path("threads/<uuid:pk>/outcome/", api.ThreadOutcomeView.as_view(), name="api-thread-outcome"),
 ]

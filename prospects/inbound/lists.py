@@ -14,7 +14,7 @@ from core.pagination import CreatedCursorPagination
 from core.roles import Allows, has_any_role
 from engines.moves import all_moves, move_name
 from prospects.deciding.decision_gate import Gate2Result
-from prospects.models import Decision, Draft, Thread
+from prospects.models import Decision, Draft, Outcome, Thread
 from prospects.selectors import decisions_for_clients, threads_for_clients
 
 MOVES = [(move, move_name(move)) for move in all_moves()]
@@ -40,10 +40,13 @@ class ThreadListFilter(CreatedRangeFilter):
     template_key = django_filters.CharFilter(
         field_name="latest_template_key", label="The latest decision's template key"
     )
+    outcome = django_filters.ChoiceFilter(
+        choices=Outcome.choices, label="The thread's latest recorded outcome"
+    )
 
     class Meta:
         model = Thread
-        fields = ["state", "move", "template_key", "created_after", "created_before"]
+        fields = ["state", "move", "template_key", "outcome", "created_after", "created_before"]
 
 
 class DecisionListFilter(CreatedRangeFilter):
@@ -82,6 +85,15 @@ class ThreadRowSerializer(serializers.ModelSerializer):
     latest_template_key = serializers.CharField(read_only=True, allow_null=True)
     message_count = serializers.IntegerField(read_only=True)
     draft_count = serializers.IntegerField(read_only=True)
+    outcome = serializers.ChoiceField(
+        choices=Outcome.choices,
+        read_only=True,
+        allow_null=True,
+        help_text="The latest outcome recorded for the thread (booked, declined, ...).",
+    )
+    time_zone = serializers.CharField(
+        read_only=True, help_text="IANA; blank: the install's default (quiet hours)."
+    )
     person_only = serializers.BooleanField(
         read_only=True,
         help_text="A safety cue no admin has cleared: every reply is held for a person.",
@@ -105,6 +117,8 @@ class ThreadRowSerializer(serializers.ModelSerializer):
             "latest_template_key",
             "message_count",
             "draft_count",
+            "outcome",
+            "time_zone",
             "person_only",
         ]
 

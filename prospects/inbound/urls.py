@@ -10,4 +10,5 @@ urlpatterns = [
         views.thread_safety_clear,
         name="thread_safety_clear",
     ),
+    path("threads/<uuid:thread_id>/outcome/", views.thread_outcome, name="thread_outcome"),
 ]

@@ -11,14 +11,16 @@ from core.forms import add_service_error
 from core.roles import (
     allow,
     can_clear_safety,
+    can_record_outcome,
     can_review,
     has_any_role,
 )
 from engines.selectors import selectable_engine_ids
 from prospects import selectors
 from prospects.deciding.safety_memory import open_safety_cues, safety_memory_clear
-from prospects.inbound.forms import SafetyClearForm
-from prospects.models import Thread
+from prospects.inbound.forms import OutcomeForm, SafetyClearForm
+from prospects.models import Outcome, Thread, ThreadOutcome
+from prospects.outcomes import outcome_latest, outcome_record
 from prospects.waiting import WaitingReader
 
 THREADS_PER_PAGE = 25
@@ -40,7 +42,7 @@ def thread_detail(request, thread_id):
     return _thread_page(request, thread_id)
 
 
-def _thread_page(request, thread_id, *, safety_clear_form=None, status=200):
+def _thread_page(request, thread_id, *, safety_clear_form=None, outcome_form=None, status=200):
     get_object_or_404(Thread, id=thread_id)
     thread = selectors.thread_with_history(thread_id)
     reader = WaitingReader()
@@ -53,6 +55,10 @@ def _thread_page(request, thread_id, *, safety_clear_form=None, status=200):
             "thread": thread,
             "thread_id": thread_id,
             "can_review": can_review(request.user),
+            "outcome": outcome_latest(thread_id),
+            "outcome_choices": Outcome.choices,
+            "can_record_outcome": can_record_outcome(request.user),
+            "outcome_form": outcome_form or OutcomeForm(auto_id="outcome_%s"),
             **safety_banner(request.user, thread_id, form=safety_clear_form),
         },
         status=status,
@@ -86,4 +92,34 @@ def thread_safety_clear(request, thread_id):
     messages.success(
         request, f"Cleared {cleared} safety cue(s): replies here follow the send mode again."
     )
+    return redirect("prospects:thread_detail", thread_id=thread_id)
+
+
+@allow(can_record_outcome)
+@require_POST
+def thread_outcome(request, thread_id):
+    thread = get_object_or_404(Thread, id=thread_id)
+    form = OutcomeForm(request.POST, auto_id="outcome_%s")
+    if form.is_valid():
+        try:
+            recorded = outcome_record(
+                thread=thread,
+                outcome=form.cleaned_data["outcome"],
+                user=request.user,
+                source=ThreadOutcome.Source.PANEL,
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as invalid:
+            add_service_error(form, invalid)
+    if form.errors:
+        return _thread_page(request, thread_id, outcome_form=form, status=400)
+    words = recorded.outcome.get_outcome_display()
+    if recorded.created:
+        messages.success(
+            request,
+            f"Outcome recorded: {words}. The thread is now "
+            f"{recorded.outcome.thread.get_state_display()}.",
+        )
+    else:
+        messages.info(request, f"The outcome was already {words}: nothing changed.")
     return redirect("prospects:thread_detail", thread_id=thread_id)

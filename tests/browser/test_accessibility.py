@@ -90,6 +90,7 @@ NOT_PAGES = {
     "prospects:job_start",
     "prospects:decision_label_bulk",
     "prospects:thread_safety_clear",
+    "prospects:thread_outcome",
     "prospects:job_cancel",
     "prospects:job_retry",
     "prospects:workflow_preview_run",

@@ -2,11 +2,13 @@
 
 import pytest
 
-from prospects.models import Draft
+from prospects.models import Draft, Outcome
+from prospects.outcomes import outcome_record
 from prospects.review.services import draft_approve, draft_correct, draft_reject
 from prospects.scores import Scores, draft_scores, scores_for
 from tests.support.drafting import ingest
 from tests.support.factories import make_inbound
+from tests.support.outcomes import sent_reply
 
 pytestmark = pytest.mark.django_db
 
@@ -51,3 +53,31 @@ def test_no_drafts_means_no_rates():
     assert scores == Scores()
     assert scores.accepted_rate is None
     assert scores.hold_rate is None
+
+
+def test_booking_rate_counts_threads_with_a_sent_reply_that_booked(canon, coworker, bridge):
+
+    booked = sent_reply(coworker, thread="t-1")
+    sent_reply(coworker, "Still there?", thread="t-1")  # a second reply, the same thread
+    declined = sent_reply(coworker, thread="t-2")
+    sent_reply(coworker, thread="t-3")
+    ingest(make_inbound(thread="t-4"))  # held, never sent: not in the denominator
+    outcome_record(thread=booked.thread, outcome=Outcome.BOOKED, user=coworker, source="api")
+    outcome_record(thread=declined.thread, outcome=Outcome.DECLINED, user=coworker, source="api")
+
+    scores = scores_for("engine_id", "template")
+
+    assert (scores.threads_sent, scores.threads_booked) == (3, 1)
+    assert scores.booking_rate == pytest.approx(1 / 3)
+    assert scores.drafts == 5  # the outcome's two attributions do not count a draft twice
+    assert scores.as_json()["booking_rate"] == pytest.approx(1 / 3)
+
+
+def test_a_booking_before_a_reply_was_sent_is_not_credited(canon, coworker, bridge):
+
+    thread = ingest(make_inbound(thread="t-early")).decision.thread
+    outcome_record(thread=thread, outcome=Outcome.BOOKED, user=coworker, source="api")
+    sent_reply(coworker, "Later", thread="t-early")
+
+    scores = scores_for("engine_id", "template")
+    assert (scores.threads_sent, scores.threads_booked) == (1, 0)

@@ -8,6 +8,7 @@ from django.utils.timezone import make_aware
 
 from engines.ids import InvalidEngineId, parse_engine_id
 from prospects.builds.tuning import Format, Split, tuning_jsonl
+from prospects.models import Outcome
 
 
 def since_arg(value: str):
@@ -21,25 +22,38 @@ def since_arg(value: str):
 
 
 class Command(BaseCommand):
-    help = "Exports an engine build's reviewed drafts as fine-tuning JSONL (SFT or DPO)."
+    help = (
+        "Exports an engine build's reviewed drafts as fine-tuning JSONL (SFT or DPO), or "
+        "DPO pairs of a reply that booked over one that did not (dpo-booked)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--engine", required=True, help="Engine id, e.g. vllm-gemma3_v1.")
         parser.add_argument("--format", required=True, choices=[f.value for f in Format])
         parser.add_argument("--since", help="Only drafts reviewed at or after this ISO time.")
         parser.add_argument("--split", default="all", choices=[s.value for s in Split])
+        parser.add_argument(
+            "--outcome",
+            choices=Outcome.values,
+            help="Only drafts sent before a recorded thread outcome of this kind (sft, dpo).",
+        )
         parser.add_argument("--out", help="Write here (replaced atomically) instead of stdout.")
 
-    def handle(self, *args, engine, format, since=None, split="all", out=None, **options):
+    def handle(
+        self, *args, engine, format, since=None, split="all", outcome=None, out=None, **options
+    ):
         try:
             parse_engine_id(engine)
         except InvalidEngineId as error:
             raise CommandError(f"--engine: {error}") from error
+        if outcome is not None and outcome not in Outcome.values:
+            raise CommandError(f"--outcome: '{outcome}' is not one of {', '.join(Outcome.values)}.")
         lines = tuning_jsonl(
             engine_id=engine,
             fmt=Format(format),
             since=since_arg(since) if since else None,
             split=Split(split),
+            outcome=outcome,
         )
         count = self._write(Path(out), lines) if out else self._print(lines)
         self.stderr.write(f"{count} {format} lines exported for {engine}.")

@@ -9,11 +9,20 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from core.clock import now
-from prospects.builds.tuning import Format, Split, split_of, tuning_lines, validator
-from prospects.models import Draft
+from prospects.builds.tuning import (
+    Format,
+    Split,
+    prompt_messages,
+    split_of,
+    tuning_lines,
+    validator,
+)
+from prospects.models import Draft, Outcome
+from prospects.outcomes import outcome_record
 from prospects.review.services import draft_approve, draft_correct, draft_reject
 from tests.support.drafting import ingest
 from tests.support.factories import make_inbound
+from tests.support.outcomes import sent_reply
 
 pytestmark = pytest.mark.django_db
 
@@ -112,3 +121,102 @@ def test_the_export_command_to_stdout_and_bad_arguments(reviewed):
 def test_a_line_that_breaks_the_schema_is_caught():
     bad = {"messages": [{"role": "user", "content": "x"}], "metadata": {}}
     assert not validator(Format.SFT).is_valid(bad)
+
+
+class TestOutcomes:
+    """Exports by thread outcome (issue 33): ``--outcome booked`` and ``dpo-booked`` pairs."""
+
+    @pytest.fixture
+    def outcomes(self, canon, coworker, bridge, settings):
+        """Three welcome replies sent: t-booked booked (and a second reply there, another
+        template key), t-declined declined, t-open with no outcome yet."""
+        settings.TUNING_EVAL_PERCENT = 0
+        booked = sent_reply(coworker, thread="t-booked", text="Hi! Coffee on Friday?")
+        followup = sent_reply(coworker, "Friday works", thread="t-booked", text="Great, 3pm.")
+        declined = sent_reply(coworker, thread="t-declined", text="Hello. Any questions?")
+        sent_reply(coworker, thread="t-open", text="Hey, how are you?")
+        outcome_record(thread=booked.thread, outcome=Outcome.BOOKED, user=coworker, source="api")
+        outcome_record(
+            thread=declined.thread, outcome=Outcome.DECLINED, user=coworker, source="api"
+        )
+        return booked, followup, declined
+
+    def test_outcome_keeps_the_drafts_a_booking_followed(self, outcomes):
+        booked, followup, declined = outcomes
+        lines = list(tuning_lines(engine_id="template", fmt=Format.SFT, outcome="booked"))
+        assert {line["metadata"]["draft_id"] for line in lines} == {
+            str(booked.id),
+            str(followup.id),
+        }
+        assert {line["metadata"]["thread_outcome"] for line in lines} == {"booked"}
+        every = list(tuning_lines(engine_id="template", fmt=Format.SFT))
+        assert {line["metadata"]["thread_outcome"] for line in every} == {
+            "booked",
+            "declined",
+            None,
+        }
+
+    def test_booking_pairs_choose_the_booked_reply_of_the_same_template_key(self, outcomes):
+        booked, followup, declined = outcomes
+        assert booked.decision.template_key == declined.decision.template_key
+        assert followup.decision.template_key != booked.decision.template_key
+
+        [pair] = tuning_lines(engine_id="template", fmt=Format.DPO_BOOKED)
+
+        assert pair["chosen"] == [{"role": "assistant", "content": "Hi! Coffee on Friday?"}]
+        assert pair["rejected"] == [{"role": "assistant", "content": "Hello. Any questions?"}]
+        # The chosen reply's prompt (each rebuild has its own random data boundary).
+        assert [turn["role"] for turn in pair["prompt"]] == ["system", "user"]
+        assert len(pair["prompt"][1]["content"]) == len(prompt_messages(booked)[1]["content"])
+        metadata = pair["metadata"]
+        assert (metadata["draft_id"], metadata["rejected_draft_id"]) == (
+            str(booked.id),
+            str(declined.id),
+        )
+        assert (metadata["thread_outcome"], metadata["rejected_thread_outcome"]) == (
+            "booked",
+            "declined",
+        )
+
+    def test_the_command_filters_by_outcome_and_trl_loads_the_booking_pairs(
+        self, outcomes, tmp_path, tiny_base
+    ):
+        from transformers import AutoTokenizer
+        from trl import DPOConfig, DPOTrainer
+        from trl.data_utils import is_conversational
+
+        sft = tmp_path / "sft-booked.jsonl"
+        err = StringIO()
+        call_command(
+            "export_tuning", engine="template", format="sft", outcome="booked", out=str(sft),
+            stderr=err,
+        )  # fmt: skip
+        assert "2 sft lines exported" in err.getvalue()
+        dpo = tmp_path / "dpo-booked.jsonl"
+        call_command("export_tuning", engine="template", format="dpo-booked", out=str(dpo))
+        pairs = datasets.load_dataset("json", data_files=str(dpo), split="train")
+        assert pairs.num_rows == 1
+        assert is_conversational(pairs[0])
+
+        trainer = DPOTrainer(
+            model=str(tiny_base),
+            args=DPOConfig(
+                output_dir=str(tmp_path / "dpo"),
+                per_device_train_batch_size=1,
+                report_to="none",
+                use_cpu=True,
+                save_strategy="no",
+            ),
+            train_dataset=pairs.remove_columns("metadata"),
+            processing_class=AutoTokenizer.from_pretrained(tiny_base),
+        )
+        # TRL applied the chat template and tokenized both sides of the pair.
+        tokenized = trainer.train_dataset[0]
+        assert {"prompt_ids", "chosen_ids", "rejected_ids"} <= set(tokenized)
+        assert tokenized["chosen_ids"] != tokenized["rejected_ids"]
+
+    def test_an_unknown_outcome_is_refused(self, reviewed):
+        with pytest.raises(ValueError, match="not an outcome"):
+            list(tuning_lines(engine_id="template", fmt=Format.SFT, outcome="ghosted"))
+        with pytest.raises(CommandError, match="outcome"):
+            call_command("export_tuning", engine="template", format="sft", outcome="ghosted")

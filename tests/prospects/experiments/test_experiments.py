@@ -6,9 +6,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from builder.experiments import assign_arm
-from builder.models import Experiment
+from builder.models import Experiment, Metric
 from builder.resolve import Situation
-from builder.stats import Proportion, two_proportion_test
+from builder.stats import Proportion, two_proportion_test, wilson_interval
 from core.clock import now
 from prospects.drafting.pipeline import draft_for_decision
 from prospects.experiments.services import (
@@ -19,7 +19,8 @@ from prospects.experiments.services import (
     results_csv,
     results_for,
 )
-from prospects.models import Draft
+from prospects.models import Draft, Outcome
+from prospects.outcomes import outcome_record
 from prospects.review.services import draft_approve, draft_correct, draft_reject
 from prospects.selectors import pipeline_settings
 from tests.support.drafting import as_drafted, ingest, review_with_winner
@@ -192,3 +193,33 @@ def test_a_redraft_by_another_engine_is_not_credited_to_the_arm(experiment):
     other_engine = GEMMA if draft.engine_id == "template" else "template"
     redraft = draft_for_decision(draft.decision, engine_id=other_engine)
     assert redraft.experiment_arm == ""
+
+
+def test_booked_is_a_primary_metric_per_thread_with_a_wilson_interval(experiment, coworker):
+
+    drafts = welcome_drafts(12)
+    Draft.objects.filter(id__in=[draft.id for draft in drafts]).update(
+        status=Draft.Status.SENT, sent_at=now()
+    )
+    by_arm = {"A": [], "B": []}
+    for draft in drafts:
+        by_arm[draft.experiment_arm[-1]].append(draft)
+    booked = {"A": by_arm["A"][:3], "B": by_arm["B"][:1]}
+    for draft in booked["A"] + booked["B"]:
+        outcome_record(thread=draft.thread, outcome=Outcome.BOOKED, user=coworker, source="api")
+    outcome_record(
+        thread=by_arm["B"][1].thread, outcome=Outcome.DECLINED, user=coworker, source="api"
+    )
+    experiment.metric = Metric.BOOKED
+    experiment.save()
+
+    control, challenger = results_for(experiment).arms
+
+    assert (control.n, control.successes) == (len(by_arm["A"]), 3)
+    assert (challenger.n, challenger.successes) == (len(by_arm["B"]), 1)
+    assert control.interval == pytest.approx(wilson_interval(Proportion(len(by_arm["A"]), 3)))
+    assert challenger.booked == Proportion(len(by_arm["B"]), 1)
+    row = control.as_json()
+    assert (row["booked_threads"], row["booked"]) == (len(by_arm["A"]), 3)
+    assert row["booked_ci_low"] == pytest.approx(control.interval[0])
+    assert experiment.higher_is_better

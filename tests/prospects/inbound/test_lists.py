@@ -11,6 +11,7 @@ from builder.taxonomy import ThreadState
 from core.clock import now
 from core.pagination import CreatedCursorPagination
 from prospects.models import Decision, Thread
+from prospects.outcomes import outcome_record
 from tests.support.drafting import ingest
 from tests.support.factories import make_inbound
 
@@ -75,6 +76,7 @@ def test_the_thread_list_gives_a_crm_each_threads_figures_newest_first(crm, thre
     assert cleo["updated_at"] >= cleo["last_inbound_at"]
     assert cleo["last_reply_sent_at"] is None
     assert cleo["person_only"] is False
+    assert (cleo["outcome"], cleo["time_zone"]) == (None, "")
 
 
 def test_the_decision_list_gives_each_decision_with_its_latest_draft(crm, threads):
@@ -126,6 +128,18 @@ def test_each_thread_filter_narrows_the_list(crm, threads, filters, expected):
     assert Decision.objects.get(id=threads["anna"].id).template_key == "opener.welcome"
     assert _handles(crm.get("/api/threads/")) == ["cleo", "spam", "anna"]
     assert _handles(crm.get("/api/threads/", filters)) == expected
+
+
+def test_the_outcome_filter_lists_threads_by_their_latest_outcome(crm, threads, coworker, clock):
+    thread = threads["spam"].thread
+    outcome_record(thread=thread, outcome="declined", user=coworker, source="api")
+    assert _handles(crm.get("/api/threads/", {"outcome": "declined"})) == ["spam"]
+    clock.shift(60)
+    outcome_record(thread=thread, outcome="booked", user=coworker, source="api")
+    assert _handles(crm.get("/api/threads/", {"outcome": "declined"})) == []
+    booked = crm.get("/api/threads/", {"outcome": "booked"}).json()["results"]
+    assert [(row["handle"], row["outcome"]) for row in booked] == [("spam", "booked")]
+    assert crm.get("/api/threads/", {"outcome": "maybe"}).status_code == 400
 
 
 @pytest.mark.parametrize(
