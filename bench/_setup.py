@@ -22,6 +22,8 @@ BENCH_ENVIRONMENT = {
     "DATABASE_URL": f"sqlite:///{ROOT / 'var' / 'bench.sqlite3'}",
     "GPU_THINK_MAX_TOKENS": "24",
     "GPU_SEED": "7",
+    # Webhooks (and the bridge) post only when signed with a strong secret.
+    "BRIDGE_SIGNING_SECRET": "bench-only-signing-secret-of-more-than-32-bytes",
 }
 
 

@@ -12,6 +12,11 @@ that engine; then live messages arrive at `--rate` a second (default 2) for `--s
 message's wait is the time from ingest until its draft is no longer `queued`. Prints the
 p50 and p95 waits and, last, `RESULT live_p95_over_chain=<p95 wait / chain latency>`
 (goal: at most 2.0), the chain latency being the server's 3 x 200 ms.
+
+Webhooks are on: a subscriber to every event answers each post after
+`--subscriber-seconds` (default 2; 0 subscribes nobody), so every draft the job and the
+live messages make queues a delivery beside the drafting (issue 33: a slow subscriber
+never slows drafting).
 """
 
 import argparse
@@ -19,6 +24,7 @@ import statistics
 import threading
 import time
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import _setup  # noqa: F401  first: sets Django up, its database created and migrated
 from django.contrib.auth.models import User
@@ -29,6 +35,8 @@ from bench.fixed_latency_server import FixedLatencyServer
 from builder.services import canon_load_file
 from engines.services import engine_build_register
 from prospects.engine_switch import draft_engine_set
+from prospects.events.models import EventName, WebhookSubscription
+from prospects.events.services import subscription_create
 from prospects.inbound.ingest import inbound_ingest
 from prospects.jobs.services import job_cancel, job_create
 from prospects.models import Decision, Draft, DraftJobItem
@@ -45,6 +53,7 @@ def main() -> None:
     parser.add_argument("--job-items", type=int, default=5000)
     parser.add_argument("--rate", type=float, default=2.0)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--subscriber-seconds", type=float, default=2.0)
     args = parser.parse_args()
     canon_load_file()
     admin, _ = User.objects.get_or_create(username="bench-admin", is_superuser=True)
@@ -54,6 +63,10 @@ def main() -> None:
     three_step_workflow(f"bench-live-{RUN}")
     threads = threads_to_redraft(PREFIX, args.job_items)
     draft_engine_set(engine_id=ENGINE, user=admin)
+    subscriber = None
+    if args.subscriber_seconds > 0:
+        subscriber = SlowSubscriber(args.subscriber_seconds).start()
+        subscription_create(url=subscriber.url, events=list(EventName.values), user=admin)
     workers = [
         worker_start(queues="live", concurrency=4),
         worker_start(queues="live,celery", concurrency=4, pool="threads"),
@@ -78,6 +91,9 @@ def main() -> None:
         for process in workers:
             process.kill()
         server.stop()
+        if subscriber:
+            subscriber.stop()
+            WebhookSubscription.objects.filter(url=subscriber.url).update(active=False)
 
     chain = STEPS * STEP_SECONDS
     waits.sort()
@@ -89,9 +105,49 @@ def main() -> None:
         f"{len(waits)} live messages at {args.rate:g}/s while a {args.job_items}-item job ran "
         f"({job_done} of its items drafted meanwhile): wait p50 "
         f"{statistics.median(waits):.3f} s, p95 {p95:.3f} s, max {waits[-1]:.3f} s; "
-        f"chain {chain:.1f} s; {held} held without a body"
+        f"chain {chain:.1f} s; {held} held without a body; webhooks: "
+        + (
+            f"a subscriber answering in {args.subscriber_seconds:g} s took {subscriber.posts} posts"
+            if subscriber
+            else "none"
+        )
     )
     print(f"RESULT live_p95_over_chain={p95 / chain:.2f}")
+
+
+class SlowSubscriber(ThreadingHTTPServer):
+    """A webhook subscriber that takes ``seconds`` to answer each post."""
+
+    daemon_threads = True
+
+    def __init__(self, seconds: float):
+        subscriber = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - the stdlib's name
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                time.sleep(seconds)
+                subscriber.posts += 1
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.posts = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/events"
+
+    def start(self) -> "SlowSubscriber":
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
 
 
 class DraftPoller(threading.Thread):

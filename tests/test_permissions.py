@@ -187,6 +187,7 @@ MATRIX = [
     ("PUT", "/api/settings/classifier-engine/", {"classifier_engine": "rules"}, api(200, *ADMINS)),
     ("GET", "/api/settings/uncertain-move-threshold/", None, api(200, *ANY_ROLE)),
     ("GET", "/api/settings/pace/", None, api(200, *ANY_ROLE)),
+    ("GET", "/api/scores/", {"by": "workflow_version"}, api(200, *ANY_ROLE)),
     (
         "PUT",
         "/api/settings/pace/",

@@ -3,6 +3,7 @@ from django.urls import path
 from prospects.builds import engine_api, evaluation_api, gpu_api, training_api
 
 urlpatterns = [
+    path("scores/", engine_api.ScoresView.as_view(), name="api-scores"),
     path("exports/tuning/", engine_api.TuningExportView.as_view(), name="api-export-tuning"),
     path("settings/draft-engine/", engine_api.DraftEngineView.as_view(), name="api-draft-engine"),
     path(

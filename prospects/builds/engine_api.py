@@ -18,7 +18,11 @@ from prospects.engine_switch import (
     uncertain_move_threshold_set,
 )
 from prospects.models import Outcome
+from prospects.scores import draft_scores
 from prospects.selectors import pipeline_settings
+
+# ``?by=`` -> the Draft field the scores are grouped by.
+SCORE_GROUPS = {"engine": "engine_id", "workflow_version": "workflow_version"}
 
 
 class DraftEngineSerializer(serializers.Serializer):
@@ -136,3 +140,46 @@ class TuningExportView(APIView):
         query = TuningExportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         return tuning_response(**query.validated_data)
+
+
+class ScoresRowSerializer(serializers.Serializer):
+    key = serializers.CharField(
+        allow_null=True, help_text="The engine id, or the workflow version's id."
+    )
+    drafts = serializers.IntegerField()
+    reviewed = serializers.IntegerField()
+    accepted_unedited = serializers.IntegerField()
+    corrected = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    held_by_engine = serializers.IntegerField()
+    accepted_rate = serializers.FloatField(allow_null=True)
+    mean_edit_distance = serializers.FloatField(allow_null=True)
+    rejection_rate = serializers.FloatField(allow_null=True)
+    hold_rate = serializers.FloatField(allow_null=True)
+    threads_sent = serializers.IntegerField()
+    threads_booked = serializers.IntegerField()
+    booking_rate = serializers.FloatField(
+        allow_null=True, help_text="Threads booked after a sent draft / threads with one sent."
+    )
+
+
+class ScoresQuerySerializer(serializers.Serializer):
+    by = serializers.ChoiceField(choices=list(SCORE_GROUPS), default="engine")
+
+
+class ScoresView(APIView):
+    """How drafts fared, per engine build or per workflow version: acceptance, edits,
+    holds, and bookings (prospects/scores.py)."""
+
+    permission_classes = [Allows(has_any_role)]
+
+    @extend_schema(parameters=[ScoresQuerySerializer], responses=ScoresRowSerializer(many=True))
+    def get(self, request):
+        query = ScoresQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        scores = draft_scores(SCORE_GROUPS[query.validated_data["by"]])
+        rows = [
+            {"key": None if key is None else str(key), **score.as_json()}
+            for key, score in scores.items()
+        ]
+        return Response(ScoresRowSerializer(rows, many=True).data)
