@@ -199,6 +199,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The API reads JSON: the form parsers DRF keeps for its browsable forms are not part
+    # of the contract a client is generated from.
+    "PARSER_WHITELIST": ["core.parsers.UntrustedJSONParser"],
+    # What a request must hold (a non-blank string, a non-empty list) differs from what a
+    # response holds: separate components say both truthfully.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation's error statuses, in one documented shape (core/schema_errors.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.schema_errors.add_error_responses",
+    ],
     # Choice sets that share a field name ("state", "kind") each get their own schema name.
     "ENUM_NAME_OVERRIDES": {
         "ThreadStateEnum": "builder.taxonomy.ThreadState",

@@ -24,3 +24,6 @@ urlpatterns = [
     path("", include("builder.urls")),
     path("", include("prospects.urls")),
 ]
+
+handler404 = "core.api_errors.not_found"
+handler400 = "core.api_errors.bad_request"

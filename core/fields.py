@@ -10,6 +10,7 @@ import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.deconstruct import deconstructible
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 LINE_BREAKS = frozenset("\n\r")
@@ -107,3 +108,16 @@ class StrictIntegerField(serializers.IntegerField):
         if isinstance(data, bool) or not isinstance(data, int):
             self.fail("not_an_integer", kind=type(data).__name__)
         return super().to_internal_value(data)
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$", "example": "22:00"}
+)
+class ClockTimeField(serializers.TimeField):
+    """A time of day on a wall clock, ``HH:MM`` (no zone: read in each thread's own).
+    OpenAPI's ``format: time`` would promise an RFC 3339 time with an offset."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("format", "%H:%M")
+        kwargs.setdefault("input_formats", ["%H:%M", "%H:%M:%S"])
+        super().__init__(**kwargs)

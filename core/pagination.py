@@ -3,7 +3,25 @@ from rest_framework import serializers
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 
 
-class PageSizePagination(PageNumberPagination):
+class StrictPageSize:
+    """A ``page_size`` that is not a whole number from 1 answers 400 naming it, as the
+    schema promises an integer (DRF would quietly use the default)."""
+
+    def get_page_size(self, request):
+        value = request.query_params.get(self.page_size_query_param)
+        if value is not None and not (value.isascii() and value.isdigit() and int(value) > 0):
+            raise serializers.ValidationError({"page_size": ["A whole number from 1."]})
+        return super().get_page_size(request)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+        return parameters
+
+
+class PageSizePagination(StrictPageSize, PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
@@ -22,7 +40,7 @@ def page_of(serializer_class) -> serializers.Serializer:
     )
 
 
-class CreatedCursorPagination(CursorPagination):
+class CreatedCursorPagination(StrictPageSize, CursorPagination):
     """Newest first by ``created_at`` then ``id``: a cursor names a position, not a page
     number, so rows added while a client walks the pages are neither repeated nor make it
     skip any (they sort before the position it holds)."""

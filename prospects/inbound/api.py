@@ -223,7 +223,12 @@ class InboundView(APIView):
 
     permission_classes = [Allows(can_ingest)]
 
-    @extend_schema(request=InboundInputSerializer, responses={201: IngestResultSerializer})
+    @extend_schema(
+        request=InboundInputSerializer,
+        responses={201: IngestResultSerializer, 200: IngestResultSerializer},
+        description="201 when the message is new, 200 for a duplicate (its first answer). "
+        "A list of up to 100 messages answers a list, in order.",
+    )
     def post(self, request):
         many = isinstance(request.data, list)
         if many and not 1 <= len(request.data) <= MAX_BATCH:

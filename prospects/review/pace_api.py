@@ -6,13 +6,20 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.fields import StrictCharField
+from core.fields import ClockTimeField, StrictCharField
 from core.roles import Allows, can_change_engine, has_any_role
 from prospects.drafting.pace import REASON_MAX_CHARS, send_pace, send_pace_update
 from prospects.models import SendPace
 
 
 class SendPaceSerializer(serializers.ModelSerializer):
+    quiet_start = ClockTimeField(
+        help_text="From this time, in the client's time zone, replies wait."
+    )
+    quiet_end = ClockTimeField(
+        help_text="Replies that waited leave after this time; the same as the start: none."
+    )
+
     class Meta:
         model = SendPace
         fields = [

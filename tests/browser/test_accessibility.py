@@ -46,6 +46,7 @@ PAGES = {
     "prospects:playground": None,
     "prospects:scheduled_sends": None,
     "prospects:send_pace": None,
+    "prospects:pipeline_settings": None,
     "prospects:webhook_list": None,
     "prospects:webhook_delivery_list": None,
     "prospects:webhook_edit": lambda: {

@@ -249,12 +249,20 @@ def test_an_earlier_page_is_reached_with_previous(crm, clock):
     assert [row["id"] for row in back["results"]] == [row["id"] for row in first["results"]]
 
 
-@pytest.mark.parametrize(("asked", "given"), [(None, 50), ("10", 10), ("500", 200), ("x", 50)])
+@pytest.mark.parametrize(("asked", "given"), [(None, 50), ("10", 10), ("500", 200)])
 def test_page_size_is_50_unless_asked_and_at_most_200(asked, given):
     query = {} if asked is None else {"page_size": asked}
     request = Request(APIRequestFactory().get("/api/threads/", query))
 
     assert CreatedCursorPagination().get_page_size(request) == given
+
+
+@pytest.mark.parametrize("asked", ["x", "0", "-3", "2.5", "٣"])
+def test_a_page_size_that_is_no_whole_number_from_1_answers_400(crm, asked):
+    answer = crm.get("/api/threads/", {"page_size": asked})
+
+    assert answer.status_code == 400
+    assert list(answer.json()) == ["page_size"]
 
 
 def test_a_signed_in_user_without_a_role_is_refused(make_user, api_for):
