@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -18,7 +18,7 @@ from prospects.drafting.pace import (
     send_pace_update,
     thread_zone,
 )
-from prospects.models import SendPace
+from prospects.models import Draft, SendPace
 from prospects.review.services import DraftConflict, draft_send_cancel
 
 SENDS_PER_PAGE = 50
@@ -38,6 +38,7 @@ def scheduled_sends(request):
 @allow(can_review)
 @require_POST
 def send_cancel_view(request, draft_id):
+    get_object_or_404(Draft, id=draft_id)
     try:
         draft_send_cancel(draft_id=draft_id, user=request.user)
     except DraftConflict as conflict:

@@ -287,7 +287,7 @@ def draft_send_cancel(*, draft_id, user) -> Draft:
     waits in the review queue again. ``DraftConflict`` once it has left or is leaving."""
     draft = send_cancel(draft_id=draft_id, user=user)
     if draft is None:
-        current = Draft.objects.get(id=draft_id)
+        current = Draft.objects.get(id=draft_id)  # DoesNotExist for an unknown draft
         raise DraftConflict(
             current,
             user,

@@ -172,6 +172,9 @@ def test_a_scheduled_send_is_cancelled_back_to_the_review_queue_until_it_leaves(
         draft_send_cancel(draft_id=draft.id, user=coworker)
     answer = api_for(coworker).post(f"/api/drafts/{draft.id}/cancel-send/", {}, format="json")
     assert answer.status_code == 409
+    unknown = "00000000-0000-0000-0000-000000000001"
+    assert logged_in(coworker).post(f"/sends/{unknown}/cancel/").status_code == 404
+    assert api_for(coworker).post(f"/api/drafts/{unknown}/cancel-send/").status_code == 404
 
 
 def test_the_pace_is_set_by_an_admin_with_a_reason_in_the_same_rules_everywhere(
