@@ -23,6 +23,6 @@ def enqueued_names() -> set[str]:
 
 def test_every_task_the_services_enqueue_is_registered():
     names = enqueued_names()
-    assert len(names) == 7
+    assert len(names) == 8
     missing = {name for name in names if TASK_PREFIX + name not in current_app.tasks}
     assert not missing
