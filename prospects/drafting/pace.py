@@ -9,6 +9,7 @@ Gate-2's send-time checks run then, not at approval; until then a person may can
 
 import random
 from datetime import datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import phonenumbers
@@ -36,8 +37,15 @@ def send_pace() -> SendPace:
     return row
 
 
+@cache
+def _time_zone_names() -> frozenset[str]:
+    # Read from the tz database once a process: a walk of it takes tens of milliseconds,
+    # and ingest asks for every message that names a zone.
+    return frozenset(available_timezones())
+
+
 def known_time_zone(name: str) -> bool:
-    return name in available_timezones()
+    return name in _time_zone_names()
 
 
 def time_zone_from_phone(text: str) -> str:

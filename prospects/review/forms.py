@@ -4,9 +4,11 @@ carries along so the pane that answers it shows the same queue."""
 from django import forms
 from django.http import QueryDict
 
+from core.forms import PlainTextField
 from engines.moves import all_moves, move_name, not_prospect_moves, prospect_moves
 from prospects.deciding.next_action import template_keys_in_use
-from prospects.models import Draft, ReasonTag
+from prospects.drafting.pace import PACE_FIELDS, REASON_MAX_CHARS
+from prospects.models import Draft, ReasonTag, SendPace
 from prospects.review.labels import MAX_REASON_CHARS
 from prospects.vocabulary import say
 
@@ -143,3 +145,24 @@ class MoveForm(ReviewActionForm):
             ("A prospect", [radios[move] for move in prospect_moves()]),
             ("Not a prospect", [radios[move] for move in not_prospect_moves()]),
         ]
+
+
+class SendPaceForm(forms.ModelForm):
+    reason = PlainTextField(
+        max_length=REASON_MAX_CHARS, help_text="Why the pace changes, kept in the history below."
+    )
+
+    class Meta:
+        model = SendPace
+        fields = PACE_FIELDS
+        widgets = {
+            "quiet_start": forms.TimeInput(attrs={"type": "time"}),
+            "quiet_end": forms.TimeInput(attrs={"type": "time"}),
+        }
+        labels = {
+            "quiet_start": "Quiet hours start",
+            "quiet_end": "Quiet hours end",
+            "typing_chars_per_minute": "Typing speed (characters a minute)",
+            "min_delay_seconds": "Shortest wait (seconds)",
+            "max_delay_seconds": "Longest wait (seconds)",
+        }

@@ -1,6 +1,5 @@
 """Scheduled sends and the send pace: thin views over prospects/drafting/pace.py."""
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -8,17 +7,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from core.forms import PlainTextField, add_service_error
+from core.forms import add_service_error
 from core.roles import allow, can_change_engine, can_review, has_any_role
 from prospects import selectors
-from prospects.drafting.pace import (
-    PACE_FIELDS,
-    REASON_MAX_CHARS,
-    send_pace,
-    send_pace_update,
-    thread_zone,
-)
+from prospects.drafting.pace import PACE_FIELDS, send_pace, send_pace_update, thread_zone
 from prospects.models import Draft, SendPace
+from prospects.review.forms import SendPaceForm
 from prospects.review.services import DraftConflict, draft_send_cancel
 
 SENDS_PER_PAGE = 50
@@ -49,27 +43,6 @@ def send_cancel_view(request, draft_id):
     if not url_has_allowed_host_and_scheme(back, {request.get_host()}):
         back = ""
     return redirect(back or "prospects:scheduled_sends")
-
-
-class SendPaceForm(forms.ModelForm):
-    reason = PlainTextField(
-        max_length=REASON_MAX_CHARS, help_text="Why the pace changes, kept in the history below."
-    )
-
-    class Meta:
-        model = SendPace
-        fields = PACE_FIELDS
-        widgets = {
-            "quiet_start": forms.TimeInput(attrs={"type": "time"}),
-            "quiet_end": forms.TimeInput(attrs={"type": "time"}),
-        }
-        labels = {
-            "quiet_start": "Quiet hours start",
-            "quiet_end": "Quiet hours end",
-            "typing_chars_per_minute": "Typing speed (characters a minute)",
-            "min_delay_seconds": "Shortest wait (seconds)",
-            "max_delay_seconds": "Longest wait (seconds)",
-        }
 
 
 @allow(has_any_role)
