@@ -2,7 +2,7 @@
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -24,6 +24,7 @@ from builder.services import (
 from core.fields import StrictCharField, StrictSlugField, StrictTextField
 from core.pagination import PageSizePagination, page_of
 from core.roles import Allows, can_edit_workflows, has_any_role
+from core.serializers import BodySerializer
 
 WorkflowEditors = Allows(has_any_role, write=can_edit_workflows)
 
@@ -35,8 +36,8 @@ def _definition_errors(invalid: DefinitionInvalid) -> ValidationError:
 class VersionSerializer(serializers.ModelSerializer):
     workflow = serializers.UUIDField(source="workflow_id", read_only=True)
     label = serializers.CharField(read_only=True)
-    author = serializers.StringRelatedField()
-    published_by = serializers.StringRelatedField()
+    author = serializers.StringRelatedField(allow_null=True)
+    published_by = serializers.StringRelatedField(allow_null=True)
 
     class Meta:
         model = WorkflowVersion
@@ -79,26 +80,38 @@ class WorkflowSerializer(serializers.ModelSerializer):
         fields = ["id", "slug", "created_at", "live_version"]
 
 
-class WorkflowCreateSerializer(serializers.Serializer):
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": "A workflow definition: name, appliesTo, context, steps. Its full "
+        "rules are the JSON Schema builder/workflow.schema.json (draft 2020-12), checked "
+        "on write; a definition that breaks them is a 400 naming each step and field.",
+    }
+)
+class DefinitionField(serializers.JSONField):
+    pass
+
+
+class WorkflowCreateSerializer(BodySerializer):
     slug = StrictSlugField(max_length=100)
-    definition = serializers.JSONField()
+    definition = DefinitionField()
     notes = StrictTextField(
         multiline=True, required=False, allow_blank=True, default="", max_length=2000
     )
 
 
-class VersionCreateSerializer(serializers.Serializer):
-    definition = serializers.JSONField()
+class VersionCreateSerializer(BodySerializer):
+    definition = DefinitionField()
     notes = StrictTextField(
         multiline=True, required=False, allow_blank=True, default="", max_length=2000
     )
 
 
-class NoteSerializer(serializers.Serializer):
+class NoteSerializer(BodySerializer):
     note = StrictTextField(multiline=True, max_length=2000)
 
 
-class RollbackSerializer(serializers.Serializer):
+class RollbackSerializer(BodySerializer):
     note = StrictTextField(
         multiline=True, required=False, allow_blank=True, default="", max_length=2000
     )
@@ -299,18 +312,18 @@ class SnippetSerializer(serializers.ModelSerializer):
         fields = ["id", "ref", "kind", "key", "version", "text"]
 
 
-class SnippetWriteSerializer(serializers.Serializer):
+class SnippetWriteSerializer(BodySerializer):
     kind = serializers.ChoiceField(choices=Snippet.Kind.choices)
-    key = StrictCharField(max_length=100)
+    key = StrictCharField(max_length=100, validators=Snippet._meta.get_field("key").validators)
     text = StrictTextField(multiline=True, max_length=8000, allow_blank=True, trim_whitespace=False)
 
 
-class SnippetTextSerializer(serializers.Serializer):
+class SnippetTextSerializer(BodySerializer):
     text = StrictTextField(multiline=True, max_length=8000, allow_blank=True, trim_whitespace=False)
 
 
 class SnippetVersionSerializer(serializers.ModelSerializer):
-    author = serializers.StringRelatedField()
+    author = serializers.StringRelatedField(allow_null=True)
 
     class Meta:
         model = SnippetVersion

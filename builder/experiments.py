@@ -18,9 +18,11 @@ from builder.models import Experiment, ExperimentArm, Metric, WorkflowVersion
 from builder.resolve import Situation
 from builder.selectors import vocabulary
 from builder.services import workflow_publish, workflow_rollback
+from core.api_errors import StateConflict
 from core.clock import now
 from engines.selectors import engine_id_problem
 
+ARMS_AT_LEAST_TWO = "An experiment needs at least two arms."
 SCOPE_FIELDS = {"template_keys": "templateKeys", "archetypes": "archetypes", "states": "states"}
 
 
@@ -98,7 +100,7 @@ def arm_specs(arms: list[dict]) -> list[ArmSpec]:
 def _arm_errors(arms: list[ArmSpec]) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if len(arms) < 2:
-        errors["arms"] = ["An experiment needs at least two arms."]
+        errors["arms"] = [ARMS_AT_LEAST_TWO]
     keys = [arm.key for arm in arms]
     if len(set(keys)) != len(keys):
         errors["arms"] = [*errors.get("arms", []), "Arm keys must be unique."]
@@ -199,12 +201,12 @@ def experiment_update(
 
 
 def _locked(experiment: Experiment, allowed, doing: str) -> Experiment:
-    """The experiment's row, locked; raises ``ValidationError`` unless its status allows
+    """The experiment's row, locked; raises ``StateConflict`` unless its status allows
     ``doing``."""
     experiment = Experiment.objects.select_for_update().get(id=experiment.id)
     allowed = {allowed} if isinstance(allowed, str) else set(allowed)
     if experiment.status not in allowed:
-        raise ValidationError({"status": [f"A {experiment.status} experiment cannot be {doing}."]})
+        raise StateConflict({"status": [f"A {experiment.status} experiment cannot be {doing}."]})
     return experiment
 
 
@@ -224,18 +226,18 @@ def overlapping_running(experiment: Experiment) -> list[Experiment]:
 def experiment_start(*, experiment: Experiment) -> Experiment:
     """Starts a draft experiment or resumes a paused one.
 
-    Raises ``ValidationError`` when it overlaps a running experiment or has no active arm.
+    Raises ``StateConflict`` when it overlaps a running experiment or has no active arm.
     """
     # One lock for every start: two overlapping starts cannot pass the check together.
     list(Experiment.objects.select_for_update().filter(status=Experiment.Status.RUNNING))
     experiment = _locked(experiment, (Experiment.Status.DRAFT, Experiment.Status.PAUSED), "started")
     if clashes := overlapping_running(experiment):
         names = ", ".join(other.slug for other in clashes)
-        raise ValidationError(
+        raise StateConflict(
             {"scope": [f"The scope overlaps the running experiment(s) {names}; pause them first."]}
         )
     if not experiment.arms.filter(paused_at=None).exists():
-        raise ValidationError({"arms": ["Every arm is paused; nothing would be assigned."]})
+        raise StateConflict({"arms": ["Every arm is paused; nothing would be assigned."]})
     experiment.status = Experiment.Status.RUNNING
     experiment.status_reason = ""
     experiment.started_at = experiment.started_at or now()
@@ -341,7 +343,7 @@ def experiment_rollback_workflow(*, experiment: Experiment, user) -> Experiment:
     """Makes the version that was live before the promotion live again."""
     experiment = Experiment.objects.select_for_update().get(id=experiment.id)
     if experiment.champion is None or experiment.rolled_back_at is not None:
-        raise ValidationError({"status": ["Only a promoted experiment can be rolled back, once."]})
+        raise StateConflict({"status": ["Only a promoted experiment can be rolled back, once."]})
     previous = experiment.previous_live_version
     if previous is not None and previous.workflow.live_version_id != previous.id:
         workflow_rollback(

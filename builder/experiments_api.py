@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from builder.api import WorkflowEditors, _paginated, _valid
 from builder.experiments import (
+    ARMS_AT_LEAST_TWO,
     arm_specs,
     experiment_create,
     experiment_delete,
@@ -17,33 +18,34 @@ from builder.experiments import (
     experiment_update,
 )
 from builder.models import Experiment, Metric
-from core.fields import StrictCharField, StrictSlugField, StrictTextField
+from core.fields import StrictBooleanField, StrictCharField, StrictSlugField, StrictTextField
 from core.pagination import page_of
-from engines.ids import MAX_ENGINE_ID_LENGTH
+from core.serializers import BodySerializer
+from engines.id_field import EngineIdField
 
 
-class ArmSerializer(serializers.Serializer):
+class ArmSerializer(BodySerializer):
     key = StrictSlugField(max_length=20)
     workflow_version = serializers.UUIDField()
-    engine_id = StrictCharField(max_length=MAX_ENGINE_ID_LENGTH)
+    engine_id = EngineIdField()
     # Positive weights are checked with the other arm rules, which name arms[i].weight.
     weight = serializers.IntegerField(default=1)
-    is_control = serializers.BooleanField(default=False)
+    is_control = StrictBooleanField(default=False)
 
 
-class ScopeSerializer(serializers.Serializer):
+class ScopeSerializer(BodySerializer):
     template_keys = serializers.ListField(child=StrictCharField(max_length=100), default=list)
     archetypes = serializers.ListField(child=StrictCharField(max_length=32), default=list)
     states = serializers.ListField(child=StrictCharField(max_length=16), default=list)
 
 
-class ExperimentWriteSerializer(serializers.Serializer):
+class ExperimentWriteSerializer(BodySerializer):
     slug = StrictSlugField(max_length=80)
     name = StrictTextField(max_length=200)
     scope = ScopeSerializer(required=False)
     metric = serializers.ChoiceField(choices=Metric.choices, default=Metric.ACCEPTED_UNEDITED)
     min_sample = serializers.IntegerField(min_value=1, max_value=1_000_000, default=100)
-    arms = ArmSerializer(many=True)
+    arms = ArmSerializer(many=True, min_length=2, error_messages={"min_length": ARMS_AT_LEAST_TWO})
 
 
 class ArmOutSerializer(serializers.Serializer):
@@ -55,13 +57,13 @@ class ArmOutSerializer(serializers.Serializer):
     weight = serializers.IntegerField()
     is_control = serializers.BooleanField()
     paused_reason = serializers.CharField()
-    paused_at = serializers.DateTimeField()
+    paused_at = serializers.DateTimeField(allow_null=True)
 
 
 class ExperimentSerializer(serializers.ModelSerializer):
     scope = serializers.SerializerMethodField()
     arms = ArmOutSerializer(many=True)
-    champion = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    champion = serializers.SlugRelatedField(slug_field="key", read_only=True, allow_null=True)
 
     class Meta:
         model = Experiment

@@ -164,7 +164,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "core.pagination.PageSizePagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
     # `?format=` belongs to the tuning export (sft|dpo), not to renderer selection.
     "URL_FORMAT_OVERRIDE": None,
@@ -209,6 +209,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.schema_errors.add_error_responses",
+        "core.schema.describe_inputs",
     ],
     # Choice sets that share a field name ("state", "kind") each get their own schema name.
     "ENUM_NAME_OVERRIDES": {

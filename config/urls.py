@@ -1,8 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from core import auth, health
+from core import api_errors, auth, health
 from prospects.metrics import metrics_view
 
 urlpatterns = [
@@ -21,6 +21,8 @@ urlpatterns = [
     path("api/auth/logout-all/", auth.TokenLogoutAllView.as_view(), name="api-logout-all"),
     path("api/", include("prospects.api_urls")),
     path("api/", include("builder.api_urls")),
+    # A JSON 404 for any other /api/ path, DEBUG or not.
+    re_path(r"^api/", api_errors.api_not_found),
     path("", include("builder.urls")),
     path("", include("prospects.urls")),
 ]

@@ -1,19 +1,41 @@
-"""Bad input answers 400 with field errors, never 500; the API answers its errors as JSON,
-those Django raises before any view included."""
+"""Bad input answers 400 with field errors, never 500; a state that forbids the request
+answers 409; the API answers its errors as JSON, those Django raises before any view
+included."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.defaults import bad_request as defaults_bad_request
 from django.views.defaults import page_not_found
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from core.roles import public
+
+
+class StateConflict(DjangoValidationError):
+    """The object's state does not allow this now (a finished experiment started, a draft
+    with a body drafted again): 409 in the API, with the same field errors a 400 has; a
+    ``ValidationError`` still, so a page shows it as a form error."""
 
 
 def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-        exc = serializers.ValidationError(detail)
+        response = drf_exception_handler(serializers.ValidationError(detail), context)
+        if isinstance(exc, StateConflict):
+            response.status_code = status.HTTP_409_CONFLICT
+        return response
     return drf_exception_handler(exc, context)
+
+
+@csrf_exempt
+@public
+def api_not_found(request, *args, **kwargs):
+    """The last route under /api/: a path no other route matches answers the API's 404
+    even where ``DEBUG`` is on (Django's debug page would bypass ``not_found``), for any
+    method (nothing is written, so no CSRF check: that would answer a 403 page)."""
+    return JsonResponse({"detail": "Not found."}, status=404)
 
 
 def not_found(request, exception):

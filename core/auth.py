@@ -28,6 +28,7 @@ from rest_framework.views import APIView
 
 from core.fields import StrictCharField
 from core.roles import public
+from core.serializers import BodySerializer
 
 
 def _login_rate(group, request) -> str:
@@ -92,7 +93,7 @@ def ratelimited(request, exception) -> HttpResponse:
     return HttpResponse(body, status=status.HTTP_429_TOO_MANY_REQUESTS)
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class TokenRequestSerializer(BodySerializer):
     username = StrictCharField(max_length=150)
     password = StrictCharField(max_length=4096, trim_whitespace=False)
 

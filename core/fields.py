@@ -9,6 +9,7 @@ terminal or a log shows as garbage to everyone who reads it after.
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.utils.deconstruct import deconstructible
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -43,14 +44,22 @@ def control_character_message(what: str, *, multiline: bool, subject: str = "") 
     return sentence[:1].upper() + sentence[1:]
 
 
+# The same rule as patterns, for the API's schema (unicodedata's "Cc" is C0, DEL and C1).
+ONE_LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
+MULTILINE_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+
+
 @deconstructible
-class NoControlCharacters:
-    """The rule as a validator, for Django form fields and DRF fields alike."""
+class NoControlCharacters(RegexValidator):
+    """The rule as a validator, for Django form fields and DRF fields alike. A
+    ``RegexValidator`` so that drf-spectacular writes its pattern into the schema; the
+    check itself is ``control_character``, whose message names what was found."""
 
     code = "control_character"
 
     def __init__(self, *, multiline: bool):
         self.multiline = multiline
+        super().__init__(MULTILINE_PATTERN if multiline else ONE_LINE_PATTERN)
 
     def __call__(self, value):
         if isinstance(value, str) and (what := control_character(value, multiline=self.multiline)):
@@ -108,6 +117,18 @@ class StrictIntegerField(serializers.IntegerField):
         if isinstance(data, bool) or not isinstance(data, int):
             self.fail("not_an_integer", kind=type(data).__name__)
         return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON true or false only: 0, 1 or the text "yes" is a 400, as the schema says
+    boolean (DRF would read them as booleans)."""
+
+    default_error_messages = {"not_a_boolean": "Must be true or false, not {kind}."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("not_a_boolean", kind=type(data).__name__)
+        return data
 
 
 @extend_schema_field(

@@ -5,11 +5,12 @@ from rest_framework.pagination import CursorPagination, PageNumberPagination
 
 class StrictPageSize:
     """A ``page_size`` that is not a whole number from 1 answers 400 naming it, as the
-    schema promises an integer (DRF would quietly use the default)."""
+    schema promises an integer (DRF would quietly use the default); sent empty, it is left
+    out, as every optional query parameter is (``core.schema``)."""
 
     def get_page_size(self, request):
         value = request.query_params.get(self.page_size_query_param)
-        if value is not None and not (value.isascii() and value.isdigit() and int(value) > 0):
+        if value and not (value.isascii() and value.isdigit() and int(value) > 0):
             raise serializers.ValidationError({"page_size": ["A whole number from 1."]})
         return super().get_page_size(request)
 

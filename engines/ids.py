@@ -36,6 +36,19 @@ _MODEL_ID = re.compile(
 )
 
 
+def engine_id_pattern(providers: tuple[Provider, ...] = tuple(Provider)) -> str:
+    """The grammar of ``parse_engine_id`` for the API's schema (an ECMA regex), so that a
+    client generated from it cannot send an id the API refuses; ``template`` is in it
+    when every provider is."""
+    words = [TEMPLATE_ENGINE_ID] if set(providers) == set(Provider) else []
+    remote = [p.value for p in providers if p != Provider.LOCAL]
+    if remote:
+        words.append(rf"(?:{'|'.join(remote)})-{_MODEL}_{_BUILD}")
+    if Provider.LOCAL in providers:
+        words.append(rf"{Provider.LOCAL.value}-(?:{'|'.join(LOCAL_MODELS)})_{_BUILD}")
+    return rf"^(?:{'|'.join(words)})$"
+
+
 class InvalidEngineId(ValueError):
     pass
 

@@ -7,9 +7,13 @@ from rest_framework.response import Response
 
 from core.fields import StrictCharField, StrictFloatField, StrictIntegerField, StrictTextField
 from core.roles import Allows, can_change_engine
+from core.serializers import BodySerializer
 from prospects.models import Mode, WithoutWorkflow
 from prospects.pipeline_settings import (
+    CAP_RANGE,
+    MAX_DAILY_SEND_CAP,
     MAX_REASON_LENGTH,
+    THRESHOLD_RANGE,
     pipeline_settings_changes_summary,
     pipeline_settings_update,
     pipeline_values,
@@ -17,7 +21,7 @@ from prospects.pipeline_settings import (
 from prospects.selectors import pipeline_settings
 
 
-class PipelineSettingsSerializer(serializers.Serializer):
+class PipelineSettingsSerializer(BodySerializer):
     default_mode = serializers.ChoiceField(
         choices=Mode.choices, help_text="The send mode of template keys not in auto_send_keys."
     )
@@ -33,11 +37,18 @@ class PipelineSettingsSerializer(serializers.Serializer):
         choices=WithoutWorkflow.choices,
         help_text="What a live draft does when its model build is not ready in time.",
     )
+    # The bounds are the service's; here they are written into the schema.
     uncertain_move_threshold = StrictFloatField(
-        help_text="0 to 1: a draft whose classifier is less confident is held; 0 never holds."
+        min_value=0,
+        max_value=1,
+        error_messages={"min_value": THRESHOLD_RANGE, "max_value": THRESHOLD_RANGE},
+        help_text="0 to 1: a draft whose classifier is less confident is held; 0 never holds.",
     )
     daily_send_cap = StrictIntegerField(
         allow_null=True,
+        min_value=1,
+        max_value=MAX_DAILY_SEND_CAP,
+        error_messages={"min_value": CAP_RANGE, "max_value": CAP_RANGE},
         help_text="At most this many replies a day (UTC) are sent without a person; null: no cap.",
     )
 

@@ -29,6 +29,8 @@ FIELDS = (
 MAX_REASON_LENGTH = 500
 # Past this, a cap is a typo rather than a limit.
 MAX_DAILY_SEND_CAP = 1_000_000
+CAP_RANGE = f"From 1 to {MAX_DAILY_SEND_CAP:,} replies a day, or empty: no cap."
+THRESHOLD_RANGE = "From 0 (never hold) to 1 (hold every head's move)."
 
 
 def pipeline_values(row: PipelineSettings) -> dict:
@@ -59,9 +61,7 @@ def _threshold(value) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValidationError({"uncertain_move_threshold": "A number from 0 to 1."})
     if not 0 <= value <= 1:
-        raise ValidationError(
-            {"uncertain_move_threshold": "From 0 (never hold) to 1 (hold every head's move)."}
-        )
+        raise ValidationError({"uncertain_move_threshold": THRESHOLD_RANGE})
     return float(value)
 
 
@@ -71,9 +71,7 @@ def _cap(value) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationError({"daily_send_cap": "A whole number of replies, or empty: no cap."})
     if not 1 <= value <= MAX_DAILY_SEND_CAP:
-        raise ValidationError(
-            {"daily_send_cap": f"From 1 to {MAX_DAILY_SEND_CAP:,} replies a day, or empty: no cap."}
-        )
+        raise ValidationError({"daily_send_cap": CAP_RANGE})
     return value
 
 

@@ -8,16 +8,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.datetimes import UtcDateTimeField
-from core.fields import StrictCharField, StrictFloatField
+from core.fields import StrictFloatField
 from core.roles import Allows, can_change_engine, can_read_corrections, has_any_role
-from engines.ids import validate_engine_id
+from core.serializers import BodySerializer
+from engines.id_field import EngineIdField
 from prospects.builds.tuning import Format, Split, tuning_jsonl
 from prospects.engine_switch import (
     classifier_engine_set,
     draft_engine_set,
     uncertain_move_threshold_set,
 )
-from prospects.models import Outcome
+from prospects.models import RULES, Outcome
 from prospects.scores import draft_scores
 from prospects.selectors import pipeline_settings
 
@@ -25,12 +26,12 @@ from prospects.selectors import pipeline_settings
 SCORE_GROUPS = {"engine": "engine_id", "workflow_version": "workflow_version"}
 
 
-class DraftEngineSerializer(serializers.Serializer):
-    draft_engine = StrictCharField(max_length=200)
+class DraftEngineSerializer(BodySerializer):
+    draft_engine = EngineIdField()
 
 
-class ClassifierEngineSerializer(serializers.Serializer):
-    classifier_engine = StrictCharField(max_length=200)
+class ClassifierEngineSerializer(BodySerializer):
+    classifier_engine = EngineIdField(also=(RULES,))
 
 
 class EngineSettingView(generics.GenericAPIView):
@@ -75,7 +76,7 @@ class DraftEngineView(EngineSettingView):
         return draft_engine_set(**change)
 
 
-class UncertainMoveThresholdSerializer(serializers.Serializer):
+class UncertainMoveThresholdSerializer(BodySerializer):
     uncertain_move_threshold = StrictFloatField(min_value=0.0, max_value=1.0)
 
 
@@ -102,7 +103,7 @@ class UncertainMoveThresholdView(generics.GenericAPIView):
 
 
 class TuningExportQuerySerializer(serializers.Serializer):
-    engine = serializers.CharField(max_length=120, validators=[validate_engine_id])
+    engine = EngineIdField()
     format = serializers.ChoiceField(choices=[f.value for f in Format])
     since = UtcDateTimeField(required=False)
     split = serializers.ChoiceField(choices=[s.value for s in Split], default=Split.ALL.value)

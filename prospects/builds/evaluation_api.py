@@ -4,16 +4,16 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
-from core.fields import StrictCharField
-from engines.ids import MAX_ENGINE_ID_LENGTH
+from core.serializers import BodySerializer
+from engines.id_field import EngineIdField
 from engines.models.training import Evaluation
 from prospects.builds.evaluation_runs import evaluation_start
 from prospects.builds.training_api import TrainingAccess
 from prospects.builds.tuning import Split
 
 
-class EvaluationCreateSerializer(serializers.Serializer):
-    engine_id = StrictCharField(max_length=MAX_ENGINE_ID_LENGTH)
+class EvaluationCreateSerializer(BodySerializer):
+    engine_id = EngineIdField()
     head = serializers.ChoiceField(choices=Evaluation.Head.choices, default="voice")
     split = serializers.ChoiceField(choices=[s.value for s in Split], default="eval")
 

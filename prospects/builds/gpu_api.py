@@ -7,12 +7,14 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.fields import StrictCharField
 from core.roles import Allows, can_use_gpu_levers, has_any_role
+from core.serializers import BodySerializer
 from engines.gpu.droplet_access import CredentialsClosed, credentials_hand_over
 from engines.gpu.lifecycle import provision_blocker
 from engines.gpu.selectors import gpu_builds, gpu_spend, gpu_timeline
 from engines.gpu.services import gpu_hold_warm, gpu_release_now
+from engines.id_field import EngineIdField
+from engines.ids import Provider
 from engines.models.gpu import GpuInstance, GpuTransition
 from engines.selectors import gpu_account_connected
 from engines.services import MAX_HOLD_MINUTES
@@ -93,13 +95,13 @@ class GpuView(APIView):
         return Response(GpuOverviewSerializer(overview).data)
 
 
-class GpuHoldSerializer(serializers.Serializer):
-    engine_id = StrictCharField(max_length=120)
+class GpuHoldSerializer(BodySerializer):
+    engine_id = EngineIdField(providers=(Provider.DO_GPU,))
     minutes = serializers.IntegerField(min_value=1, max_value=MAX_HOLD_MINUTES)
 
 
-class GpuReleaseSerializer(serializers.Serializer):
-    engine_id = StrictCharField(max_length=120)
+class GpuReleaseSerializer(BodySerializer):
+    engine_id = EngineIdField(providers=(Provider.DO_GPU,))
 
 
 class GpuHoldView(APIView):

@@ -58,6 +58,9 @@ def training_run_start(
 ) -> TrainingRun:
     """Writes the queued run (with its data) first, then hands it to the worker or leaves
     it to the GPU lifecycle."""
+    # Each build's corrections once, however often it is listed: every listing is a walk
+    # of its drafts.
+    source_engine_ids = list(dict.fromkeys(source_engine_ids))
     lines = LINES[head](source_engine_ids) if head in LINES else []
     run = training_run_create(
         lines=lines,

@@ -38,14 +38,14 @@ def send_pace() -> SendPace:
 
 
 @cache
-def _time_zone_names() -> frozenset[str]:
+def time_zone_names() -> frozenset[str]:
     # Read from the tz database once a process: a walk of it takes tens of milliseconds,
     # and ingest asks for every message that names a zone.
     return frozenset(available_timezones())
 
 
 def known_time_zone(name: str) -> bool:
-    return name in _time_zone_names()
+    return name in time_zone_names()
 
 
 def time_zone_from_phone(text: str) -> str:

@@ -1,9 +1,9 @@
 """Queueing live work: a message's `queued` draft and the item that drafts it, enqueued once
 the caller's transaction commits."""
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from core.api_errors import StateConflict
 from core.clock import now
 from prospects.models import (
     Decision,
@@ -43,12 +43,12 @@ def live_item_create(decision: Decision) -> DraftJobItem:
 
 def draft_again(*, draft_id, user) -> Draft:
     """Queues a held draft that has no body (its engine gave none) for the worker again:
-    the same row goes back to `queued` with a new live item. Raises ``ValidationError``
+    the same row goes back to `queued` with a new live item. Raises ``StateConflict``
     when the draft has a body or is not held."""
     with transaction.atomic():
         draft = Draft.objects.select_for_update().select_related("decision").get(id=draft_id)
         if draft.status != Draft.Status.HELD or draft.body.strip():
-            raise ValidationError({"draft": "Only a held draft with no body can be drafted again."})
+            raise StateConflict({"draft": "Only a held draft with no body can be drafted again."})
         item = live_item_create(draft.decision)
         draft.status, draft.hold_reason, draft.hold_detail = Draft.Status.QUEUED, "", ""
         draft.gate_failed, draft.job_item, draft.engine_id = [], item, item.engine_id

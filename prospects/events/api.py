@@ -2,13 +2,16 @@
 serializer; a service's field errors answer 400 by field (``core.api_errors``)."""
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.fields import StrictCharField
+from core.api_errors import StateConflict
+from core.fields import StrictBooleanField, StrictCharField
 from core.roles import Allows, can_manage_webhooks
+from core.serializers import BodySerializer
 from prospects.events.models import EventName, WebhookDelivery, WebhookSubscription
 from prospects.events.services import (
     delivery_send_again,
@@ -20,13 +23,16 @@ from prospects.events.services import (
 Admins = Allows(can_manage_webhooks)
 
 
-class SubscriptionInputSerializer(serializers.Serializer):
+class SubscriptionInputSerializer(BodySerializer):
     url = serializers.URLField(max_length=500)
     events = serializers.ListField(
-        child=serializers.ChoiceField(choices=EventName.choices), allow_empty=False, max_length=10
+        child=serializers.ChoiceField(choices=EventName.choices),
+        allow_empty=False,
+        min_length=1,
+        max_length=10,
     )
     description = StrictCharField(required=False, allow_blank=True, max_length=200)
-    active = serializers.BooleanField(required=False)
+    active = StrictBooleanField(required=False)
 
 
 class SubscriptionSerializer(serializers.ModelSerializer):
@@ -107,7 +113,9 @@ class DeliveryListView(generics.ListAPIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("status", enum=WebhookDelivery.Status.values),
-            OpenApiParameter("subscription", type=str, description="A subscription's id."),
+            OpenApiParameter(
+                "subscription", type=OpenApiTypes.UUID, description="A subscription's id."
+            ),
         ]
     )
     def get(self, request, *args, **kwargs):
@@ -137,11 +145,11 @@ class DeliveryRedeliverView(APIView):
         request=None,
         responses={200: DeliverySerializer},
         description="Sends a failed or given-up delivery again, under its Idempotency-Key; "
-        "400 for one that is delivered or still pending.",
+        "409 for one that is delivered or still pending.",
     )
     def post(self, request, pk):
         delivery = get_object_or_404(WebhookDelivery, id=pk)
         if not delivery_send_again(delivery=delivery):
             problem = f"Only a failed or given-up delivery is sent again, not {delivery.status}."
-            raise serializers.ValidationError({"status": problem})
+            raise StateConflict({"status": [problem]})
         return Response(DeliverySerializer(delivery).data)

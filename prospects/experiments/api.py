@@ -4,14 +4,14 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from builder.api import WorkflowEditors, _valid
 from builder.experiments_api import ExperimentSerializer, experiment_response, experiments_with_arms
-from core.fields import StrictCharField
+from core.fields import StrictBooleanField, StrictCharField
+from core.serializers import BodySerializer
 from prospects.experiments.services import (
     EngineFlipUnconfirmed,
     experiment_promote,
@@ -56,13 +56,13 @@ def csv_download(experiment) -> HttpResponse:
     return response
 
 
-class ExperimentPromoteSerializer(serializers.Serializer):
+class ExperimentPromoteSerializer(BodySerializer):
     arm = StrictCharField(max_length=20, required=False, allow_blank=True, default="")
-    confirm_engine = serializers.BooleanField(default=False)
+    confirm_engine = StrictBooleanField(default=False)
 
 
-class ExperimentRollbackSerializer(serializers.Serializer):
-    confirm_engine = serializers.BooleanField(default=False)
+class ExperimentRollbackSerializer(BodySerializer):
+    confirm_engine = StrictBooleanField(default=False)
 
 
 def _unconfirmed(error: EngineFlipUnconfirmed) -> ValidationError:

@@ -6,6 +6,7 @@ import json
 import django_filters
 from django.conf import settings
 from django.http import Http404
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
@@ -15,10 +16,11 @@ from builder.taxonomy import Archetype
 from core.datetimes import UtcIsoDateTimeFilter
 from core.fields import StrictCharField
 from core.roles import Allows, can_clear_safety, can_ingest, can_record_outcome, has_any_role
+from core.serializers import BodySerializer
 from core.untrusted import strip_invisible
 from engines.holds import WaitReason
 from prospects.deciding.safety_memory import safety_memory_clear
-from prospects.drafting.pace import known_time_zone
+from prospects.drafting.pace import known_time_zone, time_zone_names
 from prospects.inbound.ingest import Inbound, inbound_ingest
 from prospects.models import (
     Decision,
@@ -38,14 +40,36 @@ MAX_BATCH = 100
 MAX_METADATA_CHARS = 10_000
 
 
-class InboundInputSerializer(serializers.Serializer):
+class TimeZoneNameField(StrictCharField):
+    """An IANA time zone name this server's tz database holds."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not known_time_zone(value):
+            raise serializers.ValidationError(
+                f"{value!r} is not a time zone this server knows: use an IANA name such as "
+                "Europe/Lisbon."
+            )
+        return value
+
+
+class TimeZoneNameSchema(OpenApiSerializerFieldExtension):
+    """The names as an enum, read from the tz database when the schema is generated."""
+
+    target_class = TimeZoneNameField
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {"type": "string", "enum": sorted(time_zone_names())}
+
+
+class InboundInputSerializer(BodySerializer):
     external_id = StrictCharField(max_length=200)
     thread = StrictCharField(max_length=200)
     sender = StrictCharField(max_length=200)
     body = StrictCharField(max_length=settings.INBOUND_MAX_BODY_CHARS, trim_whitespace=False)
     received_at = serializers.DateTimeField()
     archetype = serializers.ChoiceField(choices=Archetype.choices, required=False)
-    time_zone = StrictCharField(
+    time_zone = TimeZoneNameField(
         max_length=64,
         required=False,
         help_text="The client's IANA time zone, e.g. Europe/Lisbon: replies leave outside "
@@ -53,14 +77,6 @@ class InboundInputSerializer(serializers.Serializer):
         "default.",
     )
     metadata = serializers.DictField(required=False, default=dict)
-
-    def validate_time_zone(self, value):
-        if not known_time_zone(value):
-            raise serializers.ValidationError(
-                f"{value!r} is not a time zone this server knows: use an IANA name such as "
-                "Europe/Lisbon."
-            )
-        return value
 
     def validate_body(self, value):
         if not strip_invisible(value).text.strip():
@@ -173,7 +189,7 @@ class IngestResultSerializer(serializers.Serializer):
 
 class SafetyCueSerializer(serializers.ModelSerializer):
     message = serializers.UUIDField(source="message_id", read_only=True)
-    cleared_by = serializers.StringRelatedField()
+    cleared_by = serializers.StringRelatedField(allow_null=True)
 
     class Meta:
         model = SafetyCue
@@ -282,7 +298,7 @@ class ThreadDetailView(APIView):
         return Response(ThreadSerializer(thread).data)
 
 
-class SafetyClearSerializer(serializers.Serializer):
+class SafetyClearSerializer(BodySerializer):
     reason = StrictCharField(max_length=300, help_text="Why the thread may be answered again.")
 
 
@@ -307,7 +323,7 @@ class ThreadSafetyClearView(APIView):
         return Response({"cleared": cleared})
 
 
-class OutcomeInputSerializer(serializers.Serializer):
+class OutcomeInputSerializer(BodySerializer):
     outcome = serializers.ChoiceField(choices=Outcome.choices)
     note = StrictCharField(max_length=500, required=False, default="", allow_blank=True)
 
@@ -326,7 +342,7 @@ class OutcomeAttributionSerializer(serializers.ModelSerializer):
 class ThreadOutcomeSerializer(serializers.ModelSerializer):
     thread = serializers.UUIDField(source="thread_id", read_only=True)
     thread_state = serializers.CharField(source="thread.state", read_only=True)
-    recorded_by = serializers.StringRelatedField()
+    recorded_by = serializers.StringRelatedField(allow_null=True)
     attributions = OutcomeAttributionSerializer(many=True, read_only=True)
 
     class Meta:

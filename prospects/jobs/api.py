@@ -8,8 +8,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from builder.models import WorkflowVersion
-from core.fields import StrictCharField
 from core.roles import Allows, can_start_jobs, has_any_role
+from core.serializers import BodySerializer
+from engines.id_field import EngineIdField
 from prospects.drafting.runner import backlog, linked_draft
 from prospects.jobs.services import job_cancel, job_create, job_progress, job_retry_failed
 from prospects.models import DraftJob, DraftJobItem
@@ -18,19 +19,23 @@ from prospects.selectors import with_progress
 JobStarters = Allows(has_any_role, write=can_start_jobs)
 
 
-class JobFilterSerializer(serializers.Serializer):
+class JobFilterSerializer(BodySerializer):
     draft_status = serializers.CharField(required=False, max_length=32)
     hold_reason = serializers.CharField(required=False, max_length=32)
     template_key = serializers.CharField(required=False, max_length=100)
     engine = serializers.CharField(required=False, max_length=120)
 
 
-class JobCreateSerializer(serializers.Serializer):
+class JobCreateSerializer(BodySerializer):
     thread_ids = serializers.ListField(
-        child=serializers.UUIDField(), required=False, max_length=10_000, allow_empty=False
+        child=serializers.UUIDField(),
+        required=False,
+        max_length=10_000,
+        allow_empty=False,
+        min_length=1,
     )
     filter = JobFilterSerializer(required=False)
-    engine_id = StrictCharField(required=False, allow_blank=True, default="", max_length=120)
+    engine_id = EngineIdField(required=False, allow_blank=True, default="")
     workflow_version = serializers.PrimaryKeyRelatedField(
         queryset=WorkflowVersion.objects.all(), required=False, allow_null=True, default=None
     )

@@ -9,13 +9,20 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.datetimes import UtcDateTimeField, UtcIsoDateTimeFilter
-from core.fields import StrictCharField
+from core.fields import StrictBooleanField, StrictCharField
 from core.roles import Allows, can_read_corrections, can_review
+from core.serializers import BodySerializer
+from engines.moves import all_moves
 from prospects.drafting.queue import draft_again
 from prospects.inbound.api import DraftSerializer
 from prospects.models import Correction, Decision, Draft, MoveLabel, ReasonTag
 from prospects.review.decision_filters import DecisionFilter, decisions_to_label
-from prospects.review.labels import MAX_LABELS_AT_ONCE, move_label_correct, move_labels_set
+from prospects.review.labels import (
+    MAX_LABELS_AT_ONCE,
+    move_label_correct,
+    move_labels_set,
+    moves_listed,
+)
 from prospects.review.services import (
     DraftConflict,
     draft_approve,
@@ -33,14 +40,14 @@ class ConflictSerializer(serializers.Serializer):
     draft = DraftSerializer()
 
 
-class ReasonTagsSerializer(serializers.Serializer):
+class ReasonTagsSerializer(BodySerializer):
     reason_tags = serializers.ListField(
         child=serializers.ChoiceField(choices=ReasonTag.choices), required=False, max_length=20
     )
 
 
-class OverrideSerializer(serializers.Serializer):
-    override = serializers.BooleanField(
+class OverrideSerializer(BodySerializer):
+    override = StrictBooleanField(
         required=False,
         default=False,
         help_text="Send even though the text fails the gate or Gate-2 holds it for a person.",
@@ -162,8 +169,12 @@ class DraftRejectView(ReviewActionView):
         )
 
 
-class MoveLabelInputSerializer(serializers.Serializer):
-    move = StrictCharField(max_length=32, help_text="The right move (one of the twelve).")
+class MoveLabelInputSerializer(BodySerializer):
+    move = serializers.ChoiceField(
+        choices=all_moves(),
+        error_messages={"invalid_choice": moves_listed()},
+        help_text="The right move (one of the twelve).",
+    )
     reason = StrictCharField(
         max_length=300, required=False, default="", help_text="One sentence: why."
     )
@@ -240,11 +251,15 @@ class DecisionsToLabelView(generics.ListAPIView):
     queryset = decisions_to_label().select_related("label__author")
 
 
-class BulkLabelInputSerializer(serializers.Serializer):
+class BulkLabelInputSerializer(BodySerializer):
     decisions = serializers.ListField(
         child=serializers.UUIDField(), min_length=1, max_length=MAX_LABELS_AT_ONCE
     )
-    move = StrictCharField(max_length=32, help_text="The move for every decision listed.")
+    move = serializers.ChoiceField(
+        choices=all_moves(),
+        error_messages={"invalid_choice": moves_listed()},
+        help_text="The move for every decision listed.",
+    )
     reason = StrictCharField(
         max_length=300, required=False, default="", help_text="One sentence: why."
     )

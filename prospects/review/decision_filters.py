@@ -3,7 +3,9 @@
 import django_filters
 from django import forms
 from django.db.models import F
+from drf_spectacular.utils import extend_schema_field
 
+from core.filters import StrictBooleanFilter
 from engines.moves import all_moves, move_name
 from prospects.models import Decision
 
@@ -20,12 +22,15 @@ class DecisionFilter(django_filters.FilterSet):
         label="Move", choices=[(move, move_name(move)) for move in all_moves()], empty_label="Any"
     )
     classifier = django_filters.CharFilter(field_name="classified_by", label="Classifier")
-    confidence_below = django_filters.NumberFilter(
-        field_name="confidence",
-        lookup_expr="lt",
-        label="Confidence below",
-        min_value=0,
-        max_value=1,
+    # django-filter's bounds are not read into the schema: said here.
+    confidence_below = extend_schema_field({"type": "number", "minimum": 0, "maximum": 1})(
+        django_filters.NumberFilter(
+            field_name="confidence",
+            lookup_expr="lt",
+            label="Confidence below",
+            min_value=0,
+            max_value=1,
+        )
     )
     since = django_filters.DateFilter(
         field_name="created_at",
@@ -39,7 +44,7 @@ class DecisionFilter(django_filters.FilterSet):
         label="To",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    labelled = django_filters.BooleanFilter(
+    labelled = StrictBooleanFilter(
         field_name="label",
         lookup_expr="isnull",
         exclude=True,

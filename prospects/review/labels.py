@@ -52,11 +52,15 @@ def move_labels_set(*, decision_ids, move: str, reason: str = "", user) -> int:
     return len(decision_ids)
 
 
+def moves_listed() -> str:
+    return f"One of: {', '.join(all_moves())}."
+
+
 def _label(decision_id, move: str, reason: str, user, source: str) -> MoveLabel:
     decision = Decision.objects.select_for_update().get(id=decision_id)
     errors = {}
     if move not in all_moves():
-        errors["move"] = [f"One of: {', '.join(all_moves())}."]
+        errors["move"] = [moves_listed()]
     reason = normalise(reason or "").strip()
     if len(reason) > MAX_REASON_CHARS:
         errors["reason"] = [f"At most {MAX_REASON_CHARS} characters."]

@@ -8,11 +8,12 @@ from rest_framework.views import APIView
 
 from core.fields import ClockTimeField, StrictCharField
 from core.roles import Allows, can_change_engine, has_any_role
+from core.serializers import BodyModelSerializer
 from prospects.drafting.pace import REASON_MAX_CHARS, send_pace, send_pace_update
 from prospects.models import SendPace
 
 
-class SendPaceSerializer(serializers.ModelSerializer):
+class SendPaceSerializer(BodyModelSerializer):
     quiet_start = ClockTimeField(
         help_text="From this time, in the client's time zone, replies wait."
     )
