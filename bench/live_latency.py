@@ -7,8 +7,9 @@ runs on the same engine.
 A 3-step workflow (two think steps and the draft) runs on the fixed-latency server (200 ms
 a call, so a chain takes 600 ms). A `--job-items` drafting job (default 5,000) starts on
 that engine; then live messages arrive at `--rate` a second (default 2) for `--seconds`
-(default 60). Two real workers run as deployed (deploy/systemd): the live worker on the
-`live` queue and the drafting worker on `live,celery`, taking `live` first. Each live
+(default 60). Three real workers run as deployed (deploy/systemd): the live worker on the
+`live` queue, the drafting worker on `live,celery`, taking `live` first, and the events
+worker (webhook posts) on `events`. Each live
 message's wait is the time from ingest until its draft is no longer `queued`. Prints the
 p50 and p95 waits and, last, `RESULT live_p95_over_chain=<p95 wait / chain latency>`
 (goal: at most 2.0), the chain latency being the server's 3 x 200 ms.
@@ -70,6 +71,7 @@ def main() -> None:
     workers = [
         worker_start(queues="live", concurrency=4),
         worker_start(queues="live,celery", concurrency=4, pool="threads"),
+        worker_start(queues="events", concurrency=8, pool="threads"),
     ]
     job = job_create(user=admin, thread_ids=threads, engine_id=ENGINE)
     try:

@@ -294,8 +294,14 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 # The tick must not wait behind a long drafting chunk: it has a queue of its own, which
-# every worker command here also consumes (-Q celery,lifecycle).
-CELERY_TASK_ROUTES = {"prospects.tasks.gpu_tick": {"queue": "lifecycle"}}
+# every worker command here also consumes (-Q celery,lifecycle). Webhook posts have one too
+# (events): a subscriber that answers slowly holds a process for its timeout, and on the
+# drafting queues that would slow drafting; behind a batch's chunks an event would wait
+# for the batch.
+CELERY_TASK_ROUTES = {
+    "prospects.tasks.gpu_tick": {"queue": "lifecycle"},
+    "prospects.tasks.deliver_webhook": {"queue": "events"},
+}
 
 # Drafting work (see prospects/drafting/runner.py): an item whose worker crashed this many
 # times is held `too_many_attempts`.

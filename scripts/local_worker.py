@@ -25,7 +25,7 @@ _workers = itertools.count()
 
 def worker_start(
     *,
-    queues: str = "live,celery,lifecycle",
+    queues: str = "live,celery,lifecycle,events",
     concurrency: int = 1,
     pool: str = "",
     **env_overrides,

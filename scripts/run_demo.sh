@@ -13,7 +13,7 @@ $BIN/python manage.py migrate --no-input -v 0
 $BIN/python manage.py load_demo
 
 # -B runs the beat schedule (job sweeper, GPU tick) inside this one demo worker.
-$BIN/celery -A config worker -B -Q live,celery,lifecycle --schedule var/celerybeat-schedule --loglevel=WARNING --pool=solo --concurrency=1 &
+$BIN/celery -A config worker -B -Q live,celery,lifecycle,events --schedule var/celerybeat-schedule --loglevel=WARNING --pool=solo --concurrency=1 &
 worker=$!
 trap 'kill "$worker" 2>/dev/null; wait "$worker" 2>/dev/null' EXIT
 trap 'exit 130' INT TERM

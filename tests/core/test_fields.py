@@ -63,3 +63,32 @@ def test_the_form_field_refuses_them_next_to_the_field():
         "note": ["Contains a control character (U+009C), which cannot be shown: remove it."],
     }
     assert 'rows="2"' in str(form["note"])
+
+
+@pytest.mark.parametrize("multiline", [True, False])
+def test_the_schema_pattern_takes_exactly_what_the_rule_takes(multiline):
+    """The pattern written into the API's schema and ``control_character`` agree on every
+    code point (surrogates aside: JSON text cannot carry one alone)."""
+    import re
+
+    from core.fields import NoControlCharacters
+
+    pattern = re.compile(NoControlCharacters(multiline=multiline).regex.pattern.strip("^$"))
+    for code in range(0x110000):
+        if 0xD800 <= code < 0xE000:
+            continue
+        char = chr(code)
+        assert bool(pattern.fullmatch(char)) == (
+            control_character(char, multiline=multiline) is None
+        ), hex(code)
+
+
+def test_a_boolean_field_takes_json_true_and_false_only():
+    from core.fields import StrictBooleanField
+
+    field = StrictBooleanField()
+    assert field.run_validation(True) is True
+    assert field.run_validation(False) is False
+    for sent in (0, 1, "true", "yes", None):
+        with pytest.raises(ValidationError):
+            field.run_validation(sent)

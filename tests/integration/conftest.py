@@ -6,6 +6,7 @@ from django.conf import settings
 
 from config.celery import app as celery_app
 from scripts.local_worker import worker_start
+from tests.support.demo import clean_copy
 from tests.support.redis_server import PrivateRedis
 
 
@@ -67,3 +68,9 @@ def start_worker(transactional_db, real_queue):
     for process in processes:
         process.kill()
         process.wait(timeout=10)
+
+
+@pytest.fixture
+def demo_tree(tmp_path):
+    """A clean copy of the tree, as a fresh clone has it, for `make run` (tests.support.demo)."""
+    return clean_copy(tmp_path / "prospector")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.support.demo import Demo, PanelSession, api_client, clean_copy, spare_ports
+from tests.support.demo import Demo, PanelSession, api_client, spare_ports
 
 pytestmark = pytest.mark.integration
 
@@ -51,11 +51,6 @@ def wait_until_idle(api, *, timeout: float) -> None:
     while api.get("/api/drafts/", params={"status": "queued"}).json()["count"]:
         assert time.monotonic() < deadline, f"drafts still queued after {timeout}s"
         time.sleep(0.2)
-
-
-@pytest.fixture
-def demo_tree(tmp_path):
-    return clean_copy(tmp_path / "prospector")
 
 
 # Past the suite's 300 s: the first start assembles the model file and loads the demo.
