@@ -27,7 +27,7 @@ from engines.id_field import EngineIdField
 class ArmSerializer(BodySerializer):
     key = StrictSlugField(max_length=20)
     workflow_version = serializers.UUIDField()
-    engine_id = EngineIdField()
+    engine_id = EngineIdField(checked=False)
     # Positive weights are checked with the other arm rules, which name arms[i].weight.
     weight = serializers.IntegerField(default=1)
     is_control = StrictBooleanField(default=False)

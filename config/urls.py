@@ -22,7 +22,7 @@ urlpatterns = [
     path("api/", include("prospects.api_urls")),
     path("api/", include("builder.api_urls")),
     # A JSON 404 for any other /api/ path, DEBUG or not.
-    re_path(r"^api/", api_errors.api_not_found),
+    re_path(r"^api/", api_errors.ApiNotFound.as_view()),
     path("", include("builder.urls")),
     path("", include("prospects.urls")),
 ]

@@ -4,13 +4,13 @@ included."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
-from django.views.decorators.csrf import csrf_exempt
 from django.views.defaults import bad_request as defaults_bad_request
 from django.views.defaults import page_not_found
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
-
-from core.roles import public
 
 
 class StateConflict(DjangoValidationError):
@@ -29,13 +29,19 @@ def exception_handler(exc, context):
     return drf_exception_handler(exc, context)
 
 
-@csrf_exempt
-@public
-def api_not_found(request, *args, **kwargs):
+class ApiNotFound(APIView):
     """The last route under /api/: a path no other route matches answers the API's 404
     even where ``DEBUG`` is on (Django's debug page would bypass ``not_found``), for any
-    method (nothing is written, so no CSRF check: that would answer a 403 page)."""
-    return JsonResponse({"detail": "Not found."}, status=404)
+    method. An API view like the others: no session, so no CSRF page, and JSON."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    schema = None  # not an operation of the API
+
+    def get(self, request, *args, **kwargs):
+        raise NotFound
+
+    post = put = patch = delete = get
 
 
 def not_found(request, exception):

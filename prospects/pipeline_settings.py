@@ -13,6 +13,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 
 from core.fields import control_character, control_character_message
+from core.history import CHANGE_REASON_LENGTH
 from prospects.deciding.next_action import template_keys_in_use
 from prospects.models import Mode, PipelineSettings, WithoutWorkflow
 from prospects.selectors import pipeline_settings
@@ -26,7 +27,8 @@ FIELDS = (
     "uncertain_move_threshold",
     "daily_send_cap",
 )
-MAX_REASON_LENGTH = 500
+# The history keeps the reason whole (core.history.CHANGE_REASON_LENGTH).
+MAX_REASON_LENGTH = CHANGE_REASON_LENGTH
 # Past this, a cap is a typo rather than a limit.
 MAX_DAILY_SEND_CAP = 1_000_000
 CAP_RANGE = f"From 1 to {MAX_DAILY_SEND_CAP:,} replies a day, or empty: no cap."

@@ -25,6 +25,7 @@ NO_SESSION = {
     "api/training-runs/<uuid:pk>/job/": "the training droplet's run token",
     "api/training-runs/<uuid:pk>/report/": "the training droplet's run token",
     "api/gpu/instances/<uuid:pk>/credentials/": "the serving droplet's one-time token",
+    "^api/": "any other path under /api/: a 404 to anyone, nothing written",
 }
 
 ALL_ROUTES = list(routes())

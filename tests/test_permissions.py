@@ -155,6 +155,12 @@ MATRIX = [
     # --- public: probes, metrics (loopback), logging in and out ------------------------
     ("GET", "/healthz", None, everyone(200)),
     ("GET", "/readyz", None, everyone(200)),
+    # Any other path under /api/: the API's JSON 404, to anyone, whatever the method.
+    ("GET", "/api/no-such-endpoint/", None, everyone(404)),
+    ("POST", "/api/no-such-endpoint/", {}, everyone(404)),
+    ("PUT", "/api/no-such-endpoint/", {}, everyone(404)),
+    ("PATCH", "/api/no-such-endpoint/", {}, everyone(404)),
+    ("DELETE", "/api/no-such-endpoint/", None, everyone(404)),
     ("GET", "/metrics", None, everyone(200)),  # the test client's address is loopback
     ("GET", "/accounts/login/", None, everyone(200)),
     ("POST", "/accounts/login/", nora_credentials, everyone(302)),
@@ -220,8 +226,8 @@ MATRIX = [
     ("POST", "/api/drafts/{draft}/reject/", {"reason_tags": ["tone"]}, api(200, *REVIEWERS)),
     # Held, not scheduled: nothing to cancel once authorized.
     ("POST", "/api/drafts/{draft}/cancel-send/", None, api(409, *REVIEWERS)),
-    # The template engine's draft has a body: 400 once authorized.
-    ("POST", "/api/drafts/{draft}/draft-again/", None, api(400, *REVIEWERS)),
+    # The template engine's draft has a body: 409 once authorized.
+    ("POST", "/api/drafts/{draft}/draft-again/", None, api(409, *REVIEWERS)),
     ("POST", "/api/decisions/{decision}/label/", {"move": "spam"}, api(200, *REVIEWERS)),
     ("GET", "/api/decisions/to-label/", None, api(200, *REVIEWERS)),
     (
@@ -309,9 +315,10 @@ MATRIX = [
     ("POST", E + "/pause/", None, api(200, *OPERATORS)),
     ("GET", E + "/results/", None, api(200, *ANY_ROLE)),
     ("GET", E + "/results.csv", None, api(200, *ANY_ROLE)),
-    # No arm has its minimum sample yet and nothing was promoted: 400 once authorized.
+    # No arm has its minimum sample yet (400) and nothing was promoted (409), once
+    # authorized.
     ("POST", E + "/promote/", {}, api(400, *OPERATORS)),
-    ("POST", E + "/rollback/", {}, api(400, *OPERATORS)),
+    ("POST", E + "/rollback/", {}, api(409, *OPERATORS)),
     # --- panel: dashboard, threads, review ---------------------------------------------
     ("GET", "/", None, panel(200, *ANY_ROLE)),
     ("GET", "/threads/", None, panel(200, *ANY_ROLE)),

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from core.clock import now
+from core.history import change_reason
 from prospects.deciding.safety import SafetyFinding
 from prospects.models import InboundMessage, SafetyCue
 
@@ -61,6 +62,6 @@ def safety_memory_clear(*, thread_id, user, reason: str) -> int:
             cue.cleared_at = now()
             cue.cleared_by = user
             cue.clear_reason = reason
-            cue._change_reason = f"cleared: {reason}"
+            cue._change_reason = change_reason(f"cleared: {reason}")
             cue.save(update_fields=["cleared_at", "cleared_by", "clear_reason"])
     return len(cues)

@@ -20,6 +20,7 @@ from django.db.models import Max, Q
 from phonenumbers import timezone as number_zones
 
 from core.clock import now
+from core.history import CHANGE_REASON_LENGTH
 from engines.holds import HoldReason
 from prospects.drafting.transitions import draft_transition
 from prospects.enqueue import dispatch_later
@@ -160,7 +161,7 @@ def send_cancel(*, draft_id, user) -> Draft | None:
 
 
 # What the history keeps of a reason (django-simple-history's column).
-REASON_MAX_CHARS = 100
+REASON_MAX_CHARS = CHANGE_REASON_LENGTH  # kept whole in the history
 PACE_FIELDS = (
     "quiet_start",
     "quiet_end",

@@ -90,5 +90,5 @@ def test_the_api_lists_deliveries_and_redelivers_a_given_up_one(
     assert (again.json()["status"], again.json()["attempts"]) == ("pending", 0)
     assert len(queued) == 1
     refused = api.post(f"/api/webhooks/deliveries/{delivery.id}/redeliver/")
-    assert refused.status_code == 400
+    assert refused.status_code == 409
     assert "status" in refused.json()

@@ -87,7 +87,7 @@ def test_start_pause_and_overlap(api_for, operator, experiment_versions):
     started = api.post(f"/api/experiments/{first['id']}/start/")
     assert started.json()["status"] == "running"
     refused = api.post(f"/api/experiments/{second['id']}/start/")
-    assert refused.status_code == 400
+    assert refused.status_code == 409
     assert "welcome-ab" in refused.json()["scope"][0]
     assert api.put(
         f"/api/experiments/{first['id']}/", payload(experiment_versions), format="json"
@@ -142,4 +142,4 @@ def test_results_promotion_and_rollback(
     rolled_back = admin_api.post(f"{base}/rollback/", {"confirm_engine": True}, format="json")
     assert rolled_back.json()["rolled_back_at"] is not None
     assert pipeline_settings().draft_engine == "template"
-    assert admin_api.post(f"{base}/rollback/", {}, format="json").status_code == 400
+    assert admin_api.post(f"{base}/rollback/", {}, format="json").status_code == 409
