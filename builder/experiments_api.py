@@ -20,7 +20,7 @@ from builder.experiments import (
 from builder.models import Experiment, Metric
 from core.fields import StrictBooleanField, StrictCharField, StrictSlugField, StrictTextField
 from core.pagination import page_of
-from core.serializers import BodySerializer
+from core.serializers import BodySerializer, FlatListSerializer
 from engines.id_field import EngineIdField
 
 
@@ -31,6 +31,9 @@ class ArmSerializer(BodySerializer):
     # Positive weights are checked with the other arm rules, which name arms[i].weight.
     weight = serializers.IntegerField(default=1)
     is_control = StrictBooleanField(default=False)
+
+    class Meta:
+        list_serializer_class = FlatListSerializer
 
 
 class ScopeSerializer(BodySerializer):

@@ -13,6 +13,7 @@ from django.core.validators import RegexValidator
 from django.utils.deconstruct import deconstructible
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 LINE_BREAKS = frozenset("\n\r")
 MULTILINE_CONTROLS = LINE_BREAKS | {"\t"}
@@ -90,7 +91,18 @@ class StrictTextField(StrictCharField):
 
     def __init__(self, *, multiline: bool = False, **kwargs):
         super().__init__(**kwargs)
-        self.validators.append(NoControlCharacters(multiline=multiline))
+        self.no_controls = NoControlCharacters(multiline=multiline)
+        self.validators.append(self.no_controls)
+
+    def run_validation(self, data=empty):
+        # On the text as sent: DRF trims whitespace first, and Python counts the
+        # separators U+001C to U+001F as whitespace, so "\x1c" alone would pass as blank.
+        if isinstance(data, str):
+            try:
+                self.no_controls(data)
+            except ValidationError as error:
+                raise serializers.ValidationError(error.messages) from error
+        return super().run_validation(data)
 
 
 class StrictSlugField(_StringsOnly, serializers.SlugField):

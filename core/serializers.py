@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 
 # Comments, not docstrings: drf-spectacular would print a docstring as the description of
@@ -30,3 +31,19 @@ class BodySerializer(KnownFieldsOnly, serializers.Serializer):
 
 class BodyModelSerializer(KnownFieldsOnly, serializers.ModelSerializer):
     pass
+
+
+class FlatListSerializer(serializers.ListSerializer):
+    """A nested list whose own errors (too few items, too many) are messages on its field,
+    ``{"arms": ["..."]}``, as a ``ListField``'s are, not under ``non_field_errors``."""
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            detail = error.detail
+            if isinstance(detail, dict) and set(detail) == {api_settings.NON_FIELD_ERRORS_KEY}:
+                raise serializers.ValidationError(
+                    detail[api_settings.NON_FIELD_ERRORS_KEY]
+                ) from error
+            raise

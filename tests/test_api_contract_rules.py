@@ -121,3 +121,18 @@ def test_the_schema_says_what_each_input_rule_is(schema):
     assert drafts["engine"]["schema"]["pattern"] == r"^[^\u0000]*$"
     version = components["Version"]["properties"]
     assert version["author"]["nullable"] is True
+
+
+def test_too_few_arms_is_a_message_on_the_field(admin_api, experiment_versions):
+    live, _ = experiment_versions
+    answer = admin_api.post(
+        "/api/experiments/",
+        {
+            "slug": "one-arm",
+            "name": "One arm",
+            "arms": [{"key": "A", "workflow_version": str(live.id), "engine_id": "template"}],
+        },
+        format="json",
+    )
+    assert answer.status_code == 400
+    assert answer.json() == {"arms": ["An experiment needs at least two arms."]}

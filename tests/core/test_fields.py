@@ -92,3 +92,13 @@ def test_a_boolean_field_takes_json_true_and_false_only():
     for sent in (0, 1, "true", "yes", None):
         with pytest.raises(ValidationError):
             field.run_validation(sent)
+
+
+def test_a_separator_that_python_trims_as_whitespace_is_still_refused():
+    """DRF trims before validating, and str.strip() takes U+001C to U+001F: the rule reads
+    the text as sent."""
+    field = StrictTextField(multiline=True, allow_blank=True)
+    for sent in ("\x1c", "\x1fnote", "note\x1d"):
+        with pytest.raises(ValidationError):
+            field.run_validation(sent)
+    assert field.run_validation("  a note \n") == "a note"
