@@ -36,6 +36,7 @@ GPU_REASON_WORDS = {
     Reason.BUDGET: "The day's GPU budget is spent",
     Reason.LIFETIME: "It reached its longest life",
     Reason.RECYCLED: "It replaces a recycled machine",
+    Reason.PREDICTED: "Booted ahead of work that comes on a clock",
     Reason.BOOT_TIMEOUT: "It did not start in time",
     Reason.ADMIN: "An admin released it",
     Reason.VANISHED: "The machine vanished at the provider",

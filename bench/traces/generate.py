@@ -3,9 +3,11 @@
     python bench/traces/generate.py
 
 Each file holds one arrival time (seconds from the trace start, three decimals) per line,
-sorted. The shapes stand for one appointment-based professional's inbound messages, each
-arrival a drafting job. Every trace has its own seeded ``random.Random`` and draws only
-``random()``, whose sequence Python keeps stable, so re-running rewrites the same bytes.
+sorted; a trace of clock-driven work opens with the line ``# periodic``, which the bench
+reads as "there is something to predict here". The shapes stand for one
+appointment-based professional's inbound messages, each arrival a drafting job. Every
+trace has its own seeded ``random.Random`` and draws only ``random()``, whose sequence
+Python keeps stable, so re-running rewrites the same bytes.
 """
 
 import math
@@ -73,19 +75,51 @@ def sparse(rng: random.Random) -> list[float]:
     return sorted(arrivals)
 
 
+def crm_batches(rng: random.Random) -> list[float]:
+    """A CRM pushing a batch of 3-25 messages every 30 minutes (up to a minute late, the
+    batch spread over 30 s), and a thin background of one message every two hours, over
+    two days."""
+    arrivals = []
+    for slot in range(int(2 * DAY // (30 * 60))):
+        start = slot * 30 * 60.0 + uniform(rng, 0.0, 60.0)
+        arrivals.extend(start + uniform(rng, 0.0, 30.0) for _ in range(3 + int(23 * rng.random())))
+    now = exponential(rng, 2 * HOUR)
+    while now < 2 * DAY:
+        arrivals.append(now)
+        now += exponential(rng, 2 * HOUR)
+    return sorted(arrivals)
+
+
+def shift_starts(rng: random.Random) -> list[float]:
+    """Two shifts a day start at 08:00 and 14:00 (give or take ten minutes) and send 20-60
+    messages over their first ten minutes; a stray message now and then, over two weeks."""
+    arrivals = []
+    for day in range(14):
+        for hour in (8, 14):
+            start = day * DAY + hour * HOUR + uniform(rng, -600.0, 600.0)
+            count = 20 + int(41 * rng.random())
+            arrivals.extend(start + uniform(rng, 0.0, 600.0) for _ in range(count))
+        arrivals.extend(day * DAY + uniform(rng, 7 * HOUR, 20 * HOUR) for _ in range(2))
+    return sorted(arrivals)
+
+
+# name: (shape, seed, periodic)
 TRACES = {
-    "steady": (steady, 1),
-    "bursty": (bursty, 2),
-    "diurnal": (diurnal, 3),
-    "sparse": (sparse, 4),
+    "steady": (steady, 1, False),
+    "bursty": (bursty, 2, False),
+    "diurnal": (diurnal, 3, False),
+    "sparse": (sparse, 4, False),
+    "crm_batches": (crm_batches, 5, True),
+    "shift_starts": (shift_starts, 6, True),
 }
 
 
 def main() -> None:
-    for name, (shape, seed) in TRACES.items():
+    for name, (shape, seed, periodic) in TRACES.items():
         arrivals = shape(random.Random(seed))
         path = HERE / f"{name}.txt"
-        path.write_text("".join(f"{arrival:.3f}\n" for arrival in arrivals))
+        header = "# periodic\n" if periodic else ""
+        path.write_text(header + "".join(f"{arrival:.3f}\n" for arrival in arrivals))
         print(f"{path.name}: {len(arrivals)} arrivals over {arrivals[-1] / HOUR:.1f} h")
 
 

@@ -1,9 +1,12 @@
 """What the GPU lifecycle needs from the jobs, handed down to ``engines`` as plain data."""
 
-from django.db.models import Exists, OuterRef
+from datetime import timedelta
 
+from django.db.models import Exists, OuterRef
+from django.utils.timezone import now
+
+from engines.gpu.forecast import HISTORY_ARRIVALS, HISTORY_SECONDS
 from engines.gpu.lifecycle import BuildLoad, TickReport, lifecycle_tick
-from engines.gpu.policy import GAP_WINDOW
 from engines.gpu.selectors import gpu_drafter_ids
 from prospects.drafting.runner import backlog
 from prospects.models import RULES, DraftJob, DraftJobItem
@@ -11,21 +14,22 @@ from prospects.selectors import pipeline_settings
 
 
 def recent_arrivals(engine_id: str) -> tuple:
-    """When the last work for ``engine_id`` arrived (a job, or a live message), oldest
-    first, however long ago: a sparse build's history is days long. Newest first, so each
-    query stops early."""
+    """When work for ``engine_id`` arrived (a job, or a live message) over the history the
+    forecast reads (``engines.gpu.forecast``), oldest first. Newest first, so each query
+    stops early."""
+    since = now() - timedelta(seconds=HISTORY_SECONDS)
     for_engine = DraftJobItem.objects.filter(job=OuterRef("pk"), engine_id=engine_id)
     jobs = (
-        DraftJob.objects.filter(Exists(for_engine))
+        DraftJob.objects.filter(Exists(for_engine), created_at__gte=since)
         .order_by("-created_at")
-        .values_list("created_at", flat=True)[: GAP_WINDOW + 1]
+        .values_list("created_at", flat=True)[:HISTORY_ARRIVALS]
     )
     live = (
-        DraftJobItem.objects.filter(engine_id=engine_id, job__isnull=True)
+        DraftJobItem.objects.filter(engine_id=engine_id, job__isnull=True, created_at__gte=since)
         .order_by("-created_at")
-        .values_list("created_at", flat=True)[: GAP_WINDOW + 1]
+        .values_list("created_at", flat=True)[:HISTORY_ARRIVALS]
     )
-    return tuple(sorted([*jobs, *live])[-(GAP_WINDOW + 1) :])
+    return tuple(sorted([*jobs, *live])[-HISTORY_ARRIVALS:])
 
 
 def build_loads() -> dict[str, BuildLoad]:

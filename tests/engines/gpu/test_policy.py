@@ -8,6 +8,7 @@ from engines.gpu.policy import (
     Policy,
     Reason,
     View,
+    idle_gaps,
     idle_grace,
     plan,
 )
@@ -65,9 +66,21 @@ def test_an_idle_instance_is_released_once_the_grace_has_passed():
     ]
 
 
-def test_with_no_history_a_new_build_releases_once_what_is_paid_runs_out():
+def test_before_any_pause_the_grace_is_what_a_cold_start_of_the_work_just_served_costs():
     assert idle_grace(POLICY, ()) == 0
-    assert idle_grace(POLICY, (500.0,)) == 0
+    assert idle_grace(POLICY, (500.0,)) == POLICY.cold_break_even_seconds
+    burst = tuple(500.0 + second for second in range(10))  # ten leads would wait the boot
+    assert idle_grace(POLICY, burst) > 5 * POLICY.cold_break_even_seconds
+
+
+def test_a_campaign_does_not_crowd_the_pauses_out_of_the_window():
+    # Pauses of four minutes, then a campaign of 500 messages faster than they are drafted,
+    # then one straggler: the campaign is one busy period, not 500 tiny pauses.
+    quiet = [index * 240.0 for index in range(30)]
+    campaign = [quiet[-1] + 240 + index * 0.5 for index in range(500)]
+    history = (*quiet, *campaign, campaign[-1] + 7200)
+    assert idle_gaps(history, POLICY)[:-2] == [239.0] * 29
+    assert idle_grace(POLICY, history) >= 239
 
 
 def test_traffic_a_boot_apart_holds_past_its_longest_gap_up_to_the_cold_break_even():
@@ -90,14 +103,14 @@ def test_sparse_traffic_releases_at_once():
 
 
 def test_bursty_traffic_holds_just_through_its_usual_pause():
-    # Pauses of 90 s inside bursts, hours between bursts.
+    # Pauses of 89 s inside bursts (90 s apart, a second to draft each), hours between.
     arrivals, moment = [], 0.0
     for _ in range(6):
         for _ in range(5):
             arrivals.append(moment)
             moment += 90
         moment += 3 * 3600
-    assert idle_grace(POLICY, arrivals) == 90
+    assert idle_grace(POLICY, arrivals) == 89
 
 
 def test_a_fixed_grace_overrides_the_adaptive_one():
