@@ -3,17 +3,19 @@ and on the time leads wait for a reply together.
 
     python bench/gpu_policy.py [--trace FILE ...] [--billing per_second|per_started_hour ...]
         [--wait-value 20] [--service-seconds 20] [--boot-seconds 180]
-        [--minimum-billed-seconds 60] [--price 3.44] [--tick-seconds 5] [--hindsight]
+        [--minimum-billed-seconds 60] [--price 3.44] [--tick-seconds 5] [--no-adversary]
 
-Without ``--trace`` it replays the shipped traces under ``bench/traces/`` (steady, bursty,
-diurnal, sparse; ``bench/traces/generate.py`` writes them), under both billing rules
-(``engines/billing.py``) unless ``--billing`` names one. A trace file holds one arrival
-time in seconds per line.
+Without ``--trace`` it replays every trace under ``bench/traces/`` (``generate.py`` writes
+them), under both billing rules (``engines/billing.py``) unless ``--billing`` names one. A
+trace file holds one arrival time in seconds per line; one that opens with ``# periodic``
+is clock-driven work, where booting ahead should pay (``periodic_gain``).
 
-The figure. ``total = GPU $ + WAIT_VALUE x waiting hours``: what the GPU bill says plus
-what the leads' waiting is worth. ``--wait-value`` (default $20 an hour of a lead waiting)
-must exceed the GPU price: below it waiting would be cheaper than the GPU, and the exact
-optimum below assumes it is not.
+The figures. ``total = GPU $ + WAIT_VALUE x waiting hours``: what the GPU bill says plus
+what the leads' waiting is worth. On a queue-heavy trace most of that is queueing an
+always-ready machine has too, so policies are compared on the **avoidable cost**
+``A = total - WAIT_VALUE x`` the waiting an always-ready machine imposes (what the optimum
+minimises). ``--wait-value`` (default $20 an hour of a lead waiting) must exceed the GPU
+price: below it waiting would be cheaper than the GPU, and the exact optimum assumes not.
 
 Model. Each arrival is one job needing ``--service-seconds`` of GPU time. An instance serves
 the FIFO queue one job at a time, and only once it is ready, ``--boot-seconds`` after it was
@@ -21,56 +23,55 @@ provisioned (provision + model load, billed). An instance's cost is its lifetime
 provision to release, billed by the rule, at ``--price`` per hour. A job's wait is from its
 arrival to the start of its service.
 
-The clock starts at 0 and ticks every ``--tick-seconds`` (the Celery beat). Between ticks,
-arrivals, boot completions and job completions happen at their exact times. At each tick
-the real ``engines.gpu.policy.plan`` sees a ``View``: the jobs waiting or running, each
-instance (``last_activity`` is now while it runs a job, else when it last finished one),
-every arrival seen so far, nothing spent today and no hold-warm. Its PROVISION and RELEASE
+The clock ticks every ``--tick-seconds`` (the Celery beat). Between ticks, arrivals, boot
+completions and job completions happen at their exact times. At a tick the real
+``engines.gpu.policy.plan`` sees a ``View``: the jobs waiting or running, each instance
+(``last_activity`` is now while it runs a job), the arrivals of the history the lifecycle
+reads (``engines.gpu.forecast.HISTORY_*``), nothing spent today and no hold-warm. Its
 steps are applied as they come, except that releasing an instance with a job running, or
-provisioning past ``max_instances`` (1), is refused and counted as a policy bug. While no
-instance is up and nothing waits, ``plan`` can only answer nothing, so the clock jumps to
-the first tick at or after the next arrival. A trace is a window of a service that goes
-on: it ends when a ready machine would finish the last job, and nobody is billed for
-idling after that (no policy can know the trace has ended), only for serving its jobs; a
-machine still up then is billed to the end by the second, since the billing unit it
-started goes on serving after the window.
+provisioning past ``max_instances`` (1), is refused and counted as a policy bug. The clock
+skips ticks at which nothing can change: ``plan`` names the next moment its answer could
+turn (``Plan.next_decision_at``), and the replay jumps to the first tick at or after that
+or the next event (a test checks this against asking at every tick). Every job is done: a
+run ends when the queue is drained and a ready machine would have finished the last job;
+a policy that has not drained it ``SAFETY_CAP_SECONDS`` after the last arrival is stopped
+and each job left is charged its wait until a ready machine would have done it (and the
+bench exits non-zero). Idling after the window is not billed; a machine still up then is
+billed to the end by the second.
 
 Policies, all through that same loop and starting from nothing: ours (the shipped adaptive
-grace); release at every tick; the fixed break-even grace (the ski-rental rule); a 5-minute
-idle checked every 60 s (SkyPilot autostop's default); a 300 s cooldown polled every 30 s
+grace and prediction); release at every tick; the fixed break-even grace; a 5-minute idle
+checked every 60 s (SkyPilot autostop's default); a 300 s cooldown polled every 30 s
 (KEDA's); a 60 s window (Modal's ``scaledown_window``); always-on (a grace longer than any
-trace, as an admin would set it; recycled at the maximum lifetime like the others).
+trace; recycled at the maximum lifetime like the others). None of the baselines predicts.
+
+Hindsight: the fixed grace that would have done best on this very trace, found by a 20%
+geometric grid from one tick to the longest life, refined twice around the best point down
+to one tick.
 
 Optimum (computed, not simulated): a clairvoyant with one instance at a time, the same boot
-and billing. An instance serves a run of consecutive busy periods of the FIFO queue (the
-periods an always-ready server would have; no instance ever stops inside one, since the
-queue is not empty there). For a run it picks when the instance is ready, ``R``: at the
-run's first arrival (provisioned ``boot`` ahead, so nobody waits for a boot; nothing is
-provisioned before the trace starts at 0), or later, letting jobs wait to shorten the
-billed lifetime, which only pays where the billing rounds (a started hour). A dynamic
-programme over the gaps between busy periods picks, for each gap of at least a boot, hold
-through it or release and start a new run, exactly; no policy here can score below it.
-Runs never reach back across a gap longer than ``boot + 2 x (unit + minimum) +`` the
-longest delay that can pay, since splitting there never costs more.
+and billing. An instance serves a run of consecutive busy periods of the FIFO queue. For a
+run it picks when the instance is ready: at the run's first arrival (provisioned ``boot``
+ahead; nothing is provisioned before the trace starts at 0), or later, letting jobs wait to
+shorten the billed lifetime, which only pays where the billing rounds (a started hour). A
+dynamic programme over the gaps between busy periods picks, for each gap of at least a
+boot, hold through it or release and start a new run, exactly. The billing steps a delay
+could pay for are made lazily (``billed_thresholds``), so a day of per-second billing costs
+a few candidates per run, not one per second.
 
-Because the clairvoyant boots ahead of every arrival, a cold start costs it nothing but
-the boot, while any online policy pays the lead's wait too. ``--hindsight`` prints, per
-trace, the fixed grace that would have done best on that very trace: what no idle-grace
-rule can beat without knowing the trace.
-
-Adversarial traces are made online inside the bench: an adversary that watches our policy
-and sends the next job one second after each release, and constant gaps up to 1.5 times
-the cold break-even. Their worst ratio is printed with what the after-release adversary
-forces on any deterministic policy (the best fixed grace against it, searched) and the
-money-only ski-rental bound, ``2 + tick / B``.
+Adversaries, made online inside the bench over ``ADVERSARY_JOBS`` cycles: one that sends
+the next job one second after each release, and constant gaps up to 1.5 times the cold
+break-even. Ours against the first is compared with what it forces on any deterministic
+policy at the same number of cycles (the best fixed grace against it, searched).
 
 Prints, per trace, billing rule and policy: GPU-hours and their cost, provisions, cold
-starts (jobs arriving while no instance was ready), p50 and p95 wait, work left undone,
-``total`` and its ratio to the optimum. The last line is
-``RESULT total_ratio_vs_optimal=<our worst over the shipped traces and rules>
-beats_every_baseline=<yes|no>`` (no worse than any baseline on ``total`` on every shipped
-trace and rule). Exits non-zero if any work is left undone or a policy asked for something
-refused.
+starts, p50 and p95 wait, work left undone, ``total``, ``A`` and ``A`` over the optimum's;
+then the hindsight grace. The last line, worst over every trace and rule:
+
+    RESULT vs_hindsight=<A(ours) / A(hindsight)> beats_every_baseline=<yes|no: A(ours) <=
+    A(baseline) + 0.5% everywhere> peer_margin=<A(ours) / A(best of SkyPilot, KEDA, Modal)
+    where that peer is >= 1.25x the hindsight, else n/a> vs_adversarial_floor=<ours /
+    the floor> periodic_gain=<1 - A(ours)/A(hindsight) on periodic traces, else n/a>
 """
 
 import argparse
