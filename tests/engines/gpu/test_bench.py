@@ -38,14 +38,7 @@ def synthetic_traces() -> list[list[float]]:
 
 @pytest.mark.parametrize("rule", list(Rule))
 def test_no_policy_scores_below_the_optimum_on_total(bench, rule):
-    params = bench.Params(
-        service=20,
-        boot=180,
-        billing=billing_for({"rule": rule, "minimum_seconds": 60}),
-        price=3.44,
-        tick=5,
-        wait_value=20,
-    )
+    params = params_for(bench, rule)
     for arrivals in synthetic_traces():
         best = bench.optimum(arrivals, params).total(params)
         for outcome in bench.replay(arrivals, params):
