@@ -279,16 +279,12 @@ class Sim:
             self.waits.append(free + position * self.params.service - arrival)
 
 
-def window_end(arrivals: list[float], service: float) -> float:
-    """Where the trace ends: when a ready machine would finish its last job."""
-    return busy_periods(arrivals, service)[-1].end
-
-
 def run_planned(
     name: str, arrivals: list[float], params: Params, policy: Policy, *, every_tick: bool = False
 ) -> Outcome:
     sim = Sim(arrivals, params, policy, every_tick=every_tick)
-    end = window_end(arrivals, params.service)
+    periods = busy_periods(arrivals, params.service)
+    end = periods[-1].end  # where the trace ends: a ready machine finishes its last job
     give_up = arrivals[-1] + SAFETY_CAP_SECONDS
     tick = 0
     while True:
@@ -310,7 +306,7 @@ def run_planned(
         waits=sim.waits,
         undone=len(arrivals) - sim.completed,
         policy_bugs=sim.policy_bugs,
-        unavoidable_wait=ready_wait(arrivals, params.service),
+        unavoidable_wait=ready_wait(periods, arrivals, params.service),
     )
 
 
@@ -343,11 +339,11 @@ def busy_periods(arrivals: list[float], service: float) -> list[BusyPeriod]:
     return periods
 
 
-def ready_wait(arrivals: list[float], service: float) -> float:
+def ready_wait(periods: list[BusyPeriod], arrivals: list[float], service: float) -> float:
     """The waiting an always-ready machine imposes: the queue inside each busy period."""
     return sum(
         period.start + position * service - arrivals[job]
-        for period in busy_periods(arrivals, service)
+        for period in periods
         for position, job in enumerate(period.jobs)
     )
 
@@ -464,7 +460,7 @@ def optimum(arrivals: list[float], params: Params) -> Outcome:
         cold_starts=0,
         waits=waits,
         undone=0,
-        unavoidable_wait=ready_wait(arrivals, params.service),
+        unavoidable_wait=ready_wait(periods, arrivals, params.service),
     )
 
 

@@ -90,13 +90,12 @@ class Forecast:
         windows = [pattern.window_after(moment, tolerance) for pattern in self.patterns]
         return min(windows, default=None)
 
-    @property
-    def period(self) -> float | None:
-        return self.patterns[0].period if self.patterns else None
-
-    @property
-    def confidence(self) -> float:
-        return min((pattern.confidence for pattern in self.patterns), default=0.0)
+    def foresees(self, moment: float) -> bool:
+        """Whether work at ``moment`` falls in one of the patterns' windows."""
+        return any(
+            (moment - pattern.phase_from) % pattern.period <= pattern.phase_to - pattern.phase_from
+            for pattern in self.patterns
+        )
 
 
 def busy_periods(arrivals: tuple[float, ...], service: float) -> list[tuple[float, float, int]]:

@@ -147,8 +147,6 @@ class Plan:
     steps: tuple[Step, ...] = ()
     grace_seconds: float = 0.0
     notes: tuple[str, ...] = field(default=())
-    # The next predicted window of work (start, end), if the build's work comes on a clock.
-    expected_work: tuple[float, float] | None = None
     # Nothing in this plan changes before then unless work arrives or an instance changes
     # state; None: only such an event changes it.
     next_decision_at: float | None = None
@@ -161,15 +159,14 @@ class Plan:
         return sum(step.action == Action.PROVISION for step in self.steps)
 
 
-def read_arrivals(policy: Policy, arrivals) -> Forecast:
-    """The build's history read for pauses and clock patterns (``engines.gpu.forecast``)."""
-    ordered = tuple(sorted(arrivals))
+def _read(policy: Policy, ordered: tuple[float, ...]) -> Forecast:
+    """The build's history, sorted, read for pauses and clock patterns."""
     return forecast(ordered, policy.service_seconds, policy.boot_seconds)
 
 
 def idle_gaps(arrivals: tuple[float, ...] | list[float], policy: Policy) -> list[float]:
     """The recent pauses between busy periods, oldest first."""
-    return [pause.seconds for pause in read_arrivals(policy, arrivals).pauses]
+    return [pause.seconds for pause in _read(policy, tuple(sorted(arrivals))).pauses]
 
 
 def idle_grace(policy: Policy, arrivals) -> float:
@@ -195,7 +192,7 @@ def idle_grace(policy: Policy, arrivals) -> float:
 def _adaptive_grace(policy: Policy, ordered: tuple[float, ...]) -> float:
     """The sweep behind ``idle_grace``: pauses sorted once, each candidate's cost from
     prefix sums, so a tick costs O(candidates x log pauses)."""
-    read = read_arrivals(policy, ordered)
+    read = _read(policy, ordered)
     price = policy.hourly_price / 3600
     reprovision = policy.reprovision_seconds
     if not read.pauses:
@@ -207,7 +204,7 @@ def _adaptive_grace(policy: Policy, ordered: tuple[float, ...]) -> float:
     discount = policy.predict_work and policy.billing_granularity_seconds <= policy.boot_seconds
     cold, foreseen = [], []  # (gap, cold start $) of pauses a cold start ends; predicted gaps
     for pause in read.pauses:
-        if discount and _in_pattern(read, ordered[pause.ended_by]):
+        if discount and read.foresees(ordered[pause.ended_by]):
             foreseen.append(pause.seconds)
         else:
             cold.append((pause.seconds, _cold_start_cost(policy, ordered, pause.ended_by)))
@@ -245,14 +242,6 @@ def _adaptive_grace(policy: Policy, ordered: tuple[float, ...]) -> float:
     return min(
         (grace for grace in candidates if grace <= cap), key=lambda grace: (cost(grace), -grace)
     )
-
-
-def _in_pattern(read: Forecast, moment: float) -> bool:
-    for pattern in read.patterns:
-        phase = (moment - pattern.phase_from) % pattern.period
-        if phase <= pattern.phase_to - pattern.phase_from:
-            return True
-    return False
 
 
 def _cold_start_cost(policy: Policy, ordered: tuple[float, ...], first: int) -> float:
@@ -310,12 +299,10 @@ class Expected:
         return (self.hold_from, self.provision_from, self.window[1])
 
 
-def expected_work(view: View, policy: Policy) -> Expected:
-    if not policy.predict_work or policy.hourly_price <= 0 or not view.arrivals:
+def expected_work(view: View, policy: Policy, ordered: tuple[float, ...]) -> Expected:
+    if not policy.predict_work or policy.hourly_price <= 0 or not ordered:
         return Expected()
-    window = read_arrivals(policy, view.arrivals).next_work(
-        view.now, tolerance=policy.prewarm_lead_seconds
-    )
+    window = _read(policy, ordered).next_work(view.now, tolerance=policy.prewarm_lead_seconds)
     if window is None:
         return Expected()
     return Expected(
@@ -329,14 +316,15 @@ def plan(view: View, policy: Policy) -> Plan:
     """What to do for one build now. Release beats provision: a budget or lifetime limit
     is never traded for throughput."""
     instances = sorted(view.instances, key=lambda instance: instance.live_since)
-    grace = idle_grace(policy, view.arrivals)
+    ordered = tuple(sorted(view.arrivals))
+    grace = idle_grace(policy, ordered)
     if view.spent_today >= policy.daily_budget:
         return Plan(
             tuple(Step(Action.RELEASE, Reason.BUDGET, instance.id) for instance in instances),
             grace,
             ("The daily budget is spent: nothing runs until tomorrow.",),
         )
-    expected = expected_work(view, policy)
+    expected = expected_work(view, policy, ordered)
     deep = view.backlog_items >= policy.deep_backlog_items
     warm = view.hold_warm_until is not None and view.now < view.hold_warm_until
     held_for_work = expected.holds(view.now)
@@ -386,7 +374,6 @@ def plan(view: View, policy: Policy) -> Plan:
     return Plan(
         tuple(steps),
         grace,
-        expected_work=expected.window,
         next_decision_at=_next_decision(view, policy, kept, grace, expected),
     )
 
