@@ -83,6 +83,7 @@ class Pattern:
 class Forecast:
     pauses: tuple[Pause, ...]  # the recent pauses, oldest first (at most GAP_WINDOW)
     patterns: tuple[Pattern, ...]  # work on a clock, if any; all of one period
+    idle_since: float | None = None  # when a ready machine would have finished the last work
 
     def next_work(self, moment: float, tolerance: float = 0.0) -> tuple[float, float] | None:
         """The next predicted window of work ``(start, end)`` ending after ``moment``, its
@@ -126,6 +127,7 @@ def forecast(arrivals: tuple[float, ...], service: float, wake_seconds: float) -
     return Forecast(
         pauses=pauses[-GAP_WINDOW:],
         patterns=_clock_patterns(wakes, arrivals[-1] if arrivals else 0.0),
+        idle_since=periods[-1][1] if periods else None,
     )
 
 

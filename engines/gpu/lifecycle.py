@@ -383,7 +383,17 @@ def _activity(instance: GpuInstance) -> float | None:
 
 
 def plan_build(engine_id: str, load: BuildLoad) -> gpu_policy.Plan:
-    """What the policy says for one build now: the tick's decision, also shown in the panel."""
+    """What the policy says for one build now: the tick's decision."""
+    return gpu_policy.plan(build_view(engine_id, load), policy_for(engine_id))
+
+
+def grace_reading(engine_id: str, load: BuildLoad) -> gpu_policy.GraceReading:
+    """Why the build holds its grace and when it expects work: what the panel shows."""
+    return gpu_policy.read_grace(build_view(engine_id, load), policy_for(engine_id))
+
+
+def build_view(engine_id: str, load: BuildLoad) -> gpu_policy.View:
+    """One build as the policy sees it now."""
     moment = now()
     instances = tuple(
         gpu_policy.Instance(
@@ -402,7 +412,7 @@ def plan_build(engine_id: str, load: BuildLoad) -> gpu_policy.Plan:
         .aggregate(last=Max("state_changed_at"))["last"]
     )
     warm = hold_warm_until(engine_id)
-    view = gpu_policy.View(
+    return gpu_policy.View(
         now=moment.timestamp(),
         backlog_items=load.items,
         instances=instances,
@@ -411,7 +421,6 @@ def plan_build(engine_id: str, load: BuildLoad) -> gpu_policy.Plan:
         hold_warm_until=warm.timestamp() if warm else None,
         last_failure_at=failure.timestamp() if failure else None,
     )
-    return gpu_policy.plan(view, policy_for(engine_id))
 
 
 def _apply(engine_id, plan, provider, machines, report, companions=()) -> None:

@@ -35,7 +35,7 @@ from functools import lru_cache
 from itertools import accumulate
 
 from engines.billing import Billing
-from engines.gpu.forecast import Forecast, forecast
+from engines.gpu.forecast import Forecast, Pattern, forecast
 
 
 class Action(StrEnum):
@@ -241,6 +241,33 @@ def _adaptive_grace(policy: Policy, ordered: tuple[float, ...]) -> float:
     }
     return min(
         (grace for grace in candidates if grace <= cap), key=lambda grace: (cost(grace), -grace)
+    )
+
+
+@dataclass(frozen=True)
+class GraceReading:
+    """Why a build holds the grace it holds, for the people who watch it."""
+
+    grace_seconds: float
+    fixed: bool  # an admin set it
+    pauses: tuple[float, ...]  # the recent pauses it was fitted to, oldest first
+    foreseen: tuple[bool, ...]  # per pause: it ended in predicted work
+    patterns: tuple[Pattern, ...]  # work on a clock, if any
+    next_work: tuple[float, float] | None  # the next predicted window (start, end)
+    idle_since: float | None  # when the last work would have been done on a ready machine
+
+
+def read_grace(view: View, policy: Policy) -> GraceReading:
+    ordered = tuple(sorted(view.arrivals))
+    read = _read(policy, ordered)
+    return GraceReading(
+        grace_seconds=idle_grace(policy, ordered),
+        fixed=policy.idle_grace_seconds is not None,
+        pauses=tuple(pause.seconds for pause in read.pauses),
+        foreseen=tuple(read.foresees(ordered[pause.ended_by]) for pause in read.pauses),
+        patterns=read.patterns if policy.predict_work else (),
+        next_work=expected_work(view, policy, ordered).window,
+        idle_since=read.idle_since,
     )
 
 

@@ -2,7 +2,7 @@ from dataclasses import dataclass
 
 from core.clock import now
 from engines.gpu.costs import month_start, spent_between, today_start
-from engines.gpu.lifecycle import BuildLoad, hold_warm_until, plan_build, provision_blocker
+from engines.gpu.lifecycle import BuildLoad, grace_reading, hold_warm_until, provision_blocker
 from engines.holds import WaitReason
 from engines.ids import Provider, parse_engine_id
 from engines.models.gpu import GpuInstance, GpuOperatorAction, GpuPolicySettings, GpuTransition
@@ -20,7 +20,8 @@ def gpu_drafter_ids() -> list[str]:
 
 def gpu_builds(loads: dict) -> list[dict]:
     """Per do-gpu build: its instances, the backlog the caller hands in, the idle grace the
-    policy would use now, the admin's hold, and what it cost today and this month."""
+    policy would use now and why (``grace_reading``), the admin's hold, and what it cost
+    today and this month."""
     moment = now()
     engine_ids = set(gpu_drafter_ids()) | set(
         GpuInstance.objects.serving()
@@ -33,6 +34,7 @@ def gpu_builds(loads: dict) -> list[dict]:
         live = list(
             GpuInstance.objects.serving().filter(engine_id=engine_id, state__in=GpuInstance.LIVE)
         )
+        reading = grace_reading(engine_id, load)
         rows.append(
             {
                 "engine_id": engine_id,
@@ -42,7 +44,8 @@ def gpu_builds(loads: dict) -> list[dict]:
                 "live_backlog": load.live_items,
                 "batch_backlog": load.items - load.live_items,
                 "oldest_age_seconds": round(load.oldest_age_seconds),
-                "idle_grace_seconds": round(plan_build(engine_id, load).grace_seconds),
+                "idle_grace_seconds": round(reading.grace_seconds),
+                "grace_reading": reading,
                 "hold_warm_until": hold_warm_until(engine_id),
                 "spent_today": spent_between(today_start(moment), moment, engine_id),
                 "spent_month": spent_between(month_start(moment), moment, engine_id),

@@ -28,11 +28,15 @@ from engines.gpu.services import gpu_hold_warm, gpu_policy_update, gpu_release_n
 from engines.selectors import gpu_account_connected, model_endpoints
 from prospects.builds.forms import GpuActionForm
 from prospects.builds.gpu import build_loads
+from prospects.builds.gpu_chart import grace_chart
 
 
 def _gpu_context(request) -> dict:
+    builds = gpu_builds(build_loads())
+    for build in builds:
+        build["grace_chart"] = grace_chart(build["grace_reading"])
     return {
-        "builds": gpu_builds(build_loads()),
+        "builds": builds,
         "spend": gpu_spend(),
         "gpu_account_connected": gpu_account_connected(),
         "provision_blocked": provision_blocker(),

@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import User
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from config.celery import app as celery_app
@@ -10,7 +13,7 @@ from engines.services import engine_build_register
 from prospects.builds.gpu import build_loads
 from prospects.demo import demo_load
 from prospects.jobs.services import job_create
-from prospects.models import Thread
+from prospects.models import DraftJobItem, Thread
 from tests.browser.conftest import log_in, open_from_menu
 from tests.support.do_api import FakeDigitalOcean
 from tests.support.factories import DO_BUILD, PASSWORD
@@ -122,3 +125,36 @@ def test_without_a_price_nothing_is_rented_and_the_page_says_why(page, screensho
     screenshot("gpu-policy")
     lifecycle_tick(loads=build_loads())
     assert GpuInstance.objects.count() == 1
+
+
+def test_the_gpu_page_shows_why_a_build_holds_its_grace_and_when_work_is_expected(
+    page, screenshot, cloud
+):
+    demo_load(password=PASSWORD, experiment=False)
+    engine_build_register(engine_id=DO_BUILD, served_model="fixed", model_path="/mnt/w")
+    admin = User.objects.get(username="admin")
+    gpu_policy_update(user=admin, hourly_prices={"gpu-h100x1-80gb": 3.39})
+    # A CRM batch of three every half hour for the last eight hours, all drafted.
+    thread = Thread.objects.filter(decisions__template_key__gt="").first()
+    decision = thread.decisions.first()
+    last_slot = timezone.now().replace(minute=0, second=0, microsecond=0)
+    DraftJobItem.objects.bulk_create(
+        DraftJobItem(
+            thread=thread,
+            decision=decision,
+            engine_id=DO_BUILD,
+            status=DraftJobItem.Status.DRAFTED,
+            created_at=last_slot - timedelta(minutes=30 * slot, seconds=-job),
+        )
+        for slot in range(16)
+        for job in range(3)
+    )
+
+    log_in(page, "admin", PASSWORD)
+    open_from_menu(page, "GPU")
+    grace = page.locator(f'tr.grace-row[data-engine="{DO_BUILD}"] details.grace')
+    expect(grace.locator(".grace-expects")).to_contain_text("Work comes every 30 min")
+    expect(grace.locator(".grace-expects")).to_contain_text("next expected between")
+    expect(grace.locator("rect.pause.foreseen")).not_to_have_count(0)
+    expect(grace.locator("rect.pause.expected")).to_have_count(1)
+    screenshot("gpu-grace")
