@@ -40,12 +40,15 @@ def draft_job_chunk(self, item_ids: list[str], queue: str = "celery") -> None:
         )
 
 
-@shared_task
-def workflow_preview_run(run_id: str) -> None:
+@shared_task(bind=True)
+def workflow_preview_run(self, run_id: str) -> None:
     """Runs a workflow preview's chain on the model. Acked on receipt: the run's row says
-    what became of it, and a delivered run never calls the model twice."""
+    what became of it, and a delivered run never calls the model twice. A run waiting for
+    a machine to boot is asked again later."""
     with log_context(preview_run_id=run_id):
-        preview_run_execute(run_id=run_id)
+        run = preview_run_execute(run_id=run_id)
+    if run.status == run.Status.QUEUED and not self.request.is_eager:
+        self.apply_async((run_id,), countdown=settings.JOB_ENGINE_RETRY_SECONDS)
 
 
 @shared_task

@@ -1,8 +1,18 @@
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from core.clock import now
+from engines.billing import describe as describe_billing
 from engines.gpu.costs import month_start, spent_between, today_start
-from engines.gpu.lifecycle import BuildLoad, grace_reading, hold_warm_until, provision_blocker
+from engines.gpu.lifecycle import (
+    BuildLoad,
+    grace_reading,
+    hold_warm_until,
+    policy_for,
+    policy_settings,
+    provision_blocker,
+)
 from engines.holds import WaitReason
 from engines.ids import Provider, parse_engine_id
 from engines.models.gpu import GpuInstance, GpuOperatorAction, GpuPolicySettings, GpuTransition
@@ -129,4 +139,44 @@ def serving_outlook(engine_id: str) -> Outlook:
         now=False,
         ever=False,
         why="No model server address is set for this build, so it cannot draft.",
+    )
+
+
+@dataclass(frozen=True)
+class BootOffer:
+    """What starting a machine for a cold build costs, to ask before doing it."""
+
+    engine_id: str
+    boot_minutes: float
+    boot_dollars: float  # the boot as billed, before the model serves
+    hold_minutes: int  # then kept up this long whatever the grace says
+    hold_dollars: float
+    billing: str  # the size's billing rule, in words
+
+    @property
+    def dollars(self) -> float:
+        return self.boot_dollars + self.hold_dollars
+
+
+def boot_offer(engine_id: str, hold_minutes: int) -> BootOffer | None:
+    """The price of starting a machine for ``engine_id`` and holding it ``hold_minutes``;
+    None when none is needed (one is up or starting) or none can start (the outlook says
+    why)."""
+    outlook = serving_outlook(engine_id)
+    if outlook.now or not outlook.ever or parse_engine_id(engine_id).provider != Provider.DO_GPU:
+        return None
+    if engine_wait(engine_id).reason == WaitReason.BOOTING:
+        return None
+    policy = policy_for(engine_id)
+    knobs = policy_settings()
+    per_second = policy.hourly_price / 3600
+    boot = policy.billing.billed(policy.boot_seconds)
+    held = policy.billing.billed(policy.boot_seconds + hold_minutes * 60) - boot
+    return BootOffer(
+        engine_id=engine_id,
+        boot_minutes=policy.boot_seconds / 60,
+        boot_dollars=boot * per_second,
+        hold_minutes=hold_minutes,
+        hold_dollars=held * per_second,
+        billing=describe_billing(knobs.billing_rule(settings.DO_GPU_SIZE)),
     )

@@ -16,6 +16,8 @@ FILTERS = ("draft_status", "hold_reason", "template_key")
 
 class PreviewRunForm(forms.Form):
     thread = forms.ModelChoiceField(queryset=Thread.objects.all())
+    # Asked for on a cold GPU build, after the page showed what a boot costs.
+    start_machine = forms.BooleanField(required=False)
 
 
 class JobStartForm(forms.Form):

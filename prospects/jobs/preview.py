@@ -6,6 +6,7 @@ preview never runs a thread on an engine production would not.
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import transaction
 
@@ -15,6 +16,9 @@ from core.clock import now
 from engines.base import EngineError
 from engines.chain import StepPrompt, preview_prompts
 from engines.gate import reply_gate
+from engines.gpu.lifecycle import policy_settings
+from engines.gpu.selectors import BootOffer, boot_offer
+from engines.gpu.services import gpu_hold_warm
 from engines.ids import parse_engine_id
 from engines.registry import endpoint_for, engine_for
 from engines.template import TemplateEngine
@@ -23,6 +27,12 @@ from prospects.drafting.pipeline import draft_request
 from prospects.enqueue import preview_later
 from prospects.models import Decision, Thread, WorkflowPreviewRun
 from prospects.selectors import pipeline_settings
+
+# A machine started for a preview stays up this long, for the next versions tried on it.
+PREVIEW_HOLD_MINUTES = 15
+# A run waiting for a machine gives up once a boot has had this long (the boot timeout's
+# margin: the tick that notices a failed boot).
+BOOT_WAIT_MARGIN = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,13 @@ class Preview:
     @property
     def can_run_on_model(self) -> bool:
         return can_run_on_model(self.route.engine_id)
+
+    @property
+    def boot_offer(self) -> BootOffer | None:
+        """What starting a machine for a cold GPU build would cost, to run the chain."""
+        if self.can_run_on_model:
+            return None
+        return boot_offer(self.route.engine_id, PREVIEW_HOLD_MINUTES)
 
 
 def can_run_on_model(engine_id: str) -> bool:
@@ -98,21 +115,27 @@ def preview_build(*, version: WorkflowVersion, thread: Thread) -> Preview | None
 
 
 def preview_run_request(
-    *, version: WorkflowVersion, thread: Thread, user=None
+    *, version: WorkflowVersion, thread: Thread, user=None, start_machine: bool = False
 ) -> WorkflowPreviewRun:
     """Records a `queued` run of the version's chain on the engine the rule picks for the
-    thread, and enqueues it once the row commits.
+    thread, and enqueues it once the row commits. With ``start_machine``, a cold GPU build
+    is held warm for ``PREVIEW_HOLD_MINUTES`` (recorded as the user's hold, so the next
+    tick starts a machine) and the run waits for it on the worker.
 
     Raises ``ValueError`` when the thread has nothing to draft or that engine runs no
-    chain (the template engine, or a build with no endpoint now).
+    chain (the template engine, a build with no endpoint now that no machine is started
+    for, or one that cannot start one).
     """
     decision = previewed_decision(thread)
     if decision is None:
         raise ValueError("That thread has no decision with a reply to draft.")
     engine_id = preview_route(decision).engine_id
-    if not can_run_on_model(engine_id):
+    startable = boot_offer(engine_id, PREVIEW_HOLD_MINUTES) is not None
+    if not can_run_on_model(engine_id) and not (start_machine and startable):
         raise ValueError(f"{engine_id} runs no chain on a model now.")
     with transaction.atomic():
+        if start_machine and startable:
+            gpu_hold_warm(engine_id=engine_id, minutes=PREVIEW_HOLD_MINUTES, user=user)
         run = WorkflowPreviewRun.objects.create(
             version=version,
             thread=thread,
@@ -129,8 +152,20 @@ def preview_run_execute(*, run_id) -> WorkflowPreviewRun:
     engine's reason and detail when it fails.
 
     Safe to deliver twice: only the delivery that moves the row from `queued` to
-    `running` calls the model. The model call holds no transaction.
+    `running` calls the model. The model call holds no transaction. A run whose engine has
+    no endpoint yet (a machine started for it is booting) stays `queued` for the caller to
+    try again, until a boot has had its time.
     """
+    run = WorkflowPreviewRun.objects.get(id=run_id)
+    if run.status == WorkflowPreviewRun.Status.QUEUED and not can_run_on_model(run.engine_id):
+        if now() - run.created_at < boot_wait():
+            return run
+        return _finish(
+            run,
+            steps=[],
+            error=f"No machine for {run.engine_id} came up within "
+            f"{boot_wait().total_seconds() / 60:.0f} minutes; the GPU page says why.",
+        )
     claimed = WorkflowPreviewRun.objects.filter(
         id=run_id, status=WorkflowPreviewRun.Status.QUEUED
     ).update(status=WorkflowPreviewRun.Status.RUNNING, started_at=now())
@@ -149,6 +184,10 @@ def preview_run_execute(*, run_id) -> WorkflowPreviewRun:
         _finish(run, steps=[], error=f"unexpected error: {problem!r}")
         raise
     return _finish(run, steps=steps, error=error)
+
+
+def boot_wait() -> timedelta:
+    return timedelta(seconds=policy_settings().boot_timeout_seconds) + BOOT_WAIT_MARGIN
 
 
 def _finish(run: WorkflowPreviewRun, *, steps: list, error: str) -> WorkflowPreviewRun:

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from builder.models import WorkflowVersion
-from core.roles import allow, can_run_preview_on_model, has_any_role
+from core.roles import allow, can_run_preview_on_model, can_use_gpu_levers, has_any_role
 from prospects import selectors
 from prospects.jobs.forms import PreviewRunForm
 from prospects.jobs.preview import preview_build, preview_run_request
@@ -51,6 +51,7 @@ def _preview_page(request, version, thread_id: str, run_form=None, status: int =
             "run": run,
             "run_form": run_form,
             "can_run": can_run_preview_on_model(request.user),
+            "can_start_machine": can_use_gpu_levers(request.user),
         },
         status=status,
     )
@@ -67,11 +68,17 @@ def workflow_preview_run(request, workflow_id, number):
             return render(request, "prospects/_preview_run.html", {"run_form": form}, status=400)
         return _preview_page(request, version, "", run_form=form, status=400)
     thread = form.cleaned_data["thread"]
+    start_machine = form.cleaned_data["start_machine"]
     run, problem = None, ""
-    try:
-        run = preview_run_request(version=version, thread=thread, user=request.user)
-    except ValueError as refused:
-        problem = str(refused)
+    if start_machine and not can_use_gpu_levers(request.user):
+        problem = "Only an admin may start a GPU machine: ask one, or use the GPU page."
+    else:
+        try:
+            run = preview_run_request(
+                version=version, thread=thread, user=request.user, start_machine=start_machine
+            )
+        except ValueError as refused:
+            problem = str(refused)
     if request.htmx:
         return render(request, "prospects/_preview_run.html", {"run": run, "run_error": problem})
     if problem:

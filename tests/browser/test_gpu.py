@@ -8,10 +8,11 @@ from playwright.sync_api import expect
 from config.celery import app as celery_app
 from engines.gpu.lifecycle import lifecycle_tick
 from engines.gpu.services import gpu_policy_update
-from engines.models.gpu import GpuInstance
+from engines.models.gpu import GpuInstance, GpuOperatorAction
 from engines.services import engine_build_register
 from prospects.builds.gpu import build_loads
 from prospects.demo import demo_load
+from prospects.engine_switch import draft_engine_set
 from prospects.jobs.services import job_create
 from prospects.models import DraftJobItem, Thread
 from tests.browser.conftest import log_in, open_from_menu
@@ -158,3 +159,27 @@ def test_the_gpu_page_shows_why_a_build_holds_its_grace_and_when_work_is_expecte
     expect(grace.locator("rect.pause.foreseen")).not_to_have_count(0)
     expect(grace.locator("rect.pause.expected")).to_have_count(1)
     screenshot("gpu-grace")
+
+
+def test_a_preview_on_a_cold_gpu_build_offers_to_start_a_machine(page, screenshot, cloud):
+    demo_load(password=PASSWORD, experiment=False)
+    engine_build_register(engine_id=DO_BUILD, served_model="fixed", model_path="/mnt/w")
+    admin = User.objects.get(username="admin")
+    gpu_policy_update(user=admin, hourly_prices={"gpu-h100x1-80gb": 3.39})
+    draft_engine_set(engine_id=DO_BUILD, user=admin)
+
+    log_in(page, "admin", PASSWORD)
+    open_from_menu(page, "Workflows")
+    page.click("#workflow-table >> text=opener-welcome")
+    page.click("#version-1 >> text=Preview")
+    page.select_option("select[name=thread]", label="anna.k")
+    page.click("text=Run preview")
+    offer = page.locator("#boot-offer")
+    expect(offer).to_contain_text(f"No GPU machine is up for {DO_BUILD}")
+    expect(offer).to_contain_text("costs about $1.02")
+    screenshot("preview-boot-offer")
+
+    page.click("text=Start a machine and run the chain")
+    expect(page.locator("#preview-run")).to_contain_text("or for the machine it runs on to start")
+    assert GpuOperatorAction.objects.get().kind == GpuOperatorAction.Kind.HOLD_WARM
+    screenshot("preview-boot-waiting")
