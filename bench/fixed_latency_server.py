@@ -79,7 +79,9 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self):  # noqa: N802 - the stdlib's name
-        self._json({"object": "list", "data": [{"id": "fixed", "object": "model"}]})
+        # It serves "fixed" and every model it was given an answer for (a LoRA head's name).
+        served = ["fixed", *self.server.answers]
+        self._json({"object": "list", "data": [{"id": name, "object": "model"} for name in served]})
 
     def do_POST(self):  # noqa: N802 - the stdlib's name
         request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))

@@ -511,6 +511,18 @@ def _build_tag(engine_id: str) -> str:
     return "prospector-build:" + engine_id.replace(".", "-")
 
 
+def rides_along(rider_id: str, engine_ids) -> bool:
+    """Whether the head ``rider_id`` loads on a machine booted for one of ``engine_ids``:
+    a do-gpu build on the same weights. One on other weights (a 7B head beside a larger
+    drafter) needs a machine of its own."""
+    rider = EngineBuild.objects.filter(engine_id=rider_id).first()
+    if rider is None or rider.parsed.provider != Provider.DO_GPU:
+        return False
+    return EngineBuild.objects.filter(
+        engine_id__in=engine_ids, model_path=rider.model_path
+    ).exists()
+
+
 def served_heads(build: EngineBuild, companions=()) -> tuple[dict, dict]:
     """The LoRA heads a machine for ``build`` loads, and their ranks: the build's own, plus
     each companion's adapter when the companion runs on the same weights (a head trained

@@ -33,10 +33,14 @@ def gpu_builds(loads: dict) -> list[dict]:
     policy would use now and why (``grace_reading``), the admin's hold, and what it cost
     today and this month."""
     moment = now()
-    engine_ids = set(gpu_drafter_ids()) | set(
-        GpuInstance.objects.serving()
-        .filter(state__in=GpuInstance.LIVE)
-        .values_list("engine_id", flat=True)
+    engine_ids = (
+        set(gpu_drafter_ids())
+        | set(loads)
+        | set(
+            GpuInstance.objects.serving()
+            .filter(state__in=GpuInstance.LIVE)
+            .values_list("engine_id", flat=True)
+        )
     )
     rows = []
     for engine_id in sorted(engine_ids):

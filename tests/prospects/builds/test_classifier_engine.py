@@ -11,12 +11,14 @@ from django.core.exceptions import ValidationError
 
 from bench.fixed_latency_server import FixedLatencyServer
 from engines.classifier import classify_move
-from engines.gpu.lifecycle import BuildLoad, last_activity, lifecycle_tick
+from engines.gpu.lifecycle import BuildLoad, last_activity, lifecycle_tick, plan_build
 from engines.models.gpu import GpuInstance
 from engines.models.training import Evaluation
 from engines.registry import clients_close, endpoint_for
 from engines.services import engine_build_register
+from prospects.builds.gpu import build_loads, gpu_tick_run
 from prospects.builds.promotion import PromotionRefused, build_promote
+from prospects.drafting.runner import live_draft_run
 from prospects.engine_switch import classifier_engine_set, draft_engine_set
 from prospects.models import PipelineSettings
 from prospects.selectors import pipeline_settings
@@ -241,3 +243,54 @@ def test_over_the_rules_a_build_must_beat_them_on_the_same_labelled_cases(admin_
     assert "Champion (the live classifier)" in page
     assert "each labelled by a person (0 corrected, the rest confirmed)" in page
     assert pipeline_settings().classifier_engine == "rules"
+
+
+def test_a_classifier_on_other_weights_gets_a_machine_of_its_own_and_lets_it_go_on_its_own(
+    do_build, fake_do, clock, gpu_box, published_workflow, admin_user
+):
+    qwen = "do-gpu-qwen-7b_moves.1"
+    classifier_build(
+        qwen,
+        model_path="/mnt/weights/qwen",
+        served_model="fixed",
+        lora_modules={"qwen-moves": "/mnt/weights/adapters/qwen-moves"},
+        adapter="qwen-moves",
+    )
+    classifier_engine_set(engine_id=qwen, user=admin_user)
+    draft_engine_set(engine_id=DO_BUILD, user=admin_user)
+    published_workflow(appliesTo={})
+    queued = [ingest(make_inbound(f"Hi, free on day {n}?")).draft for n in range(3)]
+
+    # What the classifier's machine answers (the same loopback server plays both droplets).
+    gpu_box.answers["qwen-moves"] = json.dumps(
+        {"is_prospect": True, "move": "subhour", "trace": "Asks for half an hour."}
+    )
+    loads = build_loads()
+    assert (loads[DO_BUILD].items, loads[qwen].items) == (3, 3)
+    gpu_tick_run()
+    clock.shift(fake_do.boot_seconds + 1)
+    gpu_tick_run()
+    gpu_tick_run()
+    machines = {instance.engine_id: instance for instance in GpuInstance.objects.all()}
+    assert set(machines) == {DO_BUILD, qwen}
+    assert {instance.state for instance in machines.values()} == {GpuInstance.State.READY}
+    assert machines[qwen].adapters == ["qwen-moves"]
+    assert machines[DO_BUILD].adapters == []  # the head on other weights does not ride along
+
+    drafted = [live_draft_run(draft) for draft in queued]
+    assert {draft.decision.classified_by for draft in drafted} == {qwen}
+    assert build_loads()[qwen].items == 0
+
+    graces = {
+        engine_id: plan_build(engine_id, build_loads()[engine_id]).grace_seconds
+        for engine_id in machines
+    }
+    clock.shift(min(graces.values()) + 61)
+    gpu_tick_run()
+    first = min(graces, key=graces.get)
+    states = dict(GpuInstance.objects.values_list("engine_id", "state"))
+    assert states[first] in {GpuInstance.State.OFF, GpuInstance.State.RELEASING}
+    clock.shift(max(graces.values()) - min(graces.values()) + 61)
+    gpu_tick_run()
+    gpu_tick_run()
+    assert set(GpuInstance.objects.values_list("state", flat=True)) == {GpuInstance.State.OFF}
