@@ -37,6 +37,12 @@ from prospects.models import (
 from prospects.selectors import pipeline_settings
 
 
+def classifies_on_worker(decision: Decision, *, classifier: str) -> bool:
+    """Whether the worker asks ``classifier``, the live classifier, about ``decision``
+    before drafting it: the rules decided it at ingest, and it could not answer there."""
+    return decision.classified_by == RULES and not runs_at_ingest(classifier)
+
+
 def decision_classify_on_worker(decision: Decision) -> Decision:
     """Asks the live classifier build about a decision the rules made at ingest (the
     worker's first step for a live message). A valid answer re-decides the message in the
@@ -45,7 +51,7 @@ def decision_classify_on_worker(decision: Decision) -> Decision:
     one the live classifier could make at ingest (the rules, an in-process head: it
     decided there, or its reason for not answering is on the decision already)."""
     classifier = pipeline_settings().classifier_engine
-    if decision.classified_by != RULES or runs_at_ingest(classifier):
+    if not classifies_on_worker(decision, classifier=classifier):
         return decision
     outcome = classify_move(decision.message.body, classifier)
     if outcome.answer is None:
