@@ -430,8 +430,6 @@ GPU_API_KEY = env.str("GPU_API_KEY", default="")
 # How JSON Schemas are sent: "openai" (vLLM: response_format json_schema) or "llama_cpp"
 # (llama-cpp-python's server: json_object plus the schema).
 GPU_JSON_DIALECT = env.str("GPU_JSON_DIALECT", default="openai")
-# When set, a draft the gate refused gets one retry on this model.
-GPU_ESCALATION_MODEL = env.str("GPU_ESCALATION_MODEL", default="")
 # Model calls in flight against a build, all worker processes and hosts together (see
 # ENGINE_SLOTS_REDIS_URL), unless the build sets its own max_concurrency: vLLM (do-gpu
 # builds) batches continuously; an endpoint may be anything.

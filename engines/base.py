@@ -94,7 +94,3 @@ class DraftEngine(ABC):
 
     @abstractmethod
     def draft(self, request: DraftRequest) -> DraftResult: ...
-
-    def escalate(self, request: DraftRequest, failed: DraftResult) -> DraftResult | None:
-        """One more try at a draft that failed the gate; None when the engine has none."""
-        return None

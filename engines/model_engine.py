@@ -30,13 +30,10 @@ def max_tokens_for(step: Step) -> int:
 
 
 class ModelEngine(DraftEngine):
-    def __init__(
-        self, *, engine_id: str, client: InferenceClient, model: str, escalation_model: str = ""
-    ):
+    def __init__(self, *, engine_id: str, client: InferenceClient, model: str):
         self.engine_id = engine_id
         self.client = client
         self.model = model
-        self.escalation_model = escalation_model
 
     def draft(self, request: DraftRequest) -> DraftResult:
         """Each think step's output joins the next step's prompt; the draft step is the body."""
@@ -47,30 +44,17 @@ class ModelEngine(DraftEngine):
         outputs: list[str] = []
         steps: list[dict] = []
         for index in range(len(request.workflow.steps)):
-            steps.append(self._run_step(request, index, outputs, steps, model=self.model))
+            steps.append(self._run_step(request, index, outputs, steps))
             outputs.append(steps[-1]["output"])
         return self._result(outputs[-1], steps)
 
-    def escalate(self, request: DraftRequest, failed: DraftResult) -> DraftResult | None:
-        """Re-runs only the draft step on the escalation model, with the same notes."""
-        if not self.escalation_model or request.workflow is None:
-            return None
-        earlier = failed.steps[:-1]
-        outputs = [step["output"] for step in earlier]
-        last = len(request.workflow.steps) - 1
-        steps = [
-            *earlier,
-            self._run_step(request, last, outputs, earlier, model=self.escalation_model),
-        ]
-        return self._result(steps[-1]["output"], steps)
-
-    def _run_step(self, request, index, outputs, steps_so_far, *, model) -> dict:
+    def _run_step(self, request, index, outputs, steps_so_far) -> dict:
         prompt = step_prompt(request, index, outputs)
         step = prompt.step
         try:
             result = self.client.chat(
                 task=DRAFT,
-                model=model,
+                model=self.model,
                 messages=list(prompt.messages),
                 max_tokens=max_tokens_for(step),
                 engine_id=self.engine_id,
@@ -81,7 +65,7 @@ class ModelEngine(DraftEngine):
                 HOLD_FOR_FAILURE.get(error.failure, HoldReason.ENGINE_ERROR),
                 f"step {index + 1} ({step.kind}): {error}",
                 permanent=error.permanent,
-                steps=[*steps_so_far, _failed_step(prompt, model)],
+                steps=[*steps_so_far, _failed_step(prompt, self.model)],
             ) from error
         except Exception as error:
             # The engine boundary: whatever else breaks (Redis behind the breaker, the
@@ -90,7 +74,7 @@ class ModelEngine(DraftEngine):
                 HoldReason.ENGINE_ERROR,
                 f"step {index + 1} ({step.kind}): {type(error).__name__}: {error}",
                 permanent=False,
-                steps=[*steps_so_far, _failed_step(prompt, model)],
+                steps=[*steps_so_far, _failed_step(prompt, self.model)],
             ) from error
         return {
             "kind": step.kind,

@@ -17,9 +17,11 @@ class ModelTask:
 # there instead of at max_tokens (which would make the answer "truncated").
 END_OF_TURN = ("[INST]", "<end_of_turn>", "<|im_end|>", "</s>")
 
-CLASSIFY = ModelTask("prospect.classify", 0, 20, "classification", 0.0)
-MOVE = ModelTask("prospect.move", 0, 20, "move", 0.0)
+# The move head runs ahead of drafts in its lane: it is cheap, and everything after it
+# (the template key, Gate-2, the draft) waits on its answer.
+MOVE = ModelTask("prospect.move", 0, 20, "prospect_move", 0.0)
+CLASSIFY = ModelTask("prospect.classify", 1, 20, "classification", 0.0)
 DRAFT = ModelTask("prospect.draft", 1, 60, "", 0.7, END_OF_TURN)
 JUDGE = ModelTask("prospect.judge", 2, 60, "judgement", 0.0)
 
-TASKS = {task.name: task for task in (CLASSIFY, MOVE, DRAFT, JUDGE)}
+TASKS = {task.name: task for task in (MOVE, CLASSIFY, DRAFT, JUDGE)}

@@ -122,12 +122,7 @@ def engine_for(engine_id: str) -> DraftEngine:
             "or GPU_INFERENCE_URL and GPU_LLM_MODEL.",
             permanent=False,
         )
-    return ModelEngine(
-        engine_id=engine_id,
-        client=client_for(endpoint),
-        model=endpoint.model,
-        escalation_model=settings.GPU_ESCALATION_MODEL,
-    )
+    return ModelEngine(engine_id=engine_id, client=client_for(endpoint), model=endpoint.model)
 
 
 def move_head_for(engine_id: str) -> MoveHead:

@@ -259,9 +259,11 @@ class Draft(models.Model):
     review_claimed_until = models.DateTimeField(null=True, blank=True)
     # Past corrections retrieved as few-shot context for this draft, in prompt order.
     retrieved_corrections = models.JSONField(default=list, blank=True)
-    # The escalation retry a gate failure earned (engines' escalate): its outcome
-    # ("passed", "gate_failed", "error"), and the attempt that did not become the body,
-    # with its steps and gate results; empty when there was none.
+    # The escalation a gate failure earned (PipelineSettings.escalation_engine): its
+    # outcome ("passed", "gate_failed", "error") and the attempt that did not become the
+    # body, with the build that made it, its steps and gate results (or, for "error", why
+    # the escalation build gave nothing); empty when there was none. The draft's own
+    # engine_id is the build whose body it holds, so scores and exports credit that build.
     escalation = models.JSONField(default=dict, blank=True)
     # The validation-gate rules the reviewer (reviewed_by) overrode to send it anyway.
     overridden_rules = models.JSONField(default=list, blank=True)
@@ -434,6 +436,13 @@ class PipelineSettings(models.Model):
     )
     # "rules", or a classifier build whose LoRA head decides moves on the worker.
     classifier_engine = models.CharField(max_length=MAX_ENGINE_ID_LENGTH, default=RULES)
+    escalation_engine = models.CharField(
+        max_length=MAX_ENGINE_ID_LENGTH,
+        blank=True,
+        default="",
+        help_text="A model build, other than the one that drafted, that gets one more try at "
+        "a draft the validation gate refused. Empty: no escalation.",
+    )
     default_mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.REVIEW)
     auto_send_keys = models.JSONField(
         default=list, blank=True, help_text="Template keys whose drafts are sent without review."

@@ -8,6 +8,8 @@ from rest_framework.response import Response
 from core.fields import StrictCharField, StrictFloatField, StrictIntegerField, StrictTextField
 from core.roles import Allows, can_change_engine
 from core.serializers import BodySerializer
+from engines.id_field import EngineIdField
+from engines.ids import Provider
 from prospects.models import Mode, WithoutWorkflow
 from prospects.pipeline_settings import (
     CAP_RANGE,
@@ -36,6 +38,13 @@ class PipelineSettingsSerializer(BodySerializer):
     engine_wait_fallback = serializers.ChoiceField(
         choices=WithoutWorkflow.choices,
         help_text="What a live draft does when its model build is not ready in time.",
+    )
+    escalation_engine = EngineIdField(
+        allow_blank=True,
+        providers=(Provider.DO_GPU, Provider.ENDPOINT),
+        help_text="The model build that gets one more try at a draft the validation gate "
+        "refused, credited with the draft it writes; never the draft engine itself. "
+        "Empty: no escalation.",
     )
     # The bounds are the service's; here they are written into the schema.
     uncertain_move_threshold = StrictFloatField(

@@ -1,7 +1,8 @@
 """The pipeline's sending settings an admin changes, with one set of rules for the panel
 and the API: the default send mode, the template keys that send without review, what a
-draft does with no matching workflow or no ready engine, the uncertain-move threshold and
-the daily cap on replies sent without a person. Each change is kept in history with who
+draft does with no matching workflow or no ready engine, the build a draft the gate refused
+escalates to, the uncertain-move threshold and the daily cap on replies sent without a
+person. Each change is kept in history with who
 made it and why.
 
 The engine switches (draft engine, classifier) live in prospects/engine_switch.py."""
@@ -14,7 +15,11 @@ from django.db import transaction
 
 from core.fields import control_character, control_character_message
 from core.history import CHANGE_REASON_LENGTH
+from engines.ids import parse_engine_id
+from engines.models import AdapterHead
+from engines.selectors import engine_id_problem
 from prospects.deciding.next_action import template_keys_in_use
+from prospects.engine_switch import build_head
 from prospects.models import Mode, PipelineSettings, WithoutWorkflow
 from prospects.selectors import pipeline_settings
 from prospects.vocabulary import template_key_words
@@ -24,6 +29,7 @@ FIELDS = (
     "auto_send_keys",
     "without_workflow",
     "engine_wait_fallback",
+    "escalation_engine",
     "uncertain_move_threshold",
     "daily_send_cap",
 )
@@ -59,6 +65,32 @@ def _keys(value) -> list[str]:
     return sorted(set(value))
 
 
+def escalation_engine_problem(engine_id: str, *, draft_engine: str) -> str | None:
+    """Why ``engine_id`` cannot take over the drafts the gate refuses: only a registered
+    model build that drafts, other than the active draft engine, can ("" escalates to
+    none)."""
+    if engine_id == "":
+        return None
+    if problem := engine_id_problem(engine_id):
+        return problem
+    parsed = parse_engine_id(engine_id)
+    if parsed.is_template or parsed.runs_in_process:
+        return f"'{engine_id}' runs no model: escalate to a model build."
+    if build_head(engine_id) == AdapterHead.CLASSIFIER:
+        return f"'{engine_id}' is a classifier build: it decides moves, it does not draft."
+    if engine_id == draft_engine:
+        return f"'{engine_id}' is the draft engine: a build cannot escalate to itself."
+    return None
+
+
+def _escalation(value) -> str:
+    if not isinstance(value, str):
+        raise ValidationError({"escalation_engine": "An engine id, or empty: no escalation."})
+    if problem := escalation_engine_problem(value, draft_engine=pipeline_settings().draft_engine):
+        raise ValidationError({"escalation_engine": problem})
+    return value
+
+
 def _threshold(value) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValidationError({"uncertain_move_threshold": "A number from 0 to 1."})
@@ -82,6 +114,7 @@ SETTING_RULES = {
     "auto_send_keys": _keys,
     "without_workflow": lambda value: _choice(value, WithoutWorkflow, "without_workflow"),
     "engine_wait_fallback": lambda value: _choice(value, WithoutWorkflow, "engine_wait_fallback"),
+    "escalation_engine": _escalation,
     "uncertain_move_threshold": _threshold,
     "daily_send_cap": _cap,
 }
@@ -192,6 +225,14 @@ def pipeline_settings_changes_summary(old: dict, new: dict) -> list[str]:
             "Live drafts whose model build is not ready in time will "
             f"{_without(changed['engine_wait_fallback'])}."
         )
+    if "escalation_engine" in changed:
+        if build := changed["escalation_engine"]:
+            sentences.append(
+                f"Drafts the validation gate refuses will get one more try on {build}, "
+                "credited to it."
+            )
+        else:
+            sentences.append("Drafts the validation gate refuses will get no second try.")
     if "uncertain_move_threshold" in changed:
         threshold = changed["uncertain_move_threshold"]
         if threshold:

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from builder.forms import TemplateKeyBoxes, template_key_choices
 from core.forms import PlainTextField, add_service_error
 from core.roles import allow, can_change_engine
+from engines.ids import MAX_ENGINE_ID_LENGTH
 from prospects import selectors
 from prospects.deciding.next_action import template_keys_in_use
 from prospects.models import Mode, WithoutWorkflow
@@ -52,6 +53,15 @@ class PipelineSettingsForm(forms.Form):
         label="When the model build is not ready in time",
         help_text="What a live draft does when its model build is not ready within the "
         "longest wait.",
+    )
+    escalation_engine = forms.CharField(
+        required=False,
+        max_length=MAX_ENGINE_ID_LENGTH,
+        label="Escalate to",
+        help_text="The engine id of a model build that gets one more try at a draft the "
+        "validation gate refused; the draft it writes is credited to it. Not the draft "
+        "engine itself. Empty: no escalation.",
+        widget=forms.TextInput({"class": "wide"}),
     )
     uncertain_move_threshold = forms.FloatField(
         label="Hold below this confidence",

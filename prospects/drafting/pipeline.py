@@ -37,6 +37,12 @@ from prospects.models import (
 from prospects.selectors import pipeline_settings
 
 
+def classifies_on_worker(decision: Decision, *, classifier: str) -> bool:
+    """Whether the worker asks ``classifier``, the live classifier, about ``decision``
+    before drafting it: the rules decided it at ingest, and it could not answer there."""
+    return decision.classified_by == RULES and not runs_at_ingest(classifier)
+
+
 def decision_classify_on_worker(decision: Decision) -> Decision:
     """Asks the live classifier build about a decision the rules made at ingest (the
     worker's first step for a live message). A valid answer re-decides the message in the
@@ -45,7 +51,7 @@ def decision_classify_on_worker(decision: Decision) -> Decision:
     one the live classifier could make at ingest (the rules, an in-process head: it
     decided there, or its reason for not answering is on the decision already)."""
     classifier = pipeline_settings().classifier_engine
-    if decision.classified_by != RULES or runs_at_ingest(classifier):
+    if not classifies_on_worker(decision, classifier=classifier):
         return decision
     outcome = classify_move(decision.message.body, classifier)
     if outcome.answer is None:
@@ -191,7 +197,7 @@ def _engine_for(decision: Decision, engine_id: str, version) -> str:
 
 @dataclass(frozen=True)
 class _Drafted:
-    engine_id: str
+    engine_id: str  # the build whose body the draft holds, credited with it
     result: DraftResult | None
     error: EngineError | None
     verdict: reply_gate.GateVerdict | None  # None when the engine yielded nothing to check
@@ -201,7 +207,7 @@ class _Drafted:
 
 
 def _run_engine(decision: Decision, engine_id: str, version, canon: dict | None) -> _Drafted:
-    """Drafts, gates, and on a gate failure gives the engine its one escalation retry.
+    """Drafts, gates, and on a gate failure gives the escalation build its one try.
 
     The workflow version is credited whenever a model engine started running it, failed
     runs included: hold rates per version count those.
@@ -218,29 +224,70 @@ def _run_engine(decision: Decision, engine_id: str, version, canon: dict | None)
         result = engine.draft(request)
     except EngineError as error:
         return _Drafted(engine_id, None, error, None, ran, retrieved)
+    verdict = _gate(request, result)
+    drafted = _Drafted(engine_id, result, None, verdict, ran, retrieved)
+    escalation_id = pipeline_settings().escalation_engine
+    # The template engine runs no workflow for another build to take over, and a build
+    # that is the escalation build (an arm's, a job's) has no other to escalate to.
+    if verdict.ok or not request.workflow or escalation_id in ("", engine_id):
+        return drafted
+    return _escalate(drafted, request, escalation_id)
+
+
+def _gate(request: DraftRequest, result: DraftResult) -> reply_gate.GateVerdict:
     max_chars = request.workflow.max_chars if request.workflow else request.max_chars
     fragments = leak_fragments(request) if request.workflow else ()
-    verdict = reply_gate.check(result.body, max_chars=max_chars, prompt_fragments=fragments)
-    if verdict.ok:
-        return _Drafted(engine_id, result, None, verdict, ran, retrieved)
+    return reply_gate.check(result.body, max_chars=max_chars, prompt_fragments=fragments)
+
+
+def _escalate(refused: _Drafted, request: DraftRequest, escalation_id: str) -> _Drafted:
+    """The escalation build runs the whole workflow again, so every step of a body it
+    writes is its own and the draft credits it. Whichever attempt does not become the body
+    is kept in ``escalation``; an escalation build that yields nothing holds the refused
+    draft with its failure's reason, as any engine failure does."""
     try:
-        retry = engine.escalate(request, result)
+        retry = engine_for(escalation_id).draft(request)
     except EngineError as error:
-        escalation = {"outcome": "error", "detail": str(error), "steps": error.steps}
-        return _Drafted(engine_id, result, None, verdict, ran, retrieved, escalation)
-    if retry is None:
-        return _Drafted(engine_id, result, None, verdict, ran, retrieved)
-    retry_verdict = reply_gate.check(retry.body, max_chars=max_chars, prompt_fragments=fragments)
+        failed = EngineError(
+            error.reason,
+            f"The escalation build {escalation_id} gave no draft: {error.detail} "
+            f"(the draft of {refused.engine_id} failed rules: "
+            f"{', '.join(refused.verdict.as_json()['failed'])}).",
+            permanent=error.permanent,
+            steps=refused.result.steps,
+        )
+        escalation = {
+            "outcome": "error",
+            "engine_id": escalation_id,
+            "reason": error.reason,
+            "detail": error.detail,
+            "steps": error.steps,
+        }
+        return replace(refused, error=failed, escalation=escalation)
+    retry_verdict = _gate(request, retry)
     if retry_verdict.ok:
-        # The body is the retry's; what is kept is the first attempt the gate refused.
-        escalation = {"outcome": "passed", **_attempt(result, verdict)}
-        return _Drafted(engine_id, retry, None, retry_verdict, ran, retrieved, escalation)
-    escalation = {"outcome": "gate_failed", **_attempt(retry, retry_verdict)}
-    return _Drafted(engine_id, result, None, verdict, ran, retrieved, escalation)
+        escalation = {
+            "outcome": "passed",
+            **_attempt(refused.engine_id, refused.result, refused.verdict),
+        }
+        return replace(
+            refused,
+            engine_id=escalation_id,
+            result=retry,
+            verdict=retry_verdict,
+            escalation=escalation,
+        )
+    escalation = {"outcome": "gate_failed", **_attempt(escalation_id, retry, retry_verdict)}
+    return replace(refused, escalation=escalation)
 
 
-def _attempt(result: DraftResult, verdict: reply_gate.GateVerdict) -> dict:
-    return {"body": result.body, "steps": result.steps, "gate_failed": verdict.as_json()["failed"]}
+def _attempt(engine_id: str, result: DraftResult, verdict: reply_gate.GateVerdict) -> dict:
+    return {
+        "engine_id": engine_id,
+        "body": result.body,
+        "steps": result.steps,
+        "gate_failed": verdict.as_json()["failed"],
+    }
 
 
 def _request_or_hold(decision: Decision, version, canon, *, uses_workflow: bool) -> DraftRequest:
@@ -288,7 +335,7 @@ def draft_for_decision(
             status=disposition.status,
             hold_reason=disposition.hold_reason,
             hold_detail=disposition.hold_detail,
-            gate_failed=[] if error else drafted.verdict.as_json()["failed"],
+            gate_failed=drafted.verdict.as_json()["failed"] if drafted.verdict else [],
             engine_id=drafted.engine_id,
             workflow_version=drafted.workflow_version,
             experiment_arm=arm,

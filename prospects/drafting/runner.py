@@ -36,6 +36,7 @@ from engines.ids import TEMPLATE_ENGINE_ID, parse_engine_id
 from engines.model_tasks import DRAFT, MOVE
 from engines.selectors import EngineWait, engine_ready, engine_wait
 from prospects.drafting.pipeline import (
+    classifies_on_worker,
     decision_classify_on_worker,
     draft_for_decision,
     draft_record,
@@ -255,7 +256,7 @@ def _draft_in_slots(items: list[DraftJobItem], *, wait: bool) -> None:
     canon = canon_texts(item.decision.template_key for item in items)
     started = []
     for item in items:
-        token = slots.acquire(_slot_priority(item))
+        token = slots.acquire(chain_priority(item))
         release = partial(slots.release, token)
         try:
             claimed = _claim_runnable([item.id], engine_id=item.engine_id)
@@ -273,11 +274,15 @@ def _draft_in_slots(items: list[DraftJobItem], *, wait: bool) -> None:
             future.result()
 
 
-def _slot_priority(item: DraftJobItem) -> Priority:
-    """Live before batch; then by the chain's first model task: a live chain begins with
-    its move (the LoRA head decides on the worker), a batch one redrafts."""
+def chain_priority(item: DraftJobItem) -> Priority:
+    """Live before batch; within a lane, by the chain's first model task: a chain that
+    begins with the move head (a live message the rules decided at ingest, when the
+    classifier is a served build) goes before one that only drafts (a job's redraft, a
+    message already classified)."""
     live = item.job_id is None
-    return Priority.of(live=live, task=MOVE if live else DRAFT)
+    classifier = pipeline_settings().classifier_engine
+    first = MOVE if live and classifies_on_worker(item.decision, classifier=classifier) else DRAFT
+    return Priority.of(live=live, task=first)
 
 
 _threads: ThreadPoolExecutor | None = None

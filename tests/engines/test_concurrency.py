@@ -1,5 +1,6 @@
 """Each build's slots: at most max_concurrency chains in flight per worker process, live
-work first, and no chunk waits for its slowest chain."""
+work first, a move classification before a draft in each lane, and no chunk waits for its
+slowest chain."""
 
 import threading
 import time
@@ -12,12 +13,13 @@ from engines.concurrency import Priority, SharedSlots, Slots, slots_for, slots_r
 from engines.model_tasks import DRAFT, JUDGE, MOVE
 from engines.registry import clients_close
 from engines.services import build_concurrency_set, engine_build_register
-from prospects.drafting.runner import job_chunk_run
+from prospects.drafting.runner import chain_priority, job_chunk_run
 from prospects.engine_switch import draft_engine_set
+from prospects.inbound.ingest import inbound_ingest
 from prospects.jobs.services import job_create
-from prospects.models import DraftJobItem
-from tests.support.drafting import ingest
-from tests.support.factories import GEMMA, make_inbound
+from prospects.models import Decision, DraftJobItem
+from tests.support.drafting import classifier_live, ingest
+from tests.support.factories import GEMMA, MOVES_BUILD, make_inbound
 
 LIVE = Priority.of(live=True, task=MOVE)
 BATCH = Priority.of(live=False, task=DRAFT)
@@ -60,6 +62,38 @@ def test_live_work_takes_the_next_free_slot_before_batch_work_that_came_first():
     assert slots.in_use == 1
     for thread in threads:
         thread.join(timeout=1)
+
+
+def test_within_each_lane_a_move_classification_goes_before_a_draft():
+    slots = Slots(1)
+    slots.acquire(BATCH)
+    live_draft = Priority.of(live=True, task=DRAFT)
+    batch_move = Priority.of(live=False, task=MOVE)
+    # Each lane's draft asks before its move; the batch lane asks before the live one.
+    order = [BATCH, batch_move, live_draft, LIVE]
+    served, threads = queue_behind(slots, order)
+    for count in range(1, len(order) + 1):
+        slots.release()
+        wait_until(lambda count=count: len(served) == count)
+    assert served == [LIVE, live_draft, batch_move, BATCH]
+    for thread in threads:
+        thread.join(timeout=1)
+
+
+@pytest.mark.django_db
+def test_a_live_chain_begins_with_the_move_head_only_while_the_message_awaits_it(admin_user):
+    engine_build_register(engine_id=GEMMA)
+    draft_engine_set(engine_id=GEMMA, user=admin_user)
+    classifier_live("moves")  # a served head: it decides on the worker, not at ingest
+    live = inbound_ingest(inbound=make_inbound("Hi")).draft.job_item
+    assert chain_priority(live) == LIVE
+
+    Decision.objects.filter(id=live.decision_id).update(classified_by=MOVES_BUILD)
+    live.refresh_from_db()
+    assert chain_priority(live) == Priority.of(live=True, task=DRAFT)
+
+    job = job_create(user=admin_user, thread_ids=[live.thread_id])
+    assert chain_priority(job.items.get()) == BATCH
 
 
 def test_a_larger_limit_admits_waiters_at_once_and_a_smaller_one_holds_new_ones():

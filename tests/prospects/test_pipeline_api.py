@@ -18,6 +18,7 @@ def test_an_admin_reads_the_settings(admin_user, api_for):
         "auto_send_keys": [],
         "without_workflow": "hold",
         "engine_wait_fallback": "hold",
+        "escalation_engine": "",
         "uncertain_move_threshold": 0.0,
         "daily_send_cap": None,
     }

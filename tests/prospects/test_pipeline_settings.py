@@ -4,6 +4,7 @@ the confirmation says."""
 import pytest
 from django.core.exceptions import ValidationError
 
+from engines.services import engine_build_register
 from prospects.models import PipelineSettings
 from prospects.pipeline_settings import (
     pipeline_settings_changes_summary,
@@ -12,6 +13,7 @@ from prospects.pipeline_settings import (
     pipeline_values,
 )
 from prospects.selectors import pipeline_settings
+from tests.support.factories import GEMMA
 
 pytestmark = pytest.mark.django_db
 
@@ -29,9 +31,11 @@ def test_it_saves_every_setting_with_who_and_why(admin_user):
         "auto_send_keys": ["pursue.next_step", "opener.welcome"],
         "without_workflow": "template",
         "engine_wait_fallback": "template",
+        "escalation_engine": GEMMA,
         "uncertain_move_threshold": 0.7,
         "daily_send_cap": 200,
     }
+    engine_build_register(engine_id=GEMMA)
     row = pipeline_settings_update(changes=changes, reason="  Launch week.  ", user=admin_user)
 
     assert pipeline_values(row) == {
@@ -114,6 +118,7 @@ class TestSummary:
                 "default_mode": "auto_send",
                 "without_workflow": "template",
                 "engine_wait_fallback": "template",
+                "escalation_engine": GEMMA,
                 "uncertain_move_threshold": 0.6,
                 "daily_send_cap": 200,
             },
@@ -124,6 +129,7 @@ class TestSummary:
             "Replies with no matching workflow will fall back to the template engine.",
             "Live drafts whose model build is not ready in time will fall back to the "
             "template engine.",
+            f"Drafts the validation gate refuses will get one more try on {GEMMA}, credited to it.",
             "Drafts whose move the classifier is less than 60% sure of will be held for a person.",
             "At most 200 replies a day (UTC) will be sent without a person; past that, drafts "
             "are held for review.",

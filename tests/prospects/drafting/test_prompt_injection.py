@@ -258,14 +258,13 @@ def compromised_model():
 
 
 @pytest.fixture
-def answering(settings, compromised_model, published_workflow, bridge):
+def answering(compromised_model, published_workflow, bridge):
     """Drafts with a model build that answers as ``served_model``; every key auto-sends
     to a listening bridge, so a draft that passed would really be sent."""
     from builder.services import snippets_load_file
     from engines.breaker import breaker_reset, breakers_forget
     from engines.registry import clients_close
 
-    settings.GPU_ESCALATION_MODEL = ""
     snippets_load_file()
     published_workflow(appliesTo={}, context=[{"snippet": ref} for ref in CONTEXT_REFS])
     row = pipeline_settings()
@@ -341,7 +340,6 @@ def test_the_real_model_under_injection_is_safe_by_the_gate_or_held(
 ):
     from builder.services import snippets_load_file
 
-    gpu_path.GPU_ESCALATION_MODEL = ""
     snippets_load_file()
     gemma_served(model_server.url)
     published_workflow(appliesTo={}, context=[{"snippet": ref} for ref in CONTEXT_REFS])
