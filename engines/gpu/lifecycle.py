@@ -37,12 +37,12 @@ from engines.dialect import Dialect
 from engines.gpu import policy as gpu_policy
 from engines.gpu.costs import spent_between, today_start
 from engines.gpu.deploy import (
-    WEIGHTS_MOUNT,
     ServeConfig,
     adapter_dir_on_volume,
     max_lora_rank,
     render_training_user_data,
     render_user_data,
+    weights_mount,
 )
 from engines.gpu.droplet_access import credentials_handover, droplet_credentials_make
 from engines.gpu.policy import Reason
@@ -534,7 +534,7 @@ def _user_data(instance: GpuInstance, companions=()) -> str:
         handover = credentials_handover(instance)
         config = ServeConfig(
             engine_id=engine_id,
-            model_path=build.model_path or f"{WEIGHTS_MOUNT}/model",
+            model_path=build.model_path or f"{weights_mount()}/model",
             served_model=build.served_model or settings.GPU_LLM_MODEL,
             lora_modules=modules,
             max_lora_rank=max_lora_rank(ranks.values()),
