@@ -481,8 +481,9 @@ DO_REGION = env.str("DO_REGION", default="nyc2")
 # public one, over TLS pinned to each droplet's own certificate.
 DO_VPC_UUID = env.str("DO_VPC_UUID", default="")
 DO_APP_REGION = env.str("DO_APP_REGION", default="")
-# The droplet size rented when the GPU policy lists no placements, the image for every size, and the SSH keys it admits (from the
-# app's address only; none: no SSH at all).
+# The size a new install's GPU policy rents in DO_REGION (admins list more placements on the
+# GPU page), the image every size boots (it must suit each size listed), and the SSH keys a
+# droplet admits (from the app's address only; none: no SSH at all).
 DO_GPU_SIZE = env.str("DO_GPU_SIZE", default="gpu-h100x1-80gb")
 DO_GPU_IMAGE = env.str("DO_GPU_IMAGE", default="gpu-h100x1-base")
 DO_SSH_KEYS = env.list("DO_SSH_KEYS", default=[])
