@@ -471,15 +471,17 @@ DO_API_URL = env.str("DO_API_URL", default="https://api.digitalocean.com")
 DO_API_CA_BUNDLE = env.str("DO_API_CA_BUNDLE", default="")
 # Seconds one DigitalOcean API call may take.
 DO_API_TIMEOUT_SECONDS = env.float("DO_API_TIMEOUT_SECONDS", default=15.0)
-# The region droplets are rented in.
-DO_REGION = env.str("DO_REGION", default="tor1")
+# The home region: where the app's VPC and the weights volume are, and where droplets are
+# rented unless the GPU policy lists other placements (a size in a region, tried in order).
+DO_REGION = env.str("DO_REGION", default="nyc2")
 # The app's VPC in DO_REGION: serving droplets join it. When the app itself runs in
 # DO_REGION (DO_APP_REGION), it reaches them on their private address; otherwise on their
 # public one, over TLS pinned to each droplet's own certificate.
 DO_VPC_UUID = env.str("DO_VPC_UUID", default="")
 DO_APP_REGION = env.str("DO_APP_REGION", default="")
-# The droplet size and image rented for a do-gpu build, and the SSH keys it admits (from the
-# app's address only; none: no SSH at all).
+# The size a new install's GPU policy rents in DO_REGION (admins list more placements on the
+# GPU page), the image every size boots (it must suit each size listed), and the SSH keys a
+# droplet admits (from the app's address only; none: no SSH at all).
 DO_GPU_SIZE = env.str("DO_GPU_SIZE", default="gpu-h100x1-80gb")
 DO_GPU_IMAGE = env.str("DO_GPU_IMAGE", default="gpu-h100x1-base")
 DO_SSH_KEYS = env.list("DO_SSH_KEYS", default=[])
@@ -487,6 +489,8 @@ DO_SSH_KEYS = env.list("DO_SSH_KEYS", default=[])
 # droplet at a time: with more than one instance per build, bake the weights into the image.
 DO_WEIGHTS_VOLUME = env.str("DO_WEIGHTS_VOLUME", default="")
 DO_WEIGHTS_VOLUME_ID = env.str("DO_WEIGHTS_VOLUME_ID", default="")
+# Where every droplet mounts the weights volume (a build's model_path and adapters live under it).
+DO_WEIGHTS_MOUNT = env.str("DO_WEIGHTS_MOUNT", default="/mnt/models")
 # Training on the GPU: a snapshot with this project and CUDA PEFT/TRL installed (see
 # deploy/gpu/training-cloud-init.yaml), and the panel's public URL the droplet reports to.
 # With both set (and DO_TOKEN and the weights volume), training runs go to a droplet;

@@ -4,7 +4,7 @@ from django.utils.text import capfirst
 
 from engines.billing import Rule, rule_errors
 from engines.models import EngineBuild
-from engines.models.gpu import GpuPolicySettings, price_problem
+from engines.models.gpu import REGIONS, GpuPolicySettings, placement_problems, price_problem
 
 
 class GpuPolicyForm(forms.ModelForm):
@@ -92,6 +92,15 @@ class BillingRuleForm(forms.Form):
         return {"rule": data["rule"]}
 
 
+class PlacementForm(forms.Form):
+    size_slug = _size_slug()
+    region = forms.ChoiceField(
+        label="Region",
+        choices=[("", "Choose…"), *((region, region) for region in REGIONS)],
+        error_messages={"invalid_choice": "%(value)s is not a DigitalOcean region."},
+    )
+
+
 class SizeRows(forms.BaseFormSet):
     """Rows keyed by a GPU size slug, each size once. A blank new row is ignored, a row
     ticked "Remove" is left out."""
@@ -149,12 +158,35 @@ class BillingRuleRows(forms.formset_factory(BillingRuleForm, formset=SizeRows, c
         return {form.cleaned_data["size_slug"]: form.billing_rule() for _, form in self.kept()}
 
 
-class GpuPolicyForms:
-    """The GPU policy page's form: the numbers, and the hourly prices and billing rules as
-    rows of fields, saved as the same JSON objects the policy row stores. A post with
-    ``add_row`` ("prices" or "rules") draws the rows again with one more, saving nothing."""
+class PlacementRows(forms.formset_factory(PlacementForm, formset=SizeRows, can_delete=True)):
+    """The placements in the order they are tried: each size and region once, at least one."""
 
-    PREFIXES = {"prices": HourlyPriceRows, "rules": BillingRuleRows}
+    def clean(self):
+        if any(self.errors):
+            return
+        seen = {}
+        for number, form in self.kept():
+            where = (form.cleaned_data["size_slug"], form.cleaned_data["region"])
+            if where in seen:
+                form.add_error("region", f"Row {seen[where]} has this size and region already.")
+            seen.setdefault(where, number)
+        if not seen:
+            raise ValidationError(placement_problems([]))
+
+    def as_list(self) -> list[dict]:
+        return [
+            {"size_slug": form.cleaned_data["size_slug"], "region": form.cleaned_data["region"]}
+            for _, form in self.kept()
+        ]
+
+
+class GpuPolicyForms:
+    """The GPU policy page's form: the numbers, and the hourly prices, billing rules and
+    placements as rows of fields, saved as the same JSON the policy row stores. A post with
+    ``add_row`` ("prices", "rules" or "placements") draws the rows again with one more,
+    saving nothing."""
+
+    PREFIXES = {"prices": HourlyPriceRows, "rules": BillingRuleRows, "placements": PlacementRows}
 
     def __init__(self, data=None, *, policy: GpuPolicySettings):
         self.adding_row = data is not None and data.get("add_row") in self.PREFIXES
@@ -184,6 +216,13 @@ class GpuPolicyForms:
                 if isinstance(rule, dict)
             ],
         )
+        # A post without the placement rows (a client that edits only the numbers and
+        # prices) leaves the stored placements as they are.
+        self.placements = PlacementRows(
+            data if data is not None and "placements-TOTAL_FORMS" in data else None,
+            prefix="placements",
+            initial=policy.placements,
+        )
 
     @property
     def is_bound(self) -> bool:
@@ -192,15 +231,22 @@ class GpuPolicyForms:
     def is_valid(self) -> bool:
         if self.adding_row:
             return False
-        return all([self.knobs.is_valid(), self.prices.is_valid(), self.rules.is_valid()])
+        parts = [self.knobs, self.prices, self.rules]
+        if self.placements.is_bound:
+            parts.append(self.placements)
+        return all([part.is_valid() for part in parts])
 
     def cleaned(self) -> dict:
-        """The knobs for ``gpu_policy_update``: the numbers, prices and billing rules."""
-        return {
+        """The knobs for ``gpu_policy_update``: the numbers, prices, billing rules and, when
+        posted, the placements."""
+        knobs = {
             **self.knobs.cleaned_data,
             "hourly_prices": self.prices.as_dict(),
             "billing_rules": self.rules.as_dict(),
         }
+        if self.placements.is_bound:
+            knobs["placements"] = self.placements.as_list()
+        return knobs
 
 
 class BuildConcurrencyForm(forms.ModelForm):

@@ -27,11 +27,6 @@ from django.conf import settings
 
 from engines.ids import InvalidEngineId, parse_engine_id
 
-# Where every droplet mounts the weights volume, whatever the volume is named: serving
-# droplets read-only, training droplets read-write. DigitalOcean's own auto-mount path
-# (/mnt/<name>, with "-" turned into "_") is never used, so an adapter written by a
-# training droplet is found at the same path by the droplets that serve it.
-WEIGHTS_MOUNT = "/mnt/weights"
 VLLM_VENV = "/opt/vllm"
 # One pinned release per template version, so every droplet of a build runs the same server.
 VLLM_VERSION = "0.33.0"
@@ -61,9 +56,21 @@ VLLM_LORA_RANKS = frozenset({1, 8, 16, 32, 64, 128, 256, 320, 512})
 DEFAULT_LORA_RANK = 16
 
 
+def weights_mount() -> str:
+    """Where every droplet mounts the weights volume (DO_WEIGHTS_MOUNT), whatever the volume
+    is named: serving droplets read-only, training droplets read-write. DigitalOcean's own
+    auto-mount path (/mnt/<name>, with "-" turned into "_") is never used, so an adapter
+    written by a training droplet is found at the same path by the droplets that serve it."""
+    mount = settings.DO_WEIGHTS_MOUNT
+    _check_path("DO_WEIGHTS_MOUNT", mount)
+    if not mount.startswith("/") or mount.rstrip("/") == "":
+        raise ValueError(f"DO_WEIGHTS_MOUNT: {mount!r} is not an absolute path below /.")
+    return mount.rstrip("/")
+
+
 def adapter_dir_on_volume(engine_id: str) -> str:
     """Where a training droplet writes a build's adapter, and where serving finds it."""
-    return f"{WEIGHTS_MOUNT}/adapters/{engine_id}"
+    return f"{weights_mount()}/adapters/{engine_id}"
 
 
 def max_lora_rank(ranks) -> int:
@@ -377,10 +384,11 @@ def _indented(text: str) -> str:
 
 
 def _weights_volume_files(volume_name: str, *, service: str, read_only: bool) -> str:
-    """write_files entries that mount the volume at WEIGHTS_MOUNT before ``service``
+    """write_files entries that mount the volume at ``weights_mount()`` before ``service``
     starts, or nothing."""
     if not volume_name:
         return ""
+    mount = weights_mount()
     device = shlex.quote(f"/dev/disk/by-id/scsi-0DO_Volume_{volume_name}")
     options = "ro,noatime" if read_only else "rw,noatime"
     mode = "read-only" if read_only else "read-write"
@@ -395,7 +403,7 @@ def _weights_volume_files(volume_name: str, *, service: str, read_only: bool) ->
     permissions: "0644"
     content: |
       [Unit]
-      Description=Model weights volume, {mode} at {WEIGHTS_MOUNT}
+      Description=Model weights volume, {mode} at {mount}
       Before={service}
 
       [Service]
@@ -404,9 +412,9 @@ def _weights_volume_files(volume_name: str, *, service: str, read_only: bool) ->
       # The volume can attach a little after boot starts.
       ExecStartPre=/usr/bin/timeout 180 /bin/sh -c 'until [ -e {device} ]; do sleep 2; done'
       ExecStartPre=-/usr/bin/umount --all-targets {device}
-      ExecStartPre=/usr/bin/mkdir -p {WEIGHTS_MOUNT}
-      ExecStart=/usr/bin/mount -o {options} {device} {WEIGHTS_MOUNT}
-      ExecStop=/usr/bin/umount {WEIGHTS_MOUNT}
+      ExecStartPre=/usr/bin/mkdir -p {mount}
+      ExecStart=/usr/bin/mount -o {options} {device} {mount}
+      ExecStop=/usr/bin/umount {mount}
 
   - path: /etc/systemd/system/{service}.d/weights-volume.conf
     owner: root:root

@@ -37,16 +37,16 @@ from engines.dialect import Dialect
 from engines.gpu import policy as gpu_policy
 from engines.gpu.costs import spent_between, today_start
 from engines.gpu.deploy import (
-    WEIGHTS_MOUNT,
     ServeConfig,
     adapter_dir_on_volume,
     max_lora_rank,
     render_training_user_data,
     render_user_data,
+    weights_mount,
 )
 from engines.gpu.droplet_access import credentials_handover, droplet_credentials_make
 from engines.gpu.policy import Reason
-from engines.gpu.providers import GpuProvider, Machine, ProviderError, provider_for
+from engines.gpu.providers import GpuProvider, Machine, NoCapacity, ProviderError, provider_for
 from engines.gpu.transitions import instance_transition
 from engines.ids import Provider, parse_engine_id
 from engines.models import EngineBuild, ModelCall
@@ -211,7 +211,9 @@ def _boot_overdue(instance: GpuInstance) -> bool:
 def _step_provisioning(instance, provider, machines, companions=()) -> None:
     if instance.droplet_id is None:
         training = instance.training_run_id is not None
-        machine = provider.find(instance.tag) or provider.create(
+        machine = provider.find(instance.tag) or _create_in_a_placement(
+            instance,
+            provider,
             name=_droplet_name(instance),
             tags=[install_tag(), _build_tag(instance.engine_id), instance.tag],
             user_data=(
@@ -244,6 +246,39 @@ def _step_provisioning(instance, provider, machines, companions=()) -> None:
         )
     elif _boot_overdue(instance):
         _release(instance, Reason.BOOT_TIMEOUT, f"droplet still '{machine.status}'")
+
+
+def _create_in_a_placement(instance: GpuInstance, provider: GpuProvider, **create) -> Machine:
+    """The machine, from the first placement that can be used and where DigitalOcean has
+    capacity. The row names each placement's size, region and price before it is asked for,
+    so a create whose answer is lost is adopted and billed as what it is. Any other error
+    stops here (a transient one is tried again from the top next tick, as the create may
+    have happened); none to be had anywhere is a permanent error naming every placement."""
+    knobs = policy_settings()
+    passed = []
+    for placement in knobs.placements:
+        size, region = placement["size_slug"], placement["region"]
+        reason = placement_blocker(knobs, placement)
+        if not reason:
+            GpuInstance.objects.filter(id=instance.id).update(
+                size_slug=size,
+                region=region,
+                hourly_price=float(knobs.hourly_prices[size]),
+                billing_rule=knobs.billing_rule(size),
+                placements_passed=passed,
+            )
+            try:
+                return provider.create(size=size, region=region, **create)
+            except NoCapacity as error:
+                reason = f"No capacity ({error})"
+        passed.append({"size_slug": size, "region": region, "reason": reason})
+    GpuInstance.objects.filter(id=instance.id).update(placements_passed=passed)
+    raise ProviderError(f"No capacity in any placement. {describe_passed(passed)}", permanent=True)
+
+
+def describe_passed(passed: list[dict]) -> str:
+    """Each placement passed over and why, as the GPU page and the instance's error show it."""
+    return " ".join(f"{p['size_slug']} in {p['region']}: {p['reason']}." for p in passed)
 
 
 def _endpoint_url(instance: GpuInstance, machine: Machine) -> str:
@@ -327,7 +362,9 @@ def _managed_builds(loads: dict[str, BuildLoad]) -> list[str]:
 
 def policy_for(engine_id: str) -> gpu_policy.Policy:
     knobs = policy_settings()
-    billing = billing_for(knobs.billing_rule(settings.DO_GPU_SIZE))
+    placement = first_placement(knobs)
+    size = placement["size_slug"] if placement else ""
+    billing = billing_for(knobs.billing_rule(size))
     return gpu_policy.Policy(
         hourly_price=hourly_price(knobs),
         boot_seconds=observed_boot_seconds(engine_id),
@@ -342,11 +379,36 @@ def policy_for(engine_id: str) -> gpu_policy.Policy:
     )
 
 
+def placement_blocker(knobs: GpuPolicySettings, placement: dict) -> str:
+    """Why a placement is passed over without asking DigitalOcean ("" when it may be
+    tried). Fails closed on price: without one, spend cannot be counted against the daily
+    budget. The weights volume and the app's VPC live in DO_REGION, and DigitalOcean
+    attaches a volume and joins a VPC only within their own region."""
+    size, region = placement["size_slug"], placement["region"]
+    if price_problem(knobs.hourly_prices.get(size)):
+        return f"No hourly price is set for {size}"
+    if region != settings.DO_REGION and settings.DO_WEIGHTS_VOLUME_ID:
+        return f"The weights volume is in {settings.DO_REGION}"
+    if region != settings.DO_REGION and settings.DO_VPC_UUID:
+        return f"The app's VPC is in {settings.DO_REGION}"
+    return ""
+
+
+def first_placement(knobs: GpuPolicySettings) -> dict | None:
+    """The placement a machine is rented in when DigitalOcean has capacity there: what the
+    policy plans with. None when no placement may be tried."""
+    return next(
+        (placement for placement in knobs.placements if not placement_blocker(knobs, placement)),
+        None,
+    )
+
+
 def hourly_price(knobs: GpuPolicySettings) -> float:
-    """The size's price, 0 (nothing is provisioned) when it has none or an invalid one
-    stored before prices were validated: the page that shows it must still open."""
-    price = knobs.hourly_prices.get(settings.DO_GPU_SIZE)
-    return 0.0 if price_problem(price) else float(price)
+    """The first usable placement's price; 0 (nothing is provisioned) when no placement may
+    be tried, a price stored invalid before prices were validated included: the page that
+    shows it must still open."""
+    placement = first_placement(knobs)
+    return float(knobs.hourly_prices[placement["size_slug"]]) if placement else 0.0
 
 
 def observed_boot_seconds(engine_id: str) -> float:
@@ -440,13 +502,16 @@ def _apply(engine_id, plan, provider, machines, report, companions=()) -> None:
 
 def provision_blocker() -> str:
     """Why no machine may be rented now, in the words the GPU page shows ("" when one
-    may). Fails closed: with no hourly price for the size, spend cannot be counted, so the
-    daily budget could not hold."""
+    may): no placement may be tried (each says why), or the daily budget is spent."""
     knobs = policy_settings()
-    if hourly_price(knobs) <= 0:
+    if first_placement(knobs) is None:
+        passed = [
+            {**placement, "reason": placement_blocker(knobs, placement)}
+            for placement in knobs.placements
+        ]
         return (
-            f"No hourly price is set for {settings.DO_GPU_SIZE}: nothing is provisioned, and "
-            "GPU work waits, until an admin sets one in the policy below."
+            f"No placement can be rented. {describe_passed(passed)} Nothing is provisioned, "
+            "and GPU work waits, until an admin changes the policy below."
         )
     moment = now()
     if spent_between(today_start(moment), moment) >= float(knobs.daily_budget_usd):
@@ -473,12 +538,16 @@ def _family_full(engine_id: str) -> str:
 def _instance_create(engine_id: str, *, reason: str, training_run=None) -> GpuInstance:
     moment = now()
     with transaction.atomic():
+        # The first usable placement until the create picks the one DigitalOcean has.
+        knobs = policy_settings()
+        placement = first_placement(knobs) or {"size_slug": "", "region": ""}
         instance = GpuInstance.objects.create(
             engine_id=engine_id,
             training_run=training_run,
-            size_slug=settings.DO_GPU_SIZE,
-            hourly_price=hourly_price(policy_settings()),
-            billing_rule=policy_settings().billing_rule(settings.DO_GPU_SIZE),
+            size_slug=placement["size_slug"],
+            region=placement["region"],
+            hourly_price=hourly_price(knobs),
+            billing_rule=knobs.billing_rule(placement["size_slug"]),
             state=State.PROVISIONING,
             state_changed_at=moment,
         )
@@ -555,7 +624,7 @@ def _user_data(instance: GpuInstance, companions=()) -> str:
         handover = credentials_handover(instance)
         config = ServeConfig(
             engine_id=engine_id,
-            model_path=build.model_path or f"{WEIGHTS_MOUNT}/model",
+            model_path=build.model_path or f"{weights_mount()}/model",
             served_model=build.served_model or settings.GPU_LLM_MODEL,
             lora_modules=modules,
             max_lora_rank=max_lora_rank(ranks.values()),

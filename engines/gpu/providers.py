@@ -4,6 +4,7 @@
 lifecycle (``engines/gpu/lifecycle.py``) only ever sees ``Machine`` and ``ProviderError``.
 """
 
+import re
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
@@ -20,6 +21,10 @@ from engines.ids import Provider
 MAX_RETRY_WAIT_SECONDS = 10.0
 RETRY_ATTEMPTS = 3
 PAGE_SIZE = 200
+# How DigitalOcean says a size cannot be had in a region right now: a 422 whose message is
+# "Size is not available in this region." (or, for a region closed to new droplets,
+# "Region is not available"). Any other 422 is a mistake in the request, not capacity.
+_NO_CAPACITY = re.compile(r"not available in this region|region is not available|capacity", re.I)
 
 
 class ProviderError(Exception):
@@ -29,6 +34,13 @@ class ProviderError(Exception):
         super().__init__(message)
         self.permanent = permanent
         self.retry_after = retry_after
+
+
+class NoCapacity(ProviderError):
+    """The size cannot be had in the region now: another placement may still work."""
+
+    def __init__(self, message: str):
+        super().__init__(message, permanent=True)
 
 
 @dataclass(frozen=True)
@@ -48,7 +60,10 @@ class Machine:
 class GpuProvider:
     """What the lifecycle needs from a cloud. Every call but ``create`` is idempotent."""
 
-    def create(self, *, name: str, tags: list[str], user_data: str, image: str) -> Machine:
+    def create(
+        self, *, name: str, size: str, region: str, tags: list[str], user_data: str, image: str
+    ) -> Machine:
+        """A new machine of ``size`` in ``region``; ``NoCapacity`` when none can be had there."""
         raise NotImplementedError
 
     def get(self, handle: int) -> Machine | None:
@@ -106,13 +121,27 @@ def _provider_error(error: AzureError) -> ProviderError:
         status = error.status_code
         transient = status == 429 or status >= 500
         headers = error.response.headers if error.response is not None else {}
+        message = _answer_message(error)
+        if status == 422 and _NO_CAPACITY.search(message):
+            return NoCapacity(f"DigitalOcean answered {status}: {message}")
         return ProviderError(
-            f"DigitalOcean answered {status}: {error.message}",
+            f"DigitalOcean answered {status}: {message}",
             permanent=not transient,
             retry_after=_retry_after(headers) if status == 429 else None,
         )
     # No answer at all (refused, reset, timed out): the next try may get one.
     return ProviderError(f"DigitalOcean unreachable: {error}", permanent=False)
+
+
+def _answer_message(error: HttpResponseError) -> str:
+    """DigitalOcean's own words from the error body (``{"id": ..., "message": ...}``), else
+    azure-core's summary of the answer."""
+    try:
+        body = error.response.json()
+    except (AttributeError, ValueError):
+        body = None
+    message = body.get("message") if isinstance(body, dict) else None
+    return message or error.message
 
 
 def _machine(droplet: dict) -> Machine:
@@ -153,11 +182,13 @@ class DigitalOcean(GpuProvider):
             **options,
         )
 
-    def create(self, *, name: str, tags: list[str], user_data: str, image: str) -> Machine:
+    def create(
+        self, *, name: str, size: str, region: str, tags: list[str], user_data: str, image: str
+    ) -> Machine:
         body = {
             "name": name,
-            "region": settings.DO_REGION,
-            "size": settings.DO_GPU_SIZE,
+            "region": region,
+            "size": size,
             "image": image,
             "ssh_keys": settings.DO_SSH_KEYS,
             "tags": tags,

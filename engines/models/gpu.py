@@ -1,4 +1,5 @@
 import math
+import re
 import uuid
 
 from django.conf import settings
@@ -58,6 +59,48 @@ def validate_billing_rules(value) -> None:
         raise ValidationError(errors)
 
 
+# DigitalOcean's datacenter slugs (https://docs.digitalocean.com/platform/regional-availability/):
+# a placement names one of these.
+REGIONS = (
+    "nyc1", "nyc2", "nyc3", "sfo1", "sfo2", "sfo3", "ams2", "ams3", "sgp1", "lon1",
+    "fra1", "tor1", "blr1", "syd1", "atl1", "ric1",
+)  # fmt: skip
+_SIZE_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+
+
+def default_placements() -> list[dict]:
+    """A new install rents the environment's size in its home region, and nothing else."""
+    return [{"size_slug": settings.DO_GPU_SIZE, "region": settings.DO_REGION}]
+
+
+def placement_problems(value) -> list[str]:
+    """Why ``value`` is not an ordered list of placements (size slug, region), each once and
+    at least one, in the words the GPU page shows by the row; empty when it is one."""
+    if not isinstance(value, list) or not value:
+        return ["List at least one placement: a size slug and a region to rent it in."]
+    problems, seen = [], {}
+    for number, placement in enumerate(value, 1):
+        if not isinstance(placement, dict):
+            problems.append(f"Row {number}: not a size slug and a region.")
+            continue
+        slug, region = placement.get("size_slug"), placement.get("region")
+        if not isinstance(slug, str) or not _SIZE_SLUG.fullmatch(slug):
+            problems.append(f"Row {number}: {slug!r} is not a DigitalOcean size slug.")
+        if region not in REGIONS:
+            problems.append(
+                f"Row {number}: {region!r} is not a DigitalOcean region ({', '.join(REGIONS)})."
+            )
+        if (slug, region) in seen:
+            problems.append(f"Row {number}: row {seen[slug, region]} has this size and region.")
+        seen.setdefault((slug, region), number)
+    return problems
+
+
+def validate_placements(value) -> None:
+    if problems := placement_problems(value):
+        raise ValidationError(problems)
+
+
 class GpuInstance(models.Model):
     """One rented GPU machine for one engine build, from the provision request to release.
 
@@ -87,6 +130,11 @@ class GpuInstance(models.Model):
     droplet_id = models.BigIntegerField(null=True, blank=True)
     endpoint_url = models.URLField(blank=True)
     size_slug = models.CharField(max_length=64)
+    # The placement it was rented in; set with the size before each create is asked for.
+    region = models.CharField(max_length=16, blank=True)
+    # The placements passed over before this one, in order, each with why (no capacity, no
+    # hourly price, the weights volume in another region): {"size_slug", "region", "reason"}.
+    placements_passed = models.JSONField(default=list, blank=True)
     hourly_price = models.DecimalField(max_digits=8, decimal_places=4)
     # The size's billing rule when it was rented: the cost ledger bills by it.
     billing_rule = models.JSONField(default=default_billing_rule)
@@ -189,6 +237,12 @@ class GpuPolicySettings(models.Model):
         help_text="How each size slug is billed; unlisted: per second, 60 s minimum "
         '(DigitalOcean). E.g. {"gpu-h100x1-80gb": {"rule": "per_started_hour"}} or '
         '{"rule": "per_second", "minimum_seconds": 60}.',
+    )
+    placements = models.JSONField(
+        default=default_placements,
+        validators=[validate_placements],
+        help_text="Where a machine is rented, tried in order while DigitalOcean has no "
+        'capacity: e.g. [{"size_slug": "gpu-h100x1-80gb", "region": "nyc2"}].',
     )
     drain_items_per_second = models.FloatField(
         default=0.5,

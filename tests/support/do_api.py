@@ -36,6 +36,10 @@ requests whatever they are:
         for client timeouts; ``after_apply`` does the work first, so a client killed while
         it waits has had its side effect (a crash between "create" and "row saved")
     never_active(name_or_tag)      matching droplets stay ``new`` forever
+    no_capacity(size, region)      a create of that size in that region is refused as the real
+        API refuses one it has no machine for: 422 ``{"id": "unprocessable_entity",
+        "message": "Size is not available in this region."}``
+    capacity_back(size, region)    creates there succeed again
     set_status(droplet_id, status) e.g. ``off``
     delete_behind_back(droplet_id) gone, as if deleted in the console
     seed(**body)                   a droplet that exists without a request, e.g. an orphan
@@ -114,6 +118,7 @@ class FakeDigitalOcean:
         self._born: dict[int, float] = {}
         self._actions: dict[int, dict] = {}
         self._stuck: set[str] = set()
+        self._full: set[tuple[str, str]] = set()
         self._faults: list[_Fault] = []
         self._delays: list[float] = []
         self._next_id = FIRST_ID
@@ -195,6 +200,14 @@ class FakeDigitalOcean:
     def never_active(self, name_or_tag: str) -> None:
         with self._lock:
             self._stuck.add(name_or_tag)
+
+    def no_capacity(self, size: str, region: str) -> None:
+        with self._lock:
+            self._full.add((size, region))
+
+    def capacity_back(self, size: str, region: str) -> None:
+        with self._lock:
+            self._full.discard((size, region))
 
     def set_status(self, droplet_id: int, status: str) -> None:
         with self._lock:
@@ -284,6 +297,10 @@ class FakeDigitalOcean:
         if missing:
             # The real API also takes ``names``; nothing here creates droplets in bulk.
             message = f"{', '.join(missing)} is required"
+            return 422, {}, {"id": "unprocessable_entity", "message": message}
+        if (body["size"], body.get("region")) in self._full:
+            # DigitalOcean's words when a size cannot be had in a region (e.g. GPU stock).
+            message = "Size is not available in this region."
             return 422, {}, {"id": "unprocessable_entity", "message": message}
         droplet = self._create(body)
         action_id = self._new_id()

@@ -214,10 +214,23 @@ def test_weights_volume_is_mounted_read_only_before_vllm_starts():
     document = parsed(sample())
     mount = file_content(document, "/etc/systemd/system/weights-volume.service")
     device = "/dev/disk/by-id/scsi-0DO_Volume_weights-2026-06-29-1"
-    assert f"ExecStart=/usr/bin/mount -o ro,noatime {device} /mnt/weights" in mount
+    assert f"ExecStart=/usr/bin/mount -o ro,noatime {device} /mnt/models" in mount
     drop_in = file_content(document, "/etc/systemd/system/vllm.service.d/weights-volume.conf")
     assert "Requires=weights-volume.service" in drop_in
     assert "After=weights-volume.service" in drop_in
+
+
+def test_the_weights_mount_is_where_do_weights_mount_says(settings):
+    settings.DO_WEIGHTS_MOUNT = "/srv/weights/"
+    mount = file_content(parsed(sample()), "/etc/systemd/system/weights-volume.service")
+    device = "/dev/disk/by-id/scsi-0DO_Volume_weights-2026-06-29-1"
+    assert f"ExecStart=/usr/bin/mount -o ro,noatime {device} /srv/weights\n" in mount
+
+
+def test_a_weights_mount_that_is_no_absolute_path_is_refused(settings):
+    settings.DO_WEIGHTS_MOUNT = "mnt/models"
+    with pytest.raises(ValueError, match="DO_WEIGHTS_MOUNT"):
+        render_user_data(sample(), HANDOVER)
 
 
 def test_no_volume_means_no_mount_at_all():

@@ -200,7 +200,10 @@ def test_a_size_without_a_price_is_never_provisioned_and_says_why(do_build, fake
 
     assert GpuInstance.objects.count() == 0
     assert fake_do.droplets == {}
-    assert "No hourly price is set for gpu-h100x1-80gb" in report.waiting[DO_BUILD]
+    assert (
+        "gpu-h100x1-80gb in nyc2: No hourly price is set for gpu-h100x1-80gb."
+        in (report.waiting[DO_BUILD])
+    )
     assert provision_blocker() == report.waiting[DO_BUILD]
     gpu_policy_update(user=None, hourly_prices={"gpu-h100x1-80gb": 3.39})
     lifecycle_tick(loads=WORK)
