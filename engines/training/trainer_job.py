@@ -1,7 +1,7 @@
 """What a training droplet runs: fetch its run from the app, train, report back.
 
     python -m engines.training.trainer_job --api https://panel.example --run <id> \\
-        --token-file /etc/prospector/run-token --out /mnt/weights/adapters/<build>
+        --token-file /etc/prospector/run-token --out /mnt/models/adapters/<build>
 
 No Django here: the droplet holds only this project's code, the weights volume and the
 run's report token. Every report is a POST to /api/training-runs/<id>/report/; the app

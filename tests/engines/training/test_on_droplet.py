@@ -79,11 +79,11 @@ def test_a_gpu_run_starts_a_training_droplet_that_reports_and_is_released(
     unit = files["/etc/systemd/system/prospector-training.service"]
     assert "--token-file /etc/prospector/run-token" in unit
     assert f"--run {run.id}" in unit
-    assert f"--out /mnt/weights/adapters/{NEW_BUILD}" in unit
+    assert f"--out /mnt/models/adapters/{NEW_BUILD}" in unit
     assert "--api https://panel.example.test" in unit
     mount = files["/etc/systemd/system/weights-volume.service"]
     device = "/dev/disk/by-id/scsi-0DO_Volume_prospector-weights"
-    assert f"ExecStart=/usr/bin/mount -o rw,noatime {device} /mnt/weights" in mount
+    assert f"ExecStart=/usr/bin/mount -o rw,noatime {device} /mnt/models" in mount
     assert "Before=prospector-training.service" in mount
     assert (
         "Requires=weights-volume.service"
@@ -118,7 +118,7 @@ def test_a_gpu_run_starts_a_training_droplet_that_reports_and_is_released(
             report,
             {
                 "status": "succeeded",
-                "adapter_dir": f"/mnt/weights/adapters/{NEW_BUILD}",
+                "adapter_dir": f"/mnt/models/adapters/{NEW_BUILD}",
                 "metrics": {"train_loss": 1.25, "steps": 40},
                 "device": "cuda",
             },
@@ -128,7 +128,7 @@ def test_a_gpu_run_starts_a_training_droplet_that_reports_and_is_released(
     )
     assert (done["status"], done["build"], done["device"]) == ("succeeded", NEW_BUILD, "cuda")
     build = EngineBuild.objects.get(engine_id=NEW_BUILD)
-    assert build.lora_modules[build.adapter] == f"/mnt/weights/adapters/{NEW_BUILD}"
+    assert build.lora_modules[build.adapter] == f"/mnt/models/adapters/{NEW_BUILD}"
     assert build.lora_ranks == {build.adapter: 32}
     # Ended, the token is closed: a late report changes nothing, the data is not readable.
     assert droplet_api(run).post(report, {"status": "failed"}, format="json").status_code == 403
@@ -149,10 +149,10 @@ def test_a_gpu_run_starts_a_training_droplet_that_reports_and_is_released(
         for entry in yaml.safe_load(serve.body["user_data"])["write_files"]
     }
     vllm = files["/etc/systemd/system/vllm.service"]
-    assert f"{build.adapter}=/mnt/weights/adapters/{NEW_BUILD}" in vllm
+    assert f"{build.adapter}=/mnt/models/adapters/{NEW_BUILD}" in vllm
     assert "--max-lora-rank 32 --max-loras 1" in vllm
     assert (
-        "mount -o ro,noatime /dev/disk/by-id/scsi-0DO_Volume_prospector-weights /mnt/weights"
+        "mount -o ro,noatime /dev/disk/by-id/scsi-0DO_Volume_prospector-weights /mnt/models"
         in (files["/etc/systemd/system/weights-volume.service"])
     )
 
