@@ -45,8 +45,15 @@ from engines.gpu.deploy import (
     weights_mount,
 )
 from engines.gpu.droplet_access import credentials_handover, droplet_credentials_make
+from engines.gpu.placements import (
+    create_in_a_placement,
+    describe_passed,
+    first_placement,
+    placement_blocker,
+    planning_size,
+)
 from engines.gpu.policy import Reason
-from engines.gpu.providers import GpuProvider, Machine, NoCapacity, ProviderError, provider_for
+from engines.gpu.providers import GpuProvider, Machine, ProviderError, provider_for
 from engines.gpu.transitions import instance_transition
 from engines.ids import Provider, parse_engine_id
 from engines.models import EngineBuild, ModelCall
@@ -56,7 +63,6 @@ from engines.models.gpu import (
     GpuPolicySettings,
     GpuTickLease,
     GpuTransition,
-    price_problem,
 )
 from engines.models.training import RunStatus, TrainingRun
 from engines.registry import client_for, instance_endpoint
@@ -211,9 +217,10 @@ def _boot_overdue(instance: GpuInstance) -> bool:
 def _step_provisioning(instance, provider, machines, companions=()) -> None:
     if instance.droplet_id is None:
         training = instance.training_run_id is not None
-        machine = provider.find(instance.tag) or _create_in_a_placement(
+        machine = provider.find(instance.tag) or create_in_a_placement(
             instance,
             provider,
+            policy_settings(),
             name=_droplet_name(instance),
             tags=[install_tag(), _build_tag(instance.engine_id), instance.tag],
             user_data=(
@@ -246,39 +253,6 @@ def _step_provisioning(instance, provider, machines, companions=()) -> None:
         )
     elif _boot_overdue(instance):
         _release(instance, Reason.BOOT_TIMEOUT, f"droplet still '{machine.status}'")
-
-
-def _create_in_a_placement(instance: GpuInstance, provider: GpuProvider, **create) -> Machine:
-    """The machine, from the first placement that can be used and where DigitalOcean has
-    capacity. The row names each placement's size, region and price before it is asked for,
-    so a create whose answer is lost is adopted and billed as what it is. Any other error
-    stops here (a transient one is tried again from the top next tick, as the create may
-    have happened); none to be had anywhere is a permanent error naming every placement."""
-    knobs = policy_settings()
-    passed = []
-    for placement in knobs.placements:
-        size, region = placement["size_slug"], placement["region"]
-        reason = placement_blocker(knobs, placement)
-        if not reason:
-            GpuInstance.objects.filter(id=instance.id).update(
-                size_slug=size,
-                region=region,
-                hourly_price=float(knobs.hourly_prices[size]),
-                billing_rule=knobs.billing_rule(size),
-                placements_passed=passed,
-            )
-            try:
-                return provider.create(size=size, region=region, **create)
-            except NoCapacity as error:
-                reason = f"No capacity ({error})"
-        passed.append({"size_slug": size, "region": region, "reason": reason})
-    GpuInstance.objects.filter(id=instance.id).update(placements_passed=passed)
-    raise ProviderError(f"No capacity in any placement. {describe_passed(passed)}", permanent=True)
-
-
-def describe_passed(passed: list[dict]) -> str:
-    """Each placement passed over and why, as the GPU page and the instance's error show it."""
-    return " ".join(f"{p['size_slug']} in {p['region']}: {p['reason']}." for p in passed)
 
 
 def _endpoint_url(instance: GpuInstance, machine: Machine) -> str:
@@ -362,9 +336,7 @@ def _managed_builds(loads: dict[str, BuildLoad]) -> list[str]:
 
 def policy_for(engine_id: str) -> gpu_policy.Policy:
     knobs = policy_settings()
-    placement = first_placement(knobs)
-    size = placement["size_slug"] if placement else ""
-    billing = billing_for(knobs.billing_rule(size))
+    billing = billing_for(knobs.billing_rule(planning_size(knobs)))
     return gpu_policy.Policy(
         hourly_price=hourly_price(knobs),
         boot_seconds=observed_boot_seconds(engine_id),
@@ -376,30 +348,6 @@ def policy_for(engine_id: str) -> gpu_policy.Policy:
         items_per_second=knobs.drain_items_per_second,
         max_lifetime_seconds=knobs.max_lifetime_seconds,
         daily_budget=float(knobs.daily_budget_usd),
-    )
-
-
-def placement_blocker(knobs: GpuPolicySettings, placement: dict) -> str:
-    """Why a placement is passed over without asking DigitalOcean ("" when it may be
-    tried). Fails closed on price: without one, spend cannot be counted against the daily
-    budget. The weights volume and the app's VPC live in DO_REGION, and DigitalOcean
-    attaches a volume and joins a VPC only within their own region."""
-    size, region = placement["size_slug"], placement["region"]
-    if price_problem(knobs.hourly_prices.get(size)):
-        return f"No hourly price is set for {size}"
-    if region != settings.DO_REGION and settings.DO_WEIGHTS_VOLUME_ID:
-        return f"The weights volume is in {settings.DO_REGION}"
-    if region != settings.DO_REGION and settings.DO_VPC_UUID:
-        return f"The app's VPC is in {settings.DO_REGION}"
-    return ""
-
-
-def first_placement(knobs: GpuPolicySettings) -> dict | None:
-    """The placement a machine is rented in when DigitalOcean has capacity there: what the
-    policy plans with. None when no placement may be tried."""
-    return next(
-        (placement for placement in knobs.placements if not placement_blocker(knobs, placement)),
-        None,
     )
 
 

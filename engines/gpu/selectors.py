@@ -1,7 +1,5 @@
 from dataclasses import dataclass
 
-from django.conf import settings
-
 from core.clock import now
 from engines.billing import describe as describe_billing
 from engines.gpu.costs import month_start, spent_between, today_start
@@ -13,6 +11,7 @@ from engines.gpu.lifecycle import (
     policy_settings,
     provision_blocker,
 )
+from engines.gpu.placements import planning_size
 from engines.holds import WaitReason
 from engines.ids import Provider, parse_engine_id
 from engines.models.gpu import GpuInstance, GpuOperatorAction, GpuPolicySettings, GpuTransition
@@ -182,5 +181,5 @@ def boot_offer(engine_id: str, hold_minutes: int) -> BootOffer | None:
         boot_dollars=boot * per_second,
         hold_minutes=hold_minutes,
         hold_dollars=held * per_second,
-        billing=describe_billing(knobs.billing_rule(settings.DO_GPU_SIZE)),
+        billing=describe_billing(knobs.billing_rule(planning_size(knobs))),
     )

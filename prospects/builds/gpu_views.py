@@ -1,6 +1,5 @@
 """The on-demand GPU page: state per build, timeline, spend, the policy and the admin's levers."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
@@ -17,6 +16,7 @@ from engines.billing import describe as describe_billing
 from engines.billing import rule_errors
 from engines.forms import GpuPolicyForms
 from engines.gpu.lifecycle import policy_settings, provision_blocker
+from engines.gpu.placements import planning_size
 from engines.gpu.selectors import (
     gpu_builds,
     gpu_operator_actions,
@@ -49,7 +49,7 @@ def gpu_page(request):
     """The on-demand GPU: state per build, timeline, spend, and the admin's levers."""
     policy = policy_settings()
     # Described before the form binds: a refused post must not show its unsaved rule.
-    billing_rule = describe_billing(policy.billing_rule(settings.DO_GPU_SIZE))
+    billing_rule = describe_billing(policy.billing_rule(planning_size(policy)))
     form = GpuPolicyForms(request.POST if request.method == "POST" else None, policy=policy)
     if form.is_valid():
         try:
@@ -68,7 +68,7 @@ def gpu_page(request):
             "endpoints": model_endpoints(),
             "actions": gpu_operator_actions(),
             "policy_history": _described(gpu_policy_history()),
-            "gpu_size": settings.DO_GPU_SIZE,
+            "gpu_size": planning_size(policy),
             "billing_rule": billing_rule,
             "form": form,
         },
