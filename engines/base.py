@@ -64,6 +64,11 @@ class DraftRequest:
     # sender can write the line that closes a block.
     boundary: str = field(default_factory=lambda: secrets.token_hex(6))
 
+    @property
+    def reply_max_chars(self) -> int:
+        """The longest reply: the workflow's draft step's maxChars, else the global cap."""
+        return self.workflow.max_chars if self.workflow else self.max_chars
+
 
 @dataclass(frozen=True)
 class DraftResult:

@@ -120,7 +120,7 @@ def step_prompt(request: DraftRequest, index: int, earlier_outputs: list[str]) -
 def reply_prompt(request: DraftRequest) -> tuple[dict, ...]:
     """A one-step prompt for a reply drafted without a workflow (the template engine's),
     so its reviewed text can still be a tuning example."""
-    instruction = DRAFT_SUFFIX.format(max_chars=request.max_chars)
+    instruction = DRAFT_SUFFIX.format(max_chars=request.reply_max_chars)
     return (
         {"role": "system", "content": _system(request) if request.workflow else SYSTEM_PREAMBLE},
         {"role": "user", "content": f"{_situation(request)}\n\n{instruction}"},

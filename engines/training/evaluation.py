@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from rapidfuzz.distance import Levenshtein
 
 from core.clock import now
+from core.untrusted import strip_invisible
 from engines.classifier import (
     MalformedAnswer,
     MoveAnswer,
@@ -26,14 +27,13 @@ from engines.classifier import (
 )
 from engines.embeddings import cosine_similarities
 from engines.gate import reply_gate
-from engines.inference import InferenceClient, InferenceError
+from engines.inference import Failure, InferenceClient, InferenceError
+from engines.model_engine import reply_token_budget
 from engines.model_tasks import DRAFT, MOVE
 from engines.models import EngineBuild
 from engines.models.training import Evaluation
 from engines.move_head import HeadUnusable
 from engines.registry import client_for, endpoint_for
-
-DRAFT_MAX_TOKENS = 200
 
 
 def classifier_scores(client: InferenceClient, model: str, cases: list[dict], engine_id="") -> dict:
@@ -95,35 +95,50 @@ def classifier_metrics(cases: list[dict], ask) -> dict:
 
 
 def voice_scores(client: InferenceClient, model: str, cases: list[dict], engine_id="") -> dict:
-    """A draft is held when the engine fails or the validation gate refuses it."""
-    passed = held = 0
-    lengths, distances, pairs = [], [], []
+    """A draft is usable when the engine answers within the step's token budget and the
+    gate passes it (as a live draft step would be held otherwise). The edit distance to
+    the coworker's reply counts every case: one with no usable draft is 1 (the coworker
+    wrote it all); ``edit_distance_written_mean`` is over the texts the model returned,
+    usable or not."""
+    passed = held = truncated = 0
+    lengths, distances, written, pairs = [], [], [], []
     for case in cases:
+        max_chars = case.get("max_chars") or settings.DRAFT_MAX_CHARS
         try:
             text = client.chat(
                 task=DRAFT,
                 model=model,
                 messages=case["messages"],
-                max_tokens=DRAFT_MAX_TOKENS,
+                max_tokens=reply_token_budget(max_chars),
                 engine_id=engine_id,
             ).text
-        except InferenceError:
+        except InferenceError as error:
             held += 1
+            truncated += error.failure == Failure.TRUNCATED
+            distances.append(1.0)
             continue
-        verdict = reply_gate.check(text, max_chars=settings.DRAFT_MAX_CHARS)
+        text = strip_invisible(text).text.strip()
+        verdict = reply_gate.check(
+            text, max_chars=max_chars, prompt_fragments=tuple(case.get("prompt_fragments", ()))
+        )
         passed += verdict.ok
         held += not verdict.ok
         lengths.append(len(text))
-        distances.append(Levenshtein.normalized_distance(text, case["final_text"]))
+        distance = Levenshtein.normalized_distance(text, case["final_text"])
+        written.append(distance)
+        distances.append(distance if verdict.ok else 1.0)
         pairs.append((text, case["final_text"]))
     total = len(cases)
     similarities = cosine_similarities(pairs)
     return {
         "cases": total,
         "gate_pass_rate": _share(passed, total),
+        "usable_rate": _share(passed, total),
         "hold_rate": _share(held, total),
+        "truncated": truncated,
         "length_chars": _distribution(lengths),
         "edit_distance_mean": round(statistics.fmean(distances), 4) if distances else None,
+        "edit_distance_written_mean": round(statistics.fmean(written), 4) if written else None,
         "embedding_similarity_mean": (
             round(statistics.fmean(similarities), 4) if similarities else None
         ),

@@ -13,6 +13,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat
 
 from core.clock import now
+from engines.heads import served_adapter_name
 from engines.ids import InvalidEngineId, Provider, parse_engine_id
 from engines.models import EngineBuild
 from engines.models.training import Evaluation, TrainingRun
@@ -184,8 +185,7 @@ def _append_log(run_id, line: str) -> None:
 
 
 def adapter_name(run: TrainingRun) -> str:
-    """The served name of the adapter: what a request's ``model`` field picks."""
-    return f"{run.head}-{parse_engine_id(run.new_engine_id).build}"
+    return served_adapter_name(run.head, run.new_engine_id)
 
 
 def training_job(run_id, token: str) -> dict:

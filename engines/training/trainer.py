@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from engines.heads import Head
+from engines.training.base_model import base_model_folder, folder_architecture
+from engines.training.gguf_adapter import adapter_to_gguf
 
 # Attention and MLP projections of Llama-family models (Gemma 3 among them).
 PROJECTIONS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
@@ -33,7 +35,8 @@ class HyperParameters:
     batch_size: int = 4
     gradient_accumulation: int = 1
     max_length: int = 1024
-    packing: bool = True
+    # Whole examples, loss on the reply only: packing would teach the prompts too.
+    packing: bool = False
     # A share of the total steps, as SFTConfig takes it in warmup_steps.
     warmup_ratio: float = 0.03
     seed: int = 42
@@ -65,12 +68,13 @@ class TrainingResult:
 
 def _device_settings(torch) -> dict:
     """4-bit QLoRA, a paged 8-bit optimiser, bf16 and gradient checkpointing where CUDA
-    has them (bitsandbytes, the `cuda` extra); plain fp32 on the CPU."""
+    has them (bitsandbytes, the `cuda` extra); on the CPU, fp32 weights with bf16 matmuls
+    where the CPU has bf16 instructions (1.6x the steps a second on the 2-core machine)."""
     if not torch.cuda.is_available():
         return {
             "device": "cpu",
             "use_cpu": True,
-            "bf16": False,
+            "bf16": bool(torch.ops.mkldnn._is_mkldnn_bf16_supported()),
             "optim": "adamw_torch",
             "activation_checkpointing": False,
         }
@@ -99,6 +103,35 @@ def _quantization(torch):
     )
 
 
+def _completion_loss_trainer(sft_trainer):
+    """SFTTrainer, with logits computed only where they predict a reply token.
+
+    The LM head of a small model is most of its cost (Gemma 3 270M: 262k words by 640),
+    and every prompt position would pay for it only to be masked out: on the CPU, keeping
+    just the reply's positions made a step 3x faster.
+    """
+    import torch
+
+    class CompletionLossTrainer(sft_trainer):
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            targets = inputs["labels"][:, 1:]
+            keep = (targets != -100).any(dim=0).nonzero().squeeze(-1)
+            forward = {k: v for k, v in inputs.items() if k != "labels"}
+            outputs = model(**forward, use_cache=False, logits_to_keep=keep)
+            kept = targets[:, keep]
+            loss = torch.nn.functional.cross_entropy(
+                outputs.logits.float().flatten(0, 1),
+                kept.flatten(),
+                ignore_index=-100,
+                reduction="sum",
+            )
+            tokens = num_items_in_batch if num_items_in_batch is not None else (kept != -100).sum()
+            loss = loss / torch.as_tensor(tokens).clamp(min=1)
+            return (loss, outputs) if return_outputs else loss
+
+    return CompletionLossTrainer
+
+
 def train_adapter(
     *,
     base_model: str,
@@ -108,9 +141,13 @@ def train_adapter(
     hyper: HyperParameters | None = None,
     log=print,
 ) -> TrainingResult:
-    """Trains a LoRA adapter on ``lines`` (SFT JSONL: ``{"messages": [...], ...}``) over
-    the model in ``base_model`` (a folder with weights and a tokenizer that has a chat
-    template), and writes it all to ``out_dir``. ``log`` gets one line per event."""
+    """Trains a LoRA adapter on ``lines`` (SFT JSONL: ``{"messages": [...], ...}``, the
+    last message the reply) over ``base_model``, and writes it all to ``out_dir``.
+
+    ``base_model`` is a model folder with weights and a tokenizer that has a chat
+    template, or a GGUF file (converted to such a folder once); from a GGUF file the
+    adapter is also written as ``adapter.gguf`` for llama.cpp. ``log`` gets one line per
+    event."""
     import torch
     from datasets import Dataset
     from peft import LoraConfig
@@ -120,14 +157,13 @@ def train_adapter(
     hyper = hyper or default_hyper_parameters(head)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    examples = [{"messages": json.loads(line)["messages"]} for line in lines]
+    examples = [_prompt_and_completion(json.loads(line)["messages"]) for line in lines]
     if not examples:
         raise ValueError("No training lines: the export snapshot is empty.")
     device = _device_settings(torch)
-    tokenizer = AutoTokenizer.from_pretrained(base_model)
-    model = AutoModelForCausalLM.from_pretrained(
-        base_model, quantization_config=_quantization(torch)
-    )
+    folder = base_model_folder(base_model, log=log)
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    model = AutoModelForCausalLM.from_pretrained(folder, quantization_config=_quantization(torch))
 
     class LogLines(TrainerCallback):
         def on_log(self, args, state, control, logs=None, **kwargs):
@@ -146,6 +182,7 @@ def train_adapter(
         warmup_steps=hyper.warmup_ratio,
         max_length=hyper.max_length,
         packing=hyper.packing,
+        completion_only_loss=True,
         logging_steps=1,
         save_strategy="no",
         report_to="none",
@@ -164,7 +201,7 @@ def train_adapter(
         target_modules=list(hyper.target_modules),
         task_type="CAUSAL_LM",
     )
-    trainer = SFTTrainer(
+    trainer = _completion_loss_trainer(SFTTrainer)(
         model=model,
         args=config,
         train_dataset=Dataset.from_list(examples),
@@ -179,6 +216,10 @@ def train_adapter(
         shutil.rmtree(checkpoints, ignore_errors=True)
     trainer.model.save_pretrained(out)
     tokenizer.save_pretrained(out)
+    architecture = folder_architecture(folder)
+    if architecture is not None:
+        name, block_count = architecture
+        adapter_to_gguf(out, architecture=name, block_count=block_count)
     metrics = {
         "train_loss": outcome.training_loss,
         "steps": outcome.global_step,
@@ -192,8 +233,15 @@ def train_adapter(
         "lines": len(lines),
         "hyper_parameters": asdict(hyper),
         "device": device["device"],
+        "bf16": device["bf16"],
         "metrics": metrics,
     }
     (out / METADATA_FILE).write_text(json.dumps(metadata, indent=2, sort_keys=True))
     log(json.dumps({"event": "saved", "adapter_dir": str(out)}))
     return TrainingResult(str(out), metrics, metadata, device["device"])
+
+
+def _prompt_and_completion(messages: list[dict]) -> dict:
+    """A chat line as TRL's prompt-completion example: the loss falls on the reply only."""
+    *prompt, reply = messages
+    return {"prompt": prompt, "completion": [reply]}

@@ -234,9 +234,14 @@ def _run_engine(decision: Decision, engine_id: str, version, canon: dict | None)
     return _escalate(drafted, request, escalation_id)
 
 
-def _gate(request: DraftRequest, result: DraftResult) -> reply_gate.GateVerdict:
-    max_chars = request.workflow.max_chars if request.workflow else request.max_chars
+def gate_limits(request: DraftRequest) -> tuple[int, tuple[str, ...]]:
+    """What the gate holds a reply to: the workflow's maxChars, and no prompt text."""
     fragments = leak_fragments(request) if request.workflow else ()
+    return request.reply_max_chars, fragments
+
+
+def _gate(request: DraftRequest, result: DraftResult) -> reply_gate.GateVerdict:
+    max_chars, fragments = gate_limits(request)
     return reply_gate.check(result.body, max_chars=max_chars, prompt_fragments=fragments)
 
 

@@ -13,7 +13,6 @@ from builder.resolve import Situation, resolve_workflow
 from core.clock import now
 from core.untrusted import strip_invisible
 from engines.base import EngineError, Turn
-from engines.chain import leak_fragments
 from engines.gate import reply_gate
 from engines.ids import parse_engine_id
 from engines.registry import engine_for
@@ -21,7 +20,7 @@ from engines.selectors import selectable_engine_ids
 from prospects.deciding import decision_gate
 from prospects.deciding.classify import classify_with_head
 from prospects.deciding.next_action import decide_next_action, travel_viable
-from prospects.drafting.pipeline import request_for
+from prospects.drafting.pipeline import gate_limits, request_for
 from prospects.enqueue import playground_later
 from prospects.jobs.preview import can_run_on_model
 from prospects.models import PlaygroundRun
@@ -147,8 +146,7 @@ def _draft(run: PlaygroundRun, stages: list[dict], *, text: str, move: str, key:
         stages.append({"stage": "draft", "steps": problem.steps, "workflow": _label(request)})
         return "", f"{problem.reason.label}: {problem.detail}"
     stages.append({"stage": "draft", "steps": result.steps, "workflow": _label(request)})
-    max_chars = request.workflow.max_chars if request.workflow else request.max_chars
-    fragments = leak_fragments(request) if request.workflow else ()
+    max_chars, fragments = gate_limits(request)
     verdict = reply_gate.check(result.body, max_chars=max_chars, prompt_fragments=fragments)
     stages.append({"stage": "reply_gate", "failed": verdict.as_json()["failed"]})
     return result.body, ""

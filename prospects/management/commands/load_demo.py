@@ -7,8 +7,15 @@ from prospects.demo import demo_load
 class Command(BaseCommand):
     help = "Loads the demo: users admin/operator/coworker, canon, engine builds, threads."
 
-    def handle(self, *args, **options):
-        summary = demo_load(password=settings.DEMO_PASSWORD)
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--no-experiment",
+            action="store_true",
+            help="leave out the A/B test and its week of reviewed drafts",
+        )
+
+    def handle(self, *args, no_experiment=False, **options):
+        summary = demo_load(password=settings.DEMO_PASSWORD, experiment=not no_experiment)
         self.stdout.write(
             f"Demo loaded: {summary['canon_entries']} canon entries, "
             f"{summary['workflows']} workflows, {summary['messages']} new messages."
