@@ -8,7 +8,7 @@ DEMO_PASSWORD ?= prospector-demo
 TEST_DATABASE_URL ?= postgres://prospector:prospector@127.0.0.1:5432/prospector
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run run-llm test test-fast venv venv-dev services lint lock clean bench screenshots
+.PHONY: run run-llm tune test test-fast venv venv-dev services lint lock clean bench screenshots
 
 # The CPU build of torch lies in /opt/wheels on these machines; PyPI's is the CUDA one.
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels)
@@ -57,6 +57,11 @@ run: venv var/secret_key
 # The demo plus a local model server (llama.cpp + Gemma 3 270M) behind the endpoint build.
 run-llm: venv-dev var/secret_key
 	DEMO_PASSWORD="$(DEMO_PASSWORD)" PORT=$(PORT) bash scripts/run_llm.sh
+
+# The tuning loop on the demo's database (about 25 minutes on 2 cores; README, "The tuning
+# loop"): `make run-llm` then drafts with the trained child.
+tune: venv-dev var/secret_key
+	bash scripts/tune.sh $(TUNE_ARGS)
 
 # axe-core, which the browser tests inject into every panel page. The touch dates the install
 # after the lock file (npm may leave the file older), so make does not reinstall every run.

@@ -126,6 +126,35 @@ def demo_load(*, password: str, experiment: bool = True) -> dict:
     }
 
 
+# What a client might write next, for `make run-llm` to draft with the live engine when it
+# starts (after `make tune`, the promoted child).
+DEMO_NEW_MESSAGES = [
+    ("Sofia", "Hi! I found your profile and would love to meet. Are you free on Friday?"),
+    ("Jonas", "Hallo, ich bin nächste Woche in der Stadt. Hast du am Dienstag Zeit?"),
+    ("Lucía", "Hola, ¿podemos vernos el sábado por la tarde?"),
+    ("Marc", "can we do just 20 min tonight?"),
+]
+
+
+def demo_new_messages() -> int:
+    """Ingests ``DEMO_NEW_MESSAGES`` as new threads (named by the moment, so each start adds
+    its own); the worker drafts them with the live draft engine."""
+    stamp = now().strftime("%Y%m%d%H%M%S")
+    created = 0
+    for index, (sender, body) in enumerate(DEMO_NEW_MESSAGES):
+        thread = f"demo-new-{stamp}-{index}"
+        inbound = Inbound(
+            external_id=thread,
+            thread=thread,
+            sender=sender,
+            body=body,
+            received_at=now(),
+            archetype="new_contact",
+        )
+        created += inbound_ingest(inbound=inbound).created
+    return created
+
+
 DEMO_EXPERIMENT = "welcome-shorter"
 DEMO_EXPERIMENT_THREADS = 120
 # Per arm, out of every 20 drafts: how many coworkers approve as drafted and correct

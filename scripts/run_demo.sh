@@ -10,7 +10,8 @@ BIN=.venv/bin
 
 mkdir -p var/broker var/broker-control
 $BIN/python manage.py migrate --no-input -v 0
-$BIN/python manage.py load_demo
+# run_llm.sh adds --new-messages: drafts for the live model engine to write.
+$BIN/python manage.py load_demo ${DEMO_LOAD_ARGS:-}
 
 # -B runs the beat schedule (job sweeper, GPU tick) inside this one demo worker.
 $BIN/celery -A config worker -B -Q live,celery,lifecycle,events --schedule var/celerybeat-schedule --loglevel=WARNING --pool=solo --concurrency=1 &

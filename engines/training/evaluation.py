@@ -133,7 +133,6 @@ def voice_scores(client: InferenceClient, model: str, cases: list[dict], engine_
     return {
         "cases": total,
         "gate_pass_rate": _share(passed, total),
-        "usable_rate": _share(passed, total),
         "hold_rate": _share(held, total),
         "truncated": truncated,
         "length_chars": _distribution(lengths),

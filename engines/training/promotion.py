@@ -24,7 +24,8 @@ class Guardable:
 
 
 GUARDABLE = {
-    "gate_pass_rate": Guardable("voice", Better.HIGHER, "gate pass rate"),
+    # Usable: answered within the step's token budget, and passed by the gate.
+    "gate_pass_rate": Guardable("voice", Better.HIGHER, "usable share (gate pass rate)"),
     "hold_rate": Guardable("voice", Better.LOWER, "hold rate"),
     "edit_distance_mean": Guardable("voice", Better.LOWER, "edit distance to the sent text"),
     "embedding_similarity_mean": Guardable(

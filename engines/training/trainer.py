@@ -183,6 +183,8 @@ def train_adapter(
         max_length=hyper.max_length,
         packing=hyper.packing,
         completion_only_loss=True,
+        # Batches of like lengths: a batch pads to its longest prompt.
+        train_sampling_strategy="group_by_length",
         logging_steps=1,
         save_strategy="no",
         report_to="none",

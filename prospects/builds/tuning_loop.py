@@ -28,7 +28,7 @@ class Scores:
 
     @property
     def usable(self) -> float:
-        return self.evaluation.metrics["usable_rate"]
+        return self.evaluation.metrics["gate_pass_rate"]
 
     @property
     def edit_distance(self) -> float:

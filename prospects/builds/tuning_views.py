@@ -97,11 +97,14 @@ def tuning_context(build: EngineBuild | None, user, forms: dict | None = None) -
     produced_by = TrainingRun.objects.filter(build=build).defer("snapshot").first()
     busy = any(row.status in ACTIVE for row in [*runs, *evaluations])
     is_champion = champion == engine_id
-    pairs = evaluation_pairs(engine_id, champion)
+    against, against_role = _compared_with(champion, is_champion, produced_by)
+    pairs = evaluation_pairs(engine_id, against or champion)
     return {
         "build": build,
         "champion": champion,
         "is_champion": is_champion,
+        "against": against,
+        "against_role": against_role,
         "produced_by": produced_by,
         "learning_curve": learning_curve_chart(
             (produced_by.metrics or {}).get("learning_curve", []) if produced_by else []
@@ -119,6 +122,15 @@ def tuning_context(build: EngineBuild | None, user, forms: dict | None = None) -
         "guards_form": PromotionGuardsForm.from_guards(guards),
         **(forms or {}),
     }
+
+
+def _compared_with(champion: str, is_champion: bool, produced_by) -> tuple[str, str]:
+    """Whose evaluation a build's scores stand beside: the champion it would replace; once
+    it is the champion, the parent it was trained from (the loop's before and after)."""
+    if not is_champion:
+        return champion, "champion"
+    parent = produced_by.parent_engine_id if produced_by else ""
+    return parent, "parent" if parent else ""
 
 
 def concurrency_history(build: EngineBuild) -> list:

@@ -104,6 +104,11 @@ def test_an_admin_compares_two_builds_and_promotes_through_the_gate(
     page.click("button:has-text('Promote to champion')")
     expect(page.locator("#messages")).to_contain_text(f"{CANDIDATE} is now the draft engine")
     assert pipeline_settings().draft_engine == CANDIDATE
+    # The champion now: its scores stand beside the parent it was trained from.
+    expect(page.locator("#build-tuning")).to_contain_text("Evaluations beside the parent")
+    expect(page.locator("table.compare").first.locator("thead")).to_contain_text(
+        f"parent {CHAMPION}"
+    )
     screenshot("build-promoted")
 
 

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from prospects.demo import demo_load
+from prospects.demo import demo_load, demo_new_messages
 
 
 class Command(BaseCommand):
@@ -13,9 +13,16 @@ class Command(BaseCommand):
             action="store_true",
             help="leave out the A/B test and its week of reviewed drafts",
         )
+        parser.add_argument(
+            "--new-messages",
+            action="store_true",
+            help="also a few new messages, for the worker to draft with the live engine",
+        )
 
-    def handle(self, *args, no_experiment=False, **options):
+    def handle(self, *args, no_experiment=False, new_messages=False, **options):
         summary = demo_load(password=settings.DEMO_PASSWORD, experiment=not no_experiment)
+        if new_messages:
+            summary["messages"] += demo_new_messages()
         self.stdout.write(
             f"Demo loaded: {summary['canon_entries']} canon entries, "
             f"{summary['workflows']} workflows, {summary['messages']} new messages."

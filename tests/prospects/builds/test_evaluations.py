@@ -80,6 +80,18 @@ def test_voice_scores_gate_hold_length_and_distance(fixed):
     priced = voice_scores(fixed, "price-voice", cases)
     assert priced["gate_pass_rate"] == 0.0
     assert priced["hold_rate"] == 1.0
+    # A held draft leaves the coworker everything to write; the text it held still scores.
+    assert priced["edit_distance_mean"] == 1.0
+    assert priced["edit_distance_written_mean"] < 1.0
+
+
+def test_voice_scores_hold_a_reply_to_its_cases_limits(fixed):
+    case = {"messages": [{"role": "user", "content": "Hi"}], "final_text": ANSWER}
+    assert voice_scores(fixed, "voice", [case])["gate_pass_rate"] == 1.0
+    short = {**case, "max_chars": len(ANSWER) - 1}
+    assert voice_scores(fixed, "voice", [short])["gate_pass_rate"] == 0.0
+    leaked = {**case, "prompt_fragments": [ANSWER[:30]]}
+    assert voice_scores(fixed, "voice", [leaked])["gate_pass_rate"] == 0.0
 
 
 @pytest.fixture
@@ -109,11 +121,11 @@ def test_eval_build_scores_a_served_build_on_the_held_out_split(reviewed, served
     voice = json.loads(out.getvalue())
     assert voice["cases"] == 2  # the approved and the corrected draft; not the rejected one
     assert voice["gate_pass_rate"] + voice["hold_rate"] == pytest.approx(1.0)
+    assert 0.0 <= voice["edit_distance_mean"] <= 1.0
     if voice["length_chars"]:
         assert voice["length_chars"]["max"] <= 1000
-        assert 0.0 <= voice["edit_distance_mean"] <= 1.0
     else:  # Gemma cut off every reply: each is an engine error, held, with no text to score
-        assert (voice["hold_rate"], voice["edit_distance_mean"]) == (1.0, None)
+        assert (voice["hold_rate"], voice["edit_distance_written_mean"]) == (1.0, None)
 
     out = StringIO()
     call_command("eval_build", engine=GEMMA, head="classifier", stdout=out)
