@@ -211,6 +211,12 @@ def train_adapter(
         peft_config=peft_config,
         callbacks=[LogLines()],
     )
+    # TRL drops an example whose reply was cut off by max_length: none left is a setting
+    # to change, not an empty run.
+    if len(trainer.train_dataset) == 0:
+        raise ValueError(
+            f"No line fits max_length ({hyper.max_length} tokens) with its reply: raise it."
+        )
     started = time.monotonic()
     try:
         outcome = trainer.train()
@@ -226,7 +232,8 @@ def train_adapter(
         "train_loss": outcome.training_loss,
         "steps": outcome.global_step,
         "seconds": round(time.monotonic() - started, 3),
-        "examples": len(examples),
+        "examples": len(trainer.train_dataset),
+        "too_long": len(examples) - len(trainer.train_dataset),
     }
     metadata = {
         "base_model": base_model,

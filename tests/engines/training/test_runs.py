@@ -207,3 +207,13 @@ def test_the_cuda_path_trains_in_bf16_with_the_paged_optimiser_and_checkpointing
         "optim": "paged_adamw_8bit",
         "activation_checkpointing": True,
     }
+
+
+def test_a_run_whose_replies_all_fall_past_max_length_fails_saying_so(tiny_base, tmp_path):
+    with pytest.raises(ValueError, match=r"No line fits max_length \(16 tokens\)"):
+        train_adapter(
+            base_model=str(tiny_base),
+            lines=LINES,
+            out_dir=tmp_path,
+            hyper=HyperParameters(**{**FAST, "max_length": 16}),
+        )

@@ -14,7 +14,8 @@ from tests.support.factories import make_inbound
 
 pytestmark = pytest.mark.django_db
 
-FAST = {"max_steps": 3, "batch_size": 2, "max_length": 64}
+# Long enough for the pipeline's prompts (the tiny tokenizer reads unknown words one a token).
+FAST = {"max_steps": 3, "batch_size": 2, "max_length": 512}
 
 
 @pytest.fixture
