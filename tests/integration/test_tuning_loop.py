@@ -39,6 +39,8 @@ def corrections(tmp_path, settings):
 def test_a_child_trained_from_corrections_drafts_through_llama_cpp(
     corrections, model_server, settings, tmp_path
 ):
+    # ``model_server`` puts this test in the model server's xdist group: both are CPU-bound,
+    # and this one starts a second server, which serves the child's adapter.
     settings.TRAINING_OUTPUT_DIR = str(tmp_path / "adapters")
     assert corrections.loaded["train"]
     assert corrections.loaded["eval"]
